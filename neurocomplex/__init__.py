@@ -1,0 +1,104 @@
+"""neurocomplex: complexity, entropy and dimension of neural populations, biological and artificial.
+
+One data object (:class:`Recording`, samples x units) from NWB files, Neo objects, arrays or torch
+activation hooks; one family of estimators that return an :class:`Estimate`.
+
+>>> import numpy as np, neurocomplex as nc
+>>> rec = nc.Recording.from_array(np.random.default_rng(0).normal(size=(500, 8)))
+>>> round(nc.participation_ratio(rec).value, 1) > 6
+True
+
+Most names are imported on first use, so ``import neurocomplex`` stays fast and never imports
+torch, neo or matplotlib; ``nc.torch`` is a subpackage imported on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from neurocomplex.errors import (
+    CorruptFileError,
+    InsufficientDataError,
+    InvalidDataError,
+    InvalidParameterError,
+    MissingDependencyError,
+    MissingFileError,
+    MissingTableError,
+    NeurocomplexError,
+    NeurocomplexWarning,
+    UnsupportedSourceError,
+)
+from neurocomplex.estimate import Estimate, get_estimator, list_estimators, register_estimator
+from neurocomplex.recording import Recording
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first attribute access)
+_LAZY = {
+    "load": "neurocomplex.io",
+    "measure": "neurocomplex.compare",
+    "scaling_curve": "neurocomplex.compare",
+    "surrogate": "neurocomplex.compare",
+    "activation_ratio": "neurocomplex.measures.activity",
+    "constant_fraction": "neurocomplex.measures.activity",
+    "mean_rate": "neurocomplex.measures.activity",
+    "population_sparseness": "neurocomplex.measures.activity",
+    "unit_entropy": "neurocomplex.measures.entropy",
+    "pattern_entropy": "neurocomplex.measures.entropy",
+    "multi_information": "neurocomplex.measures.entropy",
+    "word_entropy": "neurocomplex.measures.entropy",
+    "entropy_rate": "neurocomplex.measures.entropy",
+    "effective_dimension": "neurocomplex.measures.dimension",
+    "participation_ratio": "neurocomplex.measures.dimension",
+    "spectrum_exponent": "neurocomplex.measures.dimension",
+    "twonn_dimension": "neurocomplex.measures.dimension",
+    "pattern_complexity": "neurocomplex.measures.complexity",
+    "complexity_curve": "neurocomplex.measures.complexity",
+    "reconstruction_complexity": "neurocomplex.measures.complexity",
+    "reconstruction_curve": "neurocomplex.measures.complexity",
+    "layer_complexity": "neurocomplex.measures.complexity",
+    "laps": "neurocomplex.measures.topology",
+    "topological_entropy": "neurocomplex.measures.topology",
+    "relu_entropy_bound": "neurocomplex.measures.topology",
+    "lipschitz_estimate": "neurocomplex.measures.topology",
+    "variability": "neurocomplex.measures.variability",
+    "collapse_to_constants": "neurocomplex.measures.variability",
+    "fit_power_law": "neurocomplex.measures.dynamics",
+    "find_scaling_range": "neurocomplex.measures.dynamics",
+}
+_SUBPACKAGES = ("torch", "io", "stats", "measures", "plotting")
+
+__all__ = [
+    "Recording",
+    "Estimate",
+    "register_estimator",
+    "get_estimator",
+    "list_estimators",
+    "NeurocomplexError",
+    "InvalidParameterError",
+    "InvalidDataError",
+    "InsufficientDataError",
+    "UnsupportedSourceError",
+    "MissingDependencyError",
+    "MissingFileError",
+    "MissingTableError",
+    "CorruptFileError",
+    "NeurocomplexWarning",
+    *_LAZY,
+    "torch",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"neurocomplex.{name}")
+    raise AttributeError(f"module 'neurocomplex' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

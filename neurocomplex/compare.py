@@ -1,0 +1,234 @@
+"""Many recordings x many measures -> one tidy table; subsampling curves; surrogate data."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._validation import check_choice, check_int
+from neurocomplex.errors import InvalidParameterError, NeurocomplexError
+from neurocomplex.estimate import Estimate, get_estimator
+from neurocomplex.recording import Recording
+
+__all__ = ["measure", "scaling_curve", "surrogate"]
+
+_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units",
+            "method", "warnings"]
+
+
+def _progress(iterable: Any, total: int, progress: bool | None, desc: str) -> Any:
+    if progress is False:
+        return iterable
+    import sys
+
+    if progress is None and not sys.stderr.isatty():
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc)
+
+
+def _call(name: str, rec: Recording, params: Mapping[str, Any]) -> Estimate:
+    """Call estimator ``name`` with the subset of ``params`` its signature accepts."""
+    spec = get_estimator(name)
+    if spec.input != "recording":
+        raise InvalidParameterError(
+            f"{name!r} does not take one Recording (it takes a {spec.input}); call nc.{name} directly."
+        )
+    sig = inspect.signature(spec.func).parameters
+    accepted = {k: v for k, v in params.items() if k in sig}
+    return spec.func(rec, **accepted)
+
+
+def _row(rec_name: str, group: str, name: str, est: Estimate) -> dict[str, Any]:
+    low, high = est.ci if est.ci is not None else (math.nan, math.nan)
+    return {"recording": rec_name, "group": group, "measure": name, "value": float(est.value),
+            "ci_low": low, "ci_high": high, "n_samples": est.n_samples, "n_units": est.n_units,
+            "method": est.method, "warnings": "; ".join(est.warnings)}
+
+
+def measure(
+    recordings: Recording | Mapping[str, Recording],
+    measures: str | Sequence[str],
+    by: str | None = "group",
+    *,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    errors: str = "raise",
+    progress: bool | None = None,
+    **common: Any,
+) -> Any:
+    """Run several estimators on one or many Recordings and return one tidy DataFrame.
+
+    Parameters
+    ----------
+    recordings : Recording or mapping of name -> Recording
+        A single Recording is named ``"recording"``.
+    measures : str or sequence of str
+        Registered estimator names (see :func:`neurocomplex.list_estimators`).
+    by : {"group", None}
+        ``"group"``: one row per group of units (brain area, layer) and an ``"all"`` row when there
+        is more than one group; None: the whole Recording only.
+    params : mapping of measure name -> dict, optional
+        Parameters for one estimator, e.g. ``{"pattern_entropy": {"method": "plugin"}}``.
+    errors : {"raise", "warn"}
+        ``"warn"`` turns a failing estimate into a NaN row (with the reason in ``warnings``)
+        and a warning, so one sparse group does not stop a whole table.
+    progress : bool, optional
+        Progress bar; default on only in a terminal.
+    **common
+        Parameters passed to every estimator that accepts them (``seed``, ``n_boot``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: recording, group, measure, value, ci_low, ci_high, n_samples, n_units, method,
+        warnings. One row per recording x group x measure.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> rec = nc.Recording.from_array(np.random.default_rng(0).normal(size=(200, 6)),
+    ...                               groups=["A"] * 3 + ["B"] * 3)
+    >>> nc.measure(rec, ["participation_ratio"], n_boot=0)[["group", "measure"]]
+      group              measure
+    0     A  participation_ratio
+    1     B  participation_ratio
+    2   all  participation_ratio
+    """
+    import pandas as pd
+
+    check_choice("by", by, ("group", None))
+    check_choice("errors", errors, ("raise", "warn"))
+    recs = {"recording": recordings} if isinstance(recordings, Recording) else dict(recordings)
+    names = [measures] if isinstance(measures, str) else list(measures)
+    for rec_name, rec in recs.items():
+        if not isinstance(rec, Recording):
+            raise InvalidParameterError(f"recording {rec_name!r} is a {type(rec).__name__}, not a Recording.")
+    for name in names:
+        get_estimator(name)  # unknown names fail before any work
+    params = dict(params or {})
+    unknown = set(params) - set(names)
+    if unknown:
+        raise InvalidParameterError(f"params given for measures not requested: {sorted(unknown)}.")
+    jobs = []
+    for rec_name, rec in recs.items():
+        parts = rec.by_group() if by == "group" else {}
+        if len(parts) <= 1 or by is None:
+            parts = {str(rec.groups[0]) if len(parts) == 1 else "all": rec}
+        else:
+            parts["all"] = rec
+        for group, part in parts.items():
+            jobs.extend((rec_name, group, part, name) for name in names)
+    rows = []
+    for rec_name, group, part, name in _progress(jobs, len(jobs), progress, "measures"):
+        try:
+            est = _call(name, part, {**common, **params.get(name, {})})
+        except NeurocomplexError as err:
+            if errors == "raise":
+                raise
+            warnings.warn(f"{name} on {rec_name}/{group}: {err}", stacklevel=2)
+            est = Estimate(math.nan, None, "failed", {}, part.n_samples, part.n_units, {}, (str(err),))
+        rows.append(_row(rec_name, group, name, est))
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def scaling_curve(
+    recording: Recording,
+    measure: str,
+    n_units: Sequence[int] | None = None,
+    n_samples: Sequence[int] | None = None,
+    n_repeats: int = 5,
+    seed: int = 0,
+    progress: bool | None = None,
+    **params: Any,
+) -> Any:
+    """The measure on random subsamples of units and samples, to see whether it has converged.
+
+    Parameters
+    ----------
+    recording : Recording
+    measure : str
+        Registered estimator name.
+    n_units, n_samples : sequence of int, optional
+        Subsample sizes (default: the full size only, along that axis).
+    n_repeats : int
+        Random subsamples per size (different seeds).
+    seed : int
+        Base seed; repeat ``r`` of every size uses ``seed + r``.
+    **params
+        Passed to the estimator (``n_boot=0`` is used unless given, to keep this fast).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: n_units, n_samples, repeat, value, method. An entropy or dimension that still
+        changes between the two largest sizes has not converged.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> rec = nc.Recording.from_array(np.random.default_rng(1).normal(size=(400, 10)))
+    >>> df = nc.scaling_curve(rec, "participation_ratio", n_units=[5, 10], n_repeats=2)
+    >>> df.groupby("n_units")["value"].size().tolist()
+    [2, 2]
+    """
+    import pandas as pd
+
+    check_int("n_repeats", n_repeats, 1)
+    sizes_u = list(n_units) if n_units is not None else [recording.n_units]
+    sizes_s = list(n_samples) if n_samples is not None else [recording.n_samples]
+    params.setdefault("n_boot", 0)
+    jobs = [(u, s, r) for u in sizes_u for s in sizes_s for r in range(n_repeats)]
+    rows = []
+    for u, s, r in _progress(jobs, len(jobs), progress, f"scaling {measure}"):
+        sub = recording.subsample(n_units=u if u != recording.n_units else None,
+                                  n_samples=s if s != recording.n_samples else None, seed=seed + r)
+        est = _call(measure, sub, params)
+        rows.append({"n_units": u, "n_samples": s, "repeat": r, "value": float(est.value), "method": est.method})
+    return pd.DataFrame(rows)
+
+
+def surrogate(recording: Recording, method: str = "shuffle_time", seed: int = 0) -> Recording:
+    """Surrogate data that keep each unit's rate and destroy the correlations between units.
+
+    Parameters
+    ----------
+    recording : Recording
+    method : {"shuffle_time", "shuffle_units"}
+        ``"shuffle_time"``: each unit's samples are permuted independently (keeps each unit's
+        distribution, destroys both correlations between units and temporal structure).
+        ``"shuffle_units"``: each *sample*'s values are permuted across units (keeps each
+        sample's population activity, e.g. the number of active units, destroys unit identity);
+        each unit's rate is then kept only on average.
+    seed : int
+
+    Returns
+    -------
+    Recording
+        Same shape, ids and times, ``metadata["surrogate"]`` set.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> rec = nc.Recording.from_array(np.arange(12.0).reshape(6, 2))
+    >>> s = nc.surrogate(rec, seed=3)
+    >>> bool(np.all(np.sort(s.data, axis=0) == rec.data))
+    True
+    """
+    check_choice("method", method, ("shuffle_time", "shuffle_units"))
+    rng = np.random.default_rng(seed)
+    x = recording.data
+    if method == "shuffle_time":
+        # argsort of random keys per column gives an independent permutation of every column
+        order = np.argsort(rng.random(x.shape), axis=0)
+        data = np.take_along_axis(x, order, axis=0)
+    else:
+        order = np.argsort(rng.random(x.shape), axis=1)
+        data = np.take_along_axis(x, order, axis=1)
+    meta = dict(recording.metadata, surrogate=method, surrogate_seed=seed)
+    return recording.replace(data=data, metadata=meta)

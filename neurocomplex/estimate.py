@@ -1,0 +1,296 @@
+"""The result of every estimator (`Estimate`), the estimator registry, and the bootstrap.
+
+Estimators are plain functions ``nc.name(rec, **params) -> Estimate`` that join the registry with
+:func:`register_estimator`, so that :func:`neurocomplex.measure` and the common contract tests
+find them. Nothing is stored on objects; there is no ``fit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from neurocomplex.errors import InvalidParameterError
+
+__all__ = [
+    "Estimate",
+    "EstimatorSpec",
+    "register_estimator",
+    "get_estimator",
+    "list_estimators",
+    "bootstrap_indices",
+    "bootstrap_ci",
+]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Estimate:
+    """The value of an estimator with its uncertainty and provenance.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (a number; per-unit or per-scale arrays go in ``diagnostics``).
+    ci : tuple of float or None
+        ``(low, high)`` confidence interval, or None when none was computed.
+    method : str
+        Name of the method (``"nsb"``, ``"plugin"``, ``"exp_spectral_entropy"``, ...).
+    params : mapping
+        The parameters that produced the value (including the seed and ``n_boot``).
+    n_samples, n_units : int
+        Size of the data the value was computed from.
+    diagnostics : mapping
+        Extra arrays and numbers (eigenvalues, per-unit values, curves, bootstrap replicates).
+    warnings : tuple of str
+        Caveats also issued as :class:`~neurocomplex.NeurocomplexWarning`.
+    """
+
+    value: float
+    ci: tuple[float, float] | None = None
+    method: str = ""
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    n_samples: int = 0
+    n_units: int = 0
+    diagnostics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if self.ci is not None:
+            set_(self, "ci", (float(self.ci[0]), float(self.ci[1])))
+        set_(self, "params", MappingProxyType(dict(self.params)))
+        set_(self, "diagnostics", MappingProxyType(dict(self.diagnostics)))
+        set_(self, "warnings", tuple(self.warnings))
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict: value, ci_low, ci_high, method, n_samples, n_units, params, warnings."""
+        low, high = self.ci if self.ci is not None else (math.nan, math.nan)
+        return {
+            "value": self.value,
+            "ci_low": low,
+            "ci_high": high,
+            "method": self.method,
+            "n_samples": self.n_samples,
+            "n_units": self.n_units,
+            "params": dict(self.params),
+            "warnings": list(self.warnings),
+        }
+
+    def to_series(self) -> Any:
+        """The scalar fields as a pandas Series (params and diagnostics left out)."""
+        import pandas as pd
+
+        d = self.to_dict()
+        d.pop("params")
+        d["warnings"] = "; ".join(d["warnings"])
+        return pd.Series(d)
+
+    def __repr__(self) -> str:
+        ci = "" if self.ci is None else f", ci=({self.ci[0]:.4g}, {self.ci[1]:.4g})"
+        warn = f", warnings={len(self.warnings)}" if self.warnings else ""
+        try:
+            val = f"{float(self.value):.6g}"
+        except (TypeError, ValueError):
+            val = repr(self.value)
+        return (f"Estimate(value={val}{ci}, method={self.method!r}, "
+                f"n_samples={self.n_samples}, n_units={self.n_units}{warn})")
+
+
+@dataclasses.dataclass(frozen=True)
+class EstimatorSpec:
+    """How an estimator is registered.
+
+    Attributes
+    ----------
+    name : str
+        Public name (``nc.<name>``, and the name used by :func:`neurocomplex.measure`).
+    func : callable
+        The estimator.
+    family : str
+        Section of MEASURES.md: activity, entropy, dimension, complexity, topology, variability,
+        dynamics.
+    input : str
+        ``"recording"`` (one Recording, usable by ``nc.measure``), ``"pair"`` (two Recordings),
+        ``"function"`` (a callable or network), or ``"series"`` (x, y arrays).
+    binary : bool
+        Whether the estimator works on the binary state B = 1[X > threshold].
+    invalid_params : tuple of dict
+        Parameter sets the estimator must reject with InvalidParameterError (contract tests).
+    bounds : tuple of float
+        ``(low, high)`` bounds every value must satisfy (``nan`` for "none").
+    """
+
+    name: str
+    func: Callable[..., Estimate]
+    family: str
+    input: str = "recording"
+    binary: bool = False
+    invalid_params: tuple[Mapping[str, Any], ...] = ()
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+
+
+_REGISTRY: dict[str, EstimatorSpec] = {}
+
+# Modules whose import registers the estimators; loaded on first use of the registry so that
+# `import neurocomplex` stays fast.
+_ESTIMATOR_MODULES = (
+    "neurocomplex.measures.activity",
+    "neurocomplex.measures.entropy",
+    "neurocomplex.measures.dimension",
+    "neurocomplex.measures.complexity",
+    "neurocomplex.measures.topology",
+    "neurocomplex.measures.variability",
+    "neurocomplex.measures.dynamics",
+)
+
+
+def register_estimator(
+    name: str | None = None,
+    *,
+    family: str,
+    input: str = "recording",
+    binary: bool = False,
+    invalid_params: tuple[Mapping[str, Any], ...] = (),
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Callable[[Callable[..., Estimate]], Callable[..., Estimate]]:
+    """Decorator that adds an estimator function to the registry under ``name``."""
+
+    def decorate(func: Callable[..., Estimate]) -> Callable[..., Estimate]:
+        key = name or func.__name__
+        _REGISTRY[key] = EstimatorSpec(key, func, family, input, binary, tuple(invalid_params), bounds)
+        return func
+
+    return decorate
+
+
+def _load_all() -> None:
+    for mod in _ESTIMATOR_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as err:  # a family not built into this install
+            if err.name != mod:
+                raise
+
+
+def get_estimator(name: str) -> EstimatorSpec:
+    """The registered estimator called ``name``.
+
+    Raises
+    ------
+    InvalidParameterError
+        No estimator has that name (the message lists those that exist).
+    """
+    if name not in _REGISTRY:
+        _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError as err:
+        raise InvalidParameterError(
+            f"no estimator called {name!r}; registered: {sorted(_REGISTRY)}."
+        ) from err
+
+
+def list_estimators(input: str | None = "recording") -> list[str]:
+    """Names of the registered estimators (those taking ``input``; all with ``input=None``)."""
+    _load_all()
+    return sorted(k for k, s in _REGISTRY.items() if input is None or s.input == input)
+
+
+# --------------------------------------------------------------------------- bootstrap
+def bootstrap_indices(
+    n_samples: int, n_boot: int, seed: int | None = 0, block_size: int | None = None
+) -> Iterator[np.ndarray]:
+    """Yield ``n_boot`` resampled row-index arrays of length ``n_samples``.
+
+    With ``block_size`` (in samples) this is the circular block bootstrap (Politis & Romano
+    1992): blocks of consecutive samples are drawn with replacement, so that the dependence
+    between neighbouring time bins survives the resampling. Without it, rows are drawn i.i.d.
+    """
+    rng = np.random.default_rng(seed)
+    if block_size is None or block_size <= 1:
+        for _ in range(n_boot):
+            yield rng.integers(0, n_samples, size=n_samples)
+        return
+    n_blocks = -(-n_samples // block_size)
+    offsets = np.arange(block_size)
+    for _ in range(n_boot):
+        starts = rng.integers(0, n_samples, size=n_blocks)
+        yield ((starts[:, None] + offsets[None, :]) % n_samples).reshape(-1)[:n_samples]
+
+
+def check_bootstrap_params(n_boot: int, ci_level: float, block_size: int | None) -> None:
+    """Raise InvalidParameterError for unusable bootstrap settings."""
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise InvalidParameterError(f"n_boot must be an integer >= 0 (0 = no interval), got {n_boot!r}.")
+    if not (isinstance(ci_level, (int, float)) and 0 < ci_level < 1):
+        raise InvalidParameterError(f"ci_level must lie in (0, 1), got {ci_level!r}.")
+    if block_size is not None and (not isinstance(block_size, (int, np.integer)) or block_size < 1):
+        raise InvalidParameterError(f"block_size must be a positive number of samples or None, got {block_size!r}.")
+
+
+def bootstrap_ci(
+    statistic: Callable[[np.ndarray], float],
+    n_samples: int,
+    n_boot: int = 200,
+    seed: int | None = 0,
+    block_size: int | None = None,
+    ci_level: float = 0.95,
+    interval: str = "percentile",
+    estimate: float | None = None,
+) -> tuple[tuple[float, float] | None, np.ndarray]:
+    """Bootstrap confidence interval of ``statistic(row_indices)``.
+
+    Parameters
+    ----------
+    statistic : callable
+        Takes an array of row indices (a resample of the samples) and returns a float.
+    n_samples : int
+        Number of rows to resample.
+    n_boot : int
+        Number of bootstrap replicates; 0 returns ``(None, empty array)``.
+    seed : int or None
+        Seed of the resampling.
+    block_size : int, optional
+        Block length in samples for the circular block bootstrap (time series).
+    ci_level : float
+        Coverage of the interval.
+    interval : {"percentile", "basic"}
+        ``"percentile"``: the quantiles of the replicates. ``"basic"``: reflected about
+        ``estimate``, ``(2*estimate - q_high, 2*estimate - q_low)``, which corrects a bias the
+        resampling itself adds (resampled words are fewer and more repeated, so plug-in entropies
+        of resamples are biased low).
+    estimate : float, optional
+        The point estimate on the full data; needed for ``interval="basic"``.
+
+    Returns
+    -------
+    ci : tuple of float or None
+        ``(low, high)``.
+    replicates : numpy.ndarray
+        The ``n_boot`` replicate values (non-finite ones dropped).
+    """
+    check_bootstrap_params(n_boot, ci_level, block_size)
+    if n_boot == 0:
+        return None, np.empty(0)
+    reps = np.array([statistic(idx) for idx in bootstrap_indices(n_samples, n_boot, seed, block_size)], dtype=float)
+    reps = reps[np.isfinite(reps)]
+    if reps.size < 2:
+        return None, reps
+    alpha = (1.0 - ci_level) / 2.0
+    low, high = np.quantile(reps, [alpha, 1.0 - alpha])
+    if interval == "basic":
+        if estimate is None:
+            raise InvalidParameterError("interval='basic' needs the point estimate.")
+        low, high = 2.0 * estimate - high, 2.0 * estimate - low
+    elif interval != "percentile":
+        raise InvalidParameterError(f"interval must be 'percentile' or 'basic', got {interval!r}.")
+    return (float(low), float(high)), reps

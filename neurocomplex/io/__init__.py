@@ -1,0 +1,94 @@
+"""Loaders: each backend module registers itself; :func:`load` dispatches on the source.
+
+Backends: ``nwb`` (NWB files read lazily with pynwb/h5py), ``neo`` (Neo Block, Segment, list of
+SpikeTrains, AnalogSignal) and ``arrays`` (numpy arrays and pandas DataFrames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from neurocomplex.errors import UnsupportedSourceError
+
+__all__ = ["load", "register_loader", "list_loaders"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Loader:
+    name: str
+    accepts: Callable[[Any], bool]
+    load: Callable[..., Any]
+    description: str
+
+
+_LOADERS: dict[str, _Loader] = {}
+_BACKENDS = ("neurocomplex.io.nwb", "neurocomplex.io.neo", "neurocomplex.io.arrays")
+
+
+def register_loader(name: str, accepts: Callable[[Any], bool], description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: register ``func(source, **options) -> Recording`` for sources ``accepts`` says yes to.
+
+    ``accepts`` must be cheap and must not import optional dependencies (inspect types by name).
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        _LOADERS[name] = _Loader(name, accepts, func, description)
+        return func
+
+    return decorate
+
+
+def _load_backends() -> None:
+    for mod in _BACKENDS:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as err:
+            if err.name != mod:
+                raise
+
+
+def list_loaders() -> dict[str, str]:
+    """Registered loaders: name -> what they accept."""
+    _load_backends()
+    return {k: v.description for k, v in _LOADERS.items()}
+
+
+def load(source: Any, **options: Any) -> Any:
+    """Load a Recording from a file or an in-memory object.
+
+    Parameters
+    ----------
+    source : path, neo object, numpy array or pandas DataFrame
+        An ``.nwb`` file (Units table -> spike counts; a TimeSeries by ``series=`` path -> rates),
+        a Neo Block / Segment / list of SpikeTrains / AnalogSignal, or a 2-D array.
+    **options
+        Passed to the backend's loader (``bin_size``, ``t_start``, ``t_stop``, ``series``, ...).
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    UnsupportedSourceError
+        No loader accepts ``source``; the message lists what is supported.
+    MissingFileError, CorruptFileError, MissingTableError
+        From the file backends.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> nc.load(np.zeros((10, 4)), kind="activations")
+    Recording(kind='activations', n_samples=10, n_units=4, source='array')
+    """
+    _load_backends()
+    for loader in _LOADERS.values():
+        if loader.accepts(source):
+            return loader.load(source, **options)
+    supported = "; ".join(f"{k}: {v.description}" for k, v in _LOADERS.items())
+    raise UnsupportedSourceError(
+        f"cannot load a {type(source).__module__}.{type(source).__name__}. Supported sources: {supported}."
+    )
