@@ -1,0 +1,43 @@
+"""neurocomplex.torch: networks as sources of Recordings, and observables of training.
+
+Imported on first access of ``nc.torch``; this is the only part of neurocomplex that imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from neurocomplex.errors import MissingDependencyError
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as err:  # pragma: no cover - depends on the install
+    raise MissingDependencyError(
+        "neurocomplex.torch needs PyTorch: pip install 'neurocomplex[torch]' (or torch itself)."
+    ) from err
+
+_LAZY = {
+    "record": "neurocomplex.torch.capture",
+    "summarize": "neurocomplex.torch.summarize",
+    "mlp": "neurocomplex.torch.models",
+    "training_response": "neurocomplex.torch.response",
+    "response_over_training": "neurocomplex.torch.response",
+    "empirical_ntk": "neurocomplex.torch.response",
+    "TrainingMonitor": "neurocomplex.torch.monitor",
+    "fragility": "neurocomplex.torch.fragility",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neurocomplex.torch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,65 @@
+"""Sufficient statistics: packing round trip, counts vs np.unique, merging, covariance vs numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurocomplex.stats import CovarianceAccumulator, WordCounts, count_words, hamming, pack_words, unpack_words
+
+
+@pytest.mark.parametrize("n_units", [1, 7, 63, 64, 65, 130])
+def test_pack_unpack_round_trip_and_counts_match_unique(rng, n_units):
+    b = (rng.random((500, n_units)) < 0.1).astype(np.uint8)
+    packed = pack_words(b)
+    assert packed.shape == (500, max(1, -(-n_units // 64)))
+    np.testing.assert_array_equal(unpack_words(packed, n_units), b)
+    words, counts = count_words(b)
+    ref_rows, ref_counts = np.unique(b, axis=0, return_counts=True)
+    assert counts.sum() == 500 and words.shape[0] == ref_rows.shape[0]
+    # same multiset of (word, count)
+    got = sorted(zip(map(tuple, unpack_words(words, n_units).tolist()), counts.tolist(), strict=True))
+    ref = sorted(zip(map(tuple, ref_rows.tolist()), ref_counts.tolist(), strict=True))
+    assert got == ref
+
+
+def test_hamming_by_popcount(rng):
+    b = (rng.random((50, 100)) < 0.5).astype(np.uint8)
+    p = pack_words(b)
+    d = hamming(p[:, None, :], p[None, :, :])
+    ref = (b[:, None, :] != b[None, :, :]).sum(axis=-1)
+    np.testing.assert_array_equal(d, ref)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 200), st.integers(1, 70), st.integers(0, 1000), st.integers(1, 5))
+def test_word_counts_merge_equals_all_at_once(n, m, seed, n_parts):
+    b = (np.random.default_rng(seed).random((n, m)) < 0.3).astype(np.uint8)
+    parts = [WordCounts(m) for _ in range(n_parts)]
+    for i, chunk in enumerate(np.array_split(b, n_parts)):
+        parts[i].update(chunk)
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = merged.merge(p)
+    words, counts = count_words(b)
+    np.testing.assert_array_equal(merged.words, words)
+    np.testing.assert_array_equal(merged.counts, counts)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_covariance_chunked_and_merged_equals_numpy(rng, dtype):
+    x = (rng.normal(size=(3000, 20)) * np.linspace(1, 10, 20) + 1e3).astype(dtype)
+    acc = CovarianceAccumulator(20)
+    for chunk in np.array_split(x, 7):
+        acc.update(chunk)
+    other = CovarianceAccumulator(20)
+    other.update(x[:1000])
+    rest = CovarianceAccumulator(20)
+    rest.update(x[1000:])
+    ref = np.cov(x.astype(np.float64), rowvar=False)
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(acc.covariance(), ref, rtol=tol, atol=tol * np.abs(ref).max())
+    np.testing.assert_allclose(other.merge(rest).covariance(), ref, rtol=tol, atol=tol * np.abs(ref).max())
+    np.testing.assert_allclose(acc.mean, x.astype(np.float64).mean(axis=0), rtol=1e-6)
