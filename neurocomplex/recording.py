@@ -111,7 +111,12 @@ def bin_spike_times(
     for unit, times in enumerate(spike_times):  # loop over units only, never over spikes
         t = np.asarray(times, dtype=np.float64)
         t = t[(t >= t_start) & (t < t_stop)]
-        idx = np.floor((t - t_start) / bin_size).astype(np.int64)
+        pos = (t - t_start) / bin_size
+        idx = np.floor(pos)
+        # 0.3 / 0.1 = 2.9999999999999996: a spike within rounding error of an edge belongs to
+        # the later bin, as the half-open convention says.
+        up = np.rint(pos)
+        idx = np.where((up > idx) & (up - pos <= 1e-9 * np.maximum(1.0, up)), up, idx).astype(np.int64)
         np.clip(idx, 0, n_bins - 1, out=idx)  # float rounding just below t_stop
         flat_parts.append(idx * n_units + unit)
     flat = np.concatenate(flat_parts) if flat_parts else np.empty(0, np.int64)

@@ -193,3 +193,9 @@ def test_large_binning_memory_is_output_sized():
     assert counts.sum() == 300 * 1000
     output = counts.nbytes
     assert peak < output + 64 * 300 * 1000  # output plus a few int64 per spike
+
+
+def test_spike_on_an_edge_within_rounding_goes_to_the_later_bin():
+    # 0.3 / 0.1 == 2.9999999999999996 in floating point; the spike still belongs to bin 3
+    rec = nc.Recording.from_spike_times([np.arange(10) * 0.1], bin_size=0.1, t_stop=1.0)
+    assert rec.data[:, 0].tolist() == [1] * 10
