@@ -1,0 +1,388 @@
+"""NWB backend: files written with pynwb, values checked against numpy and raw h5py reads."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.io import nwb as nwb_backend
+from neurocomplex.io.nwb import describe, load_nwb, write_nwb
+
+LOCATIONS = ["CA1", "CA1", "V1", "V1"]  # one per electrode
+UNIT_ELECTRODE = [0, 2, 1, 3, 2]  # electrode of each unit
+UNIT_IDS = [10, 11, 12, 13, 14]
+
+
+def _nwbfile():
+    import pynwb
+
+    return pynwb.NWBFile(session_description="test session", identifier="test-id",
+                         session_start_time=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+
+
+def _write(nwbfile, path: Path) -> Path:
+    import pynwb
+
+    with pynwb.NWBHDF5IO(str(path), mode="w") as io:
+        io.write(nwbfile)
+    return path
+
+
+def make_spike_times(seed: int = 7) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sizes = [300, 40, 0, 150, 1]  # includes an empty unit and a single-spike unit
+    return [np.sort(rng.uniform(0.33, 9.87, size=n)) for n in sizes]
+
+
+def write_units_file(path: Path, spike_times: list[np.ndarray], unit_column: bool = False) -> Path:
+    """Units with electrodes in two locations, a trials table and one extra interval table."""
+    from pynwb.epoch import TimeIntervals
+
+    nwbfile = _nwbfile()
+    device = nwbfile.create_device(name="probe")
+    groups = {loc: nwbfile.create_electrode_group(name=f"shank_{loc}", description="shank", location=loc, device=device)
+              for loc in dict.fromkeys(LOCATIONS)}
+    for loc in LOCATIONS:
+        nwbfile.add_electrode(group=groups[loc], location=loc)
+    if unit_column:
+        nwbfile.add_unit_column(name="brain_area", description="area")
+    for uid, st, el in zip(UNIT_IDS, spike_times, UNIT_ELECTRODE):
+        extra = {"brain_area": f"area{uid % 2}"} if unit_column else {}
+        nwbfile.add_unit(spike_times=st, electrodes=[el], id=uid, **extra)
+    nwbfile.add_trial_column(name="condition", description="condition label")
+    for start, stop, cond in [(0.5, 1.5, "a"), (3.0, 4.0, "b"), (6.0, 7.5, "a")]:
+        nwbfile.add_trial(start_time=start, stop_time=stop, condition=cond)
+    sleep = TimeIntervals(name="sleep", description="sleep epochs")
+    sleep.add_interval(start_time=8.0, stop_time=9.0)
+    nwbfile.add_time_intervals(sleep)
+    return _write(nwbfile, path)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _expected_counts(spike_times: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
+    return np.stack([np.histogram(st, bins=edges)[0] for st in spike_times], axis=1)
+
+
+@pytest.fixture(scope="module")
+def spikes() -> list[np.ndarray]:
+    return make_spike_times()
+
+
+@pytest.fixture(scope="module")
+def units_path(tmp_path_factory, spikes) -> Path:
+    return write_units_file(tmp_path_factory.mktemp("nwb") / "units.nwb", spikes)
+
+
+# --------------------------------------------------------------------------- Units table
+def test_units_counts_equal_histogram(units_path, spikes):
+    rec = nc.load(units_path, bin_size=0.05)
+    assert rec.kind == "spike_counts" and rec.bin_size == 0.05
+    assert rec.unit_ids.tolist() == UNIT_IDS
+    # default window: from the bin (grid k * bin_size) holding the first spike to the end of the bin of the last
+    first = min(st.min() for st in spikes if st.size)
+    last = max(st.max() for st in spikes if st.size)
+    assert rec.times[0] == pytest.approx(np.floor(first / 0.05) * 0.05)
+    assert rec.times[0] <= first < rec.times[0] + 0.05
+    assert rec.times[-1] <= last < rec.times[-1] + 0.05
+    edges = np.append(rec.times, rec.times[-1] + 0.05)
+    np.testing.assert_array_equal(rec.data, _expected_counts(spikes, edges))
+    assert rec.data.sum(axis=0).tolist() == [st.size for st in spikes]
+    assert rec.source == str(units_path)
+    assert rec.metadata["session_description"] == "test session"
+    assert rec.metadata["identifier"] == "test-id"
+    assert rec.metadata["session_start_time"].startswith("2024-01-02T03:04:05")
+
+
+def test_units_groups_from_electrode_locations(units_path):
+    rec = nc.load(units_path)
+    assert rec.groups.tolist() == [LOCATIONS[e] for e in UNIT_ELECTRODE]
+    assert rec.metadata["group_source"] == "electrodes/location"
+    assert rec.select(groups="V1").unit_ids.tolist() == [11, 13, 14]
+
+
+def test_units_group_column_and_selection(tmp_path, spikes):
+    path = write_units_file(tmp_path / "col.nwb", spikes, unit_column=True)
+    rec = nc.load(path)  # a unit-level brain_area column wins over electrode locations
+    assert rec.groups.tolist() == [f"area{u % 2}" for u in UNIT_IDS]
+    rec = nc.load(path, group_column="group_name", units=[14, 11])  # an electrodes-table column
+    assert rec.unit_ids.tolist() == [11, 14]  # file order kept
+    assert rec.groups.tolist() == ["shank_V1", "shank_V1"]
+    with pytest.raises(nc.InvalidParameterError, match="group_column='nope'"):
+        nc.load(path, group_column="nope")
+    with pytest.raises(nc.InvalidParameterError, match=r"ids \[99\]"):
+        nc.load(path, units=[10, 99])
+
+
+def test_intervals_are_dataframes_usable_by_restrict(units_path):
+    rec = nc.load(units_path, bin_size=0.1)
+    assert set(rec.intervals) == {"trials", "sleep"}
+    trials = rec.intervals["trials"]
+    assert isinstance(trials, pd.DataFrame)
+    assert trials["start_time"].tolist() == [0.5, 3.0, 6.0]
+    assert trials["condition"].tolist() == ["a", "b", "a"]
+    inside = rec.restrict(trials)
+    # trial lengths 1.0 + 1.0 + 1.5 s at 0.1 s bins; bins start inside [start, stop)
+    assert inside.n_samples == 10 + 10 + 15
+    assert rec.intervals["sleep"].shape == (1, 2)
+
+
+@pytest.mark.parametrize("search_block", [4, 4096])
+def test_window_equals_slice_of_full_recording(units_path, spikes, monkeypatch, search_block):
+    monkeypatch.setattr(nwb_backend, "_SEARCH_BLOCK", search_block)  # 4: exercise the on-disk binary search
+    full = nc.load(units_path, bin_size=0.05)
+    part = nc.load(units_path, bin_size=0.05, t_start=2.0, t_stop=6.0)
+    assert part.n_samples == 80
+    np.testing.assert_allclose(part.times, 2.0 + 0.05 * np.arange(80), atol=1e-12)
+    edges = 2.0 + 0.05 * np.arange(81)
+    np.testing.assert_array_equal(part.data, _expected_counts(spikes, edges))
+    sliced = full.restrict(2.0 - 1e-9, 6.0 - 1e-9)
+    np.testing.assert_array_equal(part.data, sliced.data)
+    # open-ended windows
+    tail = nc.load(units_path, bin_size=0.05, t_start=5.0)
+    assert tail.data.sum() == sum(int((st >= 5.0).sum()) for st in spikes)
+
+
+def test_unsorted_unit_is_read_whole_with_warning(tmp_path, spikes, monkeypatch):
+    monkeypatch.setattr(nwb_backend, "_SEARCH_BLOCK", 4)
+    shuffled = [st[::-1].copy() if i == 0 else st for i, st in enumerate(spikes)]
+    path = write_units_file(tmp_path / "unsorted.nwb", shuffled)
+    with pytest.warns(nc.NeurocomplexWarning, match=r"units \[10\] are not sorted"):
+        rec = nc.load(path, bin_size=0.05, progress=True)
+    edges = np.append(rec.times, rec.times[-1] + 0.05)
+    np.testing.assert_array_equal(rec.data, _expected_counts(spikes, edges))
+
+
+def test_written_series_window(tmp_path):
+    rec = nc.Recording.from_array(np.arange(40.0).reshape(20, 2), sampling_rate=10.0, t_start=1.0)
+    path = tmp_path / "rates.nwb"
+    rec.to_nwb(path)
+    part = nc.load(path, t_start=1.5, t_stop=2.0)
+    _same(rec.restrict(1.5, 2.0), part)
+    part = nc.load(path, series="processing/neurocomplex/activity", units=[1])
+    np.testing.assert_array_equal(part.data[:, 0], rec.data[:, 1])
+
+
+def test_describe_matches_load_without_changing_file(units_path, spikes):
+    before = _sha256(units_path)
+    info = describe(units_path, bin_size=0.05)
+    rec = load_nwb(units_path, bin_size=0.05)
+    assert _sha256(units_path) == before
+    units = info["units"]
+    assert units["n_units"] == 5 and units["n_spikes"] == sum(st.size for st in spikes)
+    assert units["groups"] == {"CA1": 2, "V1": 3}
+    assert units["t_first"] == min(st.min() for st in spikes if st.size)
+    assert units["t_last"] == max(st.max() for st in spikes if st.size)
+    assert info["intervals"]["trials"] == {"n_rows": 3, "columns": ["start_time", "stop_time", "condition"]}
+    assert f"n_samples={rec.n_samples}, n_units=5" in info["load"]
+
+
+# --------------------------------------------------------------------------- time series
+def test_timeseries_rate_and_timestamps(tmp_path):
+    import pynwb
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3))
+    y = rng.normal(size=40)
+    stamps = np.cumsum(rng.uniform(0.01, 0.03, size=40)) + 1.0
+    nwbfile = _nwbfile()
+    nwbfile.add_acquisition(pynwb.TimeSeries(name="lfp", data=x, unit="V", starting_time=2.0, rate=20.0))
+    nwbfile.add_acquisition(pynwb.TimeSeries(name="speed", data=y, unit="m/s", timestamps=stamps))
+    path = _write(nwbfile, tmp_path / "ts.nwb")
+
+    rec = nc.load(path, series="acquisition/lfp")
+    assert rec.kind == "rates" and rec.n_units == 3 and rec.bin_size == pytest.approx(0.05)
+    np.testing.assert_array_equal(rec.data, x)
+    np.testing.assert_allclose(rec.times, 2.0 + np.arange(50) / 20.0)
+    assert rec.unit_ids.tolist() == [0, 1, 2]
+    part = nc.load(path, series="/acquisition/lfp", t_start=2.5, t_stop=3.0)  # rows 10..19
+    np.testing.assert_array_equal(part.data, x[10:20])
+
+    rec = nc.load(path, series="acquisition/speed")
+    np.testing.assert_array_equal(rec.data[:, 0], y)
+    np.testing.assert_array_equal(rec.times, stamps)
+    part = nc.load(path, series="acquisition/speed", t_start=stamps[5], t_stop=stamps[12])
+    np.testing.assert_array_equal(part.times, stamps[5:12])
+    with pytest.raises(nc.MissingTableError, match="no Units table"):
+        nc.load(path)  # the message lists the series
+    with pytest.raises(nc.MissingTableError, match="acquisition/lfp"):
+        nc.load(path)
+
+
+def test_roi_response_series_ids_and_location(tmp_path):
+    from pynwb.ophys import ImageSegmentation, OpticalChannel, RoiResponseSeries
+
+    nwbfile = _nwbfile()
+    device = nwbfile.create_device(name="scope")
+    channel = OpticalChannel(name="green", description="green", emission_lambda=520.0)
+    plane = nwbfile.create_imaging_plane(name="plane", optical_channel=channel, description="plane", device=device,
+                                         excitation_lambda=920.0, indicator="GCaMP6f", location="VISp", imaging_rate=30.0)
+    seg = ImageSegmentation()
+    ps = seg.create_plane_segmentation(name="cells", description="rois", imaging_plane=plane)
+    for roi_id in (100, 101, 102, 103):
+        ps.add_roi(id=roi_id, image_mask=np.ones((4, 4)))
+    module = nwbfile.create_processing_module(name="ophys", description="ophys")
+    module.add(seg)
+    region = ps.create_roi_table_region(region=[1, 3], description="two cells")
+    traces = np.random.default_rng(1).uniform(size=(30, 2)).astype(np.float32)
+    module.add(RoiResponseSeries(name="dff", data=traces, rois=region, unit="a.u.", rate=30.0))
+    path = _write(nwbfile, tmp_path / "ophys.nwb")
+
+    rec = nc.load(path, series="processing/ophys/dff")
+    np.testing.assert_array_equal(rec.data, traces)
+    assert rec.unit_ids.tolist() == [101, 103]
+    assert rec.groups.tolist() == ["VISp", "VISp"]
+    np.testing.assert_allclose(rec.times, np.arange(30) / 30.0)
+
+
+# --------------------------------------------------------------------------- write_nwb round trip
+def _same(a, b) -> None:
+    np.testing.assert_array_equal(a.data, b.data)
+    assert a.data.dtype == b.data.dtype
+    np.testing.assert_array_equal(a.unit_ids, b.unit_ids)
+    np.testing.assert_array_equal(a.groups, b.groups)
+    assert a.kind == b.kind and a.bin_size == b.bin_size
+    if a.times is None:
+        assert b.times is None
+    else:
+        np.testing.assert_array_equal(a.times, b.times)
+
+
+@pytest.mark.parametrize("case", ["counts", "rates_irregular", "activations", "restricted"])
+def test_to_nwb_round_trip(tmp_path, case):
+    rng = np.random.default_rng(3)
+    trials = pd.DataFrame({"start_time": [0.0, 0.4], "stop_time": [0.2, 0.6], "cond": ["x", "y"], "n": [1, 2]})
+    if case == "counts":
+        rec = nc.Recording.from_spike_times([rng.uniform(0, 1, 30), rng.uniform(0, 1, 5)], bin_size=0.1,
+                                            unit_ids=["a", "b"], groups=["CA1", "CA3"], intervals={"trials": trials})
+    elif case == "rates_irregular":
+        rec = nc.Recording.from_array(rng.normal(size=(5, 3)), times=[0.0, 1.0, 3.0, 4.0, 7.5], groups=["x", "y", "x"])
+    elif case == "activations":
+        rec = nc.Recording.from_array(rng.normal(size=(6, 4)).astype(np.float32), kind="activations")
+    else:
+        rec = nc.Recording.from_array(rng.normal(size=(40, 2)), sampling_rate=30.0, t_start=1.5).restrict(1.7, 2.5)
+    path = tmp_path / "rec.nwb"
+    rec.to_nwb(path)
+    back = nc.load(path)
+    _same(rec, back)
+    if case == "counts":
+        pd.testing.assert_frame_equal(back.intervals["trials"], trials.rename_axis("id"))
+        assert back.metadata["t_stop"] == rec.metadata["t_stop"]
+    with pytest.raises(nc.InvalidParameterError, match="already exists"):
+        rec.to_nwb(path)
+    write_nwb(rec, path, overwrite=True)
+    _same(rec, nc.load(path))
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory, units_path) -> dict[str, Path]:
+    import pynwb
+
+    d = tmp_path_factory.mktemp("bad")
+    text = d / "x.nwb"
+    text.write_text("this is not an HDF5 file\n")
+    truncated = d / "truncated.nwb"
+    raw = units_path.read_bytes()
+    truncated.write_bytes(raw[: len(raw) // 2])
+    plain_h5 = d / "no_units.nwb"
+    nwbfile = _nwbfile()
+    nwbfile.add_acquisition(pynwb.TimeSeries(name="signal", data=np.zeros(5), unit="V", rate=1.0))
+    _write(nwbfile, plain_h5)
+    return {"text": text, "truncated": truncated, "no_units": plain_h5, "good": units_path,
+            "missing": d / "missing.nwb", "mat": d / "data.mat", "csv": d / "data.csv"}
+
+
+@pytest.mark.parametrize(
+    ("file", "options", "error", "fragment"),
+    [
+        ("missing", {}, nc.MissingFileError, "not found: .*missing.nwb"),
+        ("text", {}, nc.CorruptFileError, "x.nwb.* is not an HDF5 file"),
+        ("truncated", {}, nc.CorruptFileError, "truncated.nwb.*truncated or damaged"),
+        ("no_units", {}, nc.MissingTableError, "no_units.nwb.* has no Units table.*acquisition/signal"),
+        ("good", {"series": "acquisition/nope"}, nc.MissingTableError, "units.nwb.* no time series at 'acquisition/nope'"),
+        ("no_units", {"series": "acquisition/nope"}, nc.MissingTableError, r"Series in the file: \['acquisition/signal'\]"),
+        ("good", {"bin_size": 0.0}, nc.InvalidParameterError, "bin_size=0.0"),
+        ("good", {"bin_size": -1}, nc.InvalidParameterError, "bin_size=-1"),
+        ("good", {"t_start": 2.0, "t_stop": 2.0}, nc.InvalidParameterError, "t_stop > t_start"),
+        ("good", {"t_start": 5.0, "t_stop": 1.0}, nc.InvalidParameterError, "t_stop > t_start"),
+        ("mat", {}, nc.UnsupportedSourceError, "data.mat.*suffix '.mat'"),
+        ("csv", {}, nc.UnsupportedSourceError, "data.csv.*suffix '.csv'"),
+    ],
+)
+def test_bad_inputs(bad_files, file, options, error, fragment):
+    with pytest.raises(error, match=fragment):
+        nc.load(bad_files[file], **options)
+    with pytest.raises(nc.NeurocomplexError):
+        load_nwb(str(bad_files[file]), **options)
+
+
+def test_describe_errors_and_no_modification(bad_files):
+    with pytest.raises(nc.CorruptFileError, match="truncated"):
+        describe(bad_files["truncated"])
+    with pytest.raises(nc.MissingFileError):
+        describe(bad_files["missing"])
+    before = _sha256(bad_files["no_units"])
+    info = describe(bad_files["no_units"])
+    assert info["units"] is None and "series='acquisition/signal'" in info["load"]
+    nc.load(bad_files["no_units"], series="acquisition/signal")
+    assert _sha256(bad_files["no_units"]) == before
+
+
+# --------------------------------------------------------------------------- real recording
+@pytest.fixture(scope="module")
+def mtl(mtl_nwb_path):
+    before = _sha256(mtl_nwb_path)
+    rec = nc.load(mtl_nwb_path, bin_size=0.05)
+    return rec, before
+
+
+def test_real_mtl_units_counts(mtl, mtl_nwb_path):
+    rec, before = mtl
+    with h5py.File(mtl_nwb_path, "r") as f:
+        index = f["units/spike_times_index"][()].astype(np.int64)
+        spike_times = f["units/spike_times"][()]
+        ids = f["units/id"][()]
+    lengths = np.diff(np.concatenate(([0], index)))
+    assert rec.n_units == 35 and lengths.size == 35
+    assert rec.unit_ids.tolist() == ids.tolist()
+    np.testing.assert_array_equal(rec.data.sum(axis=0), lengths)
+    assert rec.data.sum() == 214278
+    # one unit's counts against numpy directly
+    edges = np.append(rec.times, rec.times[-1] + 0.05)
+    unit = 7
+    np.testing.assert_array_equal(rec.data[:, unit], np.histogram(spike_times[index[unit - 1]:index[unit]], edges)[0])
+    info = describe(mtl_nwb_path, bin_size=0.05)
+    assert info["units"]["n_spikes"] == 214278 and f"n_samples={rec.n_samples}, n_units=35" in info["load"]
+    assert _sha256(mtl_nwb_path) == before
+
+
+def test_real_mtl_groups_and_trial_tables(mtl, mtl_nwb_path):
+    rec, _ = mtl
+    with h5py.File(mtl_nwb_path, "r") as f:
+        rows = f["units/electrodes"][()]
+        locations = f["general/extracellular_ephys/electrodes/location"].asstr()[()]
+        n_rows = {name: f[f"intervals/{name}/id"].shape[0] for name in f["intervals"]}
+    assert rec.groups.tolist() == [locations[r] for r in rows]
+    assert set(np.unique(rec.groups)) == {"amygdala_right", "hippocampus_right"}
+    assert n_rows["encoding_table"] == 90
+    for name, n in n_rows.items():
+        assert len(rec.intervals[name]) == n
+    assert rec.intervals["encoding_table"]["stimCategory"].size == 90
+    encoding = rec.restrict(rec.intervals["encoding_table"])
+    assert 0 < encoding.n_samples < rec.n_samples
+
+
+def test_real_mtl_window_read(mtl, mtl_nwb_path):
+    rec, _ = mtl
+    part = nc.load(mtl_nwb_path, bin_size=0.05, t_start=100.0, t_stop=200.0)
+    np.testing.assert_array_equal(part.data, rec.restrict(100.0 - 1e-9, 200.0 - 1e-9).data)
