@@ -1,7 +1,8 @@
 """The ``neurocomplex`` command.
 
 Subcommands live in :data:`_COMMANDS`: each is one parser builder plus one function that runs it
-and returns an exit code, so adding a command (``analyze``, ``demo``) is one entry. Errors of
+and returns an exit code. ``info`` describes a file, ``analyze`` runs estimators on it per brain
+area, ``demo`` analyzes the bundled recording and network. Errors of
 neurocomplex are printed as ``neurocomplex: error: <message>`` with exit code 2, no traceback.
 Heavy modules (pynwb, h5py) are imported only when a command needs them.
 
@@ -80,8 +81,119 @@ def _run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- analyze
+DEFAULT_MEASURES = (
+    "activation_ratio",
+    "effective_dimension",
+    "participation_ratio",
+    "pattern_entropy",
+    "multi_information",
+    "pattern_complexity",
+)
+_TABLE_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units", "method"]
+
+
+def _build_analyze(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="an NWB file (.nwb)")
+    parser.add_argument("--bin-size", type=float, default=0.01, metavar="SECONDS",
+                        help="bin width for spike counts (default: 0.01)")
+    parser.add_argument("--series", metavar="PATH", default=None,
+                        help="load this TimeSeries / RoiResponseSeries instead of the Units table")
+    parser.add_argument("--by", choices=("group", "none"), default="group",
+                        help="one row per group of units (brain area) and one for all units (default), or all only")
+    parser.add_argument("--measures", nargs="+", metavar="NAME", default=list(DEFAULT_MEASURES),
+                        help=f"registered estimators to run (default: {' '.join(DEFAULT_MEASURES)})")
+    parser.add_argument("--n-boot", type=int, default=100, metavar="N",
+                        help="bootstrap replicates for confidence intervals (0: none; default: 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    parser.add_argument("--out", metavar="DIR", default=None, help="write the table as CSV into this folder")
+
+
+def _print_table(table: Any, title: str) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500,
+                           "display.float_format", "{:.4g}".format):
+        print(title)
+        print(table[[c for c in _TABLE_COLUMNS if c in table.columns]].to_string(index=False))
+        print()
+
+
+def _write_csv(table: Any, out: str | None, name: str) -> None:
+    if out is None:
+        return
+    from pathlib import Path
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    table.to_csv(path, index=False)
+    print(f"wrote {path}")
+
+
+def _analyze_recording(rec: Any, name: str, measures: Sequence[str], by: str | None, n_boot: int, seed: int) -> Any:
+    import neurocomplex as nc
+
+    return nc.measure({name: rec}, list(measures), by=by, n_boot=n_boot, seed=seed, errors="warn")
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import neurocomplex as nc
+
+    rec = nc.load(args.file, bin_size=args.bin_size, series=args.series)
+    name = Path(args.file).stem
+    table = _analyze_recording(rec, name, args.measures, None if args.by == "none" else "group",
+                               args.n_boot, args.seed)
+    _print_table(table, f"{rec}")
+    _write_csv(table, args.out, f"{name}_measures")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+def _build_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", metavar="DIR", default=None, help="write the tables as CSV into this folder")
+    parser.add_argument("--n-boot", type=int, default=50, metavar="N",
+                        help="bootstrap replicates for confidence intervals (default: 50)")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    import json
+
+    import neurocomplex as nc
+    from neurocomplex._bundled import bundled_path
+
+    path = bundled_path("demo_recording.nwb")
+    rec = nc.load(path, bin_size=0.1)
+    table = _analyze_recording(rec, "demo_recording", DEFAULT_MEASURES, "group", args.n_boot, 0)
+    _print_table(table, f"Bundled recording: {rec}")
+    truth = json.loads(bundled_path("demo_recording_truth.json").read_text())
+    print("Known answer (from the generator, data/make_demo_recording.py):")
+    for area, info in truth["areas"].items():
+        print(f"  {area}: {info['n_latents']} latent variables; effective dimension of the firing rates "
+              f"(0.1 s bins) {info['rate_effective_dimension']['0.1s']['exp_entropy']:.3g}")
+    print()
+    _write_csv(table, args.out, "demo_recording_measures")
+
+    try:
+        from neurocomplex.torch.models import load_demo_network
+    except ImportError as err:
+        print(f"(bundled network skipped: {err})")
+        return 0
+    model, probes = load_demo_network(with_probes=True)
+    layers = nc.torch.record(model, probes, progress=False)
+    net_table = _analyze_recording(layers, "demo_network", DEFAULT_MEASURES, None, args.n_boot, 0)
+    _print_table(net_table, f"Bundled network (a ReLU MLP on 8x8 digits), {len(probes)} probe inputs, per layer:")
+    _write_csv(net_table, args.out, "demo_network_measures")
+    return 0
+
+
 _COMMANDS: dict[str, _Command] = {
     "info": _Command("describe what an NWB file holds and how it would load", _build_info, _run_info),
+    "analyze": _Command("run estimators on an NWB file, per brain area, and print/write the table",
+                        _build_analyze, _run_analyze),
+    "demo": _Command("analyze the bundled recording and network (no download needed)", _build_demo, _run_demo),
 }
 
 
