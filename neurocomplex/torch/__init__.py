@@ -25,7 +25,7 @@ _LAZY = {
     "response_over_training": "neurocomplex.torch.response",
     "empirical_ntk": "neurocomplex.torch.response",
     "TrainingMonitor": "neurocomplex.torch.monitor",
-    "fragility": "neurocomplex.torch.fragility",
+    "fragility": "neurocomplex.torch.perturbation",
 }
 
 __all__ = list(_LAZY)
