@@ -177,11 +177,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     _write_csv(table, args.out, "demo_recording_measures")
 
     try:
-        from neurocomplex.torch.models import load_demo_network
-    except ImportError as err:
+        from neurocomplex.torch.models import load_demo_network, load_demo_probe
+    except ImportError as err:  # torch is an optional extra
         print(f"(bundled network skipped: {err})")
         return 0
-    model, probes = load_demo_network(with_probes=True)
+    model = load_demo_network()
+    probes, _ = load_demo_probe()
     layers = nc.torch.record(model, probes, progress=False)
     net_table = _analyze_recording(layers, "demo_network", DEFAULT_MEASURES, None, args.n_boot, 0)
     _print_table(net_table, f"Bundled network (a ReLU MLP on 8x8 digits), {len(probes)} probe inputs, per layer:")

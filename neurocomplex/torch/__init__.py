@@ -19,7 +19,7 @@ except ImportError as err:  # pragma: no cover - depends on the install
 
 _LAZY = {
     "record": "neurocomplex.torch.capture",
-    "summarize": "neurocomplex.torch.summarize",
+    "summarize": "neurocomplex.torch.streaming",
     "mlp": "neurocomplex.torch.models",
     "training_response": "neurocomplex.torch.response",
     "response_over_training": "neurocomplex.torch.response",

@@ -1,0 +1,199 @@
+"""Torch-side streaming statistics that hand over to the mergeable ones in :mod:`neurocomplex.stats`.
+
+Each accumulator updates on the compute device (GPU included) batch by batch and converts, at the
+end, into its torch-free counterpart (:class:`~neurocomplex.stats.CovarianceAccumulator`,
+:class:`~neurocomplex.stats.ActivityAccumulator`, :class:`~neurocomplex.stats.WordCounts`), which
+can then be merged with the statistics of other chunks, workers or files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts, pack_words
+
+__all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch"]
+
+# Flush buffered words into the sorted counts once this many rows are waiting (or more than
+# are already counted), so the cost of merging stays amortised O(n log n).
+_WORD_FLUSH_ROWS = 1 << 13
+_BYTE_WEIGHTS_CACHE: dict[torch.device, torch.Tensor] = {}
+
+
+class TorchCovariance:
+    """Count, mean and centred scatter of ``n_units`` columns, kept on ``device`` in float64.
+
+    Each batch is centred on its own mean and its scatter computed with one float32 GEMM on the
+    device, then combined in float64 with the pairwise update of Chan, Golub & LeVeque (1979),
+    exactly as :class:`~neurocomplex.stats.CovarianceAccumulator` does on the host.
+
+    Examples
+    --------
+    >>> x = torch.randn(300, 4, generator=torch.Generator().manual_seed(0))
+    >>> acc = TorchCovariance(4, torch.device("cpu"))
+    >>> acc.update(x[:100]); acc.update(x[100:])
+    >>> bool(np.allclose(acc.to_stats().covariance(), np.cov(x.numpy().T), atol=1e-6))
+    True
+    """
+
+    def __init__(self, n_units: int, device: torch.device) -> None:
+        self.n_units = int(n_units)
+        self.n_samples = 0
+        self.mean = torch.zeros(self.n_units, dtype=torch.float64, device=device)
+        self.scatter = torch.zeros(self.n_units, self.n_units, dtype=torch.float64, device=device)
+
+    def update(self, x: torch.Tensor) -> None:
+        """Add the rows of a float32 ``(n_rows, n_units)`` tensor."""
+        if x.shape[0] == 0:
+            return
+        mean_b = x.mean(dim=0, dtype=torch.float64)
+        centred = x - mean_b.to(x.dtype)
+        self.combine(int(x.shape[0]), mean_b, (centred.T @ centred).to(torch.float64))
+
+    def combine(self, n_b: int, mean_b: torch.Tensor, scatter_b: torch.Tensor) -> None:
+        """Add a block given by its count, float64 mean and centred scatter (Chan et al. 1979)."""
+        if n_b == 0:
+            return
+        n_a = self.n_samples
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.scatter.add_(scatter_b)
+        if n_a:
+            self.scatter.addr_(delta, delta, alpha=n_a * n_b / n)  # in place: no n_units^2 temporary
+        self.mean.add_(delta, alpha=n_b / n)
+        self.n_samples = n
+
+    def to_stats(self) -> CovarianceAccumulator:
+        """The host-side, mergeable accumulator (float64 numpy arrays)."""
+        return CovarianceAccumulator.from_dict({
+            "n_units": self.n_units,
+            "n_samples": self.n_samples,
+            "mean": self.mean.cpu().numpy(),
+            "scatter": self.scatter.cpu().numpy(),
+        })
+
+
+class TorchActivity:
+    """Per-unit active counts (``x > threshold``), mean and centred sum of squares on ``device``.
+
+    Examples
+    --------
+    >>> acc = TorchActivity(2, 0.0, torch.device("cpu"))
+    >>> acc.update(torch.tensor([[0.0, 1.0], [2.0, 3.0], [0.0, 0.5]]))
+    >>> acc.to_stats().activation_ratio()
+    0.6666666666666666
+    """
+
+    def __init__(self, n_units: int, threshold: float, device: torch.device) -> None:
+        self.n_units = int(n_units)
+        self.threshold = float(threshold)
+        self.n_samples = 0
+        self.active = torch.zeros(self.n_units, dtype=torch.int64, device=device)
+        self.mean = torch.zeros(self.n_units, dtype=torch.float64, device=device)
+        self.m2 = torch.zeros(self.n_units, dtype=torch.float64, device=device)
+
+    def update(self, x: torch.Tensor, binary: torch.Tensor | None = None) -> None:
+        """Add the rows of ``x``; ``binary`` (``x > threshold``) may be passed when already computed."""
+        if x.shape[0] == 0:
+            return
+        b = x > self.threshold if binary is None else binary
+        mean_b = x.mean(dim=0, dtype=torch.float64)
+        centred = x - mean_b.to(x.dtype)
+        self.combine(int(x.shape[0]), b.sum(dim=0), mean_b, (centred * centred).sum(dim=0, dtype=torch.float64))
+
+    def combine(self, n_b: int, active_b: torch.Tensor, mean_b: torch.Tensor, m2_b: torch.Tensor) -> None:
+        """Add a block given by its count, active counts, float64 mean and centred sum of squares."""
+        if n_b == 0:
+            return
+        n_a = self.n_samples
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.m2 += m2_b + delta**2 * (n_a * n_b / n)
+        self.mean += delta * (n_b / n)
+        self.active += active_b
+        self.n_samples = n
+
+    def to_stats(self) -> ActivityAccumulator:
+        """The host-side, mergeable accumulator."""
+        out = ActivityAccumulator(self.n_units, self.threshold)
+        out.n_samples = self.n_samples
+        out.active = self.active.cpu().numpy().astype(np.int64)
+        out.mean = self.mean.cpu().numpy()
+        out.m2 = self.m2.cpu().numpy()
+        return out
+
+
+def _byte_weights(device: torch.device) -> torch.Tensor:
+    if device not in _BYTE_WEIGHTS_CACHE:
+        _BYTE_WEIGHTS_CACHE[device] = torch.tensor([1, 2, 4, 8, 16, 32, 64, 128], dtype=torch.uint8, device=device)
+    return _BYTE_WEIGHTS_CACHE[device]
+
+
+def pack_words_torch(binary: torch.Tensor) -> np.ndarray:
+    """Pack the rows of a boolean ``(n_rows, n_units)`` tensor into uint64 words on its device.
+
+    The layout is that of :func:`neurocomplex.stats.pack_words` (bit ``j`` of integer ``k`` is
+    unit ``64*k + j``). On an accelerator, bits are summed into bytes on the device, so only
+    ``n_rows * ceil(n_units / 64) * 8`` bytes travel to the host; CPU tensors go to
+    :func:`~neurocomplex.stats.pack_words` directly.
+
+    Examples
+    --------
+    >>> pack_words_torch(torch.tensor([[True, False, True], [False, True, False]]))[:, 0]
+    array([5, 2], dtype=uint64)
+    """
+    if binary.device.type == "cpu":  # nothing to transfer: numpy's packbits is the fastest route
+        return pack_words(binary.numpy())
+    return _pack_on_device(binary)
+
+
+def _pack_on_device(binary: torch.Tensor) -> np.ndarray:
+    """Sum the bits into bytes where the tensor lives, then view the bytes as little-endian uint64."""
+    n_rows, n_units = binary.shape
+    n_int = max(1, -(-n_units // 64))
+    bits = binary.to(torch.uint8)
+    pad = n_int * 64 - n_units
+    if pad:
+        bits = torch.nn.functional.pad(bits, (0, pad))
+    as_bytes = (bits.view(n_rows, n_int * 8, 8) * _byte_weights(bits.device)).sum(dim=-1, dtype=torch.uint8)
+    host = as_bytes.cpu().numpy()
+    return np.ascontiguousarray(host).view("<u8").astype(np.uint64, copy=False).reshape(n_rows, n_int)
+
+
+class TorchWords:
+    """Counts of binary words ``x > threshold``: packed on the device, counted on the host.
+
+    Examples
+    --------
+    >>> acc = TorchWords(2, 0.0)
+    >>> acc.update(torch.tensor([[1.0, 0.0], [0.5, -1.0], [0.0, 2.0]]))
+    >>> acc.to_stats().counts.tolist()
+    [2, 1]
+    """
+
+    def __init__(self, n_units: int, threshold: float) -> None:
+        self.n_units = int(n_units)
+        self.threshold = float(threshold)
+        self._counts = WordCounts(self.n_units)
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
+
+    def update(self, x: torch.Tensor, binary: torch.Tensor | None = None) -> None:
+        """Add the words of ``x`` (rows); ``binary`` may be passed when already computed."""
+        b = x > self.threshold if binary is None else binary
+        packed = pack_words_torch(b)
+        self._pending.append(packed)
+        self._n_pending += packed.shape[0]
+        if self._n_pending >= max(_WORD_FLUSH_ROWS, self._counts.counts.size):
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._counts.update_packed(np.concatenate(self._pending))
+            self._pending, self._n_pending = [], 0
+
+    def to_stats(self) -> WordCounts:
+        """The host-side, mergeable word counts."""
+        self._flush()
+        return self._counts

@@ -1,0 +1,184 @@
+"""summarize(): streaming statistics agree with the estimators on fully recorded layers."""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import neurocomplex as nc
+from neurocomplex.errors import InvalidDataError, InvalidParameterError, NeurocomplexWarning
+from neurocomplex.stats import count_words
+from neurocomplex.torch.capture import record
+from neurocomplex.torch.models import mlp
+from neurocomplex.torch.streaming import STATISTICS, layer_statistics, summarize
+
+
+def _x(n: int, d: int, seed: int = 0) -> torch.Tensor:
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+
+
+def _materialized(rec: nc.Recording, measure: str, entropy_method: str) -> float:
+    if measure == "effective_dimension":
+        return nc.effective_dimension(rec, n_boot=0).value
+    if measure == "participation_ratio":
+        return nc.participation_ratio(rec, n_boot=0).value
+    if measure == "activation_ratio":
+        return nc.activation_ratio(rec, n_boot=0).value
+    return nc.pattern_entropy(rec, method=entropy_method, n_boot=0).value
+
+
+@pytest.mark.parametrize("entropy_method", ["nsb", "plugin"])
+def test_agrees_with_materialized_estimates(entropy_method: str) -> None:
+    net = mlp([12, 24, 16, 6], seed=0, bias_std=0.1)
+    x = _x(3000, 12)
+    table = summarize(net, x, batch_size=256, entropy_method=entropy_method)
+    recs = record(net, x)
+    assert list(table.columns) == ["layer", "measure", "value", "n_samples", "n_units", "method", "warnings"]
+    assert table["layer"].unique().tolist() == list(recs) == ["relu1", "relu2", "output"]
+    assert len(table) == 3 * len(STATISTICS)
+    for row in table.itertuples():
+        ref = _materialized(recs[row.layer], row.measure, entropy_method)
+        assert row.value == pytest.approx(ref, rel=1e-6, abs=1e-12), (row.layer, row.measure)
+        assert row.n_samples == 3000 and row.n_units == recs[row.layer].n_units
+
+
+def test_conv_channels_mode_agrees() -> None:
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 3, 3), nn.Tanh())
+    x = torch.randn(40, 1, 7, 7, generator=torch.Generator().manual_seed(1))
+    table = summarize(net, x, layers=[nn.ReLU, "3"], batch_size=16, flatten="channels", entropy_method="plugin")
+    recs = record(net, x, layers=[nn.ReLU, "3"], flatten="channels")
+    for row in table.itertuples():
+        ref = _materialized(recs[row.layer], row.measure, "plugin")
+        assert row.value == pytest.approx(ref, rel=1e-6), (row.layer, row.measure)
+    assert set(table["n_samples"]) == {40 * 25, 40 * 9}
+
+
+def test_statistics_are_exact_and_mergeable() -> None:
+    net = mlp([5, 9, 3], seed=2)
+    x = _x(600, 5, seed=3)
+    whole = layer_statistics(net, x, batch_size=64)
+    halves = [layer_statistics(net, part, batch_size=50) for part in (x[:250], x[250:])]
+    h = record(net, x)["relu1"].data.astype(np.float64)
+    st = whole["relu1"]
+    np.testing.assert_allclose(st["covariance"].covariance(), np.cov(h, rowvar=False), rtol=1e-5, atol=1e-7)
+    words, counts = count_words(h > 0)
+    np.testing.assert_array_equal(st["words"].words, words)
+    np.testing.assert_array_equal(st["words"].counts, counts)
+    np.testing.assert_array_equal(st["activity"].active, (h > 0).sum(axis=0))
+    merged_cov = halves[0]["relu1"]["covariance"].merge(halves[1]["relu1"]["covariance"])
+    np.testing.assert_allclose(merged_cov.scatter, st["covariance"].scatter, rtol=1e-6, atol=1e-6)
+    merged_words = halves[0]["relu1"]["words"].merge(halves[1]["relu1"]["words"])
+    np.testing.assert_array_equal(merged_words.counts, counts)
+
+
+@pytest.mark.parametrize("n_units", [1, 63, 64, 65, 150])
+def test_device_word_packing_matches_numpy(n_units: int) -> None:
+    from neurocomplex.stats import pack_words
+    from neurocomplex.torch._accumulate import _pack_on_device, pack_words_torch
+
+    binary = torch.rand(300, n_units, generator=torch.Generator().manual_seed(n_units)) > 0.5
+    ref = pack_words(binary.numpy())
+    np.testing.assert_array_equal(_pack_on_device(binary), ref)  # the accelerator route, run on the CPU
+    np.testing.assert_array_equal(pack_words_torch(binary[:, :].T.contiguous().T), ref)
+
+
+def test_threshold_changes_binary_state() -> None:
+    net = mlp([4, 10, 2], seed=0)
+    x = _x(500, 4)
+    h = record(net, x)["relu1"].data
+    table = summarize(net, x, layers=["relu1"], stats="activation_ratio", threshold=0.5)
+    assert table["value"].item() == pytest.approx(float((h > 0.5).mean()), rel=1e-12)
+
+
+def _batches(n: int, d: int, batch: int) -> Iterator[torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    for start in range(0, n, batch):
+        yield torch.randn(min(batch, n - start), d, generator=gen)
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_peak_memory_bounded_by_statistics_not_samples() -> None:
+    # Narrow layers: at most 2**10 distinct words, so every statistic has a size fixed by the model.
+    net = mlp([16, 10, 8, 4], seed=0)
+
+    def stream(n: int) -> None:
+        summarize(net, _batches(n, 16, 1000), entropy_method="plugin")
+
+    def materialize(n: int) -> None:
+        record(net, _batches(n, 16, 1000))
+
+    stream(2000)  # warm up caches and lazy imports
+    small, large = _peak(lambda: stream(10_000)), _peak(lambda: stream(20_000))
+    rec_small, rec_large = _peak(lambda: materialize(10_000)), _peak(lambda: materialize(20_000))
+    # the materialized path grows with n (22 float32 units per sample): the measurement sees it
+    assert rec_large > 1.8 * rec_small and rec_large > 20_000 * 22 * 4
+    # streaming: doubling the samples leaves the peak within 25% + 256 KiB, far below the activations
+    assert large < 1.25 * small + 256 * 1024
+    assert large < 0.25 * rec_large
+
+
+def test_dead_layer_is_nan_with_warning() -> None:
+    net = mlp([3, 6, 2], seed=0)
+    with torch.no_grad():
+        net.fc1.bias.fill_(-100.0)  # every ReLU off for these inputs
+    with pytest.warns(NeurocomplexWarning, match="constant"):
+        table = summarize(net, _x(200, 3), layers=["relu1"], entropy_method="plugin")
+    values = dict(zip(table["measure"], table["value"]))
+    assert "constant" in table.set_index("measure").loc["effective_dimension", "warnings"]
+    assert math.isnan(values["effective_dimension"]) and math.isnan(values["participation_ratio"])
+    assert values["activation_ratio"] == 0.0 and values["pattern_entropy"] == 0.0
+
+
+def test_undersampled_words_warn() -> None:
+    net = mlp([20, 40, 2], seed=0)
+    with pytest.warns(NeurocomplexWarning, match="all 300 binary words of its 40 units are distinct"):
+        table = summarize(net, _x(300, 20), layers=["relu1"], stats="pattern_entropy", entropy_method="plugin")
+    assert table["value"].item() == pytest.approx(math.log2(300))  # plug-in with no repeated word
+    assert "distinct" in table["warnings"].item()
+
+
+def test_invalid_parameters_and_data() -> None:
+    net = mlp([3, 4, 2], seed=0)
+    x = _x(20, 3)
+    with pytest.raises(InvalidParameterError, match="stats"):
+        summarize(net, x, stats=["entropy"])
+    with pytest.raises(InvalidParameterError):
+        summarize(net, x, stats=[])
+    with pytest.raises(InvalidParameterError, match="entropy_method"):
+        summarize(net, x, entropy_method="ml")
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        summarize(net, x, threshold=float("nan"))
+    with pytest.raises(InvalidParameterError, match="no layer called"):
+        summarize(net, x, layers=["nope"])
+    with torch.no_grad():
+        net.fc1.weight[0, 0] = float("inf")
+    with pytest.raises(InvalidDataError, match=r"'relu1'.*NaN or inf"):
+        summarize(net, x)
+    assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_public_name_is_the_function() -> None:
+    table = nc.torch.summarize(mlp([3, 4, 2], seed=0), _x(50, 3), stats="activation_ratio")
+    assert table["measure"].tolist() == ["activation_ratio", "activation_ratio"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_streaming_matches_cpu() -> None:
+    x = _x(4000, 12)
+    cpu = summarize(mlp([12, 32, 5], seed=0), x, entropy_method="plugin")
+    gpu = summarize(mlp([12, 32, 5], seed=0).cuda(), x, batch_size=512, entropy_method="plugin")
+    np.testing.assert_allclose(gpu["value"].to_numpy(), cpu["value"].to_numpy(), rtol=1e-4)
