@@ -87,3 +87,13 @@ class ActivityAccumulator:
     def to_dict(self) -> dict[str, Any]:
         return {"n_units": self.n_units, "threshold": self.threshold, "n_samples": self.n_samples,
                 "active": self.active, "mean": self.mean, "m2": self.m2}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> ActivityAccumulator:
+        """Rebuild an accumulator from :meth:`to_dict` output (or a torch/dask partial result)."""
+        out = cls(int(state["n_units"]), float(state["threshold"]))
+        out.n_samples = int(state["n_samples"])
+        out.active = np.asarray(state["active"], dtype=np.int64).copy()
+        out.mean = np.asarray(state["mean"], dtype=np.float64).copy()
+        out.m2 = np.asarray(state["m2"], dtype=np.float64).copy()
+        return out

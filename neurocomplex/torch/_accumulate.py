@@ -116,12 +116,10 @@ class TorchActivity:
 
     def to_stats(self) -> ActivityAccumulator:
         """The host-side, mergeable accumulator."""
-        out = ActivityAccumulator(self.n_units, self.threshold)
-        out.n_samples = self.n_samples
-        out.active = self.active.cpu().numpy().astype(np.int64)
-        out.mean = self.mean.cpu().numpy()
-        out.m2 = self.m2.cpu().numpy()
-        return out
+        return ActivityAccumulator.from_dict({
+            "n_units": self.n_units, "threshold": self.threshold, "n_samples": self.n_samples,
+            "active": self.active.cpu().numpy(), "mean": self.mean.cpu().numpy(), "m2": self.m2.cpu().numpy(),
+        })
 
 
 def _byte_weights(device: torch.device) -> torch.Tensor:

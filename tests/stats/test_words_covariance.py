@@ -63,3 +63,16 @@ def test_covariance_chunked_and_merged_equals_numpy(rng, dtype):
     np.testing.assert_allclose(acc.covariance(), ref, rtol=tol, atol=tol * np.abs(ref).max())
     np.testing.assert_allclose(other.merge(rest).covariance(), ref, rtol=tol, atol=tol * np.abs(ref).max())
     np.testing.assert_allclose(acc.mean, x.astype(np.float64).mean(axis=0), rtol=1e-6)
+
+
+def test_activity_accumulator_merge_and_round_trip(rng):
+    from neurocomplex.stats import ActivityAccumulator
+
+    x = rng.normal(size=(500, 4))
+    a, b = ActivityAccumulator(4), ActivityAccumulator(4)
+    a.update(x[:123])
+    b.update(x[123:])
+    merged = ActivityAccumulator.from_dict(a.merge(b).to_dict())
+    np.testing.assert_array_equal(merged.active, (x > 0).sum(axis=0))
+    np.testing.assert_allclose(merged.variance(), x.var(axis=0), rtol=1e-12)
+    assert merged.activation_ratio() == pytest.approx((x > 0).mean())
