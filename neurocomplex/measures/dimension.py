@@ -1,0 +1,796 @@
+"""Dimension of a population's activity: effective dimension, spectrum exponent, TwoNN.
+
+The linear measures (effective dimension, participation ratio, spectrum exponent) need only the
+covariance of X, accumulated chunk by chunk by :class:`~neurocomplex.stats.CovarianceAccumulator`
+(one GEMM per chunk in the data's own precision, float64 accumulation, no copy of the whole
+matrix). Their confidence intervals come from a block bootstrap on per-block sufficient
+statistics (count, mean, scatter), merged exactly for each replicate, so the data are read once
+whatever ``n_boot`` is. TwoNN works on the points themselves (nearest neighbours).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex.errors import (
+    InsufficientDataError,
+    InvalidDataError,
+    InvalidParameterError,
+    NeurocomplexWarning,
+)
+from neurocomplex.estimate import Estimate, check_bootstrap_params, register_estimator
+from neurocomplex.recording import Recording
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
+
+__all__ = [
+    "effective_dimension",
+    "participation_ratio",
+    "spectrum_exponent",
+    "twonn_dimension",
+    "effective_dimension_from_eigenvalues",
+    "eigenvalues_from_covariance",
+]
+
+# Blocks of the default block bootstrap, and the most memory their statistics may take.
+_DEFAULT_N_BLOCKS = 100
+_MIN_BLOCKS = 10
+_BLOCK_MEMORY_LIMIT = 2 * 1024**3
+# Negative eigenvalues smaller than this fraction of the largest are rounding, clipped to 0.
+_NEGATIVE_RTOL = 1e-6
+
+
+# --------------------------------------------------------------------------- pure functions
+def _check_order(order: Any) -> float:
+    if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"order must be a number >= 0 or math.inf, got {order!r}.")
+    value = float(order)
+    if math.isnan(value) or value < 0:
+        raise InvalidParameterError(f"order={order!r} must be >= 0 (1: Shannon, 2: participation ratio, inf).")
+    return value
+
+
+def effective_dimension_from_eigenvalues(eigenvalues: Any, order: float = 1.0) -> float:
+    """Rényi effective dimension of a spectrum of non-negative eigenvalues.
+
+    Parameters
+    ----------
+    eigenvalues : array-like
+        Covariance eigenvalues (any order). Negative values within ``1e-6`` of the largest are
+        rounding and treated as 0.
+    order : float
+        Rényi order: 1 (exponential of the spectral Shannon entropy), 2 (participation ratio),
+        ``math.inf`` (``1 / max p``), any other value >= 0.
+
+    Returns
+    -------
+    float
+        ``D`` with ``1 <= D <= number of nonzero eigenvalues``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``order`` is negative, NaN or not a number.
+    InvalidDataError
+        Eigenvalues not 1-D, not finite, or clearly negative (not a covariance spectrum).
+    InsufficientDataError
+        All eigenvalues are zero (no variance).
+
+    Notes
+    -----
+    With ``p_i = λ_i / Σ_j λ_j`` (λ = ``eigenvalues``, α = ``order``):
+    ``D_1 = exp(−Σ p_i log p_i)``, ``D_α = (Σ p_i^α)^(1/(1−α))``, ``D_∞ = 1 / max_i p_i``.
+    ``D_α`` is computed in log space relative to ``max p``, so large orders do not underflow.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020); the Rényi
+       family is the project's definition, after Janik & Witaszczyk (2020).
+
+    Examples
+    --------
+    >>> effective_dimension_from_eigenvalues([1.0, 1.0, 1.0, 1.0], order=2)
+    4.0
+    >>> round(effective_dimension_from_eigenvalues([3.0, 1.0], order=2), 6)
+    1.6
+    """
+    order = _check_order(order)
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    if lam.ndim != 1 or lam.size == 0:
+        raise InvalidDataError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}.")
+    if not np.all(np.isfinite(lam)):
+        raise InvalidDataError("eigenvalues contain NaN or inf.")
+    top = lam.max()
+    if top <= 0:
+        raise InsufficientDataError("all eigenvalues are zero: the data have no variance.")
+    if lam.min() < -_NEGATIVE_RTOL * top:
+        raise InvalidDataError(
+            f"eigenvalue {lam.min():.3g} is negative (largest {top:.3g}): not a covariance spectrum."
+        )
+    p = lam[lam > 0] / lam[lam > 0].sum()
+    k = p.size
+    if order == 1.0:
+        value = math.exp(float(-np.sum(p * np.log(p))))
+    elif math.isinf(order):
+        value = 1.0 / float(p.max())
+    else:
+        pmax = float(p.max())
+        log_sum = order * math.log(pmax) + math.log(float(np.sum((p / pmax) ** order)))
+        value = math.exp(log_sum / (1.0 - order))
+    return float(min(max(value, 1.0), k))
+
+
+def eigenvalues_from_covariance(cov: Any) -> np.ndarray:
+    """Eigenvalues of a symmetric covariance matrix, descending, tiny negatives clipped to 0.
+
+    Parameters
+    ----------
+    cov : array-like
+        Square, finite, symmetric (up to rounding) positive semi-definite matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 eigenvalues, largest first.
+
+    Raises
+    ------
+    InvalidDataError
+        Not square, not finite, or an eigenvalue more negative than ``1e-6`` of the largest.
+
+    Notes
+    -----
+    The matrix is symmetrised, ``(C + C^T) / 2``, before :func:`numpy.linalg.eigvalsh`.
+
+    Examples
+    --------
+    >>> eigenvalues_from_covariance(np.diag([1.0, 3.0, 2.0]))
+    array([3., 2., 1.])
+    """
+    c = np.asarray(cov, dtype=np.float64)
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
+        raise InvalidDataError(f"a covariance matrix must be square and non-empty, got shape {c.shape}.")
+    if not np.all(np.isfinite(c)):
+        raise InvalidDataError("the covariance matrix contains NaN or inf.")
+    lam = np.linalg.eigvalsh((c + c.T) * 0.5)[::-1]
+    top = max(float(lam[0]), 0.0)
+    if lam[-1] < -_NEGATIVE_RTOL * top or (top == 0 and lam[-1] < 0):
+        raise InvalidDataError(
+            f"the matrix has eigenvalue {lam[-1]:.3g} (largest {top:.3g}): not positive semi-definite."
+        )
+    return np.clip(lam, 0.0, None)
+
+
+# --------------------------------------------------------------------------- sufficient statistics
+class _Blocks:
+    """Count, mean and scatter of consecutive blocks of samples, merged exactly on demand."""
+
+    def __init__(self, counts: np.ndarray, means: np.ndarray, scatters: np.ndarray) -> None:
+        self.counts, self.means, self.scatters = counts, means, scatters
+
+    def merged(self, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """Total count and scatter of the blocks, block b taken ``weights[b]`` times (Chan et al.)."""
+        w = weights * self.counts
+        n = float(w.sum())
+        mean = (w @ self.means) / n
+        dev = self.means - mean
+        scatter = np.tensordot(weights, self.scatters, axes=1)
+        scatter += (dev.T * w) @ dev
+        return n, scatter
+
+
+def _read_blocks(arrays: tuple[np.ndarray, ...], block_size: int, chunk_rows: int) -> _Blocks:
+    n_samples = arrays[0].shape[0]
+    n_cols = sum(a.shape[1] for a in arrays)
+    starts = np.arange(0, n_samples, block_size)
+    counts = np.minimum(starts + block_size, n_samples) - starts
+    means = np.empty((starts.size, n_cols))
+    scatters = np.empty((starts.size, n_cols, n_cols))
+    for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
+        acc = _accumulate(tuple(a[start : start + block_size] for a in arrays), chunk_rows)
+        means[b], scatters[b] = acc.mean, acc.scatter
+    return _Blocks(counts.astype(np.float64), means, scatters)
+
+
+def _accumulate(arrays: tuple[np.ndarray, ...], chunk_rows: int) -> CovarianceAccumulator:
+    if len(arrays) == 1:
+        return covariance_from_array(arrays[0], chunk_rows)
+    acc = CovarianceAccumulator(sum(a.shape[1] for a in arrays))
+    for start in range(0, arrays[0].shape[0], chunk_rows):
+        acc.update(np.hstack([a[start : start + chunk_rows] for a in arrays]))
+    return acc
+
+
+def _plan_blocks(n_samples: int, n_cols: int, block_size: int | None) -> int:
+    """Block length for the bootstrap; raise when the blocks' statistics would not fit in memory."""
+    per_block = n_cols * n_cols * 8
+    if block_size is None:
+        n_blocks = min(_DEFAULT_N_BLOCKS, n_samples, max(_MIN_BLOCKS, _BLOCK_MEMORY_LIMIT // per_block))
+        block_size = -(-n_samples // n_blocks)
+    n_blocks = -(-n_samples // block_size)
+    if n_blocks < 2:
+        raise InvalidParameterError(
+            f"block_size={block_size} leaves a single block of the {n_samples} samples; the bootstrap "
+            "needs several blocks: use a smaller block_size, or n_boot=0 for no interval."
+        )
+    if n_blocks * per_block > _BLOCK_MEMORY_LIMIT:
+        raise InvalidParameterError(
+            f"the bootstrap keeps one {n_cols}x{n_cols} scatter matrix per block: {n_blocks} blocks need "
+            f"{n_blocks * per_block / 1024**3:.1f} GiB. Use a larger block_size or n_boot=0."
+        )
+    return int(block_size)
+
+
+def _replicate_scatters(blocks: _Blocks, n_boot: int, seed: int | None) -> Any:
+    """Yield (n, scatter) of each block-bootstrap replicate (blocks drawn with replacement)."""
+    n_blocks = blocks.counts.size
+    draws = np.random.default_rng(seed).multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot)
+    for weights in draws.astype(np.float64):
+        yield blocks.merged(weights)
+
+
+def _noise_tolerance(top: float, n_units: int, dtype: np.dtype) -> float:
+    # float32 GEMM rounding leaves eigenvalues near 1e-8 of the largest; float64 near 1e-15.
+    if dtype == np.float32:
+        return top * math.sqrt(n_units) * float(np.finfo(np.float32).eps)
+    return top * n_units * float(np.finfo(np.float64).eps)
+
+
+def _denoised(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
+    tol = _noise_tolerance(float(lam[0]), n_units, dtype)
+    out = np.where(lam > tol, lam, 0.0)
+    return out, int(np.count_nonzero(out)), tol
+
+
+def _interval(reps: np.ndarray, estimate: float, ci_level: float, kind: str,
+              low: float = -math.inf, high: float = math.inf) -> tuple[float, float] | None:
+    reps = reps[np.isfinite(reps)]
+    if reps.size < 2:
+        return None
+    a = (1.0 - ci_level) / 2.0
+    q_low, q_high = np.quantile(reps, [a, 1.0 - a])
+    if kind == "basic":  # reflect about the estimate: removes the bias the resampling adds
+        q_low, q_high = 2.0 * estimate - q_high, 2.0 * estimate - q_low
+    return float(np.clip(q_low, low, high)), float(np.clip(q_high, low, high))
+
+
+def _warn(messages: list[str]) -> tuple[str, ...]:
+    for msg in messages:
+        warnings.warn(msg, NeurocomplexWarning, stacklevel=3)
+    return tuple(messages)
+
+
+def _varying(var: np.ndarray, mean: np.ndarray, n_samples: int) -> np.ndarray:
+    # A constant column whose float mean rounds keeps a variance below this rounding bound.
+    return var > (n_samples * float(np.finfo(np.float64).eps) * np.abs(mean)) ** 2
+
+
+def _work_dtype(data: np.ndarray) -> np.dtype:
+    return np.dtype(np.float32) if data.dtype == np.float32 else np.dtype(np.float64)
+
+
+def _check_common(n_boot: int, seed: Any, block_size: Any, ci_level: Any, chunk_rows: Any) -> None:
+    check_int("n_boot", n_boot, 0)
+    check_bootstrap_params(n_boot, ci_level, block_size)
+    check_int("chunk_rows", chunk_rows, 1)
+    if seed is not None:
+        check_int("seed", seed)
+
+
+# --------------------------------------------------------------------------- effective dimension
+def _standardize(cov: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    sd = np.sqrt(np.diag(cov)[keep])
+    return cov[np.ix_(keep, keep)] / np.outer(sd, sd)
+
+
+def _method_name(order: float) -> str:
+    names = {1.0: "exp_spectral_entropy", 2.0: "participation_ratio", math.inf: "inverse_max_eigenvalue_fraction"}
+    return names.get(order, f"renyi_spectral_{order:g}")
+
+
+def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot: int, seed: Any,
+                         block_size: Any, ci_level: float, chunk_rows: int) -> Estimate:
+    check_recording(rec)
+    order = _check_order(order)
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise InvalidParameterError(f"standardize must be True or False, got {standardize!r}.")
+    _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
+    data, n_units = rec.data, rec.n_units
+    dtype = _work_dtype(data)
+    blocks = None
+    if n_boot > 0:
+        block_size = _plan_blocks(rec.n_samples, n_units, block_size)
+        blocks = _read_blocks((data,), block_size, chunk_rows)
+        n, scatter = blocks.merged(np.ones(blocks.counts.size))
+        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
+    else:
+        acc = covariance_from_array(data, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+    messages: list[str] = []
+    var = np.diag(cov)
+    varying = _varying(var, mean, rec.n_samples)
+    if not varying.any():
+        raise InsufficientDataError(
+            f"all {n_units} units of the Recording are constant: the covariance is zero and no dimension "
+            "is defined."
+        )
+    keep = np.ones(n_units, dtype=bool)
+    if standardize:
+        # A constant unit has no correlation; it is left out rather than making the matrix NaN.
+        keep = varying & (var > _noise_tolerance(float(var.max()), n_units, dtype))
+        if not keep.all():
+            dropped = rec.unit_ids[~keep]
+            messages.append(
+                f"standardize=True: {dropped.size} constant unit(s) left out of the correlation matrix "
+                f"(unit ids {dropped[:10].tolist()}{' ...' if dropped.size > 10 else ''})."
+            )
+        cov = _standardize(cov, keep)
+    lam, rank, tol = _denoised(eigenvalues_from_covariance(cov), n_units, dtype)
+    value = effective_dimension_from_eigenvalues(lam, order)
+    if rec.n_samples <= n_units:
+        messages.append(
+            f"{rec.n_samples} samples for {n_units} units: the sample covariance has rank at most "
+            f"{rec.n_samples - 1}, so the dimension is bounded by it; record more samples."
+        )
+    ci, reps = None, np.empty(0)
+    if blocks is not None:
+        reps_list = []
+        for n_rep, scatter_rep in _replicate_scatters(blocks, n_boot, seed):
+            c = scatter_rep / max(n_rep - 1.0, 1.0)
+            if standardize:
+                if np.any(np.diag(c)[keep] <= 0):
+                    reps_list.append(math.nan)
+                    continue
+                c = _standardize(c, keep)
+            try:
+                lam_rep = _denoised(eigenvalues_from_covariance(c), n_units, dtype)[0]
+                reps_list.append(effective_dimension_from_eigenvalues(lam_rep, order))
+            except InsufficientDataError:
+                reps_list.append(math.nan)
+        reps = np.asarray(reps_list)
+        ci = _interval(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
+        if ci is None:
+            messages.append("fewer than 2 bootstrap replicates had variance: no confidence interval.")
+    p = lam / lam.sum()
+    return Estimate(
+        value=value, ci=ci, method=_method_name(order),
+        params={"order": order, "standardize": bool(standardize), "n_boot": n_boot, "seed": seed,
+                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows},
+        n_samples=rec.n_samples, n_units=n_units,
+        diagnostics={"eigenvalues": lam, "p": p, "rank": rank, "noise_tolerance": tol,
+                     "units_used": rec.unit_ids[keep], "bootstrap": reps, "interval": "basic"},
+        warnings=_warn(messages),
+    )
+
+
+@register_estimator(family="dimension", bounds=(1.0, math.inf),
+                    invalid_params=({"order": -1}, {"order": "x"}, {"chunk_rows": 0}, {"standardize": "yes"}))
+def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = False, n_boot: int = 100,
+                        seed: int | None = 0, block_size: int | None = None, ci_level: float = 0.95,
+                        chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Estimate:
+    """Effective dimension of the covariance spectrum: the number of directions the activity uses.
+
+    Parameters
+    ----------
+    rec : Recording
+        Activity X, shape ``(n_samples, n_units)``; any kind.
+    order : float
+        Rényi order α: 1 (default, exponential of the spectral entropy), 2 (participation ratio),
+        ``math.inf``, or any value >= 0.
+    standardize : bool
+        Use the correlation matrix instead of the covariance (each unit scaled to unit variance).
+        Constant units are then left out, with a warning (their correlation is undefined).
+    n_boot : int
+        Block-bootstrap replicates for the interval; 0 = no interval (and no block statistics).
+    seed : int or None
+        Seed of the bootstrap.
+    block_size : int, optional
+        Samples per bootstrap block; default ``ceil(n_samples / 100)`` (about 100 blocks).
+    ci_level : float
+        Coverage of the interval.
+    chunk_rows : int
+        Rows read and multiplied at a time.
+
+    Returns
+    -------
+    Estimate
+        ``value = D``; ``diagnostics``: ``eigenvalues`` (descending, numerical noise set to 0),
+        ``p`` (their fractions), ``rank`` (count of nonzero eigenvalues), ``noise_tolerance``,
+        ``units_used``, ``bootstrap`` (replicates).
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad ``order``, ``standardize``, ``n_boot``, ``ci_level``, ``block_size`` or ``chunk_rows``;
+        blocks whose statistics would exceed 2 GiB.
+    InsufficientDataError
+        Fewer than 2 samples, or every unit constant.
+
+    Notes
+    -----
+    λ_i are the eigenvalues of the covariance of X (centred; the correlation matrix when
+    ``standardize``), p_i = λ_i / Σ λ_j and, with α = ``order``,
+    ``D_1 = exp(−Σ p_i log p_i)``, ``D_α = (Σ p_i^α)^(1/(1−α))``, ``D_∞ = 1 / max p_i``;
+    ``1 <= D <= rank``. Eigenvalues below ``noise_tolerance`` (``λ_1 · n_units · ε_64`` for data
+    other than float32, ``λ_1 · sqrt(n_units) · ε_32`` for float32, whose GEMM rounding leaves
+    exact zeros near ``1e-8 λ_1``) are numerical zeros and set to 0, so rank-deficient data give
+    ``D <= rank`` exactly.
+
+    The covariance is accumulated chunk by chunk (float32 data stay float32 in the GEMM, sums in
+    float64); the whole matrix is never copied or centred. The interval is a non-overlapping block
+    bootstrap: the count, mean and scatter of each block are kept (memory
+    ``n_blocks · n_units² · 8`` bytes, 200 MiB for 100 blocks of 512 units), and each replicate
+    draws blocks with replacement and merges them exactly (Chan, Golub & LeVeque 1979), at a cost
+    of ``n_blocks · n_units²`` plus one eigendecomposition. The interval is the basic (reflected)
+    bootstrap interval, because resampling duplicates rows and lowers D; it is clipped to
+    ``[1, n_units]``.
+
+    The sample D is biased low when ``n_samples`` is not much larger than ``n_units``: sample
+    eigenvalues spread out (Marchenko–Pastur), most for flat spectra (about −PR/n_samples for D_2).
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020); the Rényi
+       family of orders is the project's definition, after Janik & Witaszczyk (2020).
+    .. [2] T. F. Chan, G. H. Golub, R. J. LeVeque, "Updating formulae and a pairwise algorithm for
+       computing sample variances", Stanford CS report STAN-CS-79-773 (1979).
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> x = np.random.default_rng(0).normal(size=(2000, 3)) * [1.0, 1.0, 1e-9]
+    >>> round(nc.effective_dimension(nc.Recording.from_array(x), n_boot=0).value, 2)
+    2.0
+    """
+    return _effective_dimension(rec, order, standardize, n_boot, seed, block_size, ci_level, chunk_rows)
+
+
+@register_estimator(family="dimension", bounds=(1.0, math.inf),
+                    invalid_params=({"chunk_rows": 0}, {"standardize": "yes"}, {"block_size": 0}))
+def participation_ratio(rec: Recording, standardize: bool = False, n_boot: int = 100, seed: int | None = 0,
+                        block_size: int | None = None, ci_level: float = 0.95,
+                        chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Estimate:
+    """Participation ratio ``(Σ λ)² / Σ λ²``: :func:`effective_dimension` of order 2.
+
+    Parameters
+    ----------
+    rec : Recording
+        Activity X, shape ``(n_samples, n_units)``.
+    standardize, n_boot, seed, block_size, ci_level, chunk_rows
+        As in :func:`effective_dimension`.
+
+    Returns
+    -------
+    Estimate
+        ``value = PR`` with the diagnostics of :func:`effective_dimension`.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad parameters.
+    InsufficientDataError
+        Fewer than 2 samples, or every unit constant.
+
+    Notes
+    -----
+    With λ_i the covariance eigenvalues, ``PR = (Σ_i λ_i)² / Σ_i λ_i² = D_2``.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, arXiv:2006.04791 (2020): effective dimension of feature
+       representations; the participation ratio as its order-2 member is the project's definition.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> x = np.random.default_rng(0).normal(size=(5000, 2)) * [3.0, 1.0]
+    >>> round(nc.participation_ratio(nc.Recording.from_array(x), n_boot=0).value, 1)
+    1.2
+    """
+    return _effective_dimension(rec, 2.0, standardize, n_boot, seed, block_size, ci_level, chunk_rows)
+
+
+# --------------------------------------------------------------------------- spectrum exponent
+def _fit_loglog(lam: np.ndarray, lo: int, hi: int) -> tuple[float, float, float]:
+    """Least-squares slope of log λ_n on log n over ranks lo..hi (1-based): (α, intercept, R²)."""
+    x = np.log(np.arange(lo, hi + 1, dtype=np.float64))
+    y = np.log(lam[lo - 1 : hi])
+    xc = x - x.mean()
+    slope = float(xc @ (y - y.mean()) / (xc @ xc))
+    resid = y - y.mean() - slope * xc
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else 1.0
+    return -slope, float(y.mean() - slope * x.mean()), r2
+
+
+def _spectrum(cov: np.ndarray, n_units: int, cross: bool) -> np.ndarray:
+    if not cross:
+        return eigenvalues_from_covariance(cov)
+    c11, c12 = cov[:n_units, :n_units], cov[:n_units, n_units:]
+    _, vecs = np.linalg.eigh((c11 + c11.T) * 0.5)
+    vecs = vecs[:, ::-1]
+    # λ_n = cov(X1 u_n, X2 u_n) = u_n^T C12 u_n: the variance shared by the two repeats.
+    return np.einsum("in,in->n", vecs, c12 @ vecs)
+
+
+def _default_range(lam: np.ndarray, rank: int) -> tuple[int, int]:
+    lo = 2 if rank >= 8 else 1
+    hi = max(lo + 2, rank // 2)
+    nonpositive = np.flatnonzero(lam <= 0)
+    if nonpositive.size:
+        hi = min(hi, int(nonpositive[0]))  # ranks are 1-based: stop before the first nonpositive value
+    return lo, hi
+
+
+def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
+    if rank_range is None:
+        return None
+    try:
+        lo, hi = rank_range
+    except (TypeError, ValueError) as err:
+        raise InvalidParameterError(f"rank_range must be (first, last) ranks, got {rank_range!r}.") from err
+    lo = check_int("rank_range[0]", lo, 1, n_units)
+    hi = check_int("rank_range[1]", hi, 1, n_units)
+    if hi - lo < 2:
+        raise InvalidParameterError(
+            f"rank_range={rank_range!r} must span at least 3 ranks (1-based, inclusive, within 1..{n_units})."
+        )
+    return lo, hi
+
+
+@register_estimator(family="dimension", bounds=(-math.inf, math.inf),
+                    invalid_params=({"rank_range": (0, 3)}, {"rank_range": (3, 2)}, {"rank_range": "x"},
+                                    {"repeat": "x"}))
+def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None, repeat: Recording | None = None,
+                      n_boot: int = 100, seed: int | None = 0, block_size: int | None = None,
+                      ci_level: float = 0.95, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Estimate:
+    """Power-law exponent α of the covariance spectrum, ``λ_n ∝ n^−α``, optionally cross-validated.
+
+    Parameters
+    ----------
+    rec : Recording
+        Activity X (or the first repeat X1), shape ``(n_samples, n_units)``.
+    rank_range : (int, int), optional
+        First and last rank (1-based, inclusive, at least 3 ranks) of the fit. Default: from rank
+        2 (rank 1 when fewer than 8 nonzero eigenvalues) to half the number of nonzero eigenvalues,
+        at least 3 ranks, stopping before the first nonpositive (cross-validated) eigenvalue.
+    repeat : Recording, optional
+        A second repeat of the same stimuli or trials, same shape, rows aligned with ``rec``. Then
+        the spectrum is cross-validated (cvPCA): the variance reproducible across the repeats.
+    n_boot, seed, block_size, ci_level, chunk_rows
+        As in :func:`effective_dimension` (both repeats are resampled with the same blocks).
+
+    Returns
+    -------
+    Estimate
+        ``value = α``; ``diagnostics``: ``eigenvalues`` (the spectrum fitted, descending rank
+        order), ``rank_range``, ``r_squared``, ``intercept`` (of log λ on log n), ``rank``,
+        ``bootstrap``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad ``rank_range``; ``repeat`` not a Recording or of another shape; bad bootstrap options.
+    InsufficientDataError
+        Fewer than 3 usable ranks, a nonpositive eigenvalue inside ``rank_range``, constant data.
+
+    Notes
+    -----
+    α = −slope of the least-squares line of ``log λ_n`` on ``log n`` for n in ``rank_range``;
+    R² of that line is reported. The upper half of the spectrum is left out by default because
+    sample eigenvalues there are inflated by sampling noise (Marchenko–Pastur) and float rounding.
+
+    With ``repeat`` (cvPCA): u_n are the eigenvectors of the covariance of X1 (``rec``) and
+    ``λ_n = cov(X1 u_n, X2 u_n) = u_n^T C_12 u_n``, with C_12 the cross-covariance of X1 and
+    X2 (``repeat``). Noise independent across repeats averages out of C_12, so the spectrum is
+    that of the stimulus-related signal; it can be negative at high ranks, where signal is absent.
+
+    References
+    ----------
+    .. [1] C. Stringer, M. Pachitariu, N. Steinmetz, M. Carandini, K. D. Harris,
+       "High-dimensional geometry of population responses in visual cortex", Nature 571, 361–365
+       (2019) (cross-validated PCA).
+    .. [2] R. A. Janik, P. Witaszczyk, arXiv:2006.04791 (2020): power-law scaling of feature
+       representations; the fit range is the project's definition.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> scales = np.arange(1, 41) ** -0.5  # eigenvalues n^-1
+    >>> x = np.random.default_rng(0).normal(size=(20000, 40)) * scales
+    >>> round(nc.spectrum_exponent(nc.Recording.from_array(x), n_boot=0).value, 1)
+    1.0
+    """
+    check_recording(rec, min_samples=3)
+    cross = repeat is not None
+    if cross:
+        if not isinstance(repeat, Recording):
+            raise InvalidParameterError(
+                f"repeat must be a Recording holding a second repeat of the same trials, got {type(repeat).__name__}."
+            )
+        if repeat.data.shape != rec.data.shape:
+            raise InvalidParameterError(
+                f"repeat has shape {repeat.data.shape} but rec has {rec.data.shape}: the two repeats must "
+                "hold the same samples (stimuli/trials, in the same order) and the same units."
+            )
+    n_units = rec.n_units
+    requested = _check_rank_range(rank_range, n_units)
+    _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
+    arrays = (rec.data, repeat.data) if cross else (rec.data,)
+    dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+    blocks = None
+    if n_boot > 0:
+        block_size = _plan_blocks(rec.n_samples, len(arrays) * n_units, block_size)
+        blocks = _read_blocks(arrays, block_size, chunk_rows)
+        n, scatter = blocks.merged(np.ones(blocks.counts.size))
+        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
+    else:
+        acc = _accumulate(arrays, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+    if not _varying(np.diag(cov), mean, rec.n_samples)[:n_units].any():
+        raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
+    pca, rank, _ = _denoised(eigenvalues_from_covariance(cov[:n_units, :n_units]), n_units, dtype)
+    lam = _spectrum(cov, n_units, cross) if cross else pca
+    lo, hi = requested if requested is not None else _default_range(lam, rank)
+    if hi - lo < 2 or hi > n_units:
+        raise InsufficientDataError(
+            f"only {max(hi - lo + 1, 0)} usable ranks ({rank} nonzero eigenvalues"
+            f"{', cross-validated spectrum turns nonpositive' if cross else ''}); a fit needs 3. "
+            "Record more units or samples" + (", or check that the repeats share signal." if cross else ".")
+        )
+    if np.any(lam[lo - 1 : hi] <= 0):
+        bad = lo + int(np.flatnonzero(lam[lo - 1 : hi] <= 0)[0])
+        raise InsufficientDataError(
+            f"eigenvalue of rank {bad} is {lam[bad - 1]:.3g} (<= 0, below numerical noise or without shared "
+            f"signal) inside rank_range=({lo}, {hi}); choose a range of positive eigenvalues."
+        )
+    alpha, intercept, r2 = _fit_loglog(lam, lo, hi)
+    messages: list[str] = []
+    ci, reps = None, np.empty(0)
+    if blocks is not None:
+        reps_list = []
+        for n_rep, scatter_rep in _replicate_scatters(blocks, n_boot, seed):
+            lam_rep = _spectrum(scatter_rep / max(n_rep - 1.0, 1.0), n_units, cross)
+            ok = np.all(lam_rep[lo - 1 : hi] > 0)
+            reps_list.append(_fit_loglog(lam_rep, lo, hi)[0] if ok else math.nan)
+        reps = np.asarray(reps_list)
+        ci = _interval(reps, alpha, ci_level, "basic")
+        if ci is None:
+            messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
+    if r2 < 0.9:
+        messages.append(f"the spectrum is not a straight line in log-log over ranks {lo}..{hi} (R² = {r2:.2f}).")
+    return Estimate(
+        value=alpha, ci=ci, method="cvpca_power_law" if cross else "pca_power_law",
+        params={"rank_range": (lo, hi), "repeat": cross, "n_boot": n_boot, "seed": seed,
+                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows},
+        n_samples=rec.n_samples, n_units=n_units,
+        diagnostics={"eigenvalues": lam, "rank_range": (lo, hi), "r_squared": r2, "intercept": intercept,
+                     "rank": rank, "bootstrap": reps},
+        warnings=_warn(messages),
+    )
+
+
+# --------------------------------------------------------------------------- TwoNN
+def _twonn_fit(mu: np.ndarray, discard_fraction: float) -> float:
+    """Slope through the origin of −log(1 − F_emp) on log μ, the largest μ discarded."""
+    n = mu.size
+    n_keep = min(int(n * (1.0 - discard_fraction)), n - 1)  # F_emp = 1 at the last point: log 0
+    srt = np.sort(mu)[:n_keep]
+    x = np.log(srt)
+    y = -np.log1p(-np.arange(1, n_keep + 1) / n)
+    sxx = float(x @ x)
+    return float(x @ y) / sxx if sxx > 0 else math.nan
+
+
+@register_estimator(family="dimension", bounds=(0.0, math.inf),
+                    invalid_params=({"discard_fraction": 1.5}, {"discard_fraction": -0.1}, {"discard_fraction": "x"}))
+def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int = 100, seed: int | None = 0,
+                    block_size: int | None = None, ci_level: float = 0.95) -> Estimate:
+    """Intrinsic dimension of the cloud of samples by TwoNN (two nearest neighbours).
+
+    Parameters
+    ----------
+    rec : Recording
+        The points: each sample is a point in ``n_units`` dimensions.
+    discard_fraction : float
+        Fraction in [0, 1) of the largest ratios μ left out of the fit (0.1 as in Facco et al.).
+    n_boot : int
+        Bootstrap replicates of the ratios μ for the interval; 0 = none.
+    seed : int or None
+        Seed of the bootstrap.
+    block_size : int, optional
+        Block bootstrap of the μ sequence (in sample order) instead of i.i.d. resampling.
+    ci_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    Estimate
+        ``value = d``; ``diagnostics``: ``mu`` (per distinct point, in sample order),
+        ``n_duplicates``, ``n_fit`` (points in the fit), ``mle`` (the maximum-likelihood
+        estimate ``(N − 1) / Σ log μ`` on all points, a cross-check), ``bootstrap``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``discard_fraction`` outside [0, 1); bad bootstrap options.
+    InsufficientDataError
+        Fewer than 3 distinct points, or all μ = 1 (points on a regular lattice).
+
+    Notes
+    -----
+    For each point, r1 and r2 are the distances to its first and second nearest neighbours and
+    ``μ = r2 / r1``. Under local uniformity μ is Pareto: ``F(μ) = 1 − μ^−d``, so
+    ``−log(1 − F(μ)) = d log μ``. With the N ratios sorted, ``F_emp(μ_(i)) = i / N``; d is the
+    least-squares slope through the origin over the smallest ``N (1 − discard_fraction)`` ratios
+    (at most N − 1, as ``F_emp = 1`` has no logarithm). This is the variant of scikit-dimension's
+    ``TwoNN`` (method ``"linear"``). Duplicate points (distance 0) are removed first, with a
+    warning saying how many. Neighbours come from :class:`scipy.spatial.cKDTree`.
+
+    References
+    ----------
+    .. [1] E. Facco, M. d'Errico, A. Rodriguez, A. Laio, "Estimating the intrinsic dimension of
+       datasets by a minimal neighborhood information", Scientific Reports 7, 12140 (2017).
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> plane = np.random.default_rng(0).normal(size=(2000, 2)) @ np.eye(2, 6)
+    >>> round(nc.twonn_dimension(nc.Recording.from_array(plane), n_boot=0).value)
+    2
+    """
+    from scipy.spatial import cKDTree
+
+    check_recording(rec)
+    discard_fraction = check_float("discard_fraction", discard_fraction, 0.0, 1.0, high_open=True)
+    _check_common(n_boot, seed, block_size, ci_level, 1)
+    x = np.asarray(rec.data, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0 so they deduplicate
+    _, first = np.unique(x, axis=0, return_index=True)
+    points = x[np.sort(first)]
+    n_duplicates = rec.n_samples - points.shape[0]
+    if points.shape[0] < 3:
+        raise InsufficientDataError(
+            f"{points.shape[0]} distinct point(s) among {rec.n_samples} samples: TwoNN needs at least 3."
+        )
+    dist, _ = cKDTree(points).query(points, k=3)
+    distinct = dist[:, 1] > 0  # rows that differ by less than the float resolution of a distance
+    r1, r2 = dist[distinct, 1], dist[distinct, 2]
+    n_duplicates += int(np.count_nonzero(~distinct))
+    messages: list[str] = []
+    if n_duplicates:
+        messages.append(f"{n_duplicates} duplicate sample(s) of {rec.n_samples} removed before TwoNN.")
+    mu = r2 / r1
+    value = _twonn_fit(mu, discard_fraction)
+    if not math.isfinite(value) or value <= 0:
+        raise InsufficientDataError(
+            "every point has its first and second neighbours at the same distance (μ = 1: a regular "
+            "lattice, e.g. small spike counts): TwoNN cannot tell the dimension; use continuous data."
+        )
+    ties = float(np.mean(mu == 1.0))
+    if ties > 0.05:
+        messages.append(f"{ties:.0%} of points have equidistant first and second neighbours (discrete data); "
+                        "TwoNN assumes continuous, locally uniform points.")
+    ci, reps = None, np.empty(0)
+    if n_boot > 0:
+        from neurocomplex.estimate import bootstrap_indices
+
+        reps = np.array([_twonn_fit(mu[idx], discard_fraction)
+                         for idx in bootstrap_indices(mu.size, n_boot, seed, block_size)])
+        ci = _interval(reps, value, ci_level, "percentile", 0.0)
+    mle = (mu.size - 1) / float(np.log(mu).sum()) if np.log(mu).sum() > 0 else math.nan
+    return Estimate(
+        value=value, ci=ci, method="twonn",
+        params={"discard_fraction": discard_fraction, "n_boot": n_boot, "seed": seed,
+                "block_size": block_size, "ci_level": ci_level},
+        n_samples=rec.n_samples, n_units=rec.n_units,
+        diagnostics={"mu": mu, "n_duplicates": n_duplicates,
+                     "n_fit": min(int(mu.size * (1 - discard_fraction)), mu.size - 1), "mle": mle,
+                     "bootstrap": reps},
+        warnings=_warn(messages),
+    )
