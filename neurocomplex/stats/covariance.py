@@ -58,9 +58,13 @@ class CovarianceAccumulator:
         if n_b == 0:
             return
         delta = mean_b - self.mean
-        self.scatter += scatter_b
+        np.add(self.scatter, scatter_b, out=self.scatter)  # float32 Gram cast on the fly, no copy
         if n_a:
-            self.scatter += np.outer(delta, delta) * (n_a * n_b / n)
+            # rank-1 update in place (no d x d temporary); scatter is symmetric, so its transpose
+            # (Fortran-ordered, as BLAS wants) is the same matrix
+            from scipy.linalg.blas import dger
+
+            dger(n_a * n_b / n, delta, delta, a=self.scatter.T, overwrite_a=1)
         self.mean = self.mean + delta * (n_b / n)
         self.n_samples = n
 
@@ -75,7 +79,7 @@ class CovarianceAccumulator:
         mean_b = work.mean(axis=0, dtype=np.float64)
         centred = work - mean_b.astype(work.dtype)
         gram = centred.T @ centred  # one GEMM (SYRK) in the chunk's precision
-        self._combine(x.shape[0], mean_b, gram.astype(np.float64, copy=False))
+        self._combine(x.shape[0], mean_b, gram)
 
     def merge(self, other: CovarianceAccumulator) -> CovarianceAccumulator:
         """A new accumulator holding both sets of rows."""
