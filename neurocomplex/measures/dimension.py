@@ -241,7 +241,8 @@ def _noise_tolerance(top: float, n_units: int, dtype: np.dtype) -> float:
     return top * n_units * float(np.finfo(np.float64).eps)
 
 
-def _denoised(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
+def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
+    """Set eigenvalues below the numerical noise floor of ``dtype`` to 0; returns (eigenvalues, rank, floor)."""
     tol = _noise_tolerance(float(lam[0]), n_units, dtype)
     out = np.where(lam > tol, lam, 0.0)
     return out, int(np.count_nonzero(out)), tol
@@ -330,7 +331,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
                 f"(unit ids {dropped[:10].tolist()}{' ...' if dropped.size > 10 else ''})."
             )
         cov = _standardize(cov, keep)
-    lam, rank, tol = _denoised(eigenvalues_from_covariance(cov), n_units, dtype)
+    lam, rank, tol = denoise_eigenvalues(eigenvalues_from_covariance(cov), n_units, dtype)
     value = effective_dimension_from_eigenvalues(lam, order)
     if rec.n_samples <= n_units:
         messages.append(
@@ -348,7 +349,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
                     continue
                 c = _standardize(c, keep)
             try:
-                lam_rep = _denoised(eigenvalues_from_covariance(c), n_units, dtype)[0]
+                lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
                 reps_list.append(effective_dimension_from_eigenvalues(lam_rep, order))
             except InsufficientDataError:
                 reps_list.append(math.nan)
@@ -635,7 +636,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
         cov, mean = acc.covariance(), acc.mean
     if not _varying(np.diag(cov), mean, rec.n_samples)[:n_units].any():
         raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
-    pca, rank, _ = _denoised(eigenvalues_from_covariance(cov[:n_units, :n_units]), n_units, dtype)
+    pca, rank, _ = denoise_eigenvalues(eigenvalues_from_covariance(cov[:n_units, :n_units]), n_units, dtype)
     lam = _spectrum(cov, n_units, cross) if cross else pca
     lo, hi = requested if requested is not None else _default_range(lam, rank)
     if hi - lo < 2 or hi > n_units:

@@ -10,23 +10,20 @@ by the same functions that the estimators on full Recordings use, so the numbers
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from neurocomplex._validation import check_choice, check_float
-from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import InvalidDataError, InvalidParameterError
+from neurocomplex.stats.summary import STATISTICS, measure_rows
 from neurocomplex.torch._accumulate import TorchActivity, TorchCovariance, TorchWords
 from neurocomplex.torch.capture import _run_capture
 
 __all__ = ["summarize", "STATISTICS", "layer_statistics"]
 
-STATISTICS = ("effective_dimension", "participation_ratio", "activation_ratio", "pattern_entropy")
 ENTROPY_METHODS = ("plugin", "miller_madow", "nsb")
 _COLUMNS = ["layer", "measure", "value", "n_samples", "n_units", "method", "warnings"]
 
@@ -137,67 +134,6 @@ def layer_statistics(
     return out
 
 
-def _dimension(key: str, st: dict[str, Any], order: int, cache: dict[str, Any]) -> float:
-    # the same eigenvalues and float32 noise floor as nc.effective_dimension on a float32 Recording
-    from neurocomplex.measures.dimension import (
-        _denoised,
-        effective_dimension_from_eigenvalues,
-        eigenvalues_from_covariance,
-    )
-
-    if "eigenvalues" not in cache:
-        acc = st["covariance"]
-        if acc.n_samples < 2:
-            raise InsufficientDataError(f"layer {key!r}: a covariance needs at least 2 samples, got {acc.n_samples}.")
-        cov = acc.covariance()
-        if not np.any(np.diag(cov) > 0):
-            cache["eigenvalues"] = None
-        else:
-            cache["eigenvalues"] = _denoised(eigenvalues_from_covariance(cov), acc.n_units, np.dtype(np.float32))[0]
-    if cache["eigenvalues"] is None:
-        if "message" not in cache:
-            cache["message"] = (f"layer {key!r}: all {st['n_units']} units are constant over the inputs (dead or "
-                                "saturated); its dimension is undefined and reported as NaN.")
-            warnings.warn(cache["message"], NeurocomplexWarning, stacklevel=4)
-        return math.nan
-    return float(effective_dimension_from_eigenvalues(cache["eigenvalues"], order))
-
-
-def _undersampled(key: str, st: dict[str, Any]) -> str | None:
-    n_samples, n_distinct = st["n_samples"], int(st["words"].counts.size)
-    if n_samples < 2 or n_distinct < n_samples:
-        return None
-    return (f"layer {key!r}: all {n_samples} binary words of its {st['n_units']} units are distinct (no pattern "
-            "repeats), so the data do not determine the pattern entropy: NSB returns a value set by its prior, "
-            f"plug-in returns log2(n_samples) = {np.log2(n_samples):.3g} bits (a lower bound). Use more inputs "
-            "or fewer units.")
-
-
-def _measure_rows(key: str, st: dict[str, Any], chosen: tuple[str, ...], entropy_method: str) -> list[dict[str, Any]]:
-    from neurocomplex.measures.entropy import pattern_entropy_from_words
-
-    rows = []
-    cache: dict[str, Any] = {}
-    for name in chosen:
-        note = None
-        if name == "effective_dimension":
-            value, method = _dimension(key, st, 1, cache), "exp_spectral_entropy"
-        elif name == "participation_ratio":
-            value, method = _dimension(key, st, 2, cache), "participation_ratio"
-        elif name == "activation_ratio":
-            value, method = st["activity"].activation_ratio(), "activation_ratio"
-        else:
-            value, method = float(pattern_entropy_from_words(st["words"], entropy_method, 2.0)[0]), entropy_method
-            note = _undersampled(key, st)
-            if note:
-                warnings.warn(note, NeurocomplexWarning, stacklevel=3)
-        if name in ("effective_dimension", "participation_ratio") and math.isnan(value):
-            note = cache["message"]
-        rows.append({"layer": key, "measure": name, "value": value, "n_samples": st["n_samples"],
-                     "n_units": st["n_units"], "method": method, "warnings": note or ""})
-    return rows
-
-
 def summarize(
     model: nn.Module,
     inputs: Any,
@@ -289,5 +225,5 @@ def summarize(
     per_layer = layer_statistics(model, inputs, layers, chosen, batch_size, device, threshold, flatten, progress)
     rows = []
     for key, st in per_layer.items():
-        rows.extend(_measure_rows(key, st, chosen, entropy_method))
+        rows.extend(measure_rows(key, st, chosen, entropy_method))
     return pd.DataFrame(rows, columns=_COLUMNS)
