@@ -344,7 +344,7 @@ class _UnitOnes:
 
 
 def _setup(rec: Recording, threshold: Any, need_inverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    check_recording(rec, min_samples=1)
+    check_recording(rec, min_samples=2)
     binary = _binary_state(rec, threshold)
     words, counts, inverse = _distinct(pack_words(binary), need_inverse)
     return binary, words, counts, inverse
@@ -630,7 +630,7 @@ def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.
 
 def _time_binary(rec: Recording, unit: Any, threshold: Any) -> tuple[np.ndarray, int]:
     """Binary state of one unit (by id) or of the population, as a 2-D array, and its unit count."""
-    check_recording(rec, min_samples=1)
+    check_recording(rec, min_samples=2)
     binary = _binary_state(rec, threshold)
     if unit is None:
         return binary, rec.n_units

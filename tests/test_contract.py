@@ -1,0 +1,147 @@
+"""The contract every registered estimator keeps (parametrized over the registry).
+
+Returns an Estimate with a finite value inside its declared bounds; deterministic for a seed;
+leaves the Recording untouched; rejects invalid parameters with InvalidParameterError; reports
+unusable data with InsufficientDataError (never a NaN, never a raw numpy error); gives the same
+value whatever backend the Recording came from (numpy array, NWB file, Neo objects).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.estimate import get_estimator
+
+RECORDING_ESTIMATORS = nc.list_estimators("recording")
+
+
+def _population(n_samples: int = 400, n_units: int = 6, seed: int = 7) -> nc.Recording:
+    """Correlated Poisson spike counts: a shared latent drive plus private noise."""
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n_samples, 2))
+    loading = rng.normal(size=(2, n_units))
+    rates = np.exp(0.6 * latent @ loading - 0.7)
+    counts = rng.poisson(rates)
+    return nc.Recording.from_array(counts, kind="spike_counts", sampling_rate=100.0,
+                                   groups=["A"] * (n_units // 2) + ["B"] * (n_units - n_units // 2))
+
+
+def _kwargs(func, **wanted):
+    sig = inspect.signature(func).parameters
+    return {k: v for k, v in wanted.items() if k in sig}
+
+
+def _run(name: str, rec: nc.Recording, **extra):
+    spec = get_estimator(name)
+    kwargs = _kwargs(spec.func, seed=0, n_boot=20, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        return spec.func(rec, **kwargs)
+
+
+def test_registry_holds_the_public_estimators():
+    expected = {"activation_ratio", "constant_fraction", "unit_entropy", "pattern_entropy",
+                "multi_information", "effective_dimension", "participation_ratio",
+                "spectrum_exponent", "twonn_dimension", "pattern_complexity"}
+    assert expected <= set(RECORDING_ESTIMATORS)
+    for name in nc.list_estimators(None):
+        assert getattr(nc, name, None) is get_estimator(name).func or name in dir(nc.torch)
+
+
+@pytest.mark.parametrize("name", RECORDING_ESTIMATORS)
+def test_returns_estimate_within_bounds_and_deterministic(name):
+    rec = _population()
+    before = np.array(rec.data)
+    est = _run(name, rec)
+    again = _run(name, rec)
+    assert isinstance(est, nc.Estimate)
+    assert math.isfinite(est.value), f"{name} returned {est.value}"
+    low, high = get_estimator(name).bounds
+    assert low - 1e-9 <= est.value <= high + 1e-9, f"{name}={est.value} outside {low, high}"
+    assert est.value == again.value and est.ci == again.ci
+    assert est.n_samples == rec.n_samples and est.n_units == rec.n_units
+    assert est.method
+    if est.ci is not None:
+        assert est.ci[0] <= est.ci[1]
+    np.testing.assert_array_equal(rec.data, before)
+    assert not rec.data.flags.writeable
+
+
+@pytest.mark.parametrize("name", RECORDING_ESTIMATORS)
+def test_rejects_invalid_parameters(name):
+    spec = get_estimator(name)
+    rec = _population()
+    sig = inspect.signature(spec.func).parameters
+    cases = list(spec.invalid_params)
+    if "n_boot" in sig:
+        cases.append({"n_boot": -1})
+    if "ci_level" in sig:
+        cases.append({"ci_level": 1.5})
+    if "threshold" in sig:
+        cases.append({"threshold": float("nan")})
+    assert cases, f"{name} declares no invalid parameter example"
+    for bad in cases:
+        with pytest.raises(nc.InvalidParameterError):
+            spec.func(rec, **bad)
+
+
+@pytest.mark.parametrize("name", RECORDING_ESTIMATORS)
+def test_rejects_non_recording_input(name):
+    with pytest.raises(nc.InvalidParameterError, match="Recording"):
+        get_estimator(name).func(np.zeros((10, 3)))
+
+
+@pytest.mark.parametrize("name", RECORDING_ESTIMATORS)
+def test_unusable_data_raise_insufficient_data_never_nan(name):
+    one_sample = nc.Recording.from_array(np.ones((1, 4)), kind="spike_counts")
+    with pytest.raises(nc.InsufficientDataError):
+        _run(name, one_sample)
+    constant = nc.Recording.from_array(np.zeros((200, 4)), kind="spike_counts")
+    try:
+        est = _run(name, constant)
+    except nc.InsufficientDataError:
+        return
+    assert math.isfinite(est.value), f"{name} returned {est.value} on constant data instead of raising"
+
+
+@pytest.mark.parametrize("name", RECORDING_ESTIMATORS)
+def test_same_value_from_nwb_backed_recording(name, tmp_path):
+    pytest.importorskip("neurocomplex.io.nwb")
+    rec = _population()
+    path = tmp_path / "rec.nwb"
+    rec.to_nwb(path)
+    loaded = nc.load(path)
+    np.testing.assert_array_equal(loaded.data, rec.data)
+    assert _run(name, loaded).value == pytest.approx(_run(name, rec).value, rel=1e-12, abs=1e-12)
+
+
+def test_same_value_from_neo_and_from_spike_times():
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    pytest.importorskip("neurocomplex.io.neo")
+    rng = np.random.default_rng(3)
+    trains = [np.sort(rng.uniform(0, 20, size=n)) for n in (80, 120, 40, 200)]
+    direct = nc.Recording.from_spike_times(trains, bin_size=0.05, t_start=0.0, t_stop=20.0)
+    neo_trains = [neo.SpikeTrain(t * 1000 * pq.ms, t_start=0 * pq.ms, t_stop=20000 * pq.ms) for t in trains]
+    via_neo = nc.load(neo_trains, bin_size=0.05)
+    for name in ("pattern_entropy", "effective_dimension", "activation_ratio"):
+        assert _run(name, via_neo).value == pytest.approx(_run(name, direct).value, rel=1e-12)
+
+
+def test_measure_table_is_tidy_and_matches_direct_calls():
+    rec = _population()
+    names = ["activation_ratio", "participation_ratio"]
+    table = nc.measure({"r1": rec}, names, n_boot=0)
+    assert list(table.columns[:4]) == ["recording", "group", "measure", "value"]
+    assert len(table) == 3 * len(names)  # groups A, B and all
+    row = table[(table.group == "A") & (table.measure == "participation_ratio")].iloc[0]
+    assert row.value == pytest.approx(nc.participation_ratio(rec.select(groups="A"), n_boot=0).value)
+    assert row.n_units == 3
+    with pytest.raises(nc.InvalidParameterError, match="no estimator"):
+        nc.measure(rec, ["not_a_measure"])
