@@ -1,0 +1,393 @@
+"""Clustering kernels of the complexity measures: nested leader merging of binary words over integer
+Hamming radii (pattern complexity), and seeded k-means with per-cluster affine fits (reconstruction
+complexity).
+
+The rule (MEASURES.md §4a, the project's definition): at radius 0 every distinct word is a cluster
+led by itself. At each radius r = 1, 2, ... the current clusters are ordered by weight (heaviest
+first), ties by the leader's packed value (smallest first); in that order a cluster merges into the
+first earlier cluster that has not itself merged at this radius ("survivor") and whose leader is
+within Hamming distance r of its own leader; otherwise it survives. Weights and order are those at
+the start of the radius; a merged cluster's weight goes to the survivor, which keeps its leader.
+
+How it is computed without a per-word loop with per-pair work:
+
+* Leaders only ever disappear, and after radius r the surviving leaders are pairwise more than r
+  apart (two survivors within r would have merged). So at radius r the only pairs that matter are
+  the alive leader pairs at distance exactly r.
+* Those pairs come from an edge list of all alive pairs with distance in ``[r, T]``, computed once
+  per "epoch" and reused for every radius up to ``T``. Two generators: exact matching on bit
+  chunks (pigeonhole: two words within distance T agree exactly on at least one of T + 1 disjoint
+  chunks, so only words sharing a chunk value are compared), or, when that would compare too many
+  pairs, one float32 matrix product per block of all pairs (``-d = 2 a.b - |a| - |b|`` from an
+  augmented product). ``T`` is as large as a fixed edge budget allows.
+* At one radius, "survives / merges" is the lexicographically first maximal independent set of the
+  distance-r graph in merge order; it is resolved in vectorized rounds (a cluster whose earlier
+  neighbours have all merged survives; one with a surviving earlier neighbour merges), each round
+  over the undecided edges only. Each merged cluster then joins its first surviving earlier
+  neighbour.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import sparse
+
+from neurocomplex.stats.words import unpack_words
+
+__all__ = ["leader_merge_curve", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
+
+_EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
+_TILE_ROWS = 2048
+_TILE_COLS = 8192
+_MAX_ROUNDS = 200  # vectorized rounds before the (rare) long dependency chains are walked in order
+
+
+def entropy_exp(weights: np.ndarray) -> float:
+    """``exp(-sum q log q)`` of the normalized positive ``weights`` (Shannon, nats)."""
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[w > 0]
+    if w.size <= 1:
+        return 1.0
+    q = w / w.sum()
+    return float(math.exp(-np.sum(q * np.log(q))))
+
+
+# --------------------------------------------------------------------------- pair generators
+def _augment(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``[2a, -|a|, -1]`` and ``[b, 1, |b|]``: their product is ``-d(a, b)`` (exact in float32)."""
+    m, n_units = bits.shape
+    ones = bits.sum(axis=1, dtype=np.float32)
+    left = np.empty((m, n_units + 2), dtype=np.float32)
+    left[:, :n_units] = 2.0 * bits
+    left[:, n_units] = -ones
+    left[:, n_units + 1] = -1.0
+    right = np.empty((m, n_units + 2), dtype=np.float32)
+    right[:, :n_units] = bits
+    right[:, n_units] = 1.0
+    right[:, n_units + 1] = ones
+    return left, right
+
+
+def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """All pairs (i < j) of rows of ``bits`` with ``d <= T`` for the largest ``T <= high`` the budget allows.
+
+    Distances come from float32 products of tiles of rows. ``T`` is first set from the distances
+    of a random sample of rows to all rows (expected number of pairs within half the budget) and
+    lowered on the way if the kept pairs exceed the budget. Returns ``(i, j, d, T)``.
+    """
+    m = bits.shape[0]
+    left, right = _augment(bits)
+    sample = np.random.default_rng(seed).choice(m, size=min(m, 256), replace=False)
+    dist_s = -(left[sample] @ right.T)
+    counts = np.bincount(dist_s.astype(np.int64).ravel(), minlength=high + 1)[: high + 1]
+    counts[:low] = 0
+    expected = np.cumsum(counts) * (m / (2.0 * sample.size))
+    fits = np.flatnonzero(expected <= 0.5 * budget)
+    limit = max(low, min(int(fits[-1]) if fits.size else low, high))
+    kept_i: list[np.ndarray] = []
+    kept_j: list[np.ndarray] = []
+    kept_d: list[np.ndarray] = []
+    n_kept = 0
+    for r0 in range(0, m, _TILE_ROWS):
+        rows = left[r0 : r0 + _TILE_ROWS]
+        for c0 in range(r0, m, _TILE_COLS):
+            neg = rows @ right[c0 : c0 + _TILE_COLS].T
+            ii, jj = np.nonzero(neg >= -limit - 0.5)
+            upper = jj + c0 > ii + r0
+            ii, jj = ii[upper], jj[upper]
+            if ii.size == 0:
+                continue
+            kept_d.append((-neg[ii, jj]).astype(np.int16))
+            kept_i.append((ii + r0).astype(np.int32))
+            kept_j.append((jj + c0).astype(np.int32))
+            n_kept += ii.size
+        if n_kept > budget:
+            d_all = np.concatenate(kept_d)
+            hist = np.cumsum(np.bincount(d_all, minlength=limit + 1))
+            fits = np.flatnonzero(hist[low : limit + 1] <= budget)
+            limit = low + int(fits[-1]) if fits.size else low
+            kept_i = [i[d <= limit] for i, d in zip(kept_i, kept_d)]
+            kept_j = [j[d <= limit] for j, d in zip(kept_j, kept_d)]
+            kept_d = [d[d <= limit] for d in kept_d]
+            n_kept = int(sum(x.size for x in kept_i))
+    if not kept_i:
+        e = np.zeros(0, dtype=np.int32)
+        return e, e, e.astype(np.int16), limit
+    return np.concatenate(kept_i), np.concatenate(kept_j), np.concatenate(kept_d), limit
+
+
+def _chunk_keys(bits: np.ndarray, n_chunks: int, salt: np.ndarray) -> list[np.ndarray]:
+    """A 64-bit key per row for each of ``n_chunks`` disjoint bit ranges (equal keys ⇔ equal chunks,
+    up to hash collisions, which only add candidates that the distance check removes)."""
+    n_units = bits.shape[1]
+    edges = np.linspace(0, n_units, n_chunks + 1).round().astype(int)
+    out = []
+    for a, b in itertools.pairwise(edges):
+        out.append(bits[:, a:b].astype(np.uint64) @ salt[a:b])
+    return out
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    new = np.ones(sorted_keys.size, dtype=bool)
+    new[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, sorted_keys.size))
+    return starts, sizes
+
+
+def _n_candidates(keys: list[np.ndarray]) -> int:
+    total = 0
+    for k in keys:
+        _, sizes = _runs(np.sort(k))
+        total += int(np.sum(sizes * (sizes - 1) // 2))
+    return total
+
+
+def _pairs_by_chunks(words: np.ndarray, keys: list[np.ndarray], limit: int) -> tuple[np.ndarray, ...]:
+    """Pairs (i < j) of rows sharing at least one chunk key, with Hamming distance <= ``limit``."""
+    found_i, found_j, found_d = [], [], []
+    for k in keys:
+        order = np.argsort(k, kind="stable")
+        starts, sizes = _runs(k[order])
+        # position p in a run of end e pairs with positions p+1 .. e-1
+        run_end = np.repeat(starts + sizes, sizes)
+        pos = np.arange(k.size)
+        n_after = run_end - pos - 1
+        total = int(n_after.sum())
+        if total == 0:
+            continue
+        first = np.repeat(pos, n_after)
+        offset = np.arange(total) - np.repeat(np.cumsum(n_after) - n_after, n_after)
+        second = first + 1 + offset
+        a, b = order[first], order[second]
+        d = np.bitwise_count(words[a] ^ words[b]).sum(axis=1, dtype=np.int64)
+        close = d <= limit
+        lo, hi = np.minimum(a[close], b[close]), np.maximum(a[close], b[close])
+        found_i.append(lo)
+        found_j.append(hi)
+        found_d.append(d[close])
+    if not found_i:
+        e = np.zeros(0, dtype=np.int32)
+        return e, e, e.astype(np.int16)
+    i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
+    key = i.astype(np.int64) * words.shape[0] + j
+    _, first = np.unique(key, return_index=True)  # a pair can share several chunks
+    return i[first].astype(np.int32), j[first].astype(np.int32), d[first].astype(np.int16)
+
+
+def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: int, high: int,
+                 salt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T."""
+    sub = words[alive_idx]
+    m = sub.shape[0]
+    bits = unpack_words(sub, n_units)
+    product_cost = 0.5 * m * m * (n_units + 2) / 2048.0  # in units of one candidate check
+    best = None
+    t = low
+    while t <= high:
+        keys = _chunk_keys(bits, t + 1, salt)
+        n_cand = _n_candidates(keys)
+        if n_cand > min(_EDGE_BUDGET, product_cost):
+            break
+        best = (t, keys)
+        if t == high:
+            break
+        t = min(high, low + 2 * (t - low) + 1)
+    if best is not None:
+        limit, keys = best
+        i, j, d = _pairs_by_chunks(sub, keys, limit)
+    else:
+        i, j, d, limit = _pairs_by_product(bits.astype(np.float32), low, high, _EDGE_BUDGET)
+    order = np.argsort(d, kind="stable")
+    return alive_idx[i[order]], alive_idx[j[order]], d[order], limit
+
+
+# --------------------------------------------------------------------------- one radius
+def _sequential(nodes: np.ndarray, earlier: np.ndarray, later: np.ndarray, rank: np.ndarray, status: np.ndarray) -> None:
+    """Decide the remaining nodes one by one in merge order (long dependency chains only)."""
+    incoming: dict[int, list[int]] = {}
+    for a, b in zip(earlier.tolist(), later.tolist()):
+        incoming.setdefault(b, []).append(a)
+    for node in nodes[np.argsort(rank[nodes], kind="stable")].tolist():
+        if status[node] != 0:
+            continue
+        status[node] = 2 if any(status[a] == 1 for a in incoming.get(node, ())) else 1
+
+
+def _merge_radius(u: np.ndarray, v: np.ndarray, rank: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leader merging on the graph of alive pairs at this radius.
+
+    Returns ``(merged, target)``: the word indices of the clusters that merge and of the survivor
+    each merges into.
+    """
+    swap = rank[u] > rank[v]
+    e0 = np.where(swap, v, u)  # earlier in merge order
+    l0 = np.where(swap, u, v)
+    status = np.zeros(n_words, dtype=np.int8)  # 0 undecided, 1 survives, 2 merges
+    nodes = np.unique(np.concatenate([e0, l0]))
+    earlier, later = e0, l0
+    has_in = np.zeros(n_words, dtype=bool)
+    rounds = 0
+    while True:
+        has_in[nodes] = False
+        has_in[later] = True
+        free = nodes[(status[nodes] == 0) & ~has_in[nodes]]
+        status[free] = 1  # every earlier neighbour has merged (or there is none)
+        hit = status[earlier] == 1
+        status[later[hit & (status[later] == 0)]] = 2
+        keep = (status[later] == 0) & (status[earlier] != 2)
+        earlier, later = earlier[keep], later[keep]
+        nodes = nodes[status[nodes] == 0]
+        rounds += 1
+        if nodes.size == 0:
+            break
+        if rounds >= _MAX_ROUNDS:
+            _sequential(nodes, earlier, later, rank, status)
+            break
+    join = (status[e0] == 1) & (status[l0] == 2)
+    e1, l1 = e0[join], l0[join]
+    order = np.lexsort((rank[e1], l1))  # per merged cluster, its earliest surviving neighbour
+    e1, l1 = e1[order], l1[order]
+    first = np.ones(l1.size, dtype=bool)
+    first[1:] = l1[1:] != l1[:-1]
+    return l1[first], e1[first]
+
+
+# --------------------------------------------------------------------------- the curve
+def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int,
+                       radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Complexity ``exp(H)`` of the cluster weights after nested merging up to each radius.
+
+    Parameters
+    ----------
+    words : numpy.ndarray
+        Packed distinct words, uint64 ``(n_words, n_int)``, sorted by packed value (as
+        :func:`neurocomplex.stats.count_words` returns them), so a word's row index is its
+        tie-breaking rank.
+    weights : numpy.ndarray
+        Count of each word (zeros allowed: such words take no part).
+    n_units : int
+        Word length in bits.
+    radii : numpy.ndarray
+        Non-negative integer radii at which to report (any order).
+
+    Returns
+    -------
+    complexity : numpy.ndarray
+        ``C`` at each requested radius.
+    n_clusters : numpy.ndarray
+        Number of clusters at each requested radius.
+    """
+    radii = np.asarray(radii, dtype=np.int64)
+    n_words = words.shape[0]
+    w = np.asarray(weights, dtype=np.int64).copy()
+    alive = w > 0
+    out_c = np.empty(radii.size)
+    out_n = np.empty(radii.size, dtype=np.int64)
+    targets = sorted(set(radii.tolist()))
+    results: dict[int, tuple[float, int]] = {}
+    salt = np.random.default_rng(0x5EED).integers(1, 2**63, size=n_units, dtype=np.uint64) | np.uint64(1)
+    r_max = max([r for r in targets if r < n_units], default=0)
+    results.update({r: (1.0, 1) for r in targets if r >= n_units and alive.any()})
+    edge_u = edge_v = np.zeros(0, dtype=np.int64)
+    edge_d = np.zeros(0, dtype=np.int16)
+    covered = 0  # edges hold every alive pair with distance in (covered_from, covered]
+    r = 0
+    if 0 in targets:
+        results[0] = (entropy_exp(w[alive]), int(alive.sum()))
+    while r < r_max and alive.sum() > 1:
+        r += 1
+        if r > covered:
+            alive_idx = np.flatnonzero(alive)
+            edge_u, edge_v, edge_d, covered = _epoch_edges(words, alive_idx, n_units, r, r_max, salt)
+            if edge_d.size and int(edge_d[0]) > r:
+                r = int(edge_d[0])  # radii before the closest alive pair change nothing
+            elif edge_d.size == 0:
+                r = covered
+            for t in targets:
+                if t < r and t not in results and t > 0:
+                    results[t] = (entropy_exp(w[alive]), int(alive.sum()))
+        lo, hi = np.searchsorted(edge_d, [r, r + 1])
+        u, v = edge_u[lo:hi], edge_v[lo:hi]
+        both = alive[u] & alive[v]
+        u, v = u[both], v[both]
+        if u.size:
+            alive_idx = np.flatnonzero(alive)
+            order = np.lexsort((alive_idx, -w[alive_idx]))
+            rank = np.empty(n_words, dtype=np.int64)
+            rank[alive_idx[order]] = np.arange(alive_idx.size)
+            merged, into = _merge_radius(u, v, rank, n_words)
+            np.add.at(w, into, w[merged])
+            w[merged] = 0
+            alive[merged] = False
+        if r in targets:
+            results[r] = (entropy_exp(w[alive]), int(alive.sum()))
+    for t in targets:
+        if t not in results:  # radii past the point where one cluster (or nothing new) remains
+            results[t] = (entropy_exp(w[alive]), int(alive.sum()))
+    for k, rad in enumerate(radii.tolist()):
+        out_c[k], out_n[k] = results[rad]
+    return out_c, out_n
+
+
+# --------------------------------------------------------------------------- k-means and affine maps
+def sq_dist(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    d2 = (x * x).sum(axis=1)[:, None] - 2.0 * (x @ centers.T) + (centers * centers).sum(axis=1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
+            max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's k-means with k-means++ seeding (Arthur & Vassilvitskii 2007); best of ``n_init``.
+
+    Returns ``(centers, labels)``; fewer than ``k`` centers when ``x`` has fewer distinct rows.
+    """
+    n = x.shape[0]
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for _ in range(n_init):
+        centers = [x[rng.integers(n)]]
+        d2 = sq_dist(x, centers[0][None, :])[:, 0]
+        for _ in range(1, k):
+            total = d2.sum()
+            if total <= 0:  # every row already coincides with a center
+                break
+            pick = int(np.searchsorted(np.cumsum(d2), rng.random() * total, side="right"))
+            centers.append(x[min(pick, n - 1)])
+            d2 = np.minimum(d2, sq_dist(x, centers[-1][None, :])[:, 0])
+        c = np.array(centers)
+        labels = np.full(n, -1)
+        for _ in range(max_iter):
+            # |x|² is the same for every center, so the argmin needs only |c|² - 2 x.c
+            new = ((c * c).sum(axis=1)[None, :] - 2.0 * (x @ c.T)).argmin(axis=1)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            sizes = np.bincount(labels, minlength=c.shape[0])
+            onehot = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(c.shape[0], n))
+            sums = onehot @ x
+            empty = sizes == 0
+            c = np.where(empty[:, None], c, sums / np.maximum(sizes, 1)[:, None])
+            if empty.any():  # re-seed empty clusters at the rows farthest from their centers
+                far = np.argsort(sq_dist(x, c)[np.arange(n), labels])[::-1][: int(empty.sum())]
+                c[empty] = x[far]
+        inertia = float(sq_dist(x, c)[np.arange(n), labels].sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, c, labels)
+    return best[1], best[2]
+
+
+def fit_affine(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge-regularized affine map (intercept not penalized): returns ``(weights, intercept)``."""
+    mx, my = x.mean(axis=0), y.mean(axis=0)
+    xc, yc = x - mx, y - my
+    gram = xc.T @ xc
+    gram[np.diag_indices_from(gram)] += ridge * x.shape[0]
+    try:
+        w = np.linalg.solve(gram, xc.T @ yc)
+    except np.linalg.LinAlgError:  # ridge = 0 with collinear units
+        w = np.linalg.lstsq(xc, yc, rcond=None)[0]
+    return w, my - mx @ w

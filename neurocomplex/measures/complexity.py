@@ -1,0 +1,788 @@
+"""Complexity: how nonlinear a population's computation is, as a function of scale (MEASURES.md §4).
+
+Two estimators, both the project's own definitions after Janik & Witaszczyk (2020), whose abstract
+asks for a complexity that is *entropic*, that *quantifies the nonlinearity* of a computation, that
+is *a function of scale* (or depth), and that *applies unchanged to biological neuronal systems*.
+The paper's own formula is not known to the project; the definitions below are built to satisfy
+those four requirements, and both equal 1 for a linear computation.
+
+* :func:`pattern_complexity` (and :func:`complexity_curve`): the binary state of a population
+  (which ReLUs are on; which neurons spiked) selects the affine piece of a ReLU network's map.
+  The words are coarse-grained by nested leader merging over Hamming radii up to ``scale *
+  n_units``; the complexity is the exponential of the entropy of the clusters, the effective number
+  of regimes the data use at that scale.
+* :func:`reconstruction_complexity` (and :func:`reconstruction_curve`): the effective number of
+  affine maps needed to predict one population from another (a layer's input and output, a stimulus
+  and a response, area A and area B) to a given held-out relative error.
+
+:func:`layer_complexity` puts both over the depth of a network (or a chain of areas) in one table.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
+from neurocomplex.estimate import Estimate, bootstrap_ci, check_bootstrap_params, register_estimator
+from neurocomplex.measures._leader import entropy_exp, fit_affine, kmeans, leader_merge_curve, sq_dist
+from neurocomplex.recording import Recording
+from neurocomplex.stats.words import pack_words
+
+__all__ = [
+    "pattern_complexity",
+    "complexity_curve",
+    "reconstruction_complexity",
+    "reconstruction_curve",
+    "layer_complexity",
+]
+
+def _warn(msg: str, caveats: list[str]) -> None:
+    warnings.warn(msg, NeurocomplexWarning, stacklevel=3)
+    caveats.append(msg)
+
+
+# --------------------------------------------------------------------------- words
+def _distinct_words(rec: Recording, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct packed words of ``1[X > threshold]`` sorted by packed value, their counts, and the
+    index of each sample's word."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"threshold must be a number, got {threshold!r}.")
+    if not math.isfinite(float(threshold)):
+        raise InvalidParameterError(f"threshold must be finite, got {threshold!r}.")
+    packed = pack_words(rec.binarize(float(threshold)).data)
+    # Last column is the most significant, so this order is the order of the packed values.
+    order = np.argsort(packed[:, 0], kind="stable") if packed.shape[1] == 1 else np.lexsort(packed.T)
+    srt = packed[order]
+    new = np.ones(srt.shape[0], dtype=bool)
+    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
+    word_of_sorted = np.cumsum(new) - 1
+    inverse = np.empty(srt.shape[0], dtype=np.int64)
+    inverse[order] = word_of_sorted
+    counts = np.bincount(inverse)
+    return srt[new], counts, inverse
+
+
+def _radius(scale: float, n_units: int) -> int:
+    # The small slack keeps e.g. 0.29 * 100 at radius 29 despite binary rounding.
+    return math.floor(scale * n_units + 1e-9)
+
+
+def _check_common(n_boot: int, seed: Any, ci_level: float, block_size: int | None) -> None:
+    check_bootstrap_params(n_boot, ci_level, block_size)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise InvalidParameterError(f"seed must be an integer or None, got {seed!r}.")
+
+
+# --------------------------------------------------------------------------- pattern complexity
+@register_estimator(
+    family="complexity",
+    binary=True,
+    invalid_params=({"scale": -0.1}, {"scale": 1.5}, {"scale": "large"}),
+    bounds=(1.0, math.inf),
+)
+def pattern_complexity(
+    rec: Recording,
+    scale: float = 0.1,
+    threshold: float = 0.0,
+    n_boot: int = 100,
+    seed: int | None = 0,
+    block_size: int | None = None,
+    ci_level: float = 0.95,
+) -> Estimate:
+    """Effective number of distinct activity regimes at a Hamming scale (nested leader merging).
+
+    The binary state ``B = 1[X > threshold]`` of each sample is a word. Words are merged into
+    clusters by nested leader merging over integer Hamming radii ``r = 0, 1, ..., R`` with
+    ``R = floor(scale * n_units)``; the value is ``exp`` of the Shannon entropy of the cluster
+    weights.
+
+    Parameters
+    ----------
+    rec : Recording
+        Any kind; it is binarized with ``threshold``.
+    scale : float
+        Scale ε in ``[0, 1]``: the largest merging radius as a fraction of ``n_units``.
+    threshold : float
+        A unit is on when its value exceeds this (0: a spike in the bin, a ReLU that is on).
+    n_boot : int
+        Bootstrap replicates over samples for the interval (0: none).
+    seed : int or None
+        Seed of the bootstrap.
+    block_size : int, optional
+        Block length in samples for a circular block bootstrap (time series with dependence).
+    ci_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    Estimate
+        ``value`` = C(ε) >= 1; ``diagnostics``: ``radius``, ``n_clusters``, ``n_distinct_words``,
+        ``entropy_nats`` (log C), ``bootstrap_replicates``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``rec`` is not a Recording; ``scale`` outside ``[0, 1]``; non-finite ``threshold``; bad
+        bootstrap settings.
+    InsufficientDataError
+        Fewer than 2 samples.
+
+    Notes
+    -----
+    The project's definition, after Janik & Witaszczyk (2020) [1]_, built to be entropic, to
+    quantify nonlinearity (in a ReLU network the binary state of a sample selects the affine piece
+    that maps it; a linear computation uses one piece and gives 1), to be a function of scale, and
+    to apply unchanged to spike words of neurons.
+
+    With ``q_k`` the fraction of samples in cluster ``k`` after radius ``R``,
+    ``C(ε) = exp(-Σ_k q_k log q_k)``; ε is ``scale``, ``R = floor(scale * n_units)``.
+
+    The merging rule (exact and deterministic): at radius 0 every distinct word is a cluster led
+    by itself. At each radius ``r = 1..R`` the current clusters are taken in order of decreasing
+    weight, ties by increasing packed value of the leader word (the packed value of a word is
+    ``Σ_j B_j 2^j`` over units ``j`` in column order). In that order, a cluster merges into the
+    first earlier cluster that has not merged at this radius and whose leader lies within Hamming
+    distance ``r`` of its own leader; otherwise it stays. Weights and order are those at the start
+    of the radius; a merged cluster's samples go to the cluster it joins, which keeps its leader.
+    Every radius only merges clusters, so C is non-increasing in ε; ``C(0) = exp(H)`` with ``H``
+    the plug-in pattern entropy in nats, and ``C(1) = 1``.
+
+    Computation: distinct words with counts, Hamming distances by popcount or float32 products;
+    after radius r the surviving leaders are pairwise more than r apart, so each radius only
+    examines the alive leader pairs at distance exactly r (found by exact matching on bit chunks
+    or by blocked products), and the merges of one radius are resolved in vectorized rounds.
+
+    The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
+    resampled data hold fewer distinct words, which biases resampled values low, and the
+    reflection corrects for that. When most clusters hold one sample, C is limited by
+    ``n_samples`` (undersampled); a warning says so.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020).
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> B = np.array([[0, 0, 0, 0]] * 6 + [[1, 0, 0, 0]] * 2 + [[1, 1, 1, 1]] * 2)
+    >>> rec = nc.Recording.from_array(B, kind="binary")
+    >>> est = nc.pattern_complexity(rec, scale=0.0, n_boot=0)
+    >>> bool(round(est.value, 4) == round(np.exp(-(0.6 * np.log(0.6) + 2 * 0.2 * np.log(0.2))), 4))
+    True
+    >>> nc.pattern_complexity(rec, scale=0.25, n_boot=0).diagnostics["n_clusters"]  # 1000 joins 0000
+    2
+    >>> nc.pattern_complexity(rec, scale=1.0, n_boot=0).value
+    1.0
+    """
+    check_recording(rec, min_samples=2)
+    scale = check_float("scale", scale, 0.0, 1.0)
+    _check_common(n_boot, seed, ci_level, block_size)
+    words, counts, inverse = _distinct_words(rec, threshold)
+    radius = _radius(scale, rec.n_units)
+    values, n_clusters = leader_merge_curve(words, counts, rec.n_units, np.array([radius]))
+    value = float(values[0])
+    caveats: list[str] = []
+    if n_clusters[0] > 1 and n_clusters[0] > 0.5 * rec.n_samples:
+        _warn(f"pattern_complexity: {int(n_clusters[0])} clusters for {rec.n_samples} samples at scale "
+              f"{scale:g}: most clusters hold a single sample, so C is limited by n_samples "
+              "(undersampled); use a larger scale, fewer units or more samples.", caveats)
+
+    def statistic(idx: np.ndarray) -> float:
+        w = np.bincount(inverse[idx], minlength=words.shape[0])
+        return float(leader_merge_curve(words, w, rec.n_units, np.array([radius]))[0][0])
+
+    ci, reps = bootstrap_ci(statistic, rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
+                            ci_level=ci_level, interval="basic", estimate=value)
+    if ci is not None:
+        ci = (max(1.0, ci[0]), max(1.0, ci[1]))
+    return Estimate(
+        value=value,
+        ci=ci,
+        method="nested_leader_merging",
+        params={"scale": scale, "threshold": float(threshold), "n_boot": n_boot, "seed": seed,
+                "block_size": block_size, "ci_level": ci_level},
+        n_samples=rec.n_samples,
+        n_units=rec.n_units,
+        diagnostics={"radius": radius, "n_clusters": int(n_clusters[0]), "n_distinct_words": int(words.shape[0]),
+                     "entropy_nats": math.log(value), "bootstrap_replicates": reps},
+        warnings=tuple(caveats),
+    )
+
+
+def _default_radii(n_units: int) -> np.ndarray:
+    top = max(1.0, n_units / 2.0)
+    return np.unique(np.concatenate([[0], np.floor(np.geomspace(1.0, top, 9))]).astype(np.int64))
+
+
+def _fit_loglog(radii: np.ndarray, curve: np.ndarray, n_units: int) -> tuple[float, float]:
+    x = np.log(radii / n_units)
+    y = np.log(curve)
+    slope, intercept = np.polyfit(x, y, 1)
+    resid = y - (slope * x + intercept)
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else 1.0
+    return float(slope), r2
+
+
+@register_estimator(
+    family="complexity",
+    binary=True,
+    invalid_params=({"scales": [0.1, 2.0]}, {"scales": []}, {"fit_range": (0.5, 0.1)}, {"min_r2": 2.0}),
+    bounds=(-math.inf, 0.0),
+)
+def complexity_curve(
+    rec: Recording,
+    scales: Sequence[float] | np.ndarray | None = None,
+    threshold: float = 0.0,
+    fit_range: tuple[float, float] | None = None,
+    min_r2: float = 0.9,
+    n_boot: int = 0,
+    seed: int | None = 0,
+    block_size: int | None = None,
+    ci_level: float = 0.95,
+) -> Estimate:
+    """Pattern complexity over a grid of scales, and its log–log scaling exponent.
+
+    Parameters
+    ----------
+    rec : Recording
+        Any kind; binarized with ``threshold``.
+    scales : sequence of float, optional
+        Scales ε in ``[0, 1]``. Default: 0 and about nine log-spaced scales from ``1 / n_units``
+        to 0.5 (integer radii 1 .. n_units/2, duplicates removed).
+    threshold : float
+        A unit is on when its value exceeds this.
+    fit_range : tuple of float, optional
+        ``(low, high)`` scales (inclusive) to fit; default: every scale with radius >= 1 up to and
+        including the first at which C reaches 1.
+    min_r2 : float
+        Below this R² of the log–log fit a warning says the curve is not a power law.
+    n_boot : int
+        Bootstrap replicates of the whole curve for an interval on the exponent (0: none; each
+        replicate costs one curve).
+    seed, block_size, ci_level
+        Bootstrap settings as in :func:`pattern_complexity`.
+
+    Returns
+    -------
+    Estimate
+        ``value`` = slope of ``log C`` against ``log ε`` (<= 0). ``diagnostics``: ``scales``,
+        ``radii``, ``complexity`` (the curve), ``n_clusters``, ``fit_scales`` (the points fitted),
+        ``fit_range``, ``r2``, ``intercept``-free fit details and ``bootstrap_replicates``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Scales outside ``[0, 1]`` or empty; ``fit_range`` with ``low > high``; bad ``min_r2``.
+    InsufficientDataError
+        Fewer than two distinct radii >= 1 with C above 1 to fit (e.g. one single word).
+
+    Notes
+    -----
+    The project's definition, after Janik & Witaszczyk (2020) [1]_ (complexity as a function of
+    scale). The curve is computed in one pass over radii (nested merging reuses each radius's
+    clusters). The fit is least squares of ``log C(ε)`` on ``log ε`` with ε taken as the radius
+    actually used divided by ``n_units`` (scales that give the same radius give one point).
+    ``ε = 0`` is never fitted (``log 0``); it is reported in the curve as ``exp(H_plugin)``.
+    Points after the first ``C = 1`` (a flat floor, ``log C = 0``) are left out by default.
+    With two points the R² is 1 by construction and a warning says so. The interval is a
+    percentile bootstrap over samples with the same fitted radii.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020).
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> B = (np.random.default_rng(0).random((300, 12)) < 0.3).astype(int)
+    >>> est = nc.complexity_curve(nc.Recording.from_array(B, kind="binary"))
+    >>> est.value < 0, bool(np.all(np.diff(est.diagnostics["complexity"]) <= 0))
+    (True, True)
+    """
+    check_recording(rec, min_samples=2)
+    _check_common(n_boot, seed, ci_level, block_size)
+    min_r2 = check_float("min_r2", min_r2, 0.0, 1.0)
+    n_units = rec.n_units
+    if scales is None:
+        radii_all = _default_radii(n_units)
+        scale_arr = radii_all / n_units
+    else:
+        try:
+            scale_arr = np.asarray(scales, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(f"scales must be numbers in [0, 1], got {scales!r}.") from err
+        if scale_arr.size == 0 or not np.all(np.isfinite(scale_arr)) or scale_arr.min() < 0 or scale_arr.max() > 1:
+            raise InvalidParameterError(f"scales must be a non-empty list of numbers in [0, 1], got {scales!r}.")
+        scale_arr = np.sort(scale_arr)
+        radii_all = np.array([_radius(float(s), n_units) for s in scale_arr], dtype=np.int64)
+    if fit_range is not None:
+        try:
+            lo, hi = (float(v) for v in fit_range)
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(f"fit_range must be (low, high) scales, got {fit_range!r}.") from err
+        if not (0 <= lo <= hi <= 1):
+            raise InvalidParameterError(f"fit_range must satisfy 0 <= low <= high <= 1, got {fit_range!r}.")
+    words, counts, inverse = _distinct_words(rec, threshold)
+    curve, n_clusters = leader_merge_curve(words, counts, n_units, radii_all)
+
+    uniq, first = np.unique(radii_all, return_index=True)
+    use = uniq >= 1
+    if fit_range is not None:
+        eff = uniq / n_units
+        use &= (eff >= lo - 1e-12) & (eff <= hi + 1e-12)
+    else:
+        at_one = np.flatnonzero(use & (curve[first] <= 1.0))
+        if at_one.size:
+            use &= uniq <= uniq[at_one[0]]
+    fit_r = uniq[use]
+    fit_c = curve[first][use]
+    if fit_r.size < 2 or np.all(fit_c <= 1.0):
+        raise InsufficientDataError(
+            f"complexity_curve: only {fit_r.size} scale(s) with radius >= 1 to fit (curve "
+            f"{np.round(curve, 4).tolist()} at radii {radii_all.tolist()}); the data hold too few distinct words "
+            "or the scales are too coarse: give more or finer scales, or more units."
+        )
+    slope, r2 = _fit_loglog(fit_r, fit_c, n_units)
+    caveats: list[str] = []
+    if fit_r.size == 2:
+        _warn("complexity_curve: the exponent is fitted on two points only, so its R² (1) says nothing "
+              "about straightness; give more scales.", caveats)
+    elif r2 < min_r2:
+        _warn(f"complexity_curve: C(ε) is not straight in log–log over scales {fit_r[0] / n_units:.3g}–"
+              f"{fit_r[-1] / n_units:.3g} (R² = {r2:.3f} < {min_r2}); the exponent {slope:.3g} is a "
+              "summary of a curve that is not a power law. See diagnostics['complexity'].", caveats)
+
+    def statistic(idx: np.ndarray) -> float:
+        w = np.bincount(inverse[idx], minlength=words.shape[0])
+        rep, _ = leader_merge_curve(words, w, n_units, fit_r)
+        return _fit_loglog(fit_r, rep, n_units)[0]
+
+    ci, reps = bootstrap_ci(statistic, rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
+                            ci_level=ci_level)
+    return Estimate(
+        value=slope,
+        ci=ci,
+        method="nested_leader_merging_loglog",
+        params={"scales": scale_arr.tolist(), "threshold": float(threshold), "fit_range": fit_range,
+                "min_r2": min_r2, "n_boot": n_boot, "seed": seed, "block_size": block_size, "ci_level": ci_level},
+        n_samples=rec.n_samples,
+        n_units=n_units,
+        diagnostics={"scales": scale_arr, "radii": radii_all, "complexity": curve, "n_clusters": n_clusters,
+                     "fit_scales": fit_r / n_units, "fit_range": (float(fit_r[0] / n_units), float(fit_r[-1] / n_units)),
+                     "r2": r2, "n_distinct_words": int(words.shape[0]), "bootstrap_replicates": reps},
+        warnings=tuple(caveats),
+    )
+
+
+# --------------------------------------------------------------------------- reconstruction complexity
+def _folds(n: int, n_folds: int, shuffle: bool, seed: int | None) -> list[np.ndarray]:
+    idx = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    return np.array_split(idx, n_folds)
+
+
+def _cv_error(x: np.ndarray, y: np.ndarray, k: int, folds: list[np.ndarray], ridge: float,
+              seed: int | None, ss_tot: float) -> float:
+    """Held-out relative error of k clusters on x, one affine map per cluster."""
+    sse = 0.0
+    n = x.shape[0]
+    for f, test in enumerate(folds):
+        train = np.setdiff1d(np.arange(n), test, assume_unique=True)
+        rng = np.random.default_rng([0 if seed is None else seed, k, f])
+        centers, labels = kmeans(x[train], k, rng)
+        assign = sq_dist(x[test], centers).argmin(axis=1)
+        for j in range(centers.shape[0]):
+            tr = train[labels == j]
+            te = test[assign == j]
+            if te.size == 0:
+                continue
+            if tr.size == 0:  # cannot happen after re-seeding, kept for safety of the arithmetic
+                sse += float(np.sum((y[te] - y[train].mean(axis=0)) ** 2))
+                continue
+            w, b = fit_affine(x[tr], y[tr], ridge)
+            sse += float(np.sum((y[te] - (x[te] @ w + b)) ** 2))
+    return sse / ss_tot
+
+
+def _check_pair(x_rec: Recording, y_rec: Recording, n_folds: int) -> None:
+    check_recording(x_rec, "x_rec", min_samples=2)
+    check_recording(y_rec, "y_rec", min_samples=2)
+    if x_rec.n_samples != y_rec.n_samples:
+        raise InvalidParameterError(
+            f"x_rec has {x_rec.n_samples} samples but y_rec has {y_rec.n_samples}: the two Recordings must "
+            "hold the same samples (same inputs or time bins) in the same order."
+        )
+    if x_rec.times is not None and y_rec.times is not None:
+        scale = max(1.0, float(np.max(np.abs(x_rec.times))))
+        if not np.allclose(x_rec.times, y_rec.times, rtol=0, atol=1e-9 * scale):
+            raise InvalidParameterError(
+                "x_rec and y_rec have different sample times: bin both from the same window "
+                "(same t_start, t_stop, bin_size) so that row i is the same bin in both."
+            )
+    if x_rec.n_samples < 2 * n_folds:
+        raise InsufficientDataError(
+            f"{x_rec.n_samples} samples are too few for {n_folds}-fold cross-validation (need >= {2 * n_folds})."
+        )
+
+
+def _prepare_pair(x_rec: Recording, y_rec: Recording, standardize: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    x = np.asarray(x_rec.data, dtype=np.float64)
+    y = np.asarray(y_rec.data, dtype=np.float64)
+    if standardize:
+        sd = x.std(axis=0)
+        x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
+    if ss_tot <= 0:
+        raise InsufficientDataError("y_rec is constant over samples: there is nothing to reconstruct.")
+    return x, y, ss_tot
+
+
+def _check_recon_params(k_max: int, ridge: float, n_folds: int, seed: Any) -> tuple[int, float, int]:
+    k_max = check_int("k_max", k_max, 1)
+    ridge = check_float("ridge", ridge, 0.0)
+    n_folds = check_int("n_folds", n_folds, 2)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise InvalidParameterError(f"seed must be an integer or None, got {seed!r}.")
+    return k_max, ridge, n_folds
+
+
+def _errors_until(x: np.ndarray, y: np.ndarray, k_max: int, tol: float, ridge: float, n_folds: int,
+                  shuffle: bool, seed: int | None, ss_tot: float) -> np.ndarray:
+    folds = _folds(x.shape[0], n_folds, shuffle, seed)
+    errs = []
+    for k in range(1, k_max + 1):
+        errs.append(_cv_error(x, y, k, folds, ridge, seed, ss_tot))
+        if errs[-1] <= tol:
+            break
+    return np.array(errs)
+
+
+def _fractions(x: np.ndarray, k: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    _, labels = kmeans(x, k, np.random.default_rng([0 if seed is None else seed, k, -1 % 2**32]))
+    return labels, np.bincount(labels) / labels.size
+
+
+@register_estimator(
+    family="complexity",
+    input="pair",
+    invalid_params=({"tolerance": 0.0}, {"k_max": 0}, {"n_folds": 1}, {"ridge": -1.0}),
+    bounds=(1.0, math.inf),
+)
+def reconstruction_complexity(
+    x_rec: Recording,
+    y_rec: Recording,
+    tolerance: float = 0.1,
+    k_max: int = 16,
+    ridge: float = 1e-6,
+    n_folds: int = 5,
+    seed: int | None = 0,
+    standardize: bool = False,
+    n_boot: int = 100,
+    block_size: int | None = None,
+    ci_level: float = 0.95,
+) -> Estimate:
+    """Effective number of affine maps needed to reproduce ``y_rec`` from ``x_rec`` to a tolerance.
+
+    Parameters
+    ----------
+    x_rec, y_rec : Recording
+        Input and output populations over the same samples (a layer's input and output, a
+        stimulus and a response, area A and area B).
+    tolerance : float
+        Relative held-out error ε (> 0) to reach.
+    k_max : int
+        Largest number of clusters tried.
+    ridge : float
+        Ridge penalty per sample on the weights of each affine map (>= 0; the intercept is not
+        penalized).
+    n_folds : int
+        Folds of the cross-validation.
+    seed : int or None
+        Seed of k-means, of the fold assignment and of the bootstrap.
+    standardize : bool
+        z-score the units of ``x_rec`` before clustering and fitting (constant units are only
+        centered). Off by default: clusters are formed in the data's own geometry.
+    n_boot : int
+        Bootstrap replicates for the interval (0: none).
+    block_size : int, optional
+        Block length for a circular block bootstrap.
+    ci_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    Estimate
+        ``value`` = C_rec(ε) in ``[1, k]``, or NaN when no ``k <= k_max`` reaches ε (with a
+        warning). ``diagnostics``: ``errors`` (e(k) for k = 1, 2, ... as far as tried), ``k``
+        (chosen), ``fractions`` (q), ``tolerance``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not Recordings; different numbers of samples or different sample times; bad parameters.
+    InsufficientDataError
+        Fewer than ``2 * n_folds`` samples; constant ``y_rec``.
+
+    Notes
+    -----
+    The project's definition, after Janik & Witaszczyk (2020) [1]_: entropic, a measure of
+    nonlinearity (one affine map suffices for a linear computation, which gives 1), a function of
+    the scale ε, and usable between any two populations, biological or artificial.
+
+    For ``k = 1, 2, ..., k_max``: k-means on X (k-means++ seeding, best of 3 seeded runs),
+    one ridge-regularized affine map ``Y ≈ X W_j + b_j`` per cluster ``j`` (minimizing
+    ``||Y_j - X_j W_j - b_j||² + ridge * n_j * ||W_j||²``), and the held-out relative error
+    ``e(k) = Σ_folds ||Y_test - Ŷ_test||² / ||Y - mean Y||²``, the clusters and maps fitted on the
+    training folds and each test sample predicted by the map of its nearest centroid. ε is
+    ``tolerance``; the chosen k is the smallest with ``e(k) <= ε``; k-means with that k on all
+    samples gives the fractions ``q_j``, and ``C_rec(ε) = exp(-Σ_j q_j log q_j)``.
+    Folds are contiguous blocks of samples when the Recordings have times (neighbouring time bins
+    are dependent) and a seeded random partition otherwise. The interval is a percentile
+    bootstrap of ``C_rec`` over samples given the chosen k (the choice of k is not resampled).
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020).
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> x = np.random.default_rng(0).uniform(-1, 1, size=(400, 1))
+    >>> X = nc.Recording.from_array(x)
+    >>> nc.reconstruction_complexity(X, nc.Recording.from_array(3 * x + 1), n_boot=0).value
+    1.0
+    >>> est = nc.reconstruction_complexity(X, nc.Recording.from_array(np.abs(x)), tolerance=0.01, n_boot=0)
+    >>> est.diagnostics["k"], round(est.value, 1)
+    (2, 2.0)
+    """
+    k_max, ridge, n_folds = _check_recon_params(k_max, ridge, n_folds, seed)
+    tolerance = check_float("tolerance", tolerance, 0.0, low_open=True)
+    _check_common(n_boot, seed, ci_level, block_size)
+    _check_pair(x_rec, y_rec, n_folds)
+    x, y, ss_tot = _prepare_pair(x_rec, y_rec, bool(standardize))
+    shuffle = x_rec.times is None or y_rec.times is None
+    errs = _errors_until(x, y, k_max, tolerance, ridge, n_folds, shuffle, seed, ss_tot)
+    caveats: list[str] = []
+    params = {"tolerance": tolerance, "k_max": k_max, "ridge": ridge, "n_folds": n_folds, "seed": seed,
+              "standardize": bool(standardize), "n_boot": n_boot, "block_size": block_size, "ci_level": ci_level}
+    diag: dict[str, Any] = {"errors": errs, "tolerance": tolerance, "n_units_y": y_rec.n_units}
+    if errs[-1] > tolerance:
+        _warn(f"reconstruction_complexity: no k <= k_max={k_max} reaches the relative error {tolerance:g} "
+              f"(smallest e(k) = {errs.min():.4g}); the value is NaN. Raise k_max or the tolerance.", caveats)
+        diag.update(k=None, fractions=np.empty(0))
+        return Estimate(value=math.nan, ci=None, method="piecewise_affine_cv", params=params,
+                        n_samples=x_rec.n_samples, n_units=x_rec.n_units, diagnostics=diag,
+                        warnings=tuple(caveats))
+    k = int(errs.size)
+    labels, q = _fractions(x, k, seed)
+    value = entropy_exp(q)
+
+    def statistic(idx: np.ndarray) -> float:
+        return entropy_exp(np.bincount(labels[idx], minlength=q.size))
+
+    ci, reps = bootstrap_ci(statistic, x_rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
+                            ci_level=ci_level)
+    diag.update(k=k, fractions=q, bootstrap_replicates=reps)
+    return Estimate(value=value, ci=ci, method="piecewise_affine_cv", params=params, n_samples=x_rec.n_samples,
+                    n_units=x_rec.n_units, diagnostics=diag, warnings=tuple(caveats))
+
+
+def reconstruction_curve(
+    x_rec: Recording,
+    y_rec: Recording,
+    tolerances: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+    k_max: int = 16,
+    ridge: float = 1e-6,
+    n_folds: int = 5,
+    seed: int | None = 0,
+    standardize: bool = False,
+) -> Any:
+    """Reconstruction complexity at several tolerances, from one computation of e(k).
+
+    Parameters
+    ----------
+    x_rec, y_rec : Recording
+        As in :func:`reconstruction_complexity`.
+    tolerances : sequence of float
+        Relative errors ε (> 0).
+    k_max, ridge, n_folds, seed, standardize
+        As in :func:`reconstruction_complexity`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per tolerance: ``tolerance``, ``k`` (chosen; NA when unreachable), ``value``
+        (C_rec, NaN when unreachable), ``error`` (e(k) at the chosen k). ``df.attrs["errors"]``
+        holds e(k) for k = 1 .. as far as needed.
+
+    Raises
+    ------
+    InvalidParameterError, InsufficientDataError
+        As in :func:`reconstruction_complexity`.
+
+    Notes
+    -----
+    e(k) is computed for increasing k until the smallest tolerance is reached (or ``k_max``);
+    each tolerance then takes the smallest k with ``e(k) <= ε`` and
+    ``C_rec(ε) = exp(-Σ_j q_j log q_j)``. Unreachable tolerances give NaN and one warning.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020).
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> x = np.random.default_rng(0).uniform(-1, 1, size=(400, 1))
+    >>> df = nc.reconstruction_curve(nc.Recording.from_array(x), nc.Recording.from_array(np.abs(x)),
+    ...                              tolerances=[0.01, 1.5])
+    >>> df["k"].tolist()
+    [2, 1]
+    """
+    import pandas as pd
+
+    k_max, ridge, n_folds = _check_recon_params(k_max, ridge, n_folds, seed)
+    try:
+        tols = np.asarray(tolerances, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise InvalidParameterError(f"tolerances must be positive numbers, got {tolerances!r}.") from err
+    if tols.size == 0 or not np.all(np.isfinite(tols)) or np.any(tols <= 0):
+        raise InvalidParameterError(f"tolerances must be a non-empty list of positive numbers, got {tolerances!r}.")
+    _check_pair(x_rec, y_rec, n_folds)
+    x, y, ss_tot = _prepare_pair(x_rec, y_rec, bool(standardize))
+    shuffle = x_rec.times is None or y_rec.times is None
+    errs = _errors_until(x, y, k_max, float(tols.min()), ridge, n_folds, shuffle, seed, ss_tot)
+    rows = []
+    cache: dict[int, float] = {}
+    for tol in tols.tolist():
+        hit = np.flatnonzero(errs <= tol)
+        if hit.size == 0:
+            rows.append({"tolerance": tol, "k": pd.NA, "value": math.nan, "error": math.nan})
+            continue
+        k = int(hit[0]) + 1
+        if k not in cache:
+            cache[k] = entropy_exp(_fractions(x, k, seed)[1])
+        rows.append({"tolerance": tol, "k": k, "value": cache[k], "error": float(errs[k - 1])})
+    missing = [r["tolerance"] for r in rows if r["k"] is pd.NA]
+    if missing:
+        warnings.warn(f"reconstruction_curve: no k <= k_max={k_max} reaches the tolerances {missing} "
+                      f"(smallest e(k) = {errs.min():.4g}); their values are NaN.", NeurocomplexWarning, stacklevel=2)
+    df = pd.DataFrame(rows)
+    df["k"] = df["k"].astype("Int64")
+    df.attrs["errors"] = errs
+    return df
+
+
+# --------------------------------------------------------------------------- over depth
+def layer_complexity(
+    recordings_in_order: Mapping[str, Recording] | Sequence[Recording],
+    scale: float = 0.1,
+    tolerance: float = 0.1,
+    threshold: float = 0.0,
+    k_max: int = 16,
+    ridge: float = 1e-6,
+    n_folds: int = 5,
+    n_boot: int = 0,
+    seed: int | None = 0,
+    standardize: bool = False,
+) -> Any:
+    """Complexity profile over depth: each layer's pattern complexity and each step's reconstruction complexity.
+
+    Parameters
+    ----------
+    recordings_in_order : mapping of name -> Recording, or sequence of Recording
+        Populations in processing order (input, layer 1, layer 2, ...; or a chain of areas), all
+        over the same samples. A sequence is named ``"0"``, ``"1"``, ...
+    scale : float
+        Scale ε of :func:`pattern_complexity`.
+    tolerance : float
+        Tolerance ε of :func:`reconstruction_complexity`.
+    threshold : float
+        Binarization threshold of :func:`pattern_complexity`.
+    k_max, ridge, n_folds, standardize
+        Passed to :func:`reconstruction_complexity`.
+    n_boot : int
+        Bootstrap replicates of every estimate (0 by default, to keep the profile fast).
+    seed : int or None
+        Seed of every estimate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: one row per layer for ``pattern_complexity`` and one per consecutive pair for
+        ``reconstruction_complexity`` (on the row of the later layer, ``from_layer`` names the
+        earlier one). Columns: ``layer``, ``position`` (0 for the first), ``measure``, ``value``,
+        ``ci_low``, ``ci_high``, ``n_samples``, ``n_units``, ``from_layer``, ``warnings``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Empty input, entries that are not Recordings, or Recordings over different samples.
+
+    Notes
+    -----
+    The project's definitions, after Janik & Witaszczyk (2020) [1]_ (complexity as a function of
+    depth): see :func:`pattern_complexity` and :func:`reconstruction_complexity` for the formulas.
+    ``n_units`` of a reconstruction row is that of the later layer.
+
+    References
+    ----------
+    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
+       characteristics of deep feature representations", arXiv:2006.04791 (2020).
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> x = np.random.default_rng(0).normal(size=(300, 3))
+    >>> h = np.maximum(x @ np.random.default_rng(1).normal(size=(3, 8)), 0)
+    >>> df = nc.layer_complexity({"input": nc.Recording.from_array(x), "relu": nc.Recording.from_array(h)})
+    >>> df[["layer", "measure"]].values.tolist()
+    [['input', 'pattern_complexity'], ['relu', 'pattern_complexity'], ['relu', 'reconstruction_complexity']]
+    """
+    import pandas as pd
+
+    if isinstance(recordings_in_order, Mapping):
+        items = [(str(k), v) for k, v in recordings_in_order.items()]
+    elif isinstance(recordings_in_order, Sequence) and not isinstance(recordings_in_order, (str, bytes)):
+        items = [(str(i), v) for i, v in enumerate(recordings_in_order)]
+    else:
+        raise InvalidParameterError(
+            "recordings_in_order must be a mapping name -> Recording or a list of Recordings, got "
+            f"{type(recordings_in_order).__name__}."
+        )
+    if not items:
+        raise InvalidParameterError("recordings_in_order is empty: give at least one Recording.")
+    for name, rec in items:
+        check_recording(rec, f"recordings_in_order[{name!r}]", min_samples=2)
+    n0 = items[0][1].n_samples
+    for name, rec in items[1:]:
+        if rec.n_samples != n0:
+            raise InvalidParameterError(
+                f"layer {name!r} has {rec.n_samples} samples but {items[0][0]!r} has {n0}: every layer must be "
+                "recorded on the same inputs (samples)."
+            )
+
+    def row(name: str, pos: int, measure: str, est: Estimate, n_units: int, src: str | None) -> dict[str, Any]:
+        low, high = est.ci if est.ci is not None else (math.nan, math.nan)
+        return {"layer": name, "position": pos, "measure": measure, "value": float(est.value), "ci_low": low,
+                "ci_high": high, "n_samples": est.n_samples, "n_units": n_units, "from_layer": src,
+                "warnings": "; ".join(est.warnings)}
+
+    rows = []
+    for pos, (name, rec) in enumerate(items):
+        est = pattern_complexity(rec, scale=scale, threshold=threshold, n_boot=n_boot, seed=seed)
+        rows.append(row(name, pos, "pattern_complexity", est, rec.n_units, None))
+        if pos > 0:
+            prev_name, prev = items[pos - 1]
+            est = reconstruction_complexity(prev, rec, tolerance=tolerance, k_max=k_max, ridge=ridge,
+                                            n_folds=n_folds, seed=seed, standardize=standardize, n_boot=n_boot)
+            rows.append(row(name, pos, "reconstruction_complexity", est, rec.n_units, prev_name))
+    return pd.DataFrame(rows)

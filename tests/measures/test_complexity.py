@@ -1,0 +1,348 @@
+"""Pattern and reconstruction complexity (MEASURES.md §4): exact properties, a plain reference
+implementation of the merging rule, analytic ground truths, networks and a real recording."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.measures import _leader
+from neurocomplex.stats.words import count_words
+
+# --------------------------------------------------------------------------- reference rule
+
+
+def _reference_curve(binary: np.ndarray, max_radius: int) -> list[float]:
+    """MEASURES.md §4a written plainly: loops over clusters, fine for tiny cases."""
+    words, counts = np.unique(binary, axis=0, return_counts=True)
+    value = [sum(int(b) << j for j, b in enumerate(w)) for w in words]
+    clusters = [(value[i], words[i], int(counts[i])) for i in range(len(value))]
+
+    def c_of(cl):
+        q = np.array([c[2] for c in cl], dtype=float) / binary.shape[0]
+        return math.exp(-float(np.sum(q * np.log(q))))
+
+    out = [c_of(clusters)]
+    for r in range(1, max_radius + 1):
+        clusters.sort(key=lambda c: (-c[2], c[0]))  # heaviest first, ties by packed value
+        survivors: list[list] = []
+        for val, word, weight in clusters:
+            for s in survivors:
+                if int(np.sum(s[1] != word)) <= r:  # first earlier survivor within r
+                    s[3] += weight
+                    break
+            else:
+                survivors.append([val, word, weight, weight])
+        clusters = [(s[0], s[1], s[3]) for s in survivors]
+        out.append(c_of(clusters))
+    return out
+
+
+def _fast_curve(binary: np.ndarray) -> np.ndarray:
+    words, counts = count_words(binary)
+    n_units = binary.shape[1]
+    return _leader.leader_merge_curve(words, counts, n_units, np.arange(n_units + 1))[0]
+
+
+def _random_case(rng: np.random.Generator, max_units: int = 11, max_samples: int = 70) -> np.ndarray:
+    n_units = int(rng.integers(2, max_units + 1))
+    n_samples = int(rng.integers(1, max_samples + 1))
+    p = rng.uniform(0.05, 0.6, size=n_units)
+    return (rng.random((n_samples, n_units)) < p).astype(np.uint8)
+
+
+def _binary(data: np.ndarray) -> nc.Recording:
+    return nc.Recording.from_array(np.asarray(data, dtype=np.uint8), kind="binary")
+
+
+def test_fast_kernel_equals_reference_rule_on_random_cases():
+    rng = np.random.default_rng(2024)
+    for _ in range(150):
+        b = _random_case(rng)
+        np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
+def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(monkeypatch):
+    rng = np.random.default_rng(7)
+    # 70 units: two uint64 per word; words are noisy copies of a few prototypes (many merges).
+    protos = rng.random((4, 70)) < 0.5
+    cases = []
+    for _ in range(6):
+        pick = protos[rng.integers(0, 4, size=40)]
+        flips = rng.random((40, 70)) < rng.uniform(0.02, 0.2)
+        cases.append((pick ^ flips).astype(np.uint8))
+    expected = [_reference_curve(b, 40) for b in cases]
+    for b, ref in zip(cases, expected):
+        np.testing.assert_allclose(_fast_curve(b)[:41], ref, rtol=1e-12)
+    # Blocked products with the budget forcing many epochs, and the in-order walk of long chains.
+    monkeypatch.setattr(_leader, "_EDGE_BUDGET", 3)
+    monkeypatch.setattr(_leader, "_MAX_ROUNDS", 1)
+    for b, ref in zip(cases, expected):
+        np.testing.assert_allclose(_fast_curve(b)[:41], ref, rtol=1e-12)
+    for _ in range(40):
+        b = _random_case(rng)
+        np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
+def test_chain_of_thermometer_words_matches_reference():
+    # word k has its first k bits on: a chain in merge order, the worst case for the rounds
+    n = 30
+    b = np.tril(np.ones((n + 1, n), dtype=np.uint8), k=-1)
+    np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, n), rtol=1e-12)
+
+
+def test_scale_zero_is_exp_plugin_entropy_and_scale_one_is_one(rng):
+    b = (rng.random((500, 10)) < rng.uniform(0.1, 0.5, size=10)).astype(np.uint8)
+    _, counts = np.unique(b, axis=0, return_counts=True)
+    q = counts / counts.sum()
+    h_nats = -float(np.sum(q * np.log(q)))
+    rec = _binary(b)
+    assert nc.pattern_complexity(rec, scale=0.0, n_boot=0).value == pytest.approx(math.exp(h_nats), rel=1e-12)
+    assert nc.pattern_complexity(rec, scale=1.0, n_boot=0).value == 1.0
+
+
+def test_non_increasing_in_scale_on_many_random_cases():
+    rng = np.random.default_rng(99)
+    for _ in range(60):
+        b = _random_case(rng, max_units=14, max_samples=120)
+        rec = _binary(b)
+        scales = np.linspace(0, 1, 29)
+        values = [nc.pattern_complexity(rec, scale=s, n_boot=0).value for s in scales]
+        assert np.all(np.diff(values) <= 1e-12), values
+
+
+def test_invariant_to_unit_permutation_when_no_weights_tie():
+    # Cluster weights that are distinct powers of two never tie (every sum of them is distinct),
+    # so the order, hence the result, cannot depend on the column order used for tie-breaking.
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        words = np.unique(rng.random((12, 9)) < 0.4, axis=0)
+        b = np.repeat(words, 2 ** np.arange(len(words)), axis=0).astype(np.uint8)
+        perm = rng.permutation(9)
+        for scale in (0.0, 0.2, 0.4, 0.7):
+            a = nc.pattern_complexity(_binary(b), scale=scale, n_boot=0).value
+            p = nc.pattern_complexity(_binary(b[:, perm]), scale=scale, n_boot=0).value
+            assert a == pytest.approx(p, rel=1e-12)
+
+
+def test_independent_bernoulli_units_give_exp_true_entropy_at_scale_zero():
+    rng = np.random.default_rng(11)
+    p = rng.uniform(0.1, 0.5, size=8)
+    b = (rng.random((20_000, 8)) < p).astype(np.uint8)
+    h_true = float(np.sum(-(p * np.log(p) + (1 - p) * np.log(1 - p))))
+    est = nc.pattern_complexity(_binary(b), scale=0.0, n_boot=30, seed=1)
+    # plug-in bias at 256 words and 20,000 samples is about 255 / 40,000 nats: well within 2%
+    assert est.value == pytest.approx(math.exp(h_true), rel=0.02)
+    assert est.ci[0] <= math.exp(h_true) * 1.02 and est.ci[1] >= math.exp(h_true) * 0.98
+
+
+def test_estimate_fields_bootstrap_and_validation(rng):
+    rec = nc.Recording.from_array(rng.poisson(0.3, size=(300, 6)), kind="spike_counts")
+    est = nc.pattern_complexity(rec, scale=0.2, n_boot=20, seed=3)
+    assert est.diagnostics["radius"] == 1 and est.ci[0] <= est.ci[1] and est.ci[0] >= 1
+    assert est == est and nc.pattern_complexity(rec, scale=0.2, n_boot=20, seed=3).ci == est.ci
+    for bad in ({"scale": -0.1}, {"scale": 1.01}, {"threshold": math.nan}, {"n_boot": -1}):
+        with pytest.raises(nc.InvalidParameterError):
+            nc.pattern_complexity(rec, **bad)
+    with pytest.raises(nc.InvalidParameterError, match="Recording"):
+        nc.pattern_complexity(np.zeros((5, 2)))
+
+
+def test_undersampled_words_warn():
+    b = (np.random.default_rng(0).random((50, 40)) < 0.5).astype(np.uint8)
+    with pytest.warns(nc.NeurocomplexWarning, match="undersampled"):
+        est = nc.pattern_complexity(_binary(b), scale=0.0, n_boot=0)
+    assert est.warnings
+
+
+# --------------------------------------------------------------------------- complexity_curve
+
+
+def test_complexity_curve_matches_pointwise_and_fits_a_known_power_law():
+    rng = np.random.default_rng(3)
+    b = (rng.random((400, 16)) < 0.3).astype(np.uint8)
+    rec = _binary(b)
+    est = nc.complexity_curve(rec, scales=[0.0, 0.0625, 0.125, 0.25, 0.5], n_boot=5)
+    curve = est.diagnostics["complexity"]
+    for s, c in zip(est.diagnostics["scales"], curve):
+        assert c == pytest.approx(nc.pattern_complexity(rec, scale=s, n_boot=0).value, rel=1e-12)
+    x, y = np.log(est.diagnostics["fit_scales"]), np.log(curve[1 : 1 + len(est.diagnostics["fit_scales"])])
+    assert est.value == pytest.approx(np.polyfit(x, y, 1)[0], rel=1e-12)
+    assert est.value <= 0 and 0 <= est.diagnostics["r2"] <= 1
+
+
+def test_complexity_curve_warns_when_not_straight_and_rejects_too_little():
+    b = np.array([[0, 0, 0, 0]] * 50 + [[1, 1, 1, 1]] * 50, dtype=np.uint8)
+    with pytest.raises(nc.InsufficientDataError):
+        nc.complexity_curve(_binary(b), scales=[0.0, 1.0])
+    rng = np.random.default_rng(8)
+    b = (rng.random((3000, 24)) < 0.5).astype(np.uint8)  # flat, then a cliff: not a power law
+    with pytest.warns(nc.NeurocomplexWarning, match="not straight"):
+        est = nc.complexity_curve(_binary(b))
+    assert est.diagnostics["r2"] < 0.9 and est.warnings
+    with pytest.raises(nc.InvalidParameterError):
+        nc.complexity_curve(_binary(b), scales=[0.1, 1.2])
+
+
+# --------------------------------------------------------------------------- networks (torch)
+
+
+def test_always_on_relu_network_has_complexity_one_at_every_scale():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.ReLU(), torch.nn.Linear(32, 32), torch.nn.ReLU())
+    with torch.no_grad():
+        for layer in (net[0], net[2]):
+            layer.bias.fill_(50.0)  # every pre-activation is positive for these inputs
+        h = net(torch.randn(500, 4)).numpy()
+    rec = nc.Recording.from_array(h, kind="activations")
+    for scale in (0.0, 0.05, 0.3, 1.0):
+        assert nc.pattern_complexity(rec, scale=scale, n_boot=0).value == 1.0
+
+
+def test_cumulative_relu_state_complexity_grows_with_depth():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    width, depth = 8, 4
+    layers = []
+    for i in range(depth):
+        lin = torch.nn.Linear(2 if i == 0 else width, width)
+        torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        torch.nn.init.normal_(lin.bias, std=0.5)
+        layers.append(lin)
+    x = torch.randn(4000, 2)
+    states = []
+    with torch.no_grad():
+        h = x
+        for lin in layers:
+            pre = lin(h)
+            states.append((pre > 0).numpy())
+            h = torch.relu(pre)
+    values = []
+    for l_ in range(1, depth + 1):
+        cumulative = np.concatenate(states[:l_], axis=1).astype(np.uint8)
+        values.append(nc.pattern_complexity(_binary(cumulative), scale=0.0, n_boot=0).value)
+    # Layer 1: 8 lines cut the plane into at most 1 + 8 + 28 = 37 regions, so C <= 37.
+    assert 2 < values[0] <= 37
+    # Adding layers refines the partition: C at scale 0 can only grow, and it does.
+    assert np.all(np.diff(values) >= -1e-12)
+    assert values[-1] > 1.5 * values[0]
+
+
+# --------------------------------------------------------------------------- reconstruction complexity
+
+
+def _rec(a: np.ndarray) -> nc.Recording:
+    return nc.Recording.from_array(np.asarray(a, dtype=float))
+
+
+def _triangle(x: np.ndarray, k: int) -> np.ndarray:
+    """k affine pieces of equal length on [0, 1], alternating slopes +k and -k."""
+    t = (x * k) % 2.0
+    return np.where(t < 1.0, t, 2.0 - t)
+
+
+def test_affine_map_has_reconstruction_complexity_one():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 3))
+    y = x @ rng.normal(size=(3, 4)) + rng.normal(size=4)
+    for tol in (0.01, 0.1):
+        est = nc.reconstruction_complexity(_rec(x), _rec(y), tolerance=tol, n_boot=10)
+        assert est.value == 1.0 and est.diagnostics["k"] == 1
+        assert est.diagnostics["errors"][0] < 1e-8
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_piecewise_affine_1d_map_needs_k_pieces(k):
+    x = np.random.default_rng(k).uniform(0, 1, size=(2000, 1))
+    est = nc.reconstruction_complexity(_rec(x), _rec(_triangle(x, k)), tolerance=0.01, n_boot=0)
+    errors = est.diagnostics["errors"]
+    # k-means on a uniform 1-D input finds the k equal intervals, which are the pieces: e(k) ~ 0,
+    # and with fewer clusters at least one kink stays inside a cluster.
+    assert errors[-1] < 0.01 and np.all(errors[:-1] > 0.05)
+    assert est.diagnostics["k"] == k
+    # equal masses up to sampling: C within 3% below k (q_j = 1/k +- 0.01 gives C > 0.99 k)
+    assert 0.97 * k <= est.value <= k + 1e-9
+
+
+def test_piecewise_affine_2d_map():
+    rng = np.random.default_rng(4)
+    # elongated along x1, so that k-means with 2 clusters splits at x1 = 0, where the kink is
+    x = np.column_stack([rng.uniform(-2, 2, 3000), rng.uniform(-0.5, 0.5, 3000)])
+    y = np.column_stack([np.abs(x[:, 0]) + 0.5 * x[:, 1], x[:, 1] - x[:, 0]])
+    est = nc.reconstruction_complexity(_rec(x), _rec(y), tolerance=0.01, n_boot=0)
+    assert est.diagnostics["k"] == 2 and 1.95 <= est.value <= 2.0 + 1e-9
+    df = nc.reconstruction_curve(_rec(x), _rec(y), tolerances=[0.01, 5.0])
+    assert df["k"].tolist() == [2, 1] and df["value"].iloc[0] == pytest.approx(est.value)
+
+
+def test_unreachable_tolerance_gives_nan_and_warning():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))  # Y independent of X
+    with pytest.warns(nc.NeurocomplexWarning, match="no k"):
+        est = nc.reconstruction_complexity(_rec(x), _rec(y), tolerance=0.01, k_max=3)
+    assert math.isnan(est.value) and len(est.diagnostics["errors"]) == 3 and est.warnings
+
+
+def test_pair_mismatch_is_rejected():
+    x = nc.Recording.from_array(np.random.default_rng(0).normal(size=(100, 2)), sampling_rate=10.0)
+    with pytest.raises(nc.InvalidParameterError, match="samples"):
+        nc.reconstruction_complexity(x, _rec(np.zeros((99, 2)) + np.arange(99)[:, None]))
+    shifted = nc.Recording.from_array(np.random.default_rng(1).normal(size=(100, 2)), sampling_rate=10.0, t_start=5.0)
+    with pytest.raises(nc.InvalidParameterError, match="times"):
+        nc.reconstruction_complexity(x, shifted)
+    for bad in ({"tolerance": 0.0}, {"k_max": 0}, {"n_folds": 1}, {"ridge": -1.0}):
+        with pytest.raises(nc.InvalidParameterError):
+            nc.reconstruction_complexity(x, x, **bad)
+
+
+def test_layer_complexity_table():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 3))
+    h1 = np.maximum(x @ rng.normal(size=(3, 10)), 0)
+    h2 = np.maximum(h1 @ rng.normal(size=(10, 10)), 0)
+    df = nc.layer_complexity([_rec(x), _rec(h1), _rec(h2)], scale=0.1, tolerance=0.1)
+    assert len(df) == 5 and set(df.measure) == {"pattern_complexity", "reconstruction_complexity"}
+    row = df[(df.layer == "2") & (df.measure == "reconstruction_complexity")].iloc[0]
+    assert row.from_layer == "1"
+    direct = nc.reconstruction_complexity(_rec(h1), _rec(h2), tolerance=0.1, n_boot=0)
+    assert row.value == pytest.approx(direct.value) if not math.isnan(direct.value) else math.isnan(row.value)
+    with pytest.raises(nc.InvalidParameterError):
+        nc.layer_complexity([_rec(x), _rec(h1[:10])])
+
+
+# --------------------------------------------------------------------------- real recording
+
+
+def _mtl_by_area(path) -> dict[str, nc.Recording]:
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(path, "r") as f:
+        times = f["units/spike_times"][:]
+        index = f["units/spike_times_index"][:]
+        electrode = f["units/electrodes"][:]
+        locations = f["general/extracellular_ephys/electrodes/location"][:].astype(str)
+    trains = np.split(times, index[:-1])
+    t0 = min(t.min() for t in trains if t.size)
+    rec = nc.Recording.from_spike_times(trains, bin_size=0.1, t_start=float(t0), groups=locations[electrode])
+    return rec.by_group()
+
+
+def test_real_mtl_recording_per_area(mtl_nwb_path):
+    areas = _mtl_by_area(mtl_nwb_path)
+    assert len(areas) >= 2
+    names = list(areas)
+    for name in names:
+        rec = areas[name].restrict(areas[name].times[0], areas[name].times[0] + 600.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+            est = nc.pattern_complexity(rec, scale=0.2, n_boot=10)
+        assert math.isfinite(est.value) and 1 <= est.value <= rec.n_samples
+    a = areas[names[0]].restrict(areas[names[0]].times[0], areas[names[0]].times[0] + 600.0)
+    b = areas[names[1]].restrict(areas[names[1]].times[0], areas[names[1]].times[0] + 600.0)
+    est = nc.reconstruction_complexity(a, b, tolerance=0.999, k_max=4, n_boot=0)
+    assert math.isfinite(est.value) and 1 <= est.value <= 4
+    assert np.all(np.isfinite(est.diagnostics["errors"]))
