@@ -49,7 +49,7 @@ def _row(rec_name: str, group: str, name: str, est: Estimate) -> dict[str, Any]:
     low, high = est.ci if est.ci is not None else (math.nan, math.nan)
     return {"recording": rec_name, "group": group, "measure": name, "value": float(est.value),
             "ci_low": low, "ci_high": high, "n_samples": est.n_samples, "n_units": est.n_units,
-            "method": est.method, "warnings": "; ".join(est.warnings)}
+            "method": est.method, "warnings": " | ".join(est.warnings)}
 
 
 def measure(

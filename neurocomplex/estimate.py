@@ -91,7 +91,7 @@ class Estimate:
 
         d = self.to_dict()
         d.pop("params")
-        d["warnings"] = "; ".join(d["warnings"])
+        d["warnings"] = " | ".join(d["warnings"])
         return pd.Series(d)
 
     def __repr__(self) -> str:

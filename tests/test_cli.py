@@ -76,3 +76,37 @@ def test_help_in_subprocess_and_light_import():
     code = "import sys, neurocomplex.cli; print(sorted(m for m in ('pynwb', 'h5py', 'torch') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+def test_analyze_writes_the_table_and_matches_the_api(tmp_path, capsys):
+    import pandas as pd
+
+    from tests.conftest import DEMO_NWB
+
+    code = main(["analyze", str(DEMO_NWB), "--bin-size", "0.5", "--measures", "effective_dimension",
+                 "participation_ratio", "--n-boot", "0", "--out", str(tmp_path)])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "demo_recording_measures.csv")
+    assert set(table.group) == {"area_A", "area_B", "all"}
+    ed = table[table.measure == "effective_dimension"].set_index("group").value
+    rec = nc.load(DEMO_NWB, bin_size=0.5)
+    assert ed["area_A"] == pytest.approx(nc.effective_dimension(rec.select(groups="area_A"), n_boot=0).value)
+    # the generator drives area_B with 10 latent variables and area_A with 2
+    assert ed["area_B"] > 1.5 * ed["area_A"]
+    out = capsys.readouterr().out
+    assert "effective_dimension" in out and "area_B" in out
+
+
+def test_analyze_unknown_measure_is_a_clean_error(capsys):
+    from tests.conftest import DEMO_NWB
+
+    assert main(["analyze", str(DEMO_NWB), "--measures", "no_such_measure"]) == 2
+    assert "no estimator called 'no_such_measure'" in capsys.readouterr().err
+
+
+def test_demo_runs_on_bundled_data(tmp_path, capsys):
+    assert main(["demo", "--n-boot", "0", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "demo_recording_measures.csv").exists()
+    assert (tmp_path / "demo_network_measures.csv").exists()
+    out = capsys.readouterr().out
+    assert "Known answer" in out and "relu1" in out

@@ -280,12 +280,12 @@ class TrainingMonitor:
         notes = [str(w.message) for w in caught]
         if est is None:
             self._rows.append({"step": step, "layer": layer, "measure": name, "value": math.nan,
-                               "ci_low": math.nan, "ci_high": math.nan, "warnings": "; ".join([*notes, reason])})
+                               "ci_low": math.nan, "ci_high": math.nan, "warnings": " | ".join([*notes, reason])})
             return
         low, high = est.ci if est.ci is not None else (math.nan, math.nan)
         notes = list(dict.fromkeys([*est.warnings, *notes]))
         self._rows.append({"step": step, "layer": layer, "measure": name, "value": float(est.value),
-                           "ci_low": low, "ci_high": high, "warnings": "; ".join(notes)})
+                           "ci_low": low, "ci_high": high, "warnings": " | ".join(notes)})
 
     def measure(self, step_index: int) -> None:
         """Measure now, whatever the schedule, and label the rows with ``step_index``."""
