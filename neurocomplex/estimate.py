@@ -26,6 +26,7 @@ __all__ = [
     "list_estimators",
     "bootstrap_indices",
     "bootstrap_ci",
+    "interval_from_replicates",
 ]
 
 
@@ -281,16 +282,46 @@ def bootstrap_ci(
     check_bootstrap_params(n_boot, ci_level, block_size)
     if n_boot == 0:
         return None, np.empty(0)
+    if interval not in ("percentile", "basic"):
+        raise InvalidParameterError(f"interval must be 'percentile' or 'basic', got {interval!r}.")
+    if interval == "basic" and estimate is None:
+        raise InvalidParameterError("interval='basic' needs the point estimate.")
     reps = np.array([statistic(idx) for idx in bootstrap_indices(n_samples, n_boot, seed, block_size)], dtype=float)
     reps = reps[np.isfinite(reps)]
+    return interval_from_replicates(reps, ci_level, interval, estimate), reps
+
+
+def interval_from_replicates(
+    replicates: np.ndarray,
+    ci_level: float = 0.95,
+    interval: str = "percentile",
+    estimate: float | None = None,
+    low: float = -math.inf,
+    high: float = math.inf,
+) -> tuple[float, float] | None:
+    """Percentile or basic bootstrap interval from replicate values, clipped to ``[low, high]``.
+
+    ``"basic"`` reflects the replicate quantiles about ``estimate``:
+    ``(2*estimate - q_high, 2*estimate - q_low)``. Non-finite replicates are ignored; fewer than
+    two finite replicates give None.
+
+    Examples
+    --------
+    >>> interval_from_replicates(np.array([1.0, 2.0, 3.0]), 0.5)
+    (1.5, 2.5)
+    >>> interval_from_replicates(np.array([1.0, 2.0, 3.0]), 0.5, "basic", estimate=3.0)
+    (3.5, 4.5)
+    """
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[np.isfinite(reps)]
     if reps.size < 2:
-        return None, reps
+        return None
     alpha = (1.0 - ci_level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1.0 - alpha])
+    q_low, q_high = np.quantile(reps, [alpha, 1.0 - alpha])
     if interval == "basic":
         if estimate is None:
             raise InvalidParameterError("interval='basic' needs the point estimate.")
-        low, high = 2.0 * estimate - high, 2.0 * estimate - low
+        q_low, q_high = 2.0 * estimate - q_high, 2.0 * estimate - q_low
     elif interval != "percentile":
         raise InvalidParameterError(f"interval must be 'percentile' or 'basic', got {interval!r}.")
-    return (float(low), float(high)), reps
+    return float(np.clip(q_low, low, high)), float(np.clip(q_high, low, high))

@@ -23,7 +23,7 @@ from neurocomplex.errors import (
     InvalidParameterError,
     NeurocomplexWarning,
 )
-from neurocomplex.estimate import Estimate, check_bootstrap_params, register_estimator
+from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
 from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
 
@@ -248,18 +248,6 @@ def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple
     return out, int(np.count_nonzero(out)), tol
 
 
-def _interval(reps: np.ndarray, estimate: float, ci_level: float, kind: str,
-              low: float = -math.inf, high: float = math.inf) -> tuple[float, float] | None:
-    reps = reps[np.isfinite(reps)]
-    if reps.size < 2:
-        return None
-    a = (1.0 - ci_level) / 2.0
-    q_low, q_high = np.quantile(reps, [a, 1.0 - a])
-    if kind == "basic":  # reflect about the estimate: removes the bias the resampling adds
-        q_low, q_high = 2.0 * estimate - q_high, 2.0 * estimate - q_low
-    return float(np.clip(q_low, low, high)), float(np.clip(q_high, low, high))
-
-
 def _warn(messages: list[str]) -> tuple[str, ...]:
     for msg in messages:
         warnings.warn(msg, NeurocomplexWarning, stacklevel=3)
@@ -354,7 +342,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
             except InsufficientDataError:
                 reps_list.append(math.nan)
         reps = np.asarray(reps_list)
-        ci = _interval(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
+        ci = interval_from_replicates(reps, ci_level, "basic", value, 1.0, float(keep.sum()))
         if ci is None:
             messages.append("fewer than 2 bootstrap replicates had variance: no confidence interval.")
     p = lam / lam.sum()
@@ -661,7 +649,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
             ok = np.all(lam_rep[lo - 1 : hi] > 0)
             reps_list.append(_fit_loglog(lam_rep, lo, hi)[0] if ok else math.nan)
         reps = np.asarray(reps_list)
-        ci = _interval(reps, alpha, ci_level, "basic")
+        ci = interval_from_replicates(reps, ci_level, "basic", alpha)
         if ci is None:
             messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
     if r2 < 0.9:
@@ -783,7 +771,7 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
 
         reps = np.array([_twonn_fit(mu[idx], discard_fraction)
                          for idx in bootstrap_indices(mu.size, n_boot, seed, block_size)])
-        ci = _interval(reps, value, ci_level, "percentile", 0.0)
+        ci = interval_from_replicates(reps, ci_level, "percentile", None, 0.0)
     mle = (mu.size - 1) / float(np.log(mu).sum()) if np.log(mu).sum() > 0 else math.nan
     return Estimate(
         value=value, ci=ci, method="twonn",
