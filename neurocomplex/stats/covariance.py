@@ -1,9 +1,12 @@
 """Mergeable first- and second-order statistics (mean and covariance) accumulated chunk by chunk.
 
-Each chunk is centred on its own mean and its scatter matrix computed with one GEMM in the
-chunk's dtype (float32 stays float32: fast), accumulated in float64; chunks and workers are
-combined with the pairwise update of Chan, Golub & LeVeque (1979), which is exact and stable
-(no sum-of-squares cancellation). Only one chunk is ever copied.
+Each chunk's scatter matrix is computed with one GEMM in the chunk's dtype (float32 stays
+float32: fast) and accumulated in float64; chunks and workers are combined with the pairwise update
+of Chan, Golub & LeVeque (1979), which is exact and stable. A float64 chunk is centred on its own
+mean first. A float32 chunk whose columns all have mean² <= 4 × variance is not copied: its
+scatter is ``XᵀX − n·m·mᵀ`` with float64-accurate means, which costs at most a factor 5 of float32
+rounding; any other float32 chunk is centred first, so data with large means stay exact. At most one chunk is
+ever copied.
 """
 
 from __future__ import annotations
@@ -17,6 +20,23 @@ from neurocomplex.errors import InsufficientDataError, InvalidDataError, Invalid
 __all__ = ["CovarianceAccumulator", "covariance_from_array"]
 
 DEFAULT_CHUNK_ROWS = 16384
+# Float32 column sums are taken over blocks of this many rows (float32 GEMV, error ~ eps*sqrt(rows))
+# and the block sums added in float64: accurate without a float64 pass over the data.
+_SUM_ROWS = 1024
+_FAST_MEAN_RATIO = 4.0  # rounding at most (1 + 4) times that of the centred product
+
+
+def _column_sums(x: np.ndarray) -> np.ndarray:
+    """float64 column sums of a float32 matrix, from float32 GEMVs over blocks of rows."""
+    n, d = x.shape
+    full = n - n % _SUM_ROWS
+    sums = np.zeros(d)
+    if full:
+        blocks = x[:full].reshape(-1, _SUM_ROWS, d)
+        sums += (np.ones(_SUM_ROWS, dtype=x.dtype) @ blocks).sum(axis=0, dtype=np.float64)
+    if full < n:
+        sums += x[full:].sum(axis=0, dtype=np.float64)
+    return sums
 
 
 class CovarianceAccumulator:
@@ -52,18 +72,21 @@ class CovarianceAccumulator:
         self.mean = np.zeros(self.n_units)
         self.scatter = np.zeros((self.n_units, self.n_units))
 
-    def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray) -> None:
+    def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, uncentred: bool = False) -> None:
+        """Add a block's statistics; ``uncentred=True`` means ``scatter_b`` is the raw Gram ``XᵀX``."""
+        from scipy.linalg.blas import dger
+
         n_a = self.n_samples
         n = n_a + n_b
         if n_b == 0:
             return
         delta = mean_b - self.mean
         np.add(self.scatter, scatter_b, out=self.scatter)  # float32 Gram cast on the fly, no copy
+        # rank-1 updates in place (no d x d temporary); scatter is symmetric, so its transpose
+        # (Fortran-ordered, as BLAS wants) is the same matrix
+        if uncentred:
+            dger(-float(n_b), mean_b, mean_b, a=self.scatter.T, overwrite_a=1)
         if n_a:
-            # rank-1 update in place (no d x d temporary); scatter is symmetric, so its transpose
-            # (Fortran-ordered, as BLAS wants) is the same matrix
-            from scipy.linalg.blas import dger
-
             dger(n_a * n_b / n, delta, delta, a=self.scatter.T, overwrite_a=1)
         self.mean = self.mean + delta * (n_b / n)
         self.n_samples = n
@@ -76,10 +99,26 @@ class CovarianceAccumulator:
         if x.shape[0] == 0:
             return
         work = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
-        mean_b = work.mean(axis=0, dtype=np.float64)
+        n_b = x.shape[0]
+        if work.dtype == np.float32:
+            # Fast path: one SYRK on the raw chunk and accurate column sums, then XᵀX − n·m·mᵀ.
+            # Its rounding error is that of the centred product inflated by (1 + mean²/variance),
+            # so it is kept only when every column's mean² <= _FAST_MEAN_RATIO × variance (checked
+            # exactly after the product; the first rows screen out chunks that would fail, so
+            # those do not pay for a wasted product); otherwise the chunk is centred first.
+            mean_b = _column_sums(work) / n_b
+            screen = work[: min(n_b, _SUM_ROWS)].var(axis=0, dtype=np.float64)
+            if np.all(mean_b**2 <= 2 * _FAST_MEAN_RATIO * screen):
+                gram = work.T @ work
+                variance = np.diagonal(gram) / n_b - mean_b**2
+                if np.all(mean_b**2 <= _FAST_MEAN_RATIO * variance):
+                    self._combine(n_b, mean_b, gram, uncentred=True)
+                    return
+        else:
+            mean_b = work.mean(axis=0, dtype=np.float64)
         centred = work - mean_b.astype(work.dtype)
         gram = centred.T @ centred  # one GEMM (SYRK) in the chunk's precision
-        self._combine(x.shape[0], mean_b, gram)
+        self._combine(n_b, mean_b, gram)
 
     def merge(self, other: CovarianceAccumulator) -> CovarianceAccumulator:
         """A new accumulator holding both sets of rows."""

@@ -76,3 +76,18 @@ def test_activity_accumulator_merge_and_round_trip(rng):
     np.testing.assert_array_equal(merged.active, (x > 0).sum(axis=0))
     np.testing.assert_allclose(merged.variance(), x.var(axis=0), rtol=1e-12)
     assert merged.activation_ratio() == pytest.approx((x > 0).mean())
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5, 2.0, 1e3])
+def test_float32_covariance_is_accurate_with_and_without_centring(rng, offset):
+    # offsets up to 2 (mean² <= 4 variance) take the uncentred fast path, 1e3 the centred one;
+    # both must match the float64 covariance of the same float32 numbers to float32 rounding
+    x = (rng.normal(size=(40000, 32)) * np.linspace(0.5, 2.0, 32) + offset).astype(np.float32)
+    acc = CovarianceAccumulator(32)
+    for chunk in np.array_split(x, 3):
+        acc.update(chunk)
+    ref = np.cov(x.astype(np.float64), rowvar=False)
+    err = np.abs(acc.covariance() - ref).max() / np.abs(ref).max()
+    assert err < 1e-6
+    lam, lam_ref = np.linalg.eigvalsh(acc.covariance()), np.linalg.eigvalsh(ref)
+    assert np.abs(lam - lam_ref).max() / lam_ref.max() < 1e-6
