@@ -146,6 +146,7 @@ _REGISTRY: dict[str, EstimatorSpec] = {}
 _ESTIMATOR_MODULES = (
     "neurocomplex.measures.activity",
     "neurocomplex.measures.entropy",
+    "neurocomplex.measures.temporal_entropy",
     "neurocomplex.measures.dimension",
     "neurocomplex.measures.complexity",
     "neurocomplex.measures.topology",
