@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_complexity.py [--quick]
 
-1. complexity_curve (10 scales) on 10^5 samples x 256 binary units:
+1. complexity_curve (10 scales, ``SCALES``) on 10^5 samples x 256 binary units:
    - structured: the on/off states of the second ReLU layer (256 units) of a random He-initialized
      network R^d -> 256 -> 256 on standard Gaussian inputs, d = 5 (inputs on a low-dimensional
      manifold) and d = 20;
@@ -29,6 +29,9 @@ from neurocomplex.stats.words import count_words, hamming
 
 QUICK = "--quick" in sys.argv
 N = 20_000 if QUICK else 100_000
+# 10 distinct scales: 0 and radii round(geomspace(1, 128, 9)) = 1, 2, 3, 6, 11, 21, 38, 70, 128 of 256
+# (the default grid of complexity_curve floors instead and has 9 distinct radii for 256 units).
+SCALES = np.concatenate([[0.0], np.unique(np.round(np.geomspace(1, 128, 9)))]) / 256
 
 
 def relu_states(d: int, n: int, seed: int = 0) -> np.ndarray:
@@ -77,7 +80,7 @@ def bench_curve() -> list[str]:
     for name, b in cases.items():
         rec = nc.Recording.from_array(b, kind="binary")
         t = time.perf_counter()
-        est = nc.complexity_curve(rec, n_boot=0)
+        est = nc.complexity_curve(rec, scales=SCALES, n_boot=0)
         ours = time.perf_counter() - t
         sub = b[:2000]
         radii = sorted(set(np.floor(est.diagnostics["scales"] * 256 + 1e-9).astype(int).tolist()))
@@ -107,7 +110,7 @@ def sk_recon(x: np.ndarray, y: np.ndarray, k_max: int, tol: float) -> list[float
         sse = 0.0
         for test in folds:
             train = np.setdiff1d(np.arange(len(x)), test)
-            km = KMeans(k, n_init=3, random_state=0).fit(x[train])
+            km = KMeans(k, n_init=1, random_state=0).fit(x[train])  # one k-means++ start, as ours
             lab, lab_te = km.labels_, km.predict(x[test])
             for j in range(k):
                 te = test[lab_te == j]

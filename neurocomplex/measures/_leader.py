@@ -18,8 +18,10 @@ How it is computed without a per-word loop with per-pair work:
   per "epoch" and reused for every radius up to ``T``. Two generators: exact matching on bit
   chunks (pigeonhole: two words within distance T agree exactly on at least one of T + 1 disjoint
   chunks, so only words sharing a chunk value are compared), or, when that would compare too many
-  pairs, one float32 matrix product per block of all pairs (``-d = 2 a.b - |a| - |b|`` from an
-  augmented product). ``T`` is as large as a fixed edge budget allows.
+  pairs, float32 matrix products over tiles of all pairs (``-d = 2 a.b - |a| - |b|`` from an
+  augmented product, written into one preallocated tile; units constant over the alive leaders
+  are left out). ``T`` is as large as a fixed edge budget allows. Only the alive leaders take part,
+  so once most clusters have merged the later epochs are cheap.
 * At one radius, "survives / merges" is the lexicographically first maximal independent set of the
   distance-r graph in merge order; it is resolved in vectorized rounds (a cluster whose earlier
   neighbours have all merged survives; one with a surviving earlier neighbour merges), each round
@@ -40,8 +42,8 @@ from neurocomplex.stats.words import unpack_words
 __all__ = ["leader_merge_curve", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
 
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
-_TILE_ROWS = 2048
-_TILE_COLS = 8192
+_TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
+_TILE_COLS = 4096
 _MAX_ROUNDS = 200  # vectorized rounds before the (rare) long dependency chains are walked in order
 
 
@@ -57,11 +59,13 @@ def entropy_exp(weights: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- pair generators
 def _augment(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``[2a, -|a|, -1]`` and ``[b, 1, |b|]``: their product is ``-d(a, b)`` (exact in float32)."""
+    """Rows ``[2a, -|a|, -1]`` and ``[b, 1, |b|]`` (float32) of 0/1 rows: their product is ``-d(a, b)``,
+    exact in float32 (integers below 2**24)."""
     m, n_units = bits.shape
     ones = bits.sum(axis=1, dtype=np.float32)
     left = np.empty((m, n_units + 2), dtype=np.float32)
-    left[:, :n_units] = 2.0 * bits
+    left[:, :n_units] = bits
+    left[:, :n_units] *= 2.0
     left[:, n_units] = -ones
     left[:, n_units + 1] = -1.0
     right = np.empty((m, n_units + 2), dtype=np.float32)
@@ -80,7 +84,9 @@ def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
     lowered on the way if the kept pairs exceed the budget. Returns ``(i, j, d, T)``.
     """
     m = bits.shape[0]
-    left, right = _augment(bits)
+    # Units constant over these rows add nothing to any distance: leave them out of the products.
+    varies = bits.any(axis=0) & ~bits.all(axis=0)
+    left, right = _augment(bits[:, varies])
     sample = np.random.default_rng(seed).choice(m, size=min(m, 256), replace=False)
     dist_s = -(left[sample] @ right.T)
     counts = np.bincount(dist_s.astype(np.int64).ravel(), minlength=high + 1)[: high + 1]
@@ -92,19 +98,32 @@ def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
     kept_j: list[np.ndarray] = []
     kept_d: list[np.ndarray] = []
     n_kept = 0
+    # Preallocated tiles: a fresh 16 MB result per product costs more in page faults than the filter.
+    prod = np.empty((_TILE_ROWS, _TILE_COLS), dtype=np.float32)
+    hit = np.empty((_TILE_ROWS, _TILE_COLS), dtype=bool)
     for r0 in range(0, m, _TILE_ROWS):
         rows = left[r0 : r0 + _TILE_ROWS]
+        n_rows = rows.shape[0]
         for c0 in range(r0, m, _TILE_COLS):
-            neg = rows @ right[c0 : c0 + _TILE_COLS].T
-            ii, jj = np.nonzero(neg >= -limit - 0.5)
-            upper = jj + c0 > ii + r0
-            ii, jj = ii[upper], jj[upper]
-            if ii.size == 0:
+            cols = right[c0 : c0 + _TILE_COLS]
+            n_cols = cols.shape[0]
+            neg = prod[:n_rows, :n_cols]
+            np.matmul(rows, cols.T, out=neg)
+            mask = hit[:n_rows, :n_cols]
+            np.greater_equal(neg, -limit - 0.5, out=mask)
+            flat = np.flatnonzero(mask)
+            if flat.size == 0:
                 continue
-            kept_d.append((-neg[ii, jj]).astype(np.int16))
+            ii, jj = np.divmod(flat, n_cols)
+            if c0 < r0 + n_rows:  # tile touches the diagonal: keep i < j only
+                upper = jj + c0 > ii + r0
+                ii, jj, flat = ii[upper], jj[upper], flat[upper]
+                if flat.size == 0:
+                    continue
+            kept_d.append((-neg.ravel()[flat]).astype(np.int16))
             kept_i.append((ii + r0).astype(np.int32))
             kept_j.append((jj + c0).astype(np.int32))
-            n_kept += ii.size
+            n_kept += flat.size
         if n_kept > budget:
             d_all = np.concatenate(kept_d)
             hist = np.cumsum(np.bincount(d_all, minlength=limit + 1))
@@ -201,7 +220,7 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
         limit, keys = best
         i, j, d = _pairs_by_chunks(sub, keys, limit)
     else:
-        i, j, d, limit = _pairs_by_product(bits.astype(np.float32), low, high, _EDGE_BUDGET)
+        i, j, d, limit = _pairs_by_product(bits, low, high, _EDGE_BUDGET)
     order = np.argsort(d, kind="stable")
     return alive_idx[i[order]], alive_idx[j[order]], d[order], limit
 
@@ -335,46 +354,81 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int,
 
 
 # --------------------------------------------------------------------------- k-means and affine maps
-def sq_dist(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    d2 = (x * x).sum(axis=1)[:, None] - 2.0 * (x @ centers.T) + (centers * centers).sum(axis=1)[None, :]
+def sq_dist(x: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distances ``(n_rows, n_centers)``; ``x_sq`` = row sums of ``x * x`` if known."""
+    if x_sq is None:
+        x_sq = (x * x).sum(axis=1)
+    d2 = x_sq[:, None] - 2.0 * (x @ centers.T) + (centers * centers).sum(axis=1)[None, :]
     return np.maximum(d2, 0.0)
 
 
-def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
-            max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def _cluster_sums(x: np.ndarray, labels: np.ndarray, sizes: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Sums of the rows of ``x`` in each of ``clusters``, each added sequentially in row order.
+
+    A sparse 0/1 matrix in CSR form whose column indices run in row order makes every sum the
+    sequential sum over the cluster's rows, so a cluster whose members did not change gets the
+    same sum again, bit for bit.
+    """
+    n_centers = sizes.size
+    row_of = np.full(n_centers, -1, dtype=np.int16 if n_centers < 2**15 else np.int64)
+    row_of[clusters] = np.arange(clusters.size)
+    rows = row_of[labels]
+    members = np.flatnonzero(rows >= 0)
+    # stable, so the rows of each cluster stay in row order (a radix sort for int16 keys)
+    order = members[np.argsort(rows[members], kind="stable")]
+    indptr = np.zeros(clusters.size + 1, dtype=np.int64)
+    np.cumsum(sizes[clusters], out=indptr[1:])
+    onehot = sparse.csr_matrix((np.ones(order.size), order, indptr), shape=(clusters.size, x.shape[0]))
+    return onehot @ x
+
+
+def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 1,
+           max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd's k-means with k-means++ seeding (Arthur & Vassilvitskii 2007); best of ``n_init``.
 
     Returns ``(centers, labels)``; fewer than ``k`` centers when ``x`` has fewer distinct rows.
+    Each iteration recomputes only the centers of clusters whose members changed (the others
+    would come out identical).
     """
     n = x.shape[0]
+    x_sq = (x * x).sum(axis=1)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for _ in range(n_init):
         centers = [x[rng.integers(n)]]
-        d2 = sq_dist(x, centers[0][None, :])[:, 0]
+        d2 = sq_dist(x, centers[0][None, :], x_sq)[:, 0]
         for _ in range(1, k):
             total = d2.sum()
             if total <= 0:  # every row already coincides with a center
                 break
             pick = int(np.searchsorted(np.cumsum(d2), rng.random() * total, side="right"))
             centers.append(x[min(pick, n - 1)])
-            d2 = np.minimum(d2, sq_dist(x, centers[-1][None, :])[:, 0])
+            d2 = np.minimum(d2, sq_dist(x, centers[-1][None, :], x_sq)[:, 0])
         c = np.array(centers)
+        n_c = c.shape[0]
         labels = np.full(n, -1)
         for _ in range(max_iter):
             # |x|² is the same for every center, so the argmin needs only |c|² - 2 x.c
-            new = ((c * c).sum(axis=1)[None, :] - 2.0 * (x @ c.T)).argmin(axis=1)
+            score = x @ c.T
+            np.multiply(score, 2.0, out=score)
+            np.subtract((c * c).sum(axis=1)[None, :], score, out=score)
+            new = score.argmin(axis=1)
             if np.array_equal(new, labels):
                 break
+            if labels[0] < 0:
+                changed = np.arange(n_c)
+            else:
+                moved = new != labels
+                changed = np.flatnonzero(np.bincount(np.concatenate([labels[moved], new[moved]]), minlength=n_c))
             labels = new
-            sizes = np.bincount(labels, minlength=c.shape[0])
-            onehot = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(c.shape[0], n))
-            sums = onehot @ x
+            sizes = np.bincount(labels, minlength=n_c)
+            changed = changed[sizes[changed] > 0]
+            if changed.size:
+                c[changed] = _cluster_sums(x, labels, sizes, changed) / sizes[changed][:, None]
             empty = sizes == 0
-            c = np.where(empty[:, None], c, sums / np.maximum(sizes, 1)[:, None])
             if empty.any():  # re-seed empty clusters at the rows farthest from their centers
-                far = np.argsort(sq_dist(x, c)[np.arange(n), labels])[::-1][: int(empty.sum())]
+                far = np.argsort(sq_dist(x, c, x_sq)[np.arange(n), labels])[::-1][: int(empty.sum())]
                 c[empty] = x[far]
-        inertia = float(sq_dist(x, c)[np.arange(n), labels].sum())
+        inertia = float(sq_dist(x, c, x_sq)[np.arange(n), labels].sum())
         if best is None or inertia < best[0]:
             best = (inertia, c, labels)
     return best[1], best[2]

@@ -88,6 +88,19 @@ def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(mon
         np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
 
 
+def test_blocked_products_on_small_tiles_with_constant_units_match_reference(monkeypatch):
+    # Several product tiles per row block (diagonal and off-diagonal ones) and units that are
+    # constant over all words, which the products leave out.
+    rng = np.random.default_rng(12)
+    monkeypatch.setattr(_leader, "_EDGE_BUDGET", 40)
+    monkeypatch.setattr(_leader, "_TILE_ROWS", 7)
+    monkeypatch.setattr(_leader, "_TILE_COLS", 13)
+    for _ in range(8):
+        b = _random_case(rng, max_units=12, max_samples=90)
+        b = np.concatenate([b, np.ones((b.shape[0], 3), np.uint8), np.zeros((b.shape[0], 2), np.uint8)], axis=1)
+        np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
 def test_chain_of_thermometer_words_matches_reference():
     # word k has its first k bits on: a chain in merge order, the worst case for the rounds
     n = 30
@@ -244,6 +257,60 @@ def _triangle(x: np.ndarray, k: int) -> np.ndarray:
     """k affine pieces of equal length on [0, 1], alternating slopes +k and -k."""
     t = (x * k) % 2.0
     return np.where(t < 1.0, t, 2.0 - t)
+
+
+def _plain_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
+                  max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """k-means++ seeding and Lloyd's iterations written plainly: every center recomputed from a
+    sequential sum of its rows at every iteration."""
+    n = x.shape[0]
+    best = None
+    for _ in range(n_init):
+        centers = [x[rng.integers(n)]]
+        d2 = _leader.sq_dist(x, centers[0][None, :])[:, 0]
+        for _ in range(1, k):
+            if d2.sum() <= 0:
+                break
+            pick = int(np.searchsorted(np.cumsum(d2), rng.random() * d2.sum(), side="right"))
+            centers.append(x[min(pick, n - 1)])
+            d2 = np.minimum(d2, _leader.sq_dist(x, centers[-1][None, :])[:, 0])
+        c = np.array(centers)
+        labels = np.full(n, -1)
+        for _ in range(max_iter):
+            new = ((c * c).sum(axis=1)[None, :] - 2.0 * (x @ c.T)).argmin(axis=1)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            sums = np.zeros_like(c)
+            for i in range(n):
+                sums[labels[i]] += x[i]
+            sizes = np.bincount(labels, minlength=c.shape[0])
+            empty = sizes == 0
+            c = np.where(empty[:, None], c, sums / np.maximum(sizes, 1)[:, None])
+            if empty.any():
+                far = np.argsort(_leader.sq_dist(x, c)[np.arange(n), labels])[::-1][: int(empty.sum())]
+                c[empty] = x[far]
+        inertia = float(_leader.sq_dist(x, c)[np.arange(n), labels].sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, c, labels)
+    return best[1], best[2]
+
+
+@pytest.mark.parametrize("n_init", [1, 3])
+def test_kmeans_equals_plain_lloyd_bit_for_bit(n_init):
+    # The kernel recomputes only the centers whose members changed; the result must be identical
+    # to recomputing every center, including with duplicate rows (empty clusters, re-seeding).
+    rng = np.random.default_rng(31)
+    for trial in range(30):
+        n, d, k = int(rng.integers(5, 150)), int(rng.integers(1, 6)), int(rng.integers(1, 9))
+        if trial % 2:
+            x = rng.integers(0, 3, size=(n, d)).astype(float)
+        else:
+            x = rng.normal(size=(n, d))
+        seed = int(rng.integers(2**31))
+        c0, l0 = _plain_kmeans(x, k, np.random.default_rng(seed), n_init=n_init)
+        c1, l1 = _leader.kmeans(x, k, np.random.default_rng(seed), n_init=n_init)
+        assert np.array_equal(c0, c1) and np.array_equal(l0, l1)
 
 
 def test_affine_map_has_reconstruction_complexity_one():
