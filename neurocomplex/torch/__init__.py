@@ -1,6 +1,8 @@
 """neurocomplex.torch: networks as sources of Recordings, and observables of training.
 
-Imported on first access of ``nc.torch``; this is the only part of neurocomplex that imports torch.
+Imported on first access of ``nc.torch``. It is the part of neurocomplex built on torch; elsewhere
+torch is imported only inside functions that are handed a torch object (the topology and
+variability measures), so ``import neurocomplex`` never imports it.
 """
 
 from __future__ import annotations
