@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import InvalidParameterError, NeurocomplexError
 from neurocomplex.estimate import Estimate, get_estimator
@@ -19,18 +20,6 @@ __all__ = ["measure", "scaling_curve", "surrogate"]
 
 _COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units",
             "method", "warnings"]
-
-
-def _progress(iterable: Any, total: int, progress: bool | None, desc: str) -> Any:
-    if progress is False:
-        return iterable
-    import sys
-
-    if progress is None and not sys.stderr.isatty():
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc)
 
 
 def _call(name: str, rec: Recording, params: Mapping[str, Any]) -> Estimate:
@@ -125,7 +114,7 @@ def measure(
         for group, part in parts.items():
             jobs.extend((rec_name, group, part, name) for name in names)
     rows = []
-    for rec_name, group, part, name in _progress(jobs, len(jobs), progress, "measures"):
+    for rec_name, group, part, name in progress_bar(jobs, len(jobs), progress, "measures"):
         try:
             est = _call(name, part, {**common, **params.get(name, {})})
         except NeurocomplexError as err:
@@ -185,7 +174,7 @@ def scaling_curve(
     params.setdefault("n_boot", 0)
     jobs = [(u, s, r) for u in sizes_u for s in sizes_s for r in range(n_repeats)]
     rows = []
-    for u, s, r in _progress(jobs, len(jobs), progress, f"scaling {measure}"):
+    for u, s, r in progress_bar(jobs, len(jobs), progress, f"scaling {measure}"):
         sub = recording.subsample(n_units=u if u != recording.n_units else None,
                                   n_samples=s if s != recording.n_samples else None, seed=seed + r)
         est = _call(measure, sub, params)

@@ -51,7 +51,7 @@ def test_registry_holds_the_public_estimators():
                 "spectrum_exponent", "twonn_dimension", "pattern_complexity"}
     assert expected <= set(RECORDING_ESTIMATORS)
     for name in nc.list_estimators(None):
-        assert getattr(nc, name, None) is get_estimator(name).func or name in dir(nc.torch)
+        assert getattr(nc, name, None) is get_estimator(name).func
 
 
 @pytest.mark.parametrize("name", RECORDING_ESTIMATORS)

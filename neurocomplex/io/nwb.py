@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._progress import progress_bar
 from neurocomplex.errors import (
     CorruptFileError,
     InvalidDataError,
@@ -289,19 +289,11 @@ def _default_start(first: float | None, bin_size: float) -> float:
     return start - bin_size if start > first else start  # float rounding of first / bin_size
 
 
-def _progress(iterable: Any, total: int, progress: bool | None, desc: str) -> Any:
-    if progress is False or (progress is None and not sys.stderr.isatty()):
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="unit")
-
-
 def _read_trains(ds: Any, starts: np.ndarray, stops: np.ndarray, t_start: float | None, t_stop: float | None,
                  progress: bool | None) -> tuple[list[np.ndarray], list[int]]:
     """Each unit's spikes in ``[t_start, t_stop)``: binary search in its slice, then one slice read."""
     trains, unsorted = [], []
-    for i, (lo, hi) in enumerate(_progress(zip(starts.tolist(), stops.tolist()), len(starts), progress, "reading units")):
+    for i, (lo, hi) in enumerate(progress_bar(zip(starts.tolist(), stops.tolist()), len(starts), progress, "reading units", unit="unit")):
         a = lo if t_start is None else _search(ds, lo, hi, t_start)
         b = hi if t_stop is None else _search(ds, a, hi, t_stop)
         t = np.asarray(ds[a:b], dtype=np.float64)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
 __all__ = ["ActivityAccumulator"]
@@ -29,9 +30,7 @@ class ActivityAccumulator:
     """
 
     def __init__(self, n_units: int, threshold: float = 0.0) -> None:
-        if isinstance(n_units, bool) or not isinstance(n_units, (int, np.integer)) or n_units < 1:
-            raise InvalidParameterError(f"n_units must be a positive integer, got {n_units!r}.")
-        self.n_units = int(n_units)
+        self.n_units = check_int("n_units", n_units, 1)
         self.threshold = float(threshold)
         self.n_samples = 0
         self.active = np.zeros(self.n_units, dtype=np.int64)

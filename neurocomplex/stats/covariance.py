@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
 __all__ = ["CovarianceAccumulator", "covariance_from_array"]
@@ -65,9 +66,7 @@ class CovarianceAccumulator:
     """
 
     def __init__(self, n_units: int) -> None:
-        if isinstance(n_units, bool) or not isinstance(n_units, (int, np.integer)) or n_units < 1:
-            raise InvalidParameterError(f"n_units must be a positive integer, got {n_units!r}.")
-        self.n_units = int(n_units)
+        self.n_units = check_int("n_units", n_units, 1)
         self.n_samples = 0
         self.mean = np.zeros(self.n_units)
         self.scatter = np.zeros((self.n_units, self.n_units))

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._validation import check_int
 from neurocomplex.errors import InvalidDataError, InvalidParameterError
 
 __all__ = ["pack_words", "unpack_words", "count_words", "hamming", "WordCounts"]
@@ -126,9 +127,7 @@ class WordCounts:
     """
 
     def __init__(self, n_units: int) -> None:
-        if isinstance(n_units, bool) or not isinstance(n_units, (int, np.integer)) or n_units < 1:
-            raise InvalidParameterError(f"n_units must be a positive integer, got {n_units!r}.")
-        self.n_units = int(n_units)
+        self.n_units = check_int("n_units", n_units, 1)
         n_int = max(1, -(-self.n_units // 64))
         self.words = np.zeros((0, n_int), dtype=np.uint64)
         self.counts = np.zeros(0, dtype=np.int64)

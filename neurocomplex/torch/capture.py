@@ -10,7 +10,6 @@ statistics instead of keeping it.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import (
     InsufficientDataError,
@@ -201,16 +201,6 @@ def _flatten(out: torch.Tensor, flatten: str) -> tuple[torch.Tensor, int]:
     return out.movedim(1, -1).reshape(b * n_positions, n_channels), n_positions
 
 
-def _progress_bar(iterator: Iterator[Any], total: int | None, progress: bool | None, desc: str) -> Iterator[Any]:
-    if progress is False:
-        return iterator
-    if progress is None and (not sys.stderr.isatty() or (total is not None and total < _PROGRESS_MIN_BATCHES)):
-        return iterator
-    from tqdm.auto import tqdm
-
-    return tqdm(iterator, total=total, desc=desc, unit="batch")
-
-
 Consumer = Callable[[str, torch.Tensor], None]
 
 
@@ -293,7 +283,7 @@ def _run_capture(
     expected: list[str] = []
     try:
         with torch.inference_mode():
-            for batch in _progress_bar(batches, n_batches, progress, desc):
+            for batch in progress_bar(batches, n_batches, progress, desc, unit="batch", min_total=_PROGRESS_MIN_BATCHES):
                 x = _to_model_input(batch, dev, dtype)
                 if x.ndim == 0:
                     raise InvalidDataError("a batch of inputs is a scalar; batches need the samples on the first axis.")
