@@ -37,9 +37,10 @@ __version__ = "0.1.0"
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
     "load": "neurocomplex.io",
-    "measure": "neurocomplex.compare",
-    "scaling_curve": "neurocomplex.compare",
-    "surrogate": "neurocomplex.compare",
+    "measure": "neurocomplex.comparison.table",
+    "scaling_curve": "neurocomplex.comparison.table",
+    "surrogate": "neurocomplex.comparison.table",
+    "summarize_array": "neurocomplex.measures.from_stats",
     "activation_ratio": "neurocomplex.measures.activity",
     "constant_fraction": "neurocomplex.measures.activity",
     "mean_rate": "neurocomplex.measures.activity",

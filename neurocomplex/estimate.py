@@ -152,6 +152,7 @@ _ESTIMATOR_MODULES = (
     "neurocomplex.measures.topology",
     "neurocomplex.measures.variability",
     "neurocomplex.measures.dynamics",
+    "neurocomplex.measures.similarity",
 )
 
 

@@ -43,3 +43,10 @@ def test_errors_are_exported_and_rooted():
         assert issubclass(err, nc.NeurocomplexError)
     assert issubclass(nc.InvalidParameterError, ValueError)
     assert issubclass(nc.MissingDependencyError, ImportError)
+
+
+def test_statistics_never_import_estimators():
+    code = ("import sys, neurocomplex.stats.chunked, neurocomplex.stats.words; "
+            "print([m for m in sys.modules if m.startswith('neurocomplex.measures')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -31,6 +31,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("accumulate", "summarize_array"):
+    if name == "accumulate":
         return getattr(importlib.import_module("neurocomplex.stats.chunked"), name)
+    if name == "summarize_array":  # statistics -> measures lives above the statistics
+        return getattr(importlib.import_module("neurocomplex.measures.from_stats"), name)
     raise AttributeError(f"module 'neurocomplex.stats' has no attribute {name!r}")

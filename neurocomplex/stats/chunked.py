@@ -1,8 +1,9 @@
 """One pass over data larger than memory: numpy memmaps, HDF5/NWB datasets and dask arrays.
 
 :func:`accumulate` reads a ``(n_samples, n_units)`` array chunk by chunk and returns the mergeable
-statistics (covariance, activity counts, binary word counts); :func:`summarize_array` turns them into
-the measures, with the numbers that the estimators give on the whole array in memory. A dask array
+statistics (covariance, activity counts, binary word counts);
+:func:`neurocomplex.measures.from_stats.summarize_array` turns them into the measures, with the
+numbers that the estimators give on the whole array in memory. A dask array
 is reduced by dask itself (one task per row block, then a tree of merges), so the same call runs on
 a laptop's threads or across a ``dask.distributed`` cluster when a ``Client`` is active.
 """
@@ -18,15 +19,14 @@ from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 from neurocomplex.stats.activity import ActivityAccumulator
 from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator
-from neurocomplex.stats.summary import STATISTICS, measure_rows
 from neurocomplex.stats.words import WordCounts
 
-__all__ = ["accumulate", "summarize_array", "STATISTIC_KINDS"]
+__all__ = ["accumulate", "STATISTIC_KINDS", "NEEDS"]
 
 STATISTIC_KINDS = ("covariance", "activity", "words")
-_NEEDS = {"effective_dimension": "covariance", "participation_ratio": "covariance",
+NEEDS = {  # statistic each streamed measure is computed from
+    "effective_dimension": "covariance", "participation_ratio": "covariance",
           "activation_ratio": "activity", "pattern_entropy": "words"}
-_COLUMNS = ["layer", "measure", "value", "n_samples", "n_units", "method", "warnings"]
 
 
 def _is_dask(x: Any) -> bool:
@@ -138,53 +138,3 @@ def accumulate(
     merged["n_units"] = int(shape[1])
     merged["dtype"] = np.dtype(source.dtype) if np.dtype(source.dtype).kind == "f" else np.dtype(np.float64)
     return merged
-
-
-def summarize_array(
-    source: Any,
-    measures: Sequence[str] = STATISTICS,
-    threshold: float = 0.0,
-    entropy_method: str = "nsb",
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    name: str = "array",
-) -> Any:
-    """Effective dimension, participation ratio, activation ratio and pattern entropy in one pass.
-
-    The streaming counterpart of ``nc.measure`` for arrays that do not fit in memory (or that live
-    on other machines as a dask array): only the statistics are ever held.
-
-    Parameters
-    ----------
-    source : array-like
-        As in :func:`accumulate`.
-    measures : sequence of str
-        Any of ``"effective_dimension"``, ``"participation_ratio"``, ``"activation_ratio"``,
-        ``"pattern_entropy"``.
-    threshold : float
-        Binary state ``x > threshold`` for the activation ratio and the pattern entropy.
-    entropy_method : {"nsb", "plugin", "miller_madow"}
-    chunk_rows : int
-    name : str
-        Label of the source in the table's ``layer`` column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``layer, measure, value, n_samples, n_units, method, warnings``, as
-        :func:`neurocomplex.torch.summarize`.
-
-    Examples
-    --------
-    >>> x = np.random.default_rng(0).normal(size=(2000, 5))
-    >>> t = summarize_array(x, ["participation_ratio", "activation_ratio"])
-    >>> round(float(t.value[1]), 2)
-    0.5
-    """
-    import pandas as pd
-
-    chosen = tuple(dict.fromkeys([measures] if isinstance(measures, str) else measures))
-    for m in chosen:
-        check_choice("measure", m, STATISTICS)
-    check_choice("entropy_method", entropy_method, ("plugin", "miller_madow", "nsb"))
-    st = accumulate(source, [_NEEDS[m] for m in chosen], threshold, chunk_rows)
-    return pd.DataFrame(measure_rows(name, st, chosen, entropy_method), columns=_COLUMNS)

@@ -18,7 +18,7 @@ from torch import nn
 
 from neurocomplex._validation import check_choice, check_float
 from neurocomplex.errors import InvalidDataError, InvalidParameterError
-from neurocomplex.stats.summary import STATISTICS, measure_rows
+from neurocomplex.measures.from_stats import STATISTICS, measure_rows
 from neurocomplex.torch._accumulate import TorchActivity, TorchCovariance, TorchWords
 from neurocomplex.torch.capture import _run_capture
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import neurocomplex as nc
-from neurocomplex.stats import accumulate, summarize_array
+from neurocomplex.measures.from_stats import summarize_array
+from neurocomplex.stats import accumulate
 
 
 def _data(rng, n=6000, d=12):

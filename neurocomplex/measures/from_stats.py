@@ -3,20 +3,27 @@
 The torch streaming summary, chunked NWB/HDF5 reads and dask arrays all end with per-source
 statistics (:class:`~neurocomplex.stats.CovarianceAccumulator`,
 :class:`~neurocomplex.stats.ActivityAccumulator`, :class:`~neurocomplex.stats.WordCounts`); this
-module turns them into the same numbers the estimators give on full Recordings.
+module turns them into the same numbers the estimators give on full Recordings. It sits above the
+statistics (stats/ never imports the estimators) and beside the estimators it shares functions with.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from neurocomplex._validation import check_choice
 from neurocomplex.errors import InsufficientDataError, NeurocomplexWarning
+from neurocomplex.stats.chunked import NEEDS, accumulate
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS
 
-__all__ = ["STATISTICS", "measure_rows"]
+__all__ = ["STATISTICS", "measure_rows", "summarize_array"]
+
+_COLUMNS = ["layer", "measure", "value", "n_samples", "n_units", "method", "warnings"]
 
 STATISTICS = ("effective_dimension", "participation_ratio", "activation_ratio", "pattern_entropy")
 
@@ -84,3 +91,53 @@ def measure_rows(key: str, st: dict[str, Any], chosen: tuple[str, ...], entropy_
         rows.append({"layer": key, "measure": name, "value": value, "n_samples": st["n_samples"],
                      "n_units": st["n_units"], "method": method, "warnings": note or ""})
     return rows
+
+
+def summarize_array(
+    source: Any,
+    measures: Sequence[str] = STATISTICS,
+    threshold: float = 0.0,
+    entropy_method: str = "nsb",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    name: str = "array",
+) -> Any:
+    """Effective dimension, participation ratio, activation ratio and pattern entropy in one pass.
+
+    The streaming counterpart of ``nc.measure`` for arrays that do not fit in memory (or that live
+    on other machines as a dask array): only the statistics are ever held.
+
+    Parameters
+    ----------
+    source : array-like
+        As in :func:`accumulate`.
+    measures : sequence of str
+        Any of ``"effective_dimension"``, ``"participation_ratio"``, ``"activation_ratio"``,
+        ``"pattern_entropy"``.
+    threshold : float
+        Binary state ``x > threshold`` for the activation ratio and the pattern entropy.
+    entropy_method : {"nsb", "plugin", "miller_madow"}
+    chunk_rows : int
+    name : str
+        Label of the source in the table's ``layer`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``layer, measure, value, n_samples, n_units, method, warnings``, as
+        :func:`neurocomplex.torch.summarize`.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(2000, 5))
+    >>> t = summarize_array(x, ["participation_ratio", "activation_ratio"])
+    >>> round(float(t.value[1]), 2)
+    0.5
+    """
+    import pandas as pd
+
+    chosen = tuple(dict.fromkeys([measures] if isinstance(measures, str) else measures))
+    for m in chosen:
+        check_choice("measure", m, STATISTICS)
+    check_choice("entropy_method", entropy_method, ("plugin", "miller_madow", "nsb"))
+    st = accumulate(source, [NEEDS[m] for m in chosen], threshold, chunk_rows)
+    return pd.DataFrame(measure_rows(name, st, chosen, entropy_method), columns=_COLUMNS)

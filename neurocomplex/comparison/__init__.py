@@ -1,0 +1,12 @@
+"""Putting recordings side by side: tidy measure tables, scaling curves and surrogates.
+
+The package is ``comparison`` (not ``compare``) so that it never shadows the function
+:func:`neurocomplex.compare`: importing a submodule binds its name on the parent package.
+
+- :mod:`~neurocomplex.comparison.table`: many recordings x many measures -> one tidy table
+  (:func:`measure`), subsampling curves (:func:`scaling_curve`), surrogate data (:func:`surrogate`).
+"""
+
+from neurocomplex.comparison.table import measure, scaling_curve, surrogate
+
+__all__ = ["measure", "scaling_curve", "surrogate"]
