@@ -27,6 +27,7 @@ __all__ = [
     "bootstrap_indices",
     "bootstrap_ci",
     "interval_from_replicates",
+    "interval_report",
 ]
 
 
@@ -327,3 +328,72 @@ def interval_from_replicates(
     elif interval != "percentile":
         raise InvalidParameterError(f"interval must be 'percentile' or 'basic', got {interval!r}.")
     return float(np.clip(q_low, low, high)), float(np.clip(q_high, low, high))
+
+
+def interval_report(
+    replicates: np.ndarray,
+    estimate: float,
+    ci_level: float = 0.95,
+    interval: str = "basic",
+    low: float = -math.inf,
+    high: float = math.inf,
+) -> tuple[tuple[float, float] | None, dict[str, Any], list[str]]:
+    """Bootstrap interval with what it does and does not cover: the shared reporting of estimators.
+
+    Parameters
+    ----------
+    replicates : numpy.ndarray
+        The estimator's values on bootstrap replicates (non-finite ones are ignored).
+    estimate : float
+        The point estimate on the full data.
+    ci_level : float
+        Coverage of the interval.
+    interval : {"basic", "percentile"}
+        Which interval is reported as ``ci`` (see :func:`interval_from_replicates`).
+    low, high : float
+        Bounds the interval is clipped to (0 for entropies, the number of units for dimensions).
+
+    Returns
+    -------
+    ci : tuple of float or None
+        The reported interval; None with fewer than two finite replicates.
+    diagnostics : dict
+        ``percentile_ci`` (the quantiles of the replicates, clipped; always given so that both
+        intervals can be compared), ``bias`` (the bootstrap bias estimate ``mean(replicates) -
+        estimate``; nan without replicates) and ``interval`` (the name of the reported one).
+    warnings : list of str
+        One sentence when the reported interval excludes the point estimate. The caller adds it
+        to ``Estimate.warnings`` and issues it as a :class:`~neurocomplex.NeurocomplexWarning`.
+
+    Notes
+    -----
+    A bootstrap interval describes sampling variability: how much the estimate would move on
+    another sample of the same size. It does not cover the estimator's own bias. The basic
+    interval ``(2 T - q_high, 2 T - q_low)`` (``T`` = ``estimate``, ``q`` the replicate quantiles)
+    moves by the bootstrap bias ``mean(q) - T``; when that shift is larger than the half-width,
+    the interval no longer contains ``T`` (typical of plug-in entropies of undersampled words)
+    and neither interval should be read as covering the true value.
+
+    Examples
+    --------
+    >>> ci, diag, msgs = interval_report(np.array([0.0, 1.0, 2.0]), 1.0, ci_level=0.5)
+    >>> ci, diag["percentile_ci"], diag["bias"], msgs
+    ((0.5, 1.5), (0.5, 1.5), 0.0, [])
+    >>> ci, diag, msgs = interval_report(np.array([0.8, 0.9, 1.0]), 1.0, ci_level=0.5)
+    >>> ci, round(diag["bias"], 6), len(msgs)
+    ((1.05, 1.15), -0.1, 1)
+    """
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[np.isfinite(reps)]
+    ci = interval_from_replicates(reps, ci_level, interval, estimate, low, high)
+    pct = ci if interval == "percentile" else interval_from_replicates(reps, ci_level, "percentile", None, low, high)
+    bias = float(reps.mean() - estimate) if reps.size else math.nan
+    diagnostics: dict[str, Any] = {"percentile_ci": pct, "bias": bias, "interval": interval}
+    messages: list[str] = []
+    if ci is not None and not ci[0] <= estimate <= ci[1]:
+        messages.append(
+            f"the {ci_level:.0%} {interval} bootstrap interval ({ci[0]:.4g}, {ci[1]:.4g}) excludes the "
+            f"estimate {estimate:.4g}: it covers sampling variability only, not the estimator's bias "
+            f"(bootstrap bias estimate {bias:+.3g}; percentile interval in diagnostics['percentile_ci'])."
+        )
+    return ci, diagnostics, messages
