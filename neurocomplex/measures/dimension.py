@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,12 +24,19 @@ from neurocomplex.errors import (
     InvalidParameterError,
     NeurocomplexWarning,
 )
-from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
+from neurocomplex.estimate import (
+    Estimate,
+    check_bootstrap_params,
+    interval_from_replicates,
+    interval_report,
+    register_estimator,
+)
 from neurocomplex.recording import Recording
 from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
 
 __all__ = [
     "effective_dimension",
+    "effective_dimension_from_blocks",
     "participation_ratio",
     "spectrum_exponent",
     "twonn_dimension",
@@ -282,15 +290,19 @@ def _method_name(order: float) -> str:
     return names.get(order, f"renyi_spectral_{order:g}")
 
 
+def _check_standardize(standardize: Any) -> bool:
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise InvalidParameterError(f"standardize must be True or False, got {standardize!r}.")
+    return bool(standardize)
+
+
 def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot: int, seed: Any,
                          block_size: Any, ci_level: float, chunk_rows: int) -> Estimate:
     check_recording(rec)
     order = _check_order(order)
-    if not isinstance(standardize, (bool, np.bool_)):
-        raise InvalidParameterError(f"standardize must be True or False, got {standardize!r}.")
+    standardize = _check_standardize(standardize)
     _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
     data, n_units = rec.data, rec.n_units
-    dtype = _work_dtype(data)
     blocks = None
     if n_boot > 0:
         block_size = _plan_blocks(rec.n_samples, n_units, block_size)
@@ -300,9 +312,20 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
     else:
         acc = covariance_from_array(data, chunk_rows)
         cov, mean = acc.covariance(), acc.mean
+    params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
+              "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows}
+    return _dimension_estimate(cov, mean, blocks, rec.n_samples, rec.unit_ids, _work_dtype(data), order,
+                               standardize, n_boot, seed, ci_level, params)
+
+
+def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: _Blocks | None, n_samples: int,
+                        unit_ids: np.ndarray, dtype: np.dtype, order: float, standardize: bool, n_boot: int,
+                        seed: Any, ci_level: float, params: dict[str, Any]) -> Estimate:
+    """The effective dimension, its interval and diagnostics from the covariance (and block statistics)."""
+    n_units = cov.shape[0]
     messages: list[str] = []
     var = np.diag(cov)
-    varying = _varying(var, mean, rec.n_samples)
+    varying = _varying(var, mean, n_samples)
     if not varying.any():
         raise InsufficientDataError(
             f"all {n_units} units of the Recording are constant: the covariance is zero and no dimension "
@@ -313,7 +336,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
         # A constant unit has no correlation; it is left out rather than making the matrix NaN.
         keep = varying & (var > _noise_tolerance(float(var.max()), n_units, dtype))
         if not keep.all():
-            dropped = rec.unit_ids[~keep]
+            dropped = unit_ids[~keep]
             messages.append(
                 f"standardize=True: {dropped.size} constant unit(s) left out of the correlation matrix "
                 f"(unit ids {dropped[:10].tolist()}{' ...' if dropped.size > 10 else ''})."
@@ -321,40 +344,146 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
         cov = _standardize(cov, keep)
     lam, rank, tol = denoise_eigenvalues(eigenvalues_from_covariance(cov), n_units, dtype)
     value = effective_dimension_from_eigenvalues(lam, order)
-    if rec.n_samples <= n_units:
+    if n_samples <= n_units:
         messages.append(
-            f"{rec.n_samples} samples for {n_units} units: the sample covariance has rank at most "
-            f"{rec.n_samples - 1}, so the dimension is bounded by it; record more samples."
+            f"{n_samples} samples for {n_units} units: the sample covariance has rank at most "
+            f"{n_samples - 1}, so the dimension is bounded by it; record more samples."
         )
     ci, reps = None, np.empty(0)
+    boot_diag: dict[str, Any] = {"interval": "basic"}
     if blocks is not None:
-        reps_list = []
-        for n_rep, scatter_rep in _replicate_scatters(blocks, n_boot, seed):
-            c = scatter_rep / max(n_rep - 1.0, 1.0)
-            if standardize:
-                if np.any(np.diag(c)[keep] <= 0):
-                    reps_list.append(math.nan)
-                    continue
-                c = _standardize(c, keep)
-            try:
-                lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
-                reps_list.append(effective_dimension_from_eigenvalues(lam_rep, order))
-            except InsufficientDataError:
-                reps_list.append(math.nan)
-        reps = np.asarray(reps_list)
-        ci = interval_from_replicates(reps, ci_level, "basic", value, 1.0, float(keep.sum()))
+        reps = _replicates(blocks, cov, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
+        ci, report, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
+        boot_diag.update(report)
+        messages.extend(notes)
         if ci is None:
             messages.append("fewer than 2 bootstrap replicates had variance: no confidence interval.")
     p = lam / lam.sum()
     return Estimate(
-        value=value, ci=ci, method=_method_name(order),
-        params={"order": order, "standardize": bool(standardize), "n_boot": n_boot, "seed": seed,
-                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows},
-        n_samples=rec.n_samples, n_units=n_units,
+        value=value, ci=ci, method=_method_name(order), params=params,
+        n_samples=n_samples, n_units=n_units,
         diagnostics={"eigenvalues": lam, "p": p, "rank": rank, "noise_tolerance": tol,
-                     "units_used": rec.unit_ids[keep], "bootstrap": reps, "interval": "basic"},
+                     "units_used": unit_ids[keep], "bootstrap": reps, **boot_diag},
         warnings=_warn(messages),
     )
+
+
+def _replicates(blocks: _Blocks, cov: np.ndarray, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
+                seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any]) -> np.ndarray:
+    """Effective dimension of each block-bootstrap replicate (exact eigendecompositions)."""
+    reps_list = []
+    for n_rep, scatter_rep in _replicate_scatters(blocks, n_boot, seed):
+        c = scatter_rep / max(n_rep - 1.0, 1.0)
+        if standardize:
+            if np.any(np.diag(c)[keep] <= 0):
+                reps_list.append(math.nan)
+                continue
+            c = _standardize(c, keep)
+        try:
+            lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
+            reps_list.append(effective_dimension_from_eigenvalues(lam_rep, order))
+        except InsufficientDataError:
+            reps_list.append(math.nan)
+    diag["replicates"] = "exact"
+    return np.asarray(reps_list)
+
+
+def effective_dimension_from_blocks(blocks: Sequence[CovarianceAccumulator], order: float = 1.0, n_boot: int = 100,
+                                    seed: int | None = 0, ci_level: float = 0.95, dtype: Any = np.float64,
+                                    standardize: bool = False) -> Estimate:
+    """Effective dimension of consecutive blocks of samples given by their covariance statistics.
+
+    For data that arrive in pieces (a file read chunk by chunk, a stream): each block's count,
+    mean and scatter is accumulated separately, and the estimate and its block-bootstrap interval
+    come from those statistics alone.
+
+    Parameters
+    ----------
+    blocks : sequence of CovarianceAccumulator
+        The statistics of consecutive blocks of samples, all of the same units (at least two
+        non-empty blocks when ``n_boot > 0``).
+    order : float
+        Rényi order, as in :func:`effective_dimension` (2: participation ratio).
+    n_boot : int
+        Bootstrap replicates; each draws the given blocks with replacement. 0 = no interval.
+    seed : int or None
+        Seed of the bootstrap.
+    ci_level : float
+        Coverage of the interval.
+    dtype : numpy dtype
+        Precision of the data the statistics were accumulated from; sets the numerical noise
+        floor of the eigenvalues (``np.float32`` for float32 data, as in :func:`effective_dimension`).
+    standardize : bool
+        Use the correlation matrix instead of the covariance.
+
+    Returns
+    -------
+    Estimate
+        As :func:`effective_dimension`; ``value`` equals :func:`effective_dimension` on the
+        concatenated samples, ``params["block_size"]`` is None (the blocks are given).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``blocks`` empty or not accumulators of one number of units; bad ``order``, ``n_boot``,
+        ``seed``, ``ci_level`` or ``standardize``; a single non-empty block with ``n_boot > 0``.
+    InsufficientDataError
+        Fewer than 2 samples in all, or every unit constant.
+
+    Notes
+    -----
+    The blocks are merged exactly (Chan, Golub & LeVeque 1979) into the covariance whose
+    eigenvalues give ``D`` (symbols as in :func:`effective_dimension`). A bootstrap replicate
+    draws ``B`` blocks (``B = len(blocks)``) with replacement and merges them; blocks of unequal
+    length are drawn with equal probability.
+
+    References
+    ----------
+    .. [1] T. F. Chan, G. H. Golub, R. J. LeVeque, "Updating formulae and a pairwise algorithm for
+       computing sample variances", Stanford CS report STAN-CS-79-773 (1979).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurocomplex.stats import covariance_from_array
+    >>> x = np.random.default_rng(0).normal(size=(3000, 4)) * [2.0, 1.0, 1.0, 0.5]
+    >>> parts = [covariance_from_array(x[i : i + 300]) for i in range(0, 3000, 300)]
+    >>> est = effective_dimension_from_blocks(parts, order=2, n_boot=50)
+    >>> bool(np.isclose(est.value, effective_dimension(Recording.from_array(x), order=2, n_boot=0).value))
+    True
+    """
+    order = _check_order(order)
+    standardize = _check_standardize(standardize)
+    _check_common(n_boot, seed, None, ci_level, 1)
+    try:
+        parts = list(blocks)
+    except TypeError as err:
+        raise InvalidParameterError(f"blocks must be a sequence of CovarianceAccumulator, got {type(blocks).__name__}.") from err
+    if not parts or not all(isinstance(b, CovarianceAccumulator) for b in parts):
+        raise InvalidParameterError("blocks must be a non-empty sequence of CovarianceAccumulator "
+                                    "(one per block of consecutive samples).")
+    n_units = parts[0].n_units
+    if any(b.n_units != n_units for b in parts):
+        raise InvalidParameterError(f"blocks hold statistics of {sorted({b.n_units for b in parts})} units; "
+                                    "all blocks must cover the same units.")
+    parts = [b for b in parts if b.n_samples > 0]
+    if n_boot > 0 and len(parts) < 2:
+        raise InvalidParameterError(f"{len(parts)} non-empty block(s): the block bootstrap needs several; "
+                                    "pass more blocks or n_boot=0 for no interval.")
+    try:
+        work = np.dtype(dtype)
+    except TypeError as err:
+        raise InvalidParameterError(f"dtype must be a numpy dtype (np.float32 or np.float64), got {dtype!r}.") from err
+    counts = np.array([b.n_samples for b in parts], dtype=np.float64)
+    if counts.sum() < 2:
+        raise InsufficientDataError(f"{int(counts.sum())} sample(s) in all blocks: a covariance needs at least 2.")
+    stats = _Blocks(counts, np.stack([b.mean for b in parts]), np.stack([b.scatter for b in parts]))
+    n, scatter = stats.merged(np.ones(counts.size))
+    params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
+              "block_size": None, "ci_level": ci_level, "n_blocks": counts.size}
+    return _dimension_estimate(scatter / (n - 1.0), counts @ stats.means / n, stats if n_boot > 0 else None,
+                               int(n), np.arange(n_units), np.dtype(np.float32) if work == np.float32
+                               else np.dtype(np.float64), order, standardize, n_boot, seed, ci_level, params)
 
 
 @register_estimator(family="dimension", bounds=(1.0, math.inf),

@@ -3,6 +3,7 @@ scikit-learn and scikit-dimension."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -313,3 +314,49 @@ def test_constant_data_with_rounding_mean_is_insufficient():
             func(_rec(x), n_boot=0)
         with pytest.raises(nc.InsufficientDataError, match="constant"):
             func(_rec(x), n_boot=5)
+
+
+# --------------------------------------------------------------------------- from block statistics
+def test_effective_dimension_from_blocks_matches_the_concatenated_samples():
+    from neurocomplex.measures.dimension import effective_dimension_from_blocks
+    from neurocomplex.stats import covariance_from_array
+
+    x = _gaussian(np.exp(-np.arange(20) / 4.0), 3000, seed=21) + 2.0
+    edges = [0, 250, 900, 1000, 1700, 2400, 3000]  # unequal blocks
+    parts = [covariance_from_array(x[a:b]) for a, b in itertools.pairwise(edges)]
+    for order in (1, 2, math.inf):
+        est = effective_dimension_from_blocks(parts, order=order, n_boot=40, seed=1)
+        ref = nc.effective_dimension(_rec(x), order=order, n_boot=0)
+        assert est.value == pytest.approx(ref.value, rel=1e-10)
+        np.testing.assert_allclose(est.diagnostics["eigenvalues"], ref.diagnostics["eigenvalues"], rtol=1e-9)
+        assert est.n_samples == 3000 and est.params["n_blocks"] == 6
+        assert est.ci[0] <= est.value <= est.ci[1]
+        assert est.diagnostics["bootstrap"].size == 40
+    # equal blocks drawn with replacement: the same replicates as the estimator's own block bootstrap
+    equal = [covariance_from_array(x[i : i + 300]) for i in range(0, 3000, 300)]
+    own = nc.effective_dimension(_rec(x), n_boot=30, seed=4, block_size=300)
+    given = effective_dimension_from_blocks(equal, n_boot=30, seed=4)
+    np.testing.assert_allclose(given.diagnostics["bootstrap"], own.diagnostics["bootstrap"], rtol=1e-9)
+    assert given.ci == pytest.approx(own.ci, rel=1e-9)
+    pr = effective_dimension_from_blocks(equal, order=2, n_boot=0)
+    assert pr.value == pytest.approx(nc.participation_ratio(_rec(x), n_boot=0).value, rel=1e-10) and pr.ci is None
+    std = effective_dimension_from_blocks(equal, standardize=True, n_boot=0)
+    assert std.value == pytest.approx(nc.effective_dimension(_rec(x), standardize=True, n_boot=0).value, rel=1e-10)
+
+
+def test_effective_dimension_from_blocks_errors():
+    from neurocomplex.measures.dimension import effective_dimension_from_blocks
+    from neurocomplex.stats import CovarianceAccumulator, covariance_from_array
+
+    x = np.random.default_rng(22).normal(size=(100, 3))
+    parts = [covariance_from_array(x[:50]), covariance_from_array(x[50:])]
+    for bad in ([], [np.eye(3)], [parts[0], covariance_from_array(x[:, :2])], 3):
+        with pytest.raises(nc.InvalidParameterError):
+            effective_dimension_from_blocks(bad)
+    with pytest.raises(nc.InvalidParameterError, match="several"):
+        effective_dimension_from_blocks([parts[0], CovarianceAccumulator(3)])
+    for bad_kw in ({"order": -1}, {"n_boot": -1}, {"ci_level": 2.0}, {"standardize": 1}, {"dtype": "nope"}):
+        with pytest.raises(nc.InvalidParameterError):
+            effective_dimension_from_blocks(parts, **bad_kw)
+    with pytest.raises(nc.InsufficientDataError):
+        effective_dimension_from_blocks([covariance_from_array(x[:1])], n_boot=0)
