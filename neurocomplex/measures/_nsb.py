@@ -26,7 +26,7 @@ from scipy import special
 
 from neurocomplex.errors import InvalidParameterError
 
-__all__ = ["NSBPosterior", "count_profile", "nsb_posterior", "dirichlet_entropy_moments"]
+__all__ = ["NSBPosterior", "count_profile", "nsb_posterior", "nsb_posterior_from_profile", "dirichlet_entropy_moments"]
 
 # The log-posterior range integrated: contributions below exp(-_LOG_DROP) of the peak are dropped.
 _LOG_DROP = 40.0
@@ -295,6 +295,26 @@ def nsb_posterior(counts: np.ndarray, alphabet_size_log2: float) -> NSBPosterior
     True
     """
     values, mult = count_profile(counts)
+    return nsb_posterior_from_profile(values, mult, alphabet_size_log2)
+
+
+def nsb_posterior_from_profile(values: np.ndarray, mult: np.ndarray, alphabet_size_log2: float) -> NSBPosterior:
+    """:func:`nsb_posterior` from the counts of counts: ``mult[j]`` words were seen ``values[j]`` times.
+
+    NSB depends on the counts only through this profile, so the cost is ``O(len(values))`` (at most
+    about ``sqrt(2 N)`` distinct values), whatever the number of distinct words.
+
+    Examples
+    --------
+    >>> a = nsb_posterior_from_profile(np.array([1.0, 3.0]), np.array([2.0, 1.0]), 4)
+    >>> b = nsb_posterior(np.array([3, 1, 1]), 4)
+    >>> abs(a.mean - b.mean) < 1e-12
+    True
+    """
+    values = np.asarray(values, dtype=np.float64)
+    mult = np.asarray(mult, dtype=np.float64)
+    keep = (values > 0) & (mult > 0)
+    values, mult = values[keep], mult[keep]
     if values.size == 0:
         raise InvalidParameterError("NSB needs at least one positive count; all counts are zero.")
     log_k = float(alphabet_size_log2) * math.log(2.0)

@@ -23,8 +23,9 @@ from scipy import special
 
 from neurocomplex._validation import check_choice, check_float, check_int, check_recording
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
-from neurocomplex.estimate import Estimate, bootstrap_ci, check_bootstrap_params, register_estimator
-from neurocomplex.measures._nsb import NSBPosterior, nsb_posterior
+from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
+from neurocomplex.measures._nsb import NSBPosterior, nsb_posterior, nsb_posterior_from_profile
+from neurocomplex.measures._word_bootstrap import ReplicateBatch, WordTable, miller_madow_nats, plugin_nats
 from neurocomplex.recording import Recording
 from neurocomplex.stats.words import WordCounts, pack_words, unpack_words
 
@@ -225,67 +226,84 @@ def _warn(messages: list[str]) -> tuple[str, ...]:
     return tuple(messages)
 
 
-def _boot_ci(stat: Callable[[np.ndarray], float], inverse: np.ndarray, n_distinct: int, n_boot: int,
-             seed: Any, block_size: Any, ci_level: float, estimate: float) -> tuple[tuple[float, float] | None, np.ndarray]:
-    """Basic bootstrap interval of ``stat(counts of the distinct words in a resample)``."""
-    return bootstrap_ci(lambda idx: stat(np.bincount(inverse[idx], minlength=n_distinct)), inverse.size,
-                        n_boot, seed, block_size, ci_level, interval="basic", estimate=estimate)
+def _batch_stat(method: str, bits: float) -> Callable[[ReplicateBatch], np.ndarray]:
+    """Entropy (nats) of every replicate of a batch; NSB from each replicate's counts of counts."""
+    if method == "plugin":
+        return plugin_nats
+    if method == "miller_madow":
+        return miller_madow_nats
+
+    def nsb(batch: ReplicateBatch) -> np.ndarray:
+        out = np.full(batch.n_replicates, math.nan)
+        for r in range(batch.n_replicates):
+            values, mult = batch.profile(r)
+            if values.size:
+                out[r] = nsb_posterior_from_profile(values, mult, bits).mean
+        return out
+
+    return nsb
 
 
-def _nsb_messages(post: NSBPosterior | None, n_words: int, what: str) -> list[str]:
-    if post is None or post.n_coincidences > 0:
+def _replicates(table: WordTable, stat: Callable[[ReplicateBatch], np.ndarray], n_boot: int, seed: Any,
+                per_word: bool = False) -> np.ndarray:
+    return np.concatenate([stat(batch) for batch in table.batches(n_boot, seed, per_word)] or [np.empty(0)])
+
+
+def _nsb_messages(post: NSBPosterior | None, n_words: int, what: str, n_distinct: int = 0) -> list[str]:
+    if post is None:
+        return []
+    if n_distinct == 1 and n_words > 1:
+        return [f"{what}: only one distinct word was observed ({n_words} times), so the plug-in entropy is 0; "
+                f"the NSB value {post.mean / math.log(2.0):.3g} bits is the posterior mean that the prior keeps "
+                "for the unseen words of the alphabet, not variability seen in the data."]
+    if post.n_coincidences > 0:
         return []
     return [f"{what}: all {n_words} words are distinct (no coincidence), so the NSB estimate is set by the "
             "prior, not the data, and grows with the alphabet size; only log2(n_samples) is supported by "
             "the data (a lower bound). Use fewer units, shorter words or more samples."]
 
 
-def _nsb_interval(post: NSBPosterior, counts: np.ndarray, inverse: np.ndarray | None, bits: float, n_boot: int,
-                  seed: Any, block_size: Any, ci_level: float) -> tuple[tuple[float, float], np.ndarray | None]:
-    """NSB interval (nats): posterior mean +- z * posterior std; with ``block_size`` the spread is the
-    larger of the posterior std and the std of NSB over block-bootstrap resamples (the posterior
-    assumes independent samples; a block bootstrap sees the dependence between time bins)."""
-    z = float(special.ndtri(0.5 + ci_level / 2.0))
-    spread, reps = post.std, None
-    if block_size is not None and block_size > 1 and inverse is not None:
-        _ci, reps = _boot_ci(lambda c: nsb_posterior(c[c > 0], bits).mean, inverse, counts.size, n_boot, seed,
-                             block_size, ci_level, post.mean)
-        if reps.size > 1:
-            spread = max(spread, float(np.std(reps, ddof=1)))
-    return (max(post.mean - z * spread, 0.0), post.mean + z * spread), reps
-
-
-def _word_estimate(counts: np.ndarray, inverse: np.ndarray | None, bits: float, method: str, log_b: float,
-                   n_boot: int, seed: Any, block_size: Any, ci_level: float, what: str) -> tuple[float, Any, dict, list]:
+def _word_estimate(table: WordTable, bits: float, method: str, log_b: float, n_boot: int, seed: Any,
+                   ci_level: float, what: str) -> tuple[float, Any, dict, list]:
     """Value (in base units), CI, diagnostics and warnings for one word distribution."""
-    cts = counts.astype(np.float64)
+    cts = table.counts
     value, _std, post = _entropy_nats(cts, bits, method)
-    n = int(cts.sum())
+    n = round(float(cts.sum()))
     diag: dict[str, Any] = {
         "n_distinct": int(cts.size),
         "n_coincidences": n - int(cts.size),
         "plugin": _plugin_nats(cts) / log_b,
         "alphabet_size_log2": float(bits),
     }
+    msgs = _nsb_messages(post, n, what, int(cts.size))
     if post is not None:
         diag.update(nsb_std=post.std / log_b, nsb_kappa_peak=post.kappa_peak,
                     nsb_log10_beta_peak=post.log_beta_peak / math.log(10.0), nsb_xi_peak=post.xi_peak / log_b)
     ci = None
     if n_boot > 0 and post is not None:
-        ci, reps = _nsb_interval(post, cts, inverse, bits, n_boot, seed, block_size, ci_level)
-        if reps is not None:
-            diag["bootstrap_replicates"] = reps / log_b
-        ci = (ci[0] / log_b, ci[1] / log_b)
-    elif n_boot > 0 and inverse is not None:
-        ci_nats, reps = _boot_ci(lambda c: _entropy_nats(c[c > 0].astype(np.float64), bits, method)[0],
-                                 inverse, cts.size, n_boot, seed, block_size, ci_level, value)
-        if ci_nats is not None:
-            ci = (max(ci_nats[0], 0.0) / log_b, ci_nats[1] / log_b)
-        diag["bootstrap_replicates"] = reps / log_b
-    return value / log_b, ci, diag, _nsb_messages(post, n, what)
+        # Posterior credible interval; with blocks its spread is at least the block-bootstrap spread
+        # (the posterior assumes independent samples, a block bootstrap sees dependent time bins).
+        spread = post.std
+        if table.blocks is not None:
+            reps = _replicates(table, _batch_stat("nsb", bits), n_boot, seed) / log_b
+            diag.update(interval_report(reps, value / log_b, ci_level, "percentile", 0.0)[1])
+            diag["bootstrap_replicates"] = reps
+            finite = reps[np.isfinite(reps)]
+            if finite.size > 1:
+                spread = max(spread, float(np.std(finite, ddof=1)) * log_b)
+        z = float(special.ndtri(0.5 + ci_level / 2.0))
+        ci = (max(value - z * spread, 0.0) / log_b, (value + z * spread) / log_b)
+        diag["interval"] = "posterior"
+    elif n_boot > 0:
+        reps = _replicates(table, _batch_stat(method, bits), n_boot, seed) / log_b
+        ci, extra, notes = interval_report(reps, value / log_b, ci_level, "basic", 0.0)
+        diag.update(extra)
+        diag["bootstrap_replicates"] = reps
+        msgs += [f"{what}: {note}" for note in notes]
+    return value / log_b, ci, diag, msgs
 
 
-def _unit_entropies_nats(ones: np.ndarray, n: int, method: str, with_std: bool = False) -> Any:
+def _unit_entropies_nats(ones: np.ndarray, n: Any, method: str, with_std: bool = False) -> Any:
     """Entropy (nats) of each unit's binary column from its number of ones out of ``n`` samples
     (and the NSB posterior std, zeros for the other methods, with ``with_std``)."""
     ones = np.asarray(ones, dtype=np.float64)
@@ -304,27 +322,54 @@ def _unit_entropies_nats(ones: np.ndarray, n: int, method: str, with_std: bool =
     return (h, np.zeros_like(h)) if with_std else h
 
 
-class _UnitOnes:
-    """Number of ones of each unit in a bootstrap resample, from the distinct-word counts."""
+def _unit_replicates(ones_of: _UnitOnes, batch: ReplicateBatch, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of the unit entropies (nats) of each replicate of a per-word batch, and the ones per unit."""
+    ones = ones_of(batch.direct)
+    n = batch.totals()
+    if method != "nsb":
+        return _unit_entropies_nats(ones, n[:, None], method).sum(axis=1), ones
+    return np.array([_unit_entropies_nats(o, m, method).sum() for o, m in zip(ones, n)]), ones
 
-    def __init__(self, binary: np.ndarray, words: np.ndarray, n_units: int) -> None:
+
+class _UnitOnes:
+    """Number of ones of each unit, from counts of the distinct words (one row per replicate)."""
+
+    def __init__(self, words: np.ndarray, n_units: int) -> None:
+        self._words = words
+        self._n_units = n_units
         self._bits = None
-        self._binary = binary
         if words.shape[0] * n_units <= _MAX_BITS_TABLE:
             self._bits = unpack_words(words, n_units).astype(np.float64)
 
-    def __call__(self, word_counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def __call__(self, word_counts: np.ndarray) -> np.ndarray:
+        counts = np.atleast_2d(np.asarray(word_counts, dtype=np.float64))
         if self._bits is not None:
-            return word_counts @ self._bits
-        weights = np.bincount(idx, minlength=self._binary.shape[0]).astype(np.float64)
-        return np.asarray(weights @ self._binary, dtype=np.float64)
+            return counts @ self._bits
+        out = np.zeros((counts.shape[0], self._n_units))
+        step = max(1, _MAX_BITS_TABLE // self._n_units)  # unpack a bounded slice of words at a time
+        for s in range(0, self._words.shape[0], step):
+            out += counts[:, s : s + step] @ unpack_words(self._words[s : s + step], self._n_units).astype(np.float64)
+        return out
 
 
-def _setup(rec: Recording, threshold: Any, need_inverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def _setup(rec: Recording, threshold: Any, need_inverse: bool,
+           device: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distinct packed words of ``B``, their counts and (optionally) each sample's word index."""
     check_recording(rec, min_samples=2)
-    binary = _binary_state(rec, threshold)
-    words, counts, inverse = _distinct(pack_words(binary), need_inverse)
-    return binary, words, counts, inverse
+    if device is None:
+        return _distinct(pack_words(_binary_state(rec, threshold)), need_inverse)
+    from neurocomplex.torch._accumulate import count_words_torch  # torch only when a device is asked for
+
+    thr = check_float("threshold", threshold)
+    return count_words_torch(rec.data, thr, device, need_inverse)
+
+
+def _table(counts: np.ndarray, inverse: np.ndarray | None, n_boot: int, block_size: Any) -> WordTable:
+    return WordTable.from_inverse(counts, inverse if n_boot > 0 else None, block_size)
+
+
+def _blocked(n_boot: int, block_size: Any) -> bool:
+    return n_boot > 0 and block_size is not None and block_size > 1
 
 
 def _params(**kw: Any) -> dict[str, Any]:
@@ -335,7 +380,7 @@ def _params(**kw: Any) -> dict[str, Any]:
                     invalid_params=({"method": "bogus"}, {"base": 1.0}, {"threshold": math.nan}, {"n_boot": -1}))
 def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, method: str = "plugin",
                  n_boot: int = 200, seed: int | None = 0, block_size: int | None = None,
-                 ci_level: float = 0.95) -> Estimate:
+                 ci_level: float = 0.95, device: Any = None) -> Estimate:
     """Sum of the single-unit binary entropies, ``H_ind`` (the entropy of the independent model).
 
     Parameters
@@ -393,26 +438,26 @@ def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, meth
     (1.8113, [1.0, 0.8113])
     """
     log_b = _check_common(method, base, n_boot, seed, block_size, ci_level)
-    binary, words, counts, inverse = _setup(rec, threshold, n_boot > 0)
+    words, counts, inverse = _setup(rec, threshold, _blocked(n_boot, block_size), device)
     n = rec.n_samples
-    ones_of = _UnitOnes(binary, words, rec.n_units)
-    ones = ones_of(counts.astype(np.float64), np.arange(n))
+    ones_of = _UnitOnes(words, rec.n_units)
+    ones = ones_of(counts)[0]
     per_unit = _unit_entropies_nats(ones, n, method)
     value = float(per_unit.sum())
     diag: dict[str, Any] = {"unit_entropies": per_unit / log_b, "p_active": ones / n}
-    ci = None
+    ci, msgs = None, []
     if n_boot > 0:
-        def stat(idx: np.ndarray) -> float:
-            c = np.bincount(inverse[idx], minlength=counts.size).astype(np.float64)
-            return float(_unit_entropies_nats(ones_of(c, idx), n, method).sum())
-
-        ci_nats, reps = bootstrap_ci(stat, n, n_boot, seed, block_size, ci_level, interval="basic", estimate=value)
-        ci = None if ci_nats is None else (max(ci_nats[0], 0.0) / log_b, ci_nats[1] / log_b)
-        diag["bootstrap_replicates"] = reps / log_b
+        table = _table(counts, inverse, n_boot, block_size)
+        reps = np.concatenate([_unit_replicates(ones_of, batch, method)[0]
+                               for batch in table.batches(n_boot, seed, per_word=True)]) / log_b
+        ci, extra, notes = interval_report(reps, value / log_b, ci_level, "basic", 0.0)
+        diag.update(extra)
+        diag["bootstrap_replicates"] = reps
+        msgs = [f"unit_entropy: {note}" for note in notes]
     params = _params(threshold=threshold, base=base, method=method, n_boot=n_boot, seed=seed,
-                     block_size=block_size, ci_level=ci_level)
+                     block_size=block_size, ci_level=ci_level, device=device)
     return Estimate(value=value / log_b, ci=ci, method=method, params=params, n_samples=n,
-                    n_units=rec.n_units, diagnostics=diag)
+                    n_units=rec.n_units, diagnostics=diag, warnings=_warn(msgs))
 
 
 @register_estimator(family="entropy", binary=True, bounds=(0.0, math.inf),
@@ -420,7 +465,7 @@ def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, meth
                                     {"n_boot": -1}, {"ci_level": 1.5}))
 def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0, base: float = 2.0,
                     n_boot: int = 200, seed: int | None = 0, block_size: int | None = None,
-                    ci_level: float = 0.95) -> Estimate:
+                    ci_level: float = 0.95, device: Any = None) -> Estimate:
     """Entropy of the distribution of population words (the rows of ``B = 1[X > threshold]``).
 
     Parameters
@@ -490,11 +535,11 @@ def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0,
     1.5
     """
     log_b = _check_common(method, base, n_boot, seed, block_size, ci_level)
-    _binary, _words, counts, inverse = _setup(rec, threshold, n_boot > 0)
-    value, ci, diag, msgs = _word_estimate(counts, inverse, float(rec.n_units), method, log_b, n_boot, seed,
-                                           block_size, ci_level, "pattern_entropy")
+    _words, counts, inverse = _setup(rec, threshold, _blocked(n_boot, block_size), device)
+    value, ci, diag, msgs = _word_estimate(_table(counts, inverse, n_boot, block_size), float(rec.n_units), method,
+                                           log_b, n_boot, seed, ci_level, "pattern_entropy")
     params = _params(method=method, threshold=threshold, base=base, n_boot=n_boot, seed=seed,
-                     block_size=block_size, ci_level=ci_level)
+                     block_size=block_size, ci_level=ci_level, device=device)
     return Estimate(value=value, ci=ci, method=method, params=params, n_samples=rec.n_samples,
                     n_units=rec.n_units, diagnostics=diag, warnings=_warn(msgs))
 
@@ -503,7 +548,7 @@ def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0,
                     invalid_params=({"method": "bogus"}, {"base": -2.0}, {"n_boot": 1.5}))
 def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.0, base: float = 2.0,
                       n_boot: int = 200, seed: int | None = 0, block_size: int | None = None,
-                      ci_level: float = 0.95) -> Estimate:
+                      ci_level: float = 0.95, device: Any = None) -> Estimate:
     """Multi-information (total correlation) ``H_ind - H_pattern`` of the units' binary states.
 
     Parameters
@@ -562,18 +607,16 @@ def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.
     1.0
     """
     log_b = _check_common(method, base, n_boot, seed, block_size, ci_level)
-    binary, words, counts, inverse = _setup(rec, threshold, n_boot > 0)
+    words, counts, inverse = _setup(rec, threshold, _blocked(n_boot, block_size), device)
     n = rec.n_samples
-    ones_of = _UnitOnes(binary, words, rec.n_units)
+    ones_of = _UnitOnes(words, rec.n_units)
     bits = float(rec.n_units)
-
-    def mi_nats(word_counts: np.ndarray, idx: np.ndarray) -> tuple[float, float, float, NSBPosterior | None]:
-        h_ind = float(_unit_entropies_nats(ones_of(word_counts, idx), n, method).sum())
-        h_pat, _std, post = _entropy_nats(word_counts[word_counts > 0], bits, method)
-        return h_ind - h_pat, h_ind, h_pat, post
-
-    raw, h_ind, h_pat, post = mi_nats(counts.astype(np.float64), np.arange(n))
-    msgs = _nsb_messages(post, n, "multi_information")
+    cts = counts.astype(np.float64)
+    ones = ones_of(cts)[0]
+    h_ind = float(_unit_entropies_nats(ones, n, method).sum())
+    h_pat, _std, post = _entropy_nats(cts, bits, method)
+    raw = h_ind - h_pat
+    msgs = _nsb_messages(post, n, "multi_information", int(cts.size))
     if raw < 0:
         msgs.append(f"multi_information: the estimate {raw / log_b:.4g} is negative (H_ind < H_pattern by "
                     f"{-raw / log_b:.4g}, in units of log {base}); reported as 0. This happens on nearly "
@@ -587,19 +630,21 @@ def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.
     ci = None
     if n_boot > 0 and post is not None:
         # Posterior spreads added as if independent: conservative, since H_ind and H_pattern covary.
-        _h, unit_std = _unit_entropies_nats(ones_of(counts.astype(np.float64), np.arange(n)), n, method, True)
+        _h, unit_std = _unit_entropies_nats(ones, n, method, True)
         spread = math.sqrt(post.std**2 + float(np.sum(unit_std**2)))
         z = float(special.ndtri(0.5 + ci_level / 2.0))
         ci = (max(raw - z * spread, 0.0) / log_b, max(raw + z * spread, 0.0) / log_b)
+        diag["interval"] = "posterior"
     elif n_boot > 0:
-        def stat(idx: np.ndarray) -> float:
-            c = np.bincount(inverse[idx], minlength=counts.size).astype(np.float64)
-            return mi_nats(c, idx)[0]
-
-        ci_nats, reps = bootstrap_ci(stat, n, n_boot, seed, block_size, ci_level, interval="basic", estimate=raw)
-        ci = None if ci_nats is None else (max(ci_nats[0], 0.0) / log_b, max(ci_nats[1], 0.0) / log_b)
-        diag["bootstrap_replicates"] = reps / log_b
+        pattern_stat = _batch_stat(method, bits)
+        table = _table(counts, inverse, n_boot, block_size)
+        reps = np.concatenate([_unit_replicates(ones_of, batch, method)[0] - pattern_stat(batch)
+                               for batch in table.batches(n_boot, seed, per_word=True)]) / log_b
+        ci, extra, notes = interval_report(reps, raw / log_b, ci_level, "basic", 0.0)
+        diag.update(extra)
+        diag["bootstrap_replicates"] = reps
+        msgs += [f"multi_information: {note}" for note in notes]
     params = _params(method=method, threshold=threshold, base=base, n_boot=n_boot, seed=seed,
-                     block_size=block_size, ci_level=ci_level)
+                     block_size=block_size, ci_level=ci_level, device=device)
     return Estimate(value=max(raw, 0.0) / log_b, ci=ci, method=method, params=params, n_samples=n,
                     n_units=rec.n_units, diagnostics=diag, warnings=_warn(msgs))

@@ -12,17 +12,22 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy import sparse
 
 from neurocomplex._validation import check_int, check_recording
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
-from neurocomplex.estimate import Estimate, bootstrap_ci, register_estimator
+from neurocomplex.estimate import Estimate, interval_report, register_estimator
+from neurocomplex.measures._word_bootstrap import WordTable
 from neurocomplex.measures.entropy import (
+    _batch_stat,
     _binary_state,
+    _blocked,
     _check_common,
     _distinct,
     _entropy_nats,
     _nsb_messages,
     _params,
+    _table,
     _warn,
     _word_estimate,
 )
@@ -141,13 +146,41 @@ def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str 
     binary, n_units = _time_binary(rec, unit, threshold)
     if binary.shape[0] < length:
         raise InsufficientDataError(f"word_entropy: {binary.shape[0]} samples cannot hold a word of length {length}.")
-    _words, counts, inverse = _distinct(_window_words(binary, length), n_boot > 0)
-    value, ci, diag, msgs = _word_estimate(counts, inverse, float(length * n_units), method, log_b, n_boot, seed,
-                                           block_size, ci_level, "word_entropy")
+    _words, counts, inverse = _distinct(_window_words(binary, length), _blocked(n_boot, block_size))
+    value, ci, diag, msgs = _word_estimate(_table(counts, inverse, n_boot, block_size), float(length * n_units),
+                                           method, log_b, n_boot, seed, ci_level, "word_entropy")
     params = _params(length=length, unit=unit, method=method, threshold=threshold, base=base, n_boot=n_boot,
                      seed=seed, block_size=block_size, ci_level=ci_level)
     return Estimate(value=value, ci=ci, method=method, params=params, n_samples=int(counts.sum()),
                     n_units=n_units, diagnostics=diag, warnings=_warn(msgs))
+
+
+def _rate_interval(tables: list, lengths: np.ndarray, fit: np.ndarray, n_common: int, method: str, n_units: int,
+                   n_boot: int, seed: Any, block_size: Any, ci_level: float,
+                   slope: float) -> tuple[Any, dict[str, Any], list[str], np.ndarray]:
+    """Basic bootstrap interval (nats) of the fitted slope, through the word counts.
+
+    Resampling the ``n_common`` start positions shared by all lengths is a multinomial draw over the
+    distinct longest words (or a sum of their per-block counts); the counts of each shorter word,
+    a prefix of the longest, follow by one sparse product.
+    """
+    _w, c_max, inv_max = tables[-1]
+    inv_max = inv_max[:n_common]
+    first = np.full(c_max.size, -1, dtype=np.intp)
+    first[inv_max[::-1]] = np.arange(n_common - 1, -1, -1)  # first start of each longest word
+    table = _table(np.bincount(inv_max, minlength=c_max.size), inv_max, n_boot, block_size)
+    fitted = [k for k in range(lengths.size) if fit[k]]
+    maps = [sparse.csr_matrix((np.ones(c_max.size), (np.arange(c_max.size), tables[k][2][first])),
+                              shape=(c_max.size, tables[k][1].size)) for k in fitted]
+    stats = [_batch_stat(method, float(lengths[k] * n_units)) for k in fitted]
+    x = lengths[fit].astype(np.float64)
+    reps = []
+    for batch in table.batches(n_boot, seed, per_word=True):
+        hs = np.stack([stat(WordTable.dense_batch(np.asarray((m.T @ batch.direct.T).T)))
+                       for m, stat in zip(maps, stats)], axis=1)  # (R, n_fitted)
+        reps.append(np.polyfit(x, hs.T, 1)[0])
+    all_reps = np.concatenate(reps)
+    return (*interval_report(all_reps, slope, ci_level, "basic"), all_reps)
 
 
 @register_estimator(family="entropy", binary=True,
@@ -232,28 +265,18 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
     msgs: list[str] = []
     for k, (length, (_w, counts, _inv)) in enumerate(zip(lengths, tables)):
         h[k], _std, post = _entropy_nats(counts.astype(np.float64), float(length * n_units), method)
-        msgs += _nsb_messages(post, int(counts.sum()), f"entropy_rate (L={length})")
+        msgs += _nsb_messages(post, int(counts.sum()), f"entropy_rate (L={length})", int(counts.size))
     fit = lengths >= min_length
     slope = float(np.polyfit(lengths[fit], h[fit], 1)[0])
     ci = None
     diag: dict[str, Any] = {}
     if n_boot > 0:
-        n_common = n - max_length + 1  # start positions shared by all lengths
-
-        fitted = [(float(length * n_units), tables[k][1].size, tables[k][2][:n_common])
-                  for k, length in enumerate(lengths) if fit[k]]
-
-        def stat(idx: np.ndarray) -> float:
-            hs = []
-            for bits, n_distinct, inv in fitted:
-                c = np.bincount(inv[idx], minlength=n_distinct)
-                hs.append(_entropy_nats(c[c > 0].astype(np.float64), bits, method)[0])
-            return float(np.polyfit(lengths[fit], hs, 1)[0])
-
-        ci_nats, reps = bootstrap_ci(stat, n_common, n_boot, seed, block_size, ci_level, interval="basic",
-                                     estimate=slope)
-        ci = None if ci_nats is None else (ci_nats[0] / log_b, ci_nats[1] / log_b)
+        ci, extra, notes, reps = _rate_interval(tables, lengths, fit, n - max_length + 1, method, n_units,
+                                                n_boot, seed, block_size, ci_level, slope)
+        ci = None if ci is None else (ci[0] / log_b, ci[1] / log_b)
+        diag.update(extra)
         diag["bootstrap_replicates"] = reps / log_b
+        msgs += [f"entropy_rate: {note}" for note in notes]
     if slope < -1.0 / n:  # smaller negative slopes are edge effects of counting overlapping windows
         msgs.append(f"entropy_rate: the fitted slope is negative ({slope / log_b:.4g}); H(L) is flat within "
                     "sampling noise over the fitted lengths (a periodic or nearly deterministic train).")

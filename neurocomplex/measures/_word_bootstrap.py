@@ -1,0 +1,198 @@
+"""Bootstrap replicates of a word distribution drawn from its counts, never from the samples.
+
+A resample of ``N`` samples drawn i.i.d. is a multinomial draw of ``N`` over the distinct words,
+with probabilities their relative counts: :class:`WordTable` draws it from the ``K`` counts, in
+``O(K)`` per replicate instead of ``O(N)``. Entropies depend on a replicate only through its
+"counts of counts" (how many words occur ``j`` times). When there are many distinct words, an
+i.i.d. replicate is drawn as a Poisson bootstrap directly in that form: each word's count is
+``Poisson(n_i)`` independently (the multinomial without the constraint that the total be exactly
+``N``; Hanley & MacGibbon 2006), and the ``m_k`` words seen ``k`` times contribute a
+``Multinomial(m_k, Poisson(k) probabilities)`` vector of counts of counts, so a replicate costs
+``O(distinct count values)``, not ``O(K)``.
+
+A block bootstrap keeps a sparse ``(block, word)`` table of counts, built once by one sort; a
+replicate draws blocks with replacement and sums their rows (a sparse product).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import sparse, special
+
+__all__ = ["ReplicateBatch", "WordTable", "block_table", "plugin_nats", "miller_madow_nats"]
+
+# Up to this many distinct words an i.i.d. replicate is the exact multinomial over the words.
+_MULTINOMIAL_MAX_DISTINCT = 4096
+# Replicate x word entries materialized at a time (bounds the memory of a batch to ~32 MB).
+_BATCH_ENTRIES = 1 << 22
+# Poisson(k) support kept for a count value k: k +- (_TAIL_SD sqrt(k) + _TAIL_SD) (tail mass < 1e-20).
+_TAIL_SD = 10.0
+
+
+class ReplicateBatch:
+    """Replicates in counts-of-counts form: ``mult[r, j]`` words occur ``values[j]`` times in replicate
+    ``r``, and ``direct[r, d]`` are further word counts, each for one word."""
+
+    def __init__(self, values: np.ndarray, mult: np.ndarray, direct: np.ndarray) -> None:
+        self.values = values
+        self.mult = mult
+        self.direct = direct
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.direct.shape[0])
+
+    def totals(self) -> np.ndarray:
+        """Number of samples ``N*`` of each replicate."""
+        return self.mult @ self.values + self.direct.sum(axis=1)
+
+    def n_observed(self) -> np.ndarray:
+        """Number of distinct words seen in each replicate."""
+        return self.mult[:, self.values > 0].sum(axis=1) + np.count_nonzero(self.direct, axis=1)
+
+    def sum_xlogx(self) -> np.ndarray:
+        """``sum_i c_i log c_i`` of each replicate."""
+        return self.mult @ special.xlogy(self.values, self.values) + special.xlogy(self.direct, self.direct).sum(axis=1)
+
+    def profile(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct positive counts of replicate ``r`` and how many words have each."""
+        keep = (self.mult[r] > 0) & (self.values > 0)
+        d = self.direct[r]
+        d = d[d > 0]
+        vals = np.concatenate([self.values[keep], d])
+        weights = np.concatenate([self.mult[r, keep], np.ones(d.size)])
+        uniq, where = np.unique(vals, return_inverse=True)
+        return uniq.astype(np.float64), np.bincount(where, weights=weights, minlength=uniq.size)
+
+
+def block_table(word_index: np.ndarray, block_index: np.ndarray, weights: np.ndarray | None,
+                n_words: int, n_blocks: int) -> sparse.csr_matrix:
+    """Sparse ``(n_blocks, n_words)`` table of counts from one entry per (block, word) occurrence."""
+    key = block_index.astype(np.int64) * n_words + word_index.astype(np.int64)
+    if weights is None:
+        uniq, counts = np.unique(key, return_counts=True)  # one sort
+    else:
+        order = np.argsort(key, kind="stable")
+        srt = key[order]
+        starts = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]])
+        uniq, counts = srt[starts], np.add.reduceat(np.asarray(weights, dtype=np.int64)[order], starts)
+    return sparse.csr_matrix((counts.astype(np.float64), (uniq // n_words, uniq % n_words)),
+                             shape=(n_blocks, n_words))
+
+
+class WordTable:
+    """Counts of the distinct words, and optionally their counts per block of consecutive samples.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Count of each distinct word (positive integers).
+    blocks : scipy.sparse.csr_matrix, optional
+        ``(n_blocks, n_words)`` counts per block; replicates are then block-bootstrap draws.
+    """
+
+    def __init__(self, counts: np.ndarray, blocks: sparse.csr_matrix | None = None) -> None:
+        self.counts = np.asarray(counts, dtype=np.float64)
+        self.blocks = blocks
+        self._poisson: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def from_inverse(cls, counts: np.ndarray, inverse: np.ndarray | None, block_size: int | None) -> WordTable:
+        """Table of words whose per-sample distinct-word index is ``inverse`` (blocks of ``block_size``
+        consecutive samples when given)."""
+        if block_size is None or block_size <= 1 or inverse is None:
+            return cls(counts)
+        n = inverse.size
+        n_blocks = -(-n // block_size)
+        blocks = block_table(inverse, np.arange(n) // block_size, None, counts.size, n_blocks)
+        return cls(counts, blocks)
+
+    @staticmethod
+    def dense_batch(counts: np.ndarray) -> ReplicateBatch:
+        """A batch holding one count per word for each replicate (rows of ``counts``)."""
+        counts = np.asarray(counts, dtype=np.float64)
+        return ReplicateBatch(np.zeros(0), np.zeros((counts.shape[0], 0)), counts)
+
+    @property
+    def n_words(self) -> int:
+        return int(self.counts.size)
+
+    def batches(self, n_boot: int, seed: int | None, per_word: bool = False) -> Iterator[ReplicateBatch]:
+        """Yield the ``n_boot`` replicates in batches (deterministic for a seed).
+
+        With ``per_word`` every batch holds one count per distinct word (``direct``, aligned with the
+        table's words); otherwise large i.i.d. tables give counts-of-counts batches (Poisson bootstrap).
+        """
+        rng = np.random.default_rng(seed)
+        if self.blocks is not None:
+            yield from self._block_batches(n_boot, rng)
+        elif per_word or self.n_words <= _MULTINOMIAL_MAX_DISTINCT:
+            yield from self._multinomial_batches(n_boot, rng)
+        else:
+            yield from self._poisson_batches(n_boot, rng)
+
+    def _batch_sizes(self, n_boot: int, width: int) -> Iterator[int]:
+        step = max(1, _BATCH_ENTRIES // max(width, 1))
+        for start in range(0, n_boot, step):
+            yield min(step, n_boot - start)
+
+    def _multinomial_batches(self, n_boot: int, rng: np.random.Generator) -> Iterator[ReplicateBatch]:
+        n = round(float(self.counts.sum()))
+        p = self.counts / self.counts.sum()
+        for size in self._batch_sizes(n_boot, self.n_words):
+            yield self.dense_batch(rng.multinomial(n, p, size=size))
+
+    def _block_batches(self, n_boot: int, rng: np.random.Generator) -> Iterator[ReplicateBatch]:
+        blocks = self.blocks
+        assert blocks is not None
+        n_blocks = blocks.shape[0]
+        table_t = blocks.T.tocsr()  # (n_words, n_blocks)
+        for size in self._batch_sizes(n_boot, self.n_words):
+            # How often each block is drawn when n_blocks blocks are drawn with replacement.
+            weights = rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=size).astype(np.float64)
+            yield self.dense_batch(np.ascontiguousarray(np.asarray(table_t @ weights.T).T))
+
+    def _poisson_setup(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Split the count values into those drawn as counts of counts (many words share the value:
+        a multinomial over the Poisson support) and those drawn word by word."""
+        if self._poisson is None:
+            values, mult = np.unique(self.counts, return_counts=True)
+            half = np.ceil(_TAIL_SD * np.sqrt(values) + _TAIL_SD)
+            lo = np.maximum(values - half, 0.0)
+            width = (values + half - lo + 1).astype(np.int64)
+            grouped = mult > width
+            width_max = int(width[grouped].max()) if grouped.any() else 1
+            grid = lo[grouped, None] + np.arange(width_max)[None, :]  # (G, S) support of each value
+            with np.errstate(divide="ignore"):
+                pmf = np.exp(special.xlogy(grid, values[grouped, None]) - values[grouped, None]
+                             - special.gammaln(grid + 1.0))
+            pmf[np.arange(width_max)[None, :] >= width[grouped, None]] = 0.0
+            pmf /= pmf.sum(axis=1, keepdims=True)
+            single = np.repeat(values[~grouped], mult[~grouped])
+            self._poisson = (grid.ravel(), mult[grouped].astype(np.int64), pmf, single)
+        return self._poisson
+
+    def _poisson_batches(self, n_boot: int, rng: np.random.Generator) -> Iterator[ReplicateBatch]:
+        grid, group_mult, pmf, single = self._poisson_setup()
+        for size in self._batch_sizes(n_boot, grid.size + single.size):
+            mult = rng.multinomial(group_mult, pmf, size=(size, group_mult.size)).reshape(size, -1)
+            direct = rng.poisson(single, size=(size, single.size)).astype(np.float64)
+            yield ReplicateBatch(grid, mult.astype(np.float64), direct)
+
+
+def plugin_nats(batch: ReplicateBatch) -> np.ndarray:
+    """Plug-in entropy (nats) of each replicate (nan for an empty replicate)."""
+    n = batch.totals()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.log(n) - batch.sum_xlogx() / n
+    return np.where(n > 0, h, math.nan)
+
+
+def miller_madow_nats(batch: ReplicateBatch) -> np.ndarray:
+    """Miller–Madow entropy (nats) of each replicate."""
+    n = batch.totals()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return plugin_nats(batch) + (batch.n_observed() - 1.0) / (2.0 * n)
