@@ -13,7 +13,7 @@ import torch
 
 from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts, pack_words
 
-__all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch"]
+__all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch", "count_words_torch"]
 
 # Flush buffered words into the sorted counts once this many rows are waiting (or more than
 # are already counted), so the cost of merging stays amortised O(n log n).
@@ -195,3 +195,89 @@ class TorchWords:
         """The host-side, mergeable word counts."""
         self._flush()
         return self._counts
+
+
+# Rows thresholded and packed at a time by count_words_torch (bounds the int64 bit matrix to 32 MB).
+_COUNT_CHUNK = 1 << 16
+
+
+def count_words_torch(x: object, threshold: float, device: object,
+                      return_inverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distinct binary words of ``x > threshold`` and their counts, packed and counted on ``device``.
+
+    Rows are thresholded and packed into int64 codes (64 units per code, bit ``j`` of code ``k`` is
+    unit ``64*k + j``, as :func:`neurocomplex.stats.pack_words`) and counted with ``torch.unique``
+    on the device; only the distinct words, their counts (and, when asked, each row's word index)
+    come back to the host.
+
+    Parameters
+    ----------
+    x : array_like or torch.Tensor
+        ``(n_rows, n_units)`` activity; moved to ``device`` chunk by chunk.
+    threshold : float
+        A unit is active where ``x > threshold``.
+    device : str or torch.device
+        Where to pack and count (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
+    return_inverse : bool
+        Also return the index of each row's distinct word.
+
+    Returns
+    -------
+    words : numpy.ndarray
+        uint64, ``(n_distinct, ceil(n_units / 64))``, sorted as unsigned integers with the first
+        code most significant (the order of the numpy path of the entropy estimators).
+    counts : numpy.ndarray
+        int64 count of each word.
+    inverse : numpy.ndarray or None
+        Distinct-word index of each row (with ``return_inverse``).
+
+    Raises
+    ------
+    InvalidParameterError
+        A device torch does not know or cannot reach.
+
+    Examples
+    --------
+    >>> words, counts, _ = count_words_torch(np.array([[1, 0], [1, 0], [0, 1]]), 0.0, "cpu")
+    >>> words[:, 0].tolist(), counts.tolist()
+    ([1, 2], [2, 1])
+    """
+    from neurocomplex.errors import InvalidParameterError
+
+    try:
+        dev = torch.device(device)
+        torch.empty(0, device=dev)
+    except (RuntimeError, TypeError, AssertionError) as err:
+        raise InvalidParameterError(f"device={device!r} is not a usable torch device here ({err}); "
+                                    "pass 'cpu', an available 'cuda:<i>', or None for numpy.") from err
+    xt = x if isinstance(x, torch.Tensor) else np.asarray(x)
+    n_rows, n_units = int(xt.shape[0]), int(xt.shape[1])
+    n_int = max(1, -(-n_units // 64))
+    # 1 << 63 wraps to the int64 minimum: a sum of distinct powers of two is still the bit pattern.
+    weights = torch.bitwise_left_shift(torch.ones(64, dtype=torch.int64, device=dev),
+                                       torch.arange(64, dtype=torch.int64, device=dev))
+    codes = torch.empty((n_rows, n_int), dtype=torch.int64, device=dev)
+    for start in range(0, n_rows, _COUNT_CHUNK):
+        chunk = xt[start : start + _COUNT_CHUNK]
+        if not isinstance(chunk, torch.Tensor):  # a host copy of the chunk (arrays may be read-only)
+            chunk = torch.from_numpy(np.array(chunk))
+        bits = (chunk.to(dev) > threshold).to(torch.int64)
+        if n_int * 64 > n_units:
+            bits = torch.nn.functional.pad(bits, (0, n_int * 64 - n_units))
+        codes[start : start + _COUNT_CHUNK] = (bits.view(-1, n_int, 64) * weights).sum(dim=-1)
+    if n_int == 1:
+        uniq, inv, cnt = torch.unique(codes[:, 0], sorted=True, return_inverse=True, return_counts=True)
+        uniq = uniq[:, None]
+    else:
+        uniq, inv, cnt = torch.unique(codes, dim=0, sorted=True, return_inverse=True, return_counts=True)
+    words = np.ascontiguousarray(uniq.cpu().numpy()).view(np.uint64)
+    # Signed order on the device; the host order is unsigned, first code most significant.
+    order = np.argsort(words[:, 0], kind="stable") if n_int == 1 else np.lexsort(words.T[::-1])
+    counts = cnt.cpu().numpy().astype(np.int64)[order]
+    inverse = None
+    if return_inverse:
+        rank = np.empty(order.size, dtype=np.intp)
+        rank[order] = np.arange(order.size)
+        inverse = rank[inv.cpu().numpy()]
+    return words[order], counts, inverse
+

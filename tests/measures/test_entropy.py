@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -11,7 +12,7 @@ from scipy import stats
 
 import neurocomplex as nc
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
-from neurocomplex.measures.entropy import entropy_from_counts, pattern_entropy_from_words
+from neurocomplex.measures.entropy import entropy_from_counts, pattern_entropy_from_blocks, pattern_entropy_from_words
 from neurocomplex.stats.words import WordCounts
 
 
@@ -258,3 +259,239 @@ def test_spike_count_recordings_use_spikes_as_ones() -> None:
         est = nc.pattern_entropy(rec, method="plugin", n_boot=0)
     # bins: (1,0), (1,0) [two spikes], (0,1), (0,0) -> counts 2, 1, 1
     assert est.value == pytest.approx(1.5)
+
+
+# --------------------------------------------------------------------------- intervals through the counts
+def _old_sample_resampling_ci(data: np.ndarray, n_boot: int, seed: int, block_size: int | None = None):
+    """The interval as computed before: plug-in on resampled rows (the samples themselves)."""
+    from neurocomplex.estimate import bootstrap_ci
+
+    _, inverse, counts = np.unique(data, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    value = float(stats.entropy(counts, base=2))
+
+    def stat(idx: np.ndarray) -> float:
+        return float(stats.entropy(np.bincount(inverse[idx]), base=2))
+
+    return bootstrap_ci(stat, data.shape[0], n_boot, seed, block_size, 0.95, "basic", value)
+
+
+@pytest.mark.parametrize(("n_units", "n_samples"), [(6, 3000), (16, 20_000)])
+def test_count_bootstrap_matches_sample_resampling_width(n_units: int, n_samples: int) -> None:
+    # Both resample the same empirical distribution: the multinomial over the distinct words (6 units)
+    # or the Poisson counts-of-counts (16 units: > 4096 distinct words) against resampled rows.
+    rng = np.random.default_rng(n_units)
+    rec, _ = _bernoulli(rng, n_units, n_samples)
+    data = np.asarray(rec.data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NeurocomplexWarning)
+        est = nc.pattern_entropy(rec, method="plugin", n_boot=400, seed=1)
+    (old_lo, old_hi), old_reps = _old_sample_resampling_ci(data, 400, 2)
+    new_reps = est.diagnostics["bootstrap_replicates"]
+    assert est.diagnostics["n_distinct"] > (4096 if n_units == 16 else 0)
+    assert np.std(new_reps) == pytest.approx(np.std(old_reps), rel=0.15)
+    assert np.mean(new_reps) == pytest.approx(np.mean(old_reps), abs=0.3 * np.std(old_reps))
+    assert est.ci[1] - est.ci[0] == pytest.approx(old_hi - old_lo, rel=0.2)
+
+
+def test_block_bootstrap_of_counts_matches_sample_blocks(rng: np.random.Generator) -> None:
+    # A slowly switching population (dependent samples): the block interval through the per-block
+    # count tables has the width of the block interval over resampled rows, and both are wider
+    # than the i.i.d. interval.
+    n, n_units, block = 20_000, 5, 200
+    state = np.repeat(rng.random(n // 100) < 0.5, 100)
+    data = (rng.random((n, n_units)) < np.where(state[:, None], 0.4, 0.1)).astype(np.uint8)
+    rec = nc.Recording.from_array(data, kind="binary")
+    blk = nc.pattern_entropy(rec, method="plugin", n_boot=300, seed=0, block_size=block)
+    iid = nc.pattern_entropy(rec, method="plugin", n_boot=300, seed=0)
+    (old_lo, old_hi), _ = _old_sample_resampling_ci(data, 300, 5, block)
+    assert blk.ci[1] - blk.ci[0] == pytest.approx(old_hi - old_lo, rel=0.25)
+    assert blk.ci[1] - blk.ci[0] > 2 * (iid.ci[1] - iid.ci[0])
+
+
+def test_biased_plugin_interval_says_what_it_covers() -> None:
+    # The plug-in estimate of 24 independent units at p = 0.1 (truth 11.26 bits) from 20,000 samples is
+    # biased low by far more than its sampling spread: the basic interval excludes the estimate and
+    # the truth, and the estimate says so (at 10^6 x 32: estimate 14.29, interval (14.46, 14.48)).
+    rng = np.random.default_rng(3)
+    data = (rng.random((20_000, 24)) < 0.1).astype(np.uint8)
+    truth = float(24 * _h2(0.1))
+    rec = nc.Recording.from_array(data, kind="binary")
+    with pytest.warns(NeurocomplexWarning, match="covers sampling variability only, not the estimator's bias"):
+        est = nc.pattern_entropy(rec, method="plugin")
+    lo, hi = est.ci
+    assert est.value < lo and hi < truth
+    assert est.diagnostics["interval"] == "basic"
+    _p_lo, p_hi = est.diagnostics["percentile_ci"]
+    assert p_hi < est.value  # the resamples are biased further down
+    bias = est.diagnostics["bias"]
+    assert bias == pytest.approx(np.mean(est.diagnostics["bootstrap_replicates"]) - est.value)
+    assert bias < -(hi - lo)
+    assert any("excludes the estimate" in w for w in est.warnings)
+    # A well-sampled case has no such warning, but the same diagnostics.
+    rec6, _ = _bernoulli(np.random.default_rng(4), 4, 5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NeurocomplexWarning)
+        ok = nc.pattern_entropy(rec6, method="plugin")
+    assert ok.ci[0] <= ok.value <= ok.ci[1] and not ok.warnings
+    assert "percentile_ci" in ok.diagnostics and abs(ok.diagnostics["bias"]) < 0.01
+
+
+def test_count_bootstrap_is_deterministic_for_a_seed(rng: np.random.Generator) -> None:
+    rec, _ = _bernoulli(rng, 16, 20_000)  # Poisson counts-of-counts path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NeurocomplexWarning)
+        for kw in ({}, {"block_size": 50}):
+            a = nc.pattern_entropy(rec, method="miller_madow", n_boot=60, seed=11, **kw)
+            b = nc.pattern_entropy(rec, method="miller_madow", n_boot=60, seed=11, **kw)
+            c = nc.pattern_entropy(rec, method="miller_madow", n_boot=60, seed=12, **kw)
+            assert a.ci == b.ci and a.ci != c.ci
+            np.testing.assert_array_equal(a.diagnostics["bootstrap_replicates"], b.diagnostics["bootstrap_replicates"])
+
+
+def test_unit_and_multi_information_intervals_through_counts(rng: np.random.Generator) -> None:
+    rec, truth = _bernoulli(rng, 6, 5000)
+    est = nc.unit_entropy(rec, n_boot=300, seed=0)
+    # Sum of unit entropies: its sampling sd is sqrt(sum_u var(h_u)) with var(h_u) = p(1-p) log2((1-p)/p)^2 / N
+    p = np.asarray(rec.data).mean(axis=0)
+    sd = math.sqrt(float(np.sum(p * (1 - p) * np.log2((1 - p) / p) ** 2)) / 5000)
+    assert np.std(est.diagnostics["bootstrap_replicates"]) == pytest.approx(sd, rel=0.15)
+    assert est.ci[0] <= est.value <= est.ci[1]
+    assert abs(est.value - truth) < 4 * sd
+    blk = nc.unit_entropy(rec, n_boot=100, seed=0, block_size=100)
+    assert blk.ci[0] < est.value < blk.ci[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NeurocomplexWarning)
+        mi = nc.multi_information(rec, method="plugin", n_boot=200, seed=0)
+    assert mi.ci[0] >= 0.0 and mi.ci[1] < 0.05 and "bias" in mi.diagnostics
+    # Two identical units: I = H(unit), with a bootstrap spread like that of one unit entropy.
+    col = (rng.random(4000) < 0.3).astype(np.uint8)
+    dup = nc.multi_information(nc.Recording.from_array(np.c_[col, col], kind="binary"), method="plugin",
+                               n_boot=200, seed=0)
+    assert dup.ci[0] < float(_h2(col.mean())) < dup.ci[1]
+
+
+def test_entropy_rate_interval_through_counts(rng: np.random.Generator) -> None:
+    x = (rng.random(20_000) < 0.2).astype(np.uint8)
+    rec = nc.Recording.from_array(x[:, None], kind="binary")
+    est = nc.entropy_rate(rec, max_length=4, unit=0, method="plugin", n_boot=100, seed=0)
+    assert est.ci[0] < float(_h2(0.2)) < est.ci[1]
+    assert est.ci[1] - est.ci[0] < 0.05
+    blk = nc.entropy_rate(rec, max_length=4, unit=0, method="plugin", n_boot=100, seed=0, block_size=50)
+    assert blk.ci is not None and blk.diagnostics["bootstrap_replicates"].size == 100
+
+
+# --------------------------------------------------------------------------- blocks of word counts
+def test_pattern_entropy_from_blocks_equals_all_samples(rng: np.random.Generator) -> None:
+    rec, _ = _bernoulli(rng, 70, 3000, 0.0, 0.05)  # 70 units: two packed integers per word
+    data = np.asarray(rec.data)
+    edges = [0, 400, 401, 1500, 3000]
+    blocks = []
+    for a, b in itertools.pairwise(edges):
+        wc = WordCounts(70)
+        wc.update(data[a:b])
+        blocks.append(wc)
+    for method in ("plugin", "miller_madow", "nsb"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NeurocomplexWarning)
+            whole = nc.pattern_entropy(rec, method=method, n_boot=0)
+            est = pattern_entropy_from_blocks(blocks, method=method, n_boot=50, seed=0)
+        assert est.value == whole.value
+        assert est.n_samples == 3000 and est.n_units == 70 and est.diagnostics["n_blocks"] == 4
+        assert est.ci is not None and est.ci[0] <= est.ci[1]
+
+
+def test_pattern_entropy_from_blocks_interval_matches_block_size(rng: np.random.Generator) -> None:
+    # Equal blocks of consecutive samples: the same block bootstrap as pattern_entropy(block_size=...).
+    rec, _ = _bernoulli(rng, 5, 10_000)
+    data = np.asarray(rec.data)
+    blocks = []
+    for start in range(0, 10_000, 500):
+        wc = WordCounts(5)
+        wc.update(data[start : start + 500])
+        blocks.append(wc)
+    a = pattern_entropy_from_blocks(blocks, method="plugin", n_boot=200, seed=4)
+    b = nc.pattern_entropy(rec, method="plugin", n_boot=200, seed=4, block_size=500)
+    assert a.value == b.value
+    np.testing.assert_allclose(np.sort(a.diagnostics["bootstrap_replicates"]),
+                               np.sort(b.diagnostics["bootstrap_replicates"]), rtol=1e-12)
+    nsb = pattern_entropy_from_blocks(blocks, method="nsb", n_boot=50, seed=4)
+    assert nsb.ci[0] < nsb.value < nsb.ci[1] and nsb.diagnostics["interval"] == "posterior"
+
+
+def test_pattern_entropy_from_blocks_rejects_bad_input() -> None:
+    a, b = WordCounts(3), WordCounts(4)
+    a.update(np.array([[1, 0, 0], [0, 1, 0]]))
+    b.update(np.array([[1, 0, 0, 1]]))
+    with pytest.raises(InvalidParameterError, match="same length"):
+        pattern_entropy_from_blocks([a, b])
+    with pytest.raises(InvalidParameterError, match="same length"):
+        pattern_entropy_from_blocks([a], n_units=5, n_boot=0)
+    with pytest.raises(InvalidParameterError):
+        pattern_entropy_from_blocks([])
+    with pytest.raises(InvalidParameterError):
+        pattern_entropy_from_blocks([np.zeros((2, 3))])
+    with pytest.raises(InsufficientDataError, match="two blocks"):
+        pattern_entropy_from_blocks([a], method="plugin")
+    with pytest.raises(InvalidParameterError):
+        pattern_entropy_from_blocks([a, a], method="bogus")
+    assert pattern_entropy_from_blocks([a], method="plugin", n_boot=0).value == 1.0
+
+
+# --------------------------------------------------------------------------- a silent population
+def test_silent_population_nsb_warns_that_the_value_is_the_priors() -> None:
+    rec = nc.Recording.from_array(np.zeros((1000, 32), dtype=np.uint8), kind="binary")
+    assert nc.pattern_entropy(rec, method="plugin").value == 0.0
+    assert nc.pattern_entropy(rec, method="plugin").ci == (0.0, 0.0)
+    with pytest.warns(NeurocomplexWarning, match="only one distinct word"):
+        est = nc.pattern_entropy(rec, method="nsb", n_boot=0)
+    assert 0.0 < est.value < 0.05 and est.warnings
+    # The NSB posterior mean for one observed word shrinks as it is seen more often.
+    big = nc.Recording.from_array(np.zeros((100_000, 32), dtype=np.uint8), kind="binary")
+    with pytest.warns(NeurocomplexWarning, match="only one distinct word"):
+        assert nc.pattern_entropy(big, method="nsb", n_boot=0).value < est.value
+
+
+# --------------------------------------------------------------------------- words counted with torch
+def _torch_devices() -> list:
+    torch = pytest.importorskip("torch")
+    cuda = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))
+    return ["cpu", cuda]
+
+
+@pytest.mark.parametrize("device", _torch_devices())
+@pytest.mark.parametrize(("n_units", "kind"), [(32, "binary"), (64, "binary"), (90, "rates")])
+def test_device_counts_equal_numpy_counts(device: str, n_units: int, kind: str) -> None:
+    from neurocomplex.measures.entropy import _distinct
+    from neurocomplex.stats.words import pack_words
+    from neurocomplex.torch._accumulate import count_words_torch
+
+    rng = np.random.default_rng(n_units)
+    data = (rng.random((5000, n_units)) < 0.08) * (rng.random((5000, n_units)) * 3.0)
+    if kind == "binary":
+        data = (data > 0).astype(np.uint8)
+    data[:7] = 0  # a repeated word, and bit 63 set in some words (sign bit of the torch codes)
+    data[7:20, n_units - 1] = 1.0
+    thr = 0.5 if kind == "rates" else 0.0
+    words, counts, inverse = count_words_torch(data, thr, device, return_inverse=True)
+    ref_words, ref_counts, ref_inverse = _distinct(pack_words(data > thr), True)
+    np.testing.assert_array_equal(words, ref_words)
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+    rec = nc.Recording.from_array(data, kind=kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NeurocomplexWarning)
+        for func, kw in ((nc.pattern_entropy, {"method": "plugin", "block_size": 100}),
+                         (nc.pattern_entropy, {"method": "nsb"}),
+                         (nc.unit_entropy, {"method": "miller_madow"}),
+                         (nc.multi_information, {"method": "plugin"})):
+            a = func(rec, threshold=thr, n_boot=30, seed=0, device=device, **kw)
+            b = func(rec, threshold=thr, n_boot=30, seed=0, **kw)
+            assert a.value == b.value and a.ci == b.ci and a.params["device"] == device
+
+
+def test_unknown_device_is_a_named_error(rng: np.random.Generator) -> None:
+    pytest.importorskip("torch")
+    rec, _ = _bernoulli(rng, 4, 100)
+    with pytest.raises(InvalidParameterError, match="device"):
+        nc.pattern_entropy(rec, device="no-such-device")
