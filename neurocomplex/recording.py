@@ -65,6 +65,135 @@ def _as_labels(values: Any, n: int, name: str, default: Sequence[Any] | None) ->
     return _readonly(arr)
 
 
+# A counts matrix larger than this fraction of the machine's memory is refused before allocation.
+_MAX_FRACTION_OF_RAM = 0.8
+
+
+def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
+    """Integers ``(a, p, q)`` with edge ``k`` = ``(a + k * p) / q`` exactly, or None.
+
+    ``bin_size`` is taken as the decimal number it prints as (``0.001`` is 1/1000, not the binary
+    float just above it); ``t_start`` as a whole number of bins when it is the float of one (a
+    grid start), else as the decimal it prints as. None when the integers are too large for
+    float64 arithmetic to stay exact.
+    """
+    from fractions import Fraction
+
+    b = Fraction(repr(float(bin_size)))
+    ratio = t_start / bin_size
+    if not np.isfinite(ratio) or abs(ratio) >= 2**53:
+        return None
+    m = round(ratio)
+    s = m * b if float(m * b) == t_start else Fraction(repr(float(t_start)))
+    q = s.denominator * b.denominator // np.gcd(s.denominator, b.denominator)
+    a, p = int(s * q), int(b * q)
+    if q >= 2**53 or p >= 2**53 or abs(a) >= 2**53:
+        return None
+    return a, p, q
+
+
+def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
+    """Bin edges ``t_start + k * bin_size`` as the float nearest the exact value (see _grid)."""
+    k = np.asarray(k, dtype=np.int64)
+    if grid is not None:
+        a, p, q = grid
+        top = abs(a) + p * int(np.abs(k).max(initial=0))
+        if top < 2**53:  # a + k*p and q are exact in float64, so one division rounds once
+            return (a + k * p).astype(np.float64) / q
+    return t_start + k.astype(np.float64) * bin_size  # beyond 2**53: within an ulp of the edge
+
+
+def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
+    """Index ``k`` with ``edge_k <= t < edge_(k+1)`` for every time, by exact comparison with the edges."""
+    k = np.floor((t - t_start) / bin_size).astype(np.int64)
+    todo = np.arange(k.size)
+    for _ in range(4):  # the float guess is off by at most one bin; recheck only what moved
+        kk, tt = k[todo], t[todo]
+        low = tt < _edges(kk, t_start, bin_size, grid)
+        high = tt >= _edges(kk + 1, t_start, bin_size, grid)
+        moved = low | high
+        if not moved.any():
+            break
+        todo = todo[moved]
+        k[todo] += high[moved].astype(np.int64) - low[moved]
+    return k
+
+
+def _n_bins(t_start: float, t_stop: float, bin_size: float, grid: tuple[int, int, int] | None) -> int:
+    """Smallest ``n`` with ``edge_n >= t_stop``: the number of bins of the window."""
+    n = max(int(np.ceil((t_stop - t_start) / bin_size)), 1)
+    for _ in range(4):
+        e = _edges(np.array([n - 1, n]), t_start, bin_size, grid)
+        if n > 1 and e[0] >= t_stop:
+            n -= 1
+        elif e[1] < t_stop:
+            n += 1
+        else:
+            break
+    return n
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def _check_size(n_bins: int, n_units: int, bin_size: float, t_start: float, t_stop: float) -> None:
+    """Refuse a counts matrix larger than this machine's memory before allocating it."""
+    import os
+
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        ram = 2**40
+    need = n_bins * n_units  # at least one byte per cell
+    if need > _MAX_FRACTION_OF_RAM * ram:
+        raise InvalidParameterError(
+            f"binning [{t_start:g}, {t_stop:g}) s at bin_size={bin_size!r} gives {n_bins:,} bins x {n_units} units, "
+            f"a counts matrix of at least {_format_bytes(need)}, more than this machine's memory "
+            f"({_format_bytes(ram)}). Use a larger bin_size (seconds, e.g. 0.001 for 1 ms) or a shorter window "
+            "(t_start/t_stop)."
+        )
+
+
+def _grid_start(first: float, bin_size: float) -> float:
+    """Start of the bin, on the grid of multiples of ``bin_size`` (exact edges), holding time ``first``.
+
+    Examples
+    --------
+    >>> _grid_start(-0.25, 0.1), _grid_start(0.3, 0.1)
+    (-0.3, 0.3)
+    """
+    grid = _grid(0.0, bin_size)
+    k = _bin_index(np.array([float(first)]), 0.0, bin_size, grid)
+    return float(_edges(k, 0.0, bin_size, grid)[0])
+
+
+def _check_trains_container(spike_times: Any) -> Any:
+    """Spike times must be a sequence of per-unit arrays, not a number, None, text or one flat train."""
+    what = type(spike_times).__name__
+    hint = ("give one array of spike times (seconds) per unit, e.g. [times_unit0, times_unit1], "
+            "or a dict unit id -> times")
+    if spike_times is None or isinstance(spike_times, (str, bytes, int, float, np.number)) or not hasattr(
+        spike_times, "__iter__"
+    ):
+        raise InvalidDataError(f"spike_times must be a sequence of arrays, one per unit, got {what} "
+                               f"{spike_times!r:.60}; {hint}.")
+    if isinstance(spike_times, np.ndarray):
+        if spike_times.ndim == 1 and spike_times.dtype.kind in "biuf" and spike_times.size:
+            raise InvalidDataError(f"spike_times is one flat array of {spike_times.size} numbers, not one array "
+                                   f"per unit; for a single unit pass [times]. {hint}.")
+        return spike_times
+    items = list(spike_times)
+    if len(items) and all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in items):
+        raise InvalidDataError(f"spike_times is one flat list of {len(items)} numbers, not one array per unit; "
+                               f"for a single unit pass [times]. {hint}.")
+    return items
+
+
 def bin_spike_times(
     spike_times: Sequence[np.ndarray],
     bin_size: float,
@@ -91,43 +220,66 @@ def bin_spike_times(
         Counts, shape ``(n_bins, n_units)`` with ``n_bins = ceil((t_stop - t_start) / bin_size)``.
         The last bin is cut at ``t_stop`` when the window is not a multiple of ``bin_size``.
 
+    Raises
+    ------
+    InvalidParameterError
+        The counts matrix would not fit in this machine's memory (the message says how large it
+        would be); checked before anything is allocated.
+
     Notes
     -----
-    Vectorized: each spike gets the flat index ``bin * n_units + unit``; the indices are
-    counted by sorting (``np.unique``), so memory is O(n_spikes) plus the output matrix
-    and there is no Python loop over spikes.
+    Exact at any session length: edge ``k`` is the float nearest the exact number
+    ``t_start + k * bin_size``, with ``bin_size`` read as the decimal it prints as (``0.001`` is
+    one millisecond, not the binary float above it) and ``t_start`` as a whole number of bins
+    when it is one. A spike at time ``t`` is in bin ``k`` iff ``edge_k <= t < edge_(k+1)``,
+    decided by comparing ``t`` with both edges (the float guess ``floor((t - t_start) /
+    bin_size)`` is corrected by one bin where the comparison says so). Spikes stamped on an
+    acquisition clock, ``t = i / rate``, are thus binned as integer arithmetic on that clock
+    bins them, whatever the session length. Edges are computed as ``(a + k p) / q`` with
+    integers ``a, p, q``; when ``a + k p`` exceeds ``2**53`` they fall back to
+    ``t_start + k * bin_size`` in float (within one ulp of the exact edge).
+
+    Vectorized: one pass per unit (no Python loop over spikes); a unit's sorted bin indices are
+    run-length counted and written into its column, so memory is the output matrix plus
+    O(spikes of one unit).
 
     Examples
     --------
     >>> bin_spike_times([np.array([0.0, 0.05, 0.1]), np.array([0.15])], 0.1, 0.0, 0.2)
     array([[2, 0],
            [1, 1]], dtype=uint8)
+    >>> bin_spike_times([np.array([0.3])], 0.1, 0.0, 0.4).ravel()  # 0.3 / 0.1 = 2.9999999999999996
+    array([0, 0, 0, 1], dtype=uint8)
     """
     n_units = len(spike_times)
-    span = (t_stop - t_start) / bin_size
-    n_bins = int(np.ceil(span - 1e-9 * max(1.0, span)))
-    n_bins = max(n_bins, 1)
-    flat_parts = []
-    for unit, times in enumerate(spike_times):  # loop over units only, never over spikes
+    t_start, t_stop, bin_size = float(t_start), float(t_stop), float(bin_size)
+    grid = _grid(t_start, bin_size)
+    n_bins = _n_bins(t_start, t_stop, bin_size, grid)
+    _check_size(n_bins, n_units, bin_size, t_start, t_stop)
+    per_unit = []
+    top = 0
+    for times in spike_times:  # loop over units only, never over spikes
         t = np.asarray(times, dtype=np.float64)
         t = t[(t >= t_start) & (t < t_stop)]
-        pos = (t - t_start) / bin_size
-        idx = np.floor(pos)
-        # 0.3 / 0.1 = 2.9999999999999996: a spike within rounding error of an edge belongs to
-        # the later bin, as the half-open convention says.
-        up = np.rint(pos)
-        idx = np.where((up > idx) & (up - pos <= 1e-9 * np.maximum(1.0, up)), up, idx).astype(np.int64)
-        np.clip(idx, 0, n_bins - 1, out=idx)  # float rounding just below t_stop
-        flat_parts.append(idx * n_units + unit)
-    flat = np.concatenate(flat_parts) if flat_parts else np.empty(0, np.int64)
-    uniq, counts = np.unique(flat, return_counts=True)
+        idx = _bin_index(t, t_start, bin_size, grid)
+        np.clip(idx, 0, n_bins - 1, out=idx)  # t < t_stop <= edge_n already; clip guards the fallback
+        if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
+            idx.sort()
+        if idx.size:
+            change = np.flatnonzero(np.diff(idx)) + 1
+            starts = np.concatenate(([0], change))
+            counts = np.diff(np.concatenate((starts, [idx.size])))
+            per_unit.append((idx[starts], counts))
+            top = max(top, int(counts.max()))
+        else:
+            per_unit.append((idx, idx))
     if dtype is None:
-        top = int(counts.max()) if counts.size else 0
         dtype = np.min_scalar_type(top)
         if dtype.kind != "u":
             dtype = np.dtype(np.uint8)
     out = np.zeros((n_bins, n_units), dtype=dtype)
-    out.reshape(-1)[uniq] = counts
+    for unit, (bins, counts) in enumerate(per_unit):
+        out[bins, unit] = counts
     return out
 
 
@@ -238,7 +390,7 @@ class Recording:
         cls,
         spike_times: Sequence[Any] | Mapping[Any, Any],
         bin_size: float = 0.01,
-        t_start: float = 0.0,
+        t_start: float | None = None,
         t_stop: float | None = None,
         unit_ids: Sequence[Any] | None = None,
         groups: Sequence[str] | None = None,
@@ -255,8 +407,10 @@ class Recording:
             Spike times in seconds, one array per unit.
         bin_size : float
             Bin width in seconds (> 0).
-        t_start : float
-            Start of the first bin, seconds.
+        t_start : float, optional
+            Start of the first bin, seconds. Default: 0, or, when a spike comes before 0, the
+            start of the bin on the grid of multiples of ``bin_size`` that holds the earliest
+            spike, so that every spike is counted.
         t_stop : float, optional
             End of the window (exclusive). Default: the end of the bin that holds the last spike,
             so that every spike is counted and all bins are whole.
@@ -273,14 +427,19 @@ class Recording:
         Raises
         ------
         InvalidParameterError
-            Non-positive or non-finite ``bin_size``; ``t_stop <= t_start``.
+            ``bin_size`` not a positive finite number (``True`` is not a number of seconds);
+            ``t_stop <= t_start``; a window and bin size whose counts matrix would not fit in
+            memory (the message says how large it would be).
         InvalidDataError
-            NaN/inf spike times, or no units.
+            ``spike_times`` not a sequence of arrays (a number, None, a string, one flat list of
+            numbers), NaN/inf spike times, or no units.
 
         Notes
         -----
         Bins are half-open, ``[t_start + k*bin_size, t_start + (k+1)*bin_size)``; a spike exactly
-        on an edge belongs to the later bin, a spike at ``t_stop`` is not counted. When the window
+        on an edge belongs to the later bin, a spike at ``t_stop`` is not counted. Edges are
+        exact at any session length (see :func:`bin_spike_times`): spikes stamped on a 30 kHz
+        clock fall in the bins integer arithmetic on that clock gives. When the window
         is not a multiple of ``bin_size`` the last bin is cut at ``t_stop`` and
         ``metadata["last_bin_fraction"]`` says how much of a full bin it covers.
 
@@ -298,6 +457,7 @@ class Recording:
             if unit_ids is None:
                 unit_ids = list(spike_times.keys())
             spike_times = list(spike_times.values())
+        spike_times = _check_trains_container(spike_times)
         trains = []
         for i, st in enumerate(spike_times):
             try:
@@ -309,24 +469,28 @@ class Recording:
             trains.append(t)
         if not trains:
             raise InvalidDataError("spike_times is empty: at least one unit is needed.")
-        try:
-            bin_size = float(bin_size)
-        except (TypeError, ValueError) as err:
-            raise InvalidParameterError(f"bin_size must be a number of seconds, got {bin_size!r}.") from err
-        if not np.isfinite(bin_size) or bin_size <= 0:
-            raise InvalidParameterError(f"bin_size must be a positive number of seconds, got {bin_size!r}.")
+        from neurocomplex._validation import check_float
+
+        bin_size = check_float("bin_size (seconds)", bin_size, 0.0, low_open=True)
+        t_start = check_float("t_start", t_start, allow_none=True)
+        t_stop = check_float("t_stop", t_stop, allow_none=True)
+        if t_start is None:
+            first = min((t.min() for t in trains if t.size), default=0.0)
+            t_start = 0.0 if first >= 0 else _grid_start(first, bin_size)
+        grid = _grid(t_start, bin_size)
         if t_stop is None:
             # A whole number of bins whose last one holds the last spike.
             last = max((t.max() for t in trains if t.size), default=t_start)
-            n_full = np.floor((max(last, t_start) - t_start) / bin_size) + 1
-            t_stop = float(max(t_start + n_full * bin_size, np.nextafter(last, np.inf)))
-        if not (np.isfinite(t_start) and np.isfinite(t_stop)) or t_stop <= t_start:
+            k_last = _bin_index(np.array([max(last, t_start)]), t_start, bin_size, grid)[0]
+            t_stop = float(_edges(np.array([k_last + 1]), t_start, bin_size, grid)[0])
+        if t_stop <= t_start:
             raise InvalidParameterError(
                 f"the window must have t_stop > t_start, got t_start={t_start}, t_stop={t_stop}."
             )
-        counts = bin_spike_times(trains, bin_size, float(t_start), float(t_stop))
+        counts = bin_spike_times(trains, bin_size, t_start, t_stop)
         n_bins = counts.shape[0]
-        last_fraction = ((t_stop - t_start) - (n_bins - 1) * bin_size) / bin_size
+        times = _edges(np.arange(n_bins), t_start, bin_size, grid)
+        last_fraction = (t_stop - times[-1]) / bin_size
         meta = {"t_start": float(t_start), "t_stop": float(t_stop),
                 "last_bin_fraction": float(min(1.0, last_fraction))}
         meta.update(metadata or {})
@@ -336,7 +500,7 @@ class Recording:
             unit_ids=unit_ids if unit_ids is not None else np.arange(len(trains)),
             groups=groups,
             bin_size=bin_size,
-            times=t_start + np.arange(n_bins) * bin_size,
+            times=times,
             intervals=intervals or {},
             metadata=meta,
             source=source,
@@ -405,7 +569,13 @@ class Recording:
             if times is None and sampling_rate is None and X.index.dtype.kind == "f":
                 times = X.index.to_numpy(dtype=np.float64)
             X = X.to_numpy()
-        arr = np.array(X, copy=True) if copy else np.asarray(X)
+        try:
+            arr = np.array(X, copy=True) if copy else np.asarray(X)
+        except (TypeError, ValueError) as err:  # ragged rows, or objects numpy cannot stack
+            raise InvalidDataError(
+                f"X cannot be read as a 2-D array ({err}); rows must all have the same number of units "
+                "(pad or trim them, or use nc.Recording.from_spike_times for spike trains of different lengths)."
+            ) from err
         if arr.ndim != 2:
             raise InvalidDataError(
                 f"X must be 2-D (n_samples, n_units), got shape {arr.shape}. "
@@ -413,12 +583,9 @@ class Recording:
             )
         bin_size = None
         if sampling_rate is not None:
-            try:
-                rate = float(sampling_rate)
-            except (TypeError, ValueError) as err:
-                raise InvalidParameterError(f"sampling_rate must be a number, got {sampling_rate!r}.") from err
-            if not np.isfinite(rate) or rate <= 0:
-                raise InvalidParameterError(f"sampling_rate must be positive, got {sampling_rate!r}.")
+            from neurocomplex._validation import check_float
+
+            rate = check_float("sampling_rate (samples per second)", sampling_rate, 0.0, low_open=True)
             bin_size = 1.0 / rate
             if times is None:
                 times = t_start + np.arange(arr.shape[0]) * bin_size
@@ -516,22 +683,40 @@ class Recording:
 
         Parameters
         ----------
-        start : float or pandas.DataFrame
+        start : float, pandas.DataFrame or str
             Start time in seconds; or a DataFrame with ``start_time`` and ``stop_time`` columns
-            (e.g. ``rec.intervals["trials"]``), in which case samples inside any interval are kept.
+            (e.g. ``rec.intervals["trials"]``), or the name of one of ``rec.intervals``
+            (``"trials"``), in which case samples inside any interval are kept.
         stop : float
             End time in seconds (exclusive); not used with a DataFrame.
 
         Raises
         ------
         InvalidParameterError
-            The Recording has no times, ``stop <= start``, or no sample is left.
+            The Recording has no times, ``start`` is neither a number, an interval table nor the
+            name of one of ``rec.intervals``, ``stop <= start``, or no sample is left.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, neurocomplex as nc
+        >>> trials = pd.DataFrame({"start_time": [1.0], "stop_time": [3.0]})
+        >>> rec = nc.Recording.from_array(np.ones((5, 1)), sampling_rate=1.0, intervals={"trials": trials})
+        >>> rec.restrict("trials").times, rec.restrict(2.0, 4.0).times
+        (array([1., 2.]), array([2., 3.]))
         """
         if self.times is None:
             raise InvalidParameterError(
                 "this Recording has no times (its samples are not time bins); use subsample or "
                 "index the data instead of restrict."
             )
+        if isinstance(start, str):
+            if start not in self.intervals:
+                raise InvalidParameterError(
+                    f"restrict({start!r}): this Recording has no interval table {start!r} (its tables: "
+                    f"{sorted(self.intervals) or 'none'}); pass a table name of rec.intervals, a DataFrame with "
+                    "start_time/stop_time columns, or start and stop times in seconds."
+                )
+            start = self.intervals[start]
         if hasattr(start, "columns"):
             table = start
             for col in ("start_time", "stop_time"):
@@ -546,8 +731,17 @@ class Recording:
             keep = (pos >= 0) & (self.times < np.maximum.accumulate(stops)[np.maximum(pos, 0)])
             rows = np.flatnonzero(keep)
         else:
+            if isinstance(start, bool) or not isinstance(start, (int, float, np.integer, np.floating)):
+                raise InvalidParameterError(
+                    f"restrict: start must be a time in seconds, an interval table (DataFrame with start_time and "
+                    f"stop_time columns) or the name of one of rec.intervals ({sorted(self.intervals) or 'none'}), "
+                    f"got {type(start).__name__}."
+                )
             if stop is None:
-                raise InvalidParameterError("restrict(start, stop) needs a stop time.")
+                raise InvalidParameterError(
+                    f"restrict({start!r}) needs a stop time: restrict(start, stop) in seconds, or pass an interval "
+                    f"table or the name of one of rec.intervals ({sorted(self.intervals) or 'none'})."
+                )
             if not stop > start:
                 raise InvalidParameterError(f"restrict needs stop > start, got start={start}, stop={stop}.")
             lo, hi = np.searchsorted(self.times, [start, stop], side="left")
@@ -571,8 +765,9 @@ class Recording:
         array([[0, 1],
                [0, 1]], dtype=uint8)
         """
-        if not np.isfinite(threshold):
-            raise InvalidParameterError(f"threshold must be finite, got {threshold!r}.")
+        from neurocomplex._validation import check_float
+
+        threshold = check_float("threshold", threshold)
         if self.kind == "binary" and threshold == 0:
             return self
         data = (self.data > threshold).view(np.uint8)

@@ -199,3 +199,57 @@ def test_spike_on_an_edge_within_rounding_goes_to_the_later_bin():
     # 0.3 / 0.1 == 2.9999999999999996 in floating point; the spike still belongs to bin 3
     rec = nc.Recording.from_spike_times([np.arange(10) * 0.1], bin_size=0.1, t_stop=1.0)
     assert rec.data[:, 0].tolist() == [1] * 10
+
+
+def test_binning_is_exact_on_a_30khz_clock_over_ten_hours():
+    """Spikes at sample k of a 30 kHz clock, 1 ms bins: bin = k // 30 exactly, for 10 hours.
+    Samples one before, on and one after every sampled edge are the hard cases."""
+    rng = np.random.default_rng(0)
+    j = rng.integers(1, 36_000_000 - 1, size=300_000)  # edges (ms) across 10 h
+    k = np.sort(np.concatenate([30 * j - 1, 30 * j, 30 * j + 1, [0, 36_000 * 30_000 - 1]]))
+    t = k / 30_000.0
+    naive = np.floor(t / 0.001).astype(np.int64)
+    assert np.any(naive != k // 30)  # the float quotient alone gets some of these wrong
+    rec = nc.Recording.from_spike_times([t, t[::2]], bin_size=0.001, t_start=0.0, t_stop=36_000.0)
+    assert rec.n_samples == 36_000_000
+    np.testing.assert_array_equal(rec.data[:, 0], np.bincount(k // 30, minlength=36_000_000))
+    np.testing.assert_array_equal(rec.data[:, 1], np.bincount(k[::2] // 30, minlength=36_000_000))
+    # The default window ends with the bin of the last spike, whose edges are exact too.
+    last = nc.Recording.from_spike_times([t[-5:]], bin_size=0.001)
+    assert last.n_samples == 36_000_000 and last.times[-1] == 35_999.999
+
+
+@pytest.mark.parametrize("bin_size", [0.001, 0.0025, 0.01, 0.1, 1 / 3])
+def test_binning_matches_elephant_on_random_trains(bin_size):
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    from elephant.conversion import BinnedSpikeTrain
+
+    rng = np.random.default_rng(7)
+    # spikes on a 30 kHz clock (many on edges) and continuous ones
+    trains = [np.sort(rng.integers(0, 60 * 30_000, size=2000)) / 30_000.0 for _ in range(4)]
+    trains += [np.sort(rng.uniform(0, 60, size=500)) for _ in range(3)]
+    rec = nc.Recording.from_spike_times(trains, bin_size=bin_size, t_start=0.0, t_stop=60.0)
+    sts = [neo.SpikeTrain(t * pq.s, t_start=0 * pq.s, t_stop=60 * pq.s) for t in trains]
+    expected = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=0 * pq.s, t_stop=60 * pq.s).to_array().T
+    assert rec.data.shape == expected.shape
+    np.testing.assert_array_equal(rec.data, expected)
+
+
+def test_negative_spike_times_are_kept_by_the_default_window():
+    rec = nc.Recording.from_spike_times([[-0.25, 0.05], [0.31]], bin_size=0.1)
+    assert rec.metadata["t_start"] == -0.3
+    assert rec.data.sum() == 3
+    np.testing.assert_array_equal(rec.times, [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3])
+    assert rec.data[:, 0].tolist() == [1, 0, 0, 1, 0, 0, 0]
+    # an explicit window is obeyed
+    assert nc.Recording.from_spike_times([[-0.25, 0.05]], bin_size=0.1, t_start=0.0).data.sum() == 1
+
+
+def test_restrict_by_interval_name():
+    import pandas as pd
+
+    trials = pd.DataFrame({"start_time": [0.0, 3.0], "stop_time": [1.0, 4.0]})
+    rec = nc.Recording.from_array(np.arange(5.0)[:, None], sampling_rate=1.0, intervals={"trials": trials})
+    np.testing.assert_array_equal(rec.restrict("trials").data.ravel(), [0.0, 3.0])
+    np.testing.assert_array_equal(rec.restrict("trials").data, rec.restrict(trials).data)
