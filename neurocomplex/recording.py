@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Recording", "KINDS", "bin_spike_times"]
 
-KINDS = ("spike_counts", "rates", "activations", "binary")
+KINDS = ("spike_counts", "rates", "activations", "binary", "responses")
 
 # Rows checked at a time for NaN/inf, so validation never allocates a full boolean copy.
 _CHECK_CHUNK = 1 << 16
@@ -311,6 +311,16 @@ class Recording:
         Free-form provenance (loader options, layer module types, ...).
     source : str or None
         Where the data came from (a file path, ``"array"``, ``"torch:<layer>"``).
+    labels : pandas.DataFrame or None
+        One row per sample: what each sample is (trial number, stimulus, condition), e.g. the
+        trial table's columns in a ``"responses"`` Recording. Kept through ``select``,
+        ``restrict``, ``subsample`` and ``binarize`` (rows follow the samples).
+    spike_times : tuple of numpy.ndarray or None
+        The spike times (seconds, one read-only array per unit) the counts were binned from, set
+        by :meth:`from_spike_times` so that :meth:`trial_responses` counts spikes exactly instead
+        of rebinning. Kept by ``select``/``by_group`` (columns follow the units); dropped by
+        operations on samples (``restrict``, ``subsample``, ``binarize``), after which the bins
+        are used.
     """
 
     data: np.ndarray
@@ -322,6 +332,8 @@ class Recording:
     intervals: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     source: str | None = None
+    labels: Any = None
+    spike_times: tuple[np.ndarray, ...] | None = None
 
     # ----------------------------------------------------------------- validation
     def __post_init__(self) -> None:
@@ -383,6 +395,10 @@ class Recording:
         set_(self, "times", times)
         set_(self, "intervals", MappingProxyType(dict(self.intervals)))
         set_(self, "metadata", MappingProxyType(dict(self.metadata)))
+        from neurocomplex.trials import _check_sample_labels, _check_spike_times
+
+        set_(self, "labels", _check_sample_labels(self.labels, n_samples, where))
+        set_(self, "spike_times", _check_spike_times(self.spike_times, n_units, where))
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -504,6 +520,7 @@ class Recording:
             intervals=intervals or {},
             metadata=meta,
             source=source,
+            spike_times=tuple(trains),
         )
 
     @classmethod
@@ -633,11 +650,19 @@ class Recording:
         if rows is not None:
             data = data[rows]
             times = None if times is None else times[rows]
+        labels, trains = self.labels, self.spike_times
+        if rows is not None:
+            trains = None  # the spikes no longer describe exactly these samples
+            if labels is not None:
+                labels = labels.iloc[np.arange(self.n_samples)[rows]].reset_index(drop=True)
         unit_ids, groups = self.unit_ids, self.groups
         if cols is not None:
             data = data[:, cols]
             unit_ids, groups = unit_ids[cols], groups[cols]
-        fields = dict(data=data, unit_ids=unit_ids, groups=groups, times=times)
+            if trains is not None:
+                trains = tuple(trains[i] for i in np.arange(self.n_units)[cols])
+        fields = dict(data=data, unit_ids=unit_ids, groups=groups, times=times, labels=labels,
+                      spike_times=trains)
         fields.update(changes)
         return dataclasses.replace(self, **fields)
 
@@ -772,7 +797,7 @@ class Recording:
             return self
         data = (self.data > threshold).view(np.uint8)
         meta = dict(self.metadata, binarize_threshold=float(threshold), binarized_from=self.kind)
-        return dataclasses.replace(self, data=data, kind="binary", metadata=meta)
+        return dataclasses.replace(self, data=data, kind="binary", metadata=meta, spike_times=None)
 
     def subsample(self, n_units: int | None = None, n_samples: int | None = None, seed: int | None = 0) -> Recording:
         """Random subset of units and/or samples, without replacement (order kept).
@@ -814,10 +839,32 @@ class Recording:
         return df
 
     def to_nwb(self, path: Any, **options: Any) -> None:
-        """Write this Recording to an NWB file (see :func:`neurocomplex.io.nwb.write_nwb`)."""
+        """Write this Recording to an NWB file (see :func:`neurocomplex.io.nwb.write_nwb`).
+
+        The Recording knows no file format: this is a thin call into :mod:`neurocomplex.io`,
+        imported only when called (``recording.py`` imports nothing from ``io``).
+        """
         from neurocomplex.io.nwb import write_nwb
 
         write_nwb(self, path, **options)
+
+    def trial_responses(self, trials: Any, window: tuple[float, float] = (0.0, 0.5), statistic: str = "count",
+                        average: bool = False, align: str = "start_time", by: Any = None) -> Recording:
+        """One row per trial (or per condition): see :func:`neurocomplex.trials.trial_responses`.
+
+        Examples
+        --------
+        >>> import neurocomplex as nc, pandas as pd
+        >>> rec = nc.Recording.from_spike_times([[0.1, 0.2, 1.3], [1.1]], bin_size=0.1, t_stop=2.0)
+        >>> trials = pd.DataFrame({"start_time": [0.0, 1.0], "stop_time": [1.0, 2.0]})
+        >>> rec.trial_responses(trials, window=(0.0, 0.5)).data
+        array([[2., 0.],
+               [1., 1.]])
+        """
+        from neurocomplex.trials import trial_responses
+
+        return trial_responses(self, trials, window=window, statistic=statistic, average=average,
+                               align=align, by=by)
 
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:

@@ -1,0 +1,351 @@
+"""Stimulus-aligned responses: one row per trial (or per condition), one column per unit.
+
+:func:`trial_responses` turns a time-resolved Recording and an interval table (NWB trials or
+epochs, any DataFrame with ``start_time``/``stop_time``) into a Recording of kind
+``"responses"`` whose per-sample ``labels`` are the trial table's columns. It counts spikes from
+the spike times when the Recording was binned from spikes (exact, whatever the bin size), and
+from the bins otherwise. The helpers that validate the per-sample labels and spike-time fields of
+:class:`~neurocomplex.recording.Recording` live here too, so that ``recording.py`` stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from neurocomplex.recording import Recording
+
+__all__ = ["trial_responses", "STATISTICS"]
+
+STATISTICS = ("count", "rate", "mean")
+
+# Kinds whose bins hold events (spike counts, on/off states) that add up over a window.
+_COUNT_KINDS = ("spike_counts", "binary")
+
+
+# ----------------------------------------------------------------- Recording field validation
+def _check_sample_labels(labels: Any, n_samples: int, where: str) -> pd.DataFrame | None:
+    """A copy of ``labels`` as a DataFrame with one row per sample and a fresh 0..n-1 index."""
+    if labels is None:
+        return None
+    import pandas as pd
+
+    if isinstance(labels, Mapping):
+        try:
+            labels = pd.DataFrame(dict(labels))
+        except ValueError as err:
+            raise InvalidParameterError(f"{where}: labels given as a mapping of columns do not form a table: "
+                                        f"{err}.") from err
+    if not isinstance(labels, pd.DataFrame):
+        raise InvalidParameterError(
+            f"{where}: labels must be a pandas DataFrame (one row per sample) or None, got "
+            f"{type(labels).__name__}."
+        )
+    if len(labels) != n_samples:
+        raise InvalidParameterError(
+            f"{where}: labels have {len(labels)} rows but the data have {n_samples} samples; the labels "
+            "must line up with the samples (one row per sample, in the same order)."
+        )
+    return labels.reset_index(drop=True).copy()
+
+
+def _check_spike_times(trains: Any, n_units: int, where: str) -> tuple[np.ndarray, ...] | None:
+    """The source spike trains as a tuple of read-only float64 arrays, one per unit."""
+    if trains is None:
+        return None
+    if isinstance(trains, (str, bytes)) or not hasattr(trains, "__len__") or len(trains) != n_units:
+        n = len(trains) if hasattr(trains, "__len__") else type(trains).__name__
+        raise InvalidParameterError(
+            f"{where}: spike_times must hold one array per unit ({n_units} units), got {n}."
+        )
+    out = []
+    for i, t in enumerate(trains):
+        try:
+            arr = np.asarray(t, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError) as err:
+            raise InvalidDataError(f"{where}: spike_times[{i}] is not an array of numbers: {err}") from err
+        view = arr.view()
+        view.flags.writeable = False
+        out.append(view)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------- trial tables
+def _resolve_table(rec: Recording, trials: Any) -> tuple[pd.DataFrame, str | None]:
+    import pandas as pd
+
+    if isinstance(trials, str):
+        if trials not in rec.intervals:
+            raise MissingTableError(
+                f"no interval table named {trials!r} in this Recording (tables: {sorted(rec.intervals)}); "
+                "pass one of those names or a DataFrame with start_time and stop_time columns."
+            )
+        return rec.intervals[trials], trials
+    if not isinstance(trials, pd.DataFrame):
+        raise InvalidParameterError(
+            f"trials must be a pandas DataFrame with start_time and stop_time columns, or the name of a "
+            f"table in rec.intervals ({sorted(rec.intervals)}), got {type(trials).__name__}."
+        )
+    return trials, None
+
+
+def _column(table: pd.DataFrame, name: str, what: str) -> np.ndarray:
+    if name not in table.columns:
+        raise InvalidParameterError(f"the trial table has no {name!r} column ({what}); columns: {list(table.columns)}.")
+    try:
+        values = np.asarray(table[name], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise InvalidDataError(f"trial table column {name!r} is not numeric (seconds): {err}") from err
+    if not np.all(np.isfinite(values)):
+        bad = np.flatnonzero(~np.isfinite(values))[:5].tolist()
+        raise InvalidDataError(f"trial table column {name!r} has NaN or inf (rows {bad}); drop those trials first.")
+    return values
+
+
+def _check_window(window: Any) -> tuple[float, float]:
+    try:
+        lo, hi = (float(w) for w in window)
+    except (TypeError, ValueError) as err:
+        raise InvalidParameterError(f"window must be two numbers (start, stop) in seconds, got {window!r}.") from err
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        raise InvalidParameterError(f"window must be finite with start < stop (seconds), got {window!r}.")
+    return lo, hi
+
+
+def _labels_of(table: pd.DataFrame) -> pd.DataFrame:
+    """The trial table's columns, with a named index (NWB ``id``) kept as a column."""
+    named = table.index.name is not None and table.index.name not in table.columns
+    return table.reset_index(drop=not named)
+
+
+# ----------------------------------------------------------------- counting
+def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
+    """Spikes of each unit in ``[w0, w1)``: two binary searches per window and unit."""
+    out = np.empty((w0.size, len(trains)), dtype=np.float64)
+    for j, t in enumerate(trains):  # loop over units only
+        if t.size > 1 and np.any(t[1:] < t[:-1]):
+            t = np.sort(t)
+        out[:, j] = np.searchsorted(t, w1, side="left") - np.searchsorted(t, w0, side="left")
+    return out
+
+
+def _bin_rows(rec: Recording, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last bin of each window: the bins whose centre lies in ``[w0, w1)``."""
+    centres = np.asarray(rec.times) + 0.5 * float(rec.bin_size)
+    return np.searchsorted(centres, w0, side="left"), np.searchsorted(centres, w1, side="left")
+
+
+def _from_bins(rec: Recording, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Sum of the bins ``first:last`` of every window, from one cumulative sum per unit."""
+    data = rec.data
+    out = np.empty((first.size, rec.n_units), dtype=np.float64)
+    for start in range(0, rec.n_units, 256):  # column blocks bound the float64 cumulative sum
+        block = np.asarray(data[:, start:start + 256], dtype=np.float64)
+        cum = np.zeros((block.shape[0] + 1, block.shape[1]))
+        np.cumsum(block, axis=0, out=cum[1:])
+        out[:, start:start + 256] = cum[last] - cum[first]
+    return out
+
+
+def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequence[str],
+             time_cols: set[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    if by is None:
+        candidates = [c for c in table_cols if c not in time_cols and c != "id"]
+        if len(candidates) != 1:
+            raise InvalidParameterError(
+                "average=True needs by= (the column or columns that define a condition); the trial table has "
+                f"{len(candidates)} candidate columns: {candidates}."
+            )
+        by = candidates
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [k for k in keys if k not in labels.columns]
+    if missing or not keys:
+        raise InvalidParameterError(f"by={by!r}: columns {missing} are not in the trial table ({list(labels.columns)}).")
+    groups = labels.groupby(keys, sort=True, dropna=False).indices
+    conds = list(groups)
+    out = np.stack([data[groups[c]].mean(axis=0) for c in conds])
+    import pandas as pd
+
+    rows = [c if isinstance(c, tuple) else (c,) for c in conds]
+    table = pd.DataFrame(rows, columns=keys)
+    table["n_trials"] = [len(groups[c]) for c in conds]
+    return out, table
+
+
+def trial_responses(
+    rec: Recording,
+    trials: Any,
+    window: tuple[float, float] = (0.0, 0.5),
+    statistic: str = "count",
+    average: bool = False,
+    align: str = "start_time",
+    by: str | Sequence[str] | None = None,
+) -> Recording:
+    """Stimulus-aligned responses: one row per trial (or per condition), one column per unit.
+
+    Parameters
+    ----------
+    rec : Recording
+        Time-resolved activity: binned from spike times (:meth:`Recording.from_spike_times`,
+        ``nc.load`` of an NWB Units table) or any Recording with ``times`` and ``bin_size``.
+    trials : pandas.DataFrame or str
+        An interval table with ``start_time`` and ``stop_time`` columns in seconds (one row per
+        trial, other columns describing it), or the name of a table in ``rec.intervals``
+        (``"trials"``, ``"epochs"``, ``"encoding_table"``, ...).
+    window : (float, float)
+        Response window ``[t0 + window[0], t0 + window[1])`` in seconds, relative to each trial's
+        alignment time ``t0``. It may start before ``t0`` (a baseline) but may not be longer than
+        any trial.
+    statistic : {"count", "rate", "mean"}
+        ``"count"``: spikes in the window. ``"rate"``: spikes per second, count divided by the
+        window length (for binned data, by the length of the bins used). ``"mean"``: mean of the
+        binned values over the window (any kind, e.g. calcium ``"rates"``). For a ``"rates"``
+        Recording (Hz), ``"rate"`` is the mean rate and ``"count"`` the expected count (mean
+        rate times the length of the bins used).
+    average : bool
+        Average the trials of each condition (the groups of ``by``): one row per condition.
+    align : str
+        Column of the table holding each trial's alignment time ``t0`` (default ``start_time``;
+        e.g. a stimulus onset column).
+    by : str or sequence of str, optional
+        Columns that define a condition, for ``average=True``. Default: the table's one column
+        other than times and ids; an error lists the candidates when there are several.
+
+    Returns
+    -------
+    Recording
+        ``kind="responses"``, ``data`` float64 of shape ``(n_trials, n_units)`` (or
+        ``(n_conditions, n_units)``), the units of ``rec``; ``labels`` holds the trial table's
+        columns (a named index such as NWB ``id`` becomes a column), or with ``average=True``
+        the ``by`` columns and ``n_trials``, conditions in sorted order. ``times`` and
+        ``bin_size`` are None (rows are trials, not time bins). ``metadata`` records the window,
+        alignment, statistic, unit (``"spikes"``, ``"Hz"`` or the source's), the table name and
+        whether spike times or bins were counted (``response_source``).
+
+    Raises
+    ------
+    MissingTableError
+        ``trials`` names a table that ``rec.intervals`` does not hold (the message lists them).
+    InvalidParameterError
+        A window longer than a trial (the message names the shortest trial), a window outside the
+        recorded span or covering no bin, a bad ``window``/``statistic``/``align``/``by``, a
+        Recording without times, ``"count"``/``"rate"`` on non-spiking data.
+    InvalidDataError
+        Non-numeric or NaN times in the table.
+
+    Notes
+    -----
+    With spike times (kept by :meth:`Recording.from_spike_times` in ``rec.spike_times``), the
+    count of unit ``j`` in trial ``i`` is the number of spikes ``t`` with
+    ``t0_i + window[0] <= t < t0_i + window[1]``, exact whatever the bin size. Otherwise the
+    bins are used: bin ``k`` (``[times[k], times[k] + bin_size)``) belongs to a window when its
+    centre ``times[k] + bin_size / 2`` lies in the window, so each window edge is rounded to the
+    nearest bin edge (an error of at most half a bin per edge; none when the window is aligned
+    with the bins). Every window must lie in the recorded span ``[t_start, t_stop)`` of ``rec``,
+    else its count would silently miss spikes.
+
+    Examples
+    --------
+    >>> import neurocomplex as nc, pandas as pd
+    >>> rec = nc.Recording.from_spike_times([[0.1, 0.2, 1.3, 2.1], [1.1, 2.2]], bin_size=0.1, t_stop=3.0)
+    >>> trials = pd.DataFrame({"start_time": [0.0, 1.0, 2.0], "stop_time": [1.0, 2.0, 3.0],
+    ...                        "stimulus": ["a", "b", "a"]})
+    >>> resp = trial_responses(rec, trials, window=(0.0, 0.5))
+    >>> resp.kind, resp.data.tolist()
+    ('responses', [[2.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    >>> trial_responses(rec, trials, window=(0.0, 0.5), statistic="rate", average=True).data.tolist()
+    [[3.0, 1.0], [2.0, 2.0]]
+    """
+    from neurocomplex.recording import Recording
+
+    if not isinstance(rec, Recording):
+        raise InvalidParameterError(f"rec must be a Recording, got {type(rec).__name__}.")
+    if statistic not in STATISTICS:
+        raise InvalidParameterError(f"statistic={statistic!r} is not one of {STATISTICS}.")
+    lo, hi = _check_window(window)
+    table, name = _resolve_table(rec, trials)
+    if len(table) == 0:
+        raise InvalidParameterError(f"the trial table{f' {name!r}' if name else ''} has no rows.")
+    start = _column(table, "start_time", "trial starts, seconds")
+    stop = _column(table, "stop_time", "trial ends, seconds")
+    t0 = _column(table, align, "the alignment time given by align=")
+    length = hi - lo
+    dur = stop - start
+    if np.any(dur < length):
+        i = int(np.argmin(dur))
+        raise InvalidParameterError(
+            f"window {window!r} is {length:g} s long, longer than trial {i} "
+            f"({start[i]:g}-{stop[i]:g} s, {dur[i]:g} s; {int(np.sum(dur < length))} trials are shorter than the "
+            "window). Use a window no longer than the shortest trial, or drop the short trials."
+        )
+    w0, w1 = t0 + lo, t0 + hi
+    if rec.times is None or rec.bin_size is None:
+        raise InvalidParameterError(
+            f"this Recording (kind={rec.kind!r}) has no times, so trial windows cannot be placed on it; "
+            "trial_responses needs a time-resolved Recording (nc.load, from_spike_times, from_array with "
+            "sampling_rate)."
+        )
+    span0 = float(rec.metadata.get("t_start", rec.times[0]))
+    span1 = float(rec.metadata.get("t_stop", rec.times[-1] + rec.bin_size))
+    outside = (w0 < span0) | (w1 > span1)
+    if np.any(outside):
+        i = int(np.flatnonzero(outside)[0])
+        raise InvalidParameterError(
+            f"{int(outside.sum())} trial windows fall outside the recorded span [{span0:g}, {span1:g}) s (first: trial "
+            f"{i}, window {w0[i]:g}-{w1[i]:g} s); their counts would be wrong. Load the whole session or drop "
+            "those trials."
+        )
+    unit = rec.metadata.get("unit", "a.u.")
+    if rec.spike_times is not None and statistic != "mean":
+        counts = _from_spikes(rec.spike_times, w0, w1)
+        covered = np.full(w0.size, length)
+        source = "spike_times"
+        unit = "spikes"
+    else:
+        first, last = _bin_rows(rec, w0, w1)
+        if np.any(last <= first):
+            i = int(np.flatnonzero(last <= first)[0])
+            raise InvalidParameterError(
+                f"the window of trial {i} ({w0[i]:g}-{w1[i]:g} s) holds no bin centre at bin_size={rec.bin_size:g} s; "
+                "use a window longer than one bin."
+            )
+        counts = _from_bins(rec, first, last)
+        covered = (last - first) * float(rec.bin_size)
+        source = "bins"
+        if rec.kind in _COUNT_KINDS:
+            unit = "spikes"
+    if statistic == "mean":
+        values = counts / (last - first)[:, None]
+        unit = "spikes per bin" if rec.kind in _COUNT_KINDS else unit
+    elif rec.kind in _COUNT_KINDS or source == "spike_times":
+        values = counts if statistic == "count" else counts / covered[:, None]
+        unit = "spikes" if statistic == "count" else "Hz"
+    elif rec.kind == "rates":
+        mean_rate = counts / (last - first)[:, None]
+        values = mean_rate if statistic == "rate" else mean_rate * covered[:, None]
+        unit = "Hz" if statistic == "rate" else "spikes"
+    else:
+        raise InvalidParameterError(
+            f"statistic={statistic!r} needs spikes (kind 'spike_counts' or 'binary') or rates; this Recording "
+            f"has kind={rec.kind!r}: use statistic='mean'."
+        )
+    labels = _labels_of(table)
+    meta = {
+        "trial_window": (lo, hi), "align": align, "statistic": statistic, "unit": unit,
+        "trial_table": name, "response_source": source, "source_kind": rec.kind,
+        "source_bin_size": rec.bin_size, "n_trials": len(table),
+    }
+    if average:
+        values, labels = _average(values, labels, by, list(table.columns), {"start_time", "stop_time", align})
+        meta["averaged_by"] = list(labels.columns[:-1])
+    return Recording(
+        data=values, kind="responses", unit_ids=rec.unit_ids, groups=rec.groups,
+        metadata={**dict(rec.metadata), **meta}, source=rec.source, labels=labels,
+    )
