@@ -11,7 +11,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import neurocomplex as nc  # noqa: E402
-from neurocomplex.plotting import plot_measure_table, plot_monitor, plot_power_law  # noqa: E402
+from neurocomplex.plotting import (  # noqa: E402
+    plot_measure_table,
+    plot_measures,
+    plot_monitor,
+    plot_power_law,
+    plot_profile,
+    plot_profiles,
+    plot_similarity_map,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +82,89 @@ def test_plot_measure_table_bars_with_error_bars():
     segments = np.array(cis.get_segments())
     np.testing.assert_allclose(segments[:, :, 1], df[["ci_low", "ci_high"]].to_numpy())
     two = pd.concat([df, df.assign(measure="other")])
-    with pytest.raises(nc.InvalidParameterError, match="several measures"):
+    with pytest.raises(nc.InvalidParameterError, match="plot_measures"):
         plot_measure_table(two)
     assert len(plot_measure_table(two, measure="other").patches) == len(df)
+
+
+def _two_measure_table():
+    rng = np.random.default_rng(1)
+    recs = {"brain": nc.Recording.from_array(rng.normal(size=(200, 6)), groups=["A"] * 3 + ["B"] * 3),
+            "net": nc.Recording.from_array(rng.normal(size=(200, 4)))}
+    return nc.measure(recs, ["participation_ratio", "effective_dimension"], n_boot=10)
+
+
+def test_plot_measures_one_panel_per_measure_with_intervals():
+    df = _two_measure_table().assign(unit="dimensions")
+    axes = plot_measures(df, ncols=1)
+    assert len(axes) == 2 and axes[0].figure is axes[1].figure
+    for ax, name in zip(axes, ["participation_ratio", "effective_dimension"]):
+        sub = df[df.measure == name]
+        points, cis = ax.collections
+        np.testing.assert_allclose(points.get_offsets()[:, 1], sub.value.to_numpy())
+        np.testing.assert_allclose(np.array(cis.get_segments())[:, :, 1], sub[["ci_low", "ci_high"]].to_numpy())
+        assert ax.get_ylabel() == name.replace("_", " ") + " (dimensions)"
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == [f"{r} · {g}" for r, g in zip(sub.recording, sub.group)]
+    # the two recordings get two colours
+    colours = axes[0].collections[0].get_facecolors()
+    assert len({tuple(c) for c in colours}) == 2
+    # a chosen subset, drawn on given axes; a grid hides what it does not use
+    _, given = plt.subplots(1, 2)
+    out = plot_measures(df, measures="effective_dimension", axes=given)
+    assert len(out) == 1 and out[0] is given[0]
+    grid = plot_measures(df.assign(measure=np.where(df.index % 2, "x", df.measure)), ncols=2)
+    assert all(ax.get_visible() for ax in grid)
+    with pytest.raises(nc.InvalidParameterError, match="not in the table"):
+        plot_measures(df, measures=["bogus"])
+    with pytest.raises(nc.InvalidParameterError, match="2 are needed"):
+        plot_measures(df, axes=[given[0]])
+
+
+def test_plot_profile_line_band_and_areas_beside():
+    df = _two_measure_table()
+    layers = pd.DataFrame({"group": ["1", "3", "5"], "measure": "d", "value": [5.0, 3.0, 2.0],
+                           "ci_low": [4.0, 2.0, 1.0], "ci_high": [6.0, 4.0, 3.0]})
+    areas = pd.DataFrame({"group": ["V1", "IT"], "measure": "d", "value": [4.0, 2.5],
+                          "ci_low": [3.5, 2.0], "ci_high": [4.5, 3.0]})
+    ax = plot_profile(layers, areas=areas)
+    profile = ax.lines[0]
+    np.testing.assert_array_equal(profile.get_xdata(), [0, 1, 2])
+    np.testing.assert_array_equal(profile.get_ydata(), [5, 3, 2])
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == 1.0 and band[:, 1].max() == 6.0
+    # each area: a dashed reference at its value and a point with its CI, beside the layers
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert sorted(line.get_ydata()[0] for line in dashed) == [2.5, 4.0]
+    cis = [np.array(c.get_segments())[0] for c in ax.collections[1:]]
+    assert [tuple(seg[:, 1]) for seg in cis] == [(3.5, 4.5), (2.0, 3.0)]
+    assert all(seg[0, 0] > 2 for seg in cis)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "5", "V1", "IT"]
+    with pytest.raises(nc.InvalidParameterError, match="plot_profiles"):
+        plot_profile(df)
+    with pytest.raises(nc.InvalidParameterError, match="no area rows"):
+        plot_profile(layers, areas=areas.assign(measure="other"))
+    axes = plot_profiles(df[df.recording == "net"], areas=df[df.recording == "brain"])
+    assert [ax.get_title() for ax in axes] == ["participation ratio", "effective dimension"]
+    assert all(len(ax.get_xticklabels()) == 1 + 3 for ax in axes)  # one layer ("all"), areas A, B, all
+
+
+def test_plot_similarity_map_cells_best_and_truth():
+    table = pd.DataFrame({"area": ["V1"] * 3 + ["IT"] * 3, "layer": ["1", "3", "5"] * 2,
+                          "metric": "cka", "value": [0.9, 0.5, 0.2, 0.1, 0.4, 0.7]})
+    ax = plot_similarity_map(table, truth={"V1": "1", "IT": "5"})
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[0.9, 0.5, 0.2], [0.1, 0.4, 0.7]])
+    assert [p.get_xy() for p in ax.patches] == [(-0.5, -0.5), (1.5, 0.5)]  # best: V1 -> 1, IT -> 5
+    cross = next(line for line in ax.lines if line.get_marker() == "x")
+    assert list(cross.get_xdata()) == [0, 2] and list(cross.get_ydata()) == [0, 1]
+    assert [t.get_text() for t in ax.texts][:3] == ["0.90", "0.50", "0.20"]
+    assert ax.figure.axes[-1].get_ylabel() == "cka"  # the colour bar names the metric
+    # a distance: the smallest value is best; an explicit best table wins
+    dist = plot_similarity_map(table.assign(metric="shape_distance"))
+    assert [p.get_xy() for p in dist.patches] == [(1.5, -0.5), (-0.5, 0.5)]
+    chosen = plot_similarity_map(table, best=pd.DataFrame({"area": ["V1", "IT"], "layer": ["3", "3"]}))
+    assert [p.get_xy() for p in chosen.patches] == [(0.5, -0.5), (0.5, 0.5)]
+    with pytest.raises(nc.InvalidParameterError, match="not in the table"):
+        plot_similarity_map(table, truth={"V1": "7"})
+    with pytest.raises(nc.InvalidParameterError, match="repeats"):
+        plot_similarity_map(pd.concat([table, table]))
