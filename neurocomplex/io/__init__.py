@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from neurocomplex.errors import UnsupportedSourceError
+from neurocomplex.errors import InvalidParameterError, UnsupportedSourceError
 
 __all__ = ["load", "register_loader", "list_loaders"]
 
@@ -50,6 +50,25 @@ def _load_backends() -> None:
                 raise
 
 
+def _check_options(loader: _Loader, options: dict[str, Any]) -> None:
+    """Reject options the loader's signature does not name, naming the closest one it does."""
+    import difflib
+    import inspect
+
+    func = getattr(loader.load, "__options_of__", loader.load)
+    params = list(inspect.signature(func).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    names = [p.name for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for key in options:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InvalidParameterError(
+                f"nc.load: the {loader.name} loader takes no option {key!r}; {hint}its options are {names}."
+            )
+
+
 def list_loaders() -> dict[str, str]:
     """Registered loaders: name -> what they accept."""
     _load_backends()
@@ -75,6 +94,8 @@ def load(source: Any, **options: Any) -> Any:
     ------
     UnsupportedSourceError
         No loader accepts ``source``; the message lists what is supported.
+    InvalidParameterError
+        An option the chosen loader does not take (the message names the closest one it takes).
     MissingFileError, CorruptFileError, MissingTableError
         From the file backends.
 
@@ -87,6 +108,7 @@ def load(source: Any, **options: Any) -> Any:
     _load_backends()
     for loader in _LOADERS.values():
         if loader.accepts(source):
+            _check_options(loader, options)
             return loader.load(source, **options)
     supported = "; ".join(f"{k}: {v.description}" for k, v in _LOADERS.items())
     raise UnsupportedSourceError(

@@ -23,3 +23,6 @@ def _accepts(source: Any) -> bool:
 def load_array(source: Any, **options: Any) -> Recording:
     """Wrap an array or DataFrame; options are those of :meth:`Recording.from_array`."""
     return Recording.from_array(source, **options)
+
+
+load_array.__options_of__ = Recording.from_array  # type: ignore[attr-defined]  # the options nc.load checks

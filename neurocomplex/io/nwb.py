@@ -31,6 +31,7 @@ from neurocomplex.errors import (
     UnsupportedSourceError,
 )
 from neurocomplex.io import register_loader
+from neurocomplex.io._nwb_obs import _apply_obs_intervals, _obs_intervals
 from neurocomplex.io._nwb_write import _FORMAT_KEY, _MODULE, _SERIES, _SUFFIXES, _UNIT_TABLE, write_nwb
 from neurocomplex.recording import Recording
 
@@ -282,11 +283,10 @@ def _first_last(ds: Any, starts: np.ndarray, stops: np.ndarray) -> tuple[float, 
 
 
 def _default_start(first: float | None, bin_size: float) -> float:
-    """Start of the bin, on the grid k * bin_size, that holds the earliest spike."""
-    if first is None:
-        return 0.0
-    start = float(np.floor(first / bin_size) * bin_size)
-    return start - bin_size if start > first else start  # float rounding of first / bin_size
+    """Start of the bin, on the grid k * bin_size (exact edges), that holds the earliest spike."""
+    from neurocomplex.recording import _grid_start
+
+    return 0.0 if first is None else _grid_start(first, bin_size)
 
 
 def _read_trains(ds: Any, starts: np.ndarray, stops: np.ndarray, t_start: float | None, t_stop: float | None,
@@ -439,10 +439,8 @@ def _load_series(f: Any, path: Path, series: str, t_start: float | None, t_stop:
     data = np.asarray(ds[lo:hi])  # only the rows inside the window
     if data.ndim == 1:
         data = data[:, None]
-    conversion = float(ds.attrs.get("conversion", 1.0))
-    offset = float(ds.attrs.get("offset", 0.0))
-    if marker is None and (conversion != 1.0 or offset != 0.0):  # values in the series' unit, as NWB defines
-        data = data * conversion + offset
+    if marker is None:
+        data = _in_units(grp, ds, data, f"series {key!r} in {str(path)!r}")
     out: dict[str, Any] = {"data": data, "times": times, "series": key}
     if marker is not None:
         table = grp.parent[_UNIT_TABLE] if _UNIT_TABLE in grp.parent else None
@@ -459,6 +457,24 @@ def _load_series(f: Any, path: Path, series: str, t_start: float | None, t_stop:
             bin_size = float(np.median(np.diff(times)))
         out.update(ids=ids, groups=groups, kind="rates", bin_size=bin_size, marker=None)
     return out
+
+
+def _in_units(grp: Any, ds: Any, data: np.ndarray, where: str) -> np.ndarray:
+    """Values in the series' unit: ``data * (conversion * channel_conversion) + offset``, the
+    operations, order and dtypes of pynwb's ``TimeSeries.get_data_in_units``."""
+    conversion = ds.attrs.get("conversion", 1.0)
+    offset = ds.attrs.get("offset", 0.0)
+    scale = conversion
+    if "channel_conversion" in grp:
+        channel = np.asarray(grp["channel_conversion"][()])
+        if channel.ndim != 1 or channel.shape[0] not in (1, data.shape[1]):
+            raise CorruptFileError(
+                f"{where}: channel_conversion has shape {channel.shape} but the data have {data.shape[1]} channels."
+            )
+        scale = conversion * channel
+    elif conversion == 1.0 and offset == 0.0:
+        return data  # raw values are already in the series' unit (integers stay integers)
+    return data * scale + offset
 
 
 def _written_series(f: Any) -> str | None:
@@ -496,6 +512,7 @@ def load_nwb(
     units: Sequence[Any] | None = None,
     group_column: str | None = None,
     progress: bool | None = None,
+    respect_obs_intervals: bool | None = None,
 ) -> Recording:
     """Load an NWB file as a Recording, reading from disk only what the window needs.
 
@@ -518,6 +535,12 @@ def load_nwb(
         that labels the units' groups; default: see Notes.
     progress : bool, optional
         Show a progress bar over units (default: only when stderr is a terminal).
+    respect_obs_intervals : bool, optional
+        How the Units table's ``obs_intervals`` (when present) are used. None (default): spikes
+        are counted over the whole window, and a warning says how many spikes lie outside their
+        unit's intervals and how many seconds are unobserved. True: only the bins that lie
+        entirely inside the intervals of *every* loaded unit are kept (see Notes). False:
+        intervals are ignored, without a warning.
 
     Returns
     -------
@@ -546,11 +569,14 @@ def load_nwb(
         window with no sample of the series.
     InvalidDataError
         A series that is not 1-D/2-D numeric, or whose timestamps are not strictly increasing.
+    InsufficientDataError
+        ``respect_obs_intervals=True`` and no bin is observed for every unit.
 
     Warns
     -----
     NeurocomplexWarning
         A unit whose spike times are found unsorted; it is read whole and filtered in memory.
+        ``obs_intervals`` that do not cover the window (``respect_obs_intervals=None``).
 
     Notes
     -----
@@ -561,8 +587,18 @@ def load_nwb(
     :meth:`Recording.from_spike_times`. Default window: ``t_start`` is the start of the bin,
     on the grid of multiples of ``bin_size``, that holds the earliest spike (so bins line up with
     round times and with the trial tables), and ``t_stop`` the end of the bin that holds the last
-    spike, so every spike is counted. ``obs_intervals`` are not used: they vary per unit and
-    would drop spikes.
+    spike, so every spike is counted.
+
+    Observation intervals: an unobserved stretch is not silence, but a Recording is a full matrix
+    (no NaN, no per-unit mask), so ``respect_obs_intervals=True`` keeps the bins observed for all
+    units and drops the others, for all units; spikes in dropped bins are not counted.
+    ``times`` then has gaps (``metadata["obs_intervals"]`` says how many bins were dropped):
+    estimators that treat rows as samples (entropies of patterns, dimensions) are unaffected,
+    while those that use temporal order (time words, block bootstrap) join the bins on either
+    side of a gap. Select units recorded together (``units=``) to keep more bins.
+
+    Series: values are ``data * (conversion * channel_conversion) + offset``, as pynwb's
+    ``get_data_in_units()`` computes them; integer data without any scaling stay integers.
 
     Groups, in order of preference: ``group_column``; a ``location`` or ``brain_area`` column of
     the Units table; the ``location`` of each unit's electrodes (``units/electrodes`` -> electrodes
@@ -585,10 +621,15 @@ def load_nwb(
     (True, ['CA1', 'CA3'])
     """
     b, lo, hi = _check_params(bin_size, t_start, t_stop)
+    if respect_obs_intervals not in (None, True, False):
+        raise InvalidParameterError(
+            f"respect_obs_intervals must be None (warn), True (keep observed bins) or False (ignore), "
+            f"got {respect_obs_intervals!r}."
+        )
     p = _check_path(path)
     options = {"bin_size": b, "t_start": lo, "t_stop": hi, "series": series,
                "units": None if units is None else list(np.asarray(list(units)).tolist()),
-               "group_column": group_column}
+               "group_column": group_column, "respect_obs_intervals": respect_obs_intervals}
     with _open(p) as f:
         meta = _file_metadata(f)
         intervals = _read_intervals(f)
@@ -599,13 +640,18 @@ def load_nwb(
             s = _load_series(f, p, target, lo, hi)
         else:
             u = _load_units(f, p, b, lo, hi, units, group_column, progress)
+            obs = None
+            if respect_obs_intervals is not False:
+                all_ids = _column(f["units"]["id"]) if "id" in f["units"] else np.arange(u["ids"].size)
+                obs = _obs_intervals(f["units"], all_ids, u["ids"])
     meta["loader_options"] = options
     if target is None:
         meta["group_source"] = u["group_source"]
-        return Recording.from_spike_times(
+        rec = Recording.from_spike_times(
             u["trains"], bin_size=b, t_start=u["t_start"], t_stop=u["t_stop"], unit_ids=u["ids"],
             groups=u["groups"], intervals=intervals, metadata=meta, source=str(path),
         )
+        return rec if obs is None else _apply_obs_intervals(rec, u["trains"], obs, respect_obs_intervals, p)
     if s["marker"] is not None:
         meta = {**s["marker"].get("metadata", {}), **meta}
     meta["series"] = s["series"]

@@ -386,3 +386,101 @@ def test_real_mtl_window_read(mtl, mtl_nwb_path):
     rec, _ = mtl
     part = nc.load(mtl_nwb_path, bin_size=0.05, t_start=100.0, t_stop=200.0)
     np.testing.assert_array_equal(part.data, rec.restrict(100.0 - 1e-9, 200.0 - 1e-9).data)
+
+
+# --------------------------------------------------------------------------- as pynwb reads them
+@pytest.mark.parametrize("channel_dtype", [np.float64, np.float32])
+def test_electrical_series_in_units_equals_pynwb(tmp_path, channel_dtype):
+    import pynwb
+    from pynwb.testing.mock.ecephys import mock_ElectricalSeries
+
+    rng = np.random.default_rng(3)
+    raw = rng.integers(-2000, 2000, size=(400, 4)).astype(np.int16)
+    nwbfile = _nwbfile()
+    mock_ElectricalSeries(name="raw", data=raw, rate=1000.0, conversion=1.95e-7, offset=-0.0031,
+                          channel_conversion=np.array([1.0, 2.0, 0.5, 3.3], dtype=channel_dtype), nwbfile=nwbfile)
+    path = _write(nwbfile, tmp_path / "es.nwb")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        expected = io.read().acquisition["raw"].get_data_in_units()
+    rec = nc.load(path, series="acquisition/raw")
+    assert rec.data.dtype == expected.dtype
+    np.testing.assert_array_equal(rec.data, expected)  # bit for bit
+    part = nc.load(path, series="acquisition/raw", t_start=0.1, t_stop=0.2)
+    np.testing.assert_array_equal(part.data, expected[100:200])
+    # channel k really is scaled by channel_conversion[k]
+    np.testing.assert_allclose(rec.data[:, 3], raw[:, 3] * 1.95e-7 * 3.3 - 0.0031, rtol=1e-6)
+
+
+def test_mock_units_counts_equal_elephant(tmp_path):
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    import pynwb
+    from elephant.conversion import BinnedSpikeTrain
+    from pynwb.testing.mock.ecephys import mock_Units
+
+    nwbfile = _nwbfile()
+    mock_Units(num_units=50, max_spikes_per_unit=400, seed=0, nwbfile=nwbfile)
+    path = _write(nwbfile, tmp_path / "mock_units.nwb")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        units = io.read().units
+        trains = [np.asarray(units.get_unit_spike_times(i)) for i in range(len(units))]
+    for bin_size in (0.001, 0.01):
+        rec = nc.load(path, bin_size=bin_size)
+        t0, t1 = rec.metadata["t_start"], rec.metadata["t_stop"]
+        sts = [neo.SpikeTrain(t * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s) for t in trains]
+        expected = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s).to_array().T
+        assert rec.data.sum() == sum(t.size for t in trains)
+        np.testing.assert_array_equal(rec.data, expected)
+
+
+def _obs_file(tmp_path, spikes):
+    nwbfile = _nwbfile()
+    obs = [[[0.0, 10.0]], [[0.0, 4.0], [6.0, 10.0]], [[2.0, 10.0]]]
+    for uid, (st, iv) in enumerate(zip(spikes, obs)):
+        nwbfile.add_unit(spike_times=st, obs_intervals=iv, id=uid)
+    return _write(nwbfile, tmp_path / "obs.nwb")
+
+
+def test_obs_intervals_warn_drop_or_ignore(tmp_path):
+    spikes = [np.array([0.5, 1.5, 2.5, 7.0]), np.array([0.2, 5.0, 6.5]), np.array([1.0, 3.0, 9.5])]
+    path = _obs_file(tmp_path, spikes)
+    window = {"bin_size": 1.0, "t_start": 0.0, "t_stop": 10.0}
+    # default: counted as given, with a warning that says how many spikes and seconds
+    with pytest.warns(nc.NeurocomplexWarning, match=r"4.* unit-seconds .* 2 spikes lie outside"):
+        rec = nc.load(path, **window)
+    assert rec.data.sum() == 10 and rec.n_samples == 10
+    # False: same numbers, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nc.NeurocomplexWarning)
+        plain = nc.load(path, respect_obs_intervals=False, **window)
+    np.testing.assert_array_equal(plain.data, rec.data)
+    # True: only bins observed for every unit (2-4 s and 6-10 s) are kept
+    kept = nc.load(path, respect_obs_intervals=True, **window)
+    np.testing.assert_array_equal(kept.times, [2.0, 3.0, 6.0, 7.0, 8.0, 9.0])
+    np.testing.assert_array_equal(kept.data, rec.data[[2, 3, 6, 7, 8, 9]])
+    assert kept.metadata["obs_intervals"] == {"respected": True, "bins_dropped": 4, "spikes_outside": 2}
+    # units observed together: no bin dropped between 2 and 4 s
+    assert nc.load(path, respect_obs_intervals=True, units=[0, 2], t_start=2.0, t_stop=4.0, bin_size=1.0).n_samples == 2
+    with pytest.raises(nc.InsufficientDataError, match="obs_intervals of every selected unit"):
+        nc.load(path, respect_obs_intervals=True, bin_size=1.0, t_start=4.0, t_stop=6.0)
+    with pytest.raises(nc.InvalidParameterError, match="respect_obs_intervals must be"):
+        nc.load(path, respect_obs_intervals="yes")
+
+
+def test_obs_intervals_covering_the_window_are_silent(units_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nc.NeurocomplexWarning)
+        nc.load(units_path)  # no obs_intervals column: nothing to say
+
+
+def test_unknown_load_option_names_the_close_match(units_path):
+    with pytest.raises(nc.InvalidParameterError, match=r"takes no option 'bin_szie'; did you mean 'bin_size'"):
+        nc.load(units_path, bin_szie=0.1)
+    with pytest.raises(nc.InvalidParameterError, match="takes no option 'foo'"):
+        nc.load(units_path, foo=1)
+    with pytest.raises(nc.InvalidParameterError, match="did you mean 'sampling_rate'"):
+        nc.load(np.zeros((3, 2)), sampling_rat=10.0)
