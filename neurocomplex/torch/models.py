@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from neurocomplex._validation import check_choice, check_float, check_int
-from neurocomplex.errors import CorruptFileError, InvalidParameterError, MissingFileError
+from neurocomplex.errors import CorruptFileError, InvalidDataError, InvalidParameterError, MissingFileError
 
-__all__ = ["Abs", "Identity", "mlp", "init_gain", "demo_network_path", "load_demo_network", "load_demo_probe"]
+__all__ = ["Abs", "Identity", "mlp", "init_gain", "demo_network_path", "load_demo_network", "load_demo_probe",
+           "load_model"]
 
 ACTIVATIONS = ("relu", "abs", "tanh", "leaky_relu", "linear")
 INITS = ("kaiming", "xavier", "normal")
@@ -308,3 +309,112 @@ def load_demo_probe(path: str | Path | None = None) -> tuple[torch.Tensor, torch
     """
     content = _load_demo_file(path)
     return content["probe_inputs"].to(torch.float32), content["probe_labels"].to(torch.int64)
+
+
+def _read_weights(file: Path) -> Any:
+    """``torch.load(weights_only=True)`` with named errors: absent, unreadable, or holding code."""
+    import pickle
+
+    if not file.is_file():
+        raise MissingFileError(f"weights file not found: {file}.")
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        import zipfile
+
+        with open(file, "rb") as fh:
+            pickled = fh.read(1) == b"\x80"  # torch's legacy format starts with a pickle
+        if not (zipfile.is_zipfile(file) or pickled):
+            raise CorruptFileError(f"{file} is not a torch weights file (neither torch's zip format nor a "
+                                   f"pickle): {err}") from err
+        raise InvalidDataError(
+            f"{file} holds objects that cannot be loaded safely (weights_only=True), e.g. a whole model saved with "
+            "torch.save(model); neurocomplex loads only state dicts: save model.state_dict() and pass the "
+            f"architecture to load_model. ({err})"
+        ) from err
+    except Exception as err:  # torch raises many types for files that are not torch files
+        raise CorruptFileError(f"{file} is not a readable torch weights file ({type(err).__name__}: {err}).") from err
+
+
+def load_model(path: str | Path, architecture: Any = None) -> nn.Module:
+    """A network from a weights file given by a user, loaded safely (never runs code from the file).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file written by ``torch.save(model.state_dict(), path)``, or a dict holding
+        ``"state_dict"`` (and, without ``architecture``, ``"widths"`` and ``"activation"`` as in
+        the bundled ``demo_network.pt``).
+    architecture : torch.nn.Module or callable, optional
+        The network to load the weights into: a module, or a function of no arguments returning
+        one. Default: an :func:`mlp` built from the file's ``widths`` and ``activation``.
+
+    Returns
+    -------
+    torch.nn.Module
+        The network with the weights loaded (strictly: every key must match), in eval mode, on
+        the CPU.
+
+    Raises
+    ------
+    MissingFileError
+        No file at ``path``.
+    CorruptFileError
+        The file is not a torch file at all.
+    InvalidDataError
+        The file is not a state dict (a tensor, a list, a pickled model that ``weights_only=True``
+        refuses), or its weights do not fit ``architecture`` (the message lists missing and
+        unexpected keys or the first shape mismatch).
+    InvalidParameterError
+        No ``architecture`` and the file does not say which to build; ``architecture`` not a
+        module or a function returning one.
+
+    Notes
+    -----
+    ``torch.load(..., weights_only=True)`` unpickles only tensors and plain containers, so a
+    weights file from an untrusted source cannot execute code.
+
+    Examples
+    --------
+    >>> import tempfile, os, torch
+    >>> net = mlp([4, 3, 2], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.pt")
+    >>> torch.save(net.state_dict(), path)
+    >>> again = load_model(path, architecture=lambda: mlp([4, 3, 2], seed=1))
+    >>> bool(torch.equal(again.fc1.weight, net.fc1.weight))
+    True
+    """
+    file = Path(path)
+    content = _read_weights(file)
+    state = content.get("state_dict", content) if isinstance(content, dict) else content
+    if not isinstance(state, dict) or not state or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        what = type(state).__name__ if not isinstance(state, dict) else (
+            "an empty dict" if not state else f"a dict with keys {sorted(map(str, state))[:6]} not all tensors")
+        raise InvalidDataError(
+            f"{file} is not a state dict (parameter name -> tensor); it holds {what}. Save the weights with "
+            "torch.save(model.state_dict(), path)."
+        )
+    if architecture is None:
+        if not (isinstance(content, dict) and "widths" in content and "activation" in content):
+            raise InvalidParameterError(
+                f"{file} holds weights only; say which network they belong to with architecture= (a torch module "
+                "or a function returning one)."
+            )
+        model = mlp([int(w) for w in content["widths"]], activation=str(content["activation"]), seed=0)
+    elif isinstance(architecture, nn.Module):
+        model = architecture
+    elif callable(architecture):
+        model = architecture()
+        if not isinstance(model, nn.Module):
+            raise InvalidParameterError(f"architecture() returned {type(model).__name__}, not a torch module.")
+    else:
+        raise InvalidParameterError(
+            f"architecture must be a torch module or a function returning one, got {type(architecture).__name__}."
+        )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise InvalidDataError(f"the weights in {file} do not fit the given architecture: {err}") from err
+    return model.cpu().eval()
