@@ -78,3 +78,18 @@ def test_shuffle_units_keeps_each_sample_population_count(rng):
     assert not np.array_equal(sur.data, rec.data)
     with pytest.raises(nc.InvalidParameterError, match="method"):
         nc.surrogate(rec, "shuffle_everything")
+
+
+def test_measure_rejects_keywords_no_measure_takes_and_empty_lists(rng):
+    rec = _correlated_binary(rng)
+    with pytest.raises(nc.InvalidParameterError, match=r"keyword 'n_bot'; did you mean 'n_boot'"):
+        nc.measure(rec, ["pattern_entropy"], n_bot=0)
+    with pytest.raises(nc.InvalidParameterError, match=r"pattern_entropy takes no keyword 'methd'.*did you mean 'method'"):
+        nc.measure(rec, ["pattern_entropy"], params={"pattern_entropy": {"methd": "plugin"}})
+    with pytest.raises(nc.InvalidParameterError, match="no measure requested"):
+        nc.measure(rec, [])
+    # a keyword taken by one requested measure is passed to it and not to the others
+    table = nc.measure(rec, ["pattern_entropy", "activation_ratio"], by=None, n_boot=0, method="plugin")
+    assert table.set_index("measure").loc["pattern_entropy"].method == "plugin"
+    # n_boot=0 really turns the bootstrap off: no interval
+    assert table.ci_low.isna().all()

@@ -34,6 +34,39 @@ def _call(name: str, rec: Recording, params: Mapping[str, Any]) -> Estimate:
     return spec.func(rec, **accepted)
 
 
+def _accepted(name: str) -> tuple[set[str], bool]:
+    """Keyword names estimator ``name`` takes, and whether it takes any (``**kwargs``)."""
+    params = list(inspect.signature(get_estimator(name).func).parameters.values())[1:]
+    return {p.name for p in params}, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Mapping[str, Mapping[str, Any]]) -> None:
+    """Reject a keyword that no requested measure takes (``n_bot=0`` must not run the bootstrap)."""
+    import difflib
+
+    taken = {n: _accepted(n) for n in names}
+    everything = sorted(set().union(*(t[0] for t in taken.values())))
+    if not any(t[1] for t in taken.values()):
+        for key in common:
+            if key not in everything:
+                close = difflib.get_close_matches(key, everything, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise InvalidParameterError(
+                    f"nc.measure: no requested measure ({', '.join(names)}) takes the keyword {key!r}; {hint}"
+                    f"their keywords: {everything}."
+                )
+    for name, given in params.items():
+        accepted, any_kw = taken[name]
+        for key in given:
+            if key not in accepted and not any_kw:
+                close = difflib.get_close_matches(key, sorted(accepted), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise InvalidParameterError(
+                    f"nc.measure: {name} takes no keyword {key!r} (params[{name!r}]); {hint}its keywords: "
+                    f"{sorted(accepted)}."
+                )
+
+
 def _row(rec_name: str, group: str, name: str, est: Estimate) -> dict[str, Any]:
     low, high = est.ci if est.ci is not None else (math.nan, math.nan)
     return {"recording": rec_name, "group": group, "measure": name, "value": float(est.value),
@@ -70,13 +103,22 @@ def measure(
     progress : bool, optional
         Progress bar; default on only in a terminal.
     **common
-        Parameters passed to every estimator that accepts them (``seed``, ``n_boot``, ...).
+        Parameters passed to every estimator that accepts them (``seed``, ``n_boot``, ...). A
+        keyword that no requested measure takes is an error (a misspelt ``n_bot=0`` would
+        otherwise be ignored).
 
     Returns
     -------
     pandas.DataFrame
         Columns: recording, group, measure, value, ci_low, ci_high, n_samples, n_units, method,
         warnings. One row per recording x group x measure.
+
+    Raises
+    ------
+    InvalidParameterError
+        No measure requested; an unknown measure; ``params`` for a measure not requested; a
+        keyword (in ``**common`` or ``params``) that the measures do not take (the message names
+        the closest one they do).
 
     Examples
     --------
@@ -95,6 +137,10 @@ def measure(
     check_choice("errors", errors, ("raise", "warn"))
     recs = {"recording": recordings} if isinstance(recordings, Recording) else dict(recordings)
     names = [measures] if isinstance(measures, str) else list(measures)
+    if not names:
+        raise InvalidParameterError(
+            "nc.measure: no measure requested; name at least one (see nc.list_estimators())."
+        )
     for rec_name, rec in recs.items():
         if not isinstance(rec, Recording):
             raise InvalidParameterError(f"recording {rec_name!r} is a {type(rec).__name__}, not a Recording.")
@@ -104,6 +150,7 @@ def measure(
     unknown = set(params) - set(names)
     if unknown:
         raise InvalidParameterError(f"params given for measures not requested: {sorted(unknown)}.")
+    _check_keywords(names, common, params)
     jobs = []
     for rec_name, rec in recs.items():
         parts = rec.by_group() if by == "group" else {}
