@@ -24,6 +24,7 @@ from neurocomplex.errors import (
     InsufficientDataError,
     InvalidDataError,
     InvalidParameterError,
+    NeurocomplexError,
     UnsupportedSourceError,
 )
 from neurocomplex.recording import Recording
@@ -204,6 +205,50 @@ def _flatten(out: torch.Tensor, flatten: str) -> tuple[torch.Tensor, int]:
 Consumer = Callable[[str, torch.Tensor], None]
 
 
+def _input_error(model: nn.Module, x: torch.Tensor, err: Exception) -> InvalidDataError | None:
+    """Name the layer that rejected the inputs and the shapes involved, by running once more with
+    a pre-hook on every module (only after a failure, so the normal path has no extra hooks).
+    None when the failure is in the model's own code rather than in one of its layers."""
+    entered: list[tuple[str, nn.Module, tuple[int, ...] | None]] = []
+
+    def pre(name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: Any) -> None:
+            first = args[0] if args else None
+            entered.append((name, module, tuple(first.shape) if isinstance(first, torch.Tensor) else None))
+
+        return hook
+
+    def post(module: nn.Module, args: Any, output: Any) -> None:
+        if entered and entered[-1][1] is module:
+            entered.pop()  # finished: the failing module is the innermost one still open
+
+    named = [(n, m) for n, m in model.named_modules() if n]
+    handles = [m.register_forward_pre_hook(pre(n)) for n, m in named]
+    handles += [m.register_forward_hook(post) for _, m in named]
+    try:
+        with torch.inference_mode():
+            model(x)
+    except Exception:  # the same failure again; only where it happens matters
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+    if not entered:
+        return None
+    name, module, shape = entered[-1]
+    expects = ""
+    if hasattr(module, "in_features"):
+        expects = f" and expects (batch, ..., {module.in_features})"
+    elif hasattr(module, "in_channels"):
+        expects = f" and expects (batch, {module.in_channels}, ...)"
+    where = f"layer {name!r} ({type(module).__name__}), which received shape {shape}{expects}"
+    return InvalidDataError(
+        f"inputs of shape {tuple(x.shape)} (batch of {x.shape[0]}) failed in {where}: {type(err).__name__}: "
+        f"{str(err).splitlines()[0] if str(err) else ''}. Give inputs shaped as the model expects, samples on "
+        "the first axis."
+    )
+
+
 def _run_capture(
     model: nn.Module,
     inputs: Any,
@@ -268,6 +313,8 @@ def _run_capture(
 
     def make_hook(name: str) -> Callable[..., None]:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
+            if state.get("probing"):
+                return
             count = state["calls"].get(name, 0)
             state["calls"][name] = count + 1
             # a module called k times per forward gives the layers name, name#2, ..., name#k
@@ -292,7 +339,16 @@ def _run_capture(
                 state["n_in"] = int(x.shape[0])
                 state["calls"] = {}
                 state["seen"] = []
-                out = model(x)
+                try:
+                    out = model(x)
+                except NeurocomplexError:
+                    raise
+                except (RuntimeError, ValueError, IndexError) as err:
+                    state["probing"] = True
+                    named = _input_error(model, x, err)
+                    if named is None:
+                        raise
+                    raise named from err
                 if want_output:
                     emit(OUTPUT_KEY, type(model).__name__, out)
                 if state["batch"] == 0:
