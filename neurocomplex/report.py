@@ -1,0 +1,331 @@
+"""A self-contained HTML report of a comparison, with its tables written beside it as CSV.
+
+The report is one HTML file with no external assets: figures are embedded as base64 PNG, styles
+inline, every piece of text escaped. Each table is also written as ``<name>.csv`` in the same
+folder, and every table, CSV and report carries its units (a ``unit`` column for measure tables)
+and its provenance (bin size, binarization rule, bootstrap replicates, seed, package version):
+the provenance fields are repeated as constant columns of each CSV, so that a CSV read on its own,
+or concatenated with others, still says how it was made.
+
+matplotlib and pandas are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from neurocomplex.errors import InvalidParameterError
+
+__all__ = ["MEASURE_UNITS", "add_units", "measure_unit", "make_provenance", "write_report"]
+
+# Unit of each registered measure at its default parameters (entropies: base 2).
+MEASURE_UNITS: dict[str, str] = {
+    "activation_ratio": "fraction",
+    "constant_fraction": "fraction",
+    "mean_rate": "per sample",
+    "population_sparseness": "dimensionless",
+    "unit_entropy": "bits",
+    "pattern_entropy": "bits",
+    "multi_information": "bits",
+    "word_entropy": "bits",
+    "entropy_rate": "bits per bin",
+    "effective_dimension": "dimensions",
+    "participation_ratio": "dimensions",
+    "twonn_dimension": "dimensions",
+    "spectrum_exponent": "dimensionless",
+    "pattern_complexity": "effective number",
+    "complexity_curve": "effective number",
+    "reconstruction_complexity": "effective number",
+    "cka": "dimensionless",
+    "rsa": "correlation",
+    "shape_distance": "radians",
+    "predictivity": "correlation",
+}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1100px;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;
+margin-top:1.8em}h3{font-size:1.05em;margin-bottom:.3em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}
+th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right;white-space:nowrap}
+th{background:#f3f3f3}td.text,th.text{text-align:left}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9em;color:#444;margin-top:.3em}
+.scroll{overflow-x:auto}.note{font-size:.9em;color:#444}
+dl.prov{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;font-size:.9em}
+dl.prov dt{font-weight:600}dl.prov dd{margin:0}
+"""
+_MAX_HTML_ROWS = 300
+
+
+def measure_unit(measure: str, kind: str | None = None, bin_size: float | None = None) -> str:
+    """Unit of a measure's value at default parameters.
+
+    Parameters
+    ----------
+    measure : str
+        A registered measure name.
+    kind : str, optional
+        The Recording's kind: ``mean_rate`` of binned spike counts is in Hz.
+    bin_size : float, optional
+        The Recording's bin size in seconds (``mean_rate`` is in Hz only when it is known).
+
+    Returns
+    -------
+    str
+        ``"bits"`` for entropies (base 2, the default), ``"Hz"``, ``"dimensions"``, ...; ``""``
+        for a measure this table does not know.
+
+    Examples
+    --------
+    >>> measure_unit("pattern_entropy"), measure_unit("mean_rate", "spike_counts", 0.01)
+    ('bits', 'Hz')
+    """
+    if measure == "mean_rate" and kind == "spike_counts" and bin_size:
+        return "Hz"
+    return MEASURE_UNITS.get(measure, "")
+
+
+def add_units(table: Any, recordings: Mapping[str, Any] | None = None) -> Any:
+    """The table with a ``unit`` column (one per row, from its ``measure``), unless it has one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A tidy table with a ``measure`` column (tables without one are returned unchanged).
+    recordings : mapping of str to Recording, optional
+        The recordings by the names in the table's ``recording`` column, whose kind and bin size
+        decide the unit of ``mean_rate``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> add_units(pd.DataFrame({"measure": ["pattern_entropy", "cka"]}))["unit"].tolist()
+    ['bits', 'dimensionless']
+    """
+    if "measure" not in getattr(table, "columns", ()) or "unit" in table.columns:
+        return table
+    recordings = recordings or {}
+    names = table["recording"] if "recording" in table.columns else [None] * len(table)
+    units = []
+    for name, m in zip(names, table["measure"]):
+        rec = recordings.get(name)
+        units.append(measure_unit(str(m), getattr(rec, "kind", None), getattr(rec, "bin_size", None)))
+    return table.assign(unit=units)
+
+
+def make_provenance(*, bin_size: float | None = None, binarization: str | None = None,
+                    n_boot: int | None = None, seed: int | None = None, **extra: Any) -> dict[str, Any]:
+    """The provenance fields every output carries, with the package version and the time (UTC).
+
+    Parameters
+    ----------
+    bin_size : float, optional
+        Bin size in seconds (``bin_size_s``); None when there was no binning.
+    binarization : str, optional
+        The threshold or binarization rule, in words.
+    n_boot : int, optional
+        Bootstrap replicates of the confidence intervals.
+    seed : int, optional
+        Seed of every random step.
+    **extra
+        Further fields (file names, window, trial table, model file, ...), kept in order.
+
+    Returns
+    -------
+    dict
+        ``bin_size_s``, ``binarization``, ``n_boot``, ``seed``, the extra fields,
+        ``neurocomplex_version`` and ``created_utc``.
+
+    Examples
+    --------
+    >>> p = make_provenance(bin_size=0.01, binarization="count > 0", n_boot=100, seed=0)
+    >>> list(p)[:4], "neurocomplex_version" in p
+    (['bin_size_s', 'binarization', 'n_boot', 'seed'], True)
+    """
+    from neurocomplex import __version__
+
+    out: dict[str, Any] = {"bin_size_s": bin_size, "binarization": binarization, "n_boot": n_boot, "seed": seed}
+    out.update(extra)
+    out["neurocomplex_version"] = __version__
+    out["created_utc"] = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+def _csv_name(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    if not stem:
+        raise InvalidParameterError(f"table name {name!r} gives an empty file name; use letters or digits.")
+    return f"{stem}.csv"
+
+
+def _figure_png(figure: Any) -> bytes:
+    if isinstance(figure, (bytes, bytearray)):
+        if not bytes(figure[:8]) == b"\x89PNG\r\n\x1a\n":
+            raise InvalidParameterError("a figure given as bytes must be a PNG image.")
+        return bytes(figure)
+    if not hasattr(figure, "savefig"):
+        figure = getattr(figure, "figure", None)  # an Axes, or an array of Axes
+        if figure is None:
+            raise InvalidParameterError("figures must be matplotlib Figures (or Axes, or PNG bytes).")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _table_html(table: Any) -> str:
+    import pandas as pd
+
+    shown = table.head(_MAX_HTML_ROWS)
+    text_cols = {c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])}
+    head = "".join(f'<th class="{"text" if c in text_cols else "num"}">{html.escape(str(c))}</th>'
+                   for c in shown.columns)
+    rows = []
+    for values in shown.itertuples(index=False, name=None):
+        cells = "".join(f'<td class="{"text" if c in text_cols else "num"}">{html.escape(_format_cell(v))}</td>'
+                        for c, v in zip(shown.columns, values))
+        rows.append(f"<tr>{cells}</tr>")
+    more = ""
+    if len(table) > _MAX_HTML_ROWS:
+        more = f'<p class="note">First {_MAX_HTML_ROWS} of {len(table)} rows; the CSV holds them all.</p>'
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{more}'
+
+
+def write_report(
+    folder: str | Path,
+    tables: Mapping[str, Any],
+    figures: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    title: str = "neurocomplex report",
+    notes: Sequence[str] = (),
+    recordings: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``report.html``, one CSV per table and ``provenance.json`` into ``folder``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Output folder (created if needed). Existing files of the same names are replaced; nothing
+        else in the folder is touched.
+    tables : mapping of str to pandas.DataFrame
+        Name → table. Each is written as ``<name>.csv`` (the name reduced to letters, digits, ``_``,
+        ``.`` and ``-``) with a ``unit`` column added to measure tables (see :func:`add_units`) and
+        the provenance fields as constant columns, and shown in the report (up to 300 rows) with a
+        link to its CSV.
+    figures : mapping of str to matplotlib Figure, Axes or PNG bytes
+        Caption → figure, embedded as base64 PNG in that order.
+    provenance : mapping
+        Fields such as :func:`make_provenance` returns, listed at the top of the report and in
+        every CSV.
+    title : str
+        The report's title.
+    notes : sequence of str
+        Paragraphs shown under the title (what was compared, what can and cannot be concluded).
+    recordings : mapping of str to Recording, optional
+        Passed to :func:`add_units`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.html``.
+
+    Raises
+    ------
+    InvalidParameterError
+        No table and no figure, a table that is not a DataFrame, a provenance key that clashes with
+        a table column, two tables with the same file name, or a figure that is not a Figure, Axes
+        or PNG.
+
+    Notes
+    -----
+    All text (title, notes, captions, table names and cells, provenance) is HTML-escaped, so names
+    taken from files (units, areas, layers) cannot inject markup. The file needs no network: it
+    opens the same offline.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> t = pd.DataFrame({"group": ["CA1"], "measure": ["pattern_entropy"], "value": [3.2]})
+    >>> path = write_report(tempfile.mkdtemp(), {"measures": t}, {}, make_provenance(seed=0))
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['measures.csv', 'provenance.json', 'report.html']
+    >>> row = pd.read_csv(path.parent / "measures.csv").iloc[0]
+    >>> row["unit"], int(row["seed"])
+    ('bits', 0)
+    """
+    import pandas as pd
+
+    if not tables and not figures:
+        raise InvalidParameterError("write_report needs at least one table or figure.")
+    folder = Path(folder)
+    prov = {str(k): v for k, v in provenance.items()}
+    files: dict[str, str] = {}
+    prepared = {}
+    for name, table in tables.items():
+        if not isinstance(table, pd.DataFrame):
+            raise InvalidParameterError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}.")
+        clash = [k for k in prov if k in table.columns]
+        if clash:
+            raise InvalidParameterError(f"provenance fields {clash} clash with columns of table {name!r}; rename them.")
+        csv = _csv_name(str(name))
+        other = next((k for k, v in files.items() if v == csv), None)
+        if other is not None:
+            raise InvalidParameterError(f"tables {other!r} and {name!r} both map to the same file {csv}; rename one.")
+        files[name] = csv
+        prepared[name] = add_units(table, recordings)
+    images = {str(caption): base64.b64encode(_figure_png(fig)).decode("ascii") for caption, fig in figures.items()}
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in prepared.items():
+        table.assign(**{k: "" if v is None else v for k, v in prov.items()}).to_csv(folder / files[name], index=False)
+
+    esc = html.escape
+    parts = [f"<h1>{esc(title)}</h1>"]
+    parts += [f"<p>{esc(str(n))}</p>" for n in notes]
+    prov_items = "".join(f"<dt>{esc(k)}</dt><dd>{esc('' if v is None else str(v))}</dd>" for k, v in prov.items())
+    parts.append(f'<h2>Provenance</h2><dl class="prov">{prov_items}</dl>')
+    units_used = sorted({u for t in prepared.values() if "unit" in t.columns for u in t["unit"].astype(str) if u})
+    if units_used:
+        parts.append(f'<p class="note">Units in these tables: {esc(", ".join(units_used))}. '
+                     "Entropies are in bits (logarithm base 2); mean rates of binned spike counts in Hz.</p>")
+    if images:
+        parts.append("<h2>Figures</h2>")
+        for caption, data in images.items():
+            parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{esc(caption, quote=True)}">'
+                         f"<figcaption>{esc(caption)}</figcaption></figure>")
+    if prepared:
+        parts.append("<h2>Tables</h2>")
+        for name, table in prepared.items():
+            parts.append(f'<h3>{esc(str(name))} <a href="{esc(files[name], quote=True)}">'
+                         f"({esc(files[name])})</a></h3>{_table_html(table)}")
+    document = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<meta name=\"generator\" content=\"neurocomplex {esc(str(prov.get('neurocomplex_version', '')))}\">"
+                f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
+                + "\n".join(parts) + "\n</body></html>\n")
+    path = folder / "report.html"
+    path.write_text(document, encoding="utf-8")
+    (folder / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
