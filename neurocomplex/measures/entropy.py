@@ -342,8 +342,9 @@ def _batch_stat(method: str, bits: float) -> Callable[[ReplicateBatch], np.ndarr
 
 
 def _replicates(table: WordTable, stat: Callable[[ReplicateBatch], np.ndarray], n_boot: int, seed: Any,
-                per_word: bool = False) -> np.ndarray:
-    return np.concatenate([stat(batch) for batch in table.batches(n_boot, seed, per_word)] or [np.empty(0)])
+                sums_only: bool = False) -> np.ndarray:
+    batches = table.batches(n_boot, seed, sums_only=sums_only)
+    return np.concatenate([stat(batch) for batch in batches] or [np.empty(0)])
 
 
 def _nsb_messages(post: NSBPosterior | None, n_words: int, what: str, n_distinct: int = 0) -> list[str]:
@@ -392,7 +393,7 @@ def _word_estimate(table: WordTable, bits: float, method: str, log_b: float, n_b
         ci = (max(value - z * spread, 0.0) / log_b, (value + z * spread) / log_b)
         diag["interval"] = "posterior"
     elif n_boot > 0:
-        reps = _replicates(table, _batch_stat(method, bits), n_boot, seed) / log_b
+        reps = _replicates(table, _batch_stat(method, bits), n_boot, seed, sums_only=True) / log_b
         ci, extra, notes = interval_report(reps, value / log_b, ci_level, "basic", 0.0)
         diag.update(extra)
         diag["bootstrap_replicates"] = reps

@@ -495,3 +495,23 @@ def test_unknown_device_is_a_named_error(rng: np.random.Generator) -> None:
     rec, _ = _bernoulli(rng, 4, 100)
     with pytest.raises(InvalidParameterError, match="device"):
         nc.pattern_entropy(rec, device="no-such-device")
+
+
+def test_gaussian_sums_of_often_seen_words_match_exact_poisson_replicates() -> None:
+    # Plug-in replicates with the words seen >= 30 times summarized by their exact Poisson moments
+    # against every word drawn: same mean, spread and quantiles within Monte Carlo error.
+    from neurocomplex.measures._word_bootstrap import WordTable, plugin_nats
+    from neurocomplex.measures.entropy import _setup
+
+    rec, _ = _bernoulli(np.random.default_rng(9), 15, 200_000, 0.02, 0.3)
+    _w, cts, _inv = _setup(rec, 0.0, False)
+    assert cts.size > 4096 and np.sum(cts >= 30) >= 100  # the Poisson path, with summarized words
+    table = WordTable(cts)
+    n_boot = 3000
+    exact = np.concatenate([plugin_nats(b) for b in table.batches(n_boot, 1)])
+    approx = np.concatenate([plugin_nats(b) for b in table.batches(n_boot, 2, sums_only=True)])
+    se = math.sqrt((exact.var() + approx.var()) / n_boot)
+    assert abs(exact.mean() - approx.mean()) < 4 * se
+    assert approx.std() == pytest.approx(exact.std(), rel=0.05)
+    np.testing.assert_allclose(np.quantile(approx, [0.025, 0.975]), np.quantile(exact, [0.025, 0.975]),
+                               atol=0.25 * exact.std())
