@@ -110,3 +110,68 @@ def test_demo_runs_on_bundled_data(tmp_path, capsys):
     assert (tmp_path / "demo_network_measures.csv").exists()
     out = capsys.readouterr().out
     assert "Known answer" in out and "relu1" in out
+
+
+def _no_traceback(captured) -> None:
+    assert "Traceback" not in captured.err and captured.out == ""  # failed before printing any table
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--n-boot", "-3"], "argument --n-boot: -3 is negative"),
+        (["--n-boot", "many"], "argument --n-boot: 'many' is not an integer"),
+        (["--bin-size", "0"], "argument --bin-size: 0 must be a positive number"),
+        (["--bin-size", "1e-9"], "a counts matrix of at least"),  # checked before allocating it
+    ],
+)
+def test_analyze_bad_options_exit_2(units_path, extra, fragment, capsys):
+    assert main(["analyze", str(units_path), *extra]) == 2
+    captured = capsys.readouterr()
+    assert fragment in captured.err
+    _no_traceback(captured)
+
+
+def test_analyze_out_checked_before_computing(units_path, tmp_path, capsys):
+    a_file = tmp_path / "table.csv"
+    a_file.write_text("x\n")
+    assert main(["analyze", str(units_path), "--out", str(a_file)]) == 2
+    captured = capsys.readouterr()
+    assert "is a file, not a folder" in captured.err
+    _no_traceback(captured)
+    assert main(["analyze", str(units_path), "--out", str(a_file / "sub")]) == 2
+    captured = capsys.readouterr()
+    assert "is a file, so the folder cannot be created" in captured.err
+    _no_traceback(captured)
+    assert a_file.read_text() == "x\n"
+
+
+def test_analyze_out_unwritable(units_path, tmp_path, capsys):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running with permissions that ignore folder modes (root)")
+        assert main(["analyze", str(units_path), "--out", str(locked / "new")]) == 2
+        captured = capsys.readouterr()
+        assert "is not writable" in captured.err
+        _no_traceback(captured)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_analyze_defaults_say_what_runs_and_skip_the_slow_bootstrap(capsys):
+    from tests.conftest import DEMO_NWB
+
+    assert main(["analyze", str(DEMO_NWB)]) == 0
+    captured = capsys.readouterr()
+    assert "[6/6] pattern_complexity" in captured.err and "slowest:" in captured.err
+    assert "pattern_complexity: no bootstrap interval by default" in captured.err
+    lines = [ln.split() for ln in captured.out.splitlines() if "demo_recording" in ln and "pattern_" in ln]
+    complexity = [ln for ln in lines if ln[2] == "pattern_complexity"]
+    entropy = [ln for ln in lines if ln[2] == "pattern_entropy"]
+    assert len(complexity) == 3 and all(ln[4] == "NaN" for ln in complexity)
+    assert len(entropy) == 3 and all(ln[4] != "NaN" for ln in entropy)  # the others keep 100 replicates

@@ -35,6 +35,8 @@ _COMMANDS: dict[str, _Command] = {
     "info": _Command("describe what an NWB file holds and how it would load", "info"),
     "analyze": _Command("run estimators on an NWB file, per brain area, and print/write the table", "analyze"),
     "demo": _Command("analyze the bundled recording and network (no download needed)", "demo"),
+    "compare": _Command("compare brain areas with a network's layers (or the areas of several files); "
+                        "CSV tables and an HTML report", "compare"),
 }
 
 
@@ -68,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage error or a neurocomplex error (printed to stderr).
+        0 on success; 2 on a usage error, a neurocomplex error, a file-system error or running out
+        of memory (one line on stderr, no traceback); 130 when interrupted.
     """
     from neurocomplex.errors import NeurocomplexError
 
@@ -82,6 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeurocomplexError as err:
         print(f"{_PROG}: error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"{_PROG}: error: out of memory; use a larger --bin-size or fewer units/measures.", file=sys.stderr)
+        return 2
+    except OSError as err:  # the file system refused a read or write (permissions, disk full)
+        print(f"{_PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{_PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from neurocomplex.cli._common import DEFAULT_MEASURES, analyze, print_notes, print_table, write_csv
+from neurocomplex.cli._common import (
+    DEFAULT_MEASURES,
+    DEFAULT_N_BOOT,
+    SLOW_BOOTSTRAP,
+    analyze,
+    check_out,
+    non_negative_int,
+    positive_float,
+    print_notes,
+    print_table,
+    write_csv,
+)
 
 __all__ = ["build", "run"]
 
 
 def build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="an NWB file (.nwb)")
-    parser.add_argument("--bin-size", type=float, default=0.01, metavar="SECONDS",
+    parser.add_argument("--bin-size", type=positive_float, default=0.01, metavar="SECONDS",
                         help="bin width for spike counts (default: 0.01)")
     parser.add_argument("--series", metavar="PATH", default=None,
                         help="load this TimeSeries / RoiResponseSeries instead of the Units table")
@@ -19,8 +30,10 @@ def build(parser: argparse.ArgumentParser) -> None:
                         help="one row per group of units (brain area) and one for all units (default), or all only")
     parser.add_argument("--measures", nargs="+", metavar="NAME", default=list(DEFAULT_MEASURES),
                         help=f"registered estimators to run (default: {' '.join(DEFAULT_MEASURES)})")
-    parser.add_argument("--n-boot", type=int, default=100, metavar="N",
-                        help="bootstrap replicates for confidence intervals (0: none; default: 100)")
+    parser.add_argument("--n-boot", type=non_negative_int, default=None, metavar="N",
+                        help=f"bootstrap replicates for confidence intervals (0: none; default: {DEFAULT_N_BOOT}, "
+                             f"and none for {', '.join(SLOW_BOOTSTRAP)}, whose bootstrap takes minutes; "
+                             "an explicit N applies to every measure)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     parser.add_argument("--out", metavar="DIR", default=None, help="write the table as CSV into this folder")
 
@@ -30,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
 
     import neurocomplex as nc
 
-    rec = nc.load(args.file, bin_size=args.bin_size, series=args.series)
     name = Path(args.file).stem
+    check_out(args.out, [f"{name}_measures"])
+    rec = nc.load(args.file, bin_size=args.bin_size, series=args.series)
     table = analyze({name: rec}, args.measures, None if args.by == "none" else "group", args.n_boot, args.seed)
     print_table(table, f"{rec}")
     print_notes(table)
