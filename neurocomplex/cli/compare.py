@@ -1,0 +1,442 @@
+"""``neurocomplex compare``: brain areas against a network's layers, or the areas of several files.
+
+Two forms::
+
+    neurocomplex compare FILE.nwb --trials NAME --window START STOP \\
+        --model WEIGHTS.pt --stimuli STIMULI.npy|DIR --out DIR
+    neurocomplex compare A.nwb B.nwb [--trials NAME --window START STOP] --out DIR
+
+The first takes each brain area's responses in a window of every trial (``trial_responses``) and
+the activations of every layer of the network to the stimulus shown in that trial (the trial
+table's stimulus column indexes the stimuli), then writes: the measures of every area and layer
+with their intervals, the matched comparison (``nc.compare``: same numbers of units and samples,
+one binarization rule), the layer-area similarity maps (``nc.similarity_matrix``) with the best
+layer of each area, figures, CSV tables and ``report.html`` (see :mod:`neurocomplex.report`). The
+second compares the areas of several files (measures, matched differences; similarity only where
+the files share their samples).
+
+The pipeline (:func:`brain_vs_network`) is shared with ``neurocomplex demo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocomplex.errors import (
+    CorruptFileError,
+    InvalidDataError,
+    InvalidParameterError,
+    MissingFileError,
+    NeurocomplexError,
+)
+
+__all__ = ["COMPARE_MEASURES", "build", "run", "brain_vs_network", "load_stimuli", "stimulus_rows", "Steps"]
+
+# The complexity and dimension profiles over depth, and the activity they depend on.
+COMPARE_MEASURES = ("activation_ratio", "participation_ratio", "effective_dimension", "pattern_entropy",
+                    "pattern_complexity")
+COMPARE_METRICS = ("cka", "rsa", "predictivity")
+_STIMULUS_COLUMNS = ("stimulus_index", "stimulus", "image_index", "stim_index", "image_id")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
+
+
+# --------------------------------------------------------------------------- progress
+class Steps:
+    """One progress bar over the named steps of a command (tqdm in a terminal), else one line per
+    step on stderr; nothing with ``progress=False``."""
+
+    def __init__(self, total: int, progress: bool | None = None, desc: str = "neurocomplex") -> None:
+        self.total, self.done = total, 0
+        self.enabled = progress is not False
+        self.bar = None
+        if progress is True or (progress is None and sys.stderr.isatty()):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr)
+
+    def __call__(self, text: str) -> None:
+        """Start the next step (the previous one is complete)."""
+        if self.bar is not None:
+            if self.done:
+                self.bar.update(1)
+            self.bar.set_postfix_str(text)
+        elif self.enabled:
+            print(f"[{self.done + 1}/{self.total}] {text}", file=sys.stderr, flush=True)
+        self.done += 1
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.total - self.bar.n)
+            self.bar.close()
+
+
+# --------------------------------------------------------------------------- inputs
+def load_stimuli(path: str | Path) -> np.ndarray:
+    """The stimuli as a float32 array ``(n_stimuli, ...)``: an ``.npy`` file or a folder of images.
+
+    A folder's images (png, jpg, bmp, tif, gif) are read in the sorted order of their file names
+    (the stimulus index of a file is its position in that order) and must all have one shape;
+    8-bit pixels are scaled to [0, 1]. ``.npy`` files are read with ``allow_pickle=False``.
+
+    Raises
+    ------
+    MissingFileError
+        No such file or folder.
+    InvalidParameterError
+        Neither a ``.npy`` file nor a folder.
+    InvalidDataError
+        An object array, non-numeric or non-finite values, fewer than 2 dimensions, a folder
+        without images or with images of different shapes.
+    CorruptFileError
+        A file that cannot be read as what its name says.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError(f"stimuli {p} do not exist; give an .npy array or a folder of images.")
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES)
+        if not files:
+            raise InvalidDataError(f"the folder {p} holds no image ({', '.join(_IMAGE_SUFFIXES)}).")
+        from PIL import Image, UnidentifiedImageError
+
+        images = []
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    images.append(np.asarray(im))
+            except (UnidentifiedImageError, OSError) as err:
+                raise CorruptFileError(f"{f} is not a readable image: {err}") from err
+        shapes = {im.shape for im in images}
+        if len(shapes) != 1:
+            raise InvalidDataError(f"the images in {p} have different shapes {sorted(shapes)}; resize them to one shape.")
+        arr = np.stack(images)
+        arr = arr.astype(np.float32) / 255.0 if arr.dtype == np.uint8 else arr
+    elif p.suffix.lower() == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except ValueError as err:  # object arrays need pickle, which is refused
+            raise InvalidDataError(f"{p} holds Python objects, not a numeric array; save a numeric array.") from err
+        except OSError as err:
+            raise CorruptFileError(f"{p} is not a readable .npy file: {err}") from err
+    else:
+        raise InvalidParameterError(f"stimuli {p} must be an .npy array or a folder of images.")
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.complex64 or np.iscomplexobj(arr):
+        raise InvalidDataError(f"stimuli in {p} must be real numbers, got dtype {arr.dtype}.")
+    if arr.ndim < 2 or arr.shape[0] == 0:
+        raise InvalidDataError(f"stimuli in {p} must have shape (n_stimuli, ...), got {arr.shape}.")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        raise InvalidDataError(f"stimuli in {p} hold NaN or infinite values.")
+    return arr
+
+
+def stimulus_rows(labels: Any, n_stimuli: int, column: str | None = None) -> tuple[np.ndarray, str | None]:
+    """Which stimulus each trial showed: the trial table's stimulus column, or trial order.
+
+    Without ``column``, the first of ``stimulus_index``, ``stimulus``, ``image_index``,
+    ``stim_index``, ``image_id`` that the table has is used; a table with none of them needs as
+    many stimuli as trials (trial ``i`` showed stimulus ``i``).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``column`` not in the table, or no stimulus column and a different number of stimuli.
+    InvalidDataError
+        Stimulus indices that are not integers in ``[0, n_stimuli)``.
+    """
+    columns = [] if labels is None else list(labels.columns)
+    if column is None:
+        column = next((c for c in _STIMULUS_COLUMNS if c in columns), None)
+    elif column not in columns:
+        raise InvalidParameterError(f"the trial table has no column {column!r}; it has {columns}.")
+    n_trials = 0 if labels is None else len(labels)
+    if column is None:
+        if n_stimuli != n_trials:
+            raise InvalidParameterError(
+                f"the trial table has no stimulus column ({', '.join(_STIMULUS_COLUMNS)}) and {n_trials} trials "
+                f"but there are {n_stimuli} stimuli; name the column with --stimulus-column. Columns: {columns}."
+            )
+        return np.arange(n_trials), None
+    values = np.asarray(labels[column])
+    try:
+        rows = values.astype(np.int64)
+    except (TypeError, ValueError) as err:
+        raise InvalidDataError(f"trial column {column!r} must hold stimulus indices (integers).") from err
+    if not np.array_equal(rows, values) or rows.min(initial=0) < 0 or rows.max(initial=0) >= n_stimuli:
+        raise InvalidDataError(
+            f"trial column {column!r} must hold integers in [0, {n_stimuli}) indexing the {n_stimuli} stimuli; "
+            f"it holds values from {values.min()} to {values.max()}."
+        )
+    return rows, column
+
+
+def _model_input(model: Any, stimuli: np.ndarray) -> np.ndarray:
+    """Flatten images for a network whose first layer is Linear on their number of pixels."""
+    import torch.nn as nn
+
+    first = next((m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
+    if isinstance(first, nn.Linear) and stimuli.ndim > 2 and first.in_features == int(np.prod(stimuli.shape[1:])):
+        return stimuli.reshape(stimuli.shape[0], -1)
+    return stimuli
+
+
+def network_responses(model: Any, stimuli: np.ndarray, rows: np.ndarray, labels: Any,
+                      progress: bool | None = None) -> dict[str, Any]:
+    """Each layer's activations to the stimulus of every trial, one row per trial, with its labels."""
+    import neurocomplex as nc
+
+    shown = np.unique(rows)
+    layers = nc.torch.record(model, _model_input(model, stimuli[shown]), progress=progress)
+    where = np.searchsorted(shown, rows)
+    return {name: dataclasses.replace(rec, data=rec.data[where], labels=labels, times=None, bin_size=None)
+            for name, rec in layers.items()}
+
+
+# --------------------------------------------------------------------------- pipeline
+def _measure_table(recordings: Mapping[str, Any], side: str, measures: Sequence[str], n_boot: int,
+                   seed: int) -> Any:
+    from neurocomplex.cli._common import analyze
+
+    table = analyze(dict(recordings), measures, None, n_boot, seed)
+    # one row per recording: its name is the group (area or layer) and the side is the "recording"
+    return table.assign(side=side, group=table["recording"]).assign(recording=side)
+
+
+def _best_layers(sim: Any, truth: Mapping[str, str] | None) -> Any:
+    """The best layer of each area (with its bootstrap support when nc.similarity_matrix gives it)."""
+    best = sim.attrs.get("best") if hasattr(sim, "attrs") else None
+    if best is None:
+        import pandas as pd
+
+        higher = not (sim["metric"] == "shape_distance").any() if "metric" in sim.columns else True
+        rows = []
+        for area, part in sim.groupby("area", sort=False):
+            pick = part.loc[part["value"].idxmax() if higher else part["value"].idxmin()]
+            rows.append({"area": area, "layer": pick["layer"], "value": pick["value"]})
+        best = pd.DataFrame(rows)
+    best = best.copy()
+    if truth:
+        best["truth"] = [truth.get(str(a), "") for a in best["area"]]
+        best["correct"] = [str(layer) == t for layer, t in zip(best["layer"], best["truth"])]
+    return best
+
+
+def brain_vs_network(
+    areas: Mapping[str, Any],
+    layers: Mapping[str, Any],
+    *,
+    measures: Sequence[str] = COMPARE_MEASURES,
+    metrics: Sequence[str] = COMPARE_METRICS,
+    n_boot: int = 100,
+    n_draws: int = 20,
+    seed: int = 0,
+    truth: Mapping[str, str] | None = None,
+    steps: Steps | None = None,
+    progress: bool | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Measures, matched comparison and similarity maps of brain areas against network layers.
+
+    Returns the tables (name -> DataFrame), the figures (caption -> Figure) and notes for the
+    report. ``steps`` receives one call per step (4 + one per metric).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    import neurocomplex as nc
+    from neurocomplex.plotting import plot_measures, plot_profiles, plot_similarity_map
+
+    steps = steps or Steps(4 + len(metrics), progress=False)
+    steps(f"measures of {len(areas)} areas and {len(layers)} layers")
+    table = pd.concat([_measure_table(areas, "area", measures, n_boot, seed),
+                       _measure_table(layers, "layer", measures, n_boot, seed)], ignore_index=True)
+    tables: dict[str, Any] = {"measures": table}
+    figures: dict[str, Any] = {}
+    figures["Measures of each area and each layer (95% bootstrap intervals; unmatched sizes)"] = (
+        plot_measures(table)[0].figure)
+    area_rows, layer_rows = table[table["side"] == "area"], table[table["side"] == "layer"]
+    figures["Profiles over depth: each measure per layer (line, interval band) with the areas beside it "
+            "(squares, dashed lines at their values)"] = plot_profiles(layer_rows, area_rows)[0].figure
+
+    steps(f"matched comparison ({n_draws} draws)")
+    both = {**{f"area:{k}": v for k, v in areas.items()}, **{f"layer:{k}": v for k, v in layers.items()}}
+    matched = nc.compare(both, list(measures), match=("units", "samples"), n_draws=n_draws, seed=seed)
+    tables["matched"] = matched
+    notes = [f"Matched comparison: {matched.attrs.get('rule', 'every recording subsampled to the same numbers of units and samples')}."]
+
+    for metric in metrics:
+        steps(f"layer-area similarity ({metric})")
+        sim = nc.similarity_matrix(dict(areas), dict(layers), metric=metric, n_boot=n_boot, seed=seed,
+                                   progress=progress)
+        best = _best_layers(sim, truth)
+        tables[f"similarity_{metric}"] = sim
+        tables[f"best_layer_{metric}"] = best
+        fig_ax = plot_similarity_map(sim, best=best, truth=truth)
+        figures[f"Layer-area similarity, {metric} (outlined: best layer of each area"
+                + ("; cross: the known answer)" if truth else ")")] = fig_ax.figure
+    steps("figures")
+    return tables, figures, notes
+
+
+# --------------------------------------------------------------------------- command
+def build(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", metavar="FILE", nargs="+", help="one NWB file (with --model) or several")
+    parser.add_argument("--trials", metavar="NAME", default=None,
+                        help="interval table whose trials give the responses (e.g. trials, epochs)")
+    parser.add_argument("--window", nargs=2, type=float, metavar=("START", "STOP"), default=None,
+                        help="response window in seconds relative to each trial's start (default: 0 0.5)")
+    parser.add_argument("--model", metavar="WEIGHTS.pt", default=None,
+                        help="a torch state dict (loaded with weights_only=True; see load_model)")
+    parser.add_argument("--stimuli", metavar="STIMULI", default=None,
+                        help="the stimuli shown: an .npy array (n_stimuli, ...) or a folder of images")
+    parser.add_argument("--stimulus-column", metavar="NAME", default=None,
+                        help="trial-table column indexing the stimuli (default: stimulus_index, stimulus, ...)")
+    parser.add_argument("--bin-size", type=float, default=0.01, metavar="SECONDS",
+                        help="bin width when no trial table is used (default: 0.01)")
+    parser.add_argument("--measures", nargs="+", metavar="NAME", default=list(COMPARE_MEASURES),
+                        help=f"measures to compare (default: {' '.join(COMPARE_MEASURES)})")
+    parser.add_argument("--metrics", nargs="+", metavar="NAME", default=list(COMPARE_METRICS),
+                        choices=("cka", "rsa", "shape_distance", "predictivity"),
+                        help=f"similarity metrics for the layer-area maps (default: {' '.join(COMPARE_METRICS)})")
+    parser.add_argument("--n-boot", type=int, default=100, metavar="N", help="bootstrap replicates (default: 100)")
+    parser.add_argument("--n-draws", type=int, default=20, metavar="N",
+                        help="matched subsampling draws (default: 20)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random step (default: 0)")
+    parser.add_argument("--out", metavar="DIR", default="neurocomplex-compare",
+                        help="folder for the CSV tables and report.html (default: ./neurocomplex-compare)")
+    parser.add_argument("--no-progress", action="store_true", help="print no progress")
+
+
+def _check_args(args: argparse.Namespace) -> tuple[float, float]:
+    if args.model is not None or args.stimuli is not None:
+        if args.model is None or args.stimuli is None:
+            raise InvalidParameterError("--model and --stimuli go together: the network and the stimuli it is shown.")
+        if len(args.files) != 1:
+            raise InvalidParameterError(f"with --model give one NWB file, got {len(args.files)}.")
+        if args.trials is None:
+            raise InvalidParameterError("with --model give --trials NAME: the trial table that says when each stimulus "
+                                        "was shown.")
+    elif len(args.files) < 2:
+        raise InvalidParameterError("give two or more NWB files, or one NWB file with --model and --stimuli.")
+    window = (0.0, 0.5) if args.window is None else (float(args.window[0]), float(args.window[1]))
+    if args.window is not None and args.trials is None:
+        raise InvalidParameterError("--window needs --trials NAME (the trials the window is relative to).")
+    if not (np.isfinite(window).all() and window[1] > window[0]):
+        raise InvalidParameterError(f"--window START STOP needs START < STOP, got {window[0]} {window[1]}.")
+    for name in ("n_boot", "n_draws"):
+        if getattr(args, name) < (0 if name == "n_boot" else 1):
+            raise InvalidParameterError(f"--{name.replace('_', '-')} must be >= {0 if name == 'n_boot' else 1}.")
+    return window
+
+
+def _areas(path: str, args: argparse.Namespace, window: tuple[float, float]) -> tuple[Any, dict[str, Any]]:
+    import neurocomplex as nc
+
+    rec = nc.load(path, bin_size=args.bin_size)
+    if args.trials is not None:
+        rec = rec.trial_responses(args.trials, window=window, statistic="count")
+    return rec, rec.by_group()
+
+
+def run(args: argparse.Namespace) -> int:
+    from neurocomplex.report import make_provenance, write_report
+
+    window = _check_args(args)
+    progress = False if args.no_progress else None
+    if args.model is not None:
+        steps = Steps(7 + len(args.metrics), progress)
+        steps(f"loading {args.files[0]}")
+        rec, areas = _areas(args.files[0], args, window)
+        steps(f"loading stimuli {args.stimuli} and model {args.model}")
+        stimuli = load_stimuli(args.stimuli)
+        try:
+            from neurocomplex.torch.models import load_model
+        except ImportError as err:
+            from neurocomplex.errors import MissingDependencyError
+
+            raise MissingDependencyError("--model needs torch: pip install 'neurocomplex[torch]'.") from err
+        model = load_model(args.model)
+        rows, column = stimulus_rows(rec.labels, len(stimuli), args.stimulus_column)
+        steps(f"recording the network's layers on {np.unique(rows).size} stimuli")
+        layers = network_responses(model, stimuli, rows, rec.labels, progress=progress)
+        tables, figures, notes = brain_vs_network(
+            areas, layers, measures=args.measures, metrics=args.metrics, n_boot=args.n_boot,
+            n_draws=args.n_draws, seed=args.seed, steps=steps, progress=progress)
+        title = f"{Path(args.files[0]).name} against {Path(args.model).name}"
+        extra = {"file": args.files[0], "model": args.model, "stimuli": args.stimuli, "stimulus_column": column}
+    else:
+        steps = Steps(len(args.files) + 4, progress)
+        tables, figures, notes, extra = _files_vs_files(args, window, steps, progress)
+        title = " against ".join(Path(f).name for f in args.files)
+    steps(f"writing {args.out}")
+    prov = make_provenance(
+        bin_size=None if args.trials else args.bin_size,
+        binarization=_binarization(tables.get("matched")),
+        n_boot=args.n_boot, seed=args.seed, n_draws=args.n_draws, trials=args.trials,
+        window_s=None if args.trials is None else f"{window[0]:g} to {window[1]:g}",
+        response="spike count per trial window" if args.trials else "spike count per bin", **extra,
+    )
+    path = write_report(args.out, tables, figures, prov, title=title, notes=notes)
+    steps.close()
+    for name in tables:
+        print(f"wrote {Path(args.out) / (name + '.csv')}")
+    print(f"wrote {path}")
+    return 0
+
+
+def _binarization(matched: Any) -> str:
+    rule = getattr(matched, "attrs", {}).get("binarize") if matched is not None else None
+    base = "unmatched measures: count > 0 for spike counts, activation > 0 for network units"
+    return f"{base}; matched comparison: {rule}" if rule else base
+
+
+def _files_vs_files(args: argparse.Namespace, window: tuple[float, float], steps: Steps,
+                    progress: bool | None) -> tuple[dict[str, Any], dict[str, Any], list[str], dict[str, Any]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    import neurocomplex as nc
+    from neurocomplex.plotting import plot_measures, plot_similarity_map
+
+    per_file: dict[str, dict[str, Any]] = {}
+    for path in args.files:
+        steps(f"loading {path}")
+        stem = Path(path).stem
+        if stem in per_file:
+            raise InvalidParameterError(f"two files named {stem}; give files with different names.")
+        per_file[stem] = _areas(path, args, window)[1]
+    steps("measures")
+    table = pd.concat([_measure_table(areas, stem, args.measures, args.n_boot, args.seed)
+                       for stem, areas in per_file.items()], ignore_index=True)
+    tables: dict[str, Any] = {"measures": table}
+    figures: dict[str, Any] = {"Measures of each area of each file (95% bootstrap intervals; unmatched sizes)":
+                               plot_measures(table)[0].figure}
+    steps(f"matched comparison ({args.n_draws} draws)")
+    both = {f"{stem}:{a}": r for stem, areas in per_file.items() for a, r in areas.items()}
+    matched = nc.compare(both, list(args.measures), match=("units", "samples"), n_draws=args.n_draws, seed=args.seed)
+    tables["matched"] = matched
+    notes = [f"Matched comparison: {matched.attrs.get('rule', 'every recording subsampled to the same numbers of units and samples')}."]
+    steps("similarity between files")
+    stems = list(per_file)
+    first, rest = per_file[stems[0]], {f"{s}:{a}": r for s in stems[1:] for a, r in per_file[s].items()}
+    try:
+        sim = nc.similarity_matrix(first, rest, metric=args.metrics[0], n_boot=args.n_boot, seed=args.seed,
+                                   progress=progress)
+    except NeurocomplexError as err:
+        notes.append(f"No similarity map: the files do not share their samples ({err}). A similarity map needs the "
+                     "same stimuli in the same order in every file.")
+    else:
+        tables[f"similarity_{args.metrics[0]}"] = sim
+        figures[f"Similarity of the areas of {stems[0]} (rows) with the other files' areas ({args.metrics[0]})"] = (
+            plot_similarity_map(sim).figure)
+    return tables, figures, notes, {"files": ", ".join(args.files)}
