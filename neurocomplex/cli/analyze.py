@@ -36,6 +36,12 @@ def build(parser: argparse.ArgumentParser) -> None:
                              "an explicit N applies to every measure)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     parser.add_argument("--out", metavar="DIR", default=None, help="write the table as CSV into this folder")
+    parser.add_argument("--trials", metavar="NAME", default=None,
+                        help="analyze trial responses instead of bins: one sample per trial of this interval table "
+                             "(e.g. trials, epochs), the spike count in --window")
+    parser.add_argument("--window", nargs=2, type=float, metavar=("START", "STOP"), default=None,
+                        help="response window in seconds relative to each trial's start (with --trials; "
+                             "default: 0 0.5)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
 
     name = Path(args.file).stem
     check_out(args.out, [f"{name}_measures"])
+    if args.window is not None and args.trials is None:
+        raise nc.InvalidParameterError("--window needs --trials NAME (the trials the window is relative to).")
     rec = nc.load(args.file, bin_size=args.bin_size, series=args.series)
+    if args.trials is not None:
+        window = (0.0, 0.5) if args.window is None else (args.window[0], args.window[1])
+        rec = rec.trial_responses(args.trials, window=window, statistic="count")
     table = analyze({name: rec}, args.measures, None if args.by == "none" else "group", args.n_boot, args.seed)
     print_table(table, f"{rec}")
     print_notes(table)
