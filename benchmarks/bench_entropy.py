@@ -1,16 +1,21 @@
-"""Pattern entropy against ``np.unique(B, axis=0, return_counts=True)`` on the same binary array.
+"""Pattern entropy with its interval against the same call without it and against ``np.unique``.
 
-Run: ``.venv/bin/python benchmarks/bench_entropy.py`` (prints times and ratios; numbers in
-benchmarks/RESULTS_entropy.md). Data: independent Bernoulli units, rates uniform in [0.01, 0.2].
+Run: ``.venv/bin/python benchmarks/bench_entropy.py`` (prints times and same-run ratios; numbers in
+benchmarks/RESULTS_entropy.md). Data: 10^6 samples of 32 independent Bernoulli units, rates uniform
+in [0.01, 0.2]; then 32 units at p = 0.1 (true entropy 15.0 bits) for the interval report.
+The default call (``n_boot=200``) is timed first, the interval-free call (``n_boot=0``) second.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 import neurocomplex as nc
+from neurocomplex.measures.entropy import pattern_entropy_from_blocks
+from neurocomplex.stats import WordCounts
 
 
 def _best(func, repeat: int) -> float:
@@ -23,26 +28,46 @@ def _best(func, repeat: int) -> float:
 
 
 def main() -> None:
+    warnings.simplefilter("ignore", nc.NeurocomplexWarning)
     rng = np.random.default_rng(0)
-    n_samples = 10**6
-    for n_units, unique_too in ((32, True), (200, False)):
-        p = rng.uniform(0.01, 0.2, n_units)
-        data = (rng.random((n_samples, n_units)) < p).astype(np.uint8)
-        rec = nc.Recording.from_array(data, kind="binary")
-        line = f"{n_samples:.0e} samples x {n_units} units:"
-        t_plugin = _best(lambda r=rec: nc.pattern_entropy(r, method="plugin", n_boot=0), 3)
-        t_nsb = _best(lambda r=rec: nc.pattern_entropy(r, method="nsb", n_boot=0), 3)
-        line += f" plugin {t_plugin:.3f} s, nsb {t_nsb:.3f} s"
-        if unique_too:
-            t_unique = _best(lambda d=data: np.unique(d, axis=0, return_counts=True), 1)
-            line += (f", np.unique(axis=0) {t_unique:.3f} s; speed-up plugin {t_unique / t_plugin:.0f}x, "
-                     f"nsb {t_unique / t_nsb:.0f}x")
-        print(line, flush=True)
-    # Bootstrap cost (200 replicates) on a typical recording size.
-    p = rng.uniform(0.01, 0.2, 32)
-    rec = nc.Recording.from_array((rng.random((10**5, 32)) < p).astype(np.uint8), kind="binary")
-    t_boot = _best(lambda: nc.pattern_entropy(rec, method="plugin", n_boot=200), 1)
-    print(f"1e+05 samples x 32 units, plugin with n_boot=200: {t_boot:.3f} s")
+    n_samples, n_units = 10**6, 32
+    p = rng.uniform(0.01, 0.2, n_units)
+    data = (rng.random((n_samples, n_units)) < p).astype(np.uint8)
+    rec = nc.Recording.from_array(data, kind="binary")
+    print(f"{n_samples:.0e} x {n_units} binary, rates U[0.01, 0.2]: "
+          f"{nc.pattern_entropy(rec, method='plugin', n_boot=0).diagnostics['n_distinct']} distinct words")
+    timings = {}
+    for method in ("plugin", "nsb"):
+        t_default = _best(lambda m=method: nc.pattern_entropy(rec, method=m), 5)
+        t_free = _best(lambda m=method: nc.pattern_entropy(rec, method=m, n_boot=0), 5)
+        timings[method] = t_default
+        print(f"  pattern_entropy {method:6s} default (n_boot=200) {t_default:.3f} s, n_boot=0 {t_free:.3f} s, "
+              f"ratio {t_default / t_free:.2f}x", flush=True)
+    for method in ("plugin", "nsb"):
+        t_block = _best(lambda m=method: nc.pattern_entropy(rec, method=m, block_size=1000), 1)
+        print(f"  pattern_entropy {method:6s} block_size=1000 (block bootstrap) {t_block:.3f} s", flush=True)
+    blocks = []
+    for start in range(0, n_samples, 10_000):
+        wc = WordCounts(n_units)
+        wc.update(data[start : start + 10_000])
+        blocks.append(wc)
+    t_from = _best(lambda: pattern_entropy_from_blocks(blocks, method="plugin"), 1)
+    print(f"  pattern_entropy_from_blocks plugin, 100 blocks of 10^4 samples: {t_from:.3f} s")
+    t_unique = _best(lambda: np.unique(data, axis=0, return_counts=True), 1)
+    print(f"  np.unique(B, axis=0, return_counts=True) {t_unique:.3f} s; default call faster by "
+          f"plugin {t_unique / timings['plugin']:.0f}x, nsb {t_unique / timings['nsb']:.0f}x", flush=True)
+
+    # The interval of a biased estimator: 32 independent units at p = 0.1.
+    h = -(0.1 * np.log2(0.1) + 0.9 * np.log2(0.9))
+    rec = nc.Recording.from_array((rng.random((n_samples, n_units)) < 0.1).astype(np.uint8), kind="binary")
+    print(f"{n_samples:.0e} x {n_units} binary at p = 0.1, true entropy {n_units * h:.2f} bits:")
+    for method in ("plugin", "nsb"):
+        est = nc.pattern_entropy(rec, method=method)
+        d = est.diagnostics
+        pct = d.get("percentile_ci")
+        extra = "" if pct is None else f", percentile ({pct[0]:.2f}, {pct[1]:.2f}), bootstrap bias {d['bias']:+.3f}"
+        print(f"  {method:6s} {est.value:.2f} bits, {d['interval']} interval ({est.ci[0]:.2f}, {est.ci[1]:.2f})"
+              f"{extra}; warnings: {' | '.join(est.warnings) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ _TAIL_SD = 10.0
 # Poisson replicate as one bivariate normal draw (see the module docstring).
 _GAUSS_MIN_COUNT = 30.0
 _GAUSS_MIN_WORDS = 100
+# From this count on, the Poisson moments of c log c come from their expansion in 1/k.
+_EXPANSION_MIN_COUNT = 100.0
 
 
 class ReplicateBatch:
@@ -230,9 +232,30 @@ def _poisson_pmf(c: np.ndarray, k: np.ndarray) -> np.ndarray:
 def _poisson_sums_moments(values: np.ndarray, mult: np.ndarray, lo: np.ndarray,
                           width: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Mean and Cholesky factor of ``(sum c log c, sum c)`` over independent ``c ~ Poisson(k)``, ``mult[j]``
-    words with ``k = values[j]``; exact sums over each Poisson support, centred at ``k`` for accuracy."""
+    words with ``k = values[j]``.
+
+    Below ``_EXPANSION_MIN_COUNT`` the moments are exact sums over each Poisson support (centred at
+    ``k`` for accuracy); above, the expansion in ``1/k`` of ``E[c log c] = k log k + 1/2 + 1/(12 k)``,
+    ``Var[c log c] = k (log k + 1)^2 + 1/2`` and ``Cov(c log c, c) = k (log k + 1)``, whose errors there
+    are below 1e-5 in the mean and 1e-5 relative in the variances.
+    """
     if values.size == 0:
         return np.zeros(2), np.zeros((2, 2)), 0
+    big = values >= _EXPANSION_MIN_COUNT
+    kb, mb = values[big], mult[big]
+    log1 = np.log(kb) + 1.0
+    mean = np.array([np.dot(mb, special.xlogy(kb, kb) + 0.5 + 1.0 / (12.0 * kb)), np.dot(mb, kb)])
+    cov_fd = np.dot(mb, kb * log1)
+    cov = np.array([[np.dot(mb, kb * log1 * log1 + 0.5), cov_fd], [cov_fd, np.dot(mb, kb)]])
+    values, mult, lo, width = values[~big], mult[~big], lo[~big], width[~big]
+    if values.size:
+        m_exact, c_exact = _exact_sums_moments(values, mult, lo, width)
+        mean, cov = mean + m_exact, cov + c_exact
+    return mean, np.linalg.cholesky(cov), int(mb.sum() + mult.sum())
+
+
+def _exact_sums_moments(values: np.ndarray, mult: np.ndarray, lo: np.ndarray,
+                        width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.concatenate([[0], np.cumsum(width)[:-1]])
     which = np.repeat(np.arange(values.size), width)
     c = lo[which] + (np.arange(which.size) - starts[which])
@@ -246,7 +269,7 @@ def _poisson_sums_moments(values: np.ndarray, mult: np.ndarray, lo: np.ndarray,
     cov_fd = np.bincount(which, weights=pmf * f * d) - e_f * np.bincount(which, weights=pmf * d)
     mean = np.array([np.dot(mult, special.xlogy(values, values) + e_f), np.dot(mult, values)])
     cov = np.array([[np.dot(mult, var_f), np.dot(mult, cov_fd)], [np.dot(mult, cov_fd), np.dot(mult, values)]])
-    return mean, np.linalg.cholesky(cov), int(mult.sum())
+    return mean, cov
 
 
 def plugin_nats(batch: ReplicateBatch) -> np.ndarray:

@@ -4,8 +4,9 @@ Time words and the entropy rate are in :mod:`neurocomplex.measures.temporal_entr
 
 Every estimator reads the binary state ``B = 1[X > threshold]`` of a Recording. Population words
 (rows of ``B``, or windows of consecutive rows) are bit-packed into 64-bit integers and counted by
-sorting; each sample is mapped once to the index of its distinct word, so a bootstrap replicate is
-one ``bincount`` of resampled indices. Three methods estimate the entropy of the word distribution:
+sorting. Intervals are computed from the word counts, never by resampling the samples again: an
+i.i.d. bootstrap replicate is a draw over the distinct words' counts, a block bootstrap sums
+per-block count tables (see :mod:`neurocomplex.measures._word_bootstrap`). Three methods estimate the entropy of the word distribution:
 ``"plugin"`` (maximum likelihood), ``"miller_madow"`` (plug-in plus ``(K_obs - 1) / (2 N)`` nats)
 and ``"nsb"`` (Nemenman, Shafee & Bialek 2002, on the alphabet of all ``2**bits`` words; see
 :mod:`neurocomplex.measures._nsb`).
@@ -496,16 +497,25 @@ def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, meth
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length (samples) of a circular block bootstrap, for time series.
+        Block length (samples) of a block bootstrap, for time series: the samples are cut into
+        consecutive blocks of this length, which are drawn with replacement.
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cpu"``, ``"cuda"``), the binary words are packed and counted there
+        with torch; the estimate and its interval are then computed from the counts as without it.
 
     Returns
     -------
     Estimate
         ``value`` = ``H_ind`` = sum of the unit entropies; ``diagnostics["unit_entropies"]`` the
         per-unit values aligned with ``rec.unit_ids``; ``diagnostics["p_active"]`` the fraction of
-        samples each unit is active. The interval is a basic bootstrap (samples resampled).
+        samples each unit is active. Interval (when ``n_boot > 0``): the basic bootstrap interval
+        ``(2 H - q_high, 2 H - q_low)``, ``q`` the quantiles of the replicates, each a multinomial draw
+        over the distinct words' counts (or a sum of drawn blocks' counts); it covers sampling
+        variability, not the estimator's bias. ``diagnostics["percentile_ci"]`` is the percentile
+        interval ``(q_low, q_high)`` and ``diagnostics["bias"]`` the bootstrap bias estimate
+        ``mean(replicates) - H``; when the basic interval excludes ``H`` a warning says so.
 
     Raises
     ------
@@ -581,9 +591,13 @@ def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0,
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length (samples) of a circular block bootstrap, for time series.
+        Block length (samples) of a block bootstrap, for time series: the samples are cut into
+        consecutive blocks of this length, which are drawn with replacement.
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cpu"``, ``"cuda"``), the binary words are packed and counted there
+        with torch; the estimate and its interval are then computed from the counts as without it.
 
     Returns
     -------
@@ -592,13 +606,19 @@ def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0,
         ``plugin`` value, and for NSB ``nsb_std`` (posterior standard deviation),
         ``nsb_kappa_peak`` and ``nsb_log10_beta_peak`` (where the posterior over the Dirichlet
         concentration peaks, as ``K * beta`` and ``log10 beta``) and ``nsb_xi_peak`` (the prior
-        expected entropy there). Interval (when ``n_boot > 0``): for plug-in and Miller–Madow a
-        basic bootstrap, ``(2 H - q_high, 2 H - q_low)`` with ``q`` the quantiles of the estimator on
-        resampled data (it corrects the downward shift that resampling itself adds); samples are
-        resampled, in blocks with ``block_size``. For NSB the posterior credible interval
-        ``mean +- z * std`` (no resampling; a bootstrap of NSB, whose resamples shift more than
-        its bias, covers worse); with ``block_size`` the spread is the larger of the posterior std
-        and the block-bootstrap std. No interval corrects the bias of severe undersampling.
+        expected entropy there). ``diagnostics["interval"]`` names the interval reported.
+        Interval (when ``n_boot > 0``): for plug-in and Miller–Madow the basic bootstrap interval
+        ``(2 H - q_high, 2 H - q_low)``, ``q`` the quantiles of the estimator on the replicates (it
+        corrects the downward shift that resampling itself adds), with the percentile interval in
+        ``diagnostics["percentile_ci"]`` and the bootstrap bias ``mean(replicates) - H`` in
+        ``diagnostics["bias"]``. Replicates are drawn from the word counts: a multinomial over the
+        distinct words, or with more than 4096 distinct words the Poisson bootstrap in
+        counts-of-counts form; with ``block_size``, sums of the counts of drawn blocks. For NSB the
+        posterior credible interval ``mean +- z * std`` (a bootstrap of NSB, whose resamples shift
+        more than its bias, covers worse); with ``block_size`` the spread is the larger of the
+        posterior std and the block-bootstrap std. Every interval covers sampling variability, not
+        the estimator's bias: under severe undersampling it can exclude the truth, and the basic
+        interval the estimate itself (a warning says so then).
 
     Raises
     ------
@@ -614,7 +634,10 @@ def pattern_entropy(rec: Recording, method: str = "nsb", threshold: float = 0.0,
     entropy ``xi(beta) = psi(K beta + 1) - psi(beta + 1)`` is uniform, with ``K = 2**n_units``
     [1]_ [2]_. NSB is far less biased than plug-in when words are undersampled, but not unbiased:
     on independent units it still underestimates when ``N`` is much smaller than ``2**H``. When no
-    word occurs twice the NSB value is set by the prior (a warning says so).
+    word occurs twice the NSB value is set by the prior (a warning says so). When a single word
+    is observed (a silent population) the plug-in value is 0 and the NSB value is small but
+    positive: with ``K = 2**n_units`` possible words the posterior keeps a little probability for
+    the unseen ones, shrinking as that word is seen more often (a warning says so).
 
     References
     ----------
@@ -665,18 +688,25 @@ def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length (samples) of a circular block bootstrap, for time series.
+        Block length (samples) of a block bootstrap, for time series: the samples are cut into
+        consecutive blocks of this length, which are drawn with replacement.
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cpu"``, ``"cuda"``), the binary words are packed and counted there
+        with torch; the estimate and its interval are then computed from the counts as without it.
 
     Returns
     -------
     Estimate
         ``value`` >= 0; ``diagnostics``: ``independent_entropy`` (``H_ind``), ``pattern_entropy``,
         ``raw_value`` (before clipping) and the pattern-entropy diagnostics. Interval (when
-        ``n_boot > 0``): for plug-in and Miller–Madow a basic bootstrap of the difference (both
-        parts from the same resamples); for NSB ``raw +- z * sqrt(std_pattern^2 + sum std_unit^2)``
-        from the posterior standard deviations (conservative: the two parts covary), clipped at 0.
+        ``n_boot > 0``): for plug-in and Miller–Madow the basic bootstrap interval of the
+        difference (both parts from the same replicates, multinomial draws over the distinct
+        words' counts), with ``percentile_ci`` and ``bias`` in ``diagnostics`` and a warning when it
+        excludes the estimate; for NSB ``raw +- z * sqrt(std_pattern^2 + sum std_unit^2)`` from the
+        posterior standard deviations (conservative: the two parts covary), clipped at 0. Both
+        cover sampling variability, not the estimators' bias.
 
     Raises
     ------

@@ -103,16 +103,18 @@ def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str 
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length of a circular block bootstrap over word start positions. Overlapping words
-        are dependent, so a block of at least ``length`` bins is advisable.
+        Block length of a block bootstrap over word start positions (consecutive blocks of starts,
+        drawn with replacement). Overlapping words are dependent, so a block of at least
+        ``length`` bins is advisable.
     ci_level : float
         Coverage of the interval.
 
     Returns
     -------
     Estimate
-        ``n_samples`` is the number of (overlapping) words, ``N - length + 1``; diagnostics as in
-        :func:`pattern_entropy`.
+        ``n_samples`` is the number of (overlapping) words, ``N - length + 1``; diagnostics and
+        interval as in :func:`pattern_entropy` (basic bootstrap from the word counts for plug-in
+        and Miller–Madow, NSB posterior interval; they cover sampling variability, not bias).
 
     Raises
     ------
@@ -212,7 +214,8 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length of a circular block bootstrap over word start positions.
+        Block length of a block bootstrap over word start positions (consecutive blocks, drawn
+        with replacement).
     ci_level : float
         Coverage of the interval.
 
@@ -222,6 +225,10 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
         ``value`` in units of ``log(base)`` per bin; ``diagnostics``: ``lengths``, ``word_entropies``
         (``H(L)``), ``conditional_entropies`` (``H(L) - H(L-1)``, with ``H(0) = 0``), ``fit_lengths``
         and ``rate_per_second`` (``value / bin_size``, None when the Recording has no bin size).
+        Interval (``n_boot > 0``): basic bootstrap of the slope, every ``H(L)`` of a replicate from
+        the same resampled start positions (a multinomial draw over the distinct longest words, or
+        a sum of drawn blocks' counts), with ``percentile_ci`` and ``bias`` in ``diagnostics``; it
+        covers sampling variability, not the downward bias of undersampled long words.
 
     Raises
     ------

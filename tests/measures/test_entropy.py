@@ -515,3 +515,24 @@ def test_gaussian_sums_of_often_seen_words_match_exact_poisson_replicates() -> N
     assert approx.std() == pytest.approx(exact.std(), rel=0.05)
     np.testing.assert_allclose(np.quantile(approx, [0.025, 0.975]), np.quantile(exact, [0.025, 0.975]),
                                atol=0.25 * exact.std())
+
+
+def test_poisson_moments_expansion_matches_exact_sums() -> None:
+    from neurocomplex.measures._word_bootstrap import _TAIL_SD, _exact_sums_moments, _poisson_sums_moments
+
+    values = np.array([30.0, 45.0, 99.0, 100.0, 150.0, 1000.0, 20000.0])
+    mult = np.array([3, 1, 2, 5, 1, 1, 2])
+    half = np.ceil(_TAIL_SD * np.sqrt(values) + _TAIL_SD)
+    lo = np.maximum(values - half, 0.0)
+    width = (values + half - lo + 1).astype(np.int64)
+    mean, chol, n_words = _poisson_sums_moments(values, mult, lo, width)
+    exact_mean, exact_cov = _exact_sums_moments(values, mult, lo, width)
+    assert n_words == 15
+    np.testing.assert_allclose(mean, exact_mean, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(chol @ chol.T, exact_cov, rtol=1e-6)
+    # E[c log c] of Poisson(45), by direct summation.
+    c = np.arange(0, 200)
+    pmf = stats.poisson.pmf(c, 45.0)
+    one, _cov = _exact_sums_moments(np.array([45.0]), np.array([1]), np.array([0.0]), np.array([200]))
+    assert one[0] == pytest.approx(float(np.dot(pmf, c * np.log(np.maximum(c, 1)))), rel=1e-12)
+    assert _cov[0, 0] == pytest.approx(float(np.dot(pmf, (c * np.log(np.maximum(c, 1))) ** 2) - one[0] ** 2), rel=1e-9)
