@@ -1,0 +1,173 @@
+"""Per-block cross-products of two populations, merged exactly for any bootstrap weighting.
+
+The rows (samples) are split into B blocks. For each pair of sides ``AB`` in ``xy, xx, yy`` the
+block products ``G_b = A_bᵀ B_b`` (p × q, never the n × n Gram matrices) are reduced to a few
+B × B and B × B × B arrays, so that for any block weights ``w`` (a bootstrap replicate draws
+block ``b`` ``w_b`` times) the quantities CKA needs come out of quadratic and cubic forms in
+``w``, exactly and without touching the data again:
+
+- ``||Σ_b w_b G_b||²_F = wᵀ K w`` with ``K[b, c] = <G_b, G_c>``;
+- ``s_A(w)ᵀ G(w) s_B(w) = Σ_bcd w_b w_c w_d T[b, c, d]`` with ``T[b, c, d] = s_A,cᵀ G_b s_B,d``
+  (``s_A,c``: column sums of block c);
+- ``|s_A(w)|² = wᵀ P_A w``.
+
+The rows are centred on the overall mean before the products (the statistics are shift
+invariant, and centring keeps the float32 products accurate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks"]
+
+# Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
+_CHUNK_ROWS = 8192
+_SIDES = ("xy", "xx", "yy")
+
+
+@dataclass
+class PairBlocks:
+    """Reduced per-block statistics (see the module docstring); ``debiased`` adds the diagonals."""
+
+    counts: np.ndarray               # (B,) rows per block
+    K: dict[str, np.ndarray]         # (B, B) Frobenius inner products of block products
+    T: dict[str, np.ndarray]         # (B, B, B) s_cᵀ G_b s_d
+    P: dict[str, np.ndarray]         # "x", "y": (B, B) inner products of block column sums
+    diag: dict[str, np.ndarray] | None = None  # per-block sums of row norms (debiased HSIC)
+    cross: dict[str, np.ndarray] | None = None  # (B, B) s_A,c · Σ_b |b_i|² a_i terms
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self.counts.size)
+
+
+def max_blocks(p: int, q: int, budget_bytes: float) -> int:
+    """Most blocks whose p × q, p × p and q × q products fit in ``budget_bytes`` (float64)."""
+    per_block = 8.0 * (p * q + p * p + q * q + 2 * (p + q))
+    return int(budget_bytes // per_block)
+
+
+def block_assignment(n_samples: int, n_blocks: int, block_size: int | None, seed: int | None) -> list[np.ndarray]:
+    """Row indices of each block: contiguous runs of ``block_size`` samples (time series), or a
+    seeded random partition into ``n_blocks`` groups of nearly equal size (exchangeable samples)."""
+    if block_size is not None:
+        starts = np.arange(0, n_samples, block_size)
+        return [np.arange(s, min(s + block_size, n_samples)) for s in starts]
+    if n_blocks <= 1:
+        return [np.arange(n_samples)]
+    order = np.random.default_rng([0 if seed is None else seed, 7]).permutation(n_samples)
+    return [np.sort(part) for part in np.array_split(order, n_blocks)]
+
+
+def replicate_weights(n_blocks: int, n_boot: int, seed: int | None) -> np.ndarray:
+    """``(n_boot, n_blocks)`` draw counts: each replicate draws ``n_blocks`` blocks with replacement."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
+
+
+def _centred_work(a: np.ndarray) -> np.ndarray:
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    mean = a.mean(axis=0, dtype=np.float64)
+    return np.subtract(a, mean.astype(dtype), dtype=dtype)
+
+
+def _product(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """``aᵀ b`` (``aᵀ a`` when b is None: SYRK) in the data's precision, accumulated in float64."""
+    out = None
+    for s in range(0, a.shape[0], _CHUNK_ROWS):
+        ca = a[s : s + _CHUNK_ROWS]
+        part = ca.T @ ca if b is None else ca.T @ b[s : s + _CHUNK_ROWS]
+        out = part.astype(np.float64) if out is None else out + part
+    assert out is not None
+    return out
+
+
+def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool,
+                sides: tuple[str, ...] = _SIDES) -> PairBlocks:
+    """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks."""
+    xc, yc = _centred_work(x), _centred_work(y)
+    n_b = len(blocks)
+    one = n_b == 1
+    counts = np.array([idx.size for idx in blocks], dtype=np.float64)
+    grams: dict[str, list[np.ndarray]] = {k: [] for k in sides}
+    sums = {"x": np.empty((n_b, xc.shape[1])), "y": np.empty((n_b, yc.shape[1]))}
+    norms = {"x": [], "y": []}
+    for b, idx in enumerate(blocks):
+        xb = xc if one else xc[idx]
+        yb = yc if one else yc[idx]
+        sums["x"][b] = xb.sum(axis=0, dtype=np.float64)
+        sums["y"][b] = yb.sum(axis=0, dtype=np.float64)
+        if "xy" in sides:
+            grams["xy"].append(_product(xb, yb))
+        if "xx" in sides:
+            grams["xx"].append(_product(xb, None))
+        if "yy" in sides:
+            grams["yy"].append(_product(yb, None))
+        if debiased:
+            norms["x"].append(np.einsum("ij,ij->i", xb, xb, dtype=np.float64))
+            norms["y"].append(np.einsum("ij,ij->i", yb, yb, dtype=np.float64))
+    K, T = {}, {}
+    for key, gs in grams.items():
+        flat = np.stack([g.reshape(-1) for g in gs])
+        K[key] = flat @ flat.T
+        sa, sb = sums[key[0]], sums[key[1]]
+        # T[b, c, d] = s_a,cᵀ G_b s_b,d
+        T[key] = np.stack([sa @ g @ sb.T for g in gs])
+    P = {k: v @ v.T for k, v in sums.items()}
+    out = PairBlocks(counts=counts, K=K, T=T, P=P)
+    if debiased:
+        diag: dict[str, np.ndarray] = {}
+        cross: dict[str, np.ndarray] = {}
+        data = {"x": xc, "y": yc}
+        for key in sides:
+            a_name, b_name = key[0], key[1]
+            ra = np.array([n.sum() for n in norms[a_name]])
+            diag[a_name] = ra
+            # Σ_i |a_i|² |b_i|² per block
+            diag[key] = np.array([(na * nb).sum() for na, nb in zip(norms[a_name], norms[b_name], strict=True)])
+            # s_A(w) · Σ_i |b_i|² a_i  and  s_B(w) · Σ_i |a_i|² b_i, as (B, B) bilinear forms
+            va = np.stack([nb @ (data[a_name] if one else data[a_name][idx])
+                           for nb, idx in zip(norms[b_name], blocks, strict=True)])
+            vb = np.stack([na @ (data[b_name] if one else data[b_name][idx])
+                           for na, idx in zip(norms[a_name], blocks, strict=True)])
+            cross[key] = sums[a_name] @ va.T + sums[b_name] @ vb.T
+            diag[b_name] = np.array([n.sum() for n in norms[b_name]])
+        out.diag, out.cross = diag, cross
+    return out
+
+
+def _quad(m: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("rb,bc,rc->r", w, m, w)
+
+
+def _cubic(t: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("rb,rc,rd,bcd->r", w, w, w, t, optimize=True)
+
+
+def centred_frobenius2(pb: PairBlocks, key: str, w: np.ndarray) -> np.ndarray:
+    """``||Σ_b w_b A_bᵀB_b − s_A s_Bᵀ / N||²_F`` (the centred product) for each row of ``w``."""
+    n = w @ pb.counts
+    return (_quad(pb.K[key], w) - 2.0 * _cubic(pb.T[key], w) / n
+            + _quad(pb.P[key[0]], w) * _quad(pb.P[key[1]], w) / n**2)
+
+
+def unbiased_hsic(pb: PairBlocks, key: str, w: np.ndarray) -> np.ndarray:
+    """Unbiased HSIC (Song et al. 2012) of the linear kernels of sides ``key`` for each row of ``w``.
+
+    With K̃, L̃ the linear Gram matrices with zeroed diagonals over the (replicated) rows,
+    ``HSIC = [tr(K̃L̃) + 1ᵀK̃1 · 1ᵀL̃1 / ((N−1)(N−2)) − 2/(N−2) · 1ᵀK̃L̃1] / (N(N−3))``, each term
+    written through the p × q products: ``tr(K̃L̃) = ||AᵀB||² − Σ|a_i|²|b_i|²``, ``1ᵀK̃1 =
+    |s_A|² − Σ|a_i|²``, ``1ᵀK̃L̃1 = s_AᵀAᵀB s_B − s_A·Σ|b_i|²a_i − s_B·Σ|a_i|²b_i + Σ|a_i|²|b_i|²``.
+    """
+    assert pb.diag is not None and pb.cross is not None
+    n = w @ pb.counts
+    a, b = key[0], key[1]
+    r_ab = w @ pb.diag[key]
+    tr_kl = _quad(pb.K[key], w) - r_ab
+    one_k = _quad(pb.P[a], w) - w @ pb.diag[a]
+    one_l = _quad(pb.P[b], w) - w @ pb.diag[b]
+    one_kl = _cubic(pb.T[key], w) - _quad(pb.cross[key], w) + r_ab
+    return (tr_kl + one_k * one_l / ((n - 1) * (n - 2)) - 2.0 * one_kl / (n - 2)) / (n * (n - 3))
