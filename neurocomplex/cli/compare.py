@@ -3,7 +3,7 @@
 Two forms::
 
     neurocomplex compare FILE.nwb --trials NAME --window START STOP \\
-        --model WEIGHTS.pt --stimuli STIMULI.npy|DIR --out DIR
+        --model WEIGHTS.pt [--widths 64 64 32 10] --stimuli STIMULI.npy|DIR --out DIR
     neurocomplex compare A.nwb B.nwb [--trials NAME --window START STOP] --out DIR
 
 The first takes each brain area's responses in a window of every trial (``trial_responses``) and
@@ -295,6 +295,11 @@ def build(parser: argparse.ArgumentParser) -> None:
                         help="response window in seconds relative to each trial's start (default: 0 0.5)")
     parser.add_argument("--model", metavar="WEIGHTS.pt", default=None,
                         help="a torch state dict (loaded with weights_only=True; see load_model)")
+    parser.add_argument("--widths", nargs="+", type=int, metavar="N", default=None,
+                        help="layer widths of the MLP the weights belong to, for a file holding weights only "
+                             "(default: the widths stored in the file, as in the bundled demo_network.pt)")
+    parser.add_argument("--activation", default="relu", metavar="NAME",
+                        help="activation of that MLP (default: relu)")
     parser.add_argument("--stimuli", metavar="STIMULI", default=None,
                         help="the stimuli shown: an .npy array (n_stimuli, ...) or a folder of images")
     parser.add_argument("--stimulus-column", metavar="NAME", default=None,
@@ -349,7 +354,10 @@ def _areas(path: str, args: argparse.Namespace, window: tuple[float, float]) -> 
 def run(args: argparse.Namespace) -> int:
     from neurocomplex.report import make_provenance, write_report
 
+    from neurocomplex.cli._common import check_out
+
     window = _check_args(args)
+    check_out(args.out, ["measures", "matched"])
     progress = False if args.no_progress else None
     if args.model is not None:
         steps = Steps(7 + len(args.metrics), progress)
@@ -363,7 +371,10 @@ def run(args: argparse.Namespace) -> int:
             from neurocomplex.errors import MissingDependencyError
 
             raise MissingDependencyError("--model needs torch: pip install 'neurocomplex[torch]'.") from err
-        model = load_model(args.model)
+        from neurocomplex.torch.models import mlp
+
+        widths, activation = args.widths, args.activation
+        model = load_model(args.model, architecture=None if widths is None else (lambda: mlp(widths, activation=activation)))
         rows, column = stimulus_rows(rec.labels, len(stimuli), args.stimulus_column)
         steps(f"recording the network's layers on {np.unique(rows).size} stimuli")
         layers = network_responses(model, stimuli, rows, rec.labels, progress=progress)
