@@ -22,12 +22,12 @@ replicate draws blocks with replacement and sums their rows (a sparse product).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy import sparse, special
 
-__all__ = ["ReplicateBatch", "WordTable", "block_table", "plugin_nats", "miller_madow_nats"]
+__all__ = ["ReplicateBatch", "WordTable", "block_table", "count_bootstrap", "plugin_nats", "miller_madow_nats"]
 
 # Up to this many distinct words an i.i.d. replicate is the exact multinomial over the words.
 _MULTINOMIAL_MAX_DISTINCT = 4096
@@ -270,6 +270,20 @@ def _exact_sums_moments(values: np.ndarray, mult: np.ndarray, lo: np.ndarray,
     mean = np.array([np.dot(mult, special.xlogy(values, values) + e_f), np.dot(mult, values)])
     cov = np.array([[np.dot(mult, var_f), np.dot(mult, cov_fd)], [np.dot(mult, cov_fd), np.dot(mult, values)]])
     return mean, cov
+
+
+def count_bootstrap(statistic: Callable[[np.ndarray], float], counts: np.ndarray, inverse: np.ndarray,
+                    n_boot: int, seed: int | None, block_size: int | None = None) -> np.ndarray:
+    """``statistic(replicate counts)`` on ``n_boot`` bootstrap replicates of the samples, drawn from the
+    counts of their labels (distinct words, clusters): multinomial draws over the labels' counts or,
+    with ``block_size``, sums of the label counts of blocks of consecutive samples drawn with
+    replacement. ``inverse`` is each sample's label; replicate counts are int64.
+    """
+    if n_boot == 0:
+        return np.empty(0)
+    table = WordTable.from_inverse(np.asarray(counts), inverse, block_size)
+    return np.array([statistic(np.rint(row).astype(np.int64))
+                     for batch in table.batches(n_boot, seed, per_word=True) for row in batch.direct], dtype=float)
 
 
 def plugin_nats(batch: ReplicateBatch) -> np.ndarray:

@@ -29,8 +29,9 @@ import numpy as np
 
 from neurocomplex._validation import check_float, check_int, check_recording
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
-from neurocomplex.estimate import Estimate, bootstrap_ci, check_bootstrap_params, register_estimator
+from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures._leader import entropy_exp, fit_affine, kmeans, leader_merge_curve, sq_dist
+from neurocomplex.measures._word_bootstrap import count_bootstrap
 from neurocomplex.recording import Recording
 from neurocomplex.stats.words import pack_words
 
@@ -115,7 +116,7 @@ def pattern_complexity(
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Block length in samples for a circular block bootstrap (time series with dependence).
+        Block length in samples for a block bootstrap (time series with dependence).
     ci_level : float
         Coverage of the interval.
 
@@ -160,8 +161,10 @@ def pattern_complexity(
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words, which biases resampled values low, and the
-    reflection corrects for that. When most clusters hold one sample, C is limited by
-    ``n_samples`` (undersampled); a warning says so.
+    reflection corrects for that. Replicates are multinomial draws over the distinct words' counts
+    (or sums of drawn blocks' counts); ``diagnostics`` holds ``percentile_ci`` and ``bias``, and a
+    warning says when the interval excludes the estimate: it covers sampling variability, not
+    bias. When most clusters hold one sample, C is limited by ``n_samples``; a warning says so.
 
     References
     ----------
@@ -193,14 +196,11 @@ def pattern_complexity(
               f"{scale:g}: most clusters hold a single sample, so C is limited by n_samples "
               "(undersampled); use a larger scale, fewer units or more samples.", caveats)
 
-    def statistic(idx: np.ndarray) -> float:
-        w = np.bincount(inverse[idx], minlength=words.shape[0])
-        return float(leader_merge_curve(words, w, rec.n_units, np.array([radius]))[0][0])
-
-    ci, reps = bootstrap_ci(statistic, rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
-                            ci_level=ci_level, interval="basic", estimate=value)
-    if ci is not None:
-        ci = (max(1.0, ci[0]), max(1.0, ci[1]))
+    reps = count_bootstrap(lambda w: float(leader_merge_curve(words, w, rec.n_units, np.array([radius]))[0][0]),
+                           counts, inverse, n_boot, seed, block_size)
+    ci, extra, notes = interval_report(reps, value, ci_level, "basic", 1.0)
+    for note in notes:
+        _warn(f"pattern_complexity: {note}", caveats)
     return Estimate(
         value=value,
         ci=ci,
@@ -210,7 +210,7 @@ def pattern_complexity(
         n_samples=rec.n_samples,
         n_units=rec.n_units,
         diagnostics={"radius": radius, "n_clusters": int(n_clusters[0]), "n_distinct_words": int(words.shape[0]),
-                     "entropy_nats": math.log(value), "bootstrap_replicates": reps},
+                     "entropy_nats": math.log(value), "bootstrap_replicates": reps, **(extra if n_boot else {})},
         warnings=tuple(caveats),
     )
 
@@ -293,7 +293,7 @@ def complexity_curve(
     ``ε = 0`` is never fitted (``log 0``); it is reported in the curve as ``exp(H_plugin)``.
     Points after the first ``C = 1`` (a flat floor, ``log C = 0``) are left out by default.
     With two points the R² is 1 by construction and a warning says so. The interval is a
-    percentile bootstrap over samples with the same fitted radii.
+    percentile bootstrap (word counts redrawn, same fitted radii); it covers sampling variability.
 
     References
     ----------
@@ -360,13 +360,11 @@ def complexity_curve(
               f"{fit_r[-1] / n_units:.3g} (R² = {r2:.3f} < {min_r2}); the exponent {slope:.3g} is a "
               "summary of a curve that is not a power law. See diagnostics['complexity'].", caveats)
 
-    def statistic(idx: np.ndarray) -> float:
-        w = np.bincount(inverse[idx], minlength=words.shape[0])
-        rep, _ = leader_merge_curve(words, w, n_units, fit_r)
-        return _fit_loglog(fit_r, rep, n_units)[0]
-
-    ci, reps = bootstrap_ci(statistic, rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
-                            ci_level=ci_level)
+    reps = count_bootstrap(lambda w: _fit_loglog(fit_r, leader_merge_curve(words, w, n_units, fit_r)[0], n_units)[0],
+                           counts, inverse, n_boot, seed, block_size)
+    ci, extra, notes = interval_report(reps, slope, ci_level, "percentile")
+    for note in notes:
+        _warn(f"complexity_curve: {note}", caveats)
     return Estimate(
         value=slope,
         ci=ci,
@@ -377,7 +375,8 @@ def complexity_curve(
         n_units=n_units,
         diagnostics={"scales": scale_arr, "radii": radii_all, "complexity": curve, "n_clusters": n_clusters,
                      "fit_scales": fit_r / n_units, "fit_range": (float(fit_r[0] / n_units), float(fit_r[-1] / n_units)),
-                     "r2": r2, "n_distinct_words": int(words.shape[0]), "bootstrap_replicates": reps},
+                     "r2": r2, "n_distinct_words": int(words.shape[0]), "bootstrap_replicates": reps,
+                     **(extra if n_boot else {})},
         warnings=tuple(caveats),
     )
 
@@ -513,7 +512,7 @@ def reconstruction_complexity(
     n_boot : int
         Bootstrap replicates for the interval (0: none).
     block_size : int, optional
-        Block length for a circular block bootstrap.
+        Block length for a block bootstrap.
     ci_level : float
         Coverage of the interval.
     n_init : int
@@ -551,7 +550,7 @@ def reconstruction_complexity(
     samples gives the fractions ``q_j``, and ``C_rec(ε) = exp(-Σ_j q_j log q_j)``.
     Folds are contiguous blocks of samples when the Recordings have times (neighbouring time bins
     are dependent) and a seeded random partition otherwise. The interval is a percentile
-    bootstrap of ``C_rec`` over samples given the chosen k (the choice of k is not resampled).
+    bootstrap of ``C_rec`` (cluster counts redrawn) given the chosen k (k is not resampled).
 
     References
     ----------
@@ -593,12 +592,11 @@ def reconstruction_complexity(
     labels, q = _fractions(x, k, seed, n_init)
     value = entropy_exp(q)
 
-    def statistic(idx: np.ndarray) -> float:
-        return entropy_exp(np.bincount(labels[idx], minlength=q.size))
-
-    ci, reps = bootstrap_ci(statistic, x_rec.n_samples, n_boot=n_boot, seed=seed, block_size=block_size,
-                            ci_level=ci_level)
-    diag.update(k=k, fractions=q, bootstrap_replicates=reps)
+    reps = count_bootstrap(entropy_exp, np.bincount(labels, minlength=q.size), labels, n_boot, seed, block_size)
+    ci, extra, notes = interval_report(reps, value, ci_level, "percentile")
+    for note in notes:
+        _warn(f"reconstruction_complexity: {note}", caveats)
+    diag.update(k=k, fractions=q, bootstrap_replicates=reps, **(extra if n_boot else {}))
     return Estimate(value=value, ci=ci, method="piecewise_affine_cv", params=params, n_samples=x_rec.n_samples,
                     n_units=x_rec.n_units, diagnostics=diag, warnings=tuple(caveats))
 

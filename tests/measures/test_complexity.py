@@ -413,3 +413,20 @@ def test_real_mtl_recording_per_area(mtl_nwb_path):
     est = nc.reconstruction_complexity(a, b, tolerance=0.999, k_max=4, n_boot=0)
     assert math.isfinite(est.value) and 1 <= est.value <= 4
     assert np.all(np.isfinite(est.diagnostics["errors"]))
+
+
+def test_bootstrap_through_word_counts_reports_its_interval():
+    # At scale 0, C = exp(plug-in entropy): the replicates are those of the plug-in entropy drawn from
+    # the same word counts with the same seed, and the interval comes with its percentile
+    # counterpart and bootstrap bias.
+    rng = np.random.default_rng(5)
+    b = (rng.random((3000, 8)) < 0.2).astype(np.uint8)
+    est = nc.pattern_complexity(_binary(b), scale=0.0, n_boot=50, seed=2)
+    ent = nc.pattern_entropy(_binary(b), method="plugin", n_boot=50, seed=2)
+    np.testing.assert_allclose(est.diagnostics["bootstrap_replicates"],
+                               np.exp(ent.diagnostics["bootstrap_replicates"] * math.log(2)), rtol=1e-10)
+    assert est.diagnostics["bias"] == pytest.approx(np.mean(est.diagnostics["bootstrap_replicates"]) - est.value)
+    lo, hi = est.diagnostics["percentile_ci"]
+    assert lo < hi and est.ci[0] >= 1.0
+    blk = nc.pattern_complexity(_binary(b), scale=0.0, n_boot=50, seed=2, block_size=100)
+    assert blk.ci is not None and blk.diagnostics["bootstrap_replicates"].size == 50
