@@ -1,0 +1,49 @@
+"""interval_report: the reported bootstrap interval, its percentile counterpart, the bias, the warning."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neurocomplex.errors import InvalidParameterError
+from neurocomplex.estimate import interval_report
+
+
+def test_basic_interval_of_a_biased_estimator_warns() -> None:
+    rng = np.random.default_rng(0)
+    reps = 10.0 - 0.2 + 0.01 * rng.standard_normal(400)  # replicates shifted 0.2 below the estimate
+    ci, diag, msgs = interval_report(reps, 10.0, 0.95, "basic")
+    q_lo, q_hi = np.quantile(reps, [0.025, 0.975])
+    assert ci == pytest.approx((20.0 - q_hi, 20.0 - q_lo))
+    assert ci[0] > 10.0  # the reflection moves the interval above the estimate
+    assert diag["percentile_ci"] == pytest.approx((q_lo, q_hi))
+    assert diag["bias"] == pytest.approx(reps.mean() - 10.0) and diag["bias"] < -0.19
+    assert diag["interval"] == "basic"
+    assert len(msgs) == 1 and "excludes the estimate 10" in msgs[0]
+    assert "sampling variability only, not the estimator's bias" in msgs[0]
+
+
+def test_unbiased_replicates_give_no_warning_and_both_intervals_agree() -> None:
+    reps = np.random.default_rng(1).normal(5.0, 1.0, 4000)
+    ci, diag, msgs = interval_report(reps, 5.0, 0.9, "basic")
+    assert msgs == [] and abs(diag["bias"]) < 0.05
+    assert ci == pytest.approx(diag["percentile_ci"], abs=0.1)
+    assert ci == pytest.approx((5.0 - 1.645, 5.0 + 1.645), abs=0.1)
+    pct, diag_p, _ = interval_report(reps, 5.0, 0.9, "percentile")
+    assert pct == diag_p["percentile_ci"] and diag_p["interval"] == "percentile"
+
+
+def test_clipping_non_finite_and_too_few_replicates() -> None:
+    ci, diag, msgs = interval_report(np.array([0.1, 0.2, np.nan, 0.3]), 0.05, 0.5, "basic", low=0.0)
+    # Quantiles 0.15 and 0.25: basic (0.1 - 0.25, 0.1 - 0.15) clipped to (0, 0), which excludes 0.05.
+    assert ci == (0.0, 0.0) and diag["percentile_ci"] == pytest.approx((0.15, 0.25))
+    assert diag["bias"] == pytest.approx(0.15)
+    assert len(msgs) == 1 and "excludes the estimate 0.05" in msgs[0]
+    ci, diag, msgs = interval_report(np.array([1.0]), 1.0, 0.95)
+    assert ci is None and diag["percentile_ci"] is None and diag["bias"] == 0.0 and msgs == []
+    ci, diag, msgs = interval_report(np.empty(0), 1.0, 0.95)
+    assert ci is None and math.isnan(diag["bias"]) and msgs == []
+    with pytest.raises(InvalidParameterError):
+        interval_report(np.array([1.0, 2.0]), 1.0, 0.95, "studentized")
