@@ -1,0 +1,221 @@
+"""Layer–area similarity map: every area against every layer, and each area's best layer.
+
+:func:`similarity_matrix` runs one pair estimator (CKA, RSA, shape distance or predictivity) on
+every (area, layer) pair and returns a tidy table. All pairs are bootstrapped with the same seed
+over the same samples, so replicate ``r`` of every pair resamples the same stimuli; the layer
+that matches an area best is then found in each replicate, and :func:`best_layers` summarizes
+that distribution (how often each layer wins, and an interval on its depth).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._progress import progress_bar
+from neurocomplex._validation import check_choice, check_int
+from neurocomplex.errors import InvalidParameterError
+from neurocomplex.estimate import get_estimator
+from neurocomplex.recording import Recording
+
+__all__ = ["similarity_matrix", "best_layers", "METRICS"]
+
+METRICS = ("cka", "rsa", "shape_distance", "predictivity")
+# Which way is "more similar" for each metric.
+_HIGHER_IS_CLOSER = {"cka": True, "rsa": True, "shape_distance": False, "predictivity": True}
+_COLUMNS = ["area", "layer", "metric", "value", "ci_low", "ci_high", "layer_index", "best_fraction", "is_best",
+            "n_samples", "n_units_area", "n_units_layer", "method", "warnings"]
+
+
+def _as_mapping(recs: Any, name: str) -> dict[str, Recording]:
+    if isinstance(recs, Recording):
+        return recs.by_group()
+    if not isinstance(recs, Mapping) or not recs:
+        raise InvalidParameterError(
+            f"{name} must be a Recording (split by its groups) or a non-empty mapping name -> Recording, "
+            f"got {type(recs).__name__}."
+        )
+    for key, rec in recs.items():
+        if not isinstance(rec, Recording):
+            raise InvalidParameterError(f"{name}[{key!r}] is a {type(rec).__name__}, not a Recording.")
+    return {str(k): v for k, v in recs.items()}
+
+
+def similarity_matrix(
+    areas: Mapping[str, Recording] | Recording,
+    layers: Mapping[str, Recording] | Recording,
+    metric: str = "cka",
+    n_boot: int = 200,
+    seed: int | None = 0,
+    progress: bool | None = None,
+    **params: Any,
+) -> Any:
+    """Similarity of every area to every layer over the same stimuli, with each area's best layer.
+
+    Parameters
+    ----------
+    areas : mapping of name -> Recording, or Recording
+        Brain areas (a single Recording is split by its ``groups``).
+    layers : mapping of name -> Recording, or Recording
+        Network layers, in depth order (a single Recording is split by its ``groups``). Every
+        Recording holds the same samples in the same order.
+    metric : {"cka", "rsa", "shape_distance", "predictivity"}
+        The pair estimator (``predictivity`` predicts each area from the layer).
+    n_boot : int
+        Bootstrap replicates over stimuli for the intervals and the best-layer distribution.
+    seed : int or None
+        Seed shared by every pair, so that their replicates resample the same stimuli.
+    progress : bool, optional
+        Progress bar over pairs; default on only in a terminal.
+    **params
+        Passed to the estimator (``debiased``, ``distance``, ``compare``, ``conditions``, ``alpha``,
+        ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (area, layer): ``area``, ``layer``, ``metric``, ``value``, ``ci_low``,
+        ``ci_high``, ``layer_index`` (position in ``layers``), ``best_fraction`` (share of bootstrap
+        replicates in which this layer is the area's closest), ``is_best`` (closest on the full
+        data), ``n_samples``, ``n_units_area``, ``n_units_layer``, ``method``, ``warnings``.
+        ``df.attrs`` holds ``metric``, ``higher_is_closer``, ``n_boot``, ``seed`` and ``params``.
+        :func:`best_layers` turns it into one row per area.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown metric, inputs that are not Recordings, Recordings over different samples.
+
+    Notes
+    -----
+    "Closest" is the largest value for CKA, RSA and predictivity and the smallest for the shape
+    distance. In replicate r, area a's best layer is argmax_l v_r(a, l) over the layers whose
+    replicate r is defined; ``best_fraction`` counts those wins. Pairs without an interval (CKA of
+    very wide layers, see :func:`neurocomplex.cka`) get ``best_fraction`` NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> rng = np.random.default_rng(0)
+    >>> s = rng.normal(size=(60, 4))
+    >>> layers = {"l1": nc.Recording.from_array(s @ rng.normal(size=(4, 8))),
+    ...           "l2": nc.Recording.from_array(np.tanh(rng.normal(size=(60, 8))))}
+    >>> areas = {"V1": nc.Recording.from_array(layers["l1"].data[:, :5] + 0.1 * rng.normal(size=(60, 5)))}
+    >>> df = nc.similarity_matrix(areas, layers, n_boot=50)
+    >>> df[["area", "layer", "is_best"]].values.tolist()
+    [['V1', 'l1', True], ['V1', 'l2', False]]
+    """
+    import pandas as pd
+
+    check_choice("metric", metric, METRICS)
+    check_int("n_boot", n_boot, 0)
+    area_map, layer_map = _as_mapping(areas, "areas"), _as_mapping(layers, "layers")
+    spec = get_estimator(metric)
+    accepted = inspect.signature(spec.func).parameters
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise InvalidParameterError(f"{metric} does not take {unknown}; its parameters: {list(accepted)[2:]}.")
+    call = dict(params, n_boot=n_boot, seed=seed)
+    if metric in ("cka", "shape_distance") and n_boot and "n_blocks" not in call and "block_size" not in call:
+        # One number of blocks for every pair, so that replicate r draws the same stimuli everywhere.
+        from neurocomplex.measures.similarity import _BLOCK_MEMORY, _DEFAULT_N_BLOCKS, _MIN_BLOCKS
+
+        widest = max(r.n_units for r in area_map.values()), max(r.n_units for r in layer_map.values())
+        p, q = widest
+        per = 8.0 * (p * q + (p * p + q * q if metric == "cka" else 0))
+        n_min = min(r.n_samples for r in [*area_map.values(), *layer_map.values()])
+        n_blocks = min(_DEFAULT_N_BLOCKS, int(_BLOCK_MEMORY // per), n_min)
+        if n_blocks >= _MIN_BLOCKS:
+            call["n_blocks"] = n_blocks
+    pairs = [(a, lay) for a in area_map for lay in layer_map]
+    rows, reps = [], {}
+    for a, lay in progress_bar(pairs, len(pairs), progress, f"{metric} area x layer", "pair", min_total=4):
+        x, y = (layer_map[lay], area_map[a]) if metric == "predictivity" else (area_map[a], layer_map[lay])
+        est = spec.func(x, y, **call)
+        low, high = est.ci if est.ci is not None else (math.nan, math.nan)
+        rows.append({"area": a, "layer": lay, "metric": metric, "value": float(est.value), "ci_low": low,
+                     "ci_high": high, "layer_index": list(layer_map).index(lay), "n_samples": est.n_samples,
+                     "n_units_area": area_map[a].n_units, "n_units_layer": layer_map[lay].n_units,
+                     "method": est.method, "warnings": " | ".join(est.warnings)})
+        reps[a, lay] = np.asarray(est.diagnostics.get("replicates", np.empty(0)), dtype=float)
+    df = pd.DataFrame(rows)
+    sign = 1.0 if _HIGHER_IS_CLOSER[metric] else -1.0
+    best_fraction = np.full(len(df), np.nan)
+    is_best = np.zeros(len(df), dtype=bool)
+    for a in area_map:
+        idx = np.flatnonzero(df["area"].to_numpy() == a)
+        is_best[idx[np.argmax(sign * df["value"].to_numpy()[idx])]] = True
+        mats = [reps[a, lay] for lay in layer_map]
+        if n_boot and all(m.size == n_boot for m in mats):
+            m = sign * np.vstack(mats)  # layers x replicates
+            valid = np.isfinite(m).any(axis=0)
+            wins = np.argmax(np.where(np.isfinite(m), m, -np.inf), axis=0)[valid]
+            if wins.size:
+                best_fraction[idx] = np.bincount(wins, minlength=len(layer_map)) / wins.size
+    df["best_fraction"] = best_fraction
+    df["is_best"] = is_best
+    df = df[_COLUMNS]
+    df.attrs.update(metric=metric, higher_is_closer=_HIGHER_IS_CLOSER[metric], n_boot=n_boot, seed=seed,
+                    params={k: v for k, v in call.items() if k not in ("n_boot", "seed")})
+    return df
+
+
+def best_layers(table: Any, ci_level: float = 0.95) -> Any:
+    """One row per area: its best layer and how sure the bootstrap over stimuli is of it.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`similarity_matrix`.
+    ci_level : float
+        Coverage of the interval on the best layer's depth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``area``, ``best_layer`` (closest on the full data), ``value``, ``ci_low``,
+        ``ci_high`` (its similarity and interval), ``best_fraction`` (share of replicates where it
+        wins), ``depth_ci_low``, ``depth_ci_high`` (``layer_index`` quantiles of the per-replicate
+        best layer: an interval on where in depth the area matches), ``runner_up`` and
+        ``runner_up_fraction`` (the layer winning most often among the others).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"area": ["V1", "V1"], "layer": ["l1", "l2"], "value": [0.9, 0.2],
+    ...                   "ci_low": [0.8, 0.1], "ci_high": [0.95, 0.3], "layer_index": [0, 1],
+    ...                   "best_fraction": [1.0, 0.0], "is_best": [True, False]})
+    >>> best_layers(t)[["area", "best_layer", "best_fraction", "depth_ci_low", "depth_ci_high"]].values.tolist()
+    [['V1', 'l1', 1.0, 0.0, 0.0]]
+    """
+    import pandas as pd
+
+    need = {"area", "layer", "value", "ci_low", "ci_high", "layer_index", "best_fraction", "is_best"}
+    if not hasattr(table, "columns") or not need <= set(table.columns):
+        raise InvalidParameterError(f"best_layers needs the table of similarity_matrix (columns {sorted(need)}).")
+    alpha = (1.0 - ci_level) / 2.0
+    out = []
+    for area, g in table.groupby("area", sort=False):
+        g = g.sort_values("layer_index")
+        best = g[g["is_best"]].iloc[0]
+        frac = g["best_fraction"].to_numpy(dtype=float)
+        lo = hi = math.nan
+        runner, runner_frac = None, math.nan
+        if np.all(np.isfinite(frac)) and frac.sum() > 0:
+            cdf = np.cumsum(frac) / frac.sum()
+            depth = g["layer_index"].to_numpy()
+            lo = float(depth[np.searchsorted(cdf, alpha - 1e-12)])
+            hi = float(depth[min(np.searchsorted(cdf, 1.0 - alpha - 1e-12), depth.size - 1)])
+            others = g[g["layer"] != best["layer"]]
+            if len(others):
+                top = others.iloc[int(np.argmax(others["best_fraction"].to_numpy()))]
+                runner, runner_frac = top["layer"], float(top["best_fraction"])
+        out.append({"area": area, "best_layer": best["layer"], "value": best["value"], "ci_low": best["ci_low"],
+                    "ci_high": best["ci_high"], "best_fraction": float(best["best_fraction"]),
+                    "depth_ci_low": lo, "depth_ci_high": hi, "runner_up": runner,
+                    "runner_up_fraction": runner_frac})
+    return pd.DataFrame(out)
