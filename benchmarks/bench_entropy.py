@@ -4,10 +4,13 @@ Run: ``.venv/bin/python benchmarks/bench_entropy.py`` (prints times and same-run
 benchmarks/RESULTS_entropy.md). Data: 10^6 samples of 32 independent Bernoulli units, rates uniform
 in [0.01, 0.2]; then 32 units at p = 0.1 (true entropy 15.0 bits) for the interval report.
 The default call (``n_boot=200``) is timed first, the interval-free call (``n_boot=0``) second.
+``--coverage`` instead measures how often the default intervals cover the true entropy (independent
+units, rates uniform in [0.05, 0.5], 40 draws per case).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 
@@ -38,8 +41,11 @@ def main() -> None:
           f"{nc.pattern_entropy(rec, method='plugin', n_boot=0).diagnostics['n_distinct']} distinct words")
     timings = {}
     for method in ("plugin", "nsb"):
-        t_default = _best(lambda m=method: nc.pattern_entropy(rec, method=m), 5)
-        t_free = _best(lambda m=method: nc.pattern_entropy(rec, method=m, n_boot=0), 5)
+        # Interleaved (default first, then n_boot=0), best of 7 each: the ratio is robust to load.
+        t_default, t_free = np.inf, np.inf
+        for _ in range(7):
+            t_default = min(t_default, _best(lambda m=method: nc.pattern_entropy(rec, method=m), 1))
+            t_free = min(t_free, _best(lambda m=method: nc.pattern_entropy(rec, method=m, n_boot=0), 1))
         timings[method] = t_default
         print(f"  pattern_entropy {method:6s} default (n_boot=200) {t_default:.3f} s, n_boot=0 {t_free:.3f} s, "
               f"ratio {t_default / t_free:.2f}x", flush=True)
@@ -70,5 +76,27 @@ def main() -> None:
               f"{extra}; warnings: {' | '.join(est.warnings) or 'none'}")
 
 
+def coverage(n_draws: int = 40) -> None:
+    """Fraction of draws whose default interval covers the truth, and whose basic interval warns."""
+    warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+    rng = np.random.default_rng(1)
+    print("units x samples | plugin cover (warned) | miller_madow cover (warned) | nsb cover")
+    for n_units, n_samples in ((6, 2000), (8, 2000), (10, 1000), (12, 2000), (16, 1000), (16, 100_000)):
+        hits = {"plugin": 0, "miller_madow": 0, "nsb": 0}
+        warned = {"plugin": 0, "miller_madow": 0, "nsb": 0}
+        for d in range(n_draws):
+            p = rng.uniform(0.05, 0.5, n_units)
+            truth = float(-(p * np.log2(p) + (1 - p) * np.log2(1 - p)).sum())
+            data = (rng.random((n_samples, n_units)) < p).astype(np.uint8)
+            rec = nc.Recording.from_array(data, kind="binary")
+            for m in hits:
+                est = nc.pattern_entropy(rec, method=m, seed=d)
+                hits[m] += est.ci[0] <= truth <= est.ci[1]
+                warned[m] += bool(est.warnings)
+        print(f"{n_units} x {n_samples} | " + " | ".join(
+            f"{100 * hits[m] / n_draws:.0f}%" + ("" if m == "nsb" else f" ({100 * warned[m] / n_draws:.0f}%)")
+            for m in hits), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    coverage() if "--coverage" in sys.argv else main()
