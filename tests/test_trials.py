@@ -1,0 +1,211 @@
+"""trial_responses: spike counts in trial windows, against direct counts of the spike times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
+from neurocomplex.trials import trial_responses
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "human_mtl_rutishauser_sub-4_ses-4.nwb"
+
+
+def _direct_counts(trains: list[np.ndarray], w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
+    """Reference: a plain loop over trials and units counting t0 + a <= t < t0 + b."""
+    out = np.zeros((w0.size, len(trains)))
+    for i in range(w0.size):
+        for j, t in enumerate(trains):
+            out[i, j] = np.count_nonzero((t >= w0[i]) & (t < w1[i]))
+    return out
+
+
+# ----------------------------------------------------------------- the real recording
+@pytest.fixture(scope="module")
+def real():
+    if not REAL.exists():
+        pytest.skip(f"{REAL} not present")
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(REAL, "r") as f:
+        flat, index = f["units/spike_times"][:], f["units/spike_times_index"][:]
+        ids = f["units/id"][:]
+        tables = {name: {k: f[f"intervals/{name}/{k}"][:] for k in ("start_time", "stop_time")}
+                  for name in f["intervals"]}
+    trains = dict(zip(ids.tolist(), np.split(flat, index[:-1]), strict=True))
+    return {"rec": nc.load(REAL, bin_size=0.1), "trains": trains, "tables": tables}
+
+
+@pytest.mark.parametrize("table, window", [("encoding_table", (0.0, 1.0)), ("recognition_table", (0.2, 1.5)),
+                                           ("timediscrimination_table", (0.0, 2.0))])
+def test_counts_equal_direct_count_on_real_file(real, table, window) -> None:
+    rec = real["rec"]
+    resp = rec.trial_responses(table, window=window)
+    t = real["tables"][table]
+    trains = [real["trains"][u] for u in rec.unit_ids.tolist()]
+    expected = _direct_counts(trains, t["start_time"] + window[0], t["start_time"] + window[1])
+    assert resp.kind == "responses" and resp.data.shape == (t["start_time"].size, rec.n_units)
+    np.testing.assert_array_equal(resp.data, expected)
+    assert expected.sum() > 100  # real spikes were counted
+    assert resp.metadata["response_source"] == "spike_times" and resp.metadata["unit"] == "spikes"
+    np.testing.assert_array_equal(resp.groups, rec.groups)
+    # The trial table's columns are the per-sample labels, NWB ids included.
+    table_df = rec.intervals[table]
+    assert list(resp.labels.columns) == ["id", *table_df.columns]
+    np.testing.assert_array_equal(resp.labels["start_time"], t["start_time"])
+    np.testing.assert_array_equal(resp.labels["id"], table_df.index.to_numpy())
+    # rate = count / window length, in Hz
+    rate = rec.trial_responses(table, window=window, statistic="rate")
+    np.testing.assert_allclose(rate.data, expected / (window[1] - window[0]), rtol=1e-12)
+    assert rate.metadata["unit"] == "Hz"
+
+
+def test_average_per_condition_on_real_file(real) -> None:
+    rec = real["rec"]
+    per_trial = rec.trial_responses("encoding_table", window=(0.0, 1.0))
+    avg = rec.trial_responses("encoding_table", window=(0.0, 1.0), average=True, by="stimCategory")
+    cats = np.asarray(rec.intervals["encoding_table"]["stimCategory"])
+    values = np.unique(cats)
+    assert avg.labels["stimCategory"].tolist() == values.tolist()
+    for row, c in enumerate(values):
+        np.testing.assert_allclose(avg.data[row], per_trial.data[cats == c].mean(axis=0), rtol=1e-12)
+        assert avg.labels["n_trials"][row] == np.count_nonzero(cats == c)
+    assert avg.metadata["averaged_by"] == ["stimCategory"]
+
+
+def test_window_longer_than_a_trial_on_real_file(real) -> None:
+    with pytest.raises(InvalidParameterError, match="longer than trial"):
+        real["rec"].trial_responses("recognition_table", window=(0.0, 2.0))  # trials last ~1.5 s
+
+
+def test_bins_used_without_spike_times(real) -> None:
+    """Without spike times the bins whose centre lies in the window are summed (bin-centre rule)."""
+    rec = real["rec"]
+    binned = rec.replace(spike_times=None)
+    resp = binned.trial_responses("encoding_table", window=(0.0, 1.0))
+    assert resp.metadata["response_source"] == "bins"
+    starts = np.asarray(rec.intervals["encoding_table"]["start_time"])
+    centres = rec.times + rec.bin_size / 2
+    expected = np.stack([rec.data[(centres >= s) & (centres < s + 1.0)].sum(axis=0) for s in starts])
+    np.testing.assert_array_equal(resp.data, expected)
+    exact = rec.trial_responses("encoding_table", window=(0.0, 1.0)).data
+    # Each window edge moves by at most half a bin: the totals stay close to the exact counts.
+    assert abs(resp.data.sum() - exact.sum()) / exact.sum() < 0.05
+
+
+# ----------------------------------------------------------------- a file written by pynwb
+def test_pynwb_written_file(tmp_path) -> None:
+    pynwb = pytest.importorskip("pynwb")
+    rng = np.random.default_rng(7)
+    trains = [np.sort(rng.uniform(0, 20, rng.integers(20, 200))) for _ in range(5)]
+    nwb = pynwb.NWBFile(session_description="trial test", identifier="trials-1",
+                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    for t in trains:
+        nwb.add_unit(spike_times=t)
+    nwb.add_trial_column(name="condition", description="condition label")
+    starts = np.arange(0.5, 19.0, 1.5)
+    for i, s in enumerate(starts):
+        nwb.add_trial(start_time=float(s), stop_time=float(s + 1.2), condition=["a", "b", "c"][i % 3])
+    path = tmp_path / "trials.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    rec = nc.load(path, bin_size=0.25)
+    resp = rec.trial_responses("trials", window=(0.1, 0.9))
+    np.testing.assert_array_equal(resp.data, _direct_counts(trains, starts + 0.1, starts + 0.9))
+    assert resp.labels["condition"].tolist() == [["a", "b", "c"][i % 3] for i in range(starts.size)]
+    # One condition column: average=True needs no by=.
+    avg = rec.trial_responses("trials", window=(0.1, 0.9), average=True, statistic="rate")
+    assert avg.labels["condition"].tolist() == ["a", "b", "c"]
+    direct = _direct_counts(trains, starts + 0.1, starts + 0.9) / 0.8
+    np.testing.assert_allclose(avg.data[1], direct[1::3].mean(axis=0), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- small cases
+def _small() -> tuple[nc.Recording, pd.DataFrame]:
+    rec = nc.Recording.from_spike_times([[0.05, 0.1, 1.25, 2.0, 2.3], [1.1, 2.45]], bin_size=0.1, t_stop=3.0)
+    trials = pd.DataFrame({"start_time": [0.0, 1.0, 2.0], "stop_time": [1.0, 2.0, 3.0],
+                           "onset": [0.1, 1.2, 2.1], "stim": ["x", "y", "x"]})
+    return rec, trials
+
+
+def test_alignment_column_and_baseline_window() -> None:
+    rec, trials = _small()
+    resp = trial_responses(rec, trials, window=(-0.1, 0.3), align="onset")
+    # windows [0.0, 0.4), [1.1, 1.5), [2.0, 2.4): a window may start before its alignment time
+    np.testing.assert_array_equal(resp.data, [[2, 0], [1, 1], [2, 0]])
+    assert resp.metadata["align"] == "onset"
+
+
+def test_bin_path_equals_spike_path_for_bin_aligned_windows() -> None:
+    rng = np.random.default_rng(3)
+    trains = [np.sort(rng.uniform(0, 10, 300)) for _ in range(4)]
+    rec = nc.Recording.from_spike_times(trains, bin_size=0.05, t_stop=10.0)
+    trials = pd.DataFrame({"start_time": np.arange(0.0, 9.0, 1.0), "stop_time": np.arange(1.0, 10.0, 1.0)})
+    exact = rec.trial_responses(trials, window=(0.2, 0.7))
+    binned = rec.replace(spike_times=None).trial_responses(trials, window=(0.2, 0.7))
+    np.testing.assert_array_equal(exact.data, binned.data)
+    np.testing.assert_allclose(rec.replace(spike_times=None).trial_responses(trials, window=(0.2, 0.7),
+                                                                              statistic="rate").data,
+                               exact.data / 0.5, rtol=1e-12)
+
+
+def test_rates_and_activations() -> None:
+    x = np.arange(40, dtype=float).reshape(20, 2)
+    rates = nc.Recording.from_array(x, kind="rates", sampling_rate=10.0)
+    trials = pd.DataFrame({"start_time": [0.0, 1.0], "stop_time": [1.0, 2.0]})
+    r = rates.trial_responses(trials, window=(0.0, 0.5), statistic="rate")
+    np.testing.assert_allclose(r.data, [x[0:5].mean(0), x[10:15].mean(0)])
+    c = rates.trial_responses(trials, window=(0.0, 0.5), statistic="count")
+    np.testing.assert_allclose(c.data, r.data * 0.5)
+    acts = nc.Recording.from_array(x, kind="activations", sampling_rate=10.0)
+    np.testing.assert_allclose(acts.trial_responses(trials, window=(0.0, 0.5), statistic="mean").data, r.data)
+    with pytest.raises(InvalidParameterError, match="statistic='mean'"):
+        acts.trial_responses(trials, window=(0.0, 0.5), statistic="count")
+
+
+def test_bad_inputs() -> None:
+    rec, trials = _small()
+    with pytest.raises(MissingTableError, match="no interval table named 'trials'"):
+        rec.trial_responses("trials")
+    with pytest.raises(InvalidParameterError, match="longer than trial"):
+        rec.trial_responses(trials, window=(0.0, 1.5))
+    with pytest.raises(InvalidParameterError, match="outside the recorded span"):
+        rec.trial_responses(trials, window=(-0.5, 0.2))
+    with pytest.raises(InvalidParameterError, match="start < stop"):
+        rec.trial_responses(trials, window=(0.5, 0.1))
+    with pytest.raises(InvalidParameterError, match="statistic"):
+        rec.trial_responses(trials, statistic="median")
+    with pytest.raises(InvalidParameterError, match="no 'cue' column"):
+        rec.trial_responses(trials, align="cue")
+    with pytest.raises(InvalidParameterError, match="needs by="):
+        rec.trial_responses(trials, average=True)  # onset and stim are both candidates
+    with pytest.raises(InvalidParameterError, match="not in the trial table"):
+        rec.trial_responses(trials, average=True, by="colour")
+    with pytest.raises(InvalidParameterError, match="DataFrame"):
+        rec.trial_responses([[0.0, 1.0]])
+    with pytest.raises(InvalidDataError, match="NaN"):
+        rec.trial_responses(trials.assign(start_time=[0.0, np.nan, 2.0]))
+    with pytest.raises(InvalidParameterError, match="no times"):
+        nc.Recording.from_array(np.ones((3, 2))).trial_responses(trials)
+    with pytest.raises(InvalidParameterError, match="holds no bin"):
+        rec.replace(spike_times=None).trial_responses(trials, window=(0.0, 0.04))
+
+
+def test_labels_that_do_not_line_up() -> None:
+    rec, trials = _small()
+    resp = rec.trial_responses(trials, window=(0.0, 0.5))
+    with pytest.raises(InvalidParameterError, match="line up"):
+        resp.replace(labels=trials.iloc[:2])
+
+
+def test_input_table_not_modified() -> None:
+    rec, trials = _small()
+    before = trials.copy()
+    resp = rec.trial_responses(trials, window=(0.0, 0.5), average=True, by="stim")
+    pd.testing.assert_frame_equal(trials, before)
+    assert resp.labels["stim"].tolist() == ["x", "y"]
+    np.testing.assert_allclose(resp.data, [[2.0, 0.5], [1.0, 1.0]])
