@@ -10,7 +10,12 @@ import pytest
 from scipy import integrate, special
 
 from neurocomplex.errors import InvalidParameterError
-from neurocomplex.measures._nsb import count_profile, dirichlet_entropy_moments, nsb_posterior
+from neurocomplex.measures._nsb import (
+    count_profile,
+    dirichlet_entropy_moments,
+    nsb_posterior,
+    nsb_posterior_from_profile,
+)
 
 
 def _bernoulli_counts(rng: np.random.Generator, n_units: int, n_samples: int) -> tuple[np.ndarray, float, float]:
@@ -122,3 +127,21 @@ def test_nsb_reproduces_the_reference_table(n_units: int, n_samples: int, ref_ns
     assert abs(np.mean(err_nsb) - ref_nsb) < tol_nsb
     assert abs(np.mean(err_plugin) - ref_plugin) < tol_plugin
     assert abs(np.mean(err_nsb)) < abs(np.mean(err_plugin)) / 3
+
+
+@pytest.mark.parametrize(("n", "alphabet"), [(50, 8), (1000, 16), (1000, 64)])
+def test_nsb_of_a_single_observed_word_is_the_posterior_mean(n: int, alphabet: int) -> None:
+    # One word seen n times (a silent population): the posterior mean is not 0, because the prior
+    # keeps mass on the unseen words; it is what direct quadrature over the full alphabet gives,
+    # and it falls as n grows.
+    post = nsb_posterior(np.array([n]), math.log2(alphabet))
+    assert post.mean == pytest.approx(_nsb_direct([n], alphabet), rel=1e-7)
+    assert 0 < post.mean < 0.1 and post.n_coincidences == n - 1
+    assert nsb_posterior(np.array([10 * n]), math.log2(alphabet)).mean < post.mean
+
+
+def test_nsb_from_profile_equals_nsb_from_counts() -> None:
+    counts = np.r_[np.ones(40, int), np.full(7, 3), [9, 9, 20]]
+    a = nsb_posterior(counts, 12)
+    b = nsb_posterior_from_profile(np.array([1.0, 3.0, 9.0, 20.0]), np.array([40.0, 7.0, 2.0, 1.0]), 12)
+    assert (a.mean, a.std, a.kappa_peak) == (b.mean, b.std, b.kappa_peak)
