@@ -409,6 +409,36 @@ def _unit_ids(info: _LayerInfo, flatten: str) -> np.ndarray:
     return np.array([f"c{c}_p{p}" for c in range(n_channels) for p in range(n_positions)])
 
 
+def _input_labels(labels: Any, n_inputs: int | None) -> Any:
+    """``labels`` as a DataFrame with one row per input, checked against the number of inputs."""
+    if labels is None:
+        return None
+    import pandas as pd
+
+    if isinstance(labels, Recording):
+        if labels.labels is None:
+            raise InvalidParameterError("labels: the Recording given has no labels (rec.labels is None).")
+        labels = labels.labels
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    if not isinstance(labels, (pd.DataFrame, Mapping)):
+        values = np.asarray(labels)
+        if values.ndim != 1:
+            raise InvalidParameterError(f"labels must be a DataFrame, a mapping of columns or one value per input "
+                                        f"(1-D), got shape {values.shape}.")
+        labels = {"label": values}
+    try:
+        table = pd.DataFrame(labels).reset_index(drop=True)
+    except ValueError as err:
+        raise InvalidParameterError(f"labels do not form a table: {err}.") from err
+    if n_inputs is not None and len(table) != n_inputs:
+        raise InvalidParameterError(
+            f"labels have {len(table)} rows but there are {n_inputs} inputs; the labels must line up with the "
+            "inputs (one row per input, in the same order)."
+        )
+    return table
+
+
 def record(
     model: nn.Module,
     inputs: Any,
@@ -417,6 +447,8 @@ def record(
     device: Any = None,
     flatten: str = "units",
     progress: bool | None = None,
+    *,
+    labels: Any = None,
 ) -> dict[str, Recording]:
     """Capture the activations of a network's layers as Recordings (rows = inputs, columns = units).
 
@@ -452,6 +484,12 @@ def record(
         ``(N, C, ...)`` convention). 2-D outputs ``(N, units)`` are the same in both modes.
     progress : bool, optional
         Show a tqdm bar; None (default) shows one only on a terminal for more than 10 batches.
+    labels : pandas.DataFrame, mapping, 1-D array, tensor or Recording, optional
+        What each input is (stimulus index, class, condition): one row per input, kept as every
+        layer's per-sample ``labels`` (a 1-D array becomes a column ``"label"``; a Recording gives
+        its own ``labels``, e.g. a brain area's trial responses to the same stimuli). With
+        ``flatten="channels"`` each input's row is repeated for its positions and a ``position``
+        column added.
 
     Returns
     -------
@@ -463,11 +501,12 @@ def record(
         ``unit_ids`` ``0..n_units-1`` for vector outputs and with ``flatten="channels"``, or
         ``"c{channel}_p{position}"`` for feature maps with ``flatten="units"``. ``metadata`` holds
         ``layer``, ``module_type``, ``output_shape`` (per input), ``flatten``, ``n_inputs`` and
-        ``n_positions`` (samples per input).
+        ``n_positions`` (samples per input). ``labels`` as given (None by default).
 
     Raises
     ------
     InvalidParameterError
+        ``labels`` that do not line up with the inputs (another number of rows).
         Unknown layer name (the message lists the model's layers) or type, a layer that never runs
         in the forward pass, bad ``batch_size``/``flatten``/``progress``/``device``.
     InvalidDataError
@@ -499,9 +538,16 @@ def record(
     def consume(key: str, x: torch.Tensor) -> None:
         chunks.setdefault(key, []).append(_to_numpy(x))
 
+    known = len(inputs) if isinstance(inputs, (torch.Tensor, np.ndarray)) else None
+    table = _input_labels(labels, known)  # checked before the run when the inputs say how many
     infos, n_inputs, _ = _run_capture(model, inputs, layers, batch_size, device, flatten, progress, consume)
+    table = _input_labels(table, n_inputs)
     out: dict[str, Recording] = {}
     for info in infos:
+        rows = table
+        if table is not None and info.n_positions > 1:
+            rows = table.loc[table.index.repeat(info.n_positions)].reset_index(drop=True)
+            rows["position"] = np.tile(np.arange(info.n_positions), n_inputs)
         data = _assemble(chunks.pop(info.key))
         meta = {
             "layer": info.key,
@@ -518,5 +564,6 @@ def record(
             groups=np.full(info.n_units, info.key),
             metadata=meta,
             source=f"torch:{info.key}",
+            labels=rows,
         )
     return out

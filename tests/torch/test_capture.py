@@ -242,3 +242,44 @@ def test_gpu_capture_matches_cpu() -> None:
     for key in cpu:
         np.testing.assert_allclose(gpu[key].data, cpu[key].data, atol=1e-4)
     assert next(gpu_net.parameters()).is_cuda
+
+
+# ----------------------------------------------------------------- per-input labels
+def test_labels_one_row_per_input() -> None:
+    import pandas as pd
+
+    net = mlp([4, 6, 3], seed=0)
+    x = torch.randn(12, 4, generator=torch.Generator().manual_seed(0))
+    table = pd.DataFrame({"stimulus": np.arange(12), "digit": np.arange(12) % 3}, index=np.arange(50, 62))
+    recs = record(net, x, labels=table, batch_size=5)
+    for rec in recs.values():
+        assert rec.labels["stimulus"].tolist() == list(range(12))
+        assert rec.labels["digit"].tolist() == (np.arange(12) % 3).tolist()
+    plain = record(net, x, labels=torch.arange(12) % 2)
+    assert plain["relu1"].labels["label"].tolist() == (np.arange(12) % 2).tolist()
+    assert record(net, x)["relu1"].labels is None
+    # The labels of a brain area's responses to the same stimuli carry over.
+    area = nc.Recording.from_array(np.ones((12, 2)), kind="responses").replace(labels=table)
+    assert record(net, x, labels=area)["output"].labels.equals(area.labels)
+
+
+def test_labels_repeat_over_positions_with_channels() -> None:
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU())
+    x = torch.randn(3, 1, 2, 2, generator=torch.Generator().manual_seed(1))
+    recs = record(conv, x, flatten="channels", labels={"stimulus": ["a", "b", "c"]})
+    labels = recs["1"].labels
+    assert recs["1"].n_samples == 12 and len(labels) == 12
+    assert labels["stimulus"].tolist() == ["a"] * 4 + ["b"] * 4 + ["c"] * 4
+    assert labels["position"].tolist() == [0, 1, 2, 3] * 3
+
+
+def test_labels_that_do_not_line_up() -> None:
+    net = mlp([4, 6, 3], seed=0)
+    x = torch.randn(12, 4, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(InvalidParameterError, match="line up"):
+        record(net, x, labels=np.arange(11))
+    batches = [x[:5], x[5:]]  # an iterable: the count is known only after the run
+    with pytest.raises(InvalidParameterError, match="line up"):
+        record(net, batches, labels=np.arange(13))
+    with pytest.raises(InvalidParameterError, match="1-D"):
+        record(net, x, labels=np.zeros((12, 2)))
