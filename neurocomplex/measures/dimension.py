@@ -32,7 +32,7 @@ from neurocomplex.estimate import (
     register_estimator,
 )
 from neurocomplex.recording import Recording
-from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, block_grams, covariance_from_array
 
 __all__ = [
     "effective_dimension",
@@ -176,23 +176,33 @@ def eigenvalues_from_covariance(cov: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- sufficient statistics
 class _Blocks:
-    """Count, mean and scatter of consecutive blocks of samples, merged exactly on demand."""
+    """Count, mean and Gram matrix of consecutive blocks of samples, merged exactly on demand.
 
-    def __init__(self, counts: np.ndarray, means: np.ndarray, scatters: np.ndarray) -> None:
-        self.counts, self.means, self.scatters = counts, means, scatters
+    Block ``b``'s scatter is ``grams[b] − counts[b] (m_b − c_b)(m_b − c_b)ᵀ`` (``c`` = ``centres``);
+    ``total`` is the full-data scatter, in float64.
+    """
+
+    def __init__(self, counts: np.ndarray, means: np.ndarray, centres: np.ndarray, grams: np.ndarray,
+                 total: np.ndarray | None = None) -> None:
+        self.counts, self.means, self.centres, self.grams = counts, means, centres, grams
+        self.total = self.merged(np.ones(counts.size))[1] if total is None else total
 
     def merged(self, weights: np.ndarray) -> tuple[float, np.ndarray]:
         """Total count and scatter of the blocks, block b taken ``weights[b]`` times (Chan et al.)."""
         w = weights * self.counts
         n = float(w.sum())
         mean = (w @ self.means) / n
-        dev = self.means - mean
-        scatter = np.tensordot(weights, self.scatters, axes=1)
-        scatter += (dev.T * w) @ dev
-        return n, scatter
+        root = np.sqrt(w)[:, None]
+        spread, shift = root * (self.means - mean), root * (self.means - self.centres)
+        scatter = np.tensordot(weights.astype(self.grams.dtype), self.grams, axes=1).astype(np.float64)
+        scatter += spread.T @ spread - shift.T @ shift
+        return n, (scatter + scatter.T) * 0.5
 
 
 def _read_blocks(arrays: tuple[np.ndarray, ...], block_size: int, chunk_rows: int) -> _Blocks:
+    if len(arrays) == 1:
+        st = block_grams(arrays[0], block_size, chunk_rows)
+        return _Blocks(st.counts, st.means, st.centres, st.grams, st.total)
     n_samples = arrays[0].shape[0]
     n_cols = sum(a.shape[1] for a in arrays)
     starts = np.arange(0, n_samples, block_size)
@@ -202,7 +212,7 @@ def _read_blocks(arrays: tuple[np.ndarray, ...], block_size: int, chunk_rows: in
     for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
         acc = _accumulate(tuple(a[start : start + block_size] for a in arrays), chunk_rows)
         means[b], scatters[b] = acc.mean, acc.scatter
-    return _Blocks(counts.astype(np.float64), means, scatters)
+    return _Blocks(counts.astype(np.float64), means, means, scatters)
 
 
 def _accumulate(arrays: tuple[np.ndarray, ...], chunk_rows: int) -> CovarianceAccumulator:
@@ -234,11 +244,15 @@ def _plan_blocks(n_samples: int, n_cols: int, block_size: int | None) -> int:
     return int(block_size)
 
 
+def _draws(n_blocks: int, n_boot: int, seed: int | None) -> np.ndarray:
+    """Times each block is drawn in each replicate (``n_blocks`` draws with replacement)."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
+
+
 def _replicate_scatters(blocks: _Blocks, n_boot: int, seed: int | None) -> Any:
     """Yield (n, scatter) of each block-bootstrap replicate (blocks drawn with replacement)."""
-    n_blocks = blocks.counts.size
-    draws = np.random.default_rng(seed).multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot)
-    for weights in draws.astype(np.float64):
+    for weights in _draws(blocks.counts.size, n_boot, seed):
         yield blocks.merged(weights)
 
 
@@ -256,9 +270,9 @@ def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple
     return out, int(np.count_nonzero(out)), tol
 
 
-def _warn(messages: list[str]) -> tuple[str, ...]:
+def _warn(messages: list[str], stacklevel: int = 3) -> tuple[str, ...]:
     for msg in messages:
-        warnings.warn(msg, NeurocomplexWarning, stacklevel=3)
+        warnings.warn(msg, NeurocomplexWarning, stacklevel=stacklevel)
     return tuple(messages)
 
 
@@ -307,8 +321,8 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
     if n_boot > 0:
         block_size = _plan_blocks(rec.n_samples, n_units, block_size)
         blocks = _read_blocks((data,), block_size, chunk_rows)
-        n, scatter = blocks.merged(np.ones(blocks.counts.size))
-        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
+        n = float(blocks.counts.sum())
+        cov, mean = blocks.total / (n - 1.0), blocks.counts @ blocks.means / n
     else:
         acc = covariance_from_array(data, chunk_rows)
         cov, mean = acc.covariance(), acc.mean
@@ -320,7 +334,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
 
 def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: _Blocks | None, n_samples: int,
                         unit_ids: np.ndarray, dtype: np.dtype, order: float, standardize: bool, n_boot: int,
-                        seed: Any, ci_level: float, params: dict[str, Any]) -> Estimate:
+                        seed: Any, ci_level: float, params: dict[str, Any], stacklevel: int = 5) -> Estimate:
     """The effective dimension, its interval and diagnostics from the covariance (and block statistics)."""
     n_units = cov.shape[0]
     messages: list[str] = []
@@ -352,7 +366,7 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: _Blocks | Non
     ci, reps = None, np.empty(0)
     boot_diag: dict[str, Any] = {"interval": "basic"}
     if blocks is not None:
-        reps = _replicates(blocks, cov, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
+        reps = _replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
         ci, report, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
         boot_diag.update(report)
         messages.extend(notes)
@@ -364,28 +378,66 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: _Blocks | Non
         n_samples=n_samples, n_units=n_units,
         diagnostics={"eigenvalues": lam, "p": p, "rank": rank, "noise_tolerance": tol,
                      "units_used": unit_ids[keep], "bootstrap": reps, **boot_diag},
-        warnings=_warn(messages),
+        warnings=_warn(messages, stacklevel),
     )
 
 
-def _replicates(blocks: _Blocks, cov: np.ndarray, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
+# Which replicates the interval uses: "auto" (second-order perturbation where it applies, checked
+# against exact ones), "exact" (one eigendecomposition per replicate) or "perturbative" (the
+# expansion whenever the check passes, whatever the number of samples).
+_REPLICATES = "auto"
+_N_CHECKED = 2  # replicates also computed exactly to check the perturbative ones
+# "auto" expands only with at least this many samples per nonzero eigenvalue: the remainder of
+# the expansion, measured against exact replicates, is about 5 (rank / n_samples) bootstrap sd at
+# worst (flat spectra, order 3), so <= 0.05 sd here.
+_SAMPLES_PER_DIRECTION = 100
+
+
+def _exact_replicate(blocks: _Blocks, weights: np.ndarray, keep: np.ndarray, standardize: bool, order: float,
+                     n_units: int, dtype: np.dtype) -> float:
+    n_rep, scatter_rep = blocks.merged(weights)
+    c = scatter_rep / max(n_rep - 1.0, 1.0)
+    if standardize:
+        if np.any(np.diag(c)[keep] <= 0):
+            return math.nan
+        c = _standardize(c, keep)
+    try:
+        lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
+        return effective_dimension_from_eigenvalues(lam_rep, order)
+    except InsufficientDataError:
+        return math.nan
+
+
+def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
                 seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any]) -> np.ndarray:
-    """Effective dimension of each block-bootstrap replicate (exact eigendecompositions)."""
-    reps_list = []
-    for n_rep, scatter_rep in _replicate_scatters(blocks, n_boot, seed):
-        c = scatter_rep / max(n_rep - 1.0, 1.0)
-        if standardize:
-            if np.any(np.diag(c)[keep] <= 0):
-                reps_list.append(math.nan)
-                continue
-            c = _standardize(c, keep)
-        try:
-            lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
-            reps_list.append(effective_dimension_from_eigenvalues(lam_rep, order))
-        except InsufficientDataError:
-            reps_list.append(math.nan)
+    """Effective dimension of each block-bootstrap replicate: perturbative where it applies, else exact."""
+    from neurocomplex.measures._spectral_bootstrap import check_against_exact, perturbative_dimensions
+
+    draws = _draws(blocks.counts.size, n_boot, seed)
+    perturbative = (_REPLICATES != "exact" and not standardize and 0.0 < order < math.inf
+                    and (order == 1.0 or abs(order - 1.0) > 1e-3))
+    if perturbative:
+        lam, vecs = np.linalg.eigh((blocks.total + blocks.total.T) * 0.5)
+        lam, vecs = lam[::-1], vecs[:, ::-1]
+        signal = lam > _noise_tolerance(float(lam[0]), n_units, dtype)
+        perturbative = (_REPLICATES == "perturbative"
+                        or blocks.counts.sum() >= _SAMPLES_PER_DIRECTION * np.count_nonzero(signal))
+    if perturbative:
+        approx = perturbative_dimensions(blocks.counts, blocks.means, blocks.centres, blocks.grams,
+                                         lam[signal], vecs[:, signal], draws, order)
+        checked = list(range(min(_N_CHECKED, n_boot)))
+        exact = {i: _exact_replicate(blocks, draws[i], keep, standardize, order, n_units, dtype) for i in checked}
+        ok, error = check_against_exact(approx, exact)
+        diag["replicate_check_error"] = error  # largest |perturbative − exact| / sd of the replicates
+        if ok:
+            for i in np.flatnonzero(~np.isfinite(approx)):  # invalid expansions: exact instead
+                exact[int(i)] = _exact_replicate(blocks, draws[i], keep, standardize, order, n_units, dtype)
+            for i, v in exact.items():
+                approx[i] = v
+            diag["replicates"] = "perturbative"
+            return approx
     diag["replicates"] = "exact"
-    return np.asarray(reps_list)
+    return np.array([_exact_replicate(blocks, w, keep, standardize, order, n_units, dtype) for w in draws])
 
 
 def effective_dimension_from_blocks(blocks: Sequence[CovarianceAccumulator], order: float = 1.0, n_boot: int = 100,
@@ -477,13 +529,15 @@ def effective_dimension_from_blocks(blocks: Sequence[CovarianceAccumulator], ord
     counts = np.array([b.n_samples for b in parts], dtype=np.float64)
     if counts.sum() < 2:
         raise InsufficientDataError(f"{int(counts.sum())} sample(s) in all blocks: a covariance needs at least 2.")
-    stats = _Blocks(counts, np.stack([b.mean for b in parts]), np.stack([b.scatter for b in parts]))
-    n, scatter = stats.merged(np.ones(counts.size))
+    means = np.stack([b.mean for b in parts])
+    stats = _Blocks(counts, means, means, np.stack([b.scatter for b in parts]))
+    n, scatter = float(counts.sum()), stats.total
     params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
               "block_size": None, "ci_level": ci_level, "n_blocks": counts.size}
     return _dimension_estimate(scatter / (n - 1.0), counts @ stats.means / n, stats if n_boot > 0 else None,
                                int(n), np.arange(n_units), np.dtype(np.float32) if work == np.float32
-                               else np.dtype(np.float64), order, standardize, n_boot, seed, ci_level, params)
+                               else np.dtype(np.float64), order, standardize, n_boot, seed, ci_level, params,
+                               stacklevel=4)
 
 
 @register_estimator(family="dimension", bounds=(1.0, math.inf),
@@ -746,7 +800,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     if n_boot > 0:
         block_size = _plan_blocks(rec.n_samples, len(arrays) * n_units, block_size)
         blocks = _read_blocks(arrays, block_size, chunk_rows)
-        n, scatter = blocks.merged(np.ones(blocks.counts.size))
+        n, scatter = float(blocks.counts.sum()), blocks.total
         cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
     else:
         acc = _accumulate(arrays, chunk_rows)

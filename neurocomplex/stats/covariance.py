@@ -11,6 +11,7 @@ ever copied.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
-__all__ = ["CovarianceAccumulator", "covariance_from_array"]
+__all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams"]
 
 DEFAULT_CHUNK_ROWS = 16384
 # Float32 column sums are taken over blocks of this many rows (float32 GEMV, error ~ eps*sqrt(rows))
@@ -35,8 +36,8 @@ def _column_sums(x: np.ndarray) -> np.ndarray:
     if full:
         blocks = x[:full].reshape(-1, _SUM_ROWS, d)
         sums += (np.ones(_SUM_ROWS, dtype=x.dtype) @ blocks).sum(axis=0, dtype=np.float64)
-    if full < n:
-        sums += x[full:].sum(axis=0, dtype=np.float64)
+    if full < n:  # the remainder (< _SUM_ROWS rows) by one more GEMV, as accurate as the blocks
+        sums += np.ones(n - full, dtype=x.dtype) @ x[full:]
     return sums
 
 
@@ -159,3 +160,84 @@ def covariance_from_array(x: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     for start in range(0, x.shape[0], chunk_rows):
         acc.update(x[start : start + chunk_rows])
     return acc
+
+
+@dataclass
+class BlockGrams:
+    """Count, mean and Gram matrix of consecutive blocks of rows, about a per-block centre.
+
+    Block ``b`` holds ``grams[b] = Σ_t (x_t − c_b)(x_t − c_b)ᵀ`` over its rows, with ``c_b =
+    centres[b]`` (0 when the raw float32 product was accurate enough, the block's rounded mean
+    otherwise), so its centred scatter is ``grams[b] − counts[b] (m_b − c_b)(m_b − c_b)ᵀ``.
+    ``grams`` keeps the data's precision (float32 for float32 data); ``total`` is the centred
+    scatter of all rows, accumulated in float64.
+    """
+
+    counts: np.ndarray
+    means: np.ndarray
+    centres: np.ndarray
+    grams: np.ndarray
+    total: np.ndarray
+
+
+def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> BlockGrams:
+    """Per-block statistics of a 2-D array in one pass: one SYRK per block, no copy of the data.
+
+    Float32 blocks whose columns have mean² <= 4 × variance keep the raw product ``XᵀX`` (as
+    :meth:`CovarianceAccumulator.update` does); other blocks, and all float64 data, are centred on
+    their mean first. After the first block that needs centring, later blocks are centred
+    directly rather than multiplied twice. Blocks longer than ``chunk_rows`` are read in pieces.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(100, 3)).astype(np.float32) + 1
+    >>> st = block_grams(x, 30)
+    >>> st.counts.tolist(), st.grams.dtype
+    ([30.0, 30.0, 30.0, 10.0], dtype('float32'))
+    >>> bool(np.allclose(st.total / 99, np.cov(x.astype(np.float64), rowvar=False), rtol=1e-5))
+    True
+    """
+    n_samples, d = x.shape
+    starts = np.arange(0, n_samples, block_size)
+    n_blocks = starts.size
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    counts = (np.minimum(starts + block_size, n_samples) - starts).astype(np.float64)
+    means = np.empty((n_blocks, d))
+    centres = np.zeros((n_blocks, d))
+    grams = np.empty((n_blocks, d, d), dtype=dtype)
+    total = np.zeros((d, d))
+    centre_all = dtype == np.float64
+    for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
+        stop = start + int(counts[b])
+        pieces = [np.asarray(x[i : min(i + chunk_rows, stop)]) for i in range(start, stop, chunk_rows)]
+        if any(p.dtype.kind not in "fiub" for p in pieces):
+            raise InvalidDataError(f"rows {start}..{stop} are not numeric (dtype {pieces[0].dtype}).")
+        pieces = [p if p.dtype == dtype else p.astype(dtype) for p in pieces]
+        sums = sum(_column_sums(p) if dtype == np.float32 else p.sum(axis=0, dtype=np.float64) for p in pieces)
+        means[b] = sums / counts[b]
+        raw = not centre_all
+        if raw:
+            _block_product(pieces, None, grams[b])
+            variance = np.diagonal(grams[b]).astype(np.float64) / counts[b] - means[b] ** 2
+            raw = bool(np.all(means[b] ** 2 <= _FAST_MEAN_RATIO * variance))
+            centre_all = not raw
+        if not raw:
+            centres[b] = means[b].astype(dtype)
+            _block_product(pieces, centres[b].astype(dtype), grams[b])
+        np.add(total, grams[b], out=total)
+    # total = Σ grams − Σ n_b (m_b − c_b)(m_b − c_b)ᵀ + Σ n_b (m_b − m)(m_b − m)ᵀ (Chan et al.)
+    mean = counts @ means / n_samples
+    root = np.sqrt(counts)[:, None]
+    shift, spread = root * (means - centres), root * (means - mean)
+    total += spread.T @ spread - shift.T @ shift
+    return BlockGrams(counts, means, centres, grams, (total + total.T) * 0.5)
+
+
+def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> None:
+    """``Σ (x − centre)ᵀ(x − centre)`` over the pieces of a block, written into ``out``."""
+    for i, piece in enumerate(pieces):
+        work = piece if centre is None else piece - centre
+        if i == 0:
+            np.matmul(work.T, work, out=out)
+        else:
+            out += work.T @ work

@@ -167,13 +167,20 @@ def test_standardize_uses_correlation_matrix_and_drops_constant_units():
     assert est_c.diagnostics["units_used"].tolist() == [0, 1, 2, 3, 4, 5]
 
 
-def test_bootstrap_interval_covers_population_value():
+@pytest.mark.parametrize("replicates", ["perturbative", "exact"])
+def test_bootstrap_interval_covers_population_value(replicates, monkeypatch):
+    # the same coverage whether the replicates come from the second-order expansion or from one
+    # eigendecomposition each (20 samples per unit: "auto" would use exact replicates here)
+    from neurocomplex.measures import dimension
+
+    monkeypatch.setattr(dimension, "_REPLICATES", replicates)
     d, n = 50, 1000
     spectrum = np.exp(-np.arange(d) / 5.0)
     true = effective_dimension_from_eigenvalues(spectrum, 1)
     hits = 0
     for seed in range(5):
         est = nc.effective_dimension(_rec(_gaussian(spectrum, n, seed + 10)), n_boot=60, seed=seed)
+        assert est.diagnostics["replicates"] == replicates
         low, high = est.ci
         assert low < est.value < high
         hits += low <= true <= high
@@ -360,3 +367,103 @@ def test_effective_dimension_from_blocks_errors():
             effective_dimension_from_blocks(parts, **bad_kw)
     with pytest.raises(nc.InsufficientDataError):
         effective_dimension_from_blocks([covariance_from_array(x[:1])], n_boot=0)
+
+
+# --------------------------------------------------------------------------- perturbative replicates
+def _both(x: np.ndarray, monkeypatch, mode: str = "perturbative", **kw):
+    from neurocomplex.measures import dimension
+
+    monkeypatch.setattr(dimension, "_REPLICATES", mode)
+    fast = nc.effective_dimension(_rec(x), **kw)
+    monkeypatch.setattr(dimension, "_REPLICATES", "exact")
+    exact = nc.effective_dimension(_rec(x), **kw)
+    monkeypatch.setattr(dimension, "_REPLICATES", "auto")
+    return fast, exact
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 0.5])
+@pytest.mark.parametrize("case", ["decaying", "power_law", "flat", "float32_offset"])
+def test_perturbative_replicates_match_exact_ones(order, case, monkeypatch):
+    # Measured over these cases: the second-order replicates differ from exact eigendecompositions
+    # by at most 0.06 of the replicates' sd (first order alone: up to 9 sd on a flat spectrum,
+    # which has no eigengap at all); the intervals agree to a few % of their width.
+    spectra = {"decaying": (np.exp(-np.arange(50) / 5.0), 1000, np.float64, 0.0),
+               "power_law": (np.arange(1, 41) ** -1.0, 4000, np.float64, 0.0),
+               "flat": (np.ones(40), 8000, np.float64, 0.0),
+               "float32_offset": (np.arange(1, 41) ** -1.0, 4000, np.float32, 2.0)}
+    spectrum, n, dtype, offset = spectra[case]
+    x = (_gaussian(spectrum, n, seed=31) + offset).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        fast, exact = _both(x, monkeypatch, order=order, n_boot=40, seed=2)
+    assert fast.value == exact.value
+    assert fast.diagnostics["replicates"] == "perturbative" and exact.diagnostics["replicates"] == "exact"
+    a, e = fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"]
+    assert np.max(np.abs(a - e)) <= 0.1 * e.std(), (np.max(np.abs(a - e)) / e.std())
+    width = exact.ci[1] - exact.ci[0]
+    assert fast.ci == pytest.approx(exact.ci, abs=0.05 * width)
+    # the first two replicates are computed exactly as a check
+    np.testing.assert_allclose(a[:2], e[:2], rtol=1e-9)
+    assert fast.diagnostics["replicate_check_error"] <= 0.1
+
+
+def test_auto_replicates_need_many_samples_per_direction(monkeypatch):
+    rng = np.random.default_rng(34)
+    few = _gaussian(np.exp(-np.arange(80) / 8.0), 400, seed=34)  # 5 samples per direction
+    fast, exact = _both(few, monkeypatch, mode="auto", n_boot=20)
+    assert fast.diagnostics["replicates"] == "exact"
+    np.testing.assert_array_equal(fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"])
+    many = rng.normal(size=(2500, 20)) * np.linspace(1, 3, 20)  # 125 per direction
+    fast, exact = _both(many, monkeypatch, mode="auto", n_boot=20)
+    assert fast.diagnostics["replicates"] == "perturbative"
+    e = exact.diagnostics["bootstrap"]
+    assert np.max(np.abs(fast.diagnostics["bootstrap"] - e)) <= 0.05 * e.std()
+
+
+def test_first_order_alone_would_be_biased_on_a_flat_spectrum():
+    # Schur concavity: the diagonal of a symmetric matrix is majorised by its eigenvalues, so
+    # D(diagonal) >= D(eigenvalues); on a flat spectrum that bias is several bootstrap sd, which is
+    # why the second-order term is kept.
+    from neurocomplex.measures import _spectral_bootstrap as sb
+    from neurocomplex.measures.dimension import _draws, _exact_replicate, _read_blocks
+
+    x = _gaussian(np.ones(60), 6000, seed=32)
+    blocks = _read_blocks((x,), 60, 16384)
+    lam, vecs = np.linalg.eigh(blocks.total)
+    draws = _draws(100, 30, 0)
+    second = sb.perturbative_dimensions(blocks.counts, blocks.means, blocks.centres, blocks.grams, lam, vecs, draws, 1.0)
+    keep = np.ones(60, bool)
+    exact = np.array([_exact_replicate(blocks, w, keep, False, 1.0, 60, np.dtype(np.float64)) for w in draws])
+    diag = []
+    for w in draws:
+        _, scatter = blocks.merged(w)
+        diag.append(effective_dimension_from_eigenvalues(np.diag(vecs.T @ scatter @ vecs), 1.0))
+    assert np.all(np.array(diag) >= exact - 1e-9)
+    assert np.mean(np.array(diag) - exact) > 3 * exact.std()
+    assert np.max(np.abs(second - exact)) < 0.1 * exact.std()
+
+
+def test_failed_check_falls_back_to_exact_replicates(monkeypatch):
+    from neurocomplex.measures import _spectral_bootstrap as sb
+
+    x = _gaussian(np.exp(-np.arange(30) / 5.0), 1500, seed=33)
+    monkeypatch.setattr(sb, "CHECK_TOLERANCE", 0.0)  # no perturbative replicate can pass
+    fast, exact = _both(x, monkeypatch, n_boot=20)
+    assert fast.diagnostics["replicates"] == "exact" and fast.diagnostics["replicate_check_error"] > 0
+    np.testing.assert_array_equal(fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"])
+    # standardize and order inf always use exact replicates
+    assert nc.effective_dimension(_rec(x), standardize=True, n_boot=5).diagnostics["replicates"] == "exact"
+    assert nc.effective_dimension(_rec(x), order=math.inf, n_boot=5).diagnostics["replicates"] == "exact"
+
+
+def test_divided_difference_against_derivatives():
+    from neurocomplex.measures._spectral_bootstrap import divided_difference
+
+    lam = np.array([3.0, 1.0, 1.0 + 1e-12, 0.2])
+    for order, fprime in ((1.0, np.log), (2.0, lambda v: 2 * v), (3.0, lambda v: 3 * v**2), (0.5, lambda v: 0.5 / np.sqrt(v))):
+        dd = divided_difference(lam, order)
+        assert dd[0, 3] == pytest.approx((fprime(3.0) - fprime(0.2)) / 2.8, rel=1e-12)
+        assert dd[3, 0] == pytest.approx(dd[0, 3], rel=1e-14) and dd[0, 0] == 0.0
+        # equal eigenvalues: the derivative of f', finite (no eigengap needed)
+        h = 1e-6
+        assert dd[1, 2] == pytest.approx((fprime(1.0 + h) - fprime(1.0 - h)) / (2 * h), rel=1e-6)
