@@ -7,11 +7,12 @@ parameters, buffers, gradients and grad mode are never touched.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,60 @@ from torch.func import functional_call, grad, jacrev, jvp, vmap
 from neurocomplex._validation import check_float, check_int
 from neurocomplex.errors import InvalidParameterError, NeurocomplexError, NeurocomplexWarning
 
-__all__ = ["training_response", "empirical_ntk", "response_over_training"]
+__all__ = ["training_response", "TrainingResponse", "empirical_ntk", "response_over_training"]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class TrainingResponse:
+    """Result of :func:`training_response`: the response of the probe outputs to one step.
+
+    Attributes
+    ----------
+    response : torch.Tensor
+        ``(n_probes, out_dim)``: R(x', x), outputs flattened per probe.
+    norm : float
+        ||R||_F / sqrt(n_probes): root-mean-square over probes of the per-probe norms.
+    probe_norms : torch.Tensor
+        ``(n_probes,)``: ||R(x'_i, x)|| per probe.
+    loss : float
+        L on the batch ``x`` before the step.
+    lr : float
+        The learning rate of the step.
+    linearized : bool
+        Whether the first-order (NTK) response was computed.
+
+    Notes
+    -----
+    Also readable as a mapping, ``out["response"]``, ``out["norm"]``, ... (the form earlier
+    versions returned), with ``keys()``, ``in`` and iteration over the field names.
+    """
+
+    response: torch.Tensor
+    norm: float
+    probe_norms: torch.Tensor
+    loss: float
+    lr: float
+    linearized: bool
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(f"{key!r} is not a field of TrainingResponse (fields: {list(self.keys())}).")
+        return getattr(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        """The field names, as a mapping's keys."""
+        return tuple(f.name for f in dataclasses.fields(self))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __repr__(self) -> str:
+        kind = "linearized" if self.linearized else "finite step"
+        return (f"TrainingResponse(norm={self.norm:.6g}, loss={self.loss:.6g}, lr={self.lr:g}, {kind}, "
+                f"response shape {tuple(self.response.shape)})")
 
 
 def _check_model(model: Any) -> nn.Module:
@@ -69,7 +123,7 @@ def training_response(
     probes: Any,
     lr: float,
     linearized: bool = False,
-) -> dict[str, Any]:
+) -> TrainingResponse:
     """Change of the outputs at probe inputs caused by one gradient step on a batch, per unit lr.
 
     Parameters
@@ -92,11 +146,11 @@ def training_response(
 
     Returns
     -------
-    dict
-        ``response``: tensor ``(n_probes, out_dim)`` (outputs flattened per probe);
-        ``norm``: float, ||R||_F / sqrt(n_probes) (root-mean-square over probes of the
-        per-probe norms); ``probe_norms``: tensor ``(n_probes,)``; ``loss``: float, L on ``x``;
-        ``lr``; ``linearized``.
+    TrainingResponse
+        A frozen dataclass: ``response``, tensor ``(n_probes, out_dim)`` (outputs flattened per
+        probe); ``norm``, float, ||R||_F / sqrt(n_probes) (root-mean-square over probes of the
+        per-probe norms); ``probe_norms``, tensor ``(n_probes,)``; ``loss``, float, L on ``x``;
+        ``lr``; ``linearized``. Fields are also readable by key (``out["response"]``).
 
     Raises
     ------
@@ -134,8 +188,10 @@ def training_response(
     ...     _ = lin.weight.fill_(1.0)
     >>> x, y = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0]])
     >>> out = nc.torch.training_response(lin, torch.nn.MSELoss(), x, y, torch.tensor([[1.0, 1.0]]), lr=0.1)
-    >>> round(float(out["response"][0, 0]), 4)       # dL/dw = (2, 0): probe output drops by 0.2 per unit lr
+    >>> round(float(out.response[0, 0]), 4)       # dL/dw = (2, 0): probe output drops by 0.2 per unit lr
     -2.0
+    >>> out["norm"] == out.norm                     # also readable by key
+    True
     """
     model = _check_model(model)
     lr = check_float("lr", lr, 0.0, low_open=True)
@@ -170,8 +226,8 @@ def training_response(
     resp = resp.detach().reshape(resp.shape[0], -1)
     probe_norms = torch.linalg.vector_norm(resp, dim=1)
     norm = float(torch.linalg.vector_norm(resp)) / math.sqrt(max(resp.shape[0], 1))
-    return {"response": resp, "norm": norm, "probe_norms": probe_norms, "loss": loss_value, "lr": lr,
-            "linearized": bool(linearized)}
+    return TrainingResponse(response=resp, norm=norm, probe_norms=probe_norms, loss=loss_value, lr=lr,
+                            linearized=bool(linearized))
 
 
 def empirical_ntk(model: nn.Module, x1: Any, x2: Any, flatten: bool = False) -> torch.Tensor:
@@ -376,8 +432,8 @@ def response_over_training(
             out = training_response(model, loss_fn, ref_x, ref_y, probes, lr)
             cost += time.perf_counter() - start
             measured.append(t)
-            norms.append(out["norm"])
-            losses.append(out["loss"])
+            norms.append(out.norm)
+            losses.append(out.loss)
     steps_arr, norm_arr = np.asarray(measured), np.asarray(norms)
     keep = (steps_arr >= fit_from) & (norm_arr > 0)
     fit, fit_error = None, None

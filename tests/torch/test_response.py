@@ -45,12 +45,13 @@ def test_equals_the_finite_difference_of_a_real_sgd_step():
     opt.step()
     with torch.no_grad():
         expected = (stepped(probes) - model(probes)) / lr
-    torch.testing.assert_close(out["response"], expected, rtol=1e-5, atol=1e-10)
-    assert out["response"].shape == (10, 3)
-    assert out["norm"] == pytest.approx(float(expected.norm()) / np.sqrt(10), rel=1e-5)
-    torch.testing.assert_close(out["probe_norms"], expected.norm(dim=1), rtol=1e-5, atol=1e-10)
+    torch.testing.assert_close(out.response, expected, rtol=1e-5, atol=1e-10)
+    assert out.response.shape == (10, 3)
+    assert out.norm == pytest.approx(float(expected.norm()) / np.sqrt(10), rel=1e-5)
+    torch.testing.assert_close(out.probe_norms, expected.norm(dim=1), rtol=1e-5, atol=1e-10)
     with torch.no_grad():
-        assert out["loss"] == pytest.approx(float(loss_fn(model(x), y)))
+        assert out.loss == pytest.approx(float(loss_fn(model(x), y)))
+    assert out.lr == lr and out.linearized is False
     # the model is untouched: same parameters, no .grad written, grad mode kept
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
@@ -157,3 +158,24 @@ def test_response_over_training_rejects_exhausted_iterator():
     with pytest.raises(nc.InvalidParameterError, match="re-iterable"):
         nc.torch.response_over_training(model, torch.nn.MSELoss(), lambda m, b: None, it, probes,
                                         steps=5, lr=0.1, n_boot=0)
+
+
+def test_result_is_a_frozen_dataclass_readable_by_key():
+    import dataclasses
+
+    from neurocomplex.torch.response import TrainingResponse
+
+    model = _mlp()
+    x, y, probes = _data()
+    out = nc.torch.training_response(model, torch.nn.MSELoss(), x, y, probes, 1e-3)
+    assert isinstance(out, TrainingResponse)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.norm = 0.0
+    assert out["response"] is out.response and out["norm"] == out.norm and out["loss"] == out.loss
+    assert list(out) == list(out.keys()) == ["response", "norm", "probe_norms", "loss", "lr", "linearized"]
+    assert "probe_norms" in out and "grad" not in out
+    assert dict(out)["lr"] == 1e-3
+    with pytest.raises(KeyError, match="fields"):
+        out["grad"]
+    assert "TrainingResponse(norm=" in repr(out)
+
