@@ -115,8 +115,9 @@ def _average(data: np.ndarray, codes: np.ndarray, n_cond: int) -> np.ndarray:
 
 
 def _finish(value: float, reps: np.ndarray, ci_level: float, low: float, high: float,
-            diagnostics: dict[str, Any], notes: list[str]) -> tuple[Any, dict[str, Any], list[str]]:
-    ci, diag, msgs = interval_report(reps, value, ci_level, "percentile", low, high)
+            diagnostics: dict[str, Any], notes: list[str], interval: str = "percentile"
+            ) -> tuple[Any, dict[str, Any], list[str]]:
+    ci, diag, msgs = interval_report(reps, value, ci_level, interval, low, high)
     diagnostics.update(diag)
     notes = notes + msgs
     for msg in notes:
@@ -202,7 +203,10 @@ def cka(
     zeroed Gram diagonals), so it costs the same. The bootstrap groups the samples into
     ``n_blocks`` random groups (or contiguous ``block_size`` runs), keeps per-group products, and
     evaluates every replicate (groups drawn with replacement) exactly from quadratic and cubic
-    forms in the draw counts: the data are read once whatever ``n_boot`` is.
+    forms in the draw counts: the data are read once whatever ``n_boot`` is. Resamples repeat
+    samples, which biases the plug-in CKA upwards, so the plug-in interval is the basic bootstrap
+    interval (reflected about the estimate; the percentile one is in ``diagnostics``); the
+    debiased form reports the percentile interval.
 
     References
     ----------
@@ -244,7 +248,8 @@ def cka(
     diagnostics: dict[str, Any] = {"hsic_xy": float(terms[0][0]), "hsic_xx": float(terms[1][0]),
                                    "hsic_yy": float(terms[2][0]), "replicates": reps, "n_blocks": pb.n_blocks}
     low, high = (-math.inf, math.inf) if debiased else (0.0, 1.0)
-    ci, diagnostics, notes = _finish(value, reps, ci_level, low, high, diagnostics, notes)
+    ci, diagnostics, notes = _finish(value, reps, ci_level, low, high, diagnostics, notes,
+                                     "percentile" if debiased else "basic")
     return Estimate(value=value, ci=ci, method="linear_cka_debiased" if debiased else "linear_cka",
                     params={"debiased": debiased, "n_boot": n_boot, "seed": seed, "ci_level": ci_level,
                             "n_blocks": pb.n_blocks if pb.n_blocks > 1 else n_blocks, "block_size": block_size},
@@ -304,6 +309,9 @@ def shape_distance(
     same width (padding changes nothing below). The distance is arccos max_Q tr(X̃ Q Ỹᵀ) over
     orthogonal Q, which equals arccos ||X̃ᵀỸ||_* (nuclear norm: the sum of singular values of the
     p × q cross-product) (Williams et al. 2021, Procrustes case α = 1). It is a metric on shapes.
+    The interval is the basic bootstrap interval over groups of samples (resamples repeat samples,
+    which shrinks the distance; reflecting about the estimate corrects that shift), computed
+    from per-group p × q products as in :func:`cka`.
 
     References
     ----------
@@ -350,7 +358,7 @@ def shape_distance(
         cs = np.array([cosine(w) for w in pbk.replicate_weights(len(blocks), n_boot, seed)])
         reps = np.arccos(np.clip(cs, -1.0, 1.0))
     diagnostics: dict[str, Any] = {"cosine": cos, "replicates": reps, "n_blocks": len(blocks)}
-    ci, diagnostics, notes = _finish(value, reps, ci_level, 0.0, math.pi / 2, diagnostics, notes)
+    ci, diagnostics, notes = _finish(value, reps, ci_level, 0.0, math.pi / 2, diagnostics, notes, "basic")
     return Estimate(value=value, ci=ci, method="angular_procrustes",
                     params={"n_boot": n_boot, "seed": seed, "ci_level": ci_level,
                             "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size},

@@ -1,0 +1,317 @@
+"""Representational similarity: CKA, RSA/RDMs, shape distance and predictivity against known values,
+direct implementations and rsatoolbox."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.measures import _pair_blocks as pbk
+from neurocomplex.measures._rank import SortedVector, kendall_tau_a, spearman, weighted_spearman
+
+
+def _rec(a, **kw):
+    return nc.Recording.from_array(np.asarray(a, dtype=float), **kw)
+
+
+def _pair(n=80, p=9, q=6, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    y = np.tanh(x[:, :4] @ rng.normal(size=(4, q))) + 0.5 * rng.normal(size=(n, q))
+    return x, y
+
+
+def _orthogonal(d, seed):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, d)))
+    return q
+
+
+# --------------------------------------------------------------------------- direct references
+def _cka_direct(x, y):
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    return np.linalg.norm(xc.T @ yc) ** 2 / (np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc))
+
+
+def _hsic_unbiased(k, lm):
+    """Song et al. (2012) eq. 5 on n x n Gram matrices (the reference the product form must match)."""
+    n = k.shape[0]
+    k, lm = k.copy(), lm.copy()
+    np.fill_diagonal(k, 0.0)
+    np.fill_diagonal(lm, 0.0)
+    one = np.ones(n)
+    return (np.trace(k @ lm) + (one @ k @ one) * (one @ lm @ one) / ((n - 1) * (n - 2))
+            - 2.0 / (n - 2) * (one @ k @ lm @ one)) / (n * (n - 3))
+
+
+def _cka_debiased_direct(x, y):
+    k, lm = x @ x.T, y @ y.T
+    return _hsic_unbiased(k, lm) / math.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(lm, lm))
+
+
+# --------------------------------------------------------------------------- CKA
+def test_cka_matches_formula_and_is_invariant():
+    x, y = _pair()
+    est = nc.cka(_rec(x), _rec(y), n_boot=0)
+    assert est.value == pytest.approx(_cka_direct(x, y), rel=1e-12)
+    q = _orthogonal(9, 3)
+    assert nc.cka(_rec(2.5 * x @ q + 7.0), _rec(y), n_boot=0).value == pytest.approx(est.value, rel=1e-10)
+    assert nc.cka(_rec(x), _rec(x), n_boot=0).value == pytest.approx(1.0, abs=1e-12)
+    assert nc.cka(_rec(x), _rec(0.1 * x @ q), n_boot=0).value == pytest.approx(1.0, abs=1e-12)
+    assert nc.cka(_rec(y), _rec(x), n_boot=0).value == pytest.approx(est.value, rel=1e-12)
+
+
+def test_cka_hand_computable_cases():
+    # One unit each: CKA = corr(x, y)². x = (1, 2, 3, 4) centred is (-1.5, -0.5, 0.5, 1.5), |x|² = 5;
+    # y = x² = (1, 4, 9, 16) centred is (-6.5, -3.5, 1.5, 8.5), |y|² = 129; x·y = 25.
+    x = np.array([[1.0], [2.0], [3.0], [4.0]])
+    assert nc.cka(_rec(x), _rec(x**2), n_boot=0).value == pytest.approx(25.0**2 / (5.0 * 129.0), rel=1e-14)
+    # Two orthogonal unit vectors in two independent coordinates: CKA = 0.
+    a = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    b = np.array([[1.0], [-1.0], [0.0], [0.0]])
+    c = np.array([[0.0], [0.0], [1.0], [-1.0]])
+    assert nc.cka(_rec(b), _rec(c), n_boot=0).value == pytest.approx(0.0, abs=1e-15)
+    # a = [b c] with isotropic covariance: ||aᵀb||² = 4, ||aᵀa|| = sqrt(2·2²) = 2·sqrt2, ||bᵀb|| = 2.
+    assert nc.cka(_rec(a), _rec(b), n_boot=0).value == pytest.approx(4.0 / (2 * math.sqrt(2) * 2), rel=1e-14)
+
+
+def test_debiased_cka_matches_direct_gram_implementation():
+    x, y = _pair(n=40, p=6, q=5, seed=4)
+    est = nc.cka(_rec(x), _rec(y), debiased=True, n_boot=0)
+    assert est.value == pytest.approx(_cka_debiased_direct(x, y), rel=1e-10)
+    assert est.value < nc.cka(_rec(x), _rec(y), n_boot=0).value  # the plug-in value is biased upwards here
+    # independent populations: debiased CKA near 0, plug-in clearly above
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(60, 30)), rng.normal(size=(60, 30))
+    assert abs(nc.cka(_rec(a), _rec(b), debiased=True, n_boot=0).value) < 0.05
+    assert nc.cka(_rec(a), _rec(b), n_boot=0).value > 0.3
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_cka_bootstrap_replicates_equal_recomputation_on_resampled_rows(debiased):
+    x, y = _pair(n=50, seed=2)
+    blocks = pbk.block_assignment(50, 10, None, 0)
+    pb = pbk.pair_blocks(x, y, blocks, debiased)
+    for w in pbk.replicate_weights(10, 4, 9):
+        rows = np.concatenate([np.tile(b, int(c)) for b, c in zip(blocks, w, strict=True) if c > 0])
+        if debiased:
+            h = [pbk.unbiased_hsic(pb, k, w[None])[0] for k in ("xy", "xx", "yy")]
+            expected = _cka_debiased_direct(x[rows], y[rows])
+        else:
+            h = [pbk.centred_frobenius2(pb, k, w[None])[0] for k in ("xy", "xx", "yy")]
+            expected = _cka_direct(x[rows], y[rows])
+        assert h[0] / math.sqrt(h[1] * h[2]) == pytest.approx(expected, rel=1e-9)
+
+
+def test_cka_interval_contains_value_and_float32_agrees():
+    x, y = _pair(n=400, seed=5)
+    est = nc.cka(_rec(x), _rec(y), n_boot=100, seed=1)
+    assert est.ci[0] <= est.value <= est.ci[1]
+    assert est.diagnostics["replicates"].shape == (100,)
+    assert est.diagnostics["n_blocks"] == 50
+    x32 = nc.Recording.from_array(x.astype(np.float32))
+    y32 = nc.Recording.from_array(y.astype(np.float32))
+    assert nc.cka(x32, y32, n_boot=0).value == pytest.approx(est.value, rel=1e-5)
+    # contiguous blocks for time series
+    est_t = nc.cka(_rec(x), _rec(y), n_boot=50, block_size=20)
+    assert est_t.diagnostics["n_blocks"] == 20 and est_t.ci is not None
+
+
+def test_cka_wide_layers_skip_the_interval_with_a_warning(monkeypatch):
+    from neurocomplex.measures import similarity
+
+    monkeypatch.setattr(similarity, "_BLOCK_MEMORY", 10_000)
+    x, y = _pair(n=100, seed=1)
+    with pytest.warns(nc.NeurocomplexWarning, match="no interval"):
+        est = nc.cka(_rec(x), _rec(y), n_boot=50)
+    assert est.ci is None and est.value == pytest.approx(_cka_direct(x, y), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- shape distance
+def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
+    from scipy.linalg import orthogonal_procrustes
+
+    x, y = _pair(n=70, p=8, q=5, seed=6)
+    xc = x - x.mean(0)
+    yc = np.c_[y - y.mean(0), np.zeros((70, 3))]  # zero-padded to equal width
+    xc, yc = xc / np.linalg.norm(xc), yc / np.linalg.norm(yc)
+    r, _ = orthogonal_procrustes(xc, yc)
+    expected = math.acos(float(np.sum((xc @ r) * yc)))
+    est = nc.shape_distance(_rec(x), _rec(y), n_boot=30)
+    assert est.value == pytest.approx(expected, rel=1e-10)
+    assert est.ci is not None and 0 <= est.ci[0] <= est.ci[1] <= math.pi / 2
+    q = _orthogonal(8, 1)
+    assert nc.shape_distance(_rec(x), _rec(3 * x @ q - 2), n_boot=0).value == pytest.approx(0.0, abs=1e-6)
+    assert nc.shape_distance(_rec(y), _rec(x), n_boot=0).value == pytest.approx(est.value, rel=1e-10)
+
+
+# --------------------------------------------------------------------------- RDMs and RSA
+rsatoolbox = pytest.importorskip("rsatoolbox")
+
+
+def _rsatoolbox_rdm(a, method, descriptor=None):
+    from rsatoolbox.data import Dataset
+
+    obs = {"cond": descriptor} if descriptor is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return rsatoolbox.rdm.calc_rdm(Dataset(a, obs_descriptors=obs), method=method,
+                                       descriptor="cond" if descriptor is not None else None)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("correlation", "correlation"), ("sqeuclidean", "euclidean")])
+def test_rdm_equals_rsatoolbox(ours, theirs):
+    x, _ = _pair(n=30, seed=7)
+    mine = nc.rdm(_rec(x), distance=ours)
+    ref = _rsatoolbox_rdm(x, theirs).get_matrices()[0]
+    np.testing.assert_allclose(mine, ref, rtol=0, atol=1e-8 * max(1.0, np.abs(ref).max()))
+    assert np.allclose(mine, mine.T) and np.all(np.diag(mine) == 0)
+    eu = nc.rdm(_rec(x), distance="euclidean")
+    np.testing.assert_allclose(eu, np.sqrt(ref * x.shape[1]) if ours == "sqeuclidean" else eu, rtol=1e-8, atol=1e-8)
+
+
+def test_rdm_of_conditions_averages_like_rsatoolbox():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(24, 7))
+    cond = np.repeat([3, 1, 2, 0, 5, 4], 4)
+    mine = nc.rdm(_rec(x), conditions=cond)
+    ref = _rsatoolbox_rdm(x, "correlation", cond).get_matrices()[0]
+    np.testing.assert_allclose(mine, ref, atol=1e-8)
+
+
+@pytest.mark.parametrize(("distance", "theirs"), [("correlation", "correlation"), ("sqeuclidean", "euclidean"),
+                                                  ("euclidean", "euclidean")])
+@pytest.mark.parametrize(("compare", "method"), [("spearman", "spearman"), ("kendall_tau_a", "tau-a")])
+def test_rsa_equals_rsatoolbox_compare(distance, theirs, compare, method):
+    x, y = _pair(n=40, seed=9)
+    est = nc.rsa(_rec(x), _rec(y), distance=distance, compare=compare, n_boot=0)
+    ref = rsatoolbox.rdm.compare(_rsatoolbox_rdm(x, theirs), _rsatoolbox_rdm(y, theirs), method=method)[0, 0]
+    assert est.value == pytest.approx(ref, abs=1e-8)
+
+
+def test_rank_correlations_with_ties_match_scipy():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 5, 200).astype(float), rng.integers(0, 4, 200).astype(float)
+    assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
+    # τ_a by brute force over pairs
+    i, j = np.triu_indices(200, 1)
+    brute = np.sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])) / i.size
+    assert kendall_tau_a(a, b) == pytest.approx(brute, abs=1e-12)
+
+
+def test_condition_bootstrap_spearman_equals_explicit_resample():
+    rng = np.random.default_rng(2)
+    n = 12
+    vx, vy = rng.normal(size=n * (n - 1) // 2), rng.normal(size=n * (n - 1) // 2)
+    vy[:5] = vy[5]  # ties
+    iu = np.triu_indices(n, 1)
+    mx, my = np.zeros((n, n)), np.zeros((n, n))
+    mx[iu], my[iu] = vx, vy
+    mx, my = mx + mx.T, my + my.T
+    sa, sb = SortedVector(vx), SortedVector(vy)
+    for _ in range(5):
+        draw = rng.integers(0, n, n)
+        c = np.bincount(draw, minlength=n).astype(float)
+        k, m = np.triu_indices(n, 1)
+        keep = draw[k] != draw[m]  # pairs of the same condition are left out (rsatoolbox's pattern bootstrap)
+        ex = spearman(mx[draw[k], draw[m]][keep], my[draw[k], draw[m]][keep])
+        assert weighted_spearman(sa, sb, c[iu[0]] * c[iu[1]]) == pytest.approx(ex, abs=1e-12)
+
+
+def test_rsa_known_values_interval_and_noise_ceiling():
+    rng = np.random.default_rng(3)
+    n_cond, n_rep = 15, 4
+    proto = rng.normal(size=(n_cond, 20))
+    cond = np.repeat(np.arange(n_cond), n_rep)
+    brain = proto[cond] + 0.8 * rng.normal(size=(cond.size, 20))
+    net = proto[cond] @ rng.normal(size=(20, 30))  # deterministic: repeats are identical
+    labels = pd.DataFrame({"stimulus": cond})
+    x, y = _rec(net), _rec(brain)
+    est = nc.rsa(x, y, conditions=cond, n_boot=100)
+    assert est.diagnostics["n_conditions"] == n_cond
+    assert est.diagnostics["reliability_x"] == pytest.approx(1.0)
+    assert 0 < est.diagnostics["reliability_y"] < 1
+    assert est.diagnostics["noise_ceiling"] == pytest.approx(math.sqrt(est.diagnostics["reliability_y"]))
+    assert est.ci[0] <= est.value <= est.ci[1]
+    assert est.value > 0.3
+    # conditions by label column gives the same
+    if hasattr(x, "labels"):
+        xl, yl = x.replace(labels=labels), y.replace(labels=labels)
+        assert nc.rsa(xl, yl, conditions="stimulus", n_boot=0).value == pytest.approx(est.value)
+    # identical RDMs: 1 (resampled copies of a pair are ties, which τ_a counts as neither concordant
+    # nor discordant, so its replicates fall below 1)
+    z = rng.normal(size=(10, 3))
+    assert nc.rsa(_rec(z), _rec(5 * z), n_boot=0).value == pytest.approx(1.0)
+    with pytest.warns(nc.NeurocomplexWarning, match="excludes the estimate"):
+        tau = nc.rsa(_rec(z), _rec(z), compare="kendall_tau_a", n_boot=20)
+    assert tau.value == pytest.approx(1.0) and tau.ci[1] < 1.0
+
+
+# --------------------------------------------------------------------------- predictivity
+def test_predictivity_recovers_a_linear_map_and_ceiling():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 10))
+    w = rng.normal(size=(10, 6))
+    exact = nc.predictivity(_rec(x), _rec(x @ w), alpha=1e-6, n_boot=50)
+    assert exact.value == pytest.approx(1.0, abs=1e-6)
+    noisy = nc.predictivity(_rec(x), _rec(x @ w + 2.0 * rng.normal(size=(300, 6))), n_boot=50)
+    sd_signal = np.std(x @ w, axis=0)
+    expected_r = np.median(sd_signal / np.sqrt(sd_signal**2 + 4.0))
+    assert noisy.value == pytest.approx(expected_r, abs=0.05)
+    assert noisy.ci[0] <= noisy.value <= noisy.ci[1]
+    unrelated = nc.predictivity(_rec(x), _rec(rng.normal(size=(300, 6))), n_boot=0)
+    assert abs(unrelated.value) < 0.15
+    # repeats: the score is divided by the Spearman-Brown split-half reliability of y
+    cond = np.repeat(np.arange(60), 4)
+    feat = rng.normal(size=(60, 8))
+    signal = feat @ rng.normal(size=(8, 5))
+    brain = signal[cond] + 1.5 * rng.normal(size=(240, 5))
+    est = nc.predictivity(_rec(feat[cond]), _rec(brain), conditions=cond, n_boot=0, alpha=1e-3)
+    assert 0 < est.diagnostics["ceiling"] < 1
+    assert est.value == pytest.approx(est.diagnostics["median_r"] / est.diagnostics["ceiling"])
+    assert est.value == pytest.approx(1.0, abs=0.15)  # noise-free map: ceiled score near 1
+
+
+# --------------------------------------------------------------------------- bad input
+PAIR = [nc.cka, nc.rsa, nc.shape_distance, nc.predictivity]
+
+
+@pytest.mark.parametrize("func", PAIR)
+def test_pair_estimators_reject_mismatched_samples_and_labels(func):
+    x, y = _pair(n=40)
+    with pytest.raises(nc.InvalidParameterError, match="samples"):
+        func(_rec(x), _rec(y[:30]))
+    with pytest.raises(nc.InvalidParameterError, match="Recording"):
+        func(x, _rec(y))
+    with pytest.raises(nc.InvalidParameterError, match="sample times"):
+        func(_rec(x, sampling_rate=10.0), nc.Recording.from_array(y, sampling_rate=20.0))
+    rx = _rec(x)
+    if hasattr(rx, "labels"):
+        la = pd.DataFrame({"stimulus": np.arange(40)})
+        lb = pd.DataFrame({"stimulus": np.r_[np.arange(1, 40), 0]})
+        with pytest.raises(nc.InvalidParameterError, match="do not line up"):
+            func(rx.replace(labels=la), _rec(y).replace(labels=lb))
+
+
+def test_bad_parameters_and_degenerate_data_raise_named_errors():
+    x, y = _pair(n=40)
+    with pytest.raises(nc.InvalidParameterError, match="distance"):
+        nc.rdm(_rec(x), distance="cosine")
+    with pytest.raises(nc.InvalidParameterError, match="conditions"):
+        nc.rsa(_rec(x), _rec(y), conditions=np.arange(5))
+    with pytest.raises(nc.InvalidParameterError, match="label column"):
+        nc.rsa(_rec(x), _rec(y), conditions="stimulus")
+    with pytest.raises(nc.InsufficientDataError, match="no variance"):
+        nc.cka(_rec(np.ones((40, 3))), _rec(y))
+    with pytest.raises(nc.InsufficientDataError, match="same in every unit"):
+        nc.rdm(_rec(np.c_[np.ones(5), np.ones(5)]))
+    with pytest.raises(nc.InsufficientDataError, match="cross-validation"):
+        nc.predictivity(_rec(x[:6]), _rec(y[:6]))
+    with pytest.raises(nc.InvalidParameterError, match="alpha"):
+        nc.predictivity(_rec(x), _rec(y), alpha=0.0)
