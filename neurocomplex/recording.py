@@ -95,18 +95,34 @@ def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
 def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
     """Bin edges ``t_start + k * bin_size`` as the float nearest the exact value (see _grid)."""
     k = np.asarray(k, dtype=np.int64)
+    edges = k.astype(np.float64)  # one buffer, worked on in place
     if grid is not None:
         a, p, q = grid
-        top = abs(a) + p * int(np.abs(k).max(initial=0))
-        if top < 2**53:  # a + k*p and q are exact in float64, so one division rounds once
-            return (a + k * p).astype(np.float64) / q
-    return t_start + k.astype(np.float64) * bin_size  # beyond 2**53: within an ulp of the edge
+        top = abs(a) + p * max(abs(int(k.max(initial=0))), abs(int(k.min(initial=0))))
+        if top < 2**53:  # a + k*p and q are exact in float64, so the one division rounds once
+            if p != 1:
+                edges *= p
+            if a:
+                edges += a
+            edges /= q
+            return edges
+    edges *= bin_size  # beyond 2**53: within an ulp of the exact edge
+    edges += t_start
+    return edges
 
 
 def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
     """Index ``k`` with ``edge_k <= t < edge_(k+1)`` for every time, by exact comparison with the edges."""
-    k = np.floor((t - t_start) / bin_size).astype(np.int64)
-    todo = np.arange(k.size)
+    pos = (t - t_start) / bin_size
+    k_float = np.floor(pos)
+    pos -= k_float  # exact: the position inside the bin, in [0, 1)
+    # The float quotient is within a few ulps of the exact one (rounding of t - t_start, of the
+    # division, and of bin_size vs its decimal value), so only spikes that close to an edge can be
+    # in another bin than floor() says; those are decided by comparing with the exact edges.
+    span = (max(abs(float(t.min())), abs(float(t.max()))) + abs(t_start)) / bin_size if t.size else 0.0
+    eps = 1e-12 + 8 * 2.0**-52 * span
+    todo = np.flatnonzero((pos < eps) | (pos > 1 - eps))
+    k = k_float.astype(np.int64)
     for _ in range(4):  # the float guess is off by at most one bin; recheck only what moved
         kk, tt = k[todo], t[todo]
         low = tt < _edges(kk, t_start, bin_size, grid)
@@ -241,7 +257,7 @@ def bin_spike_times(
 
     Vectorized: one pass per unit (no Python loop over spikes); a unit's sorted bin indices are
     run-length counted and written into its column, so memory is the output matrix plus
-    O(spikes of one unit).
+    O(spikes of one unit). The output widens from uint8 only when a count needs it.
 
     Examples
     --------
@@ -256,30 +272,26 @@ def bin_spike_times(
     grid = _grid(t_start, bin_size)
     n_bins = _n_bins(t_start, t_stop, bin_size, grid)
     _check_size(n_bins, n_units, bin_size, t_start, t_stop)
-    per_unit = []
-    top = 0
-    for times in spike_times:  # loop over units only, never over spikes
+    # The output starts as uint8 (or the dtype asked for) and widens only when a count needs it,
+    # so memory is the output matrix plus one unit's spikes.
+    out = np.zeros((n_bins, n_units), dtype=np.uint8 if dtype is None else dtype)
+    for unit, times in enumerate(spike_times):  # loop over units only, never over spikes
         t = np.asarray(times, dtype=np.float64)
         t = t[(t >= t_start) & (t < t_stop)]
+        if not t.size:
+            continue
         idx = _bin_index(t, t_start, bin_size, grid)
         np.clip(idx, 0, n_bins - 1, out=idx)  # t < t_stop <= edge_n already; clip guards the fallback
         if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
             idx.sort()
-        if idx.size:
-            change = np.flatnonzero(np.diff(idx)) + 1
-            starts = np.concatenate(([0], change))
-            counts = np.diff(np.concatenate((starts, [idx.size])))
-            per_unit.append((idx[starts], counts))
-            top = max(top, int(counts.max()))
-        else:
-            per_unit.append((idx, idx))
-    if dtype is None:
-        dtype = np.min_scalar_type(top)
-        if dtype.kind != "u":
-            dtype = np.dtype(np.uint8)
-    out = np.zeros((n_bins, n_units), dtype=dtype)
-    for unit, (bins, counts) in enumerate(per_unit):
-        out[bins, unit] = counts
+        starts = np.flatnonzero(np.diff(idx, prepend=-1))  # first spike of each run of one bin
+        counts = np.diff(np.append(starts, idx.size))
+        top = int(counts.max())
+        if out.dtype.kind in "iu" and top > np.iinfo(out.dtype).max:
+            if dtype is not None:
+                raise InvalidParameterError(f"dtype={np.dtype(dtype).name} cannot hold a count of {top} (unit {unit}).")
+            out = out.astype(np.min_scalar_type(top))
+        out.reshape(-1)[idx[starts] * n_units + unit] = counts  # flat index: numpy's fastest scatter
     return out
 
 
@@ -384,7 +396,7 @@ class Recording:
                 raise InvalidParameterError(
                     f"{where}: times has shape {times.shape}, expected ({n_samples},) (one per sample)."
                 )
-            if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+            if not np.all(np.isfinite(times)) or np.any(times[1:] <= times[:-1]):  # no float diff copy
                 raise InvalidDataError(f"{where}: times must be finite and strictly increasing.")
             times = _readonly(times)
         set_ = object.__setattr__

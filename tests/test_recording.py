@@ -253,3 +253,40 @@ def test_restrict_by_interval_name():
     rec = nc.Recording.from_array(np.arange(5.0)[:, None], sampling_rate=1.0, intervals={"trials": trials})
     np.testing.assert_array_equal(rec.restrict("trials").data.ravel(), [0.0, 3.0])
     np.testing.assert_array_equal(rec.restrict("trials").data, rec.restrict(trials).data)
+
+
+def test_counts_widen_beyond_uint8_only_when_needed():
+    burst = np.full(300, 0.05)
+    counts = bin_spike_times([burst, np.array([0.15])], 0.1, 0.0, 0.2)
+    assert counts.dtype == np.uint16 and counts.tolist() == [[300, 0], [0, 1]]
+    assert bin_spike_times([np.array([0.15])], 0.1, 0.0, 0.2).dtype == np.uint8
+    with pytest.raises(nc.InvalidParameterError, match="cannot hold a count of 300"):
+        bin_spike_times([burst], 0.1, 0.0, 0.2, dtype=np.uint8)
+
+
+def _exact_bin(t: float, t_start: float, bin_size: float) -> int:
+    """Bin of t by rational arithmetic: edge k is the float nearest t_start + k * bin_size exactly."""
+    from fractions import Fraction
+
+    b, s = Fraction(repr(bin_size)), Fraction(repr(t_start))
+    k0 = int((Fraction(t) - s) // b)
+    for k in (k0 - 1, k0, k0 + 1):
+        if float(s + k * b) <= t < float(s + (k + 1) * b):
+            return k
+    raise AssertionError("no bin")  # pragma: no cover
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(0, 10**9).map(lambda k: k / 30_000.0),
+                       st.integers(0, 10**9).map(lambda k: k / 20_000.0),
+                       st.floats(0.0, 40_000.0, allow_nan=False)), min_size=1, max_size=30),
+    st.sampled_from([0.001, 0.0005, 0.01, 0.025, 0.1, 1 / 3, 0.7, 2.5]),
+    st.sampled_from([0.0, 0.5, 0.3]),
+)
+def test_bin_index_equals_rational_arithmetic(times, bin_size, t_start):
+    from neurocomplex.recording import _bin_index, _grid
+
+    t = np.array([x for x in times if x >= t_start], dtype=np.float64)
+    k = _bin_index(t, t_start, bin_size, _grid(t_start, bin_size))
+    assert k.tolist() == [_exact_bin(x, t_start, bin_size) for x in t.tolist()]
