@@ -51,6 +51,10 @@ MEASURE_UNITS: dict[str, str] = {
     "predictivity": "correlation",
 }
 
+# For a measure not listed above: the unit its family reports in.
+_FAMILY_UNITS = {"entropy": "bits", "dimension": "dimensions", "complexity": "effective number",
+                 "activity": "fraction", "similarity": "dimensionless"}
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1100px;padding:0 1em;color:#222;line-height:1.45}
@@ -83,8 +87,9 @@ def measure_unit(measure: str, kind: str | None = None, bin_size: float | None =
     Returns
     -------
     str
-        ``"bits"`` for entropies (base 2, the default), ``"Hz"``, ``"dimensions"``, ...; ``""``
-        for a measure this table does not know.
+        ``"bits"`` for entropies (base 2, the default), ``"Hz"``, ``"dimensions"``, ...: from
+        :data:`MEASURE_UNITS`, else from the estimator's family; ``""`` for a name that is not a
+        registered measure.
 
     Examples
     --------
@@ -93,7 +98,14 @@ def measure_unit(measure: str, kind: str | None = None, bin_size: float | None =
     """
     if measure == "mean_rate" and kind == "spike_counts" and bin_size:
         return "Hz"
-    return MEASURE_UNITS.get(measure, "")
+    if measure in MEASURE_UNITS:
+        return MEASURE_UNITS[measure]
+    from neurocomplex.estimate import get_estimator
+
+    try:
+        return _FAMILY_UNITS.get(get_estimator(measure).family, "")
+    except InvalidParameterError:  # not a registered measure
+        return ""
 
 
 def add_units(table: Any, recordings: Mapping[str, Any] | None = None) -> Any:
@@ -255,8 +267,8 @@ def write_report(
     Raises
     ------
     InvalidParameterError
-        No table and no figure, a table that is not a DataFrame, a provenance key that clashes with
-        a table column, two tables with the same file name, or a figure that is not a Figure, Axes
+        No table and no figure, a table that is not a DataFrame, a provenance key naming a table
+        column that holds other values, two tables with the same file name, or a figure that is not a Figure, Axes
         or PNG.
 
     Notes
@@ -287,9 +299,12 @@ def write_report(
     for name, table in tables.items():
         if not isinstance(table, pd.DataFrame):
             raise InvalidParameterError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}.")
-        clash = [k for k in prov if k in table.columns]
+        # a column that already holds the provenance value everywhere is the same fact; another is a clash
+        clash = [k for k in prov if k in table.columns and not (table[k].astype(str) == str(prov[k])).all()]
         if clash:
-            raise InvalidParameterError(f"provenance fields {clash} clash with columns of table {name!r}; rename them.")
+            raise InvalidParameterError(
+                f"provenance fields {clash} clash with columns of table {name!r} holding other values; rename them."
+            )
         csv = _csv_name(str(name))
         other = next((k for k, v in files.items() if v == csv), None)
         if other is not None:
@@ -300,7 +315,8 @@ def write_report(
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in prepared.items():
-        table.assign(**{k: "" if v is None else v for k, v in prov.items()}).to_csv(folder / files[name], index=False)
+        extra = {k: "" if v is None else v for k, v in prov.items() if k not in table.columns}
+        table.assign(**extra).to_csv(folder / files[name], index=False)
 
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]

@@ -55,11 +55,11 @@ def test_units_of_measures():
     assert add_units(table.assign(unit="mine"))["unit"].eq("mine").all()  # an existing column is kept
     # every registered estimator that takes a recording or a pair has a unit
     from neurocomplex.estimate import _REGISTRY, _load_all
-    from neurocomplex.report import MEASURE_UNITS
 
     _load_all()
-    missing = [k for k, v in _REGISTRY.items() if v.input in ("recording", "pair") and k not in MEASURE_UNITS]
+    missing = [k for k, v in _REGISTRY.items() if v.input in ("recording", "pair") and not measure_unit(k)]
     assert missing == []
+    assert measure_unit("cka") == "dimensionless" and measure_unit("shape_distance") == "radians"
 
 
 def test_report_writes_tables_with_units_and_provenance(tmp_path):
@@ -106,7 +106,7 @@ def test_report_bad_input(tmp_path):
     with pytest.raises(nc.InvalidParameterError, match="DataFrame"):
         write_report(tmp_path, {"t": [1, 2]}, {}, prov)
     with pytest.raises(nc.InvalidParameterError, match="clash"):
-        write_report(tmp_path, {"t": pd.DataFrame({"seed": [1]})}, {}, prov)
+        write_report(tmp_path, {"t": pd.DataFrame({"seed": [0, 1]})}, {}, prov)
     with pytest.raises(nc.InvalidParameterError, match="same file"):
         write_report(tmp_path, {"a b": pd.DataFrame({"x": [1]}), "a_b": pd.DataFrame({"x": [1]})}, {}, prov)
     with pytest.raises(nc.InvalidParameterError, match="Figures"):
@@ -114,6 +114,12 @@ def test_report_bad_input(tmp_path):
     with pytest.raises(nc.InvalidParameterError, match="PNG"):
         write_report(tmp_path, {}, {"f": b"GIF89a"}, prov)
     assert list(tmp_path.iterdir()) == []  # nothing written when the input is bad
+
+
+def test_provenance_column_already_in_a_table_is_kept_once(tmp_path):
+    path = write_report(tmp_path, {"t": pd.DataFrame({"seed": [3, 3], "x": [1, 2]})}, {}, make_provenance(seed=3))
+    table = pd.read_csv(path.parent / "t.csv")
+    assert list(table.columns[:2]) == ["seed", "x"] and table["seed"].tolist() == [3, 3]
 
 
 def test_report_accepts_axes_arrays_and_png_bytes(tmp_path):
