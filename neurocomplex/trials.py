@@ -26,6 +26,8 @@ __all__ = ["trial_responses", "STATISTICS"]
 
 STATISTICS = ("count", "rate", "mean")
 
+# Memory of one column block of the cumulative sum over bins (float64).
+_BLOCK_BYTES = 64 * 1024**2
 # Kinds whose bins hold events (spike counts, on/off states) that add up over a window.
 _COUNT_KINDS = ("spike_counts", "binary")
 
@@ -143,14 +145,26 @@ def _bin_rows(rec: Recording, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarra
 
 
 def _from_bins(rec: Recording, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Sum of the bins ``first:last`` of every window, from one cumulative sum per unit."""
+    """Sum of the bins ``first:last`` of every window.
+
+    Short windows (fewer summed rows than bins in the Recording) add one gathered row per offset;
+    long ones take differences of a cumulative sum, in column blocks of at most ``_BLOCK_BYTES``.
+    """
     data = rec.data
-    out = np.empty((first.size, rec.n_units), dtype=np.float64)
-    for start in range(0, rec.n_units, 256):  # column blocks bound the float64 cumulative sum
-        block = np.asarray(data[:, start:start + 256], dtype=np.float64)
+    n_win, n_units = first.size, rec.n_units
+    width = last - first
+    out = np.zeros((n_win, n_units), dtype=np.float64)
+    if int(width.sum()) <= data.shape[0]:
+        for k in range(int(width.max())):
+            live = np.flatnonzero(width > k)
+            out[live] += data[first[live] + k]
+        return out
+    step = max(1, _BLOCK_BYTES // (8 * (data.shape[0] + 1)))
+    for start in range(0, n_units, step):
+        block = np.asarray(data[:, start:start + step], dtype=np.float64)
         cum = np.zeros((block.shape[0] + 1, block.shape[1]))
         np.cumsum(block, axis=0, out=cum[1:])
-        out[:, start:start + 256] = cum[last] - cum[first]
+        out[:, start:start + step] = cum[last] - cum[first]
     return out
 
 
@@ -278,11 +292,13 @@ def trial_responses(
     t0 = _column(table, align, "the alignment time given by align=")
     length = hi - lo
     dur = stop - start
-    if np.any(dur < length):
+    # A window as long as the trial is fine: stop - start may lose a few ulps of the times.
+    short = dur < length - 1e-9 * np.maximum(1.0, np.abs(stop))
+    if np.any(short):
         i = int(np.argmin(dur))
         raise InvalidParameterError(
             f"window {window!r} is {length:g} s long, longer than trial {i} "
-            f"({start[i]:g}-{stop[i]:g} s, {dur[i]:g} s; {int(np.sum(dur < length))} trials are shorter than the "
+            f"({start[i]:g}-{stop[i]:g} s, {dur[i]:g} s; {int(np.sum(short))} trials are shorter than the "
             "window). Use a window no longer than the shortest trial, or drop the short trials."
         )
     w0, w1 = t0 + lo, t0 + hi

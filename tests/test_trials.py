@@ -153,6 +153,25 @@ def test_bin_path_equals_spike_path_for_bin_aligned_windows() -> None:
                                exact.data / 0.5, rtol=1e-12)
 
 
+@pytest.mark.parametrize("block_bytes", [None, 8 * 30])
+def test_bin_sums_for_long_overlapping_windows(monkeypatch, block_bytes) -> None:
+    """Windows covering more rows than the Recording holds use a cumulative sum (in column blocks)."""
+    import neurocomplex.trials as trials_module
+
+    if block_bytes is not None:
+        monkeypatch.setattr(trials_module, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(2.0, size=(40, 7))
+    rec = nc.Recording.from_array(counts, kind="spike_counts", sampling_rate=10.0)
+    starts = np.arange(0.0, 2.0, 0.1)  # 20 windows of 20 bins each over 40 bins
+    trials = pd.DataFrame({"start_time": starts, "stop_time": starts + 2.0})
+    resp = rec.trial_responses(trials, window=(0.0, 2.0))
+    expected = np.stack([counts[i:i + 20].sum(axis=0) for i in range(20)])
+    np.testing.assert_array_equal(resp.data, expected)
+    short = rec.trial_responses(trials, window=(0.0, 0.3))  # 20 x 3 rows <= 40: gathered rows
+    np.testing.assert_array_equal(short.data, np.stack([counts[i:i + 3].sum(axis=0) for i in range(20)]))
+
+
 def test_rates_and_activations() -> None:
     x = np.arange(40, dtype=float).reshape(20, 2)
     rates = nc.Recording.from_array(x, kind="rates", sampling_rate=10.0)
@@ -165,6 +184,19 @@ def test_rates_and_activations() -> None:
     np.testing.assert_allclose(acts.trial_responses(trials, window=(0.0, 0.5), statistic="mean").data, r.data)
     with pytest.raises(InvalidParameterError, match="statistic='mean'"):
         acts.trial_responses(trials, window=(0.0, 0.5), statistic="count")
+
+
+def test_window_as_long_as_the_trial() -> None:
+    """stop_time - start_time rounds below the window length for most float times: still accepted."""
+    starts = np.arange(1.0, 30.0, 0.35)
+    trials = pd.DataFrame({"start_time": starts, "stop_time": starts + 0.3})
+    assert np.any(trials["stop_time"] - trials["start_time"] < 0.3)
+    trains = [np.sort(np.random.default_rng(2).uniform(0, 31, 400))]
+    rec = nc.Recording.from_spike_times(trains, bin_size=0.01, t_stop=31.0)
+    resp = rec.trial_responses(trials, window=(0.0, 0.3))
+    np.testing.assert_array_equal(resp.data, _direct_counts(trains, starts, starts + 0.3))
+    with pytest.raises(InvalidParameterError, match="longer than trial"):
+        rec.trial_responses(trials, window=(0.0, 0.301))
 
 
 def test_bad_inputs() -> None:
