@@ -11,7 +11,8 @@ The package is ``comparison`` (not ``compare``) so that it never shadows the fun
   different sizes and kinds (:func:`compare`).
 """
 
+from neurocomplex.comparison.matching import compare
 from neurocomplex.comparison.similarity import best_layers, similarity_matrix
 from neurocomplex.comparison.table import measure, scaling_curve, surrogate
 
-__all__ = ["measure", "scaling_curve", "surrogate", "similarity_matrix", "best_layers"]
+__all__ = ["measure", "scaling_curve", "surrogate", "similarity_matrix", "best_layers", "compare"]
