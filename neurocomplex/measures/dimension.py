@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex._validation import check_int, check_recording
 from neurocomplex.errors import (
     InsufficientDataError,
     InvalidDataError,
@@ -849,120 +849,5 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
 
 
 # --------------------------------------------------------------------------- TwoNN
-def _twonn_fit(mu: np.ndarray, discard_fraction: float) -> float:
-    """Slope through the origin of −log(1 − F_emp) on log μ, the largest μ discarded."""
-    n = mu.size
-    n_keep = min(int(n * (1.0 - discard_fraction)), n - 1)  # F_emp = 1 at the last point: log 0
-    srt = np.sort(mu)[:n_keep]
-    x = np.log(srt)
-    y = -np.log1p(-np.arange(1, n_keep + 1) / n)
-    sxx = float(x @ x)
-    return float(x @ y) / sxx if sxx > 0 else math.nan
-
-
-@register_estimator(family="dimension", bounds=(0.0, math.inf),
-                    invalid_params=({"discard_fraction": 1.5}, {"discard_fraction": -0.1}, {"discard_fraction": "x"}))
-def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int = 100, seed: int | None = 0,
-                    block_size: int | None = None, ci_level: float = 0.95) -> Estimate:
-    """Intrinsic dimension of the cloud of samples by TwoNN (two nearest neighbours).
-
-    Parameters
-    ----------
-    rec : Recording
-        The points: each sample is a point in ``n_units`` dimensions.
-    discard_fraction : float
-        Fraction in [0, 1) of the largest ratios μ left out of the fit (0.1 as in Facco et al.).
-    n_boot : int
-        Bootstrap replicates of the ratios μ for the interval; 0 = none.
-    seed : int or None
-        Seed of the bootstrap.
-    block_size : int, optional
-        Block bootstrap of the μ sequence (in sample order) instead of i.i.d. resampling.
-    ci_level : float
-        Coverage of the interval.
-
-    Returns
-    -------
-    Estimate
-        ``value = d``; ``diagnostics``: ``mu`` (per distinct point, in sample order),
-        ``n_duplicates``, ``n_fit`` (points in the fit), ``mle`` (the maximum-likelihood
-        estimate ``(N − 1) / Σ log μ`` on all points, a cross-check), ``bootstrap``.
-
-    Raises
-    ------
-    InvalidParameterError
-        ``discard_fraction`` outside [0, 1); bad bootstrap options.
-    InsufficientDataError
-        Fewer than 3 distinct points, or all μ = 1 (points on a regular lattice).
-
-    Notes
-    -----
-    For each point, r1 and r2 are the distances to its first and second nearest neighbours and
-    ``μ = r2 / r1``. Under local uniformity μ is Pareto: ``F(μ) = 1 − μ^−d``, so
-    ``−log(1 − F(μ)) = d log μ``. With the N ratios sorted, ``F_emp(μ_(i)) = i / N``; d is the
-    least-squares slope through the origin over the smallest ``N (1 − discard_fraction)`` ratios
-    (at most N − 1, as ``F_emp = 1`` has no logarithm). This is the variant of scikit-dimension's
-    ``TwoNN`` (method ``"linear"``). Duplicate points (distance 0) are removed first, with a
-    warning saying how many. Neighbours come from :class:`scipy.spatial.cKDTree`.
-
-    References
-    ----------
-    .. [1] E. Facco, M. d'Errico, A. Rodriguez, A. Laio, "Estimating the intrinsic dimension of
-       datasets by a minimal neighborhood information", Scientific Reports 7, 12140 (2017).
-
-    Examples
-    --------
-    >>> import numpy as np, neurocomplex as nc
-    >>> plane = np.random.default_rng(0).normal(size=(2000, 2)) @ np.eye(2, 6)
-    >>> round(nc.twonn_dimension(nc.Recording.from_array(plane), n_boot=0).value)
-    2
-    """
-    from scipy.spatial import cKDTree
-
-    check_recording(rec)
-    discard_fraction = check_float("discard_fraction", discard_fraction, 0.0, 1.0, high_open=True)
-    _check_common(n_boot, seed, block_size, ci_level, 1)
-    x = np.asarray(rec.data, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0 so they deduplicate
-    _, first = np.unique(x, axis=0, return_index=True)
-    points = x[np.sort(first)]
-    n_duplicates = rec.n_samples - points.shape[0]
-    if points.shape[0] < 3:
-        raise InsufficientDataError(
-            f"{points.shape[0]} distinct point(s) among {rec.n_samples} samples: TwoNN needs at least 3."
-        )
-    dist, _ = cKDTree(points).query(points, k=3)
-    distinct = dist[:, 1] > 0  # rows that differ by less than the float resolution of a distance
-    r1, r2 = dist[distinct, 1], dist[distinct, 2]
-    n_duplicates += int(np.count_nonzero(~distinct))
-    messages: list[str] = []
-    if n_duplicates:
-        messages.append(f"{n_duplicates} duplicate sample(s) of {rec.n_samples} removed before TwoNN.")
-    mu = r2 / r1
-    value = _twonn_fit(mu, discard_fraction)
-    if not math.isfinite(value) or value <= 0:
-        raise InsufficientDataError(
-            "every point has its first and second neighbours at the same distance (μ = 1: a regular "
-            "lattice, e.g. small spike counts): TwoNN cannot tell the dimension; use continuous data."
-        )
-    ties = float(np.mean(mu == 1.0))
-    if ties > 0.05:
-        messages.append(f"{ties:.0%} of points have equidistant first and second neighbours (discrete data); "
-                        "TwoNN assumes continuous, locally uniform points.")
-    ci, reps = None, np.empty(0)
-    if n_boot > 0:
-        from neurocomplex.estimate import bootstrap_indices
-
-        reps = np.array([_twonn_fit(mu[idx], discard_fraction)
-                         for idx in bootstrap_indices(mu.size, n_boot, seed, block_size)])
-        ci = interval_from_replicates(reps, ci_level, "percentile", None, 0.0)
-    mle = (mu.size - 1) / float(np.log(mu).sum()) if np.log(mu).sum() > 0 else math.nan
-    return Estimate(
-        value=value, ci=ci, method="twonn",
-        params={"discard_fraction": discard_fraction, "n_boot": n_boot, "seed": seed,
-                "block_size": block_size, "ci_level": ci_level},
-        n_samples=rec.n_samples, n_units=rec.n_units,
-        diagnostics={"mu": mu, "n_duplicates": n_duplicates,
-                     "n_fit": min(int(mu.size * (1 - discard_fraction)), mu.size - 1), "mle": mle,
-                     "bootstrap": reps},
-        warnings=_warn(messages),
-    )
+# Registered in its own module; imported here so that the dimension family is complete.
+from neurocomplex.measures.twonn import twonn_dimension  # noqa: E402

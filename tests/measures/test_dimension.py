@@ -467,3 +467,44 @@ def test_divided_difference_against_derivatives():
         # equal eigenvalues: the derivative of f', finite (no eigengap needed)
         h = 1e-6
         assert dd[1, 2] == pytest.approx((fprime(1.0 + h) - fprime(1.0 - h)) / (2 * h), rel=1e-6)
+
+
+# --------------------------------------------------------------------------- neighbour search
+def test_gemm_neighbours_equal_the_tree_and_certify_near_ties():
+    from scipy.spatial import cKDTree
+
+    from neurocomplex.measures.twonn import two_nearest_distances
+
+    rng = np.random.default_rng(40)
+    cases = [rng.normal(size=(700, 40)),
+             _embed(rng.uniform(size=(600, 3)), 64, rng) + 1e3,  # large offset: rounding of |x|^2
+             np.vstack([rng.normal(size=(300, 20)), rng.normal(size=(1, 20)) + np.zeros((1, 20))])]
+    # exact near-ties: a point with two neighbours at the same distance, and points on a grid
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)), -1).reshape(-1, 3)
+    cases.append(np.hstack([grid, np.zeros((grid.shape[0], 17))]) @ np.linalg.qr(rng.normal(size=(20, 20)))[0])
+    for x in cases:
+        ref, _ = cKDTree(x).query(x, k=3)
+        r1, r2 = two_nearest_distances(x, method="gemm")
+        np.testing.assert_allclose(r1, ref[:, 1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(r2, ref[:, 2], rtol=1e-12, atol=1e-12)
+    tiny = rng.normal(size=(3, 30))  # n - 1 = 2 candidates only
+    ref, _ = cKDTree(tiny).query(tiny, k=3)
+    np.testing.assert_allclose(np.column_stack(two_nearest_distances(tiny, method="gemm")), ref[:, 1:], rtol=1e-12)
+
+
+def test_twonn_high_dimension_uses_gemm_and_agrees_with_scikit_dimension():
+    skdim = pytest.importorskip("skdim")
+    rng = np.random.default_rng(41)
+    x = _embed(rng.normal(size=(2000, 6)), 100, rng) + 0.01 * rng.normal(size=(2000, 100))
+    est = nc.twonn_dimension(_rec(x), n_boot=50)
+    assert est.diagnostics["neighbours"] == "gemm"
+    assert est.value == pytest.approx(skdim.id.TwoNN().fit(x).dimension_, rel=1e-9)
+    assert est.ci[0] < est.value < est.ci[1]
+    # the bootstrap resamples the ratios: the same replicates as refitting resampled mu directly
+    from neurocomplex.estimate import bootstrap_indices
+    from neurocomplex.measures.twonn import _n_keep, _twonn_fit
+
+    mu = est.diagnostics["mu"]
+    idx = next(iter(bootstrap_indices(mu.size, 1, 0, None)))
+    direct = _twonn_fit(np.sort(mu[idx]), _n_keep(mu.size, 0.1))
+    assert est.diagnostics["bootstrap"][0] == pytest.approx(direct, rel=1e-12)
