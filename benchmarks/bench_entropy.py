@@ -52,6 +52,10 @@ def main() -> None:
     for method in ("plugin", "nsb"):
         t_block = _best(lambda m=method: nc.pattern_entropy(rec, method=m, block_size=1000), 1)
         print(f"  pattern_entropy {method:6s} block_size=1000 (block bootstrap) {t_block:.3f} s", flush=True)
+    t_unit = _best(lambda: nc.unit_entropy(rec), 1)
+    t_unit_free = _best(lambda: nc.unit_entropy(rec, n_boot=0), 3)
+    print(f"  unit_entropy default {t_unit:.3f} s, n_boot=0 {t_unit_free:.3f} s, ratio {t_unit / t_unit_free:.0f}x "
+          "(replicates need each word's count)", flush=True)
     blocks = []
     for start in range(0, n_samples, 10_000):
         wc = WordCounts(n_units)

@@ -8,7 +8,8 @@ i.i.d. replicate is drawn as a Poisson bootstrap directly in that form: each wor
 ``Poisson(n_i)`` independently (the multinomial without the constraint that the total be exactly
 ``N``; Hanley & MacGibbon 2006), and the ``m_k`` words seen ``k`` times contribute a
 ``Multinomial(m_k, Poisson(k) probabilities)`` vector of counts of counts, so a replicate costs
-``O(distinct count values)``, not ``O(K)``. For the plug-in and Miller–Madow entropies, which need
+``O(distinct count values)``, not ``O(K)``. Statistics that need each word's count (unit entropies,
+complexities) get the Poisson counts word by word. For the plug-in and Miller–Madow entropies, which need
 only ``sum c log c``, ``sum c`` and the number of words seen, the words seen at least
 ``_GAUSS_MIN_COUNT`` times (when there are at least ``_GAUSS_MIN_WORDS`` of them) contribute those
 sums as one bivariate normal draw with their exact Poisson means and covariances: a sum of hundreds
@@ -151,8 +152,11 @@ class WordTable:
         rng = np.random.default_rng(seed)
         if self.blocks is not None:
             yield from self._block_batches(n_boot, rng)
-        elif per_word or self.n_words <= _MULTINOMIAL_MAX_DISTINCT:
+        elif self.n_words <= _MULTINOMIAL_MAX_DISTINCT:
             yield from self._multinomial_batches(n_boot, rng)
+        elif per_word:  # the Poisson bootstrap, word by word (cheaper than the multinomial's binomials)
+            for size in self._batch_sizes(n_boot, self.n_words):
+                yield self.dense_batch(rng.poisson(self.counts, size=(size, self.n_words)))
         else:
             yield from self._poisson_batches(n_boot, rng, sums_only)
 
