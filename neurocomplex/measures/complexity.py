@@ -161,8 +161,8 @@ def pattern_complexity(
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words, which biases resampled values low, and the
-    reflection corrects for that. Replicates are multinomial draws over the distinct words' counts
-    (or sums of drawn blocks' counts); ``diagnostics`` holds ``percentile_ci`` and ``bias``, and a
+    reflection corrects for that. Replicates are drawn from the distinct words' counts, not the
+    samples (as for :func:`~neurocomplex.unit_entropy`); ``diagnostics`` holds ``percentile_ci`` and ``bias``, and a
     warning says when the interval excludes the estimate: it covers sampling variability, not
     bias. When most clusters hold one sample, C is limited by ``n_samples``; a warning says so.
 

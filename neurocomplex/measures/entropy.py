@@ -511,8 +511,9 @@ def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, meth
         ``value`` = ``H_ind`` = sum of the unit entropies; ``diagnostics["unit_entropies"]`` the
         per-unit values aligned with ``rec.unit_ids``; ``diagnostics["p_active"]`` the fraction of
         samples each unit is active. Interval (when ``n_boot > 0``): the basic bootstrap interval
-        ``(2 H - q_high, 2 H - q_low)``, ``q`` the quantiles of the replicates, each a multinomial draw
-        over the distinct words' counts (or a sum of drawn blocks' counts); it covers sampling
+        ``(2 H - q_high, 2 H - q_low)``, ``q`` the quantiles of the replicates, each drawn from the
+        distinct words' counts (multinomial; Poisson per word beyond 4096 distinct words; sums of
+        drawn blocks' counts with ``block_size``); it covers sampling
         variability, not the estimator's bias. ``diagnostics["percentile_ci"]`` is the percentile
         interval ``(q_low, q_high)`` and ``diagnostics["bias"]`` the bootstrap bias estimate
         ``mean(replicates) - H``; when the basic interval excludes ``H`` a warning says so.
@@ -702,8 +703,8 @@ def multi_information(rec: Recording, method: str = "nsb", threshold: float = 0.
         ``value`` >= 0; ``diagnostics``: ``independent_entropy`` (``H_ind``), ``pattern_entropy``,
         ``raw_value`` (before clipping) and the pattern-entropy diagnostics. Interval (when
         ``n_boot > 0``): for plug-in and Miller–Madow the basic bootstrap interval of the
-        difference (both parts from the same replicates, multinomial draws over the distinct
-        words' counts), with ``percentile_ci`` and ``bias`` in ``diagnostics`` and a warning when it
+        difference (both parts from the same replicates, drawn from the distinct words' counts
+        as in :func:`unit_entropy`), with ``percentile_ci`` and ``bias`` in ``diagnostics`` and a warning when it
         excludes the estimate; for NSB ``raw +- z * sqrt(std_pattern^2 + sum std_unit^2)`` from the
         posterior standard deviations (conservative: the two parts covary), clipped at 0. Both
         cover sampling variability, not the estimators' bias.

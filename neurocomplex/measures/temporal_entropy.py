@@ -162,8 +162,8 @@ def _rate_interval(tables: list, lengths: np.ndarray, fit: np.ndarray, n_common:
                    slope: float) -> tuple[Any, dict[str, Any], list[str], np.ndarray]:
     """Basic bootstrap interval (nats) of the fitted slope, through the word counts.
 
-    Resampling the ``n_common`` start positions shared by all lengths is a multinomial draw over the
-    distinct longest words (or a sum of their per-block counts); the counts of each shorter word,
+    Resampling the ``n_common`` start positions shared by all lengths is a draw from the counts of
+    the distinct longest words (or a sum of their per-block counts); the counts of each shorter word,
     a prefix of the longest, follow by one sparse product.
     """
     _w, c_max, inv_max = tables[-1]
@@ -226,8 +226,8 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
         (``H(L)``), ``conditional_entropies`` (``H(L) - H(L-1)``, with ``H(0) = 0``), ``fit_lengths``
         and ``rate_per_second`` (``value / bin_size``, None when the Recording has no bin size).
         Interval (``n_boot > 0``): basic bootstrap of the slope, every ``H(L)`` of a replicate from
-        the same resampled start positions (a multinomial draw over the distinct longest words, or
-        a sum of drawn blocks' counts), with ``percentile_ci`` and ``bias`` in ``diagnostics``; it
+        the same resampled start positions (drawn from the counts of the distinct longest words,
+        as in :func:`~neurocomplex.unit_entropy`), with ``percentile_ci`` and ``bias`` in ``diagnostics``; it
         covers sampling variability, not the downward bias of undersampled long words.
 
     Raises
