@@ -480,11 +480,7 @@ def _out_file(out: Path, session: str) -> Path:
 def _read_done(path: Path) -> Any:
     import pandas as pd
 
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
-    for col in ("warnings", "error", "method", "group", "measure", "session", "recording"):
-        if col in table:
-            table[col] = table[col].fillna("").astype(str)
-    return table
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def _tidy(frames: list[Any]) -> Any:
@@ -494,7 +490,8 @@ def _tidy(frames: list[Any]) -> Any:
     table = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else _frame([])
     table = table.reindex(columns=COLUMNS)
     for col in ("session", "recording", "group", "measure", "method", "warnings", "error"):
-        table[col] = table[col].fillna("").astype(str)
+        column = table[col].astype(object)
+        table[col] = column.where(column.notna(), "").astype(str)
     for col in ("value", "ci_low", "ci_high"):
         table[col] = table[col].astype(np.float64)
     for col in ("n_samples", "n_units"):

@@ -237,7 +237,8 @@ def plan_stream(
         Stream this TimeSeries (rows) instead of the Units table.
     window : float, optional
         Seconds per read window (rounded to whole bins, so the windows' bin edges are those of
-        the whole session). Default: the window whose float64 counts take 16 MiB.
+        the whole session). Default: the window whose float64 counts take 16 MiB, or
+        ``n_samples / n_blocks`` bins when that is shorter.
     n_blocks : int
         Bootstrap blocks (whole windows each); fewer when there are fewer windows.
     group_column : str, optional
@@ -279,6 +280,8 @@ def plan_stream(
     step = info["bin_size"]
     n_units = int(np.asarray(info["ids"]).size)
     rows = _window_rows(window, step, n_units)
+    if window is None:  # short sessions: at least n_blocks windows, so the bootstrap has its blocks
+        rows = min(rows, max(1, -(-int(info["n_samples"]) // n_blocks)))
     n_windows = -(-info["n_samples"] // rows)
     groups = info["groups"] if info["groups"] is not None else np.full(n_units, "all")
     plan = StreamPlan(

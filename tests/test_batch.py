@@ -1,0 +1,130 @@
+"""measure_many on dask.distributed: many NWB files, failures as named errors, re-runs that skip."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.batch import COLUMNS, expand_paths, measure_stream
+from neurocomplex.errors import InvalidParameterError
+from tests._sessions import write_series_only, write_session
+
+pytest.importorskip("dask.distributed")
+
+MEASURES = ["effective_dimension", "activation_ratio", "mean_rate", "pattern_entropy"]
+PARAMS = {"n_boot": 20, "seed": 3}
+
+
+def _sha(path: os.PathLike[str] | str) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("study")
+    good = []
+    for i in range(6):
+        path = root / f"sub-{i}_ses-1.nwb"
+        write_session(path, n_units=12, duration=200.0, rate=6.0, seed=i)
+        good.append(path)
+    truncated = root / "sub-6_ses-1.nwb"
+    write_session(truncated, n_units=12, duration=200.0, seed=6)
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    no_units = root / "sub-7_ses-1.nwb"
+    write_series_only(no_units)
+    files = sorted(root.glob("*.nwb"))
+    return {"root": root, "good": good, "truncated": truncated, "no_units": no_units, "files": files,
+            "sha": {p: _sha(p) for p in files}}
+
+
+def test_eight_files_on_two_workers_then_rerun_skips_written(study, tmp_path, capsys):
+    out = tmp_path / "results"
+    table = nc.measure_many(str(study["root"] / "*.nwb"), MEASURES, bin_size=0.02, workers=2, out=out,
+                            progress=False, **PARAMS)
+    assert "dask dashboard: http" in capsys.readouterr().err
+    assert list(table.columns) == COLUMNS
+    assert table.session.nunique() == 8
+    errors = table[table.error != ""]
+    assert errors.session.tolist() == ["sub-6_ses-1", "sub-7_ses-1"]
+    assert errors.error.iloc[0].startswith("CorruptFileError: ") and "truncated" in errors.error.iloc[0]
+    assert errors.error.iloc[1].startswith("MissingTableError: ") and "no Units table" in errors.error.iloc[1]
+    ok = table[table.error == ""]
+    assert ok.session.nunique() == 6
+    assert len(ok) == 6 * 3 * len(MEASURES)  # CA1, V1, all
+    assert np.isfinite(ok.value).all() and np.isfinite(ok.ci_low).all()
+    # each session as streamed in this process, and as nc.measure in memory (point values)
+    for path in study["good"][:2]:
+        one = measure_stream(path, MEASURES, bin_size=0.02, **PARAMS)
+        got = ok[ok.session == path.stem].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[COLUMNS[2:]], one[COLUMNS[2:]].astype(got[COLUMNS[2:]].dtypes.to_dict()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mem = nc.measure(nc.load(path, bin_size=0.02), MEASURES, n_boot=0)
+        np.testing.assert_allclose(got.value, mem.value, rtol=1e-9)
+        assert got.n_samples.tolist() == mem.n_samples.tolist()
+    written = sorted(p.name for p in out.glob("*.csv"))
+    assert written == [f"{p.stem}.csv" for p in study["good"]]  # failed sessions are not written
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*.csv")}
+    again = nc.measure_many(str(study["root"]), MEASURES, bin_size=0.02, workers=2, out=out, progress=False, **PARAMS)
+    pd.testing.assert_frame_equal(again, table)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.csv")} == stamps  # read back, not recomputed
+    assert {p: _sha(p) for p in study["files"]} == study["sha"]  # inputs byte-identical
+
+
+def test_existing_client_and_sessions_split_into_block_tasks(study):
+    from dask.distributed import Client, LocalCluster
+
+    files = [str(p) for p in study["good"][:2]]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        whole = nc.measure_many(files, MEASURES, bin_size=0.02, client=client, progress=False, **PARAMS)
+        split = nc.measure_many(files, MEASURES, bin_size=0.02, client=client, progress=False,
+                                task_cells=2000, **PARAMS)  # ~ one task per bootstrap block
+        assert client.status == "running"  # a given client is left open
+    pd.testing.assert_frame_equal(split, whole)
+    assert (whole.error == "").all()
+
+
+def test_measures_outside_the_streamed_set_load_in_memory_when_they_fit(study):
+    path = study["good"][0]
+    names = ["multi_information", "pattern_complexity"]  # complexity at the default scale 0.1 is not streamed
+    table = measure_stream(path, names, bin_size=0.02, n_boot=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mem = nc.measure(nc.load(path, bin_size=0.02), names, n_boot=0)
+    np.testing.assert_allclose(table.value, mem.value, rtol=1e-12)
+    refused = measure_stream(path, [*names, "activation_ratio"], bin_size=0.02, n_boot=0, memory_limit=1000)
+    not_run = refused[refused.measure != "activation_ratio"]
+    assert len(not_run) == 2 and not_run.error.str.startswith("InvalidParameterError: ").all()
+    assert "memory_limit" in not_run.error.iloc[0] and not_run.value.isna().all()
+    assert (refused[refused.measure == "activation_ratio"].error == "").all()
+
+
+def test_pattern_complexity_at_scale_zero_is_streamed(study):
+    path = study["good"][1]
+    table = measure_stream(path, ["pattern_complexity"], by=None, bin_size=0.02, scale=0.0, n_boot=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = nc.pattern_complexity(nc.load(path, bin_size=0.02), scale=0.0, n_boot=0)
+    assert table.method.iloc[0] == "exp_plugin_entropy_scale_0"
+    np.testing.assert_allclose(table.value.iloc[0], est.value, rtol=1e-12)
+    assert table.ci_low.iloc[0] <= table.value.iloc[0] <= table.ci_high.iloc[0]
+
+
+def test_expand_paths(study, tmp_path):
+    root = study["root"]
+    assert expand_paths(root) == [str(p) for p in study["files"]]
+    assert expand_paths(str(root / "sub-[01]_*.nwb")) == [str(p) for p in study["good"][:2]]
+    with pytest.raises(InvalidParameterError, match=r"matches no \.nwb file"):
+        expand_paths(str(tmp_path / "*.nwb"))
+    with pytest.raises(InvalidParameterError, match="no files given"):
+        expand_paths([])
+    with pytest.raises(InvalidParameterError, match="params given for measures not requested"):
+        nc.measure_many(root, ["activation_ratio"], params={"pattern_entropy": {"method": "plugin"}})
