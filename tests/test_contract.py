@@ -19,6 +19,7 @@ import neurocomplex as nc
 from neurocomplex.estimate import get_estimator
 
 RECORDING_ESTIMATORS = nc.list_estimators("recording")
+PAIR_ESTIMATORS = nc.list_estimators("pair")
 
 
 def _population(n_samples: int = 400, n_units: int = 6, seed: int = 7) -> nc.Recording:
@@ -132,6 +133,66 @@ def test_same_value_from_neo_and_from_spike_times():
     via_neo = nc.load(neo_trains, bin_size=0.05)
     for name in ("pattern_entropy", "effective_dimension", "activation_ratio"):
         assert _run(name, via_neo).value == pytest.approx(_run(name, direct).value, rel=1e-12)
+
+
+def _pair_population(n_samples: int = 120) -> tuple[nc.Recording, nc.Recording]:
+    """Two populations over the same samples: rates, and a slightly noisy nonlinear readout of them."""
+    rng = np.random.default_rng(11)
+    rates = np.exp(0.6 * rng.normal(size=(n_samples, 2)) @ rng.normal(size=(2, 6)) - 0.7)
+    y = np.tanh(rates @ rng.normal(size=(6, 4)) / 3) + 0.01 * rng.normal(size=(n_samples, 4))
+    return nc.Recording.from_array(rates, kind="rates"), nc.Recording.from_array(y, kind="activations")
+
+
+def _run_pair(name: str, x: nc.Recording, y: nc.Recording, **extra):
+    spec = get_estimator(name)
+    kwargs = _kwargs(spec.func, seed=0, n_boot=20, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        return spec.func(x, y, **kwargs)
+
+
+def test_registry_holds_the_pair_estimators():
+    assert {"cka", "rsa", "shape_distance", "predictivity"} <= set(PAIR_ESTIMATORS)
+    assert all(get_estimator(n).family == "similarity" for n in ("cka", "rsa", "shape_distance", "predictivity"))
+
+
+@pytest.mark.parametrize("name", PAIR_ESTIMATORS)
+def test_pair_estimate_within_bounds_deterministic_and_inputs_untouched(name):
+    x, y = _pair_population()
+    before = (np.array(x.data), np.array(y.data))
+    est = _run_pair(name, x, y)
+    again = _run_pair(name, x, y)
+    assert isinstance(est, nc.Estimate)
+    assert math.isfinite(est.value), f"{name} returned {est.value}"
+    low, high = get_estimator(name).bounds
+    assert low - 1e-9 <= est.value <= high + 1e-9, f"{name}={est.value} outside {low, high}"
+    assert est.value == again.value and est.ci == again.ci
+    assert est.n_samples == x.n_samples and est.method
+    if est.ci is not None:
+        assert est.ci[0] <= est.ci[1]
+    np.testing.assert_array_equal(x.data, before[0])
+    np.testing.assert_array_equal(y.data, before[1])
+    assert not x.data.flags.writeable and not y.data.flags.writeable
+
+
+@pytest.mark.parametrize("name", PAIR_ESTIMATORS)
+def test_pair_estimators_reject_invalid_parameters_and_inputs(name):
+    spec = get_estimator(name)
+    x, y = _pair_population()
+    sig = inspect.signature(spec.func).parameters
+    cases = list(spec.invalid_params)
+    if "n_boot" in sig:
+        cases.append({"n_boot": -1})
+    if "ci_level" in sig:
+        cases.append({"ci_level": 1.5})
+    assert cases, f"{name} declares no invalid parameter example"
+    for bad in cases:
+        with pytest.raises(nc.InvalidParameterError):
+            spec.func(x, y, **bad)
+    with pytest.raises(nc.InvalidParameterError, match="Recording"):
+        spec.func(np.zeros((10, 3)), y)
+    with pytest.raises(nc.InvalidParameterError, match="samples"):
+        spec.func(x, _pair_population(n_samples=100)[1])
 
 
 def test_measure_table_is_tidy_and_matches_direct_calls():
