@@ -404,14 +404,24 @@ def _series_rows(grp: Any, n_time: int, t_start: float | None, t_stop: float | N
     t0 = float(grp["starting_time"][()])
     rate = float(grp["starting_time"].attrs["rate"])
     if step is None:  # generic series: time of row i is t0 + i / rate
-        lo = 0 if t_start is None else int(np.clip(np.ceil((t_start - t0) * rate - 1e-9), 0, n_time))
-        hi = n_time if t_stop is None else int(np.clip(np.ceil((t_stop - t0) * rate - 1e-9), 0, n_time))
+        lo = 0 if t_start is None else _first_row_at(t_start, t0, rate, n_time)
+        hi = n_time if t_stop is None else _first_row_at(t_stop, t0, rate, n_time)
         return lo, hi, t0 + np.arange(lo, hi) / rate
     idx = np.arange(n_time)
     times = t0 + idx * step  # written by write_nwb: the exact grid of the Recording
     lo = 0 if t_start is None else int(np.searchsorted(times, t_start, side="left"))
     hi = n_time if t_stop is None else int(np.searchsorted(times, t_stop, side="left"))
     return lo, hi, times[lo:hi]
+
+
+def _first_row_at(t: float, t0: float, rate: float, n_time: int) -> int:
+    """First row whose time ``t0 + i / rate`` (computed as the returned times are) is >= ``t``."""
+    i = int(np.clip(np.ceil((t - t0) * rate), 0, n_time))
+    while i > 0 and t0 + (i - 1) / rate >= t:  # the float guess can be one row late or early
+        i -= 1
+    while i < n_time and t0 + i / rate < t:
+        i += 1
+    return i
 
 
 def _load_series(f: Any, path: Path, series: str, t_start: float | None, t_stop: float | None) -> dict[str, Any]:
@@ -675,9 +685,12 @@ def _load_line(f: Any, path: str, bin_size: float, units_info: dict[str, Any] | 
     """``nc.load(...) -> Recording(...)`` as load_nwb would return it, from sizes only."""
     written = _written_series(f)
     if units_info is not None:
+        from neurocomplex.recording import _bin_index, _grid
+
         t0 = _default_start(units_info["t_first"], bin_size)
         last = units_info["t_last"] if units_info["t_last"] is not None else t0
-        n = int(np.floor((last - t0) / bin_size)) + 1  # as Recording.from_spike_times with t_stop=None
+        # the bin of the last spike on the exact edges, as Recording.from_spike_times with t_stop=None
+        n = int(_bin_index(np.array([max(last, t0)]), t0, bin_size, _grid(t0, bin_size))[0]) + 1
         groups = list(units_info["groups"].items())
         shown = "" if [g for g, _ in groups] == ["all"] else ", groups={" + ", ".join(f"{g}: {c}" for g, c in groups[:6]) + "}"
         return (f"nc.load({path!r}, bin_size={bin_size:g}) -> Recording(kind='spike_counts', n_samples={n}, "

@@ -484,3 +484,18 @@ def test_unknown_load_option_names_the_close_match(units_path):
         nc.load(units_path, foo=1)
     with pytest.raises(nc.InvalidParameterError, match="did you mean 'sampling_rate'"):
         nc.load(np.zeros((3, 2)), sampling_rat=10.0)
+
+
+def test_series_window_rows_are_exact_on_long_recordings():
+    """Row i of a rate series is at t0 + i / rate; a window starting on a sample keeps that sample,
+    also 10 hours into a 30 kHz recording, where the float quotient is off by ~1e-7 samples."""
+    from neurocomplex.io.nwb import _first_row_at
+
+    rng = np.random.default_rng(5)
+    n_time = 36_000 * 30_000
+    for t0 in (0.0, 12.345):
+        rows = rng.integers(0, n_time, size=2000)
+        times = t0 + rows / 30_000.0
+        assert [_first_row_at(t, t0, 30_000.0, n_time) for t in times] == rows.tolist()
+        after = np.nextafter(times, np.inf)  # just after a sample: the next row
+        assert [_first_row_at(t, t0, 30_000.0, n_time) for t in after] == (rows + 1).tolist()
