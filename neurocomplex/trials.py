@@ -169,7 +169,7 @@ def _from_bins(rec: Recording, first: np.ndarray, last: np.ndarray) -> np.ndarra
 
 
 def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequence[str],
-             time_cols: set[str]) -> tuple[np.ndarray, pd.DataFrame]:
+             time_cols: set[str]) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     if by is None:
         candidates = [c for c in table_cols if c not in time_cols and c != "id"]
         if len(candidates) != 1:
@@ -189,8 +189,19 @@ def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequen
 
     rows = [c if isinstance(c, tuple) else (c,) for c in conds]
     table = pd.DataFrame(rows, columns=keys)
+    # Columns constant within every condition (e.g. the digit of a stimulus index) describe it too.
+    first = [groups[c][0] for c in conds]
+    for col in labels.columns:
+        if col in keys or col in time_cols or col == "id":
+            continue
+        per_trial = labels[col]
+        at_first = per_trial.iloc[np.concatenate([np.full(len(groups[c]), f) for c, f in zip(conds, first, strict=True)])]
+        members = per_trial.iloc[np.concatenate([groups[c] for c in conds])]
+        same = (members.to_numpy() == at_first.to_numpy()) | (members.isna().to_numpy() & at_first.isna().to_numpy())
+        if same.all():
+            table[col] = per_trial.iloc[first].to_numpy()
     table["n_trials"] = [len(groups[c]) for c in conds]
-    return out, table
+    return out, table, keys
 
 
 def trial_responses(
@@ -238,7 +249,8 @@ def trial_responses(
         ``kind="responses"``, ``data`` float64 of shape ``(n_trials, n_units)`` (or
         ``(n_conditions, n_units)``), the units of ``rec``; ``labels`` holds the trial table's
         columns (a named index such as NWB ``id`` becomes a column), or with ``average=True``
-        the ``by`` columns and ``n_trials``, conditions in sorted order. ``times`` and
+        the ``by`` columns, the other columns that are constant within every condition (such as
+        the class of a stimulus index) and ``n_trials``, conditions in sorted order. ``times`` and
         ``bin_size`` are None (rows are trials, not time bins). ``metadata`` records the window,
         alignment, statistic, unit (``"spikes"``, ``"Hz"`` or the source's), the table name and
         whether spike times or bins were counted (``response_source``).
@@ -359,8 +371,8 @@ def trial_responses(
         "source_bin_size": rec.bin_size, "n_trials": len(table),
     }
     if average:
-        values, labels = _average(values, labels, by, list(table.columns), {"start_time", "stop_time", align})
-        meta["averaged_by"] = list(labels.columns[:-1])
+        values, labels, meta["averaged_by"] = _average(values, labels, by, list(table.columns),
+                                                       {"start_time", "stop_time", align})
     return Recording(
         data=values, kind="responses", unit_ids=rec.unit_ids, groups=rec.groups,
         metadata={**dict(rec.metadata), **meta}, source=rec.source, labels=labels,

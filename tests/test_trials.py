@@ -120,6 +120,7 @@ def test_pynwb_written_file(tmp_path) -> None:
     # One condition column: average=True needs no by=.
     avg = rec.trial_responses("trials", window=(0.1, 0.9), average=True, statistic="rate")
     assert avg.labels["condition"].tolist() == ["a", "b", "c"]
+    assert list(avg.labels.columns) == ["condition", "n_trials"]  # start/stop times and ids vary
     direct = _direct_counts(trains, starts + 0.1, starts + 0.9) / 0.8
     np.testing.assert_allclose(avg.data[1], direct[1::3].mean(axis=0), rtol=1e-12)
 
@@ -240,4 +241,10 @@ def test_input_table_not_modified() -> None:
     resp = rec.trial_responses(trials, window=(0.0, 0.5), average=True, by="stim")
     pd.testing.assert_frame_equal(trials, before)
     assert resp.labels["stim"].tolist() == ["x", "y"]
+    assert list(resp.labels.columns) == ["stim", "n_trials"]  # onset differs within "x"
+    # A column constant within every condition (here the class of the stimulus) is kept.
+    classes = rec.trial_responses(trials.assign(kind=["k1", "k2", "k1"], extra=[1.0, np.nan, 1.0]),
+                                  window=(0.0, 0.5), average=True, by="stim")
+    assert classes.labels["kind"].tolist() == ["k1", "k2"]
+    assert classes.labels["extra"].iloc[0] == 1.0 and np.isnan(classes.labels["extra"].iloc[1])
     np.testing.assert_allclose(resp.data, [[2.0, 0.5], [1.0, 1.0]])
