@@ -144,6 +144,26 @@ def _bin_rows(rec: Recording, w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarra
     return np.searchsorted(centres, w0, side="left"), np.searchsorted(centres, w1, side="left")
 
 
+def _check_covered(rec: Recording, w0: np.ndarray, w1: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+    """Every window lies on consecutive bins: none past the ends, none across a gap left by restrict."""
+    times, b = np.asarray(rec.times), float(rec.bin_size)
+    empty = last <= first
+    f, lst = np.minimum(first, times.size - 1), np.maximum(last - 1, 0)
+    tol = 1e-6 * b
+    bad = empty | (times[f] > w0 + b / 2 + tol) | (times[lst] + 1.5 * b < w1 - tol)
+    bad |= np.abs((times[lst] - times[f]) - (lst - f) * b) > tol * (1 + lst - f)  # a gap inside the window
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        what = ("holds no bin centre: use a window longer than one bin" if empty[i] and w1[i] - w0[i] < b else
+                "is not covered by consecutive bins of this Recording (it runs past the recorded span "
+                f"{times[0]:g}-{times[-1] + b:g} s or across a gap left by restrict): drop those trials or use the "
+                "whole recording")
+        raise InvalidParameterError(
+            f"{int(bad.sum())} trial windows cannot be counted from the bins (first: trial {i}, window "
+            f"{w0[i]:g}-{w1[i]:g} s, bin_size={b:g} s): the window {what}."
+        )
+
+
 def _from_bins(rec: Recording, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Sum of the bins ``first:last`` of every window.
 
@@ -320,30 +340,26 @@ def trial_responses(
             "trial_responses needs a time-resolved Recording (nc.load, from_spike_times, from_array with "
             "sampling_rate)."
         )
-    span0 = float(rec.metadata.get("t_start", rec.times[0]))
-    span1 = float(rec.metadata.get("t_stop", rec.times[-1] + rec.bin_size))
-    outside = (w0 < span0) | (w1 > span1)
-    if np.any(outside):
-        i = int(np.flatnonzero(outside)[0])
-        raise InvalidParameterError(
-            f"{int(outside.sum())} trial windows fall outside the recorded span [{span0:g}, {span1:g}) s (first: trial "
-            f"{i}, window {w0[i]:g}-{w1[i]:g} s); their counts would be wrong. Load the whole session or drop "
-            "those trials."
-        )
     unit = rec.metadata.get("unit", "a.u.")
     if rec.spike_times is not None and statistic != "mean":
+        # The spikes are exact inside the window they were binned over (from_spike_times' t_start, t_stop).
+        span0 = float(rec.metadata.get("t_start", rec.times[0]))
+        span1 = float(rec.metadata.get("t_stop", rec.times[-1] + rec.bin_size))
+        outside = (w0 < span0) | (w1 > span1)
+        if np.any(outside):
+            i = int(np.flatnonzero(outside)[0])
+            raise InvalidParameterError(
+                f"{int(outside.sum())} trial windows fall outside the recorded span [{span0:g}, {span1:g}) s (first: "
+                f"trial {i}, window {w0[i]:g}-{w1[i]:g} s); their counts would be wrong. Load the whole session or "
+                "drop those trials."
+            )
         counts = _from_spikes(rec.spike_times, w0, w1)
         covered = np.full(w0.size, length)
         source = "spike_times"
         unit = "spikes"
     else:
         first, last = _bin_rows(rec, w0, w1)
-        if np.any(last <= first):
-            i = int(np.flatnonzero(last <= first)[0])
-            raise InvalidParameterError(
-                f"the window of trial {i} ({w0[i]:g}-{w1[i]:g} s) holds no bin centre at bin_size={rec.bin_size:g} s; "
-                "use a window longer than one bin."
-            )
+        _check_covered(rec, w0, w1, first, last)
         counts = _from_bins(rec, first, last)
         covered = (last - first) * float(rec.bin_size)
         source = "bins"

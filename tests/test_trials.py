@@ -228,6 +228,25 @@ def test_bad_inputs() -> None:
         rec.replace(spike_times=None).trial_responses(trials, window=(0.0, 0.04))
 
 
+def test_bins_must_cover_the_window() -> None:
+    """Without spike times, a window past the recorded bins or across a gap left by restrict is refused."""
+    rng = np.random.default_rng(4)
+    rec = nc.Recording.from_spike_times([np.sort(rng.uniform(0, 10, 200))], bin_size=0.1, t_stop=10.0)
+    trials = pd.DataFrame({"start_time": [1.0, 4.0, 7.0], "stop_time": [2.0, 5.0, 8.0]})
+    kept = pd.DataFrame({"start_time": [0.5, 6.5], "stop_time": [2.5, 8.5]})
+    gappy = rec.restrict(kept)  # drops the spike times: the bins are counted
+    assert gappy.spike_times is None
+    ok = gappy.trial_responses(trials.iloc[[0, 2]], window=(0.0, 1.0))
+    np.testing.assert_array_equal(ok.data, rec.trial_responses(trials.iloc[[0, 2]], window=(0.0, 1.0)).data)
+    with pytest.raises(InvalidParameterError, match="gap left by restrict"):
+        gappy.trial_responses(trials, window=(0.0, 1.0))  # trial 1 lies in the gap
+    early = rec.restrict(0.0, 4.5)
+    with pytest.raises(InvalidParameterError, match="recorded span"):
+        early.trial_responses(trials, window=(0.0, 1.0))  # trial 1 runs past 4.5 s, trial 2 lies beyond
+    with pytest.raises(InvalidParameterError, match="1 trial windows"):
+        rec.restrict(0.0, 7.5).trial_responses(trials, window=(0.0, 1.0))
+
+
 def test_labels_that_do_not_line_up() -> None:
     rec, trials = _small()
     resp = rec.trial_responses(trials, window=(0.0, 0.5))
