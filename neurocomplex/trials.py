@@ -281,7 +281,7 @@ def trial_responses(
         ``trials`` names a table that ``rec.intervals`` does not hold (the message lists them).
     InvalidParameterError
         A window longer than a trial (the message names the shortest trial), a window outside the
-        recorded span or covering no bin, a bad ``window``/``statistic``/``align``/``by``, a
+        recorded span, covering no bin or lying across a gap between bins, a bad ``window``/``statistic``/``align``/``by``, a
         Recording without times, ``"count"``/``"rate"`` on non-spiking data.
     InvalidDataError
         Non-numeric or NaN times in the table.
@@ -294,8 +294,9 @@ def trial_responses(
     bins are used: bin ``k`` (``[times[k], times[k] + bin_size)``) belongs to a window when its
     centre ``times[k] + bin_size / 2`` lies in the window, so each window edge is rounded to the
     nearest bin edge (an error of at most half a bin per edge; none when the window is aligned
-    with the bins). Every window must lie in the recorded span ``[t_start, t_stop)`` of ``rec``,
-    else its count would silently miss spikes.
+    with the bins). Every window must lie in the recorded span ``[t_start, t_stop)`` of ``rec``
+    and, when bins are counted, on consecutive bins (not across a gap left by ``restrict``), else
+    its count would silently miss spikes; such windows raise.
 
     Examples
     --------
