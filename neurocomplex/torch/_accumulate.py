@@ -281,3 +281,101 @@ def count_words_torch(x: object, threshold: float, device: object,
         inverse = rank[inv.cpu().numpy()]
     return words[order], counts, inverse
 
+
+
+def resolve_device(device: object) -> torch.device:
+    """``torch.device(device)``, checked to be reachable; InvalidParameterError otherwise.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    from neurocomplex.errors import InvalidParameterError
+
+    try:
+        dev = torch.device(device)
+        torch.empty(0, device=dev)
+    except (RuntimeError, TypeError, AssertionError) as err:
+        raise InvalidParameterError(f"device={device!r} is not a usable torch device here ({err}); "
+                                    "pass 'cpu', an available 'cuda:<i>', or None for numpy.") from err
+    return dev
+
+
+def block_covariances_torch(x: object, device: object, block_size: int | None,
+                            chunk_rows: int) -> dict[str, object]:
+    """Count, mean and centred scatter of consecutive blocks of rows, accumulated on ``device``.
+
+    Each chunk of at most ``chunk_rows`` rows is moved to the device and folded into its block's
+    :class:`TorchCovariance` (float32 data stay float32 in the GEMM, statistics in float64).
+
+    Returns
+    -------
+    dict
+        ``counts`` (numpy float64, per block), ``means`` (``(B, d)``) and ``scatters``
+        (``(B, d, d)``) as float64 tensors on the device, ``total`` (the merged scatter, a tensor)
+        and ``mean`` (numpy). ``block_size=None`` gives one block.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> st = block_covariances_torch(x, "cpu", 30, 16)
+    >>> st["counts"].tolist(), bool(np.allclose(st["total"].numpy() / 99, np.cov(x, rowvar=False)))
+    ([30.0, 30.0, 30.0, 10.0], True)
+    """
+    dev = resolve_device(device)
+    data = x if isinstance(x, torch.Tensor) else np.asarray(x)
+    n, d = int(data.shape[0]), int(data.shape[1])
+    size = n if block_size is None else int(block_size)
+    float32 = (data.dtype == torch.float32) if isinstance(data, torch.Tensor) else data.dtype == np.float32
+    work = torch.float32 if float32 else torch.float64
+    blocks = []
+    for start in range(0, n, size):
+        acc = TorchCovariance(d, dev)
+        for i in range(start, min(start + size, n), chunk_rows):
+            chunk = data[i : min(i + chunk_rows, start + size, n)]
+            if not isinstance(chunk, torch.Tensor):  # a host copy (arrays may be read-only)
+                chunk = torch.from_numpy(np.array(chunk))
+            acc.update(chunk.to(device=dev, dtype=work))
+        blocks.append(acc)
+    counts = np.array([b.n_samples for b in blocks], dtype=np.float64)
+    means = torch.stack([b.mean for b in blocks])
+    scatters = torch.stack([b.scatter for b in blocks])
+    w = torch.as_tensor(counts, dtype=torch.float64, device=dev)
+    mean = (w @ means) / n
+    spread = (means - mean) * w.sqrt()[:, None]
+    total = scatters.sum(dim=0) + spread.T @ spread  # Chan et al.: within plus between blocks
+    return {"counts": counts, "means": means, "scatters": scatters, "total": (total + total.T) * 0.5,
+            "mean": mean.cpu().numpy()}
+
+
+def eigvalsh_torch(matrices: torch.Tensor) -> np.ndarray:
+    """Eigenvalues of symmetric float64 matrices (one, or a batch) on their device, descending, as numpy."""
+    sym = (matrices + matrices.transpose(-1, -2)) * 0.5
+    return torch.linalg.eigvalsh(sym).flip(-1).cpu().numpy()
+
+
+# Bootstrap replicates merged and eigendecomposed at a time (bounds device memory to ~64 MiB of matrices).
+_REPLICATE_BYTES = 64 * 1024**2
+
+
+def replicate_covariances_torch(stats: dict[str, object], draws: np.ndarray) -> object:
+    """Yield the covariance matrices of block-bootstrap replicates, a batch at a time, on the device.
+
+    ``draws[i, b]`` is how many times replicate ``i`` takes block ``b``; each replicate's scatter is
+    merged exactly (within-block scatters plus the between-block term about its own mean).
+    """
+    means, scatters = stats["means"], stats["scatters"]
+    dev = scatters.device
+    d = scatters.shape[-1]
+    counts = torch.as_tensor(stats["counts"], dtype=torch.float64, device=dev)
+    group = max(1, _REPLICATE_BYTES // (d * d * 8))
+    for start in range(0, draws.shape[0], group):
+        w = torch.as_tensor(draws[start : start + group], dtype=torch.float64, device=dev)
+        u = w * counts
+        n_rep = u.sum(dim=1)
+        scatter = torch.einsum("gb,bij->gij", w, scatters)
+        mean = (u @ means) / n_rep[:, None]
+        dev_ = (means[None, :, :] - mean[:, None, :]) * u.sqrt()[:, :, None]
+        scatter += dev_.transpose(1, 2) @ dev_
+        yield scatter / (n_rep - 1.0).clamp(min=1.0)[:, None, None]

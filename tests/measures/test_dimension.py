@@ -508,3 +508,46 @@ def test_twonn_high_dimension_uses_gemm_and_agrees_with_scikit_dimension():
     idx = next(iter(bootstrap_indices(mu.size, 1, 0, None)))
     direct = _twonn_fit(np.sort(mu[idx]), _n_keep(mu.size, 0.1))
     assert est.diagnostics["bootstrap"][0] == pytest.approx(direct, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- device (torch)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_device_path_agrees_with_numpy(dtype, monkeypatch):
+    pytest.importorskip("torch")
+    from neurocomplex.measures import dimension
+
+    x = (_gaussian(np.exp(-np.arange(30) / 6.0), 3000, seed=50) + 1.5).astype(dtype)
+    rec = _rec(x)
+    for kw in ({"order": 1}, {"order": 2}, {"order": math.inf}, {"standardize": True}):
+        ref = nc.effective_dimension(rec, n_boot=0, **kw)
+        dev = nc.effective_dimension(rec, n_boot=0, device="cpu", chunk_rows=700, **kw)
+        assert dev.value == pytest.approx(ref.value, rel=1e-5 if dtype == np.float32 else 1e-10)
+        np.testing.assert_allclose(dev.diagnostics["eigenvalues"], ref.diagnostics["eigenvalues"],
+                                   rtol=1e-4, atol=1e-6 * ref.diagnostics["eigenvalues"][0])
+        assert dev.params["device"] == "cpu"
+    # the interval: the device merges and eigendecomposes every replicate (batched), as numpy's exact path
+    monkeypatch.setattr(dimension, "_REPLICATES", "exact")
+    ref = nc.effective_dimension(rec, n_boot=30, seed=3)
+    dev = nc.effective_dimension(rec, n_boot=30, seed=3, device="cpu")
+    np.testing.assert_allclose(dev.diagnostics["bootstrap"], ref.diagnostics["bootstrap"], rtol=1e-5)
+    assert dev.ci == pytest.approx(ref.ci, rel=1e-5)
+    pr = nc.participation_ratio(rec, n_boot=10, device="cpu", standardize=True)
+    assert pr.value == pytest.approx(nc.participation_ratio(rec, n_boot=0, standardize=True).value, rel=1e-5)
+    with pytest.raises(nc.InvalidParameterError):
+        nc.effective_dimension(rec, device="no-such-device")
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
+def test_device_path_on_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    x = (_gaussian(np.exp(-np.arange(64) / 10.0), 20000, seed=51) + 3.0).astype(np.float32)
+    rec = _rec(x)
+    for kw in ({"order": 1, "n_boot": 0}, {"order": 2, "n_boot": 20}, {"standardize": True, "n_boot": 20}):
+        ref = nc.effective_dimension(rec, **kw)
+        dev = nc.effective_dimension(rec, device="cuda", **kw)
+        assert dev.value == pytest.approx(ref.value, rel=1e-5)
+        if kw["n_boot"]:
+            assert dev.ci == pytest.approx(ref.ci, rel=1e-3)
