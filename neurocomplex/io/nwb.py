@@ -556,7 +556,7 @@ def load_nwb(
     -------
     Recording
         From the Units table: ``kind="spike_counts"``, ``unit_ids`` the table's ids. From a series:
-        ``kind="rates"`` (values times the series' ``conversion`` plus ``offset``), ``unit_ids`` the
+        ``kind="rates"`` (values in the series' unit, as ``get_data_in_units()``: see Notes), ``unit_ids`` the
         ROI / electrode table ids when the series references one, else ``0..n_units-1``. A file
         written by :func:`write_nwb` loads back as the Recording written. ``intervals`` holds
         every table with ``start_time``/``stop_time`` (trials, epochs, other TimeIntervals) as a
