@@ -233,8 +233,9 @@ def bin_spike_times(
     Returns
     -------
     numpy.ndarray
-        Counts, shape ``(n_bins, n_units)`` with ``n_bins = ceil((t_stop - t_start) / bin_size)``.
-        The last bin is cut at ``t_stop`` when the window is not a multiple of ``bin_size``.
+        Counts, shape ``(n_bins, n_units)`` with ``n_bins = ceil((t_stop - t_start) / bin_size)``
+        (the smallest ``n`` whose edge ``n`` is at or after ``t_stop``). The last bin is cut at
+        ``t_stop`` when the window is not a multiple of ``bin_size``.
 
     Raises
     ------
@@ -550,6 +551,7 @@ class Recording:
         intervals: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         source: str | None = "array",
+        labels: Any = None,
     ) -> Recording:
         """Wrap a 2-D array ``(n_samples, n_units)`` (numpy array or pandas DataFrame).
 
@@ -559,7 +561,8 @@ class Recording:
             Activity, samples in rows and units in columns. A DataFrame's columns become
             ``unit_ids`` and a numeric index becomes ``times``.
         kind : str
-            ``"rates"`` (default), ``"spike_counts"``, ``"activations"`` or ``"binary"``.
+            ``"rates"`` (default), ``"spike_counts"``, ``"activations"``, ``"binary"`` or
+            ``"responses"`` (one row per trial or stimulus).
         sampling_rate : float, optional
             Samples per second; sets ``bin_size = 1 / sampling_rate`` and ``times``.
         unit_ids, groups : sequence, optional
@@ -569,6 +572,8 @@ class Recording:
         copy : bool
             By default the Recording holds a read-only *view* of ``X`` (no copy, for large
             arrays); changing ``X`` afterwards changes the Recording. Pass ``copy=True`` to detach.
+        labels : pandas.DataFrame or mapping of columns, optional
+            One row per sample describing it (stimulus, condition); kept as ``rec.labels``.
 
         Returns
         -------
@@ -632,6 +637,7 @@ class Recording:
             intervals=intervals or {},
             metadata=metadata or {},
             source=source,
+            labels=labels,
         )
 
     # ----------------------------------------------------------------- properties
