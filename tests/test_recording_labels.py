@@ -29,6 +29,10 @@ def test_labels_validated_and_detached() -> None:
     with pytest.raises(InvalidParameterError, match="DataFrame"):
         nc.Recording.from_array(np.ones((6, 2))).replace(labels=np.arange(6))
     assert nc.Recording.from_array(np.ones((2, 2))).labels is None
+    direct = nc.Recording.from_array(np.ones((2, 2)), kind="responses", labels={"stimulus": ["s0", "s1"]})
+    assert direct.labels["stimulus"].tolist() == ["s0", "s1"]
+    with pytest.raises(InvalidParameterError, match="line up"):
+        nc.Recording.from_array(np.ones((3, 2)), labels={"stimulus": ["s0", "s1"]})
 
 
 def test_labels_follow_the_samples() -> None:
