@@ -308,7 +308,8 @@ class Recording:
     data : numpy.ndarray
         Read-only array ``(n_samples, n_units)``; rows are time bins or inputs, columns units.
     kind : str
-        One of ``"spike_counts"``, ``"rates"``, ``"activations"``, ``"binary"``.
+        One of ``"spike_counts"``, ``"rates"``, ``"activations"``, ``"binary"``, ``"responses"``
+        (one row per trial or condition, from :meth:`trial_responses`).
     unit_ids : numpy.ndarray
         One unique id per unit (NWB unit ids, neuron names, layer unit indices).
     groups : numpy.ndarray of str
