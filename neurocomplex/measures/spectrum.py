@@ -1,0 +1,206 @@
+"""Power-law exponent of the covariance spectrum, optionally cross-validated across repeats (cvPCA).
+
+The covariance (and, for the interval, per-block statistics) is accumulated as for
+:func:`neurocomplex.effective_dimension`; the spectrum is fitted in log-log over a range of ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._validation import check_int, check_recording
+from neurocomplex.errors import InsufficientDataError, InvalidParameterError
+from neurocomplex.estimate import Estimate, interval_from_replicates, register_estimator
+from neurocomplex.recording import Recording
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS
+
+__all__ = ["spectrum_exponent"]
+
+
+def _dim() -> Any:
+    """The dimension module (shared accumulation helpers), imported at call time: it imports this one."""
+    from neurocomplex.measures import dimension
+
+    return dimension
+
+
+def _fit_loglog(lam: np.ndarray, lo: int, hi: int) -> tuple[float, float, float]:
+    """Least-squares slope of log λ_n on log n over ranks lo..hi (1-based): (α, intercept, R²)."""
+    x = np.log(np.arange(lo, hi + 1, dtype=np.float64))
+    y = np.log(lam[lo - 1 : hi])
+    xc = x - x.mean()
+    slope = float(xc @ (y - y.mean()) / (xc @ xc))
+    resid = y - y.mean() - slope * xc
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else 1.0
+    return -slope, float(y.mean() - slope * x.mean()), r2
+
+
+def _spectrum(cov: np.ndarray, n_units: int, cross: bool) -> np.ndarray:
+    if not cross:
+        return _dim().eigenvalues_from_covariance(cov)
+    c11, c12 = cov[:n_units, :n_units], cov[:n_units, n_units:]
+    _, vecs = np.linalg.eigh((c11 + c11.T) * 0.5)
+    vecs = vecs[:, ::-1]
+    # λ_n = cov(X1 u_n, X2 u_n) = u_n^T C12 u_n: the variance shared by the two repeats.
+    return np.einsum("in,in->n", vecs, c12 @ vecs)
+
+
+def _default_range(lam: np.ndarray, rank: int) -> tuple[int, int]:
+    lo = 2 if rank >= 8 else 1
+    hi = max(lo + 2, rank // 2)
+    nonpositive = np.flatnonzero(lam <= 0)
+    if nonpositive.size:
+        hi = min(hi, int(nonpositive[0]))  # ranks are 1-based: stop before the first nonpositive value
+    return lo, hi
+
+
+def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
+    if rank_range is None:
+        return None
+    try:
+        lo, hi = rank_range
+    except (TypeError, ValueError) as err:
+        raise InvalidParameterError(f"rank_range must be (first, last) ranks, got {rank_range!r}.") from err
+    lo = check_int("rank_range[0]", lo, 1, n_units)
+    hi = check_int("rank_range[1]", hi, 1, n_units)
+    if hi - lo < 2:
+        raise InvalidParameterError(
+            f"rank_range={rank_range!r} must span at least 3 ranks (1-based, inclusive, within 1..{n_units})."
+        )
+    return lo, hi
+
+
+@register_estimator(family="dimension", bounds=(-math.inf, math.inf),
+                    invalid_params=({"rank_range": (0, 3)}, {"rank_range": (3, 2)}, {"rank_range": "x"},
+                                    {"repeat": "x"}))
+def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None, repeat: Recording | None = None,
+                      n_boot: int = 100, seed: int | None = 0, block_size: int | None = None,
+                      ci_level: float = 0.95, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Estimate:
+    """Power-law exponent α of the covariance spectrum, ``λ_n ∝ n^−α``, optionally cross-validated.
+
+    Parameters
+    ----------
+    rec : Recording
+        Activity X (or the first repeat X1), shape ``(n_samples, n_units)``.
+    rank_range : (int, int), optional
+        First and last rank (1-based, inclusive, at least 3 ranks) of the fit. Default: from rank
+        2 (rank 1 when fewer than 8 nonzero eigenvalues) to half the number of nonzero eigenvalues,
+        at least 3 ranks, stopping before the first nonpositive (cross-validated) eigenvalue.
+    repeat : Recording, optional
+        A second repeat of the same stimuli or trials, same shape, rows aligned with ``rec``. Then
+        the spectrum is cross-validated (cvPCA): the variance reproducible across the repeats.
+    n_boot, seed, block_size, ci_level, chunk_rows
+        As in :func:`effective_dimension` (both repeats are resampled with the same blocks).
+
+    Returns
+    -------
+    Estimate
+        ``value = α``; ``diagnostics``: ``eigenvalues`` (the spectrum fitted, descending rank
+        order), ``rank_range``, ``r_squared``, ``intercept`` (of log λ on log n), ``rank``,
+        ``bootstrap``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad ``rank_range``; ``repeat`` not a Recording or of another shape; bad bootstrap options.
+    InsufficientDataError
+        Fewer than 3 usable ranks, a nonpositive eigenvalue inside ``rank_range``, constant data.
+
+    Notes
+    -----
+    α = −slope of the least-squares line of ``log λ_n`` on ``log n`` for n in ``rank_range``;
+    R² of that line is reported. The upper half of the spectrum is left out by default because
+    sample eigenvalues there are inflated by sampling noise (Marchenko–Pastur) and float rounding.
+
+    With ``repeat`` (cvPCA): u_n are the eigenvectors of the covariance of X1 (``rec``) and
+    ``λ_n = cov(X1 u_n, X2 u_n) = u_n^T C_12 u_n``, with C_12 the cross-covariance of X1 and
+    X2 (``repeat``). Noise independent across repeats averages out of C_12, so the spectrum is
+    that of the stimulus-related signal; it can be negative at high ranks, where signal is absent.
+
+    References
+    ----------
+    .. [1] C. Stringer, M. Pachitariu, N. Steinmetz, M. Carandini, K. D. Harris,
+       "High-dimensional geometry of population responses in visual cortex", Nature 571, 361–365
+       (2019) (cross-validated PCA).
+    .. [2] R. A. Janik, P. Witaszczyk, arXiv:2006.04791 (2020): power-law scaling of feature
+       representations; the fit range is the project's definition.
+
+    Examples
+    --------
+    >>> import numpy as np, neurocomplex as nc
+    >>> scales = np.arange(1, 41) ** -0.5  # eigenvalues n^-1
+    >>> x = np.random.default_rng(0).normal(size=(20000, 40)) * scales
+    >>> round(nc.spectrum_exponent(nc.Recording.from_array(x), n_boot=0).value, 1)
+    1.0
+    """
+    check_recording(rec, min_samples=3)
+    cross = repeat is not None
+    if cross:
+        if not isinstance(repeat, Recording):
+            raise InvalidParameterError(
+                f"repeat must be a Recording holding a second repeat of the same trials, got {type(repeat).__name__}."
+            )
+        if repeat.data.shape != rec.data.shape:
+            raise InvalidParameterError(
+                f"repeat has shape {repeat.data.shape} but rec has {rec.data.shape}: the two repeats must "
+                "hold the same samples (stimuli/trials, in the same order) and the same units."
+            )
+    n_units = rec.n_units
+    requested = _check_rank_range(rank_range, n_units)
+    _dim()._check_common(n_boot, seed, block_size, ci_level, chunk_rows)
+    arrays = (rec.data, repeat.data) if cross else (rec.data,)
+    dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+    blocks = None
+    if n_boot > 0:
+        block_size = _dim()._plan_blocks(rec.n_samples, len(arrays) * n_units, block_size)
+        blocks = _dim()._read_blocks(arrays, block_size, chunk_rows)
+        n, scatter = float(blocks.counts.sum()), blocks.total
+        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
+    else:
+        acc = _dim()._accumulate(arrays, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+    if not _dim()._varying(np.diag(cov), mean, rec.n_samples)[:n_units].any():
+        raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
+    pca, rank, _ = _dim().denoise_eigenvalues(_dim().eigenvalues_from_covariance(cov[:n_units, :n_units]), n_units, dtype)
+    lam = _spectrum(cov, n_units, cross) if cross else pca
+    lo, hi = requested if requested is not None else _default_range(lam, rank)
+    if hi - lo < 2 or hi > n_units:
+        raise InsufficientDataError(
+            f"only {max(hi - lo + 1, 0)} usable ranks ({rank} nonzero eigenvalues"
+            f"{', cross-validated spectrum turns nonpositive' if cross else ''}); a fit needs 3. "
+            "Record more units or samples" + (", or check that the repeats share signal." if cross else ".")
+        )
+    if np.any(lam[lo - 1 : hi] <= 0):
+        bad = lo + int(np.flatnonzero(lam[lo - 1 : hi] <= 0)[0])
+        raise InsufficientDataError(
+            f"eigenvalue of rank {bad} is {lam[bad - 1]:.3g} (<= 0, below numerical noise or without shared "
+            f"signal) inside rank_range=({lo}, {hi}); choose a range of positive eigenvalues."
+        )
+    alpha, intercept, r2 = _fit_loglog(lam, lo, hi)
+    messages: list[str] = []
+    ci, reps = None, np.empty(0)
+    if blocks is not None:
+        reps_list = []
+        for n_rep, scatter_rep in _dim()._replicate_scatters(blocks, n_boot, seed):
+            lam_rep = _spectrum(scatter_rep / max(n_rep - 1.0, 1.0), n_units, cross)
+            ok = np.all(lam_rep[lo - 1 : hi] > 0)
+            reps_list.append(_fit_loglog(lam_rep, lo, hi)[0] if ok else math.nan)
+        reps = np.asarray(reps_list)
+        ci = interval_from_replicates(reps, ci_level, "basic", alpha)
+        if ci is None:
+            messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
+    if r2 < 0.9:
+        messages.append(f"the spectrum is not a straight line in log-log over ranks {lo}..{hi} (R² = {r2:.2f}).")
+    return Estimate(
+        value=alpha, ci=ci, method="cvpca_power_law" if cross else "pca_power_law",
+        params={"rank_range": (lo, hi), "repeat": cross, "n_boot": n_boot, "seed": seed,
+                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows},
+        n_samples=rec.n_samples, n_units=n_units,
+        diagnostics={"eigenvalues": lam, "rank_range": (lo, hi), "r_squared": r2, "intercept": intercept,
+                     "rank": rank, "bootstrap": reps},
+        warnings=_dim()._warn(messages),
+    )
