@@ -227,14 +227,18 @@ def plot_measure_table(df: Any, ax: Any = None, measure: str | None = None) -> A
 
 
 # --------------------------------------------------------------------------- several measures
+def _unit(rows: Any) -> str:
+    """The one unit of these rows (their ``unit`` column), or ``""``."""
+    if "unit" not in getattr(rows, "columns", ()):
+        return ""
+    units = [u for u in dict.fromkeys(rows["unit"].astype(str)) if u and u != "nan"]
+    return units[0] if len(units) == 1 else ""
+
+
 def _label(measure: str, rows: Any) -> str:
     """Axis label of a measure, with its unit when the table has a ``unit`` column."""
-    text = measure.replace("_", " ")
-    if "unit" in getattr(rows, "columns", ()):
-        units = [u for u in dict.fromkeys(rows["unit"].astype(str)) if u and u != "nan"]
-        if len(units) == 1:
-            text += f" ({units[0]})"
-    return text
+    unit = _unit(rows)
+    return measure.replace("_", " ") + (f" ({unit})" if unit else "")
 
 
 def _grid_axes(n: int, axes: Any, ncols: int, panel: tuple[float, float]) -> np.ndarray:
@@ -315,8 +319,8 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
     ...                   "value": [3.0, 2.0, 1.5, 1.0], "ci_low": [2.5, 1.5, 1.2, 0.8],
     ...                   "ci_high": [3.5, 2.5, 1.8, 1.2], "unit": ["", "", "bits", "bits"]})
     >>> axes = plot_measures(t)
-    >>> [ax.get_ylabel() for ax in axes]
-    ['d', 'h (bits)']
+    >>> [ax.get_ylabel() for ax in axes]  # the unit, or the measure when the table has none
+    ['d', 'bits']
     """
     _columns(df, ("group", "measure", "value"), "df")
     names = _measure_names(df, measures)
@@ -336,7 +340,7 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
                       fontsize="small")
         ax.set_xlim(-0.6, len(pos) - 0.4)
         ax.set_title(name.replace("_", " "), fontsize="medium")
-        ax.set_ylabel(_label(name, sub))
+        ax.set_ylabel(_unit(sub) or name.replace("_", " "))  # the title names the measure
     return axs
 
 
@@ -471,6 +475,7 @@ def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: An
     for ax, name in zip(axs, names):
         plot_profile(layers, name, areas, ax=ax)
         ax.set_title(name.replace("_", " "), fontsize="medium")
+        ax.set_ylabel(_unit(layers[layers["measure"] == name]) or name.replace("_", " "))
     return axs
 
 
@@ -490,7 +495,7 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
         The best layer of each area (area → layer, or a table with columns area and layer); by
         default the extreme value of each row.
     truth : mapping, optional
-        A known answer (area → layer), marked with a white cross.
+        A known answer (area → layer), marked with a white star in the lower part of its cell.
     higher_is_better : bool, optional
         Whether the best layer has the largest value; by default True except for a ``metric`` of
         ``"shape_distance"`` (a distance).
@@ -501,7 +506,7 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
     -------
     matplotlib.axes.Axes
         One image (areas as rows, layers as columns) with a colour bar, one outlined square
-        (Rectangle patch) per area at its best layer, and the truth as markers.
+        (Rectangle patch) per area at its best layer, and the truth as star markers (a Line2D).
 
     Raises
     ------
@@ -575,6 +580,8 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
                                         label="best layer" if k == 0 else None))
     if truth is not None:
         cells = where({str(a): str(x) for a, x in dict(truth).items()}, "truth")
-        ax.plot([j for _, j in cells], [i for i, _ in cells], "x", color="w", ms=9, mew=2.5, label="known answer")
+        # in the lower part of the cell, clear of the value written in its centre
+        ax.plot([j for _, j in cells], [i + 0.3 for i, _ in cells], "*", color="w", mec="k", mew=0.8, ms=11,
+                linestyle="none", label="known answer")
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, frameon=False, fontsize="small")
     return ax

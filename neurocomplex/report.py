@@ -62,7 +62,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px soli
 margin-top:1.8em}h3{font-size:1.05em;margin-bottom:.3em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}
 th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right;white-space:nowrap}
-th{background:#f3f3f3}td.text,th.text{text-align:left}
+th{background:#f3f3f3}td.text,th.text{text-align:left}td.text{white-space:normal;min-width:6em;max-width:36em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444;margin-top:.3em}
 .scroll{overflow-x:auto}.note{font-size:.9em;color:#444}

@@ -103,7 +103,7 @@ def test_plot_measures_one_panel_per_measure_with_intervals():
         points, cis = ax.collections
         np.testing.assert_allclose(points.get_offsets()[:, 1], sub.value.to_numpy())
         np.testing.assert_allclose(np.array(cis.get_segments())[:, :, 1], sub[["ci_low", "ci_high"]].to_numpy())
-        assert ax.get_ylabel() == name.replace("_", " ") + " (dimensions)"
+        assert ax.get_ylabel() == "dimensions" and ax.get_title() == name.replace("_", " ")
         labels = [t.get_text() for t in ax.get_xticklabels()]
         assert labels == [f"{r} · {g}" for r, g in zip(sub.recording, sub.group)]
     # the two recordings get two colours
@@ -155,8 +155,8 @@ def test_plot_similarity_map_cells_best_and_truth():
     ax = plot_similarity_map(table, truth={"V1": "1", "IT": "5"})
     np.testing.assert_array_equal(ax.images[0].get_array(), [[0.9, 0.5, 0.2], [0.1, 0.4, 0.7]])
     assert [p.get_xy() for p in ax.patches] == [(-0.5, -0.5), (1.5, 0.5)]  # best: V1 -> 1, IT -> 5
-    cross = next(line for line in ax.lines if line.get_marker() == "x")
-    assert list(cross.get_xdata()) == [0, 2] and list(cross.get_ydata()) == [0, 1]
+    star = next(line for line in ax.lines if line.get_marker() == "*")
+    assert list(star.get_xdata()) == [0, 2] and list(star.get_ydata()) == [0.3, 1.3]
     assert [t.get_text() for t in ax.texts][:3] == ["0.90", "0.50", "0.20"]
     assert ax.figure.axes[-1].get_ylabel() == "cka"  # the colour bar names the metric
     # a distance: the smallest value is best; an explicit best table wins

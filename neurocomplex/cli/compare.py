@@ -202,30 +202,74 @@ def network_responses(model: Any, stimuli: np.ndarray, rows: np.ndarray, labels:
 # --------------------------------------------------------------------------- pipeline
 def _measure_table(recordings: Mapping[str, Any], side: str, measures: Sequence[str], n_boot: int,
                    seed: int) -> Any:
-    from neurocomplex.cli._common import analyze
+    import warnings
 
-    table = analyze(dict(recordings), measures, None, n_boot, seed)
-    # one row per recording: its name is the group (area or layer) and the side is the "recording"
-    return table.assign(side=side, group=table["recording"]).assign(recording=side)
+    import neurocomplex as nc
+
+    with warnings.catch_warnings():  # caveats stay in the table's warnings column
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        table = nc.measure(dict(recordings), list(measures), by=None, n_boot=n_boot, seed=seed, errors="warn",
+                           progress=False)
+    from neurocomplex.report import add_units
+
+    # one row per population: its name is the group (area or layer), its side ("area", "layer" or
+    # the file) the recording; units added now so that the figures' axes carry them
+    return add_units(table.assign(group=table["recording"]).assign(recording=side), dict(recordings))
 
 
 def _best_layers(sim: Any, truth: Mapping[str, str] | None) -> Any:
-    """The best layer of each area (with its bootstrap support when nc.similarity_matrix gives it)."""
-    best = sim.attrs.get("best") if hasattr(sim, "attrs") else None
-    if best is None:
-        import pandas as pd
+    """One row per area: its best layer with the bootstrap support, and the truth when known."""
+    from neurocomplex.comparison.similarity import best_layers
 
-        higher = not (sim["metric"] == "shape_distance").any() if "metric" in sim.columns else True
-        rows = []
-        for area, part in sim.groupby("area", sort=False):
-            pick = part.loc[part["value"].idxmax() if higher else part["value"].idxmin()]
-            rows.append({"area": area, "layer": pick["layer"], "value": pick["value"]})
-        best = pd.DataFrame(rows)
-    best = best.copy()
+    best = best_layers(sim)
     if truth:
         best["truth"] = [truth.get(str(a), "") for a in best["area"]]
-        best["correct"] = [str(layer) == t for layer, t in zip(best["layer"], best["truth"])]
+        best["correct"] = [str(layer) == t for layer, t in zip(best["best_layer"], best["truth"])]
     return best
+
+
+# Estimator options for the many calls of the matched comparison (draws x permutations): the NSB
+# entropy costs ~10 ms a call at demo size, Miller-Madow microseconds; both sides get the same.
+_MATCHED_PARAMS = {"pattern_entropy": {"method": "miller_madow"}, "multi_information": {"method": "miller_madow"}}
+
+
+def _matched(recordings: Mapping[str, Any], measures: Sequence[str], n_draws: int, seed: int,
+             progress: bool | None, tables: dict[str, Any], figures: dict[str, Any]) -> list[str]:
+    """nc.compare on every pair; adds the pair table, the per-recording matched values and a figure."""
+    import pandas as pd
+
+    import neurocomplex as nc
+    from neurocomplex.plotting import plot_measures
+    from neurocomplex.report import add_units
+
+    # The quantile rule sets every unit's activation ratio, so comparing it after matching says nothing.
+    chosen = [m for m in measures if m != "activation_ratio"]
+    if not chosen:
+        return ["No matched comparison: activation_ratio is fixed by the binarization rule; ask for other measures."]
+    matched = nc.compare(dict(recordings), chosen, match=("units", "samples"), n_draws=n_draws, seed=seed,
+                         params={m: p for m, p in _MATCHED_PARAMS.items() if m in chosen}, progress=progress)
+    tables["matched"] = matched
+    values = pd.DataFrame(matched.attrs.get("matched", []))
+    prov = matched.attrs.get("provenance", {})
+    if not values.empty:
+        side, _, name = values["recording"].str.partition(":").values.T
+        values = add_units(values.assign(recording=side, group=name))
+        tables["matched_values"] = values
+        figures[f"Matched measures: every population subsampled to {prov.get('n_units')} units and "
+                f"{prov.get('n_samples')} samples ({n_draws} draws; intervals over draws); binarized by "
+                f"{prov.get('binarize', 'one rule')}"] = plot_measures(values)[0].figure
+    n_sig = int((matched["p_value"] < 0.05).sum()) if "p_value" in matched.columns else 0
+    return [
+        f"Matched comparison: every population subsampled {n_draws} times to {prov.get('n_units')} units and "
+        f"{prov.get('n_samples')} samples (the smallest); binarized for the binary measures by one rule: "
+        f"{prov.get('binarize', '')}. Differences come with percentile intervals over draws and p-values "
+        f"from a permutation null that exchanges units between the two populations of a pair "
+        f"({prov.get('n_null', '')} permutations; keeps every unit's rate). Columns moved_a and moved_b say "
+        "how far matching moved each value. activation_ratio is left out (the rule fixes it). "
+        "Entropies: Miller-Madow estimator, bits.",
+        f"{n_sig} of {len(matched)} matched differences have p < 0.05 (not corrected for the "
+        f"{len(matched)} comparisons).",
+    ]
 
 
 def brain_vs_network(
@@ -244,7 +288,7 @@ def brain_vs_network(
     """Measures, matched comparison and similarity maps of brain areas against network layers.
 
     Returns the tables (name -> DataFrame), the figures (caption -> Figure) and notes for the
-    report. ``steps`` receives one call per step (4 + one per metric).
+    report. ``steps`` receives one call per step (3 + one per metric).
     """
     import matplotlib
 
@@ -254,7 +298,7 @@ def brain_vs_network(
     import neurocomplex as nc
     from neurocomplex.plotting import plot_measures, plot_profiles, plot_similarity_map
 
-    steps = steps or Steps(4 + len(metrics), progress=False)
+    steps = steps or Steps(3 + len(metrics), progress=False)
     steps(f"measures of {len(areas)} areas and {len(layers)} layers")
     table = pd.concat([_measure_table(areas, "area", measures, n_boot, seed),
                        _measure_table(layers, "layer", measures, n_boot, seed)], ignore_index=True)
@@ -262,15 +306,13 @@ def brain_vs_network(
     figures: dict[str, Any] = {}
     figures["Measures of each area and each layer (95% bootstrap intervals; unmatched sizes)"] = (
         plot_measures(table)[0].figure)
-    area_rows, layer_rows = table[table["side"] == "area"], table[table["side"] == "layer"]
+    area_rows, layer_rows = table[table["recording"] == "area"], table[table["recording"] == "layer"]
     figures["Profiles over depth: each measure per layer (line, interval band) with the areas beside it "
             "(squares, dashed lines at their values)"] = plot_profiles(layer_rows, area_rows)[0].figure
 
     steps(f"matched comparison ({n_draws} draws)")
     both = {**{f"area:{k}": v for k, v in areas.items()}, **{f"layer:{k}": v for k, v in layers.items()}}
-    matched = nc.compare(both, list(measures), match=("units", "samples"), n_draws=n_draws, seed=seed)
-    tables["matched"] = matched
-    notes = [f"Matched comparison: {matched.attrs.get('rule', 'every recording subsampled to the same numbers of units and samples')}."]
+    notes = _matched(both, measures, n_draws, seed, progress, tables, figures)
 
     for metric in metrics:
         steps(f"layer-area similarity ({metric})")
@@ -279,9 +321,10 @@ def brain_vs_network(
         best = _best_layers(sim, truth)
         tables[f"similarity_{metric}"] = sim
         tables[f"best_layer_{metric}"] = best
-        fig_ax = plot_similarity_map(sim, best=best, truth=truth)
+        fig_ax = plot_similarity_map(sim, best=dict(zip(best["area"], best["best_layer"])), truth=truth,
+                                     higher_is_better=sim.attrs.get("higher_is_closer"))
         figures[f"Layer-area similarity, {metric} (outlined: best layer of each area"
-                + ("; cross: the known answer)" if truth else ")")] = fig_ax.figure
+                + ("; star: the known answer)" if truth else ")")] = fig_ax.figure
     steps("figures")
     return tables, figures, notes
 
@@ -352,9 +395,8 @@ def _areas(path: str, args: argparse.Namespace, window: tuple[float, float]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from neurocomplex.report import make_provenance, write_report
-
     from neurocomplex.cli._common import check_out
+    from neurocomplex.report import make_provenance, write_report
 
     window = _check_args(args)
     check_out(args.out, ["measures", "matched"])
@@ -396,6 +438,7 @@ def run(args: argparse.Namespace) -> int:
         response="spike count per trial window" if args.trials else "spike count per bin", **extra,
     )
     path = write_report(args.out, tables, figures, prov, title=title, notes=notes)
+    _close(figures)
     steps.close()
     for name in tables:
         print(f"wrote {Path(args.out) / (name + '.csv')}")
@@ -403,8 +446,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _close(figures: Mapping[str, Any]) -> None:
+    """Free the figures once they are in the report (main() may be called many times in one process)."""
+    import matplotlib.pyplot as plt
+
+    for fig in figures.values():
+        plt.close(fig)
+
+
 def _binarization(matched: Any) -> str:
-    rule = getattr(matched, "attrs", {}).get("binarize") if matched is not None else None
+    rule = getattr(matched, "attrs", {}).get("provenance", {}).get("binarize") if matched is not None else None
     base = "unmatched measures: count > 0 for spike counts, activation > 0 for network units"
     return f"{base}; matched comparison: {rule}" if rule else base
 
@@ -434,9 +485,7 @@ def _files_vs_files(args: argparse.Namespace, window: tuple[float, float], steps
                                plot_measures(table)[0].figure}
     steps(f"matched comparison ({args.n_draws} draws)")
     both = {f"{stem}:{a}": r for stem, areas in per_file.items() for a, r in areas.items()}
-    matched = nc.compare(both, list(args.measures), match=("units", "samples"), n_draws=args.n_draws, seed=args.seed)
-    tables["matched"] = matched
-    notes = [f"Matched comparison: {matched.attrs.get('rule', 'every recording subsampled to the same numbers of units and samples')}."]
+    notes = _matched(both, args.measures, args.n_draws, args.seed, progress, tables, figures)
     steps("similarity between files")
     stems = list(per_file)
     first, rest = per_file[stems[0]], {f"{s}:{a}": r for s in stems[1:] for a, r in per_file[s].items()}

@@ -1,0 +1,212 @@
+"""``neurocomplex compare`` and ``analyze --trials``: exit codes, messages, tables and report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import neurocomplex as nc
+from neurocomplex._bundled import bundled_path
+from neurocomplex.cli import main
+from neurocomplex.cli.compare import COMPARE_MEASURES
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def case():
+    truth = json.loads(bundled_path("comparison_case_truth.json").read_text())
+    return {"nwb": str(bundled_path("comparison_case.nwb")),
+            "stimuli": str(bundled_path("comparison_case_stimuli.npy")),
+            "model": str(bundled_path("demo_network.pt")), "truth": truth}
+
+
+def _compare(case, out, *extra):
+    return ["compare", case["nwb"], "--trials", "trials", "--window", "0", "0.5", "--model", case["model"],
+            "--stimuli", case["stimuli"], "--out", str(out), "--no-progress", *extra]
+
+
+def _clean_error(capsys, fragment):
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert fragment in captured.err, captured.err
+    return captured
+
+
+# --------------------------------------------------------------------------- bad input: exit 2
+def test_model_file_that_is_not_a_state_dict(case, tmp_path, capsys):
+    bad = tmp_path / "tensor.pt"
+    torch.save(torch.zeros(3), bad)
+    args = _compare(case, tmp_path / "out")
+    args[args.index(case["model"])] = str(bad)
+    assert main(args) == 2
+    _clean_error(capsys, "is not a state dict")
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_weights_only_file_needs_its_widths(case, tmp_path, capsys):
+    from neurocomplex.torch.models import load_demo_network
+
+    plain = tmp_path / "plain.pt"
+    torch.save(load_demo_network().state_dict(), plain)
+    args = _compare(case, tmp_path / "out")
+    args[args.index(case["model"])] = str(plain)
+    assert main(args) == 2
+    _clean_error(capsys, "holds weights only")
+    assert main([*args, "--widths", "64", "16", "10"]) == 2  # wrong architecture
+    _clean_error(capsys, "do not fit")
+
+
+def test_missing_trial_table(case, tmp_path, capsys):
+    args = _compare(case, tmp_path)
+    args[args.index("trials")] = "no_such_table"
+    assert main(args) == 2
+    _clean_error(capsys, "no interval table named 'no_such_table'")
+
+
+def test_window_longer_than_a_trial(case, tmp_path, capsys):
+    args = _compare(case, tmp_path)
+    args[args.index("--window") + 2] = "0.9"
+    assert main(args) == 2
+    _clean_error(capsys, "longer than trial")
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (lambda a: a[:a.index("--model")] + a[a.index("--stimuli"):], "--model and --stimuli go together"),
+    (lambda a: a[:a.index("--trials")] + a[a.index("--model"):], "give --trials NAME"),
+    (lambda a: [*a[:2], a[1], *a[2:]], "give one NWB file"),
+    (lambda a: [*a, "--window", "0.5", "0.1"], "START < STOP"),
+    (lambda a: [*a, "--n-draws", "0"], "--n-draws must be"),
+    (lambda a: ["compare", a[1], "--out", a[a.index("--out") + 1]], "two or more NWB files"),
+])
+def test_argument_errors(case, tmp_path, capsys, change, fragment):
+    assert main(change(_compare(case, tmp_path))) == 2
+    _clean_error(capsys, fragment)
+
+
+def test_bad_stimuli(case, tmp_path, capsys):
+    objects = tmp_path / "objects.npy"
+    np.save(objects, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    few = tmp_path / "few.npy"
+    np.save(few, np.zeros((5, 64), dtype=np.float32))
+    text = tmp_path / "stimuli.txt"
+    text.write_text("1 2 3")
+    for path, fragment in [(objects, "holds Python objects"), (few, "indexing the 5 stimuli"),
+                           (text, "must be an .npy array or a folder"), (tmp_path / "absent.npy", "do not exist"),
+                           (tmp_path, "holds no image")]:
+        args = _compare(case, tmp_path / "out")
+        args[args.index(case["stimuli"])] = str(path)
+        assert main(args) == 2, fragment
+        _clean_error(capsys, fragment)
+
+
+def test_stimuli_from_a_folder_of_images(tmp_path):
+    from PIL import Image
+
+    from neurocomplex.cli.compare import load_stimuli, stimulus_rows
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(3, 8, 8), dtype=np.uint8)
+    for i, name in enumerate(["b.png", "a.png", "c.png"]):
+        Image.fromarray(pixels[i]).save(tmp_path / name)
+    stimuli = load_stimuli(tmp_path)
+    np.testing.assert_allclose(stimuli, pixels[[1, 0, 2]] / 255.0, rtol=1e-6)  # sorted by file name
+    Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(tmp_path / "d.png")
+    with pytest.raises(nc.InvalidDataError, match="different shapes"):
+        load_stimuli(tmp_path)
+    labels = pd.DataFrame({"stimulus_index": [2, 0, 2]})
+    rows, column = stimulus_rows(labels, 3)
+    assert rows.tolist() == [2, 0, 2] and column == "stimulus_index"
+    assert stimulus_rows(pd.DataFrame({"x": [1, 1, 1]}), 3)[0].tolist() == [0, 1, 2]  # trial order
+    with pytest.raises(nc.InvalidParameterError, match="--stimulus-column"):
+        stimulus_rows(pd.DataFrame({"x": [1, 1]}), 3)
+    with pytest.raises(nc.InvalidDataError, match="integers"):
+        stimulus_rows(pd.DataFrame({"stimulus_index": [0.5, 1.0]}), 3)
+
+
+# --------------------------------------------------------------------------- analyze --trials
+def test_analyze_trials_counts_spikes_per_trial(case, tmp_path, capsys):
+    code = main(["analyze", case["nwb"], "--trials", "trials", "--window", "0", "0.4", "--by", "group",
+                 "--measures", "activation_ratio", "participation_ratio", "--n-boot", "0", "--out", str(tmp_path)])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "comparison_case_measures.csv")
+    resp = nc.load(case["nwb"], bin_size=0.01).trial_responses("trials", window=(0.0, 0.4))
+    assert set(table.n_samples) == {case["truth"]["n_trials"]} == {resp.n_samples}
+    pr = table[table.measure == "participation_ratio"].set_index("group").value
+    for area, rec in resp.by_group().items():
+        assert pr[area] == pytest.approx(nc.participation_ratio(rec, n_boot=0).value)
+    assert main(["analyze", case["nwb"], "--window", "0", "0.4"]) == 2
+    _clean_error(capsys, "--window needs --trials")
+
+
+# --------------------------------------------------------------------------- the comparison
+@pytest.fixture(scope="module")
+def report(case, tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    code = main(_compare(case, out, "--n-boot", "20", "--n-draws", "5", "--metrics", "cka", "predictivity"))
+    return code, out
+
+
+def test_compare_writes_tables_and_report(report, case):
+    code, out = report
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"report.html", "measures.csv", "matched.csv", "matched_values.csv", "similarity_cka.csv",
+            "similarity_predictivity.csv", "best_layer_cka.csv", "provenance.json"} <= names
+    measures = pd.read_csv(out / "measures.csv")
+    areas, layers = set(case["truth"]["area_layer"]), {"relu1", "relu2", "output"}
+    assert set(measures[measures.recording == "area"].group) == areas
+    assert set(measures[measures.recording == "layer"].group) == layers
+    assert (measures[measures.measure == "pattern_entropy"].unit == "bits").all()
+    for key in ("seed", "n_boot", "binarization", "neurocomplex_version", "window_s", "trials"):
+        assert measures[key].nunique() == 1
+    assert measures["n_boot"].iloc[0] == 20 and measures["window_s"].iloc[0] == "0 to 0.5"
+    sim = pd.read_csv(out / "similarity_cka.csv")
+    assert len(sim) == len(areas) * len(layers)
+    text = (out / "report.html").read_text()
+    assert text.count("data:image/png;base64,") == 5  # measures, profiles, matched, two similarity maps
+    assert "comparison_case.nwb" in text and "demo_network.pt" in text
+
+
+def test_compare_finds_the_known_answer(report, case):
+    _, out = report
+    for metric in ("cka", "predictivity"):
+        best = pd.read_csv(out / f"best_layer_{metric}.csv").set_index("area")["best_layer"].to_dict()
+        assert best == case["truth"]["area_layer"], metric
+    # the matched table: every pair of the six populations, for every measure but activation_ratio
+    matched = pd.read_csv(out / "matched.csv")
+    assert set(matched.measure) == set(COMPARE_MEASURES) - {"activation_ratio"}
+    assert len(matched) == 15 * 4 and matched.p_value.between(0, 1).all()
+    np.testing.assert_allclose(matched.difference, matched.value_a - matched.value_b, rtol=1e-9, atol=1e-12)
+    values = pd.read_csv(out / "matched_values.csv")
+    assert set(values.recording) == {"area", "layer"} and (values[values.measure == "pattern_entropy"].unit == "bits").all()
+
+
+def test_compare_progress_lines_when_not_a_terminal(case, tmp_path, capsys):
+    code = main(["compare", case["nwb"], "--trials", "trials", "--model", case["model"], "--stimuli",
+                 case["stimuli"], "--out", str(tmp_path), "--n-boot", "0", "--n-draws", "2", "--metrics", "cka",
+                 "--measures", "participation_ratio"])
+    assert code == 0
+    steps = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[") and "/8]" in line]
+    assert [line.split("]")[0] for line in steps] == [f"[{i}" + "/8" for i in range(1, 9)]
+    assert steps[0].startswith("[1/8] loading") and steps[-1].startswith("[8/8] writing")
+
+
+# --------------------------------------------------------------------------- the demo
+def test_demo_shows_a_brain_vs_network_comparison(tmp_path, capsys):
+    assert main(["demo", "--n-boot", "10", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "3. Brain against network" in out
+    assert "6 of 6 (metric, area) pairs find the layer the area was generated from" in out
+    assert "area_2 and area_2b were generated identically" in out
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"report.html", "best_layer_cka.csv", "best_layer_predictivity.csv", "matched.csv",
+            "demo_recording_measures.csv", "demo_network_measures.csv"} <= names
+    best = pd.read_csv(tmp_path / "best_layer_cka.csv")
+    assert best["correct"].all() and (best["best_layer"] == best["truth"]).all()
+    text = (tmp_path / "report.html").read_text()
+    assert "known answer" in text and "generator_seed" in text
