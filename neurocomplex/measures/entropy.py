@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import special
+from scipy import sparse, special
 
 from neurocomplex._validation import check_choice, check_float, check_int, check_recording
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
@@ -48,7 +48,7 @@ __all__ = [
 
 METHODS = ("plugin", "miller_madow", "nsb")
 
-# Largest distinct-words x units matrix (float64 entries) kept to count unit activity per replicate.
+# Distinct words x units bits unpacked at a time to build the sparse bit matrix of the words.
 _MAX_BITS_TABLE = 1 << 23
 
 _REFERENCES = """
@@ -431,24 +431,26 @@ def _unit_replicates(ones_of: _UnitOnes, batch: ReplicateBatch, method: str) -> 
 
 
 class _UnitOnes:
-    """Number of ones of each unit, from counts of the distinct words (one row per replicate)."""
+    """Number of ones of each unit, from counts of the distinct words (one row per replicate).
+
+    The bits are kept as a sparse ``(n_units, n_words)`` matrix (binary activity is mostly zeros),
+    unpacked a bounded slice of words at a time; a product costs ``O(ones x replicates)``, in one
+    thread (no BLAS thread pool to contend for on a loaded machine).
+    """
 
     def __init__(self, words: np.ndarray, n_units: int) -> None:
-        self._words = words
-        self._n_units = n_units
-        self._bits = None
-        if words.shape[0] * n_units <= _MAX_BITS_TABLE:
-            self._bits = unpack_words(words, n_units).astype(np.float64)
+        step = max(1, _MAX_BITS_TABLE // n_units)
+        units, cols = [], []
+        for s in range(0, words.shape[0], step):
+            w, u = np.nonzero(unpack_words(words[s : s + step], n_units))
+            cols.append(w + s)
+            units.append(u)
+        u_all, w_all = np.concatenate(units), np.concatenate(cols)
+        self._bits_t = sparse.csr_matrix((np.ones(u_all.size), (u_all, w_all)), shape=(n_units, words.shape[0]))
 
     def __call__(self, word_counts: np.ndarray) -> np.ndarray:
         counts = np.atleast_2d(np.asarray(word_counts, dtype=np.float64))
-        if self._bits is not None:
-            return counts @ self._bits
-        out = np.zeros((counts.shape[0], self._n_units))
-        step = max(1, _MAX_BITS_TABLE // self._n_units)  # unpack a bounded slice of words at a time
-        for s in range(0, self._words.shape[0], step):
-            out += counts[:, s : s + step] @ unpack_words(self._words[s : s + step], self._n_units).astype(np.float64)
-        return out
+        return np.asarray(self._bits_t @ np.ascontiguousarray(counts.T)).T
 
 
 def _setup(rec: Recording, threshold: Any, need_inverse: bool,
