@@ -104,10 +104,14 @@ class CovarianceAccumulator:
             # Fast path: one SYRK on the raw chunk and accurate column sums, then XᵀX − n·m·mᵀ.
             # Its rounding error is that of the centred product inflated by (1 + mean²/variance),
             # so it is kept only when every column's mean² <= _FAST_MEAN_RATIO × variance (checked
-            # exactly after the product; the first rows screen out chunks that would fail, so
-            # those do not pay for a wasted product); otherwise the chunk is centred first.
+            # exactly after the product; the variance so far, or the chunk's first rows, screen
+            # out chunks that would fail, so those do not pay for a wasted product); otherwise the
+            # chunk is centred first.
             mean_b = _column_sums(work) / n_b
-            screen = work[: min(n_b, _SUM_ROWS)].var(axis=0, dtype=np.float64)
+            if self.n_samples > 1:
+                screen = np.diagonal(self.scatter) / self.n_samples
+            else:
+                screen = work[: min(n_b, _SUM_ROWS)].var(axis=0, dtype=np.float64)
             if np.all(mean_b**2 <= 2 * _FAST_MEAN_RATIO * screen):
                 gram = work.T @ work
                 variance = np.diagonal(gram) / n_b - mean_b**2

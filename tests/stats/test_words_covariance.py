@@ -91,3 +91,26 @@ def test_float32_covariance_is_accurate_with_and_without_centring(rng, offset):
     assert err < 1e-6
     lam, lam_ref = np.linalg.eigvalsh(acc.covariance()), np.linalg.eigvalsh(ref)
     assert np.abs(lam - lam_ref).max() / lam_ref.max() < 1e-6
+
+
+def test_block_grams_match_float64_statistics_of_each_block():
+    from neurocomplex.stats.covariance import block_grams
+
+    rng = np.random.default_rng(60)
+    base = rng.normal(size=(5000, 12)) @ rng.normal(size=(12, 12))
+    # small means: raw products kept; a mean of 1e3: centred blocks; float64: always centred
+    for x, dtype, raw in ((base + 1.0, np.float32, True), (base + 1e3, np.float32, False), (base + 1e3, np.float64, False)):
+        data = x.astype(dtype)
+        blk = block_grams(data, 700, chunk_rows=300)  # blocks longer than the chunks
+        ref = data.astype(np.float64)
+        assert blk.grams.dtype == dtype and blk.counts.tolist() == [700.0] * 7 + [100.0]
+        assert bool(np.all(blk.centres == 0)) == raw
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        for b in range(8):
+            rows = ref[700 * b : 700 * (b + 1)]
+            scatter = blk.grams[b] - blk.counts[b] * np.outer(blk.means[b] - blk.centres[b], blk.means[b] - blk.centres[b])
+            expected = (rows - rows.mean(0)).T @ (rows - rows.mean(0))
+            np.testing.assert_allclose(blk.means[b], rows.mean(0), rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(scatter, expected, atol=tol * np.abs(expected).max() * (5 if raw else 1))
+        full = np.cov(ref, rowvar=False) * (ref.shape[0] - 1)
+        np.testing.assert_allclose(blk.total, full, atol=tol * np.abs(full).max())
