@@ -536,3 +536,17 @@ def test_poisson_moments_expansion_matches_exact_sums() -> None:
     one, _cov = _exact_sums_moments(np.array([45.0]), np.array([1]), np.array([0.0]), np.array([200]))
     assert one[0] == pytest.approx(float(np.dot(pmf, c * np.log(np.maximum(c, 1)))), rel=1e-12)
     assert _cov[0, 0] == pytest.approx(float(np.dot(pmf, (c * np.log(np.maximum(c, 1))) ** 2) - one[0] ** 2), rel=1e-9)
+
+
+def test_unit_ones_by_slices_of_words_equal_the_full_table(monkeypatch: pytest.MonkeyPatch,
+                                                            rng: np.random.Generator) -> None:
+    import neurocomplex.measures.entropy as entropy_module
+
+    rec, _ = _bernoulli(rng, 70, 3000)
+    full = nc.unit_entropy(rec, n_boot=20, seed=1)
+    monkeypatch.setattr(entropy_module, "_MAX_BITS_TABLE", 64)  # unpack one word at a time
+    sliced = nc.unit_entropy(rec, n_boot=20, seed=1)
+    assert sliced.value == pytest.approx(full.value, rel=1e-12)
+    np.testing.assert_allclose(sliced.diagnostics["bootstrap_replicates"], full.diagnostics["bootstrap_replicates"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(full.diagnostics["p_active"], np.asarray(rec.data).mean(axis=0), rtol=1e-12)
