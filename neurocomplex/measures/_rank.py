@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["spearman", "kendall_tau_a", "weighted_spearman", "SortedVector"]
+__all__ = ["spearman", "kendall_tau_a", "SortedVector", "RankPair"]
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of the average ranks (ties get their mean rank)."""
-    from scipy.stats import rankdata
-
-    ra = rankdata(a) - (a.size + 1) / 2.0
-    rb = rankdata(b) - (b.size + 1) / 2.0
-    den = np.sqrt(np.dot(ra, ra) * np.dot(rb, rb))
-    return float(np.dot(ra, rb) / den) if den > 0 else float("nan")
+    ones = np.ones(a.size)
+    return RankPair(a, b).spearman(ones, ones)
 
 
 def _tie_pairs(v: np.ndarray) -> int:
@@ -42,32 +38,45 @@ class SortedVector:
     """A vector's sort order and tie blocks, reused by every bootstrap replicate."""
 
     def __init__(self, v: np.ndarray) -> None:
-        self.order = np.argsort(v, kind="stable")
+        self.order = np.argsort(v)
         s = v[self.order]
-        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-        self.starts = starts
-        self.lengths = np.diff(np.r_[starts, s.size])
+        tie = s[1:] == s[:-1]
+        self.has_ties = bool(tie.any())
+        if self.has_ties:
+            self.starts = np.flatnonzero(np.r_[True, ~tie])
+            self.lengths = np.diff(np.r_[self.starts, s.size])
 
-    def midranks(self, w: np.ndarray) -> np.ndarray:
-        """Average rank of each entry when entry i appears ``w[i]`` times (zero weight: unused)."""
-        ws = w[self.order]
+    def midranks(self, ws: np.ndarray) -> np.ndarray:
+        """Average ranks, in sorted order, when the i-th smallest entry appears ``ws[i]`` times."""
+        end = np.cumsum(ws)
+        if not self.has_ties:
+            return end - (ws - 1.0) * 0.5
         block_w = np.add.reduceat(ws, self.starts)
-        end = np.cumsum(block_w)
-        mid = np.repeat(end - block_w + (block_w + 1.0) / 2.0, self.lengths)
-        out = np.empty_like(mid)
-        out[self.order] = mid
-        return out
+        block_end = np.cumsum(block_w)
+        return np.repeat(block_end - (block_w - 1.0) * 0.5, self.lengths)
 
 
-def weighted_spearman(sa: SortedVector, sb: SortedVector, w: np.ndarray) -> float:
-    """Spearman correlation of the multiset in which entry i appears ``w[i]`` times.
+class RankPair:
+    """Two vectors prepared for Spearman correlations of weighted multisets of their entries.
 
-    Equal to :func:`spearman` on the explicitly repeated vectors (the copies are ties, so each gets
-    the mean rank of its tie block), in O(n) per call instead of a sort.
+    Entry i of both vectors appears ``w[i]`` times; the copies are ties. Each call costs a few
+    passes over the vectors (no sort): the ranks come from cumulative weights in each vector's
+    own sorted order, and one precomputed permutation aligns the two.
     """
-    ra, rb = sa.midranks(w), sb.midranks(w)
-    total = w.sum()
-    ma, mb = (w @ ra) / total, (w @ rb) / total
-    da, db = ra - ma, rb - mb
-    den = np.sqrt((w @ (da * da)) * (w @ (db * db)))
-    return float((w @ (da * db)) / den) if den > 0 else float("nan")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.sa, self.sb = SortedVector(a), SortedVector(b)
+        inverse_b = np.empty_like(self.sb.order)
+        inverse_b[self.sb.order] = np.arange(b.size)
+        self.b_in_a = inverse_b[self.sa.order]  # position in b's sorted order of a's k-th smallest
+
+    def spearman(self, w_in_a: np.ndarray, w_in_b: np.ndarray) -> float:
+        """ρ with weights given in a's and in b's sorted order (the same weights, permuted)."""
+        ra, rb = self.sa.midranks(w_in_a), self.sb.midranks(w_in_b)
+        total = float(w_in_a.sum())
+        mean = (total + 1.0) * 0.5  # the mean rank of a multiset of ``total`` entries
+        sxy = float(np.dot(w_in_a * ra, rb[self.b_in_a])) - total * mean * mean
+        sxx = float(np.dot(w_in_a, (ra - mean) ** 2))
+        syy = float(np.dot(w_in_b, (rb - mean) ** 2))
+        den = np.sqrt(sxx * syy)
+        return float(sxy / den) if den > 0 else float("nan")

@@ -22,7 +22,7 @@ from neurocomplex._validation import check_choice, check_float, check_int, check
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures import _pair_blocks as pbk
-from neurocomplex.measures._rank import SortedVector, kendall_tau_a, spearman, weighted_spearman
+from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
 from neurocomplex.recording import Recording
 
 __all__ = ["cka", "rsa", "rdm", "shape_distance", "predictivity", "DISTANCES", "RDM_COMPARISONS"]
@@ -564,16 +564,20 @@ def rsa(
         n_cond, px, py = x.n_samples, dx, dy
     iu = np.triu_indices(n_cond, 1)
     vx, vy = _rdm_matrix(px, distance, "x")[iu], _rdm_matrix(py, distance, "y")[iu]
-    value = _compare(vx, vy, compare)
+    ranks = RankPair(vx, vy) if compare == "spearman" else None
+    ones = np.ones(vx.size)
+    value = ranks.spearman(ones, ones) if ranks is not None else kendall_tau_a(vx, vy)
     if not math.isfinite(value):
         raise InsufficientDataError("one RDM is constant (all dissimilarities equal): the rank correlation is undefined.")
     reps = np.empty(0)
     if n_boot:
         rng = np.random.default_rng(seed)
         draws = rng.multinomial(n_cond, np.full(n_cond, 1.0 / n_cond), size=n_boot).astype(np.float64)
-        if compare == "spearman":
-            sa, sb = SortedVector(vx), SortedVector(vy)
-            reps = np.array([weighted_spearman(sa, sb, c[iu[0]] * c[iu[1]]) for c in draws])
+        if ranks is not None:
+            # the pairs (i, j) listed in each RDM's sorted order, so weights need no big gather
+            i_a, j_a = iu[0][ranks.sa.order].astype(np.int32), iu[1][ranks.sa.order].astype(np.int32)
+            i_b, j_b = iu[0][ranks.sb.order].astype(np.int32), iu[1][ranks.sb.order].astype(np.int32)
+            reps = np.array([ranks.spearman(c[i_a] * c[j_a], c[i_b] * c[j_b]) for c in draws])
         else:
             reps = np.array([kendall_tau_a(np.repeat(vx, (c[iu[0]] * c[iu[1]]).astype(np.int64)),
                                            np.repeat(vy, (c[iu[0]] * c[iu[1]]).astype(np.int64))) for c in draws])

@@ -12,7 +12,7 @@ import pytest
 
 import neurocomplex as nc
 from neurocomplex.measures import _pair_blocks as pbk
-from neurocomplex.measures._rank import SortedVector, kendall_tau_a, spearman, weighted_spearman
+from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
 
 
 def _rec(a, **kw):
@@ -214,14 +214,15 @@ def test_condition_bootstrap_spearman_equals_explicit_resample():
     mx, my = np.zeros((n, n)), np.zeros((n, n))
     mx[iu], my[iu] = vx, vy
     mx, my = mx + mx.T, my + my.T
-    sa, sb = SortedVector(vx), SortedVector(vy)
+    ranks = RankPair(vx, vy)
     for _ in range(5):
         draw = rng.integers(0, n, n)
         c = np.bincount(draw, minlength=n).astype(float)
         k, m = np.triu_indices(n, 1)
         keep = draw[k] != draw[m]  # pairs of the same condition are left out (rsatoolbox's pattern bootstrap)
         ex = spearman(mx[draw[k], draw[m]][keep], my[draw[k], draw[m]][keep])
-        assert weighted_spearman(sa, sb, c[iu[0]] * c[iu[1]]) == pytest.approx(ex, abs=1e-12)
+        w = c[iu[0]] * c[iu[1]]
+        assert ranks.spearman(w[ranks.sa.order], w[ranks.sb.order]) == pytest.approx(ex, abs=1e-12)
 
 
 def test_rsa_known_values_interval_and_noise_ceiling():
