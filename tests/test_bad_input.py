@@ -19,6 +19,12 @@ _REC = nc.Recording.from_array(np.arange(10.0).reshape(5, 2), sampling_rate=1.0)
 _TRIALS = pd.DataFrame({"start_time": [0.0], "stop_time": [2.0]})
 
 
+def _neo_with_unknown_option():
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    return nc.load([neo.SpikeTrain([0.1, 0.2] * pq.s, t_stop=1.0 * pq.s)], bin_sise=0.1)
+
+
 def _record_wrong_shape():
     torch = pytest.importorskip("torch")
     model = torch.nn.Sequential(torch.nn.Linear(10, 5), torch.nn.ReLU())
@@ -78,6 +84,8 @@ CASES = [
      "bin_size must be a number, got True"),
     ("load obs option", lambda: nc.load(DEMO_NWB, respect_obs_intervals=1.5), nc.InvalidParameterError,
      "respect_obs_intervals must be None"),
+    ("neo loader option", _neo_with_unknown_option, nc.InvalidParameterError,
+     "the neo loader takes no option 'bin_sise'; did you mean 'bin_size'"),
     ("array loader option", lambda: nc.load(np.ones((3, 2)), rate=10), nc.InvalidParameterError,
      "the arrays loader takes no option 'rate'"),
     # the measure table
