@@ -259,14 +259,18 @@ def _matched(recordings: Mapping[str, Any], measures: Sequence[str], n_draws: in
                 f"{prov.get('n_samples')} samples ({n_draws} draws; intervals over draws); binarized by "
                 f"{prov.get('binarize', 'one rule')}"] = plot_measures(values)[0].figure
     n_sig = int((matched["p_value"] < 0.05).sum()) if "p_value" in matched.columns else 0
+    null = str(prov.get("null", ""))
+    tests = {"rates": f"a permutation null that exchanges units between the two populations of a pair "
+                      f"({prov.get('n_null', '')} permutations; keeps every unit's rate)",
+             "draws": "the spread of the differences over the matched draws (normal approximation)"}
+    fraction = prov.get("fraction")
     return [
         f"Matched comparison: every population subsampled {n_draws} times to {prov.get('n_units')} units and "
-        f"{prov.get('n_samples')} samples (the smallest); binarized for the binary measures by one rule: "
-        f"{prov.get('binarize', '')}. Differences come with percentile intervals over draws and p-values "
-        f"from a permutation null that exchanges units between the two populations of a pair "
-        f"({prov.get('n_null', '')} permutations; keeps every unit's rate). Columns moved_a and moved_b say "
-        "how far matching moved each value. activation_ratio is left out (the rule fixes it). "
-        "Entropies: Miller-Madow estimator, bits.",
+        f"{prov.get('n_samples')} samples" + (f" ({fraction:g} of the smallest population's)" if fraction else "")
+        + f"; binarized for the binary measures by one rule: {prov.get('binarize', '')}. Differences come with "
+        "percentile intervals over draws" + (f" and p-values from {tests.get(null, null)}" if null != "none" else "")
+        + ". Columns moved_a and moved_b say how far matching moved each value. activation_ratio is left out "
+        "(the rule fixes it). Entropies: Miller-Madow estimator, bits.",
         f"{n_sig} of {len(matched)} matched differences have p < 0.05 (not corrected for the "
         f"{len(matched)} comparisons).",
     ]
