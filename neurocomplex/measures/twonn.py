@@ -3,7 +3,7 @@
 In low dimension (``n_units <= 15``) a k-d tree (:class:`scipy.spatial.cKDTree`) finds neighbours
 in ``O(n log n)``. In high dimension a tree degenerates into a slow brute-force search, so the
 squared distances ``‖x‖² + ‖y‖² − 2 x·y`` are formed block by block with one float32 GEMM per
-block of rows, the few nearest candidates picked with :func:`numpy.argpartition`, and their
+block of rows, the few nearest candidates picked by repeated ``argmin``, and their
 distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
 of the float32 distances proves that no other point can be nearer; rows that fail (near-ties
 within rounding) are searched again exactly. The interval resamples the per-point ratios μ, never
@@ -93,11 +93,13 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dist += sq32
         dist += sq32[start:stop, None]
         dist[local, local + start] = np.inf  # never a point's own neighbour
-        if k < n - 1:
-            part = np.argpartition(dist, k, axis=1)
-            cand, bound = part[:, :k], dist[local, part[:, k]].astype(np.float64)
-        else:
-            cand, bound = np.argsort(dist, axis=1)[:, :k], np.full(stop - start, np.inf)
+        # the k smallest by k argmin passes (vectorised; several times faster than argpartition
+        # for small k), then the (k+1)-th smallest bounds every other point
+        cand = np.empty((stop - start, k), dtype=np.intp)
+        for j in range(k):
+            cand[:, j] = dist.argmin(axis=1)
+            dist[local, cand[:, j]] = np.inf
+        bound = dist.min(axis=1).astype(np.float64) if k < n - 1 else np.full(stop - start, np.inf)
         diff = x[start:stop, None, :] - x[cand]  # exact float64 squared distances of the candidates
         exact = np.sort(np.einsum("ijk,ijk->ij", diff, diff), axis=1)
         r[start:stop] = exact[:, :2]
