@@ -210,3 +210,32 @@ def test_demo_shows_a_brain_vs_network_comparison(tmp_path, capsys):
     assert best["correct"].all() and (best["best_layer"] == best["truth"]).all()
     text = (tmp_path / "report.html").read_text()
     assert "known answer" in text and "generator_seed" in text
+
+
+# --------------------------------------------------------------------------- several files
+def test_compare_two_files(case, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy.nwb"
+    shutil.copyfile(case["nwb"], copy)
+    out = tmp_path / "same"
+    code = main(["compare", case["nwb"], str(copy), "--trials", "trials", "--window", "0", "0.5", "--out", str(out),
+                 "--n-boot", "10", "--n-draws", "3", "--metrics", "cka", "--measures", "participation_ratio"])
+    assert code == 0
+    sim = pd.read_csv(out / "similarity_cka.csv")
+    same = sim[sim.layer == "copy:" + sim.area]
+    assert len(same) == 3 and np.allclose(same.value, 1.0)  # an area against its own copy
+    assert set(pd.read_csv(out / "measures.csv").recording) == {"comparison_case", "copy"}
+    # files that share no samples: measures and matched comparison, no similarity map, said why
+    out2 = tmp_path / "different"
+    code = main(["compare", case["nwb"], str(bundled_path("demo_recording.nwb")), "--bin-size", "0.5",
+                 "--out", str(out2), "--n-boot", "0", "--n-draws", "3", "--measures", "participation_ratio"])
+    assert code == 0
+    assert not (out2 / "similarity_cka.csv").exists()
+    assert "No similarity map: the files do not share their samples" in (out2 / "report.html").read_text()
+    matched = pd.read_csv(out2 / "matched.csv")
+    assert {"comparison_case:area_1", "demo_recording:area_A"} <= set(matched.a) | set(matched.b)
+    assert "writing" in capsys.readouterr().err
+    # two files with one name cannot be told apart in the tables
+    assert main(["compare", case["nwb"], case["nwb"], "--out", str(tmp_path / "x")]) == 2
+    _clean_error(capsys, "two files named comparison_case")
