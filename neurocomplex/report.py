@@ -25,7 +25,7 @@ from typing import Any
 
 from neurocomplex.errors import InvalidParameterError
 
-__all__ = ["MEASURE_UNITS", "add_units", "measure_unit", "make_provenance", "write_report"]
+__all__ = ["MEASURE_UNITS", "add_units", "annotate_table", "measure_unit", "make_provenance", "write_report"]
 
 # Unit of each registered measure at its default parameters (entropies: base 2).
 MEASURE_UNITS: dict[str, str] = {
@@ -179,6 +179,48 @@ def make_provenance(*, bin_size: float | None = None, binarization: str | None =
     return out
 
 
+def annotate_table(table: Any, provenance: Mapping[str, Any], recordings: Mapping[str, Any] | None = None,
+                   name: str = "table") -> Any:
+    """The table as written to CSV: a ``unit`` column (measure tables) and the provenance as columns.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any tidy table.
+    provenance : mapping
+        Fields such as :func:`make_provenance` returns; each becomes a constant column (None as an
+        empty string). A column the table already has is kept when it holds that value everywhere.
+    recordings : mapping of str to Recording, optional
+        Passed to :func:`add_units`.
+    name : str
+        The table's name, for the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table.
+
+    Raises
+    ------
+    InvalidParameterError
+        A provenance field names a column of the table that holds other values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = annotate_table(pd.DataFrame({"measure": ["effective_dimension"], "value": [3.0]}), {"seed": 0})
+    >>> t.columns.tolist()
+    ['measure', 'value', 'unit', 'seed']
+    """
+    clash = [k for k in provenance if k in table.columns and not (table[k].astype(str) == str(provenance[k])).all()]
+    if clash:
+        raise InvalidParameterError(
+            f"provenance fields {clash} clash with columns of table {name!r} holding other values; rename them."
+        )
+    extra = {str(k): "" if v is None else v for k, v in provenance.items() if k not in table.columns}
+    return add_units(table, recordings).assign(**extra)
+
+
 def _csv_name(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
     if not stem:
@@ -295,28 +337,23 @@ def write_report(
     folder = Path(folder)
     prov = {str(k): v for k, v in provenance.items()}
     files: dict[str, str] = {}
-    prepared = {}
+    prepared, annotated_tables = {}, {}
     for name, table in tables.items():
         if not isinstance(table, pd.DataFrame):
             raise InvalidParameterError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}.")
-        # a column that already holds the provenance value everywhere is the same fact; another is a clash
-        clash = [k for k in prov if k in table.columns and not (table[k].astype(str) == str(prov[k])).all()]
-        if clash:
-            raise InvalidParameterError(
-                f"provenance fields {clash} clash with columns of table {name!r} holding other values; rename them."
-            )
+        annotated = annotate_table(table, prov, recordings, str(name))  # checks clashes before any file is written
         csv = _csv_name(str(name))
         other = next((k for k, v in files.items() if v == csv), None)
         if other is not None:
             raise InvalidParameterError(f"tables {other!r} and {name!r} both map to the same file {csv}; rename one.")
         files[name] = csv
         prepared[name] = add_units(table, recordings)
+        annotated_tables[name] = annotated
     images = {str(caption): base64.b64encode(_figure_png(fig)).decode("ascii") for caption, fig in figures.items()}
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name, table in prepared.items():
-        extra = {k: "" if v is None else v for k, v in prov.items() if k not in table.columns}
-        table.assign(**extra).to_csv(folder / files[name], index=False)
+    for name, table in annotated_tables.items():
+        table.to_csv(folder / files[name], index=False)
 
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]

@@ -136,6 +136,8 @@ def test_analyze_trials_counts_spikes_per_trial(case, tmp_path, capsys):
     table = pd.read_csv(tmp_path / "comparison_case_measures.csv")
     resp = nc.load(case["nwb"], bin_size=0.01).trial_responses("trials", window=(0.0, 0.4))
     assert set(table.n_samples) == {case["truth"]["n_trials"]} == {resp.n_samples}
+    assert (table.unit == "dimensions").all() and table.trials.eq("trials").all()
+    assert table.window_s.eq("0 to 0.4").all() and table.seed.eq(0).all() and "neurocomplex_version" in table
     pr = table[table.measure == "participation_ratio"].set_index("group").value
     for area, rec in resp.by_group().items():
         assert pr[area] == pytest.approx(nc.participation_ratio(rec, n_boot=0).value)
@@ -206,6 +208,9 @@ def test_demo_shows_a_brain_vs_network_comparison(tmp_path, capsys):
     names = {p.name for p in tmp_path.iterdir()}
     assert {"report.html", "best_layer_cka.csv", "best_layer_predictivity.csv", "matched.csv",
             "demo_recording_measures.csv", "demo_network_measures.csv"} <= names
+    for name in ("demo_recording_measures", "demo_network_measures"):
+        table = pd.read_csv(tmp_path / f"{name}.csv")
+        assert (table[table.measure == "pattern_entropy"].unit == "bits").all() and table.n_boot.eq(10).all()
     best = pd.read_csv(tmp_path / "best_layer_cka.csv")
     assert best["correct"].all() and (best["best_layer"] == best["truth"]).all()
     text = (tmp_path / "report.html").read_text()

@@ -60,5 +60,16 @@ def run(args: argparse.Namespace) -> int:
     table = analyze({name: rec}, args.measures, None if args.by == "none" else "group", args.n_boot, args.seed)
     print_table(table, f"{rec}")
     print_notes(table)
+    if args.out is not None:
+        from neurocomplex.report import annotate_table, make_provenance
+
+        window_s = None if args.trials is None else f"{window[0]:g} to {window[1]:g}"
+        prov = make_provenance(
+            bin_size=None if args.trials is not None else args.bin_size, seed=args.seed,
+            n_boot=args.n_boot if args.n_boot is not None else f"{DEFAULT_N_BOOT} ({', '.join(SLOW_BOOTSTRAP)}: 0)",
+            binarization="each estimator's default: value > 0 (a spike in the bin or trial window)",
+            file=args.file, trials=args.trials, window_s=window_s,
+            response="spike count per trial window" if args.trials is not None else "per bin")
+        table = annotate_table(table, prov, {name: rec})
     write_csv(table, args.out, f"{name}_measures")
     return 0
