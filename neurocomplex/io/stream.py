@@ -29,12 +29,14 @@ from neurocomplex.errors import InvalidDataError, InvalidParameterError, Missing
 __all__ = ["KINDS", "BlockStats", "StreamPlan", "merge_blocks", "plan_stream", "stream_blocks", "stream_statistics"]
 
 KINDS = ("covariance", "activity", "words")
-# Default window: the float64 copy of one window's counts stays under this many bytes.
+# Default window: one window's counts (a byte each; 8 per value of a series) take at most this much.
 _WINDOW_BYTES = 16 * 2**20
+# Rows of a window are fed to the accumulators in chunks whose float64 copy takes at most this much.
+_CHUNK_BYTES = 8 * 2**20
 # Default number of bootstrap blocks (each holds an n_units x n_units scatter when covariances are kept).
 _N_BLOCKS = 20
-# Windows of spikes fetched per read of a unit.
-_READ_AHEAD = 8
+# Windows of spikes fetched per read of a unit (at its mean rate).
+_READ_AHEAD = 1.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,9 +137,9 @@ class BlockStats:
 
 
 # --------------------------------------------------------------------------- planning
-def _window_rows(window: float | None, step: float | None, n_units: int) -> int:
+def _window_rows(window: float | None, step: float | None, n_units: int, itemsize: int) -> int:
     if window is None:
-        return max(1, _WINDOW_BYTES // (8 * n_units))
+        return max(1, _WINDOW_BYTES // (itemsize * n_units))
     from neurocomplex._validation import check_float
 
     w = check_float("window (seconds)", window, 0.0, low_open=True)
@@ -237,8 +239,8 @@ def plan_stream(
         Stream this TimeSeries (rows) instead of the Units table.
     window : float, optional
         Seconds per read window (rounded to whole bins, so the windows' bin edges are those of
-        the whole session). Default: the window whose float64 counts take 16 MiB, or
-        ``n_samples / n_blocks`` bins when that is shorter.
+        the whole session). Default: the window whose counts take 16 MiB (one byte per count;
+        8 bytes per value of a series), or ``n_samples / n_blocks`` bins when that is shorter.
     n_blocks : int
         Bootstrap blocks (whole windows each); fewer when there are fewer windows.
     group_column : str, optional
@@ -279,7 +281,7 @@ def plan_stream(
         info = _series_plan(f, p, target, lo, hi) if target is not None else _units_plan(f, p, b, lo, hi, group_column)
     step = info["bin_size"]
     n_units = int(np.asarray(info["ids"]).size)
-    rows = _window_rows(window, step, n_units)
+    rows = _window_rows(window, step, n_units, 1 if target is None else 8)
     if window is None:  # short sessions: at least n_blocks windows, so the bootstrap has its blocks
         rows = min(rows, max(1, -(-int(info["n_samples"]) // n_blocks)))
     n_windows = -(-info["n_samples"] // rows)
@@ -318,7 +320,7 @@ class _UnitCursor:
     def _check_sorted(self, i: int, t: np.ndarray, before: float) -> None:
         if t.size and (t[0] < before or np.any(t[1:] < t[:-1])):
             raise InvalidDataError(
-                f"{self.path!r}: spike times of unit {self.ids[i]!r} are not sorted (NWB requires sorted spike "
+                f"{self.path!r}: spike times of unit {self.ids[i]} are not sorted (NWB requires sorted spike "
                 "times), so they cannot be read window by window; load the file with nc.load, which reads such "
                 "units whole."
             )
@@ -472,6 +474,7 @@ def stream_blocks(
     if any(b - a != 1 for a, b in itertools.pairwise(chosen)):
         raise InvalidParameterError(f"blocks must be consecutive, got {chosen}.")
     groups = plan.group_units(by)
+    chunk = max(1, _CHUNK_BYTES // (8 * plan.n_units))
     out: list[BlockStats] = []
     if not chosen:
         return out
@@ -487,19 +490,21 @@ def stream_blocks(
             words = {g: WordCounts(idx.size) for g, idx in groups.items()} if "words" in kinds else {}
             n_spikes = 0
             for _ in range(lo, hi, plan.window_rows):
-                x, spikes = next(windows)
+                window, spikes = next(windows)
                 n_spikes += spikes
-                if cov is not None:
-                    cov = _add_covariance(cov, x)
-                if act is not None:
-                    act.update(x)
-                if words:
-                    active = x > threshold
-                    for g, idx in groups.items():
-                        words[g].update(active if idx.size == plan.n_units else active[:, idx])
+                for c in range(0, window.shape[0], chunk):  # float copies of a chunk only
+                    x = window[c : c + chunk]
+                    if cov is not None:
+                        cov = _add_covariance(cov, x)
+                    if act is not None:
+                        act.update(x)
+                    if words:
+                        active = x > threshold
+                        for g, idx in groups.items():
+                            words[g].update(active if idx.size == plan.n_units else active[:, idx])
                 if on_window is not None:
-                    on_window(x.shape[0], spikes)
-                del x
+                    on_window(window.shape[0], spikes)
+                del window
             out.append(BlockStats(b, hi - lo, n_spikes, cov, act, words))
     return out
 
