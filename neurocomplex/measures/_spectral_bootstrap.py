@@ -63,14 +63,6 @@ def divided_difference(lam: np.ndarray, order: float) -> np.ndarray:
     return out
 
 
-def _rank_one(a: np.ndarray, alpha: float, x: np.ndarray) -> None:
-    """``a += alpha x xᵀ`` in place (BLAS ger; ``a`` symmetric and C-ordered, so its transpose is Fortran)."""
-    from scipy.linalg.blas import dger, sger
-
-    ger = sger if a.dtype == np.float32 else dger
-    ger(alpha, x.astype(a.dtype), x.astype(a.dtype), a=a.T, overwrite_a=1)
-
-
 def _trace_dimension(a: np.ndarray, second: np.ndarray, order: float) -> np.ndarray:
     """D of each replicate (rows of ``a``) from its diagonal and second-order trace term."""
     total = a.sum(axis=1)
@@ -121,8 +113,8 @@ def perturbative_dimensions(counts: np.ndarray, means: np.ndarray, centres: np.n
         np.matmul(v_work.T, grams[b] @ v_work, out=proj[b])
         # about the full-data mean: + n_b (ŝ ŝᵀ − ĉ ĉᵀ); the diagonal in float64, less the block's share of Λ
         diag[b] = np.diagonal(proj[b]) + counts[b] * (spread[b] ** 2 - shift[b] ** 2) - (counts[b] / n) * lam_n
-        _rank_one(proj[b], counts[b], spread[b])
-        _rank_one(proj[b], -counts[b], shift[b])
+        pair = np.stack([spread[b], shift[b]], axis=1).astype(grams.dtype)  # (r, 2)
+        proj[b] += (pair * np.array([counts[b], -counts[b]], dtype=grams.dtype)) @ pair.T
     # W_bc = ½ Σ_{j≠k} P_b[jk] P_c[jk] f'[λ_j, λ_k]: f'[·,·] has one sign (that of order·(order − 1),
     # positive for order 1), so W = ½ sign · Z Zᵀ with Z the blocks scaled by sqrt|f'| in place.
     phi = divided_difference(lam_n, order)
