@@ -136,7 +136,9 @@ def test_analyze_trials_counts_spikes_per_trial(case, tmp_path, capsys):
     table = pd.read_csv(tmp_path / "comparison_case_measures.csv")
     resp = nc.load(case["nwb"], bin_size=0.01).trial_responses("trials", window=(0.0, 0.4))
     assert set(table.n_samples) == {case["truth"]["n_trials"]} == {resp.n_samples}
-    assert (table.unit == "dimensions").all() and table.trials.eq("trials").all()
+    assert table.groupby("measure").unit.first().to_dict() == {"activation_ratio": "fraction",
+                                                               "participation_ratio": "dimensions"}
+    assert table.trials.eq("trials").all()
     assert table.window_s.eq("0 to 0.4").all() and table.seed.eq(0).all() and "neurocomplex_version" in table
     pr = table[table.measure == "participation_ratio"].set_index("group").value
     for area, rec in resp.by_group().items():
