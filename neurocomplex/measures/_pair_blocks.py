@@ -11,8 +11,10 @@ block ``b`` ``w_b`` times) the quantities CKA needs come out of quadratic and cu
   (``s_A,c``: column sums of block c);
 - ``|s_A(w)|² = wᵀ P_A w``.
 
-The rows are centred on the overall mean before the products (the statistics are shift
-invariant, and centring keeps the float32 products accurate).
+The statistics are shift invariant, so the products are first taken on the raw rows (no copy of
+the data). Centring then happens in the formulas, which subtract the mean's share from
+``||AᵀB||²``; when that share is more than 15/16 of the raw value (rounding amplified more than
+16 times), the products are taken again on rows centred on the overall mean.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks"]
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
-_CHUNK_ROWS = 8192
+_CHUNK_ROWS = 16384
+_MAX_CANCELLATION = 16.0
 _SIDES = ("xy", "xx", "yy")
 
 
@@ -68,31 +71,56 @@ def replicate_weights(n_blocks: int, n_boot: int, seed: int | None) -> np.ndarra
     return rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
 
 
+def _work(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
+def _column_mean(a: np.ndarray) -> np.ndarray:
+    from neurocomplex.stats.covariance import _column_sums
+
+    return (_column_sums(a) if a.dtype == np.float32 else a.sum(axis=0)) / a.shape[0]
+
+
 def _centred_work(a: np.ndarray) -> np.ndarray:
-    dtype = np.float32 if a.dtype == np.float32 else np.float64
-    mean = a.mean(axis=0, dtype=np.float64)
-    return np.subtract(a, mean.astype(dtype), dtype=dtype)
+    a = _work(a)
+    return np.subtract(a, _column_mean(a).astype(a.dtype), dtype=a.dtype)
 
 
-def _product(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
     """``aᵀ b`` (``aᵀ a`` when b is None: SYRK) in the data's precision, accumulated in float64."""
-    out = None
+    shape = (a.shape[1], a.shape[1] if b is None else b.shape[1])
+    if out is None:
+        out = np.zeros(shape)
+    else:
+        out = out.reshape(shape)
+        out[...] = 0.0
     for s in range(0, a.shape[0], _CHUNK_ROWS):
         ca = a[s : s + _CHUNK_ROWS]
-        part = ca.T @ ca if b is None else ca.T @ b[s : s + _CHUNK_ROWS]
-        out = part.astype(np.float64) if out is None else out + part
-    assert out is not None
+        np.add(out, ca.T @ ca if b is None else ca.T @ b[s : s + _CHUNK_ROWS], out=out)
     return out
 
 
-def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool,
-                sides: tuple[str, ...] = _SIDES) -> PairBlocks:
+
+def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
     """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks."""
-    xc, yc = _centred_work(x), _centred_work(y)
+    xw, yw = _work(x), _work(y)
+    out = _pair_blocks(xw, yw, blocks, debiased)
+    ones = np.ones((1, out.n_blocks))
+    for key in _SIDES:
+        raw = float(_quad(out.K[key], ones)[0])
+        if raw > _MAX_CANCELLATION * float(centred_frobenius2(out, key, ones)[0]):
+            return _pair_blocks(_centred_work(xw), _centred_work(yw), blocks, debiased)
+    return out
+
+
+def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
+    sides = _SIDES
     n_b = len(blocks)
     one = n_b == 1
     counts = np.array([idx.size for idx in blocks], dtype=np.float64)
-    grams: dict[str, list[np.ndarray]] = {k: [] for k in sides}
+    width = {"x": xc.shape[1], "y": yc.shape[1]}
+    # each block's product is one row of a (B, p*q) array: K is then one SYRK, with no copy
+    grams = {k: np.empty((n_b, width[k[0]] * width[k[1]])) for k in sides}
     sums = {"x": np.empty((n_b, xc.shape[1])), "y": np.empty((n_b, yc.shape[1]))}
     norms = {"x": [], "y": []}
     for b, idx in enumerate(blocks):
@@ -100,22 +128,18 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
         yb = yc if one else yc[idx]
         sums["x"][b] = xb.sum(axis=0, dtype=np.float64)
         sums["y"][b] = yb.sum(axis=0, dtype=np.float64)
-        if "xy" in sides:
-            grams["xy"].append(_product(xb, yb))
-        if "xx" in sides:
-            grams["xx"].append(_product(xb, None))
-        if "yy" in sides:
-            grams["yy"].append(_product(yb, None))
+        _product(xb, yb, grams["xy"][b])
+        _product(xb, None, grams["xx"][b])
+        _product(yb, None, grams["yy"][b])
         if debiased:
             norms["x"].append(np.einsum("ij,ij->i", xb, xb, dtype=np.float64))
             norms["y"].append(np.einsum("ij,ij->i", yb, yb, dtype=np.float64))
     K, T = {}, {}
-    for key, gs in grams.items():
-        flat = np.stack([g.reshape(-1) for g in gs])
+    for key, flat in grams.items():
         K[key] = flat @ flat.T
         sa, sb = sums[key[0]], sums[key[1]]
         # T[b, c, d] = s_a,cᵀ G_b s_b,d
-        T[key] = np.stack([sa @ g @ sb.T for g in gs])
+        T[key] = np.stack([sa @ g.reshape(sa.shape[1], sb.shape[1]) @ sb.T for g in flat])
     P = {k: v @ v.T for k, v in sums.items()}
     out = PairBlocks(counts=counts, K=K, T=T, P=P)
     if debiased:

@@ -1,0 +1,150 @@
+"""Representational similarity: linear CKA against a bare float32 ``X.T @ Y``, RSA against rsatoolbox.
+
+    .venv/bin/python benchmarks/bench_similarity.py                       # both parts, full sizes
+    .venv/bin/python benchmarks/bench_similarity.py --part rsa --n-conditions 500
+
+Part ``cka``: X is 10,000 x 4,096 and Y 10,000 x 512, float32. Times the default call
+``nc.cka(x, y)`` first, then ``n_boot=0``, the debiased form, the interval from 10 per-block
+products (``n_blocks=10``, about 1.5 GB at these widths) and one float32 ``X.T @ Y`` (the
+reference product), with ``X.T @ X`` for scale. Part ``rsa``: 1,000 conditions x 1,000 units per
+population; ``nc.rsa`` (default call, then ``n_boot=0``) against rsatoolbox's ``calc_rdm`` of
+both datasets plus ``compare``, for Spearman and Kendall's tau-a, with the largest difference of
+the RDMs and of the compared values. BLAS runs single-threaded (``--threads``) so that the ratios
+do not depend on the load of a shared machine; times are the best of ``--repeats`` round-robin runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _best_times(funcs: list[Callable[[], object]], repeats: int) -> list[float]:
+    best = [np.inf] * len(funcs)
+    for _ in range(repeats):
+        for i, func in enumerate(funcs):
+            gc.collect()
+            start = time.perf_counter()
+            func()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def _cka_part(nc, args) -> None:
+    rng = np.random.default_rng(0)
+    n, p, q = args.n_samples, args.p, args.q
+    latent = rng.standard_normal((n, 64), dtype=np.float32)
+    x = latent @ rng.standard_normal((64, p), dtype=np.float32) + rng.standard_normal((n, p), dtype=np.float32)
+    y = np.maximum(latent @ rng.standard_normal((64, q), dtype=np.float32), 0) + 0.5 * rng.standard_normal(
+        (n, q), dtype=np.float32)
+    rx, ry = nc.Recording.from_array(x), nc.Recording.from_array(y)
+    ref = {}
+
+    def default():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ref["default"] = nc.cka(rx, ry)
+        ref["warnings"] = [str(w.message) for w in caught]
+
+    def no_boot():
+        ref["no_boot"] = nc.cka(rx, ry, n_boot=0)
+
+    def debiased():
+        ref["debiased"] = nc.cka(rx, ry, n_boot=0, debiased=True)
+
+    def blocks():
+        ref["blocks"] = nc.cka(rx, ry, n_blocks=args.n_blocks)
+
+    names = ["nc.cka(x, y)  [default call]", "nc.cka(x, y, n_boot=0)", "nc.cka(x, y, n_boot=0, debiased=True)",
+             f"nc.cka(x, y, n_blocks={args.n_blocks})  [interval, n_boot=200]", "float32 X.T @ Y", "float32 X.T @ X"]
+    funcs = [default, no_boot, debiased, blocks, lambda: x.T @ y, lambda: x.T @ x]
+    times = _best_times(funcs, args.repeats)
+    print(f"\n## Linear CKA, {n:,} x {p:,} against {n:,} x {q:,} float32 ({args.threads} BLAS thread)\n")
+    print("| method | time (s) | ratio to X.T @ Y |")
+    print("|---|---|---|")
+    for name, t in zip(names, times, strict=True):
+        print(f"| {name} | {t:.3f} | {t / times[4]:.2f} |")
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    x64 -= x64.mean(0)
+    y64 -= y64.mean(0)
+    exact = np.linalg.norm(x64.T @ y64) ** 2 / (np.linalg.norm(x64.T @ x64) * np.linalg.norm(y64.T @ y64))
+    est = ref["default"]
+    print(f"\nCKA = {est.value:.9f} (float64 reference {exact:.9f}, relative difference "
+          f"{abs(est.value - exact) / exact:.1e}); interval of the default call {est.ci}; with "
+          f"n_blocks={args.n_blocks}: {ref['blocks'].value:.9f}, interval {ref['blocks'].ci}; "
+          f"debiased {ref['debiased'].value:.6f}")
+    flops_ratio = 1 + (p * p + q * q) / (2 * p * q)
+    print(f"Multiply-adds of the three products relative to X.T @ Y: 1 + (p² + q²) / (2pq) = {flops_ratio:.2f}")
+    for msg in ref["warnings"]:
+        print(f"warning of the default call: {msg}")
+
+
+def _rsa_part(nc, args) -> None:
+    import rsatoolbox
+    from rsatoolbox.data import Dataset
+
+    rng = np.random.default_rng(1)
+    n, d = args.n_conditions, args.units
+    shared = rng.standard_normal((n, 20))
+    a = shared @ rng.standard_normal((20, d)) + rng.standard_normal((n, d))
+    b = np.tanh(shared @ rng.standard_normal((20, d))) + rng.standard_normal((n, d))
+    ra, rb = nc.Recording.from_array(a), nc.Recording.from_array(b)
+    da, db = Dataset(a), Dataset(b)
+    print(f"\n## RSA, {n:,} conditions x {d:,} units per population (correlation distance)\n")
+    print("| compare | method | time (s) | ratio rsatoolbox / ours |")
+    print("|---|---|---|---|")
+    for ours, theirs in (("spearman", "spearman"), ("kendall_tau_a", "tau-a")):
+        out: dict = {}
+
+        def tool(out=out, theirs=theirs):
+            r1 = rsatoolbox.rdm.calc_rdm(da, method="correlation")
+            r2 = rsatoolbox.rdm.calc_rdm(db, method="correlation")
+            out["tool"] = (r1, rsatoolbox.rdm.compare(r1, r2, method=theirs)[0, 0])
+
+        def default(out=out, ours=ours):
+            out["default"] = nc.rsa(ra, rb, compare=ours)
+
+        def no_boot(out=out, ours=ours):
+            out["no_boot"] = nc.rsa(ra, rb, compare=ours, n_boot=0)
+
+        reps = args.repeats if ours == "spearman" else 1
+        times = _best_times([default, no_boot, tool], reps)
+        label = {"spearman": "Spearman", "kendall_tau_a": "Kendall tau-a"}[ours]
+        print(f"| {label} | nc.rsa default (n_boot=200) | {times[0]:.3f} | {times[2] / times[0]:.2f} |")
+        print(f"| {label} | nc.rsa(n_boot=0) | {times[1]:.3f} | {times[2] / times[1]:.2f} |")
+        print(f"| {label} | rsatoolbox calc_rdm x 2 + compare | {times[2]:.3f} | 1.00 |")
+        rdm_diff = np.abs(nc.rdm(ra) - out["tool"][0].get_matrices()[0]).max()
+        print(f"|  | max abs difference: RDM {rdm_diff:.1e}, value "
+              f"{abs(out['no_boot'].value - out['tool'][1]):.1e} ({out['no_boot'].value:.9f}) | | |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("cka", "rsa", "all"), default="all")
+    parser.add_argument("--n-samples", type=int, default=10_000)
+    parser.add_argument("--p", type=int, default=4_096)
+    parser.add_argument("--q", type=int, default=512)
+    parser.add_argument("--n-conditions", type=int, default=1_000)
+    parser.add_argument("--units", type=int, default=1_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--n-blocks", type=int, default=10, help="blocks of the CKA interval call")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    import neurocomplex as nc
+
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        if args.part in ("cka", "all"):
+            _cka_part(nc, args)
+        if args.part in ("rsa", "all"):
+            _rsa_part(nc, args)
+
+
+if __name__ == "__main__":
+    main()
