@@ -128,3 +128,23 @@ def test_expand_paths(study, tmp_path):
         expand_paths([])
     with pytest.raises(InvalidParameterError, match="params given for measures not requested"):
         nc.measure_many(root, ["activation_ratio"], params={"pattern_entropy": {"method": "plugin"}})
+
+
+def test_cli_analyze_folder_with_workers(study, tmp_path, capsys):
+    from neurocomplex.cli import main
+
+    out = tmp_path / "cli"
+    code = main(["analyze", str(study["root"] / "sub-*.nwb"), "--workers", "2", "--bin-size", "0.02", "--measures",
+                 "activation_ratio", "effective_dimension", "--n-boot", "10", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1  # two sessions failed
+    assert "8 sessions, 2 failed" in captured.out and "dask dashboard: http" in captured.err
+    assert "failed: sub-6_ses-1" in captured.err and "CorruptFileError" in captured.err
+    assert "failed: sub-7_ses-1" in captured.err and "MissingTableError" in captured.err
+    table = pd.read_csv(out / "all_sessions.csv", keep_default_na=False, na_values=[""])
+    api = nc.measure_many(study["good"], ["activation_ratio", "effective_dimension"], bin_size=0.02, out=out,
+                          n_boot=10, seed=0, progress=False)  # every session already written by the CLI
+    got = table[table.error.isna()].reset_index(drop=True)
+    np.testing.assert_array_equal(got.value.to_numpy(), api.value.to_numpy())
+    assert main(["analyze", str(study["root"]), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err

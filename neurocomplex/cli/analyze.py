@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from neurocomplex.cli import _many
 from neurocomplex.cli._common import (
     DEFAULT_MEASURES,
     DEFAULT_N_BOOT,
@@ -21,7 +22,8 @@ __all__ = ["build", "run"]
 
 
 def build(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="an NWB file (.nwb)")
+    parser.add_argument("file", metavar="FILE",
+                        help="an NWB file (.nwb), or a folder or glob pattern of NWB files (streamed on dask)")
     parser.add_argument("--bin-size", type=positive_float, default=0.01, metavar="SECONDS",
                         help="bin width for spike counts (default: 0.01)")
     parser.add_argument("--series", metavar="PATH", default=None,
@@ -36,6 +38,7 @@ def build(parser: argparse.ArgumentParser) -> None:
                              "an explicit N applies to every measure)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     parser.add_argument("--out", metavar="DIR", default=None, help="write the table as CSV into this folder")
+    _many.add_arguments(parser)
     parser.add_argument("--trials", metavar="NAME", default=None,
                         help="analyze trial responses instead of bins: one sample per trial of this interval table "
                              "(e.g. trials, epochs), the spike count in --window")
@@ -45,6 +48,8 @@ def build(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if _many.is_many(args.file):
+        return _many.run_many(args)
     from pathlib import Path
 
     import neurocomplex as nc
