@@ -264,6 +264,13 @@ def _session_rows(plan: Any, blocks: list[Any], streamed: Mapping[str, Any], oth
     return rows
 
 
+def _parameters(measures: Any, by: Any, bin_size: float, params: Any, common: Mapping[str, Any],
+                loader: Mapping[str, Any]) -> dict[str, Any]:
+    """What produced a table (kept in ``table.attrs["parameters"]``; written by ``nc.write_results``)."""
+    return {"measures": [measures] if isinstance(measures, str) else list(measures), "by": by, "bin_size": bin_size,
+            "params": {k: dict(v) for k, v in dict(params or {}).items()}, **dict(common), **dict(loader)}
+
+
 def _kinds(streamed: Mapping[str, Any]) -> list[str]:
     return sorted({_NEEDS[n] for n in streamed} | {"activity"})
 
@@ -363,7 +370,11 @@ def measure_stream(
     rows = _session_rows(plan, blocks, streamed, others, by, estimator_params, own, memory_limit)
     for r in rows:
         r.update(session=_session_name(str(path)), recording=str(path))
-    return _frame(rows)
+    table = _frame(rows)
+    table.attrs["parameters"] = _parameters(measures, by, bin_size, params, estimator_params,
+                                            {"t_start": t_start, "t_stop": t_stop, "series": series, "window": window,
+                                             "n_blocks": n_blocks, "group_column": group_column})
+    return table
 
 
 # --------------------------------------------------------------------------- many files
@@ -562,7 +573,8 @@ def measure_many(
         method, warnings, error``: the rows of :func:`measure_stream` for each session, sessions in
         path order. A session that failed has one row whose ``error`` is ``"ErrorClass: message"``
         (CorruptFileError for a truncated file, MissingTableError for a file without Units table,
-        ...) and whose other values are missing.
+        ...) and whose other values are missing. ``table.attrs["parameters"]`` records the call's
+        parameters (:func:`neurocomplex.write_results` stores them).
 
     Raises
     ------
@@ -618,7 +630,9 @@ def measure_many(
             if cluster is not None:
                 client.close()
                 cluster.close()
-    return _tidy([frames[i] for i in range(len(paths))])
+    table = _tidy([frames[i] for i in range(len(paths))])
+    table.attrs["parameters"] = _parameters(measures, by, bin_size, params, estimator_params, loader)
+    return table
 
 
 def _run(client: Any, todo: list[int], paths: list[str], names: list[str], frames: dict[int, Any], bin_size: float,

@@ -50,6 +50,7 @@ def test_eight_files_on_two_workers_then_rerun_skips_written(study, tmp_path, ca
                             progress=False, **PARAMS)
     assert "dask dashboard: http" in capsys.readouterr().err
     assert list(table.columns) == COLUMNS
+    assert table.attrs["parameters"]["bin_size"] == 0.02 and table.attrs["parameters"]["n_boot"] == 20
     assert table.session.nunique() == 8
     errors = table[table.error != ""]
     assert errors.session.tolist() == ["sub-6_ses-1", "sub-7_ses-1"]
