@@ -78,6 +78,7 @@ def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
     float64 arithmetic to stay exact.
     """
     from fractions import Fraction
+    from math import lcm
 
     b = Fraction(repr(float(bin_size)))
     ratio = t_start / bin_size
@@ -85,7 +86,7 @@ def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
         return None
     m = round(ratio)
     s = m * b if float(m * b) == t_start else Fraction(repr(float(t_start)))
-    q = s.denominator * b.denominator // np.gcd(s.denominator, b.denominator)
+    q = lcm(s.denominator, b.denominator)  # Python ints: a decimal t_start can have a huge denominator
     a, p = int(s * q), int(b * q)
     if q >= 2**53 or p >= 2**53 or abs(a) >= 2**53:
         return None

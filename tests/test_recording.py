@@ -290,3 +290,10 @@ def test_bin_index_equals_rational_arithmetic(times, bin_size, t_start):
     t = np.array([x for x in times if x >= t_start], dtype=np.float64)
     k = _bin_index(t, t_start, bin_size, _grid(t_start, bin_size))
     assert k.tolist() == [_exact_bin(x, t_start, bin_size) for x in t.tolist()]
+
+
+def test_start_with_many_decimals_bins_like_elephant_grid():
+    # a t_start such as 0.007858249999999999 has a 19-digit decimal denominator: no integer overflow
+    t0 = 0.007858249999999999
+    rec = nc.Recording.from_spike_times([np.array([t0, t0 + 0.05, t0 + 0.1, t0 + 0.25])], bin_size=0.1, t_start=t0)
+    assert rec.data[:, 0].tolist() == [2, 1, 1]
