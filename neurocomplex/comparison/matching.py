@@ -148,7 +148,7 @@ def compare(
         samples, binarized by the same rule), ``unmatched_difference``, ``moved_a``, ``moved_b``
         (matched − unmatched: how much matching moved each value), ``n_units``, ``n_samples``
         (matched sizes), ``n_draws``, ``binarize``, ``null``, ``warnings``. ``df.attrs``:
-        ``provenance`` (rule, sizes, seed, ...) and ``matched`` (records, one per Recording and
+        ``provenance`` (rule, sizes, seed, package version, ...) and ``matched`` (records, one per Recording and
         measure: ``recording``, ``measure``, ``value``, ``ci_low``, ``ci_high``, ``unmatched``,
         ``moved``).
 
@@ -196,6 +196,8 @@ def compare(
     (True, 6, 100)
     """
     import pandas as pd
+
+    from neurocomplex import __version__
 
     recs = _check_recordings(recordings)
     names = [measures] if isinstance(measures, str) else list(measures)
@@ -314,7 +316,8 @@ def compare(
     df.attrs["provenance"] = {"match": list(match), "fraction": fraction, "n_units": n_units, "n_samples": n_samples,
                               "aligned_samples": aligned, "n_draws": n_draws,
                               "binarize": _rule_text(binarize, activation), "null": null, "n_null": n_null,
-                              "seed": seed, "ci_level": ci_level, "params": {m: dict(kw) for m, kw in kwargs.items()}}
+                              "seed": seed, "ci_level": ci_level, "params": {m: dict(kw) for m, kw in kwargs.items()},
+                              "version": __version__}
     df.attrs["matched"] = matched
     return df
 

@@ -82,7 +82,8 @@ def similarity_matrix(
         ``ci_high``, ``layer_index`` (position in ``layers``), ``best_fraction`` (share of bootstrap
         replicates in which this layer is the area's closest), ``is_best`` (closest on the full
         data), ``n_samples``, ``n_units_area``, ``n_units_layer``, ``method``, ``warnings``.
-        ``df.attrs`` holds ``metric``, ``higher_is_closer``, ``n_boot``, ``seed`` and ``params``.
+        ``df.attrs`` holds ``metric``, ``higher_is_closer``, ``n_boot``, ``seed``, ``params`` and
+        ``version`` (of neurocomplex).
         :func:`best_layers` turns it into one row per area.
 
     Raises
@@ -159,8 +160,11 @@ def similarity_matrix(
     df["best_fraction"] = best_fraction
     df["is_best"] = is_best
     df = df[_COLUMNS]
+    from neurocomplex import __version__
+
     df.attrs.update(metric=metric, higher_is_closer=_HIGHER_IS_CLOSER[metric], n_boot=n_boot, seed=seed,
-                    params={k: v for k, v in call.items() if k not in ("n_boot", "seed")})
+                    params={k: v for k, v in call.items() if k not in ("n_boot", "seed")},
+                    version=__version__)
     return df
 
 

@@ -23,6 +23,12 @@ from neurocomplex.errors import InsufficientDataError, InvalidParameterError, Ne
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures import _pair_blocks as pbk
 from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
+from neurocomplex.measures._reliability import (
+    average_by_condition,
+    ridge_predictions,
+    unit_reliability,
+    weighted_r,
+)
 from neurocomplex.recording import Recording
 
 __all__ = ["cka", "rsa", "rdm", "shape_distance", "predictivity", "DISTANCES", "RDM_COMPARISONS"]
@@ -104,14 +110,6 @@ def _condition_codes(x: Recording, y: Recording, conditions: Any) -> tuple[np.nd
     except TypeError as err:
         raise InvalidParameterError(f"condition values cannot be sorted: {err}.") from err
     return codes.reshape(-1), uniq
-
-
-def _average(data: np.ndarray, codes: np.ndarray, n_cond: int) -> np.ndarray:
-    """Mean pattern of each condition (rows in code order)."""
-    order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes, minlength=n_cond)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    return np.add.reduceat(np.asarray(data, dtype=np.float64)[order], starts, axis=0) / counts[:, None]
 
 
 def _finish(value: float, reps: np.ndarray, ci_level: float, low: float, high: float,
@@ -440,7 +438,7 @@ def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -
     data = _float(rec)
     codes = _condition_codes(rec, rec, conditions)
     if codes is not None:
-        data = _average(data, codes[0], codes[1].size)
+        data = average_by_condition(data, codes[0], codes[1].size)
         if codes[1].size < 2:
             raise InsufficientDataError("an RDM needs at least 2 conditions; all samples have the same condition.")
     return _rdm_matrix(data, distance, "rdm")
@@ -461,8 +459,8 @@ def _split_half_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, di
             idx = rng.permutation(np.flatnonzero(codes == c))
             half[idx[: idx.size // 2]] = True
         try:
-            ra = _rdm_matrix(_average(data[half], codes[half], n_cond), distance, "split half")[iu]
-            rb = _rdm_matrix(_average(data[~half], codes[~half], n_cond), distance, "split half")[iu]
+            ra = _rdm_matrix(average_by_condition(data[half], codes[half], n_cond), distance, "split half")[iu]
+            rb = _rdm_matrix(average_by_condition(data[~half], codes[~half], n_cond), distance, "split half")[iu]
         except InsufficientDataError:
             continue
         rs.append(_compare(ra, rb, compare))
@@ -559,7 +557,7 @@ def rsa(
         n_cond = codes[1].size
         if n_cond < 3:
             raise InsufficientDataError(f"RSA needs at least 3 conditions; there are {n_cond}.")
-        px, py = _average(dx, codes[0], n_cond), _average(dy, codes[0], n_cond)
+        px, py = average_by_condition(dx, codes[0], n_cond), average_by_condition(dy, codes[0], n_cond)
     else:
         n_cond, px, py = x.n_samples, dx, dy
     iu = np.triu_indices(n_cond, 1)
@@ -605,65 +603,6 @@ def rsa(
 
 
 # --------------------------------------------------------------------------- predictivity
-def _ridge_predictions(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alphas: tuple[float, ...]
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out ridge predictions of every column of y from x, one penalty per fold chosen by
-    leave-one-out error on the training samples (closed form from one SVD)."""
-    n = x.shape[0]
-    pred = np.empty_like(y)
-    chosen = np.empty(len(folds))
-    for k, test in enumerate(folds):
-        train = np.setdiff1d(np.arange(n), test, assume_unique=True)
-        xm, xs = x[train].mean(axis=0), x[train].std(axis=0)
-        xs[xs == 0] = np.inf  # constant units carry nothing
-        xt = (x[train] - xm) / xs
-        ym = y[train].mean(axis=0)
-        yt = y[train] - ym
-        u, s, vt = np.linalg.svd(xt, full_matrices=False)
-        uty = u.T @ yt
-        best, best_err = alphas[0], math.inf
-        for a in alphas:
-            shrink = s**2 / (s**2 + a * train.size)
-            fit = u @ (shrink[:, None] * uty)
-            lev = np.minimum((u**2) @ shrink, 1 - 1e-12)
-            err = float(np.sum(((yt - fit) / (1 - lev)[:, None]) ** 2))
-            if err < best_err:
-                best, best_err = a, err
-        coef = vt.T @ ((s / (s**2 + best * train.size))[:, None] * uty)
-        pred[test] = ((x[test] - xm) / xs) @ coef + ym
-        chosen[k] = best
-    return pred, chosen
-
-
-def _weighted_r(y: np.ndarray, yhat: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per-unit Pearson r for each row of sample weights ``w`` (n_rep × n): (n_rep, q)."""
-    tot = w.sum(axis=1, keepdims=True)
-    my, mp = (w @ y) / tot, (w @ yhat) / tot
-    cov = (w @ (y * yhat)) / tot - my * mp
-    vy = (w @ (y * y)) / tot - my**2
-    vp = (w @ (yhat * yhat)) / tot - mp**2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = cov / np.sqrt(vy * vp)
-    r[(vp <= 1e-12 * np.maximum(vy, 1e-300)) & (vy > 0)] = 0.0  # a constant prediction carries no signal
-    r[~(vy > 0)] = np.nan
-    return r
-
-
-def _unit_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, n_halves: int,
-                      rng: np.random.Generator) -> np.ndarray:
-    """Per-unit Spearman–Brown corrected split-half correlation across conditions (mean r over splits)."""
-    rs = []
-    for _ in range(n_halves):
-        half = np.zeros(codes.size, dtype=bool)
-        for c in range(n_cond):
-            idx = rng.permutation(np.flatnonzero(codes == c))
-            half[idx[: idx.size // 2]] = True
-        a, b = _average(data[half], codes[half], n_cond), _average(data[~half], codes[~half], n_cond)
-        rs.append(_weighted_r(a, b, np.ones((1, n_cond)))[0])
-    r = np.nanmean(np.array(rs), axis=0) if rs else np.full(data.shape[1], np.nan)
-    return 2 * r / (1 + r)
-
-
 @register_estimator(family="similarity", input="pair", bounds=(-math.inf, math.inf),
                     invalid_params=({"n_splits": 1}, {"alpha": -1.0}, {"n_halves": 0}))
 def predictivity(
@@ -756,7 +695,7 @@ def predictivity(
     dx, dy = np.asarray(x.data, dtype=np.float64), np.asarray(y.data, dtype=np.float64)
     if codes is not None:
         n_rows = codes[1].size
-        px, py = _average(dx, codes[0], n_rows), _average(dy, codes[0], n_rows)
+        px, py = average_by_condition(dx, codes[0], n_rows), average_by_condition(dy, codes[0], n_rows)
     else:
         n_rows, px, py = x.n_samples, dx, dy
     if n_rows < 2 * n_splits:
@@ -768,8 +707,8 @@ def predictivity(
         folds = np.array_split(np.arange(n_rows), n_splits)
     else:
         folds = np.array_split(np.random.default_rng([0 if seed is None else seed, 2]).permutation(n_rows), n_splits)
-    pred, chosen = _ridge_predictions(px, py, folds, alphas)
-    unit_r = _weighted_r(py, pred, np.ones((1, n_rows)))[0]
+    pred, chosen = ridge_predictions(px, py, folds, alphas)
+    unit_r = weighted_r(py, pred, np.ones((1, n_rows)))[0]
     if not np.any(np.isfinite(unit_r)):
         raise InsufficientDataError("no unit of y varies across samples: predictivity is undefined.")
     notes: list[str] = []
@@ -780,7 +719,7 @@ def predictivity(
     if codes is not None:
         counts = np.bincount(codes[0], minlength=n_rows)
         if counts.min() >= 2:
-            reliability = _unit_reliability(dy, codes[0], n_rows, n_halves,
+            reliability = unit_reliability(dy, codes[0], n_rows, n_halves,
                                             np.random.default_rng([0 if seed is None else seed, 3]))
             ceiling = float(np.nanmedian(reliability)) if np.any(np.isfinite(reliability)) else math.nan
             if not ceiling > 0:
@@ -792,7 +731,7 @@ def predictivity(
     reps = np.empty(0)
     if n_boot:
         w = np.random.default_rng(seed).multinomial(n_rows, np.full(n_rows, 1.0 / n_rows), size=n_boot)
-        reps = np.nanmedian(_weighted_r(py, pred, w.astype(np.float64)), axis=1) / scale
+        reps = np.nanmedian(weighted_r(py, pred, w.astype(np.float64)), axis=1) / scale
     diagnostics: dict[str, Any] = {"unit_r": unit_r, "median_r": median_r, "ceiling": ceiling,
                                    "unit_reliability": reliability, "alphas": chosen, "replicates": reps}
     ci, diagnostics, notes = _finish(value, reps, ci_level, -math.inf, math.inf, diagnostics, notes)
