@@ -246,3 +246,28 @@ def test_compare_two_files(case, tmp_path, capsys):
     # two files with one name cannot be told apart in the tables
     assert main(["compare", case["nwb"], case["nwb"], "--out", str(tmp_path / "x")]) == 2
     _clean_error(capsys, "two files named comparison_case")
+
+
+def _browser():
+    import shutil
+
+    return next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+
+@pytest.mark.skipif(_browser() is None, reason="no headless chromium installed")
+def test_compare_report_renders_in_a_headless_browser(report, tmp_path):
+    import subprocess
+
+    import matplotlib.pyplot as plt
+
+    _, out = report
+    shot = tmp_path / "report.png"
+    proc = subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--window-size=1200,3000", f"--screenshot={shot}", (out / "report.html").as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    image = plt.imread(shot)[..., :3]
+    assert image.shape[:2] == (3000, 1200)
+    # the figures are drawn (colour: the heat maps and coloured points), not only black text on white
+    colourful = (image.max(axis=2) - image.min(axis=2)) > 0.25
+    assert colourful.mean() > 0.005

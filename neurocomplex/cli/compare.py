@@ -214,7 +214,8 @@ def _measure_table(recordings: Mapping[str, Any], side: str, measures: Sequence[
 
     # one row per population: its name is the group (area or layer), its side ("area", "layer" or
     # the file) the recording; units added now so that the figures' axes carry them
-    return add_units(table.assign(group=table["recording"]).assign(recording=side), dict(recordings))
+    table = add_units(table, dict(recordings))
+    return table.assign(group=table["recording"]).assign(recording=side)
 
 
 def _best_layers(sim: Any, truth: Mapping[str, str] | None) -> Any:
