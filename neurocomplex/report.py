@@ -109,12 +109,13 @@ def measure_unit(measure: str, kind: str | None = None, bin_size: float | None =
 
 
 def add_units(table: Any, recordings: Mapping[str, Any] | None = None) -> Any:
-    """The table with a ``unit`` column (one per row, from its ``measure``), unless it has one.
+    """The table with a ``unit`` column (one per row, from its ``measure`` or ``metric``), unless it has one.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        A tidy table with a ``measure`` column (tables without one are returned unchanged).
+        A tidy table with a ``measure`` column, or a ``metric`` column (similarity tables); tables
+        with neither are returned unchanged.
     recordings : mapping of str to Recording, optional
         The recordings by the names in the table's ``recording`` column, whose kind and bin size
         decide the unit of ``mean_rate``.
@@ -130,12 +131,14 @@ def add_units(table: Any, recordings: Mapping[str, Any] | None = None) -> Any:
     >>> add_units(pd.DataFrame({"measure": ["pattern_entropy", "cka"]}))["unit"].tolist()
     ['bits', 'dimensionless']
     """
-    if "measure" not in getattr(table, "columns", ()) or "unit" in table.columns:
+    columns = getattr(table, "columns", ())
+    key = "measure" if "measure" in columns else ("metric" if "metric" in columns else None)
+    if key is None or "unit" in columns:
         return table
     recordings = recordings or {}
     names = table["recording"] if "recording" in table.columns else [None] * len(table)
     units = []
-    for name, m in zip(names, table["measure"]):
+    for name, m in zip(names, table[key]):
         rec = recordings.get(name)
         units.append(measure_unit(str(m), getattr(rec, "kind", None), getattr(rec, "bin_size", None)))
     return table.assign(unit=units)

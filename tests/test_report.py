@@ -78,7 +78,7 @@ def test_report_writes_tables_with_units_and_provenance(tmp_path):
     assert measures["bin_size_s"].iloc[0] == 0.01 and measures["n_boot"].iloc[0] == 100
     assert measures["seed"].iloc[0] == 7 and measures["neurocomplex_version"].iloc[0] == nc.__version__
     sim = pd.read_csv(folder / "layer_area_map.csv")
-    assert "unit" not in sim.columns and sim["seed"].eq(7).all()
+    assert sim["unit"].eq("dimensionless").all() and sim["seed"].eq(7).all()  # CKA's unit, from "metric"
     assert json.loads((folder / "provenance.json").read_text())["binarization"] == prov["binarization"]
 
     text = path.read_text(encoding="utf-8")

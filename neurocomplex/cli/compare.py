@@ -150,6 +150,13 @@ def stimulus_rows(labels: Any, n_stimuli: int, column: str | None = None) -> tup
         ``column`` not in the table, or no stimulus column and a different number of stimuli.
     InvalidDataError
         Stimulus indices that are not integers in ``[0, n_stimuli)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows, column = stimulus_rows(pd.DataFrame({"stimulus_index": [2, 0, 2]}), n_stimuli=3)
+    >>> rows.tolist(), column
+    ([2, 0, 2], 'stimulus_index')
     """
     columns = [] if labels is None else list(labels.columns)
     if column is None:
