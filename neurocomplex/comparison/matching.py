@@ -244,7 +244,7 @@ def compare(
     def prepared(data: np.ndarray, th: np.ndarray | None, kind: str, m: str) -> Recording:
         if specs[m].binary:
             return _binarized(data, th, kind)
-        return Recording.from_array(data, kind=kind if kind != "binary" else "binary")
+        return Recording.from_array(data, kind=kind)
 
     def value(data: np.ndarray, th: np.ndarray | None, kind: str, m: str) -> float:
         return _estimate(specs[m], prepared(data, th, kind, m), kwargs[m])

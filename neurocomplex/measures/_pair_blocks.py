@@ -28,6 +28,7 @@ __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights",
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
 _MAX_CANCELLATION = 16.0
+_F64_ROWS = 2048
 _SIDES = ("xy", "xx", "yy")
 
 
@@ -122,7 +123,8 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
     # each block's product is one row of a (B, p*q) array: K is then one SYRK, with no copy
     grams = {k: np.empty((n_b, width[k[0]] * width[k[1]])) for k in sides}
     sums = {"x": np.empty((n_b, xc.shape[1])), "y": np.empty((n_b, yc.shape[1]))}
-    norms = {"x": [], "y": []}
+    norms: dict[str, list[np.ndarray]] = {"x": [], "y": []}
+    moments: dict[str, list[np.ndarray]] = {"x": [], "y": []}
     for b, idx in enumerate(blocks):
         xb = xc if one else xc[idx]
         yb = yc if one else yc[idx]
@@ -132,8 +134,11 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
         _product(xb, None, grams["xx"][b])
         _product(yb, None, grams["yy"][b])
         if debiased:
-            norms["x"].append(np.einsum("ij,ij->i", xb, xb, dtype=np.float64))
-            norms["y"].append(np.einsum("ij,ij->i", yb, yb, dtype=np.float64))
+            nx, ny, vxb, vyb = _row_norm_moments(xb, yb)
+            norms["x"].append(nx)
+            norms["y"].append(ny)
+            moments["x"].append(vxb)
+            moments["y"].append(vyb)
     K, T = {}, {}
     for key, flat in grams.items():
         K[key] = flat @ flat.T
@@ -145,22 +150,38 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
     if debiased:
         diag: dict[str, np.ndarray] = {}
         cross: dict[str, np.ndarray] = {}
-        data = {"x": xc, "y": yc}
+        # moments[side][b] rows: Σ_i |x_i|² side_i and Σ_i |y_i|² side_i over block b
+        mom = {k: np.stack(v) for k, v in moments.items()}
+        weight_row = {"x": 0, "y": 1}
         for key in sides:
             a_name, b_name = key[0], key[1]
-            ra = np.array([n.sum() for n in norms[a_name]])
-            diag[a_name] = ra
+            diag[a_name] = np.array([n.sum() for n in norms[a_name]])
+            diag[b_name] = np.array([n.sum() for n in norms[b_name]])
             # Σ_i |a_i|² |b_i|² per block
             diag[key] = np.array([(na * nb).sum() for na, nb in zip(norms[a_name], norms[b_name], strict=True)])
             # s_A(w) · Σ_i |b_i|² a_i  and  s_B(w) · Σ_i |a_i|² b_i, as (B, B) bilinear forms
-            va = np.stack([nb @ (data[a_name] if one else data[a_name][idx])
-                           for nb, idx in zip(norms[b_name], blocks, strict=True)])
-            vb = np.stack([na @ (data[b_name] if one else data[b_name][idx])
-                           for na, idx in zip(norms[a_name], blocks, strict=True)])
+            va = mom[a_name][:, weight_row[b_name]]
+            vb = mom[b_name][:, weight_row[a_name]]
             cross[key] = sums[a_name] @ va.T + sums[b_name] @ vb.T
-            diag[b_name] = np.array([n.sum() for n in norms[b_name]])
         out.diag, out.cross = diag, cross
     return out
+
+
+def _row_norm_moments(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Row norms |x_i|², |y_i|² and the moments Σ_i (|x_i|², |y_i|²) ⊗ x_i and ⊗ y_i, in float64
+    over chunks of rows (no float64 copy of the whole block)."""
+    n = xb.shape[0]
+    nx, ny = np.empty(n), np.empty(n)
+    vx, vy = np.zeros((2, xb.shape[1])), np.zeros((2, yb.shape[1]))
+    for s in range(0, n, _F64_ROWS):
+        cx = xb[s : s + _F64_ROWS].astype(np.float64, copy=False)
+        cy = yb[s : s + _F64_ROWS].astype(np.float64, copy=False)
+        nx[s : s + _F64_ROWS] = np.einsum("ij,ij->i", cx, cx)
+        ny[s : s + _F64_ROWS] = np.einsum("ij,ij->i", cy, cy)
+        w = np.stack([nx[s : s + _F64_ROWS], ny[s : s + _F64_ROWS]])
+        vx += w @ cx
+        vy += w @ cy
+    return nx, ny, vx, vy
 
 
 def _quad(m: np.ndarray, w: np.ndarray) -> np.ndarray:
