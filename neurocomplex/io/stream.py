@@ -32,7 +32,7 @@ KINDS = ("covariance", "activity", "words")
 # Default window: one window's counts (a byte each; 8 per value of a series) take at most this much.
 _WINDOW_BYTES = 16 * 2**20
 # Rows of a window are fed to the accumulators in chunks whose float64 copy takes at most this much.
-_CHUNK_BYTES = 8 * 2**20
+_CHUNK_BYTES = 16 * 2**20
 # Default number of bootstrap blocks (each holds an n_units x n_units scatter when covariances are kept).
 _N_BLOCKS = 20
 # Windows of spikes fetched per read of a unit (at its mean rate).
@@ -387,22 +387,39 @@ def _windows(f: Any, plan: StreamPlan, first: int, stop: int) -> Any:
         yield x, 0
 
 
-def _add_covariance(acc: Any, x: np.ndarray) -> Any:
-    """``acc`` with the rows of ``x`` added. Counts small enough that every partial sum of ``XᵀX``
-    is an integer below 2**24 take a float32 product, which is then exact (twice as fast as float64)."""
-    from neurocomplex.stats import CovarianceAccumulator
+class _Covariance:
+    """Covariance statistics of one block. Counts small enough that every partial sum of ``XᵀX``
+    is an integer below 2**24 take a float32 product, which is then exact (twice as fast as
+    float64); the block's integer Gram matrix and column sums are summed exactly and turned into
+    a centred scatter once, at the end of the block."""
 
-    n = x.shape[0]
-    if x.dtype.kind in "ui" and n and int(x.max()) ** 2 * n < 2**24:
-        xf = x.astype(np.float32)
-        gram = (xf.T @ xf).astype(np.float64)
-        sums = x.sum(axis=0, dtype=np.int64).astype(np.float64)
-        mean = sums / n
-        part = CovarianceAccumulator.from_dict({"n_units": x.shape[1], "n_samples": n, "mean": mean,
-                                                "scatter": gram - np.outer(sums, mean)})
-        return part if acc.n_samples == 0 else acc.merge(part)
-    acc.update(x)
-    return acc
+    def __init__(self, n_units: int) -> None:
+        from neurocomplex.stats import CovarianceAccumulator
+
+        self.acc = CovarianceAccumulator(n_units)
+        self.gram = np.zeros((n_units, n_units))
+        self.sums = np.zeros(n_units, dtype=np.int64)
+        self.n = 0
+
+    def add(self, x: np.ndarray) -> None:
+        n = x.shape[0]
+        if x.dtype.kind in "ui" and n and int(x.max()) ** 2 * n < 2**24:
+            xf = x.astype(np.float32)
+            self.gram += xf.T @ xf  # exact integers, summed exactly in float64 (< 2**53)
+            self.sums += x.sum(axis=0, dtype=np.int64)
+            self.n += n
+        else:
+            self.acc.update(x)
+
+    def result(self) -> Any:
+        from neurocomplex.stats import CovarianceAccumulator
+
+        if self.n == 0:
+            return self.acc
+        mean = self.sums / self.n
+        part = CovarianceAccumulator.from_dict({"n_units": mean.size, "n_samples": self.n, "mean": mean,
+                                                "scatter": self.gram - np.outer(self.sums, mean)})
+        return part if self.acc.n_samples == 0 else self.acc.merge(part)
 
 
 def stream_blocks(
@@ -461,7 +478,7 @@ def stream_blocks(
     """
     from neurocomplex._validation import check_float
     from neurocomplex.io.nwb import _check_path, _open
-    from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts
+    from neurocomplex.stats import ActivityAccumulator, WordCounts
 
     kinds = tuple(kinds)
     for k in kinds:
@@ -485,7 +502,7 @@ def stream_blocks(
         windows = _windows(f, plan, first_row, last_row)
         for b in chosen:
             lo, hi = plan.block_rows(b)
-            cov = CovarianceAccumulator(plan.n_units) if "covariance" in kinds else None
+            cov = _Covariance(plan.n_units) if "covariance" in kinds else None
             act = ActivityAccumulator(plan.n_units, threshold) if "activity" in kinds else None
             words = {g: WordCounts(idx.size) for g, idx in groups.items()} if "words" in kinds else {}
             n_spikes = 0
@@ -495,7 +512,7 @@ def stream_blocks(
                 for c in range(0, window.shape[0], chunk):  # float copies of a chunk only
                     x = window[c : c + chunk]
                     if cov is not None:
-                        cov = _add_covariance(cov, x)
+                        cov.add(x)
                     if act is not None:
                         act.update(x)
                     if words:
@@ -505,7 +522,7 @@ def stream_blocks(
                 if on_window is not None:
                     on_window(window.shape[0], spikes)
                 del window
-            out.append(BlockStats(b, hi - lo, n_spikes, cov, act, words))
+            out.append(BlockStats(b, hi - lo, n_spikes, None if cov is None else cov.result(), act, words))
     return out
 
 
