@@ -470,9 +470,10 @@ def test_divided_difference_against_derivatives():
 
 
 # --------------------------------------------------------------------------- neighbour search
-def test_gemm_neighbours_equal_the_tree_and_certify_near_ties():
+def test_gemm_neighbours_equal_the_tree_and_certify_near_ties(monkeypatch):
     from scipy.spatial import cKDTree
 
+    from neurocomplex.measures import twonn
     from neurocomplex.measures.twonn import two_nearest_distances
 
     rng = np.random.default_rng(40)
@@ -487,6 +488,12 @@ def test_gemm_neighbours_equal_the_tree_and_certify_near_ties():
         r1, r2 = two_nearest_distances(x, method="gemm")
         np.testing.assert_allclose(r1, ref[:, 1], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(r2, ref[:, 2], rtol=1e-12, atol=1e-12)
+    # several tiles (each pair multiplied once, folded into both its rows and its columns)
+    monkeypatch.setattr(twonn, "_TILE_ROWS", 97)  # tiles of 97 rows, a ragged last one
+    for x in (cases[0], cases[3]):
+        ref, _ = cKDTree(x).query(x, k=3)
+        r1, r2 = two_nearest_distances(x, method="gemm")
+        np.testing.assert_allclose(np.column_stack([r1, r2]), ref[:, 1:], rtol=1e-12, atol=1e-12)
     tiny = rng.normal(size=(3, 30))  # n - 1 = 2 candidates only
     ref, _ = cKDTree(tiny).query(tiny, k=3)
     np.testing.assert_allclose(np.column_stack(two_nearest_distances(tiny, method="gemm")), ref[:, 1:], rtol=1e-12)
