@@ -11,14 +11,15 @@ block ``b`` ``w_b`` times) the quantities CKA needs come out of quadratic and cu
   (``s_A,c``: column sums of block c);
 - ``|s_A(w)|² = wᵀ P_A w``.
 
-The statistics are shift invariant, so the products are first taken on the raw rows (no copy of
-the data). Centring then happens in the formulas, which subtract the mean's share from
-``||AᵀB||²``; when that share is more than 15/16 of the raw value (rounding amplified more than
-16 times), the products are taken again on rows centred on the overall mean.
+The statistics are shift invariant, so the products are taken on the raw rows (no copy of the
+data) and the centring happens in the formulas, which subtract the mean's share from ``||AᵀB||²``.
+A side whose means are large enough for that subtraction to amplify rounding more than 16 times
+(bound from its column means and total variance, one cheap pass) is centred first.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights",
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
-_MAX_CANCELLATION = 16.0
+_MAX_RHO = 3.0  # (1 + 3)² = 16: the most the centring in the formulas may amplify rounding
 _F64_ROWS = 2048
 _SIDES = ("xy", "xx", "yy")
 
@@ -105,13 +106,22 @@ def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None)
 def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
     """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks."""
     xw, yw = _work(x), _work(y)
-    out = _pair_blocks(xw, yw, blocks, debiased)
-    ones = np.ones((1, out.n_blocks))
-    for key in _SIDES:
-        raw = float(_quad(out.K[key], ones)[0])
-        if raw > _MAX_CANCELLATION * float(centred_frobenius2(out, key, ones)[0]):
-            return _pair_blocks(_centred_work(xw), _centred_work(yw), blocks, debiased)
-    return out
+    xw = _centred_work(xw) if _needs_centring(xw) else xw
+    yw = _centred_work(yw) if _needs_centring(yw) else yw
+    return _pair_blocks(xw, yw, blocks, debiased)
+
+
+def _needs_centring(a: np.ndarray) -> bool:
+    """Whether raw products could amplify rounding more than 16 times once centred in the formulas.
+
+    With column means m, total variance V = Σ_j var_j and rank r <= min(n, width), the raw
+    ``||AᵀA||²`` exceeds the centred one by at most (1 + ρ)², ρ = (|m|² / V) √r; centre when ρ > 3.
+    """
+    n, width = a.shape
+    m = _column_mean(a)
+    m2 = float(m @ m)
+    total = float(np.vdot(a, a)) / n - m2
+    return not total > 0 or (m2 / total) * math.sqrt(min(n, width)) > _MAX_RHO
 
 
 def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
