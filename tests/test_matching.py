@@ -83,6 +83,8 @@ def test_permutation_null_and_determinism():
     assert df1.loc[0, "p_value"] < 0.1  # (1 + permutations reaching the observed difference) / 31
     none = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=5, null="none")
     assert np.isnan(none.loc[0, "p_value"])
+    same_size = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=3, fraction=1.0)
+    assert np.isnan(same_size.loc[0, "p_value"]) and "do not vary" in same_size.loc[0, "warnings"]
     three = nc.compare({"a": a, "b": b, "c": _population(3, seed=5)}, "participation_ratio", n_draws=3)
     assert list(zip(three.a, three.b, strict=True)) == [("a", "b"), ("a", "c"), ("b", "c")]
 

@@ -295,7 +295,11 @@ def compare(
             p = math.nan
             if null == "draws" and ok.size >= 2:
                 sd = float(ok.std(ddof=1))
-                p = math.erfc(abs(mean) / (sd * math.sqrt(2.0))) if sd > 0 else (1.0 if mean == 0 else 0.0)
+                if sd > 0:
+                    p = math.erfc(abs(mean) / (sd * math.sqrt(2.0)))
+                else:
+                    notes.append("the draws do not vary (nothing was subsampled): no p-value from null='draws'; "
+                                 "use fraction < 1 or null='rates'.")
             if null == "rates" and ok.size:
                 nulls = _permutation_null(draws, a, b, m, n_null, kind_ab, value,
                                           np.random.default_rng([0 if seed is None else seed, len(rows_out), 11]))
