@@ -575,7 +575,8 @@ def rsa(
             # the pairs (i, j) listed in each RDM's sorted order, so weights need no big gather
             i_a, j_a = iu[0][ranks.sa.order].astype(np.int32), iu[1][ranks.sa.order].astype(np.int32)
             i_b, j_b = iu[0][ranks.sb.order].astype(np.int32), iu[1][ranks.sb.order].astype(np.int32)
-            reps = np.array([ranks.spearman(c[i_a] * c[j_a], c[i_b] * c[j_b]) for c in draws])
+            reps = np.array([ranks.spearman(np.take(c, i_a) * np.take(c, j_a), np.take(c, i_b) * np.take(c, j_b))
+                             for c in draws])
         else:
             reps = np.array([kendall_tau_a(np.repeat(vx, (c[iu[0]] * c[iu[1]]).astype(np.int64)),
                                            np.repeat(vy, (c[iu[0]] * c[iu[1]]).astype(np.int64))) for c in draws])
