@@ -102,6 +102,7 @@ def test_bad_input_raises_named_errors():
     with pytest.raises(nc.InvalidParameterError, match="samples"):
         nc.compare({"a": a, "b": b}, "participation_ratio", match=("units",), null="rates")
     for bad in ({"binarize": "median"}, {"null": "labels"}, {"n_draws": 1}, {"fraction": 0.0},
-                {"activation": 1.0}, {"match": ("neurons",)}, {"params": {"effective_dimension": {}}}):
+                {"activation": 1.0}, {"match": ("neurons",)}, {"params": {"effective_dimension": {}}},
+                {"params": {"participation_ratio": {"ci_level": 2.0}}}):
         with pytest.raises(nc.InvalidParameterError):
             nc.compare({"a": a, "b": b}, "participation_ratio", **bad)

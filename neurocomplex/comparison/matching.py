@@ -20,7 +20,7 @@ import numpy as np
 
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_float, check_int
-from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import EstimatorSpec, get_estimator
 from neurocomplex.recording import Recording
 
@@ -78,7 +78,7 @@ def _estimate(spec: EstimatorSpec, rec: Recording, kwargs: Mapping[str, Any]) ->
         warnings.simplefilter("ignore", NeurocomplexWarning)
         try:
             return float(spec.func(rec, **kwargs).value)
-        except (ValueError, ArithmeticError):  # an unusable subsample (no variance, no active unit)
+        except (InsufficientDataError, InvalidDataError, ArithmeticError):  # an unusable subsample
             return math.nan
 
 
