@@ -123,12 +123,11 @@ def similarity_matrix(
     call = dict(params, n_boot=n_boot, seed=seed)
     if metric in ("cka", "shape_distance") and n_boot and "n_blocks" not in call and "block_size" not in call:
         # One number of blocks for every pair, so that replicate r draws the same stimuli everywhere.
-        from neurocomplex.measures.similarity import _BLOCK_MEMORY, _DEFAULT_N_BLOCKS, _MIN_BLOCKS
+        from neurocomplex.measures.similarity import _BLOCK_MEMORY, _DEFAULT_N_BLOCKS, _MIN_BLOCKS, cka_block_bytes
 
-        widest = max(r.n_units for r in area_map.values()), max(r.n_units for r in layer_map.values())
-        p, q = widest
-        per = 8.0 * (p * q + (p * p + q * q if metric == "cka" else 0))
         n_min = min(r.n_samples for r in [*area_map.values(), *layer_map.values()])
+        per = max(cka_block_bytes(r.n_samples, r.n_units, s.n_units) if metric == "cka" else 8.0 * r.n_units * s.n_units
+                  for r in area_map.values() for s in layer_map.values())
         n_blocks = min(_DEFAULT_N_BLOCKS, int(_BLOCK_MEMORY // per), n_min)
         if n_blocks >= _MIN_BLOCKS:
             call["n_blocks"] = n_blocks

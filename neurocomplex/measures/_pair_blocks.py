@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks"]
+__all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks", "use_grams"]
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
@@ -104,11 +104,62 @@ def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None)
 
 
 def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
-    """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks."""
+    """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks.
+
+    From the p × q, p × p and q × q products when they are cheaper (n >= (pq + p²/2 + q²/2) /
+    (p + q), roughly n >= (p + q) / 2), else from the n × n Gram matrices of the samples, whose
+    blocks give the same reduced statistics exactly (fewer samples than units: the Gram matrices
+    are the smaller objects).
+    """
     xw, yw = _work(x), _work(y)
     xw = _centred_work(xw) if _needs_centring(xw) else xw
     yw = _centred_work(yw) if _needs_centring(yw) else yw
+    if use_grams(*xw.shape, yw.shape[1]):
+        return _pair_blocks_from_grams(xw, yw, blocks, debiased)
     return _pair_blocks(xw, yw, blocks, debiased)
+
+
+def use_grams(n: int, p: int, q: int) -> bool:
+    """Whether the n × n sample Gram matrices cost less than the unit products."""
+    return n * (p + q) < p * q + (p * p + q * q) / 2
+
+
+def _block_sums(a: np.ndarray, starts: np.ndarray, axis: int) -> np.ndarray:
+    return np.add.reduceat(a, starts, axis=axis)
+
+
+def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
+    """The statistics of :func:`_pair_blocks` from H_x = XXᵀ and H_y = YYᵀ (rows in block order):
+    ``<G_b, G_c> = Σ_{i∈b, j∈c} H_a[i, j] H_b[i, j]``, ``s_A,c · a_i = Σ_{j∈c} H_a[i, j]``."""
+    order = np.concatenate(blocks)
+    counts = np.array([idx.size for idx in blocks], dtype=np.float64)
+    starts = np.r_[0, np.cumsum(counts[:-1])].astype(np.int64)
+    h = {}
+    for name, a in (("x", xc), ("y", yc)):
+        a64 = np.asarray(a[order], dtype=np.float64)
+        h[name] = a64 @ a64.T
+    z = {k: _block_sums(v, starts, 1) for k, v in h.items()}  # (n, B): a_i · s_A,c
+    P = {k: _block_sums(v, starts, 0) for k, v in z.items()}  # (B, B): s_A,b · s_A,c
+    K, T = {}, {}
+    for key in _SIDES:
+        a, b = key[0], key[1]
+        K[key] = _block_sums(_block_sums(h[a] * h[b], starts, 0), starts, 1)
+        # T[b, c, d] = Σ_{i∈b} (a_i · s_A,c)(b_i · s_B,d)
+        T[key] = np.stack([z[a][s:e].T @ z[b][s:e] for s, e in zip(starts, np.r_[starts[1:], order.size],
+                                                                          strict=True)])
+    out = PairBlocks(counts=counts, K=K, T=T, P=P)
+    if debiased:
+        norms = {k: np.diagonal(v).copy() for k, v in h.items()}
+        diag = {k: _block_sums(v, starts, 0) for k, v in norms.items()}
+        cross = {}
+        for key in _SIDES:
+            a, b = key[0], key[1]
+            diag[key] = _block_sums(norms[a] * norms[b], starts, 0)
+            # [c, b]: s_A,c · Σ_{i∈b} |b_i|² a_i  +  s_B,c · Σ_{i∈b} |a_i|² b_i
+            cross[key] = (_block_sums(z[a] * norms[b][:, None], starts, 0)
+                          + _block_sums(z[b] * norms[a][:, None], starts, 0)).T
+        out.diag, out.cross = diag, cross
+    return out
 
 
 def _needs_centring(a: np.ndarray) -> bool:

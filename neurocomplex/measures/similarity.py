@@ -172,7 +172,8 @@ def cka(
         Coverage of the percentile interval.
     n_blocks : int, optional
         Groups the samples are split into for the bootstrap (default 50, fewer when the per-block
-        products would exceed 512 MiB; at least 10 for an interval).
+        products would exceed 512 MiB; at least 10 for an interval, else none, with a warning:
+        more samples than units and p² ≳ 50 MiB, e.g. 10,000 × 4,096).
     block_size : int, optional
         Contiguous blocks of this many samples instead of random groups (time series).
 
@@ -195,8 +196,10 @@ def cka(
     With X (n × p, ``x``) and Y (n × q, ``y``) column-centred, CKA = ||XᵀY||²_F / (||XᵀX||_F
     ||YᵀY||_F) (Kornblith et al. 2019), computed from the p × q, p × p and q × q products in the
     data's precision (float32 data: float32 products accumulated in float64), never from the
-    n × n Gram matrices. Its cost is n(pq + p²/2 + q²/2) multiply-adds: the self terms cost more
-    than XᵀY when p or q exceeds the other. ``debiased=True`` replaces each HSIC by the unbiased
+    n × n Gram matrices when there are more samples than that (n >= (pq + p²/2 + q²/2) / (p + q),
+    about the mean width). Its cost is n(pq + p²/2 + q²/2) multiply-adds: the self terms cost
+    more than XᵀY when p or q exceeds the other. With fewer samples, the same statistics come
+    from the n × n Gram matrices XXᵀ and YYᵀ (n²(p + q) multiply-adds). ``debiased=True`` replaces each HSIC by the unbiased
     estimator of Song et al. (2012), written through the same products plus the row norms (the
     zeroed Gram diagonals), so it costs the same. The bootstrap groups the samples into
     ``n_blocks`` random groups (or contiguous ``block_size`` runs), keeps per-group products, and
@@ -228,7 +231,7 @@ def cka(
     check_int("n_blocks", n_blocks, 2, allow_none=True)
     _check_pair(x, y, 4 if debiased else 2)
     p, q = x.n_units, y.n_units
-    blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * (p * q + p * p + q * q))
+    blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, cka_block_bytes(x.n_samples, p, q))
     pb = pbk.pair_blocks(_float(x), _float(y), blocks, debiased)
     ones = np.ones((1, pb.n_blocks))
     terms = _cka_terms(pb, ones, debiased)
@@ -252,6 +255,12 @@ def cka(
                     params={"debiased": debiased, "n_boot": n_boot, "seed": seed, "ci_level": ci_level,
                             "n_blocks": pb.n_blocks if pb.n_blocks > 1 else n_blocks, "block_size": block_size},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
+
+
+def cka_block_bytes(n: int, p: int, q: int) -> float:
+    """Memory each bootstrap block of :func:`cka` keeps (its products; nothing per block when the
+    statistics come from the n × n sample Gram matrices)."""
+    return 1.0 if pbk.use_grams(n, p, q) else 8.0 * (p * q + p * p + q * q)
 
 
 def _cka_terms(pb: pbk.PairBlocks, w: np.ndarray, debiased: bool) -> tuple[np.ndarray, ...]:

@@ -121,6 +121,33 @@ def test_cka_interval_contains_value_and_float32_agrees():
     assert est_t.diagnostics["n_blocks"] == 20 and est_t.ci is not None
 
 
+@pytest.mark.parametrize("debiased", [False, True])
+def test_sample_gram_route_equals_unit_products(debiased):
+    rng = np.random.default_rng(4)
+    for n, p, q in ((60, 7, 5), (30, 50, 40)):
+        x, y = rng.normal(size=(n, p)) + 2.0, rng.normal(size=(n, q)) - 1.0
+        blocks = pbk.block_assignment(n, 10, None, 0)
+        w = pbk.replicate_weights(10, 5, 1)
+        a = pbk._pair_blocks(x, y, blocks, debiased)
+        b = pbk._pair_blocks_from_grams(x, y, blocks, debiased)
+        stat = pbk.unbiased_hsic if debiased else pbk.centred_frobenius2
+        for key in ("xy", "xx", "yy"):
+            np.testing.assert_allclose(stat(b, key, w), stat(a, key, w), rtol=1e-10)
+    assert pbk.use_grams(100, 4096, 512) and not pbk.use_grams(10_000, 4096, 512)
+
+
+def test_cka_with_fewer_stimuli_than_units_has_an_interval_at_any_width(monkeypatch):
+    from neurocomplex.measures import similarity
+
+    monkeypatch.setattr(similarity, "_BLOCK_MEMORY", 10_000)  # no room for any per-block product
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 300))
+    y = np.tanh(x[:, :20] @ rng.normal(size=(20, 200)) / 4)
+    est = nc.cka(_rec(x), _rec(y), n_boot=40, debiased=True)
+    assert est.value == pytest.approx(_cka_debiased_direct(x - x.mean(0), y - y.mean(0)), rel=1e-9)
+    assert est.ci is not None and est.diagnostics["n_blocks"] == 40
+
+
 def test_cka_wide_layers_skip_the_interval_with_a_warning(monkeypatch):
     from neurocomplex.measures import similarity
 
