@@ -182,3 +182,19 @@ def test_gpu_streaming_matches_cpu() -> None:
     cpu = summarize(mlp([12, 32, 5], seed=0), x, entropy_method="plugin")
     gpu = summarize(mlp([12, 32, 5], seed=0).cuda(), x, batch_size=512, entropy_method="plugin")
     np.testing.assert_allclose(gpu["value"].to_numpy(), cpu["value"].to_numpy(), rtol=1e-4)
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device"))])
+def test_streaming_agrees_with_device_estimators(device: str) -> None:
+    # the same activations (recorded from the model on the device) through the streaming statistics
+    # and through the estimators' torch path on that device: equal to float rounding
+    net = mlp([12, 32, 16, 5], seed=1, bias_std=0.1).to(device)
+    x = _x(5000, 12)
+    table = summarize(net, x, batch_size=700, stats=["effective_dimension", "participation_ratio"])
+    recs = record(net, x)
+    for row in table.itertuples():
+        func = nc.effective_dimension if row.measure == "effective_dimension" else nc.participation_ratio
+        on_device = func(recs[row.layer], n_boot=0, device=device).value
+        assert row.value == pytest.approx(on_device, rel=1e-5), (row.layer, row.measure)
+        assert on_device == pytest.approx(func(recs[row.layer], n_boot=0).value, rel=1e-5)
