@@ -126,7 +126,8 @@ def similarity_matrix(
         from neurocomplex.measures.similarity import _BLOCK_MEMORY, _DEFAULT_N_BLOCKS, _MIN_BLOCKS, cka_block_bytes
 
         n_min = min(r.n_samples for r in [*area_map.values(), *layer_map.values()])
-        per = max(cka_block_bytes(r.n_samples, r.n_units, s.n_units) if metric == "cka" else 8.0 * r.n_units * s.n_units
+        per = max(cka_block_bytes(r.n_samples, r.n_units, s.n_units) if metric == "cka"
+                  else 8.0 * min(r.n_units, r.n_samples) * min(s.n_units, s.n_samples)
                   for r in area_map.values() for s in layer_map.values())
         n_blocks = min(_DEFAULT_N_BLOCKS, int(_BLOCK_MEMORY // per), n_min)
         if n_blocks >= _MIN_BLOCKS:

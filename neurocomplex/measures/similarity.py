@@ -295,7 +295,8 @@ def shape_distance(
     ci_level : float
         Coverage of the percentile interval.
     n_blocks, block_size : int, optional
-        As in :func:`cka` (per-block products are p × q only).
+        As in :func:`cka` (per-block products are p × q only; a population with more units than
+        samples is first reduced exactly to n columns, so they are at most n × n).
 
     Returns
     -------
@@ -338,8 +339,9 @@ def shape_distance(
     check_int("n_blocks", n_blocks, 2, allow_none=True)
     _check_pair(x, y, 2)
     p, q = x.n_units, y.n_units
-    blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * p * q)
-    xc, yc = pbk._centred_work(_float(x)), pbk._centred_work(_float(y))
+    n = x.n_samples
+    blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * min(p, n) * min(q, n))
+    xc, yc = pbk._centred_work(_narrow(_float(x))), pbk._centred_work(_narrow(_float(y)))
     grams = np.stack([pbk._product(xc[i], yc[i]) for i in blocks])
     sx = np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks])
     sy = np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks])
@@ -370,6 +372,15 @@ def shape_distance(
                     params={"n_boot": n_boot, "seed": seed, "ci_level": ci_level,
                             "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """``a`` with more units than samples replaced by XQ = Rᵀ (n × n) from the QR decomposition
+    Xᵀ = QR: a right-orthogonal map, so every shape statistic (XXᵀ) is unchanged."""
+    n, width = a.shape
+    if width <= n:
+        return a
+    return np.linalg.qr(np.asarray(a, dtype=np.float64).T, mode="r").T
 
 
 # --------------------------------------------------------------------------- RDMs and RSA

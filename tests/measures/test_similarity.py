@@ -174,6 +174,13 @@ def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
     q = _orthogonal(8, 1)
     assert nc.shape_distance(_rec(x), _rec(3 * x @ q - 2), n_boot=0).value == pytest.approx(0.0, abs=1e-6)
     assert nc.shape_distance(_rec(y), _rec(x), n_boot=0).value == pytest.approx(est.value, rel=1e-10)
+    # more units than samples: reduced exactly to n columns first
+    rng = np.random.default_rng(0)
+    wide, other = rng.normal(size=(30, 200)), rng.normal(size=(30, 120))
+    wc, oc = wide - wide.mean(0), other - other.mean(0)
+    cos = np.linalg.svd(wc.T @ oc, compute_uv=False).sum() / (np.linalg.norm(wc) * np.linalg.norm(oc))
+    d = nc.shape_distance(_rec(wide), _rec(other), n_boot=20)
+    assert d.value == pytest.approx(math.acos(cos), rel=1e-10) and d.ci is not None
 
 
 # --------------------------------------------------------------------------- RDMs and RSA
