@@ -260,20 +260,27 @@ def centred_frobenius2(pb: PairBlocks, key: str, w: np.ndarray) -> np.ndarray:
             + _quad(pb.P[key[0]], w) * _quad(pb.P[key[1]], w) / n**2)
 
 
-def unbiased_hsic(pb: PairBlocks, key: str, w: np.ndarray) -> np.ndarray:
+def unbiased_hsic(pb: PairBlocks, key: str, w: np.ndarray, exclude_copies: bool = False) -> np.ndarray:
     """Unbiased HSIC (Song et al. 2012) of the linear kernels of sides ``key`` for each row of ``w``.
 
     With K̃, L̃ the linear Gram matrices with zeroed diagonals over the (replicated) rows,
     ``HSIC = [tr(K̃L̃) + 1ᵀK̃1 · 1ᵀL̃1 / ((N−1)(N−2)) − 2/(N−2) · 1ᵀK̃L̃1] / (N(N−3))``, each term
     written through the p × q products: ``tr(K̃L̃) = ||AᵀB||² − Σ|a_i|²|b_i|²``, ``1ᵀK̃1 =
     |s_A|² − Σ|a_i|²``, ``1ᵀK̃L̃1 = s_AᵀAᵀB s_B − s_A·Σ|b_i|²a_i − s_B·Σ|a_i|²b_i + Σ|a_i|²|b_i|²``.
+
+    ``exclude_copies=True`` (bootstrap replicates) zeroes every pair of copies of one sample, not
+    only the diagonal: a sample drawn c times then removes c² pairs, so the sums over its own
+    pairs are weighted by ``w²`` (and ``w³`` in ``1ᵀK̃L̃1``) instead of ``w``. Copies of a sample are
+    as alike as a sample with itself, and would otherwise bring back the bias the zeroed diagonal
+    removes (badly so with more units than samples).
     """
     assert pb.diag is not None and pb.cross is not None
     n = w @ pb.counts
     a, b = key[0], key[1]
-    r_ab = w @ pb.diag[key]
-    tr_kl = _quad(pb.K[key], w) - r_ab
-    one_k = _quad(pb.P[a], w) - w @ pb.diag[a]
-    one_l = _quad(pb.P[b], w) - w @ pb.diag[b]
-    one_kl = _cubic(pb.T[key], w) - _quad(pb.cross[key], w) + r_ab
+    w2 = w * w if exclude_copies else w
+    w3 = w2 * w if exclude_copies else w
+    tr_kl = _quad(pb.K[key], w) - w2 @ pb.diag[key]
+    one_k = _quad(pb.P[a], w) - w2 @ pb.diag[a]
+    one_l = _quad(pb.P[b], w) - w2 @ pb.diag[b]
+    one_kl = _cubic(pb.T[key], w) - np.einsum("rc,cb,rb->r", w, pb.cross[key], w2) + w3 @ pb.diag[key]
     return (tr_kl + one_k * one_l / ((n - 1) * (n - 2)) - 2.0 * one_kl / (n - 2)) / (n * (n - 3))

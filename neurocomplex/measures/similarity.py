@@ -206,8 +206,11 @@ def cka(
     evaluates every replicate (groups drawn with replacement) exactly from quadratic and cubic
     forms in the draw counts: the data are read once whatever ``n_boot`` is. Resamples repeat
     samples, which biases the plug-in CKA upwards, so the plug-in interval is the basic bootstrap
-    interval (reflected about the estimate; the percentile one is in ``diagnostics``); the
-    debiased form reports the percentile interval.
+    interval (reflected about the estimate; the percentile one is in ``diagnostics``); in the
+    debiased replicates the pairs of copies of one sample are left out with the diagonal (as
+    RSA's bootstrap leaves out pairs of one condition), and the percentile interval is reported.
+    With many more units than samples the plug-in value is itself strongly biased upwards and its
+    interval can exclude it (a warning says so): prefer ``debiased=True`` there.
 
     References
     ----------
@@ -243,7 +246,7 @@ def cka(
     reps = np.empty(0)
     if pb.n_blocks > 1:
         w = pbk.replicate_weights(pb.n_blocks, n_boot, seed)
-        hxy, hxx, hyy = _cka_terms(pb, w, debiased)
+        hxy, hxx, hyy = _cka_terms(pb, w, debiased, exclude_copies=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = np.where((hxx > 0) & (hyy > 0), hxy / np.sqrt(np.abs(hxx * hyy)), np.nan)
     diagnostics: dict[str, Any] = {"hsic_xy": float(terms[0][0]), "hsic_xx": float(terms[1][0]),
@@ -263,9 +266,10 @@ def cka_block_bytes(n: int, p: int, q: int) -> float:
     return 1.0 if pbk.use_grams(n, p, q) else 8.0 * (p * q + p * p + q * q)
 
 
-def _cka_terms(pb: pbk.PairBlocks, w: np.ndarray, debiased: bool) -> tuple[np.ndarray, ...]:
+def _cka_terms(pb: pbk.PairBlocks, w: np.ndarray, debiased: bool, exclude_copies: bool = False
+               ) -> tuple[np.ndarray, ...]:
     if debiased:
-        return tuple(pbk.unbiased_hsic(pb, k, w) for k in ("xy", "xx", "yy"))
+        return tuple(pbk.unbiased_hsic(pb, k, w, exclude_copies) for k in ("xy", "xx", "yy"))
     fxy = pbk.centred_frobenius2(pb, "xy", w)
     return fxy, pbk.centred_frobenius2(pb, "xx", w), pbk.centred_frobenius2(pb, "yy", w)
 

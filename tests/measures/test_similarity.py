@@ -121,6 +121,36 @@ def test_cka_interval_contains_value_and_float32_agrees():
     assert est_t.diagnostics["n_blocks"] == 20 and est_t.ci is not None
 
 
+def test_debiased_replicates_leave_out_pairs_of_copies():
+    x, y = _pair(n=36, p=5, q=4, seed=8)
+    blocks = pbk.block_assignment(36, 12, None, 0)
+    pb = pbk.pair_blocks(x, y, blocks, True)
+    for w in pbk.replicate_weights(12, 3, 4):
+        rows = np.concatenate([np.tile(b, int(c)) for b, c in zip(blocks, w, strict=True) if c > 0])
+        same = rows[:, None] == rows[None, :]  # copies of one sample, the diagonal included
+
+        def hsic(a, b, same=same):
+            k, lm = a @ a.T, b @ b.T
+            k[same], lm[same] = 0.0, 0.0
+            n, one = k.shape[0], np.ones(k.shape[0])
+            return (np.trace(k @ lm) + (one @ k @ one) * (one @ lm @ one) / ((n - 1) * (n - 2))
+                    - 2.0 / (n - 2) * (one @ k @ lm @ one)) / (n * (n - 3))
+
+        for key, (a, b) in {"xy": (x, y), "xx": (x, x), "yy": (y, y)}.items():
+            got = pbk.unbiased_hsic(pb, key, w[None], exclude_copies=True)[0]
+            assert got == pytest.approx(hsic(a[rows], b[rows]), rel=1e-9)
+
+
+def test_debiased_interval_is_not_dragged_by_copies_with_many_units():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 600))
+    y = np.maximum(x[:, :30] @ rng.normal(size=(30, 200)), 0)
+    est = nc.cka(_rec(x), _rec(y), debiased=True, n_boot=100)
+    assert est.ci[0] <= est.value <= est.ci[1]
+    null = nc.cka(_rec(x), _rec(rng.normal(size=(120, 300))), debiased=True, n_boot=100)
+    assert null.ci[0] <= 0.0 <= null.ci[1]
+
+
 @pytest.mark.parametrize("debiased", [False, True])
 def test_sample_gram_route_equals_unit_products(debiased):
     rng = np.random.default_rng(4)
