@@ -223,10 +223,9 @@ def _in_memory_rows(plan: Any, names: Sequence[str], by: str | None, common: Map
     from neurocomplex.comparison.table import measure
     from neurocomplex.io.nwb import load_nwb
 
-    rec = load_nwb(plan.path, bin_size=plan.bin_size if plan.source == "units" else 0.01,
-                   t_start=plan.t_start if plan.source == "units" else None,
-                   t_stop=plan.t_stop if plan.source == "units" else None,
-                   series=None if plan.source == "units" else plan.source, progress=False)
+    units = plan.source == "units"
+    rec = load_nwb(plan.path, bin_size=plan.bin_size if units else 0.01, t_start=plan.t_start, t_stop=plan.t_stop,
+                   series=None if units else plan.source, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NeurocomplexWarning)
         table = measure(rec, list(names), by=by, params={n: dict(own.get(n, {})) for n in names if own.get(n)},

@@ -54,7 +54,8 @@ class StreamPlan:
     bin_size : float or None
         Bin width (seconds) of the counts or sampling step of the series.
     t_start, t_stop : float or None
-        The window of the session, as :func:`neurocomplex.load` chooses it.
+        The window of the session, as :func:`neurocomplex.load` chooses it (for a series: the time
+        of its first row in the window, and the ``t_stop`` asked for, None for the end).
     n_samples : int
         Bins (rows) of the whole session.
     window_rows : int
@@ -208,7 +209,7 @@ def _series_plan(f: Any, p: Path, series: str, t_start: float | None, t_stop: fl
         bin_size = 1.0 / float(grp["starting_time"].attrs["rate"]) if "starting_time" in grp else (
             float(np.median(np.diff(times))) if times.size > 1 else None)
     return {"ids": ids, "groups": groups, "group_source": "series", "t_start": float(times[0]),
-            "t_stop": None, "n_samples": hi - lo, "row0": lo, "n_spikes": 0, "kind": kind, "bin_size": bin_size,
+            "t_stop": t_stop, "n_samples": hi - lo, "row0": lo, "n_spikes": 0, "kind": kind, "bin_size": bin_size,
             "dtype": "float32" if ds.dtype == np.float32 else "float64",
             "scale": None if marker is not None else (float(ds.attrs.get("conversion", 1.0)),
                                                       float(ds.attrs.get("offset", 0.0)))}

@@ -166,3 +166,16 @@ def test_named_errors(tmp_path, short_session):
         io.write(nwb)
     with pytest.raises(InvalidDataError, match="unit 1 are not sorted"):
         stream_blocks(plan_stream(tmp_path / "unsorted.nwb", window=5.0))
+
+
+def test_series_window_and_measures_loaded_in_memory_see_the_same_rows(tmp_path):
+    x = np.random.default_rng(5).gamma(2.0, size=(600, 5))
+    path = tmp_path / "rates.nwb"
+    nc.Recording.from_array(x, sampling_rate=100.0).to_nwb(path)
+    series = "processing/neurocomplex/activity"
+    kw = {"series": series, "t_start": 1.0, "t_stop": 4.5, "n_boot": 0}
+    table = measure_stream(path, ["participation_ratio", "population_sparseness"], by=None, **kw)
+    rec = nc.load(path, series=series, t_start=1.0, t_stop=4.5)
+    assert rec.n_samples == 350 and table.n_samples.tolist() == [350, 350]
+    np.testing.assert_allclose(table.value[0], nc.participation_ratio(rec, n_boot=0).value, rtol=1e-9)
+    assert table.value[1] == nc.population_sparseness(rec, n_boot=0).value  # loaded in memory: same rows
