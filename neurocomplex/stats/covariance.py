@@ -26,6 +26,7 @@ DEFAULT_CHUNK_ROWS = 16384
 # and the block sums added in float64: accurate without a float64 pass over the data.
 _SUM_ROWS = 1024
 _FAST_MEAN_RATIO = 4.0  # rounding at most (1 + 4) times that of the centred product
+_OUTER_ROWS = 64  # rows of a rank-1 update done at a time
 
 
 def _column_sums(x: np.ndarray) -> np.ndarray:
@@ -39,6 +40,14 @@ def _column_sums(x: np.ndarray) -> np.ndarray:
     if full < n:  # the remainder (< _SUM_ROWS rows) by one more GEMV, as accurate as the blocks
         sums += np.ones(n - full, dtype=x.dtype) @ x[full:]
     return sums
+
+
+def _add_outer(a: np.ndarray, alpha: float, x: np.ndarray) -> None:
+    """``a += alpha x xᵀ`` in place, by bands of rows: no ``d × d`` temporary. (numpy rather than
+    scipy's BLAS ``dger``: loading a second OpenBLAS leaves its idle threads spinning.)"""
+    scaled = alpha * x
+    for start in range(0, a.shape[0], _OUTER_ROWS):
+        a[start : start + _OUTER_ROWS] += np.multiply.outer(scaled[start : start + _OUTER_ROWS], x)
 
 
 class CovarianceAccumulator:
@@ -74,20 +83,16 @@ class CovarianceAccumulator:
 
     def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, uncentred: bool = False) -> None:
         """Add a block's statistics; ``uncentred=True`` means ``scatter_b`` is the raw Gram ``XᵀX``."""
-        from scipy.linalg.blas import dger
-
         n_a = self.n_samples
         n = n_a + n_b
         if n_b == 0:
             return
         delta = mean_b - self.mean
         np.add(self.scatter, scatter_b, out=self.scatter)  # float32 Gram cast on the fly, no copy
-        # rank-1 updates in place (no d x d temporary); scatter is symmetric, so its transpose
-        # (Fortran-ordered, as BLAS wants) is the same matrix
         if uncentred:
-            dger(-float(n_b), mean_b, mean_b, a=self.scatter.T, overwrite_a=1)
+            _add_outer(self.scatter, -float(n_b), mean_b)
         if n_a:
-            dger(n_a * n_b / n, delta, delta, a=self.scatter.T, overwrite_a=1)
+            _add_outer(self.scatter, n_a * n_b / n, delta)
         self.mean = self.mean + delta * (n_b / n)
         self.n_samples = n
 
