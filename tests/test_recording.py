@@ -285,7 +285,7 @@ def _exact_bin(t: float, t_start: float, bin_size: float) -> int:
     st.sampled_from([0.0, 0.5, 0.3]),
 )
 def test_bin_index_equals_rational_arithmetic(times, bin_size, t_start):
-    from neurocomplex.recording import _bin_index, _grid
+    from neurocomplex.binning import _bin_index, _grid
 
     t = np.array([x for x in times if x >= t_start], dtype=np.float64)
     k = _bin_index(t, t_start, bin_size, _grid(t_start, bin_size))

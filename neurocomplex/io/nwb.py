@@ -284,7 +284,7 @@ def _first_last(ds: Any, starts: np.ndarray, stops: np.ndarray) -> tuple[float, 
 
 def _default_start(first: float | None, bin_size: float) -> float:
     """Start of the bin, on the grid k * bin_size (exact edges), that holds the earliest spike."""
-    from neurocomplex.recording import _grid_start
+    from neurocomplex.binning import _grid_start
 
     return 0.0 if first is None else _grid_start(first, bin_size)
 
@@ -685,7 +685,7 @@ def _load_line(f: Any, path: str, bin_size: float, units_info: dict[str, Any] | 
     """``nc.load(...) -> Recording(...)`` as load_nwb would return it, from sizes only."""
     written = _written_series(f)
     if units_info is not None:
-        from neurocomplex.recording import _bin_index, _grid
+        from neurocomplex.binning import _bin_index, _grid
 
         t0 = _default_start(units_info["t_first"], bin_size)
         last = units_info["t_last"] if units_info["t_last"] is not None else t0

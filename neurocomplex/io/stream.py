@@ -151,8 +151,8 @@ def _window_rows(window: float | None, step: float | None, n_units: int, itemsiz
 
 def _units_plan(f: Any, p: Path, bin_size: float, t_start: float | None, t_stop: float | None,
                 group_column: str | None) -> dict[str, Any]:
+    from neurocomplex.binning import _bin_index, _edges, _grid, _n_bins
     from neurocomplex.io.nwb import _column, _default_start, _first_last, _unit_groups, _unit_slices
-    from neurocomplex.recording import _bin_index, _edges, _grid, _n_bins
 
     units = f["units"]
     starts, stops = _unit_slices(units)
@@ -344,8 +344,8 @@ class _UnitCursor:
 
 
 def _open_units(f: Any, plan: StreamPlan, row: int) -> _UnitCursor:
+    from neurocomplex.binning import _edges, _grid
     from neurocomplex.io.nwb import _unit_slices
-    from neurocomplex.recording import _edges, _grid
 
     units = f["units"]
     starts, stops = _unit_slices(units)
@@ -357,7 +357,7 @@ def _open_units(f: Any, plan: StreamPlan, row: int) -> _UnitCursor:
 
 def _windows(f: Any, plan: StreamPlan, first: int, stop: int) -> Any:
     """Yield ``(counts or rows, n_spikes)`` for the windows covering rows ``[first, stop)``."""
-    from neurocomplex.recording import _edges, _grid, bin_spike_times
+    from neurocomplex.binning import _edges, _grid, bin_spike_times
 
     if plan.source == "units":
         grid = _grid(plan.t_start, plan.bin_size)
