@@ -692,7 +692,10 @@ def predictivity(
     correlated across conditions, averaged over ``n_halves`` splits and corrected by
     Spearman–Brown, r' = 2r / (1 + r); the ceiling is the median over units, and the value is
     median r / ceiling. The interval resamples the held-out samples given the fitted maps (the
-    fits and the ceiling are not redone).
+    fits and the ceiling are not redone). The ceiled value is not capped and can exceed 1: the
+    prediction pools all trials of a condition while the ceiling correlates half-averages, and
+    units whose responses are mostly noise pull the median ceiling down more than the median r;
+    ``diagnostics["median_r"]`` and ``diagnostics["ceiling"]`` give both parts.
 
     References
     ----------
