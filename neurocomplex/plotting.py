@@ -43,6 +43,23 @@ def _columns(df: Any, needed: tuple[str, ...], what: str) -> None:
         raise InvalidParameterError(f"{what} must be a DataFrame with columns {list(needed)}; missing {missing}.")
 
 
+def _one_measure(df: Any, measure: str | None, what: str, several: str) -> tuple[str, Any]:
+    """The rows of one measure of a tidy table (the only one when ``measure`` is None)."""
+    _columns(df, ("group", "measure", "value"), what)
+    names = list(dict.fromkeys(df["measure"]))
+    if measure is None:
+        if len(names) != 1:
+            raise InvalidParameterError(
+                f"the {what} table holds several measures {names}; pick one with measure=..., "
+                f"or draw them all with {several}."
+            )
+        measure = names[0]
+    sub = df[df["measure"] == measure]
+    if sub.empty:
+        raise InvalidParameterError(f"no rows for measure {measure!r} in {what}; the table holds {names}.")
+    return measure, sub
+
+
 def plot_power_law(estimate_or_xy: Estimate | tuple[Any, Any], ax: Any = None) -> Any:
     """Log–log plot of a curve with its power-law fit over the fitted range.
 
@@ -196,18 +213,7 @@ def plot_measure_table(df: Any, ax: Any = None, measure: str | None = None) -> A
     >>> len(ax.patches), [tick.get_text() for tick in ax.get_xticklabels()]
     (2, ['CA1', 'CA3'])
     """
-    _columns(df, ("group", "measure", "value"), "df")
-    names = list(dict.fromkeys(df["measure"]))
-    if measure is None:
-        if len(names) != 1:
-            raise InvalidParameterError(
-                f"the table holds several measures {names}; pick one with measure=..., "
-                "or draw them all with plot_measures (one panel each)."
-            )
-        measure = names[0]
-    sub = df[df["measure"] == measure]
-    if sub.empty:
-        raise InvalidParameterError(f"no rows for measure {measure!r}; the table holds {names}.")
+    measure, sub = _one_measure(df, measure, "df", "plot_measures (one panel each)")
     ax = _axes(ax)
     several = "recording" in sub.columns and sub["recording"].nunique() > 1
     labels = [f"{r} · {g}" if several else str(g)
@@ -389,18 +395,7 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
     >>> ax.lines[0].get_ydata().tolist(), [t.get_text() for t in ax.get_xticklabels()]
     ([5.0, 3.0, 2.0], ['1', '3', '5', 'V1'])
     """
-    _columns(layers, ("group", "measure", "value"), "layers")
-    names = list(dict.fromkeys(layers["measure"]))
-    if measure is None:
-        if len(names) != 1:
-            raise InvalidParameterError(
-                f"the layer table holds several measures {names}; pick one with measure=..., "
-                "or draw them all with plot_profiles."
-            )
-        measure = names[0]
-    sub = layers[layers["measure"] == measure]
-    if sub.empty:
-        raise InvalidParameterError(f"no layer rows for measure {measure!r}; the table holds {names}.")
+    measure, sub = _one_measure(layers, measure, "layers", "plot_profiles")
     ax = _axes(ax)
     depth = np.arange(len(sub), dtype=float)
     ax.plot(depth, sub["value"].to_numpy(dtype=float), "-o", ms=4, color="C0", label="layers")
