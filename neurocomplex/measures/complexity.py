@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex._validation import check_float, check_int, check_recording, check_same_samples
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures._leader import entropy_exp, fit_affine, kmeans, leader_merge_curve, sq_dist
@@ -411,20 +411,7 @@ def _cv_error(x: np.ndarray, y: np.ndarray, k: int, folds: list[np.ndarray], rid
 
 
 def _check_pair(x_rec: Recording, y_rec: Recording, n_folds: int) -> None:
-    check_recording(x_rec, "x_rec", min_samples=2)
-    check_recording(y_rec, "y_rec", min_samples=2)
-    if x_rec.n_samples != y_rec.n_samples:
-        raise InvalidParameterError(
-            f"x_rec has {x_rec.n_samples} samples but y_rec has {y_rec.n_samples}: the two Recordings must "
-            "hold the same samples (same inputs or time bins) in the same order."
-        )
-    if x_rec.times is not None and y_rec.times is not None:
-        scale = max(1.0, float(np.max(np.abs(x_rec.times))))
-        if not np.allclose(x_rec.times, y_rec.times, rtol=0, atol=1e-9 * scale):
-            raise InvalidParameterError(
-                "x_rec and y_rec have different sample times: bin both from the same window "
-                "(same t_start, t_stop, bin_size) so that row i is the same bin in both."
-            )
+    check_same_samples(x_rec, y_rec, ("x_rec", "y_rec"))
     if x_rec.n_samples < 2 * n_folds:
         raise InsufficientDataError(
             f"{x_rec.n_samples} samples are too few for {n_folds}-fold cross-validation (need >= {2 * n_folds})."

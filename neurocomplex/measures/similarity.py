@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_choice, check_float, check_int, check_recording
+from neurocomplex._validation import check_choice, check_float, check_int, check_recording, check_same_samples
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures import _pair_blocks as pbk
@@ -50,33 +50,7 @@ def _labels(rec: Recording) -> Any:
 
 def _check_pair(x: Any, y: Any, min_samples: int = 2) -> None:
     """Both Recordings, the same samples in the same order (count, times, shared label columns)."""
-    check_recording(x, "x", min_samples=1)
-    check_recording(y, "y", min_samples=1)
-    if x.n_samples != y.n_samples:
-        raise InvalidParameterError(
-            f"x has {x.n_samples} samples but y has {y.n_samples}: a similarity needs the same samples "
-            "(the same stimuli or trials, in the same order) in both Recordings; select the shared "
-            "trials of each first (e.g. rec.trial_responses(trials) with one trial table)."
-        )
-    if x.times is not None and y.times is not None:
-        scale = max(1.0, float(np.max(np.abs(x.times))))
-        if not np.allclose(x.times, y.times, rtol=0, atol=1e-9 * scale):
-            raise InvalidParameterError(
-                "x and y have different sample times: bin both from the same window (same t_start, "
-                "t_stop, bin_size) so that row i is the same bin in both."
-            )
-    lx, ly = _labels(x), _labels(y)
-    if lx is not None and ly is not None:
-        for col in [c for c in lx.columns if c in ly.columns]:
-            a, b = lx[col].reset_index(drop=True), ly[col].reset_index(drop=True)
-            bad = ~((a == b) | (a.isna() & b.isna()))
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InvalidParameterError(
-                    f"the sample labels of x and y do not line up: column {col!r} differs at sample {row} "
-                    f"({a.iloc[row]!r} vs {b.iloc[row]!r}); put both Recordings' samples in the same order "
-                    "(the same trials or stimuli) before comparing them."
-                )
+    check_same_samples(x, y)
     if x.n_samples < min_samples:
         raise InsufficientDataError(f"x and y have {x.n_samples} samples; this measure needs at least {min_samples}.")
 
