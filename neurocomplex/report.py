@@ -361,7 +361,8 @@ def write_report(
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]
     parts += [f"<p>{esc(str(n))}</p>" for n in notes]
-    prov_items = "".join(f"<dt>{esc(k)}</dt><dd>{esc('' if v is None else str(v))}</dd>" for k, v in prov.items())
+    # a field that does not apply (no binning for trial counts, ...) says so instead of staying blank
+    prov_items = "".join(f"<dt>{esc(k)}</dt><dd>{esc('none' if v is None else str(v))}</dd>" for k, v in prov.items())
     parts.append(f'<h2>Provenance</h2><dl class="prov">{prov_items}</dl>')
     units_used = sorted({u for t in prepared.values() if "unit" in t.columns for u in t["unit"].astype(str) if u})
     if units_used:
