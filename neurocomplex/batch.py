@@ -477,7 +477,19 @@ def _start_cluster(workers: int | None, n_files: int) -> tuple[Any, Any]:
 
         raise MissingDependencyError("measure_many runs on dask.distributed: pip install 'dask[distributed]'.") from err
     n = workers if workers is not None else max(1, min(n_files, os.cpu_count() or 1))
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    except RuntimeError as err:
+        # Worker processes re-import the caller's main module; that fails for code read from standard
+        # input and for scripts without a main guard. Threads in this process still run every task.
+        warnings.warn(
+            f"dask could not start worker processes ({err}); running {n} worker threads in this process "
+            "instead. For separate processes, call measure_many under `if __name__ == \"__main__\":` in a "
+            "script file (or pass client=Client(...)).",
+            NeurocomplexWarning,
+            stacklevel=3,
+        )
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0")
     client = Client(cluster)
     print(f"dask dashboard: {cluster.dashboard_link} ({n} workers)", file=sys.stderr)
     return cluster, client

@@ -149,3 +149,22 @@ def test_cli_analyze_folder_with_workers(study, tmp_path, capsys):
     np.testing.assert_array_equal(got.value.to_numpy(), api.value.to_numpy())
     assert main(["analyze", str(study["root"]), "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_code_from_standard_input_falls_back_to_worker_threads(study):
+    # worker processes re-import the main module, which code piped to python does not have
+    import subprocess
+    import sys
+
+    path = study["good"][0]
+    code = ("import warnings, neurocomplex as nc\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    warnings.simplefilter('always')\n"
+            f"    t = nc.measure_many([{str(path)!r}], 'activation_ratio', by=None, progress=False, workers=1)\n"
+            "print('ROWS', len(t), t['error'].eq('').all())\n"
+            "print('WARNED', any('worker threads' in str(w.message) for w in seen))\n")
+    done = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, timeout=180,
+                          cwd=os.path.dirname(path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ROWS 1 True" in done.stdout
+    assert "WARNED True" in done.stdout
