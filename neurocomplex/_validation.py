@@ -94,3 +94,15 @@ def check_same_samples(x: Any, y: Any, names: tuple[str, str] = ("x", "y")) -> N
                 f"({a.iloc[row]!r} vs {b.iloc[row]!r}); put both Recordings' samples in the same order "
                 "(the same trials or stimuli) before comparing them."
             )
+
+
+def did_you_mean(key: str, choices: Any) -> str:
+    """``"did you mean 'x'? "`` for the choice closest to a misspelt ``key``, or ``""``.
+
+    >>> did_you_mean("n_bot", ["n_boot", "seed"])
+    "did you mean 'n_boot'? "
+    """
+    import difflib
+
+    close = difflib.get_close_matches(key, list(choices), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._progress import progress_bar
-from neurocomplex._validation import check_choice, check_int
+from neurocomplex._validation import check_choice, check_int, did_you_mean
 from neurocomplex.errors import InvalidParameterError, NeurocomplexError
 from neurocomplex.estimate import Estimate, get_estimator
 from neurocomplex.recording import Recording
@@ -42,15 +42,12 @@ def _accepted(name: str) -> tuple[set[str], bool]:
 
 def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Mapping[str, Mapping[str, Any]]) -> None:
     """Reject a keyword that no requested measure takes (``n_bot=0`` must not run the bootstrap)."""
-    import difflib
-
     taken = {n: _accepted(n) for n in names}
     everything = sorted(set().union(*(t[0] for t in taken.values())))
     if not any(t[1] for t in taken.values()):
         for key in common:
             if key not in everything:
-                close = difflib.get_close_matches(key, everything, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
+                hint = did_you_mean(key, everything)
                 raise InvalidParameterError(
                     f"nc.measure: no requested measure ({', '.join(names)}) takes the keyword {key!r}; {hint}"
                     f"their keywords: {everything}."
@@ -59,8 +56,7 @@ def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Map
         accepted, any_kw = taken[name]
         for key in given:
             if key not in accepted and not any_kw:
-                close = difflib.get_close_matches(key, sorted(accepted), n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
+                hint = did_you_mean(key, sorted(accepted))
                 raise InvalidParameterError(
                     f"nc.measure: {name} takes no keyword {key!r} (params[{name!r}]); {hint}its keywords: "
                     f"{sorted(accepted)}."

@@ -52,8 +52,9 @@ def _load_backends() -> None:
 
 def _check_options(loader: _Loader, options: dict[str, Any]) -> None:
     """Reject options the loader's signature does not name, naming the closest one it does."""
-    import difflib
     import inspect
+
+    from neurocomplex._validation import did_you_mean
 
     func = getattr(loader.load, "__options_of__", loader.load)
     params = list(inspect.signature(func).parameters.values())
@@ -62,8 +63,7 @@ def _check_options(loader: _Loader, options: dict[str, Any]) -> None:
     names = [p.name for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     for key in options:
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(key, names)
             raise InvalidParameterError(
                 f"nc.load: the {loader.name} loader takes no option {key!r}; {hint}its options are {names}."
             )

@@ -242,14 +242,7 @@ def count_words_torch(x: object, threshold: float, device: object,
     >>> words[:, 0].tolist(), counts.tolist()
     ([1, 2], [2, 1])
     """
-    from neurocomplex.errors import InvalidParameterError
-
-    try:
-        dev = torch.device(device)
-        torch.empty(0, device=dev)
-    except (RuntimeError, TypeError, AssertionError) as err:
-        raise InvalidParameterError(f"device={device!r} is not a usable torch device here ({err}); "
-                                    "pass 'cpu', an available 'cuda:<i>', or None for numpy.") from err
+    dev = resolve_device(device)
     xt = x if isinstance(x, torch.Tensor) else np.asarray(x)
     n_rows, n_units = int(xt.shape[0]), int(xt.shape[1])
     n_int = max(1, -(-n_units // 64))
