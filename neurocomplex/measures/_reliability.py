@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["average_by_condition", "ridge_predictions", "weighted_r", "unit_reliability"]
+__all__ = ["average_by_condition", "random_half", "ridge_predictions", "weighted_r", "unit_reliability"]
 
 
 def average_by_condition(data: np.ndarray, codes: np.ndarray, n_cond: int) -> np.ndarray:
@@ -62,15 +62,21 @@ def weighted_r(y: np.ndarray, yhat: np.ndarray, w: np.ndarray) -> np.ndarray:
     return r
 
 
+def random_half(codes: np.ndarray, n_cond: int, rng: np.random.Generator) -> np.ndarray:
+    """Mask of a random half of each condition's samples (the smaller half when the count is odd)."""
+    half = np.zeros(codes.size, dtype=bool)
+    for c in range(n_cond):
+        idx = rng.permutation(np.flatnonzero(codes == c))
+        half[idx[: idx.size // 2]] = True
+    return half
+
+
 def unit_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, n_halves: int,
                       rng: np.random.Generator) -> np.ndarray:
     """Per-unit Spearman–Brown corrected split-half correlation across conditions (mean r over splits)."""
     rs = []
     for _ in range(n_halves):
-        half = np.zeros(codes.size, dtype=bool)
-        for c in range(n_cond):
-            idx = rng.permutation(np.flatnonzero(codes == c))
-            half[idx[: idx.size // 2]] = True
+        half = random_half(codes, n_cond, rng)
         a, b = average_by_condition(data[half], codes[half], n_cond), average_by_condition(data[~half], codes[~half], n_cond)
         rs.append(weighted_r(a, b, np.ones((1, n_cond)))[0])
     r = np.nanmean(np.array(rs), axis=0) if rs else np.full(data.shape[1], np.nan)

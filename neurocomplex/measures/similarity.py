@@ -25,6 +25,7 @@ from neurocomplex.measures import _pair_blocks as pbk
 from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
 from neurocomplex.measures._reliability import (
     average_by_condition,
+    random_half,
     ridge_predictions,
     unit_reliability,
     weighted_r,
@@ -452,10 +453,7 @@ def _split_half_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, di
     iu = np.triu_indices(n_cond, 1)
     rs = []
     for _ in range(n_splits):
-        half = np.zeros(codes.size, dtype=bool)
-        for c in range(n_cond):
-            idx = rng.permutation(np.flatnonzero(codes == c))
-            half[idx[: idx.size // 2]] = True
+        half = random_half(codes, n_cond, rng)
         try:
             ra = _rdm_matrix(average_by_condition(data[half], codes[half], n_cond), distance, "split half")[iu]
             rb = _rdm_matrix(average_by_condition(data[~half], codes[~half], n_cond), distance, "split half")[iu]
