@@ -20,18 +20,7 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
-
-
-def _best_times(funcs: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Best wall time of each function, run round-robin so that all see the same machine load."""
-    best = [np.inf] * len(funcs)
-    for _ in range(repeats):
-        for i, func in enumerate(funcs):
-            gc.collect()
-            start = time.perf_counter()
-            func()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+from _timing import best_times
 
 
 def _peak_bytes(func: Callable[[], object]) -> int:
@@ -110,7 +99,7 @@ def _run(args: argparse.Namespace) -> None:
         return x.T @ x
 
     nc.effective_dimension(nc.Recording.from_array(x[:5000]))  # warm up (imports, BLAS threads)
-    t_def, t_free, t_gram, t_pca = _best_times([default, free, gram, pca], args.repeats)
+    t_def, t_free, t_gram, t_pca = best_times([default, free, gram, pca], args.repeats)
     est, boot, fitted = free(), default(), pca()
     ev = fitted.explained_variance_.astype(np.float64)
     rel = float(np.max(np.abs(est.diagnostics["eigenvalues"] - ev)) / ev[0])

@@ -16,23 +16,10 @@ do not depend on the load of a shared machine; times are the best of ``--repeats
 from __future__ import annotations
 
 import argparse
-import gc
-import time
 import warnings
-from collections.abc import Callable
 
 import numpy as np
-
-
-def _best_times(funcs: list[Callable[[], object]], repeats: int) -> list[float]:
-    best = [np.inf] * len(funcs)
-    for _ in range(repeats):
-        for i, func in enumerate(funcs):
-            gc.collect()
-            start = time.perf_counter()
-            func()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+from _timing import best_times
 
 
 def _cka_part(nc, args) -> None:
@@ -63,7 +50,7 @@ def _cka_part(nc, args) -> None:
     names = ["nc.cka(x, y)  [default call]", "nc.cka(x, y, n_boot=0)", "nc.cka(x, y, n_boot=0, debiased=True)",
              f"nc.cka(x, y, n_blocks={args.n_blocks})  [interval, n_boot=200]", "float32 X.T @ Y", "float32 X.T @ X"]
     funcs = [default, no_boot, debiased, blocks, lambda: x.T @ y, lambda: x.T @ x]
-    times = _best_times(funcs, args.repeats)
+    times = best_times(funcs, args.repeats)
     print(f"\n## Linear CKA, {n:,} x {p:,} against {n:,} x {q:,} float32 ({args.threads} BLAS thread)\n")
     print("| method | time (s) | ratio to X.T @ Y |")
     print("|---|---|---|")
@@ -113,7 +100,7 @@ def _rsa_part(nc, args) -> None:
             out["no_boot"] = nc.rsa(ra, rb, compare=ours, n_boot=0)
 
         reps = args.repeats if ours == "spearman" else 1
-        times = _best_times([default, no_boot, tool], reps)
+        times = best_times([default, no_boot, tool], reps)
         label = {"spearman": "Spearman", "kendall_tau_a": "Kendall tau-a"}[ours]
         print(f"| {label} | nc.rsa default (n_boot=200) | {times[0]:.3f} | {times[2] / times[0]:.2f} |")
         print(f"| {label} | nc.rsa(n_boot=0) | {times[1]:.3f} | {times[2] / times[1]:.2f} |")

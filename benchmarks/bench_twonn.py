@@ -14,24 +14,9 @@ round-robin; BLAS threads are limited to ``--threads`` (default 1) for every met
 from __future__ import annotations
 
 import argparse
-import gc
-import time
-from collections.abc import Callable
 
 import numpy as np
-
-
-def _best_times(funcs: list[Callable[[], object]], repeats: list[int]) -> list[float]:
-    best = [np.inf] * len(funcs)
-    for r in range(max(repeats)):
-        for i, func in enumerate(funcs):
-            if r >= repeats[i]:
-                continue
-            gc.collect()
-            start = time.perf_counter()
-            func()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+from _timing import best_times
 
 
 def _numpy_brute_force(x: np.ndarray, block_bytes: int = 64 * 1024**2) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +86,7 @@ def _run(args: argparse.Namespace) -> None:
     skdim.id.TwoNN().fit(x[:500])
     funcs = [ours_default, skdim_twonn, ours_free, numpy_brute, sklearn_brute]
     reps = [args.repeats, args.skdim_repeats, args.repeats, args.repeats, args.repeats]
-    t_def, t_sk, t_free, t_np, t_skl = _best_times(funcs, reps)
+    t_def, t_sk, t_free, t_np, t_skl = best_times(funcs, reps)
     est, ref = ours_default(), skdim_twonn().dimension_
     r1, r2 = two_nearest_distances(x)
     b1, b2 = _numpy_brute_force(x)
