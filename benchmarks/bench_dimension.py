@@ -6,7 +6,8 @@ and scikit-learn PCA, in one run.
 
 BLAS runs single-threaded by default (``--threads``), so that the ratios do not depend on how busy
 the machine's other cores are. Prints the best-of-``--repeats`` wall time of each method (run
-round-robin, the default call first), the ratios, the peak memory above the input measured with
+round-robin, the default call first), the ratios of best times and the median of the ratios within
+each round, the peak memory above the input measured with
 tracemalloc (numpy reports its allocations to it), the agreement of the eigenvalues with
 scikit-learn's ``explained_variance_``, and the interval from exact replicates (timed once).
 """
@@ -20,7 +21,7 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
-from _timing import best_times
+from _timing import round_times
 
 
 def _peak_bytes(func: Callable[[], object]) -> int:
@@ -63,7 +64,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: on a shared, busy machine threaded BLAS timings are noise)")
     args = parser.parse_args()
+    # Load every BLAS first: threadpoolctl limits only the libraries loaded when it is entered, and
+    # scipy's own OpenBLAS (loaded by scikit-learn) would otherwise keep idle threads spinning.
+    import scipy.linalg  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
     from threadpoolctl import threadpool_limits
+
+    import neurocomplex  # noqa: F401
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
         _run(args)
@@ -99,7 +106,9 @@ def _run(args: argparse.Namespace) -> None:
         return x.T @ x
 
     nc.effective_dimension(nc.Recording.from_array(x[:5000]))  # warm up (imports, BLAS threads)
-    t_def, t_free, t_gram, t_pca = best_times([default, free, gram, pca], args.repeats)
+    rounds = round_times([default, free, gram, pca], args.repeats)
+    t_def, t_free, t_gram, t_pca = rounds.min(axis=0)
+    paired = np.median(rounds[:, :2] / rounds[:, 2:3], axis=0)  # ratios within each round
     est, boot, fitted = free(), default(), pca()
     ev = fitted.explained_variance_.astype(np.float64)
     rel = float(np.max(np.abs(est.diagnostics["eigenvalues"] - ev)) / ev[0])
@@ -116,6 +125,7 @@ def _run(args: argparse.Namespace) -> None:
     print(f"| sklearn PCA().fit | {t_pca:.3f} | {t_pca / t_gram:.2f} | {m_pca / 2**20:.1f} |")
     print(f"default (with interval) / X.T@X: {t_def / t_gram:.2f} (target <= 2); "
           f"n_boot=0 / X.T@X: {t_free / t_gram:.2f} (target <= 1.2); n_boot=0 / PCA: {t_free / t_pca:.2f}")
+    print(f"median of the ratios within each round: default {paired[0]:.2f}, n_boot=0 {paired[1]:.2f}")
     print(f"D = {est.value:.6f} (from PCA eigenvalues: {d_pca:.6f}); max |eigenvalue diff| / top = {rel:.2e}")
     # the same interval from exact replicates (one merge and eigendecomposition each), once
     dimension._REPLICATES = "exact"

@@ -43,7 +43,13 @@ def main() -> None:
     parser.add_argument("--skdim-repeats", type=int, default=1, help="scikit-dimension takes tens of seconds")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    # Load every BLAS first: threadpoolctl limits only the libraries loaded when it is entered.
+    import scipy.linalg  # noqa: F401
+    import skdim  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
     from threadpoolctl import threadpool_limits
+
+    import neurocomplex  # noqa: F401
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
         _run(args)

@@ -44,8 +44,10 @@ __all__ = [
     "eigenvalues_from_covariance",
 ]
 
-# Blocks of the default block bootstrap, and the most memory their statistics may take.
-_DEFAULT_N_BLOCKS = 100
+# Blocks of the default block bootstrap, and the most memory their statistics may take. 64 blocks:
+# the interval's coverage is the same as with 100 in simulation (benchmarks/RESULTS_dimension.md),
+# the blocks are longer (more robust to slow drifts) and the expansion's per-block cost is lower.
+_DEFAULT_N_BLOCKS = 64
 _MIN_BLOCKS = 10
 _BLOCK_MEMORY_LIMIT = 2 * 1024**3
 # Negative eigenvalues smaller than this fraction of the largest are rounding, clipped to 0.
@@ -160,18 +162,28 @@ def eigenvalues_from_covariance(cov: Any) -> np.ndarray:
     >>> eigenvalues_from_covariance(np.diag([1.0, 3.0, 2.0]))
     array([3., 2., 1.])
     """
+    return _covariance_eigen(cov, vectors=False)[0]
+
+
+def _covariance_eigen(cov: Any, vectors: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Checked eigenvalues (descending, tiny negatives clipped to 0) and, if asked, eigenvectors (columns)."""
     c = np.asarray(cov, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
         raise InvalidDataError(f"a covariance matrix must be square and non-empty, got shape {c.shape}.")
     if not np.all(np.isfinite(c)):
         raise InvalidDataError("the covariance matrix contains NaN or inf.")
-    lam = np.linalg.eigvalsh((c + c.T) * 0.5)[::-1]
+    vecs = None
+    if vectors:
+        lam, vecs = np.linalg.eigh((c + c.T) * 0.5)
+        lam, vecs = lam[::-1], vecs[:, ::-1]
+    else:
+        lam = np.linalg.eigvalsh((c + c.T) * 0.5)[::-1]
     top = max(float(lam[0]), 0.0)
     if lam[-1] < -_NEGATIVE_RTOL * top or (top == 0 and lam[-1] < 0):
         raise InvalidDataError(
             f"the matrix has eigenvalue {lam[-1]:.3g} (largest {top:.3g}): not positive semi-definite."
         )
-    return np.clip(lam, 0.0, None)
+    return np.clip(lam, 0.0, None), vecs
 
 
 # --------------------------------------------------------------------------- sufficient statistics
@@ -416,7 +428,13 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
                 f"(unit ids {dropped[:10].tolist()}{' ...' if dropped.size > 10 else ''})."
             )
         cov = _standardize(cov, keep)
-    lam, rank, tol = denoise_eigenvalues(_eigenvalues(cov, device), n_units, dtype)
+    vecs = None
+    if blocks is not None and device is None and _expandable(standardize, order):
+        # the perturbative replicates need the eigenvectors: one eigh serves the estimate too
+        raw, vecs = _covariance_eigen(cov, vectors=True)
+    else:
+        raw = _eigenvalues(cov, device)
+    lam, rank, tol = denoise_eigenvalues(raw, n_units, dtype)
     value = effective_dimension_from_eigenvalues(lam, order)
     if n_samples <= n_units:
         messages.append(
@@ -426,8 +444,11 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
     ci, reps = None, np.empty(0)
     boot_diag: dict[str, Any] = {"interval": "basic"}
     if blocks is not None:
-        replicates = _replicates if device is None else _device_replicates
-        reps = replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
+        if device is None:
+            eigen = None if vecs is None else (raw * (blocks.counts.sum() - 1.0), vecs)  # cov = scatter / (n − 1)
+            reps = _replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag, eigen)
+        else:
+            reps = _device_replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
         ci, report, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
         boot_diag.update(report)
         messages.extend(notes)
@@ -469,17 +490,29 @@ def _exact_replicate(blocks: _Blocks, weights: np.ndarray, keep: np.ndarray, sta
         return math.nan
 
 
+def _expandable(standardize: bool, order: float) -> bool:
+    """Whether the replicates may come from the second-order expansion (see _spectral_bootstrap)."""
+    return (_REPLICATES != "exact" and not standardize and 0.0 < order < math.inf
+            and (order == 1.0 or abs(order - 1.0) > 1e-3))
+
+
 def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
-                seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any]) -> np.ndarray:
-    """Effective dimension of each block-bootstrap replicate: perturbative where it applies, else exact."""
+                seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any],
+                eigen: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Effective dimension of each block-bootstrap replicate: perturbative where it applies, else exact.
+
+    ``eigen``: eigenvalues (descending) and eigenvectors of ``blocks.total``, when already computed.
+    """
     from neurocomplex.measures._spectral_bootstrap import check_against_exact, perturbative_dimensions
 
     draws = _draws(blocks.counts.size, n_boot, seed)
-    perturbative = (_REPLICATES != "exact" and not standardize and 0.0 < order < math.inf
-                    and (order == 1.0 or abs(order - 1.0) > 1e-3))
+    perturbative = _expandable(standardize, order)
     if perturbative:
-        lam, vecs = np.linalg.eigh((blocks.total + blocks.total.T) * 0.5)
-        lam, vecs = lam[::-1], vecs[:, ::-1]
+        if eigen is None:
+            lam, vecs = np.linalg.eigh((blocks.total + blocks.total.T) * 0.5)
+            lam, vecs = lam[::-1], vecs[:, ::-1]
+        else:
+            lam, vecs = eigen
         signal = lam > _noise_tolerance(float(lam[0]), n_units, dtype)
         perturbative = (_REPLICATES == "perturbative"
                         or blocks.counts.sum() >= _SAMPLES_PER_DIRECTION * np.count_nonzero(signal))
@@ -623,7 +656,7 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Samples per bootstrap block; default ``ceil(n_samples / 100)`` (about 100 blocks).
+        Samples per bootstrap block; default ``ceil(n_samples / 64)`` (about 64 blocks).
     ci_level : float
         Coverage of the interval.
     chunk_rows : int
@@ -665,11 +698,12 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     The covariance is accumulated chunk by chunk (float32 data stay float32 in the GEMM, sums in
     float64); the whole matrix is never copied or centred. The interval is a non-overlapping block
     bootstrap: the count, mean and Gram matrix of each block are kept, in the data's precision
-    (``n_blocks · n_units² · 4`` bytes for float32 data, 100 MiB for 100 blocks of 512 units), and a
+    (``n_blocks · n_units² · 4`` bytes for float32 data, 64 MiB for 64 blocks of 512 units), and a
     replicate draws ``n_blocks`` blocks with replacement. With at least 100 samples per nonzero
     eigenvalue, its spectral sum ``Σ f(λ*)`` comes from the second-order (Daleckii–Krein)
-    expansion in the full-data eigenbasis (two GEMMs per block once, then ``O(n_blocks²)`` per
-    replicate; module ``neurocomplex.measures._spectral_bootstrap``), whose error against exact
+    expansion in the full-data eigenbasis (one ``n_units³`` GEMM and the upper triangle of a second
+    per block, once; then ``O(n_blocks²)`` per replicate; module
+    ``neurocomplex.measures._spectral_bootstrap``), whose error against exact
     replicates is measured at <= 0.05 bootstrap sd; the first two replicates are also computed
     exactly, and all replicates are when they differ by more than 0.1 sd. Otherwise (and for
     ``standardize=True`` or ``order`` 0 or inf), each replicate merges the blocks exactly (Chan,
