@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_gpu.py                   # device "cuda" when available
     .venv/bin/python benchmarks/bench_gpu.py --device cuda:1 --n-samples 100000
 
-Rows: ``effective_dimension`` (default call with its interval, then ``n_boot=0``) on
-``--n-samples x --n-units`` float32 activity; ``pattern_entropy`` (plug-in and NSB, default calls)
+Rows: ``effective_dimension`` (default call with its interval, then ``n_boot=0``) and
+``spectrum_exponent`` (default call) on ``--n-samples x --n-units`` float32 activity; ``pattern_entropy`` (plug-in and NSB, default calls)
 on ``--n-samples x 32`` binary units; ``nc.torch.summarize`` of an MLP on ``--n-samples`` inputs.
 Each row runs the numpy path (``device=None``; the model on the CPU for summarize) and the torch
 path on ``--device``, reports both best-of-``--repeats`` times, their ratio and the largest relative
@@ -84,6 +84,8 @@ def main() -> None:
          lambda dev: nc.effective_dimension(rec, device=dev), lambda e: np.array([e.value, *e.ci])),
         (f"effective_dimension, {n} x {d} float32, n_boot=0",
          lambda dev: nc.effective_dimension(rec, n_boot=0, device=dev), lambda e: np.array([e.value])),
+        (f"spectrum_exponent, {n} x {d} float32, default (n_boot=100, exact replicates)",
+         lambda dev: nc.spectrum_exponent(rec, device=dev), lambda e: np.array([e.value, *e.ci])),
         (f"pattern_entropy plugin, {args.words_samples} x 32 binary, default",
          lambda dev: nc.pattern_entropy(words, method="plugin", device=dev), lambda e: np.array([e.value])),
         (f"pattern_entropy nsb, {args.words_samples} x 32 binary, default",

@@ -49,6 +49,22 @@ def _spectrum(cov: np.ndarray, n_units: int, cross: bool) -> np.ndarray:
     return np.einsum("in,in->n", vecs, c12 @ vecs)
 
 
+def _device_spectra(covs: Any, n_units: int, cross: bool) -> np.ndarray:
+    return _dim()._torch_function("spectra_torch")(covs, n_units, cross)
+
+
+def _replicate_spectra(blocks: Any, n_boot: int, seed: Any, n_units: int, cross: bool, device: Any) -> Any:
+    """Yield the spectrum of each block-bootstrap replicate: merged exactly and eigendecomposed one
+    at a time (numpy), or in batches on the statistics' device (the same draws)."""
+    if device is None:
+        for n_rep, scatter_rep in _dim()._replicate_scatters(blocks, n_boot, seed):
+            yield _spectrum(scatter_rep / max(n_rep - 1.0, 1.0), n_units, cross)
+        return
+    draws = _dim()._draws(blocks["counts"].size, n_boot, seed)
+    for covs in _dim()._torch_function("replicate_covariances_torch")(blocks, draws):
+        yield from _device_spectra(covs, n_units, cross)
+
+
 def _default_range(lam: np.ndarray, rank: int) -> tuple[int, int]:
     lo = 2 if rank >= 8 else 1
     hi = max(lo + 2, rank // 2)
@@ -79,7 +95,7 @@ def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
                                     {"repeat": "x"}))
 def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None, repeat: Recording | None = None,
                       n_boot: int = 100, seed: int | None = 0, block_size: int | None = None,
-                      ci_level: float = 0.95, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Estimate:
+                      ci_level: float = 0.95, chunk_rows: int = DEFAULT_CHUNK_ROWS, device: Any = None) -> Estimate:
     """Power-law exponent α of the covariance spectrum, ``λ_n ∝ n^−α``, optionally cross-validated.
 
     Parameters
@@ -95,6 +111,10 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
         the spectrum is cross-validated (cvPCA): the variance reproducible across the repeats.
     n_boot, seed, block_size, ci_level, chunk_rows
         As in :func:`effective_dimension` (both repeats are resampled with the same blocks).
+    device : str or torch.device, optional
+        With a torch device, the (joint) covariance and the block statistics are accumulated
+        there, and the spectra of the estimate and of every replicate are computed there
+        (batched); the values agree with the numpy path to float rounding. None (default): numpy.
 
     Returns
     -------
@@ -154,9 +174,15 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     _dim()._check_common(n_boot, seed, block_size, ci_level, chunk_rows)
     arrays = (rec.data, repeat.data) if cross else (rec.data,)
     dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
-    blocks = None
+    blocks: Any = None
     if n_boot > 0:
         block_size = _dim()._plan_blocks(rec.n_samples, len(arrays) * n_units, block_size)
+    if device is not None:
+        stats = _dim()._torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
+                                                                   chunk_rows)
+        cov, mean = stats["total"].cpu().numpy() / (rec.n_samples - 1.0), stats["mean"]
+        blocks = stats if n_boot > 0 else None
+    elif n_boot > 0:
         blocks = _dim()._read_blocks(arrays, block_size, chunk_rows)
         n, scatter = float(blocks.counts.sum()), blocks.total
         cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
@@ -165,8 +191,13 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
         cov, mean = acc.covariance(), acc.mean
     if not _dim()._varying(np.diag(cov), mean, rec.n_samples)[:n_units].any():
         raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
-    pca, rank, _ = _dim().denoise_eigenvalues(_dim().eigenvalues_from_covariance(cov[:n_units, :n_units]), n_units, dtype)
-    lam = _spectrum(cov, n_units, cross) if cross else pca
+    pca, rank, _ = _dim().denoise_eigenvalues(_dim()._eigenvalues(cov[:n_units, :n_units], device), n_units, dtype)
+    if not cross:
+        lam = pca
+    elif device is None:
+        lam = _spectrum(cov, n_units, cross)
+    else:
+        lam = _device_spectra(stats["total"][None] / (rec.n_samples - 1.0), n_units, cross)[0]
     lo, hi = requested if requested is not None else _default_range(lam, rank)
     if hi - lo < 2 or hi > n_units:
         raise InsufficientDataError(
@@ -184,12 +215,8 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     messages: list[str] = []
     ci, reps = None, np.empty(0)
     if blocks is not None:
-        reps_list = []
-        for n_rep, scatter_rep in _dim()._replicate_scatters(blocks, n_boot, seed):
-            lam_rep = _spectrum(scatter_rep / max(n_rep - 1.0, 1.0), n_units, cross)
-            ok = np.all(lam_rep[lo - 1 : hi] > 0)
-            reps_list.append(_fit_loglog(lam_rep, lo, hi)[0] if ok else math.nan)
-        reps = np.asarray(reps_list)
+        reps = np.asarray([_fit_loglog(lam_rep, lo, hi)[0] if np.all(lam_rep[lo - 1 : hi] > 0) else math.nan
+                           for lam_rep in _replicate_spectra(blocks, n_boot, seed, n_units, cross, device)])
         ci = interval_from_replicates(reps, ci_level, "basic", alpha)
         if ci is None:
             messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
@@ -198,7 +225,8 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     return Estimate(
         value=alpha, ci=ci, method="cvpca_power_law" if cross else "pca_power_law",
         params={"rank_range": (lo, hi), "repeat": cross, "n_boot": n_boot, "seed": seed,
-                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows},
+                "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows,
+                "device": None if device is None else str(device)},
         n_samples=rec.n_samples, n_units=n_units,
         diagnostics={"eigenvalues": lam, "rank_range": (lo, hi), "r_squared": r2, "intercept": intercept,
                      "rank": rank, "bootstrap": reps},

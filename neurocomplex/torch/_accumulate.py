@@ -301,6 +301,8 @@ def block_covariances_torch(x: object, device: object, block_size: int | None,
 
     Each chunk of at most ``chunk_rows`` rows is moved to the device and folded into its block's
     :class:`TorchCovariance` (float32 data stay float32 in the GEMM, statistics in float64).
+    ``x`` may be a tuple of arrays with the same rows: their columns are joined chunk by chunk on
+    the device (the joint covariance, e.g. of two repeats), never on the host.
 
     Returns
     -------
@@ -317,19 +319,25 @@ def block_covariances_torch(x: object, device: object, block_size: int | None,
     ([30.0, 30.0, 30.0, 10.0], True)
     """
     dev = resolve_device(device)
-    data = x if isinstance(x, torch.Tensor) else np.asarray(x)
-    n, d = int(data.shape[0]), int(data.shape[1])
+    arrays = [a if isinstance(a, torch.Tensor) else np.asarray(a) for a in (x if isinstance(x, tuple) else (x,))]
+    n, d = int(arrays[0].shape[0]), sum(int(a.shape[1]) for a in arrays)
     size = n if block_size is None else int(block_size)
-    float32 = (data.dtype == torch.float32) if isinstance(data, torch.Tensor) else data.dtype == np.float32
+    float32 = all(a.dtype == (torch.float32 if isinstance(a, torch.Tensor) else np.float32) for a in arrays)
     work = torch.float32 if float32 else torch.float64
+
+    def to_device(a: object, i: int, j: int) -> torch.Tensor:
+        chunk = a[i:j]
+        if not isinstance(chunk, torch.Tensor):  # a host copy (arrays may be read-only)
+            chunk = torch.from_numpy(np.array(chunk))
+        return chunk.to(device=dev, dtype=work)
+
     blocks = []
     for start in range(0, n, size):
         acc = TorchCovariance(d, dev)
         for i in range(start, min(start + size, n), chunk_rows):
-            chunk = data[i : min(i + chunk_rows, start + size, n)]
-            if not isinstance(chunk, torch.Tensor):  # a host copy (arrays may be read-only)
-                chunk = torch.from_numpy(np.array(chunk))
-            acc.update(chunk.to(device=dev, dtype=work))
+            j = min(i + chunk_rows, start + size, n)
+            parts = [to_device(a, i, j) for a in arrays]
+            acc.update(parts[0] if len(parts) == 1 else torch.cat(parts, dim=1))
         blocks.append(acc)
     counts = np.array([b.n_samples for b in blocks], dtype=np.float64)
     means = torch.stack([b.mean for b in blocks])
@@ -346,6 +354,22 @@ def eigvalsh_torch(matrices: torch.Tensor) -> np.ndarray:
     """Eigenvalues of symmetric float64 matrices (one, or a batch) on their device, descending, as numpy."""
     sym = (matrices + matrices.transpose(-1, -2)) * 0.5
     return torch.linalg.eigvalsh(sym).flip(-1).cpu().numpy()
+
+
+def spectra_torch(covs: torch.Tensor, n_units: int, cross: bool) -> np.ndarray:
+    """Spectra of a batch of covariance matrices on their device, descending rank order, as numpy.
+
+    ``cross=False``: the eigenvalues of the first ``n_units`` × ``n_units`` block. ``cross=True``
+    (matrices of two repeats, ``2 n_units`` square): ``u_nᵀ C₁₂ u_n`` with ``u_n`` the eigenvectors
+    of ``C₁₁`` (cross-validated PCA), as :func:`neurocomplex.spectrum_exponent` computes on the host.
+    """
+    c11 = covs[..., :n_units, :n_units]
+    if not cross:
+        return eigvalsh_torch(c11)
+    _, vecs = torch.linalg.eigh((c11 + c11.transpose(-1, -2)) * 0.5)
+    vecs = vecs.flip(-1)
+    shared = covs[..., :n_units, n_units:] @ vecs
+    return (vecs * shared).sum(dim=-2).cpu().numpy()
 
 
 # Bootstrap replicates merged and eigendecomposed at a time (bounds device memory to ~64 MiB of matrices).

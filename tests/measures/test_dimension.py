@@ -548,6 +548,27 @@ def test_device_path_agrees_with_numpy(dtype, monkeypatch):
         nc.effective_dimension(rec, device="no-such-device")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_spectrum_exponent_device_path_agrees_with_numpy(dtype):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(52)
+    x = (_gaussian(np.arange(1, 41) ** -1.0, 5000, seed=52) + 1.0).astype(dtype)
+    y = (x + 0.3 * rng.normal(size=x.shape)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    for repeat in (None, _rec(y)):  # plain PCA and cvPCA (the joint covariance of both repeats)
+        ref = nc.spectrum_exponent(_rec(x), repeat=repeat, n_boot=20, seed=4)
+        dev = nc.spectrum_exponent(_rec(x), repeat=repeat, n_boot=20, seed=4, device="cpu", chunk_rows=700)
+        assert dev.value == pytest.approx(ref.value, rel=tol)
+        np.testing.assert_allclose(dev.diagnostics["eigenvalues"][:20], ref.diagnostics["eigenvalues"][:20], rtol=tol * 10)
+        np.testing.assert_allclose(dev.diagnostics["bootstrap"], ref.diagnostics["bootstrap"], rtol=tol)
+        assert dev.ci == pytest.approx(ref.ci, rel=tol)
+        assert dev.params["device"] == "cpu"
+        free = nc.spectrum_exponent(_rec(x), repeat=repeat, n_boot=0, device="cpu")
+        assert free.value == pytest.approx(ref.value, rel=tol) and free.ci is None
+    with pytest.raises(nc.InvalidParameterError):
+        nc.spectrum_exponent(_rec(x), device="no-such-device")
+
+
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
 def test_device_path_on_cuda():
     import torch
@@ -562,3 +583,8 @@ def test_device_path_on_cuda():
         assert dev.value == pytest.approx(ref.value, rel=1e-5)
         if kw["n_boot"]:
             assert dev.ci == pytest.approx(ref.ci, rel=1e-3)
+    for repeat in (None, _rec(x + np.float32(0.5) * np.random.default_rng(53).standard_normal(x.shape, dtype=np.float32))):
+        ref = nc.spectrum_exponent(rec, repeat=repeat, n_boot=20)
+        dev = nc.spectrum_exponent(rec, repeat=repeat, n_boot=20, device="cuda")
+        assert dev.value == pytest.approx(ref.value, rel=1e-5)
+        assert dev.ci == pytest.approx(ref.ci, rel=1e-3)
