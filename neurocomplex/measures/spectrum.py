@@ -136,6 +136,12 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     R² of that line is reported. The upper half of the spectrum is left out by default because
     sample eigenvalues there are inflated by sampling noise (Marchenko–Pastur) and float rounding.
 
+    Each bootstrap replicate is merged exactly from the block statistics and eigendecomposed (in
+    batches on ``device``). Unlike :func:`effective_dimension`, whose replicates come from a
+    second-order expansion of a trace function ``Σ f(λ)``, the fit weights each eigenvalue by its
+    rank; an expansion of individual eigenvalues needs gaps between them, which the tail of a
+    power-law spectrum does not have.
+
     With ``repeat`` (cvPCA): u_n are the eigenvectors of the covariance of X1 (``rec``) and
     ``λ_n = cov(X1 u_n, X2 u_n) = u_n^T C_12 u_n``, with C_12 the cross-covariance of X1 and
     X2 (``repeat``). Noise independent across repeats averages out of C_12, so the spectrum is
