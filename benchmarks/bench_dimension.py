@@ -102,13 +102,16 @@ def _run(args: argparse.Namespace) -> None:
     def pca() -> object:
         return PCA().fit(x)
 
+    def hundred() -> object:  # the same call with 100 blocks (block_size option)
+        return nc.effective_dimension(rec, n_boot=args.n_boot, block_size=-(-n // 100))
+
     def gram() -> object:
         return x.T @ x
 
     nc.effective_dimension(nc.Recording.from_array(x[:5000]))  # warm up (imports, BLAS threads)
-    rounds = round_times([default, free, gram, pca], args.repeats)
-    t_def, t_free, t_gram, t_pca = rounds.min(axis=0)
-    paired = np.median(rounds[:, :2] / rounds[:, 2:3], axis=0)  # ratios within each round
+    rounds = round_times([default, free, gram, pca, hundred], args.repeats)
+    t_def, t_free, t_gram, t_pca, t_100 = rounds.min(axis=0)
+    paired = np.median(rounds / rounds[:, 2:3], axis=0)  # ratios within each round
     est, boot, fitted = free(), default(), pca()
     ev = fitted.explained_variance_.astype(np.float64)
     rel = float(np.max(np.abs(est.diagnostics["eigenvalues"] - ev)) / ev[0])
@@ -123,9 +126,11 @@ def _run(args: argparse.Namespace) -> None:
     print(f"| nc.effective_dimension(rec, n_boot=0) | {t_free:.3f} | {t_free / t_gram:.2f} | {m_free / 2**20:.1f} |")
     print(f"| float32 X.T @ X | {t_gram:.3f} | 1.00 | {d * d * 4 / 2**20:.1f} (output) |")
     print(f"| sklearn PCA().fit | {t_pca:.3f} | {t_pca / t_gram:.2f} | {m_pca / 2**20:.1f} |")
+    print(f"| the default call with block_size=ceil(n/100) (100 blocks) | {t_100:.3f} | {t_100 / t_gram:.2f} | |")
     print(f"default (with interval) / X.T@X: {t_def / t_gram:.2f} (target <= 2); "
           f"n_boot=0 / X.T@X: {t_free / t_gram:.2f} (target <= 1.2); n_boot=0 / PCA: {t_free / t_pca:.2f}")
-    print(f"median of the ratios within each round: default {paired[0]:.2f}, n_boot=0 {paired[1]:.2f}")
+    print(f"median of the ratios within each round: default {paired[0]:.2f}, n_boot=0 {paired[1]:.2f}, "
+          f"PCA {paired[3]:.2f}, 100 blocks {paired[4]:.2f}")
     print(f"D = {est.value:.6f} (from PCA eigenvalues: {d_pca:.6f}); max |eigenvalue diff| / top = {rel:.2e}")
     # the same interval from exact replicates (one merge and eigendecomposition each), once
     dimension._REPLICATES = "exact"
