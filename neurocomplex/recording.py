@@ -331,13 +331,15 @@ class Recording:
         source: str | None = "array",
         labels: Any = None,
     ) -> Recording:
-        """Wrap a 2-D array ``(n_samples, n_units)`` (numpy array or pandas DataFrame).
+        """Wrap a 2-D array ``(n_samples, n_units)`` (numpy array, pandas DataFrame or torch tensor).
 
         Parameters
         ----------
-        X : array-like or pandas.DataFrame
+        X : array-like, pandas.DataFrame or torch.Tensor
             Activity, samples in rows and units in columns. A DataFrame's columns become
-            ``unit_ids`` and a numeric index becomes ``times``.
+            ``unit_ids`` and a numeric index becomes ``times``. A torch tensor is detached from
+            autograd; a CPU tensor is wrapped without a copy, a GPU tensor is copied to host memory
+            (estimators with ``device=`` move it back chunk by chunk).
         kind : str
             ``"rates"`` (default), ``"spike_counts"``, ``"activations"``, ``"binary"`` or
             ``"responses"`` (one row per trial or stimulus).
@@ -381,6 +383,11 @@ class Recording:
             if times is None and sampling_rate is None and X.index.dtype.kind == "f":
                 times = X.index.to_numpy(dtype=np.float64)
             X = X.to_numpy()
+        if type(X).__module__.startswith("torch") and hasattr(X, "detach"):
+            # a torch tensor: detached from autograd; a GPU tensor is copied to host memory (the
+            # estimators' device= moves chunks back to a device when asked)
+            X = X.detach()
+            X = X.numpy() if X.device.type == "cpu" else X.cpu().numpy()
         try:
             arr = np.array(X, copy=True) if copy else np.asarray(X)
         except (TypeError, ValueError) as err:  # ragged rows, or objects numpy cannot stack

@@ -297,3 +297,18 @@ def test_start_with_many_decimals_bins_like_elephant_grid():
     t0 = 0.007858249999999999
     rec = nc.Recording.from_spike_times([np.array([t0, t0 + 0.05, t0 + 0.1, t0 + 0.25])], bin_size=0.1, t_start=t0)
     assert rec.data[:, 0].tolist() == [2, 1, 1]
+
+
+def test_from_array_takes_torch_tensors():
+    torch = pytest.importorskip("torch")
+    t = torch.arange(12, dtype=torch.float32).reshape(4, 3).requires_grad_(True)
+    rec = nc.Recording.from_array(t * 2)  # a tensor in an autograd graph: detached, not an error
+    np.testing.assert_array_equal(rec.data, (np.arange(12, dtype=np.float32) * 2).reshape(4, 3))
+    assert rec.data.dtype == np.float32
+    plain = torch.ones(5, 2, dtype=torch.float64)
+    rec = nc.Recording.from_array(plain)
+    assert np.shares_memory(rec.data, plain.numpy())  # a CPU tensor is wrapped, not copied
+    assert nc.effective_dimension(nc.Recording.from_array(torch.randn(500, 4)), n_boot=0).value > 3.5
+    if torch.cuda.is_available():
+        gpu = torch.randn(50, 3, device="cuda")
+        np.testing.assert_array_equal(nc.Recording.from_array(gpu).data, gpu.cpu().numpy())
