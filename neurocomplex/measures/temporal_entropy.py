@@ -2,7 +2,8 @@
 
 ``word_entropy`` estimates the entropy of words of ``length`` consecutive bins; ``entropy_rate`` is
 the slope of that entropy in the word length. Both use the estimators of
-:mod:`neurocomplex.measures.entropy` (plug-in, Miller–Madow, NSB) on bit-packed sliding windows.
+:mod:`neurocomplex.measures.entropy` (plug-in, Miller–Madow, NSB) on bit-packed sliding windows,
+packed and counted with numpy or, with ``device=``, with torch on that device.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from neurocomplex._validation import check_int, check_recording
+from neurocomplex._validation import check_float, check_int, check_recording
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
 from neurocomplex.estimate import Estimate, interval_report, register_estimator
-from neurocomplex.measures._word_bootstrap import WordTable
+from neurocomplex.measures._word_bootstrap import WordTable, block_table
 from neurocomplex.measures.entropy import (
     _batch_stat,
     _binary_state,
@@ -61,26 +62,49 @@ def _window_words(binary: np.ndarray, length: int) -> np.ndarray:
 
 
 
-def _time_binary(rec: Recording, unit: Any, threshold: Any) -> tuple[np.ndarray, int]:
-    """Binary state of one unit (by id) or of the population, as a 2-D array, and its unit count."""
+def _unit_column(rec: Recording, unit: Any) -> int | None:
+    """Column of one unit (by id), or None for the whole population."""
     check_recording(rec, min_samples=2)
-    binary = _binary_state(rec, threshold)
     if unit is None:
-        return binary, rec.n_units
+        return None
     hits = np.flatnonzero(rec.unit_ids == unit)
     if hits.size != 1:
         raise InvalidParameterError(
             f"unit={unit!r} is not a unit id of this Recording (unit_ids: {rec.unit_ids[:10].tolist()}"
             f"{' ...' if rec.n_units > 10 else ''}); pass an id, or unit=None for the whole population."
         )
-    return binary[:, hits], 1
+    return int(hits[0])
+
+
+def _time_binary(rec: Recording, column: int | None, threshold: Any) -> np.ndarray:
+    """Binary state of one column or of the population, as a 2-D array."""
+    binary = _binary_state(rec, threshold)
+    return binary if column is None else binary[:, column : column + 1]
+
+
+def _device_words(rec: Recording, column: int | None, threshold: Any, device: Any, lengths: list[int],
+                  block_size: int | None, prefixes: bool) -> Any:
+    """Time words of each length counted on a torch device (see ``count_window_words_torch``)."""
+    thr = check_float("threshold", threshold)
+    from neurocomplex.torch._accumulate import count_window_words_torch  # torch only when a device is asked for
+
+    x = rec.data if column is None else rec.data[:, column : column + 1]  # a view: no host copy
+    return count_window_words_torch(x, thr, device, lengths, block_size, prefixes)
+
+
+def _block_word_table(counts: np.ndarray, blocks: Any, n_starts: int, block_size: int | None) -> WordTable:
+    """Word table from device-counted ``(block, word, count)`` entries (or the counts alone)."""
+    if blocks is None:
+        return WordTable(counts)
+    block, word, count = blocks
+    return WordTable(counts, block_table(word, block, count, counts.size, -(-n_starts // block_size)))
 
 
 @register_estimator(family="entropy", binary=True, bounds=(0.0, math.inf),
                     invalid_params=({"length": 0}, {"method": "bogus"}, {"unit": "no such unit"}))
 def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str = "nsb", threshold: float = 0.0,
                  base: float = 2.0, n_boot: int = 200, seed: int | None = 0, block_size: int | None = None,
-                 ci_level: float = 0.95) -> Estimate:
+                 ci_level: float = 0.95, device: Any = None) -> Estimate:
     """Entropy of words made of ``length`` consecutive samples (time bins).
 
     Parameters
@@ -108,6 +132,12 @@ def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str 
         ``length`` bins is advisable.
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the data travel there chunk by
+        chunk, and the words are thresholded, packed and counted there (with the per-block counts
+        a block bootstrap needs); only the distinct words and their counts come back, and the
+        estimate and every bootstrap replicate are computed from them as without it (word counts
+        are integers: the results are identical). None (default): numpy.
 
     Returns
     -------
@@ -119,7 +149,10 @@ def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str 
     Raises
     ------
     InvalidParameterError
-        ``length`` not a positive integer, unknown unit id or method, bad base or bootstrap setting.
+        ``length`` not a positive integer, unknown unit id or method, bad base, bootstrap setting
+        or ``device``.
+    MissingDependencyError
+        ``device`` given without torch installed.
     InsufficientDataError
         Fewer than ``length`` samples.
 
@@ -145,35 +178,55 @@ def word_entropy(rec: Recording, length: int = 1, unit: Any = None, method: str 
     """
     length = check_int("length", length, 1)
     log_b = _check_common(method, base, n_boot, seed, block_size, ci_level)
-    binary, n_units = _time_binary(rec, unit, threshold)
-    if binary.shape[0] < length:
-        raise InsufficientDataError(f"word_entropy: {binary.shape[0]} samples cannot hold a word of length {length}.")
-    _words, counts, inverse = _distinct(_window_words(binary, length), _blocked(n_boot, block_size))
-    value, ci, diag, msgs = _word_estimate(_table(counts, inverse, n_boot, block_size), float(length * n_units),
-                                           method, log_b, n_boot, seed, ci_level, "word_entropy")
+    column = _unit_column(rec, unit)
+    n_units = rec.n_units if column is None else 1
+    if device is None:
+        binary = _time_binary(rec, column, threshold)
+    else:
+        check_float("threshold", threshold)
+    if rec.n_samples < length:
+        raise InsufficientDataError(f"word_entropy: {rec.n_samples} samples cannot hold a word of length {length}.")
+    blocked = _blocked(n_boot, block_size)
+    if device is None:
+        _words, counts, inverse = _distinct(_window_words(binary, length), blocked)
+        table = _table(counts, inverse, n_boot, block_size)
+    else:
+        found = _device_words(rec, column, threshold, device, [length], block_size if blocked else None, False)
+        counts = found.counts[0]
+        table = _block_word_table(counts, found.blocks, rec.n_samples - length + 1, block_size)
+    value, ci, diag, msgs = _word_estimate(table, float(length * n_units), method, log_b, n_boot, seed, ci_level,
+                                           "word_entropy")
     params = _params(length=length, unit=unit, method=method, threshold=threshold, base=base, n_boot=n_boot,
-                     seed=seed, block_size=block_size, ci_level=ci_level)
+                     seed=seed, block_size=block_size, ci_level=ci_level,
+                     device=None if device is None else str(device))
     return Estimate(value=value, ci=ci, method=method, params=params, n_samples=int(counts.sum()),
                     n_units=n_units, diagnostics=diag, warnings=_warn(msgs))
 
 
-def _rate_interval(tables: list, lengths: np.ndarray, fit: np.ndarray, n_common: int, method: str, n_units: int,
-                   n_boot: int, seed: Any, block_size: Any, ci_level: float,
-                   slope: float) -> tuple[Any, dict[str, Any], list[str], np.ndarray]:
-    """Basic bootstrap interval (nats) of the fitted slope, through the word counts.
-
-    Resampling the ``n_common`` start positions shared by all lengths is a draw from the counts of
-    the distinct longest words (or a sum of their per-block counts); the counts of each shorter word,
-    a prefix of the longest, follow by one sparse product.
-    """
+def _prefix_tables(tables: list, n_common: int, n_boot: int, block_size: Any) -> tuple[WordTable, list[np.ndarray]]:
+    """Table of the longest words over the ``n_common`` shared starts, and for every length the index
+    of the word each distinct longest word starts with (from its first start)."""
     _w, c_max, inv_max = tables[-1]
     inv_max = inv_max[:n_common]
     first = np.full(c_max.size, -1, dtype=np.intp)
     first[inv_max[::-1]] = np.arange(n_common - 1, -1, -1)  # first start of each longest word
     table = _table(np.bincount(inv_max, minlength=c_max.size), inv_max, n_boot, block_size)
+    return table, [inv[first] for _w, _c, inv in tables]
+
+
+def _rate_interval(table: WordTable, prefixes: list[np.ndarray], sizes: list[int], lengths: np.ndarray,
+                   fit: np.ndarray, method: str, n_units: int, n_boot: int, seed: Any, ci_level: float,
+                   slope: float) -> tuple[Any, dict[str, Any], list[str], np.ndarray]:
+    """Basic bootstrap interval (nats) of the fitted slope, through the word counts.
+
+    Resampling the start positions shared by all lengths is a draw from the counts of the distinct
+    longest words in ``table`` (or a sum of their per-block counts); the counts of each shorter word,
+    a prefix of the longest (``prefixes[k]``, one of ``sizes[k]`` words), follow by one sparse product.
+    """
+    k_max = table.n_words
     fitted = [k for k in range(lengths.size) if fit[k]]
-    maps = [sparse.csr_matrix((np.ones(c_max.size), (np.arange(c_max.size), tables[k][2][first])),
-                              shape=(c_max.size, tables[k][1].size)) for k in fitted]
+    maps = [sparse.csr_matrix((np.ones(k_max), (np.arange(k_max), prefixes[k])), shape=(k_max, sizes[k]))
+            for k in fitted]
     stats = [_batch_stat(method, float(lengths[k] * n_units)) for k in fitted]
     x = lengths[fit].astype(np.float64)
     reps = []
@@ -189,7 +242,8 @@ def _rate_interval(tables: list, lengths: np.ndarray, fit: np.ndarray, n_common:
                     invalid_params=({"max_length": 1}, {"min_length": 0}, {"method": "bogus"}))
 def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: str = "nsb",
                  min_length: int | None = None, threshold: float = 0.0, base: float = 2.0, n_boot: int = 0,
-                 seed: int | None = 0, block_size: int | None = None, ci_level: float = 0.95) -> Estimate:
+                 seed: int | None = 0, block_size: int | None = None, ci_level: float = 0.95,
+                 device: Any = None) -> Estimate:
     """Entropy rate: the slope of the word entropy ``H(L)`` in the word length ``L``.
 
     Parameters
@@ -218,6 +272,12 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
         with replacement).
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the data travel there chunk by
+        chunk, and the words of every length are thresholded, packed and counted there (with the
+        per-block counts and the prefix maps the interval needs); only the distinct words and
+        their counts come back, and every ``H(L)`` and bootstrap replicate are computed from them
+        as without it (word counts are integers: the results are identical). None (default): numpy.
 
     Returns
     -------
@@ -233,7 +293,10 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
     Raises
     ------
     InvalidParameterError
-        ``max_length < 2``, ``min_length`` outside ``[1, max_length - 1]``, unknown unit id or method.
+        ``max_length < 2``, ``min_length`` outside ``[1, max_length - 1]``, unknown unit id or method,
+        bad ``device``.
+    MissingDependencyError
+        ``device`` given without torch installed.
     InsufficientDataError
         Fewer than ``max_length + 1`` samples.
 
@@ -262,15 +325,27 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
         min_length = max(1, (max_length + 1) // 2)
     min_length = check_int("min_length", min_length, 1, max_length - 1)
     log_b = _check_common(method, base, n_boot, seed, block_size, ci_level)
-    binary, n_units = _time_binary(rec, unit, threshold)
-    n = binary.shape[0]
+    column = _unit_column(rec, unit)
+    n_units = rec.n_units if column is None else 1
+    if device is None:
+        binary = _time_binary(rec, column, threshold)
+    else:
+        check_float("threshold", threshold)
+    n = rec.n_samples
     if n < max_length + 1:
         raise InsufficientDataError(f"entropy_rate: {n} samples are too few for words up to length {max_length}.")
     lengths = np.arange(1, max_length + 1)
-    tables = [_distinct(_window_words(binary, int(length)), n_boot > 0) for length in lengths]
+    n_common = n - max_length + 1  # start positions shared by all lengths
+    if device is None:
+        tables = [_distinct(_window_words(binary, int(length)), n_boot > 0) for length in lengths]
+        all_counts = [counts for _w, counts, _inv in tables]
+    else:
+        found = _device_words(rec, column, threshold, device, lengths.tolist(),
+                              block_size if _blocked(n_boot, block_size) else None, n_boot > 0)
+        all_counts = found.counts
     h = np.empty(lengths.size)
     msgs: list[str] = []
-    for k, (length, (_w, counts, _inv)) in enumerate(zip(lengths, tables)):
+    for k, (length, counts) in enumerate(zip(lengths, all_counts)):
         h[k], _std, post = _entropy_nats(counts.astype(np.float64), float(length * n_units), method)
         msgs += _nsb_messages(post, int(counts.sum()), f"entropy_rate (L={length})", int(counts.size))
     fit = lengths >= min_length
@@ -278,8 +353,12 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
     ci = None
     diag: dict[str, Any] = {}
     if n_boot > 0:
-        ci, extra, notes, reps = _rate_interval(tables, lengths, fit, n - max_length + 1, method, n_units,
-                                                n_boot, seed, block_size, ci_level, slope)
+        if device is None:
+            table, prefixes = _prefix_tables(tables, n_common, n_boot, block_size)
+        else:
+            table, prefixes = _block_word_table(found.counts[-1], found.blocks, n_common, block_size), found.prefixes
+        ci, extra, notes, reps = _rate_interval(table, prefixes, [c.size for c in all_counts], lengths, fit, method,
+                                                n_units, n_boot, seed, ci_level, slope)
         ci = None if ci is None else (ci[0] / log_b, ci[1] / log_b)
         diag.update(extra)
         diag["bootstrap_replicates"] = reps / log_b
@@ -292,6 +371,7 @@ def entropy_rate(rec: Recording, max_length: int = 8, unit: Any = None, method: 
                 fit_lengths=lengths[fit],
                 rate_per_second=None if rec.bin_size is None else rate / rec.bin_size)
     params = _params(max_length=max_length, unit=unit, method=method, min_length=min_length, threshold=threshold,
-                     base=base, n_boot=n_boot, seed=seed, block_size=block_size, ci_level=ci_level)
+                     base=base, n_boot=n_boot, seed=seed, block_size=block_size, ci_level=ci_level,
+                     device=None if device is None else str(device))
     return Estimate(value=rate, ci=ci, method=method, params=params, n_samples=n, n_units=n_units,
                     diagnostics=diag, warnings=_warn(msgs))

@@ -8,12 +8,16 @@ can then be merged with the statistics of other chunks, workers or files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
 from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts, pack_words
 
-__all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch", "count_words_torch"]
+__all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch", "count_words_torch",
+           "count_window_words_torch", "WindowWordCounts"]
 
 # Flush buffered words into the sorted counts once this many rows are waiting (or more than
 # are already counted), so the cost of merging stays amortised O(n log n).
@@ -243,6 +247,16 @@ def count_words_torch(x: object, threshold: float, device: object,
     ([1, 2], [2, 1])
     """
     dev = resolve_device(device)
+    words, counts, inverse = _count_codes(_pack_rows(x, threshold, dev), return_inverse)
+    return words, counts, None if inverse is None else inverse.cpu().numpy()
+
+
+def _pack_rows(x: object, threshold: float, dev: torch.device) -> torch.Tensor:
+    """Rows of ``x > threshold`` packed into int64 codes on ``dev``, ``(n_rows, ceil(n_units / 64))``.
+
+    ``x`` travels to the device ``_COUNT_CHUNK`` rows at a time; bit ``j`` of code ``k`` is unit
+    ``64*k + j`` (the layout of :func:`neurocomplex.stats.pack_words`, read as signed integers).
+    """
     xt = x if isinstance(x, torch.Tensor) else np.asarray(x)
     n_rows, n_units = int(xt.shape[0]), int(xt.shape[1])
     n_int = max(1, -(-n_units // 64))
@@ -258,6 +272,18 @@ def count_words_torch(x: object, threshold: float, device: object,
         if n_int * 64 > n_units:
             bits = torch.nn.functional.pad(bits, (0, n_int * 64 - n_units))
         codes[start : start + _COUNT_CHUNK] = (bits.view(-1, n_int, 64) * weights).sum(dim=-1)
+    return codes
+
+
+def _count_codes(codes: torch.Tensor,
+                 return_inverse: bool) -> tuple[np.ndarray, np.ndarray, torch.Tensor | None]:
+    """Distinct rows of an int64 code matrix on its device, in the host's unsigned order.
+
+    Returns the distinct words (uint64, sorted as unsigned integers, first code most significant),
+    their int64 counts and, with ``return_inverse``, each row's distinct-word index as an int64
+    tensor on the device.
+    """
+    n_int = codes.shape[1]
     if n_int == 1:
         uniq, inv, cnt = torch.unique(codes[:, 0], sorted=True, return_inverse=True, return_counts=True)
         uniq = uniq[:, None]
@@ -269,10 +295,123 @@ def count_words_torch(x: object, threshold: float, device: object,
     counts = cnt.cpu().numpy().astype(np.int64)[order]
     inverse = None
     if return_inverse:
-        rank = np.empty(order.size, dtype=np.intp)
+        rank = np.empty(order.size, dtype=np.int64)
         rank[order] = np.arange(order.size)
-        inverse = rank[inv.cpu().numpy()]
+        inverse = torch.from_numpy(rank).to(codes.device)[inv]
     return words[order], counts, inverse
+
+
+
+class WindowWordCounts(NamedTuple):
+    """Distinct time words of each length, and what the bootstrap intervals need (see
+    :func:`count_window_words_torch`)."""
+
+    words: list[np.ndarray]
+    counts: list[np.ndarray]
+    blocks: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    prefixes: list[np.ndarray] | None
+
+
+def _window_codes(rows: torch.Tensor, n_units: int, length: int) -> torch.Tensor:
+    """Codes of the windows of ``length`` consecutive packed rows: bit ``lag * n_units + u`` is unit
+    ``u`` at ``lag``, bit ``j`` of code ``k`` is word bit ``64*k + j`` (as :func:`pack_words` of the
+    flattened window).
+
+    Each row code is shifted to its place in the window's codes, a shift per (lag, row code, word
+    code) it overlaps, so no window is ever unpacked into bits.
+    """
+    n_windows = rows.shape[0] - length + 1
+    n_int = -(-length * n_units // 64)
+    out = torch.zeros((n_int, n_windows), dtype=torch.int64, device=rows.device)
+    for lag in range(length):
+        for j in range(rows.shape[1]):
+            src = rows[lag : lag + n_windows, j]
+            offset = lag * n_units + 64 * j  # word bit of this row code's bit 0
+            width = min(64, n_units - 64 * j)
+            for k in range(offset // 64, (offset + width - 1) // 64 + 1):
+                shift = offset - 64 * k
+                if shift >= 0:  # bits shifted past bit 63 belong to code k + 1
+                    out[k] |= src << shift if shift else src
+                else:  # the high bits of the row code; mask so that a sign bit does not spread
+                    out[k] |= (src >> -shift) & ((1 << (64 + shift)) - 1)
+    return out.T
+
+
+def count_window_words_torch(x: object, threshold: float, device: object, lengths: Sequence[int],
+                             block_size: int | None = None, prefixes: bool = False) -> WindowWordCounts:
+    """Distinct words of ``L`` consecutive rows of ``x > threshold`` (for each ``L`` in ``lengths``),
+    packed and counted on ``device``.
+
+    Rows travel to the device a chunk at a time and are packed there into int64 codes; the codes of
+    every window (rows ``t, ..., t + L - 1``, windows overlapping across chunks included) are built
+    from the packed rows by shifts and counted with ``torch.unique``. Only the distinct words, their
+    counts and, when asked, the block table and prefix maps below come back to the host.
+
+    Parameters
+    ----------
+    x : array_like or torch.Tensor
+        ``(n_rows, n_units)`` activity, ``n_rows >= max(lengths)``.
+    threshold : float
+        A unit is active where ``x > threshold``.
+    device : str or torch.device
+        Where to pack and count.
+    lengths : sequence of int
+        Word lengths (rows per window), each >= 1.
+    block_size : int, optional
+        Also count the longest words per block of ``block_size`` consecutive window starts.
+    prefixes : bool
+        Also map each distinct longest word to the distinct word of every length that it starts with.
+
+    Returns
+    -------
+    WindowWordCounts
+        ``words[i]`` (uint64, ``(n_distinct, ceil(L * n_units / 64))``, bit ``lag * n_units + u`` is
+        unit ``u`` at ``lag``, sorted as unsigned integers with the first code most significant) and
+        ``counts[i]`` (int64) for ``lengths[i]``; ``blocks``: ``(block, word, count)`` of every
+        (block, longest word) pair seen, sorted by block then word (None without ``block_size``);
+        ``prefixes[i]``: for each distinct longest word, the index of its first ``lengths[i]`` rows
+        among the words of that length (None unless ``prefixes``).
+
+    Raises
+    ------
+    InvalidParameterError
+        A device torch does not know or cannot reach; a length below 1 or above ``n_rows``.
+
+    Examples
+    --------
+    >>> res = count_window_words_torch(np.array([[1], [0], [1], [0], [1]]), 0.0, "cpu", [1, 3])
+    >>> [w[:, 0].tolist() for w in res.words], [c.tolist() for c in res.counts]
+    ([[0, 1], [2, 5]], [[2, 3], [1, 2]])
+    """
+    from neurocomplex.errors import InvalidParameterError
+
+    dev = resolve_device(device)
+    xt = x if isinstance(x, torch.Tensor) else np.asarray(x)
+    n_rows, n_units = int(xt.shape[0]), int(xt.shape[1])
+    distinct = sorted({int(length) for length in lengths}, reverse=True)  # the longest first
+    if not distinct or distinct[-1] < 1 or distinct[0] > n_rows:
+        raise InvalidParameterError(f"word lengths must lie in [1, {n_rows}] (the rows), got {list(lengths)}.")
+    rows = _pack_rows(xt, threshold, dev)
+    found: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+    blocks, first = None, None
+    for length in distinct:
+        need_inverse = prefixes or (length == distinct[0] and block_size is not None)
+        words, counts, inv = _count_codes(_window_codes(rows, n_units, length), need_inverse)
+        if length == distinct[0]:
+            starts = torch.arange(inv.shape[0], device=dev) if need_inverse else None
+            if block_size is not None:
+                key = torch.div(starts, int(block_size), rounding_mode="floor") * counts.size + inv
+                pairs, pair_counts = torch.unique(key, sorted=True, return_counts=True)
+                pairs = pairs.cpu().numpy()
+                blocks = (pairs // counts.size, pairs % counts.size, pair_counts.cpu().numpy().astype(np.int64))
+            if prefixes:  # the first start of each distinct longest word
+                first = torch.full((counts.size,), inv.shape[0], dtype=torch.int64, device=dev)
+                first.scatter_reduce_(0, inv, starts, reduce="amin")
+        found[length] = (words, counts, inv[first].cpu().numpy() if prefixes else None)
+        del inv
+    chosen = [found[int(length)] for length in lengths]
+    return WindowWordCounts([c[0] for c in chosen], [c[1] for c in chosen], blocks,
+                            [c[2] for c in chosen] if prefixes else None)
 
 
 
