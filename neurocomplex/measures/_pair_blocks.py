@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks", "use_grams"]
+__all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "max_blocks", "use_grams",
+           "centring_shift"]
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
@@ -112,8 +113,9 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
     are the smaller objects).
     """
     xw, yw = _work(x), _work(y)
-    xw = _centred_work(xw) if _needs_centring(xw) else xw
-    yw = _centred_work(yw) if _needs_centring(yw) else yw
+    shift_x, shift_y = centring_shift(xw), centring_shift(yw)
+    xw = xw if shift_x is None else np.subtract(xw, shift_x, dtype=xw.dtype)
+    yw = yw if shift_y is None else np.subtract(yw, shift_y, dtype=yw.dtype)
     if use_grams(*xw.shape, yw.shape[1]):
         return _pair_blocks_from_grams(xw, yw, blocks, debiased)
     return _pair_blocks(xw, yw, blocks, debiased)
@@ -162,17 +164,22 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
     return out
 
 
-def _needs_centring(a: np.ndarray) -> bool:
-    """Whether raw products could amplify rounding more than 16 times once centred in the formulas.
+def centring_shift(a: np.ndarray) -> np.ndarray | None:
+    """The column means of the working array ``a`` (in its dtype) to subtract before the products,
+    or None when the raw products are accurate enough.
 
     With column means m, total variance V = Σ_j var_j and rank r <= min(n, width), the raw
     ``||AᵀA||²`` exceeds the centred one by at most (1 + ρ)², ρ = (|m|² / V) √r; centre when ρ > 3.
+    The torch path subtracts the same means (one cheap pass on the host), so both paths multiply
+    the same numbers.
     """
     n, width = a.shape
     m = _column_mean(a)
     m2 = float(m @ m)
     total = float(np.vdot(a, a)) / n - m2
-    return not total > 0 or (m2 / total) * math.sqrt(min(n, width)) > _MAX_RHO
+    if not total > 0 or (m2 / total) * math.sqrt(min(n, width)) > _MAX_RHO:
+        return m.astype(a.dtype)
+    return None
 
 
 def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:

@@ -19,7 +19,12 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._validation import check_choice, check_float, check_int, check_recording, check_same_samples
-from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import (
+    InsufficientDataError,
+    InvalidParameterError,
+    MissingDependencyError,
+    NeurocomplexWarning,
+)
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures import _pair_blocks as pbk
 from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
@@ -130,6 +135,7 @@ def cka(
     ci_level: float = 0.95,
     n_blocks: int | None = None,
     block_size: int | None = None,
+    device: Any = None,
 ) -> Estimate:
     """Linear centred kernel alignment of two populations over the same samples.
 
@@ -151,6 +157,12 @@ def cka(
         more samples than units and p² ≳ 50 MiB, e.g. 10,000 × 4,096).
     block_size : int, optional
         Contiguous blocks of this many samples instead of random groups (time series).
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the data are moved there once
+        and the per-block products (or sample Gram matrices) and their reduction to the block
+        statistics run there; only those statistics (B × B and B × B × B arrays) come back, and the
+        estimate and every bootstrap replicate agree with the numpy path to float rounding. Both
+        populations must fit in the device's memory. None (default): numpy.
 
     Returns
     -------
@@ -162,7 +174,10 @@ def cka(
     Raises
     ------
     InvalidParameterError
-        Not Recordings; different numbers of samples, sample times or sample labels; bad parameters.
+        Not Recordings; different numbers of samples, sample times or sample labels; bad parameters
+        or ``device``.
+    MissingDependencyError
+        ``device`` given without torch installed.
     InsufficientDataError
         Fewer than 2 samples (4 when debiased); a population with no variance.
 
@@ -210,7 +225,10 @@ def cka(
     _check_pair(x, y, 4 if debiased else 2)
     p, q = x.n_units, y.n_units
     blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, cka_block_bytes(x.n_samples, p, q))
-    pb = pbk.pair_blocks(_float(x), _float(y), blocks, debiased)
+    if device is None:
+        pb = pbk.pair_blocks(_float(x), _float(y), blocks, debiased)
+    else:
+        pb = _pair_blocks_torch()(_float(x), _float(y), blocks, debiased, device)
     ones = np.ones((1, pb.n_blocks))
     terms = _cka_terms(pb, ones, debiased)
     if not (terms[1][0] > 0 and terms[2][0] > 0):
@@ -231,8 +249,21 @@ def cka(
                                      "percentile" if debiased else "basic")
     return Estimate(value=value, ci=ci, method="linear_cka_debiased" if debiased else "linear_cka",
                     params={"debiased": debiased, "n_boot": n_boot, "seed": seed, "ci_level": ci_level,
-                            "n_blocks": pb.n_blocks if pb.n_blocks > 1 else n_blocks, "block_size": block_size},
+                            "n_blocks": pb.n_blocks if pb.n_blocks > 1 else n_blocks, "block_size": block_size,
+                            "device": None if device is None else str(device)},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
+
+
+def _pair_blocks_torch() -> Any:
+    """:func:`neurocomplex.torch._pair_blocks.pair_blocks_torch`, imported only when a device is asked for."""
+    try:
+        from neurocomplex.torch._pair_blocks import pair_blocks_torch
+    except ImportError as err:
+        raise MissingDependencyError(
+            "device= computes the block statistics with torch, which is not installed: "
+            "pip install 'neurocomplex[torch]'."
+        ) from err
+    return pair_blocks_torch
 
 
 def cka_block_bytes(n: int, p: int, q: int) -> float:

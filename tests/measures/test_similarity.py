@@ -188,6 +188,111 @@ def test_cka_wide_layers_skip_the_interval_with_a_warning(monkeypatch):
     assert est.ci is None and est.value == pytest.approx(_cka_direct(x, y), rel=1e-12)
 
 
+# --------------------------------------------------------------------------- CKA on a torch device
+def _device_pair(n, p, q, dtype, seed):
+    """Correlated populations, x far from zero-mean (the host centres it first), y not."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p)) + 40.0
+    y = np.tanh((x[:, :4] - 40.0) @ rng.normal(size=(4, q))) + 0.5 * rng.normal(size=(n, q)) + 0.1
+    return nc.Recording.from_array(x.astype(dtype)), nc.Recording.from_array(y.astype(dtype))
+
+
+def _assert_cka_agrees(ref, dev, tol):
+    assert dev.value == pytest.approx(ref.value, rel=tol)
+    for key in ("hsic_xy", "hsic_xx", "hsic_yy"):
+        assert dev.diagnostics[key] == pytest.approx(ref.diagnostics[key], rel=tol)
+    assert dev.diagnostics["n_blocks"] == ref.diagnostics["n_blocks"]
+    reps, ref_reps = dev.diagnostics["replicates"], ref.diagnostics["replicates"]
+    assert reps.shape == ref_reps.shape
+    np.testing.assert_array_equal(np.isnan(reps), np.isnan(ref_reps))
+    np.testing.assert_allclose(reps, ref_reps, rtol=tol, atol=0.0)
+    assert (dev.ci is None) == (ref.ci is None)
+    if ref.ci is not None:
+        assert dev.ci == pytest.approx(ref.ci, rel=tol)
+
+
+@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cka_device_path_agrees_with_numpy(dtype):
+    pytest.importorskip("torch")
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    # (n, p, q): more samples than units (unit products), fewer (sample Gram matrices)
+    for n, p, q in ((600, 9, 6), (48, 70, 50)):
+        assert pbk.use_grams(n, p, q) == (n < p)
+        x, y = _device_pair(n, p, q, dtype, seed=n)
+        for debiased in (False, True):
+            for blocking in ({"n_boot": 0}, {"n_boot": 40, "seed": 3}, {"n_boot": 40, "seed": 3, "block_size": 4}):
+                ref = nc.cka(x, y, debiased=debiased, **blocking)
+                dev = nc.cka(x, y, debiased=debiased, device="cpu", **blocking)
+                _assert_cka_agrees(ref, dev, tol)
+                assert dev.params["device"] == "cpu" and ref.params["device"] is None
+                if blocking["n_boot"]:
+                    assert dev.ci is not None and np.isfinite(dev.diagnostics["replicates"]).all()
+    # a float32 side meeting a float64 one: the HSIC terms of every replicate from the statistics
+    from neurocomplex.torch._pair_blocks import pair_blocks_torch
+
+    x, y = _device_pair(300, 7, 5, dtype, seed=1)
+    blocks = pbk.block_assignment(300, 12, None, 0)
+    w = np.r_[np.ones((1, 12)), pbk.replicate_weights(12, 20, 5)]
+    ref = pbk.pair_blocks(x.data, y.data.astype(np.float64), blocks, True)
+    got = pair_blocks_torch(x.data, y.data.astype(np.float64), blocks, True, "cpu")
+    np.testing.assert_array_equal(got.counts, ref.counts)
+    for key in ("xy", "xx", "yy"):
+        np.testing.assert_allclose(pbk.centred_frobenius2(got, key, w), pbk.centred_frobenius2(ref, key, w), rtol=tol)
+        np.testing.assert_allclose(pbk.unbiased_hsic(got, key, w, True), pbk.unbiased_hsic(ref, key, w, True), rtol=tol)
+    if dtype == np.float64:  # no centring shift between the paths: the raw statistics agree too
+        for name in ("K", "T", "P", "diag", "cross"):
+            for key, value in getattr(ref, name).items():
+                np.testing.assert_allclose(getattr(got, name)[key], value, rtol=1e-9, atol=0.0)
+
+
+def test_cka_device_centres_exactly_when_the_host_does():
+    torch = pytest.importorskip("torch")
+    from neurocomplex.torch._pair_blocks import _upload
+
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(500, 16))
+    decisions = set()
+    for dtype in (np.float32, np.float64, np.int64):
+        for offset in (0.0, 0.2, 0.4, 0.8, 5.0, 1e3):
+            a = np.round(base * 10) + offset if dtype == np.int64 else base + offset
+            a = a.astype(dtype)
+            shift = pbk.centring_shift(pbk._work(a))
+            host = pbk._work(a) if shift is None else np.subtract(pbk._work(a), shift, dtype=pbk._work(a).dtype)
+            t = _upload(a, torch.device("cpu"))
+            assert t.numpy().dtype == host.dtype
+            np.testing.assert_array_equal(t.numpy(), host)  # the same numbers, bit for bit
+            decisions.add(shift is None)
+    assert decisions == {False, True}
+
+
+def test_cka_bad_device_raises():
+    pytest.importorskip("torch")
+    x, y = _pair(n=60, seed=3)
+    with pytest.raises(nc.InvalidParameterError, match="device"):
+        nc.cka(_rec(x), _rec(y), device="no-such-device")
+    with pytest.raises(nc.InvalidParameterError, match="device"):
+        nc.cka(_rec(x), _rec(y), n_boot=0, device=12.5)
+
+
+@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
+def test_cka_device_path_on_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-10)):
+        for n, p, q in ((20000, 256, 128), (300, 2000, 1500)):  # unit products, sample Gram matrices
+            x, y = _device_pair(n, p, q, dtype, seed=p)
+            for debiased in (False, True):
+                for blocking in ({"n_boot": 50, "seed": 2}, {"n_boot": 50, "seed": 2, "block_size": n // 25}):
+                    ref = nc.cka(x, y, debiased=debiased, **blocking)
+                    dev = nc.cka(x, y, debiased=debiased, device="cuda", **blocking)
+                    _assert_cka_agrees(ref, dev, tol)
+                    assert dev.params["device"] == "cuda"
+
+
 # --------------------------------------------------------------------------- shape distance
 def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
     from scipy.linalg import orthogonal_procrustes
