@@ -4,8 +4,10 @@
     .venv/bin/python benchmarks/bench_gpu.py --device cuda:1 --n-samples 100000
 
 Rows: ``effective_dimension`` (default call with its interval, then ``n_boot=0``) and
-``spectrum_exponent`` (default call) on ``--n-samples x --n-units`` float32 activity; ``pattern_entropy`` (plug-in and NSB, default calls)
-on ``--n-samples x 32`` binary units; ``nc.torch.summarize`` of an MLP on ``--n-samples`` inputs.
+``spectrum_exponent`` (default call) on ``--n-samples x --n-units`` float32 activity;
+``pattern_entropy`` (plug-in and NSB, default calls) on ``--words-samples x 32`` binary units;
+``word_entropy`` and ``entropy_rate`` (default calls) on 8 of those units; ``cka`` (default call)
+of two populations; ``nc.torch.summarize`` of an MLP on ``--net-inputs`` inputs.
 Each row runs the numpy path (``device=None``; the model on the CPU for summarize) and the torch
 path on ``--device``, reports both best-of-``--repeats`` times, their ratio and the largest relative
 difference of the values (target 1e-5). Without the device (no CUDA here, or none lent to the
@@ -33,6 +35,10 @@ def _best(func: Callable[[], object], repeats: int, sync: Callable[[], None]) ->
         sync()
         best = min(best, time.perf_counter() - start)
     return best, out
+
+
+def _value_and_ci(est: object) -> np.ndarray:
+    return np.array([est.value, *(est.ci or ())])
 
 
 def _device_available(device: str) -> tuple[bool, str]:
@@ -76,20 +82,28 @@ def main() -> None:
     mixing = (rng.standard_normal((d, d), dtype=np.float32) * (np.arange(1, d + 1, dtype=np.float32) ** -0.5)[:, None])
     rec = nc.Recording.from_array(rng.standard_normal((n, d), dtype=np.float32) @ mixing + np.float32(3.0))
     words = nc.Recording.from_array((rng.random((args.words_samples, 32)) < 0.1).astype(np.float32), kind="binary")
+    rec_small = nc.Recording.from_array(np.tanh(rec.data[:, : d // 4]) + rng.standard_normal((n, d // 4), dtype=np.float32))
+    words8 = nc.Recording.from_array(words.data[:, :8], kind="binary")
     net = nc.torch.mlp([64, 256, 256, 64], seed=0)
     inputs = torch.randn(args.net_inputs, 64, generator=torch.Generator().manual_seed(0))
 
     rows: list[tuple[str, Callable[[object], object], Callable[[object], np.ndarray]]] = [
         (f"effective_dimension, {n} x {d} float32, default (n_boot=100)",
-         lambda dev: nc.effective_dimension(rec, device=dev), lambda e: np.array([e.value, *e.ci])),
+         lambda dev: nc.effective_dimension(rec, device=dev), _value_and_ci),
         (f"effective_dimension, {n} x {d} float32, n_boot=0",
          lambda dev: nc.effective_dimension(rec, n_boot=0, device=dev), lambda e: np.array([e.value])),
         (f"spectrum_exponent, {n} x {d} float32, default (n_boot=100, exact replicates)",
-         lambda dev: nc.spectrum_exponent(rec, device=dev), lambda e: np.array([e.value, *e.ci])),
+         lambda dev: nc.spectrum_exponent(rec, device=dev), _value_and_ci),
         (f"pattern_entropy plugin, {args.words_samples} x 32 binary, default",
          lambda dev: nc.pattern_entropy(words, method="plugin", device=dev), lambda e: np.array([e.value])),
         (f"pattern_entropy nsb, {args.words_samples} x 32 binary, default",
          lambda dev: nc.pattern_entropy(words, method="nsb", device=dev), lambda e: np.array([e.value])),
+        (f"word_entropy nsb, length 4 words of 8 units, {args.words_samples} bins, default",
+         lambda dev: nc.word_entropy(words8, length=4, device=dev), _value_and_ci),
+        (f"entropy_rate nsb, 1 unit, words up to 8 bins, {args.words_samples} bins, default",
+         lambda dev: nc.entropy_rate(words8, unit=0, device=dev), _value_and_ci),
+        (f"cka, {n} x {d} against {n} x {d // 4} float32, default",
+         lambda dev: nc.cka(rec, rec_small, device=dev), _value_and_ci),
         (f"nc.torch.summarize, MLP 64-256-256-64, {args.net_inputs} inputs",
          lambda dev: nc.torch.summarize(net, inputs, device=dev, progress=False),
          lambda t: t["value"].to_numpy(dtype=float)),
