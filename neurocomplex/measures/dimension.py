@@ -498,21 +498,18 @@ def _expandable(standardize: bool, order: float) -> bool:
 
 def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
                 seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any],
-                eigen: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                eigen: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
     """Effective dimension of each block-bootstrap replicate: perturbative where it applies, else exact.
 
-    ``eigen``: eigenvalues (descending) and eigenvectors of ``blocks.total``, when already computed.
+    ``eigen``: eigenvalues (descending) and eigenvectors of ``blocks.total``; None when the
+    expansion does not apply (:func:`_expandable`).
     """
     from neurocomplex.measures._spectral_bootstrap import check_against_exact, perturbative_dimensions
 
     draws = _draws(blocks.counts.size, n_boot, seed)
-    perturbative = _expandable(standardize, order)
+    perturbative = eigen is not None
     if perturbative:
-        if eigen is None:
-            lam, vecs = np.linalg.eigh((blocks.total + blocks.total.T) * 0.5)
-            lam, vecs = lam[::-1], vecs[:, ::-1]
-        else:
-            lam, vecs = eigen
+        lam, vecs = eigen
         signal = lam > _noise_tolerance(float(lam[0]), n_units, dtype)
         perturbative = (_REPLICATES == "perturbative"
                         or blocks.counts.sum() >= _SAMPLES_PER_DIRECTION * np.count_nonzero(signal))
