@@ -83,6 +83,7 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = x - x.mean(axis=0)  # distances are translation invariant; centring shrinks rounding
     sq = np.einsum("ij,ij->i", x, x)
     x32, sq32 = x.astype(np.float32), sq.astype(np.float32)
+    x32_m2 = x32 * np.float32(-2.0)  # exact (a power of two): the GEMM gives −2 x·y with no extra pass
     norms = np.sqrt(sq)
     gamma = d * _EPS32 / (1.0 - d * _EPS32)
     delta = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS32 * (sq + sq.max())
@@ -98,15 +99,14 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if b < a:
                 continue
             cols = slice(b, min(b + tile, n))
-            dist = x32[rows] @ x32[cols].T  # the one GEMM of the tile pair
-            dist *= -2.0
+            dist = x32_m2[rows] @ x32[cols].T  # the one GEMM of the tile pair
             dist += sq32[cols]
             dist += sq32[rows, None]
             if a == b:
                 np.fill_diagonal(dist, np.inf)  # never a point's own neighbour
-            else:  # the columns' nearest among these rows (argmin along rows is the fast one)
-                _fold(dist.T.copy(), 1, cols, a, best, index, bound)
-            _fold(dist, 1, rows, b, best, index, bound)
+            else:  # the columns' nearest among these rows
+                _fold_tile(dist.T, b, a, best, index, bound)
+            _fold_tile(dist, a, b, best, index, bound)
     cand = index
     r = np.empty((n, 2))
     for a in range(0, n, 2048):  # exact float64 squared distances of the candidates
@@ -120,35 +120,52 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r[:, 0], r[:, 1]
 
 
-def _fold(dist: np.ndarray, axis: int, rows: slice, offset: int, best: np.ndarray, index: np.ndarray,
-          bound: np.ndarray) -> None:
-    """Merge a tile's smallest distances along ``axis`` (``dist`` is overwritten) into the running
-    candidates of ``rows`` (the tile's rows for ``axis=1``, its columns for ``axis=0``).
+def _fold_tile(dist: np.ndarray, first: int, offset: int, best: np.ndarray, index: np.ndarray,
+               bound: np.ndarray) -> None:
+    """Merge a tile of distances (rows ``first`` onwards against columns ``offset`` onwards; ``dist``
+    is left unchanged) into the running candidates of its rows.
 
-    The tile's k smallest come from k ``argmin`` passes (vectorised; several times faster than
+    One ``min`` pass per row first: a row with nothing in the tile below its k-th candidate keeps
+    its candidates, and the tile only lowers its ``bound``; after the first few tiles that is most
+    rows, and only the others are folded candidate by candidate.
+    """
+    rows = slice(first, first + dist.shape[0])
+    low = dist.min(axis=1)
+    need = low < best[rows, -1]
+    np.minimum(bound[rows], np.where(need, np.inf, low), out=bound[rows])
+    sel = np.flatnonzero(need)
+    if sel.size:
+        _fold(dist[sel], first + sel, offset, best, index, bound)  # dist[sel] is a copy
+
+
+def _fold(dist: np.ndarray, rows: np.ndarray, offset: int, best: np.ndarray, index: np.ndarray,
+          bound: np.ndarray) -> None:
+    """Merge the smallest distances of each row of ``dist`` (overwritten) into the running
+    candidates of ``rows`` (indices).
+
+    The row's k smallest come from k ``argmin`` passes (vectorised; several times faster than
     ``argpartition`` for small k); everything not kept lowers ``bound``, the smallest distance of a
     point that is not a candidate.
     """
-    m, c = (dist.shape[0], dist.shape[1]) if axis == 1 else (dist.shape[1], dist.shape[0])
+    m, c = dist.shape
     k = best.shape[1]
     local = np.arange(m)
     take = min(k, c)
     vals = np.empty((m, take), dtype=np.float32)
     idx = np.empty((m, take), dtype=np.intp)
     for j in range(take):
-        idx[:, j] = dist.argmin(axis=axis)
-        at = (local, idx[:, j]) if axis == 1 else (idx[:, j], local)
-        vals[:, j] = dist[at]
-        dist[at] = np.inf
+        idx[:, j] = dist.argmin(axis=1)
+        vals[:, j] = dist[local, idx[:, j]]
+        dist[local, idx[:, j]] = np.inf
     if c > take:
-        np.minimum(bound[rows], dist.min(axis=axis), out=bound[rows])
+        bound[rows] = np.minimum(bound[rows], dist.min(axis=1))
     merged_v = np.concatenate([best[rows], vals], axis=1)
     merged_i = np.concatenate([index[rows], idx + offset], axis=1)
     order = np.argsort(merged_v, axis=1, kind="stable")
     best[rows] = np.take_along_axis(merged_v, order[:, :k], axis=1)
     index[rows] = np.take_along_axis(merged_i, order[:, :k], axis=1)
     if merged_v.shape[1] > k:
-        np.minimum(bound[rows], np.take_along_axis(merged_v, order[:, k : k + 1], axis=1)[:, 0], out=bound[rows])
+        bound[rows] = np.minimum(bound[rows], np.take_along_axis(merged_v, order[:, k : k + 1], axis=1)[:, 0])
 
 
 def _twonn_fit(mu_sorted: np.ndarray, n_keep: int) -> float:
