@@ -31,7 +31,8 @@ import math
 
 import numpy as np
 
-__all__ = ["divided_difference", "perturbative_dimensions", "check_against_exact", "CHECK_TOLERANCE"]
+__all__ = ["divided_difference", "perturbative_dimensions", "participation_ratios", "check_against_exact",
+           "CHECK_TOLERANCE"]
 
 # Tolerance of the exact check: the perturbative replicates are kept when those checked against
 # an exact eigendecomposition differ by at most this fraction of the replicates' spread.
@@ -175,6 +176,64 @@ def perturbative_dimensions(counts: np.ndarray, means: np.ndarray, centres: np.n
     if ok.any():
         out[ok] = _trace_dimension(a[ok], second[ok], order)
     return np.clip(out, 1.0, r)
+
+
+def participation_ratios(counts: np.ndarray, means: np.ndarray, centres: np.ndarray, grams: np.ndarray,
+                         draws: np.ndarray) -> np.ndarray:
+    """Exact participation ratio ``(Σ λ)² / Σ λ²`` of each block-bootstrap replicate, with no
+    eigendecomposition: ``Σ λ = tr S*`` and ``Σ λ² = ||S*||²_F``, which are quadratic in the weights.
+
+    Parameters
+    ----------
+    counts, means, centres, grams, draws
+        As in :func:`perturbative_dimensions`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per replicate (NaN where a replicate has no variance).
+
+    Notes
+    -----
+    With ``S'_b`` block ``b``'s scatter about the full-data mean ``m`` and ``δ = m* − m`` the shift
+    of the replicate's mean, ``S* = A − n* δ δᵀ`` with ``A = Σ_b w_b S'_b``, so
+    ``tr S* = Σ_b w_b tr S'_b − n* |δ|²`` and
+    ``||S*||²_F = wᵀ K w − 2 n* Σ_b w_b δᵀ S'_b δ + n*² |δ|⁴``, ``K_bc = <S'_b, S'_c>_F``. The
+    Frobenius norm is invariant under rotation, so this is exact (to rounding), unlike the
+    expansion other orders need. ``S'_b`` is formed by bands of rows (the raw products are centred
+    first: their Frobenius products would cancel catastrophically), never all at once.
+    """
+    n_blocks, d, _ = grams.shape
+    n = counts.sum()
+    mean = counts @ means / n
+    spread, shift = means - mean, means - centres  # S'_b = G_b + n_b (s sᵀ − h hᵀ)
+    u = draws * counts
+    n_rep = u.sum(axis=1)
+    delta = (u @ spread) / n_rep[:, None]  # (R, d): m* − m of each replicate
+    trace = (np.einsum("bii->b", grams, dtype=np.float64)
+             + counts * (np.einsum("bj,bj->b", spread, spread) - np.einsum("bj,bj->b", shift, shift)))
+    gram_k = np.zeros((n_blocks, n_blocks))
+    quad = np.zeros((n_blocks, draws.shape[0]))  # δ_iᵀ S'_b δ_i
+    dtype = grams.dtype
+    delta_w = delta.T.astype(dtype)  # (d, R)
+    root = np.sqrt(counts)[:, None]
+    # the rank-2 correction as one batched product: [√n s, √n h] [√n s, −√n h]ᵀ, (B, d, 2) @ (B, 2, d)
+    left = np.stack([root * spread, root * shift], axis=2).astype(dtype)
+    right = np.stack([root * spread, -root * shift], axis=1).astype(dtype)
+    for r0 in range(0, d, _PANEL_ROWS):
+        r1 = min(r0 + _PANEL_ROWS, d)
+        band = left[:, r0:r1] @ right  # (B, h, d)
+        band += grams[:, r0:r1, :]
+        flat = band.reshape(n_blocks, -1)
+        gram_k += flat @ flat.T
+        quad += np.einsum("bhr,rh->br", band @ delta_w, delta[:, r0:r1], dtype=np.float64)
+    gram_k = (gram_k + gram_k.T) * 0.5
+    total = draws @ trace - n_rep * np.einsum("rj,rj->r", delta, delta)
+    frob = (np.einsum("rb,bc,rc->r", draws, gram_k, draws) - 2.0 * n_rep * np.einsum("rb,br->r", draws, quad)
+            + n_rep**2 * np.einsum("rj,rj->r", delta, delta) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where((frob > 0) & (total > 0), total**2 / frob, math.nan)
+    return np.clip(out, 1.0, d)
 
 
 def check_against_exact(approx: np.ndarray, exact: dict[int, float]) -> tuple[bool, float]:

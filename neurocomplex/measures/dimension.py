@@ -490,10 +490,15 @@ def _exact_replicate(blocks: _Blocks, weights: np.ndarray, keep: np.ndarray, sta
         return math.nan
 
 
+def _frobenius(standardize: bool, order: float) -> bool:
+    """Whether the replicates come exactly from traces and Frobenius norms (order 2, covariance)."""
+    return _REPLICATES != "exact" and not standardize and order == 2.0
+
+
 def _expandable(standardize: bool, order: float) -> bool:
     """Whether the replicates may come from the second-order expansion (see _spectral_bootstrap)."""
     return (_REPLICATES != "exact" and not standardize and 0.0 < order < math.inf
-            and (order == 1.0 or abs(order - 1.0) > 1e-3))
+            and not _frobenius(standardize, order) and (order == 1.0 or abs(order - 1.0) > 1e-3))
 
 
 def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
@@ -504,9 +509,16 @@ def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: flo
     ``eigen``: eigenvalues (descending) and eigenvectors of ``blocks.total``; None when the
     expansion does not apply (:func:`_expandable`).
     """
-    from neurocomplex.measures._spectral_bootstrap import check_against_exact, perturbative_dimensions
+    from neurocomplex.measures._spectral_bootstrap import (
+        check_against_exact,
+        participation_ratios,
+        perturbative_dimensions,
+    )
 
     draws = _draws(blocks.counts.size, n_boot, seed)
+    if _frobenius(standardize, order):
+        diag["replicates"] = "exact"
+        return participation_ratios(blocks.counts, blocks.means, blocks.centres, blocks.grams, draws)
     perturbative = eigen is not None
     if perturbative:
         lam, vecs = eigen
@@ -704,7 +716,10 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     replicates is measured at <= 0.05 bootstrap sd; the first two replicates are also computed
     exactly, and all replicates are when they differ by more than 0.1 sd. Otherwise (and for
     ``standardize=True`` or ``order`` 0 or inf), each replicate merges the blocks exactly (Chan,
-    Golub & LeVeque 1979) and is eigendecomposed. ``diagnostics["replicates"]`` says which.
+    Golub & LeVeque 1979) and is eigendecomposed. For order 2 (the participation ratio) of the
+    covariance, replicates are exact with no eigendecomposition: ``Σ λ* = tr S*`` and
+    ``Σ λ*² = ||S*||²_F`` are quadratic in the block weights (Frobenius products of the block
+    scatters, computed once). ``diagnostics["replicates"]`` says which.
     The interval is the basic (reflected) bootstrap interval, because resampling duplicates rows
     and lowers D; it is clipped to ``[1, n_units]``. It covers sampling variability, not the
     estimator's bias (below); ``diagnostics`` also give the percentile interval and the bootstrap
