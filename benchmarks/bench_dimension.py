@@ -105,12 +105,15 @@ def _run(args: argparse.Namespace) -> None:
     def hundred() -> object:  # the same call with 100 blocks (block_size option)
         return nc.effective_dimension(rec, n_boot=args.n_boot, block_size=-(-n // 100))
 
+    def ratio() -> object:  # order 2: exact replicates from traces and Frobenius norms
+        return nc.participation_ratio(rec, n_boot=args.n_boot)
+
     def gram() -> object:
         return x.T @ x
 
     nc.effective_dimension(nc.Recording.from_array(x[:5000]))  # warm up (imports, BLAS threads)
-    rounds = round_times([default, free, gram, pca, hundred], args.repeats)
-    t_def, t_free, t_gram, t_pca, t_100 = rounds.min(axis=0)
+    rounds = round_times([default, free, gram, pca, hundred, ratio], args.repeats)
+    t_def, t_free, t_gram, t_pca, t_100, t_pr = rounds.min(axis=0)
     paired = np.median(rounds / rounds[:, 2:3], axis=0)  # ratios within each round
     est, boot, fitted = free(), default(), pca()
     ev = fitted.explained_variance_.astype(np.float64)
@@ -127,10 +130,12 @@ def _run(args: argparse.Namespace) -> None:
     print(f"| float32 X.T @ X | {t_gram:.3f} | 1.00 | {d * d * 4 / 2**20:.1f} (output) |")
     print(f"| sklearn PCA().fit | {t_pca:.3f} | {t_pca / t_gram:.2f} | {m_pca / 2**20:.1f} |")
     print(f"| the default call with block_size=ceil(n/100) (100 blocks) | {t_100:.3f} | {t_100 / t_gram:.2f} | |")
+    print(f"| nc.participation_ratio(rec) (default: exact replicates, traces and Frobenius norms) | {t_pr:.3f} | "
+          f"{t_pr / t_gram:.2f} | |")
     print(f"default (with interval) / X.T@X: {t_def / t_gram:.2f} (target <= 2); "
           f"n_boot=0 / X.T@X: {t_free / t_gram:.2f} (target <= 1.2); n_boot=0 / PCA: {t_free / t_pca:.2f}")
     print(f"median of the ratios within each round: default {paired[0]:.2f}, n_boot=0 {paired[1]:.2f}, "
-          f"PCA {paired[3]:.2f}, 100 blocks {paired[4]:.2f}")
+          f"PCA {paired[3]:.2f}, 100 blocks {paired[4]:.2f}, participation_ratio {paired[5]:.2f}")
     print(f"D = {est.value:.6f} (from PCA eigenvalues: {d_pca:.6f}); max |eigenvalue diff| / top = {rel:.2e}")
     # the same interval from exact replicates (one merge and eigendecomposition each), once
     dimension._REPLICATES = "exact"
