@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._validation import check_float, check_int, check_recording
-from neurocomplex.errors import InsufficientDataError, NeurocomplexWarning
+from neurocomplex.errors import InsufficientDataError, MissingDependencyError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
 
@@ -35,7 +35,8 @@ _CANDIDATES = 4
 _EPS32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff
 
 
-def two_nearest_distances(points: np.ndarray, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def two_nearest_distances(points: np.ndarray, method: str = "auto",
+                          device: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each point to its nearest and second-nearest other point.
 
     Parameters
@@ -45,6 +46,9 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto") -> tuple[np.
     method : {"auto", "tree", "gemm"}
         ``"tree"``: k-d tree; ``"gemm"``: blocked float32 GEMM distances with exact float64
         refinement; ``"auto"``: the tree up to ``d = 15``, GEMM above.
+    device : str or torch.device, optional
+        Run the GEMM search on this torch device (row tiles against all points, candidates by
+        ``topk``, the same exact refinement and certification). The tree always runs on the host.
 
     Returns
     -------
@@ -75,7 +79,19 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto") -> tuple[np.
 
         dist, _ = cKDTree(x).query(x, k=3)
         return dist[:, 1], dist[:, 2]
+    if device is not None:
+        return _torch_neighbours()(x, device, _CANDIDATES)
     return _gemm_two_nearest(x)
+
+
+def _torch_neighbours() -> Any:
+    try:
+        from neurocomplex.torch._neighbours import two_nearest_torch
+    except ImportError as err:
+        raise MissingDependencyError(
+            "device= runs the neighbour search with torch, which is not installed: pip install 'neurocomplex[torch]'."
+        ) from err
+    return two_nearest_torch
 
 
 def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +214,7 @@ def _bootstrap(mu: np.ndarray, order: np.ndarray, n_keep: int, n_boot: int, seed
 @register_estimator(family="dimension", bounds=(0.0, math.inf),
                     invalid_params=({"discard_fraction": 1.5}, {"discard_fraction": -0.1}, {"discard_fraction": "x"}))
 def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int = 100, seed: int | None = 0,
-                    block_size: int | None = None, ci_level: float = 0.95) -> Estimate:
+                    block_size: int | None = None, ci_level: float = 0.95, device: Any = None) -> Estimate:
     """Intrinsic dimension of the cloud of samples by TwoNN (two nearest neighbours).
 
     Parameters
@@ -215,6 +231,12 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
         Block bootstrap of the μ sequence (in sample order) instead of i.i.d. resampling.
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cpu"``), the neighbour search of high-dimensional
+        points (more than 15 units) runs there: float32 GEMM distances by row tiles, candidates by
+        ``topk``, the same exact float64 refinement and rounding certificate, so the distances
+        agree with the numpy search to float64 rounding. Low-dimensional points use the k-d tree
+        on the host. None (default): numpy.
 
     Returns
     -------
@@ -227,7 +249,9 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
     Raises
     ------
     InvalidParameterError
-        ``discard_fraction`` outside [0, 1); bad bootstrap options.
+        ``discard_fraction`` outside [0, 1); bad bootstrap options or ``device``.
+    MissingDependencyError
+        ``device`` given without torch installed.
     InsufficientDataError
         Fewer than 3 distinct points, or all μ = 1 (points on a regular lattice).
 
@@ -270,7 +294,12 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
         check_int("seed", seed)
     points = np.asarray(rec.data, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0 so they deduplicate
     n_duplicates = 0
-    r1, r2 = (two_nearest_distances(points) if points.shape[0] >= 3 else (np.zeros(1), np.zeros(1)))
+    if device is not None:
+        _torch_neighbours()  # torch is there
+        from neurocomplex.torch._accumulate import resolve_device
+
+        resolve_device(device)  # a usable device, checked before any work
+    r1, r2 = (two_nearest_distances(points, device=device) if points.shape[0] >= 3 else (np.zeros(1), np.zeros(1)))
     if np.any(r1 == 0):  # exact duplicates: keep the first of each, search again
         _, first = np.unique(points, axis=0, return_index=True)
         points = points[np.sort(first)]
@@ -279,7 +308,7 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
             raise InsufficientDataError(
                 f"{points.shape[0]} distinct point(s) among {rec.n_samples} samples: TwoNN needs at least 3."
             )
-        r1, r2 = two_nearest_distances(points)
+        r1, r2 = two_nearest_distances(points, device=device)
     distinct = r1 > 0  # rows that differ by less than the float resolution of a distance
     r1, r2 = r1[distinct], r2[distinct]
     n_duplicates += int(np.count_nonzero(~distinct))
@@ -311,7 +340,7 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
     return Estimate(
         value=value, ci=ci, method="twonn",
         params={"discard_fraction": discard_fraction, "n_boot": n_boot, "seed": seed,
-                "block_size": block_size, "ci_level": ci_level},
+                "block_size": block_size, "ci_level": ci_level, "device": None if device is None else str(device)},
         n_samples=rec.n_samples, n_units=rec.n_units,
         diagnostics={"mu": mu, "n_duplicates": n_duplicates, "n_fit": n_keep, "mle": mle,
                      "neighbours": "tree" if points.shape[1] <= TREE_MAX_DIM else "gemm",

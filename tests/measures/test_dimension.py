@@ -492,6 +492,7 @@ def test_gemm_neighbours_equal_the_tree_and_certify_near_ties(monkeypatch):
     # exact near-ties: a point with two neighbours at the same distance, and points on a grid
     grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)), -1).reshape(-1, 3)
     cases.append(np.hstack([grid, np.zeros((grid.shape[0], 17))]) @ np.linalg.qr(rng.normal(size=(20, 20)))[0])
+    cases.append(_far_cluster(rng))
     for x in cases:
         ref, _ = cKDTree(x).query(x, k=3)
         r1, r2 = two_nearest_distances(x, method="gemm")
@@ -506,6 +507,61 @@ def test_gemm_neighbours_equal_the_tree_and_certify_near_ties(monkeypatch):
     tiny = rng.normal(size=(3, 30))  # n - 1 = 2 candidates only
     ref, _ = cKDTree(tiny).query(tiny, k=3)
     np.testing.assert_allclose(np.column_stack(two_nearest_distances(tiny, method="gemm")), ref[:, 1:], rtol=1e-12)
+
+
+def _far_cluster(rng: np.random.Generator) -> np.ndarray:
+    """A tight cluster far from the mean: its float32 distances are rounding noise, so its rows
+    cannot be certified and must be searched exactly."""
+    far = 1e3 * np.eye(1, 40) + 1e-2 * rng.normal(size=(20, 40))
+    return np.vstack([rng.normal(size=(500, 40)), far])
+
+
+def test_twonn_device_search_equals_the_tree(monkeypatch):
+    pytest.importorskip("torch")
+    from scipy.spatial import cKDTree
+
+    from neurocomplex.measures.twonn import two_nearest_distances
+    from neurocomplex.torch import _neighbours
+
+    rng = np.random.default_rng(42)
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)), -1).reshape(-1, 3)
+    cases = [rng.normal(size=(700, 40)),
+             _embed(rng.uniform(size=(600, 3)), 64, rng) + 1e3,  # large offset: rounding of |x|^2
+             # exact ties on a grid: rows the float32 bound cannot certify are searched exactly
+             np.hstack([grid, np.zeros((grid.shape[0], 17))]) @ np.linalg.qr(rng.normal(size=(20, 20)))[0],
+             rng.normal(size=(3, 30)),  # n - 1 = 2 candidates only, no bound
+             _far_cluster(rng)]
+    monkeypatch.setattr(_neighbours, "_TILE_BYTES", 4 * 700 * 97)  # tiles of about 97 rows
+    for x in cases:
+        ref, _ = cKDTree(x).query(x, k=3)
+        r1, r2 = two_nearest_distances(x, method="gemm", device="cpu")
+        np.testing.assert_allclose(np.column_stack([r1, r2]), ref[:, 1:], rtol=1e-12, atol=1e-12)
+    x = _embed(rng.normal(size=(1500, 6)), 80, rng) + 0.01 * rng.normal(size=(1500, 80))
+    x[7] = x[3]  # a duplicate: removed and searched again, on the device too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        ref = nc.twonn_dimension(_rec(x), n_boot=30)
+        dev = nc.twonn_dimension(_rec(x), n_boot=30, device="cpu")
+    assert dev.value == pytest.approx(ref.value, rel=1e-12)
+    assert dev.ci == pytest.approx(ref.ci, rel=1e-12)
+    assert dev.diagnostics["n_duplicates"] == ref.diagnostics["n_duplicates"] == 1
+    assert dev.params["device"] == "cpu" and ref.params["device"] is None
+    with pytest.raises(nc.InvalidParameterError):
+        nc.twonn_dimension(_rec(x), device="no-such-device")
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
+def test_twonn_device_search_on_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    rng = np.random.default_rng(43)
+    x = _embed(rng.normal(size=(5000, 8)), 256, rng) + 0.01 * rng.normal(size=(5000, 256)) + 10.0
+    ref = nc.twonn_dimension(_rec(x), n_boot=20)
+    dev = nc.twonn_dimension(_rec(x), n_boot=20, device="cuda")
+    assert dev.value == pytest.approx(ref.value, rel=1e-12)
+    assert dev.ci == pytest.approx(ref.ci, rel=1e-12)
 
 
 def test_twonn_high_dimension_uses_gemm_and_agrees_with_scikit_dimension():
