@@ -7,7 +7,8 @@ Rows: ``effective_dimension`` (default call with its interval, then ``n_boot=0``
 ``spectrum_exponent`` (default call) on ``--n-samples x --n-units`` float32 activity;
 ``pattern_entropy`` (plug-in and NSB, default calls) on ``--words-samples x 32`` binary units;
 ``word_entropy`` and ``entropy_rate`` (default calls) on 8 of those units; ``cka`` (default call)
-of two populations; ``nc.torch.summarize`` of an MLP on ``--net-inputs`` inputs.
+of two populations; ``twonn_dimension`` (default call) on ``--twonn-samples`` of the activity
+rows; ``nc.torch.summarize`` of an MLP on ``--net-inputs`` inputs.
 Each row runs the numpy path (``device=None``; the model on the CPU for summarize) and the torch
 path on ``--device``, reports both best-of-``--repeats`` times, their ratio and the largest relative
 difference of the values (target 1e-5). Without the device (no CUDA here, or none lent to the
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--n-units", type=int, default=512)
     parser.add_argument("--words-samples", type=int, default=1_000_000)
     parser.add_argument("--net-inputs", type=int, default=100_000)
+    parser.add_argument("--twonn-samples", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     import warnings
@@ -83,6 +85,7 @@ def main() -> None:
     rec = nc.Recording.from_array(rng.standard_normal((n, d), dtype=np.float32) @ mixing + np.float32(3.0))
     words = nc.Recording.from_array((rng.random((args.words_samples, 32)) < 0.1).astype(np.float32), kind="binary")
     rec_small = nc.Recording.from_array(np.tanh(rec.data[:, : d // 4]) + rng.standard_normal((n, d // 4), dtype=np.float32))
+    cloud = nc.Recording.from_array(rec.data[: args.twonn_samples].astype(np.float64))
     words8 = nc.Recording.from_array(words.data[:, :8], kind="binary")
     net = nc.torch.mlp([64, 256, 256, 64], seed=0)
     inputs = torch.randn(args.net_inputs, 64, generator=torch.Generator().manual_seed(0))
@@ -104,6 +107,8 @@ def main() -> None:
          lambda dev: nc.entropy_rate(words8, unit=0, device=dev), _value_and_ci),
         (f"cka, {n} x {d} against {n} x {d // 4} float32, default",
          lambda dev: nc.cka(rec, rec_small, device=dev), _value_and_ci),
+        (f"twonn_dimension, {args.twonn_samples} x {d} float64, default",
+         lambda dev: nc.twonn_dimension(cloud, device=dev), _value_and_ci),
         (f"nc.torch.summarize, MLP 64-256-256-64, {args.net_inputs} inputs",
          lambda dev: nc.torch.summarize(net, inputs, device=dev, progress=False),
          lambda t: t["value"].to_numpy(dtype=float)),
