@@ -27,7 +27,7 @@ DEFAULT_CHUNK_ROWS = 16384
 _SUM_ROWS = 1024
 _FAST_MEAN_RATIO = 4.0  # rounding at most (1 + 4) times that of the centred product
 _OUTER_ROWS = 64  # rows of a rank-1 update done at a time
-_GROUP = 8  # float32 block Grams summed in float32 this many at a time (see block_grams)
+_GROUP = 8  # block Grams summed in their own precision this many at a time (see block_grams)
 
 
 def _column_sums(x: np.ndarray) -> np.ndarray:
@@ -235,17 +235,15 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
         if not raw:
             centres[b] = means[b].astype(dtype)
             _block_product(pieces, centres[b].astype(dtype), grams[b])
-        if dtype == np.float32:
-            # float32 partial sums over _GROUP blocks (rounding <= _GROUP eps, below the SYRK's own),
-            # added to the float64 total once per group: a mixed-type add per block costs 4 % of the pass
-            if b % _GROUP == 0:
-                partial[...] = grams[b]
-            else:
-                partial += grams[b]
-            if b % _GROUP == _GROUP - 1 or b == n_blocks - 1:
-                np.add(total, partial, out=total)
+        # partial sums of _GROUP blocks in the data's precision (float32: rounding <= _GROUP eps, below
+        # the SYRK's own) added to the float64 total once per group: a mixed-type add per block costs
+        # 4 % of the pass
+        if b % _GROUP == 0:
+            partial[...] = grams[b]
         else:
-            np.add(total, grams[b], out=total)
+            partial += grams[b]
+        if b % _GROUP == _GROUP - 1 or b == n_blocks - 1:
+            np.add(total, partial, out=total)
     # total = Σ grams − Σ n_b (m_b − c_b)(m_b − c_b)ᵀ + Σ n_b (m_b − m)(m_b − m)ᵀ (Chan et al.)
     mean = counts @ means / n_samples
     root = np.sqrt(counts)[:, None]
