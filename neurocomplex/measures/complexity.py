@@ -28,7 +28,12 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._validation import check_float, check_int, check_recording, check_same_samples
-from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import (
+    InsufficientDataError,
+    InvalidParameterError,
+    MissingDependencyError,
+    NeurocomplexWarning,
+)
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures._leader import entropy_exp, fit_affine, kmeans, leader_merge_curve, sq_dist
 from neurocomplex.measures._word_bootstrap import count_bootstrap
@@ -49,13 +54,17 @@ def _warn(msg: str, caveats: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- words
-def _distinct_words(rec: Recording, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct packed words of ``1[X > threshold]`` sorted by packed value, their counts, and the
-    index of each sample's word."""
+def _distinct_words(rec: Recording, threshold: float,
+                    device: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct packed words of ``1[X > threshold]`` sorted by packed value (last code most
+    significant), their counts, and the index of each sample's word; packed and counted on a
+    torch ``device`` when one is given (the same words, counts and indices)."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
         raise InvalidParameterError(f"threshold must be a number, got {threshold!r}.")
     if not math.isfinite(float(threshold)):
         raise InvalidParameterError(f"threshold must be finite, got {threshold!r}.")
+    if device is not None:
+        return _device_words(rec, float(threshold), device)
     packed = pack_words(rec.binarize(float(threshold)).data)
     # Last column is the most significant, so this order is the order of the packed values.
     order = np.argsort(packed[:, 0], kind="stable") if packed.shape[1] == 1 else np.lexsort(packed.T)
@@ -67,6 +76,22 @@ def _distinct_words(rec: Recording, threshold: float) -> tuple[np.ndarray, np.nd
     inverse[order] = word_of_sorted
     counts = np.bincount(inverse)
     return srt[new], counts, inverse
+
+
+def _device_words(rec: Recording, threshold: float, device: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    try:
+        from neurocomplex.torch._accumulate import count_words_torch
+    except ImportError as err:
+        raise MissingDependencyError(
+            "device= counts the words with torch, which is not installed: pip install 'neurocomplex[torch]'."
+        ) from err
+    words, counts, inverse = count_words_torch(rec.data, threshold, device, return_inverse=True)
+    if words.shape[1] > 1:  # the device sorts with the first code most significant; here the last is
+        order = np.lexsort(words.T)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        words, counts, inverse = words[order], counts[order], rank[inverse]
+    return words, counts, inverse
 
 
 def _radius(scale: float, n_units: int) -> int:
@@ -95,6 +120,7 @@ def pattern_complexity(
     seed: int | None = 0,
     block_size: int | None = None,
     ci_level: float = 0.95,
+    device: Any = None,
 ) -> Estimate:
     """Effective number of distinct activity regimes at a Hamming scale (nested leader merging).
 
@@ -119,6 +145,11 @@ def pattern_complexity(
         Block length in samples for a block bootstrap (time series with dependence).
     ci_level : float
         Coverage of the interval.
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cpu"``), the binary words are packed and counted there
+        (only the distinct words, their counts and each sample's word index come back); the leader
+        merging and the bootstrap run on the host from those, so the results are identical. None
+        (default): numpy.
 
     Returns
     -------
@@ -186,7 +217,7 @@ def pattern_complexity(
     check_recording(rec, min_samples=2)
     scale = check_float("scale", scale, 0.0, 1.0)
     _check_common(n_boot, seed, ci_level, block_size)
-    words, counts, inverse = _distinct_words(rec, threshold)
+    words, counts, inverse = _distinct_words(rec, threshold, device)
     radius = _radius(scale, rec.n_units)
     values, n_clusters = leader_merge_curve(words, counts, rec.n_units, np.array([radius]))
     value = float(values[0])
@@ -206,7 +237,7 @@ def pattern_complexity(
         ci=ci,
         method="nested_leader_merging",
         params={"scale": scale, "threshold": float(threshold), "n_boot": n_boot, "seed": seed,
-                "block_size": block_size, "ci_level": ci_level},
+                "block_size": block_size, "ci_level": ci_level, "device": None if device is None else str(device)},
         n_samples=rec.n_samples,
         n_units=rec.n_units,
         diagnostics={"radius": radius, "n_clusters": int(n_clusters[0]), "n_distinct_words": int(words.shape[0]),
@@ -246,6 +277,7 @@ def complexity_curve(
     seed: int | None = 0,
     block_size: int | None = None,
     ci_level: float = 0.95,
+    device: Any = None,
 ) -> Estimate:
     """Pattern complexity over a grid of scales, and its log–log scaling exponent.
 
@@ -267,8 +299,8 @@ def complexity_curve(
     n_boot : int
         Bootstrap replicates of the whole curve for an interval on the exponent (0: none; each
         replicate costs one curve).
-    seed, block_size, ci_level
-        Bootstrap settings as in :func:`pattern_complexity`.
+    seed, block_size, ci_level, device
+        Bootstrap settings and device as in :func:`pattern_complexity`.
 
     Returns
     -------
@@ -330,7 +362,7 @@ def complexity_curve(
             raise InvalidParameterError(f"fit_range must be (low, high) scales, got {fit_range!r}.") from err
         if not (0 <= lo <= hi <= 1):
             raise InvalidParameterError(f"fit_range must satisfy 0 <= low <= high <= 1, got {fit_range!r}.")
-    words, counts, inverse = _distinct_words(rec, threshold)
+    words, counts, inverse = _distinct_words(rec, threshold, device)
     curve, n_clusters = leader_merge_curve(words, counts, n_units, radii_all)
 
     uniq, first = np.unique(radii_all, return_index=True)
@@ -370,7 +402,8 @@ def complexity_curve(
         ci=ci,
         method="nested_leader_merging_loglog",
         params={"scales": scale_arr.tolist(), "threshold": float(threshold), "fit_range": fit_range,
-                "min_r2": min_r2, "n_boot": n_boot, "seed": seed, "block_size": block_size, "ci_level": ci_level},
+                "min_r2": min_r2, "n_boot": n_boot, "seed": seed, "block_size": block_size, "ci_level": ci_level,
+                "device": None if device is None else str(device)},
         n_samples=rec.n_samples,
         n_units=n_units,
         diagnostics={"scales": scale_arr, "radii": radii_all, "complexity": curve, "n_clusters": n_clusters,

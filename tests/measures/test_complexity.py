@@ -430,3 +430,46 @@ def test_bootstrap_through_word_counts_reports_its_interval():
     assert lo < hi and est.ci[0] >= 1.0
     blk = nc.pattern_complexity(_binary(b), scale=0.0, n_boot=50, seed=2, block_size=100)
     assert blk.ci is not None and blk.diagnostics["bootstrap_replicates"].size == 50
+
+
+# --------------------------------------------------------------------------- device (torch)
+def _structured_words(n_units: int, seed: int) -> nc.Recording:
+    rng = np.random.default_rng(seed)
+    x = (rng.random((3000, n_units)) < 0.15).astype(np.float32)
+    x[:, :5] = x[:, 5:10]  # correlated units: fewer distinct words than samples
+    return nc.Recording.from_array(x, kind="binary")
+
+
+@pytest.mark.parametrize("n_units", [12, 70, 130])  # one, two and three 64-bit codes per word
+def test_complexity_device_path_equals_numpy(n_units):
+    pytest.importorskip("torch")
+    from neurocomplex.measures.complexity import _distinct_words
+
+    rec = _structured_words(n_units, n_units)
+    ref, dev = _distinct_words(rec, 0.0), _distinct_words(rec, 0.0, device="cpu")
+    for a, b in zip(ref, dev, strict=True):  # the same words in the same order, counts and indices
+        np.testing.assert_array_equal(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        a = nc.pattern_complexity(rec, n_boot=20, block_size=100)
+        b = nc.pattern_complexity(rec, n_boot=20, block_size=100, device="cpu")
+        c = nc.complexity_curve(rec, n_boot=2)
+        d = nc.complexity_curve(rec, n_boot=2, device="cpu")
+    assert b.value == a.value and b.ci == a.ci and b.params["device"] == "cpu"
+    np.testing.assert_array_equal(b.diagnostics["bootstrap_replicates"], a.diagnostics["bootstrap_replicates"])
+    assert d.value == c.value
+    np.testing.assert_array_equal(d.diagnostics["complexity"], c.diagnostics["complexity"])
+    with pytest.raises(nc.InvalidParameterError):
+        nc.pattern_complexity(rec, device="no-such-device")
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
+def test_complexity_device_path_on_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    rec = _structured_words(130, 7)
+    a = nc.pattern_complexity(rec, n_boot=10)
+    b = nc.pattern_complexity(rec, n_boot=10, device="cuda")
+    assert b.value == a.value and b.ci == a.ci
