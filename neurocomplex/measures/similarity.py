@@ -291,6 +291,7 @@ def shape_distance(
     ci_level: float = 0.95,
     n_blocks: int | None = None,
     block_size: int | None = None,
+    device: Any = None,
 ) -> Estimate:
     """Angular Procrustes shape distance between two populations over the same samples.
 
@@ -307,6 +308,13 @@ def shape_distance(
     n_blocks, block_size : int, optional
         As in :func:`cka` (per-block products are p × q only; a population with more units than
         samples is first reduced exactly to n columns, so they are at most n × n).
+    device : str or torch.device, optional
+        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the centred data are moved there
+        once, the per-block products are computed there, and every replicate's p × q
+        cross-product is merged and its singular values computed there (batched, float64); only
+        the cosines come back, and the estimate and every bootstrap replicate agree with the numpy
+        path to float rounding. Both populations must fit in the device's memory. None (default):
+        numpy.
 
     Returns
     -------
@@ -317,7 +325,9 @@ def shape_distance(
     Raises
     ------
     InvalidParameterError
-        Not Recordings; different samples; bad parameters.
+        Not Recordings; different samples; bad parameters or ``device``.
+    MissingDependencyError
+        ``device`` given without torch installed.
     InsufficientDataError
         Fewer than 2 samples; a population with no variance.
 
@@ -329,7 +339,12 @@ def shape_distance(
     p × q cross-product) (Williams et al. 2021, Procrustes case α = 1). It is a metric on shapes.
     The interval is the basic bootstrap interval over groups of samples (resamples repeat samples,
     which shrinks the distance; reflecting about the estimate corrects that shift), computed
-    from per-group p × q products as in :func:`cka`.
+    from per-group p × q products as in :func:`cka`: with G_b, s_x,b, s_y,b, t_x,b, t_y,b and n_b
+    the product, column sums, sums of squares and size of group b of the centred data, a
+    replicate drawing group b w_b times has N = Σ w_b n_b, u = Σ w_b s_x,b, v = Σ w_b s_y,b, the
+    cross-product C = Σ w_b G_b − u vᵀ / N and cosine ||C||_* / √((Σ w_b t_x,b − |u|²/N)
+    (Σ w_b t_y,b − |v|²/N)). With ``device``, those statistics and the replicates' singular
+    values (batched) are computed on the device.
 
     References
     ----------
@@ -351,37 +366,57 @@ def shape_distance(
     p, q = x.n_units, y.n_units
     n = x.n_samples
     blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * min(p, n) * min(q, n))
+    on_device = None if device is None else _shape_cosines_torch()
     xc, yc = pbk._centred_work(_narrow(_float(x))), pbk._centred_work(_narrow(_float(y)))
-    grams = np.stack([pbk._product(xc[i], yc[i]) for i in blocks])
-    sx = np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks])
-    sy = np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks])
-    tx = np.array([np.einsum("ij,ij->", xc[i], xc[i], dtype=np.float64) for i in blocks])
-    ty = np.array([np.einsum("ij,ij->", yc[i], yc[i], dtype=np.float64) for i in blocks])
-    counts = np.array([i.size for i in blocks], dtype=np.float64)
+    n_b = len(blocks)
+    draws = pbk.replicate_weights(n_b, n_boot, seed) if n_b > 1 else np.empty((0, n_b))
+    if on_device is not None:
+        # the estimate (every block once) and the replicates in one pass on the device
+        cosines = on_device(xc, yc, blocks, np.r_[np.ones((1, n_b)), draws], device)
+        cos = float(cosines[0])
+    else:
+        grams = np.stack([pbk._product(xc[i], yc[i]) for i in blocks])
+        sx = np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks])
+        sy = np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks])
+        tx = np.array([np.einsum("ij,ij->", xc[i], xc[i], dtype=np.float64) for i in blocks])
+        ty = np.array([np.einsum("ij,ij->", yc[i], yc[i], dtype=np.float64) for i in blocks])
+        counts = np.array([i.size for i in blocks], dtype=np.float64)
 
-    def cosine(w: np.ndarray) -> float:
-        n = w @ counts
-        a, b = w @ sx, w @ sy
-        cxy = np.tensordot(w, grams, axes=1) - np.outer(a, b) / n
-        norm = (w @ tx - a @ a / n) * (w @ ty - b @ b / n)
-        if not norm > 0:
-            return math.nan
-        return float(np.linalg.svd(cxy, compute_uv=False).sum() / math.sqrt(norm))
+        def cosine(w: np.ndarray) -> float:
+            n = w @ counts
+            a, b = w @ sx, w @ sy
+            cxy = np.tensordot(w, grams, axes=1) - np.outer(a, b) / n
+            norm = (w @ tx - a @ a / n) * (w @ ty - b @ b / n)
+            if not norm > 0:
+                return math.nan
+            return float(np.linalg.svd(cxy, compute_uv=False).sum() / math.sqrt(norm))
 
-    cos = cosine(np.ones(len(blocks)))
+        cos = cosine(np.ones(n_b))
     if not math.isfinite(cos):
         raise InsufficientDataError("x or y has no variance across samples: the shape distance is undefined.")
     value = float(np.arccos(np.clip(cos, -1.0, 1.0)))
     reps = np.empty(0)
-    if len(blocks) > 1:
-        cs = np.array([cosine(w) for w in pbk.replicate_weights(len(blocks), n_boot, seed)])
+    if n_b > 1:
+        cs = cosines[1:] if on_device is not None else np.array([cosine(w) for w in draws])
         reps = np.arccos(np.clip(cs, -1.0, 1.0))
     diagnostics: dict[str, Any] = {"cosine": cos, "replicates": reps, "n_blocks": len(blocks)}
     ci, diagnostics, notes = _finish(value, reps, ci_level, 0.0, math.pi / 2, diagnostics, notes, "basic")
     return Estimate(value=value, ci=ci, method="angular_procrustes",
                     params={"n_boot": n_boot, "seed": seed, "ci_level": ci_level,
-                            "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size},
+                            "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size,
+                            "device": None if device is None else str(device)},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
+
+
+def _shape_cosines_torch() -> Any:
+    """:func:`neurocomplex.torch._pair_blocks.shape_cosines_torch`, imported only when a device is asked for."""
+    try:
+        from neurocomplex.torch._pair_blocks import shape_cosines_torch
+    except ImportError as err:
+        raise MissingDependencyError(
+            "device= computes the shape distance with torch, which is not installed: pip install 'neurocomplex[torch]'."
+        ) from err
+    return shape_cosines_torch
 
 
 def _narrow(a: np.ndarray) -> np.ndarray:

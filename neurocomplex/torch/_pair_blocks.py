@@ -10,11 +10,17 @@ are float64, and a side the host would centre first is centred by the same means
 (:func:`~neurocomplex.measures._pair_blocks.centring_shift`, one cheap pass on the host), so both
 paths multiply the same numbers and the statistics, every CKA value and every bootstrap replicate
 agree with the host's to float rounding.
+
+:func:`shape_cosines_torch` does the same for the Procrustes shape distance: per-block p × q
+products, column sums and sums of squares on the device, then every replicate's re-centred p × q
+cross-product merged by one batched contraction and its singular values by batched SVDs, in
+float64; only the cosines come back.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import torch
@@ -29,11 +35,14 @@ from neurocomplex.measures._pair_blocks import (
     use_grams,
 )
 from neurocomplex.torch._accumulate import resolve_device
+from neurocomplex.torch._neighbours import _full_float32
 
-__all__ = ["pair_blocks_torch"]
+__all__ = ["pair_blocks_torch", "shape_cosines_torch"]
 
 # Bytes of host data copied (and moved to the device) at a time.
 _UPLOAD_BYTES = 64 * 1024**2
+# Bytes of p × q float64 replicate matrices merged and decomposed at a time.
+_REPLICATE_BYTES = 256 * 1024**2
 
 
 def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool,
@@ -82,17 +91,24 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
 
 def _upload(a: np.ndarray, dev: torch.device) -> torch.Tensor:
     """A device copy of ``a`` in its working precision (float32 or float64), moved by chunks of rows
-    (host copies, as arrays may be read-only), centred there by the host's means when the host
-    would centre it: the same elementwise subtraction, so the same numbers."""
+    (:func:`_copy_rows`), centred there by the host's means when the host would centre it: the same
+    elementwise subtraction, so the same numbers."""
     a = _work(a)
     shift = centring_shift(a)
+    out = _copy_rows(a, dev)
+    if shift is not None:
+        out -= torch.from_numpy(shift).to(dev)
+    return out
+
+
+def _copy_rows(a: np.ndarray, dev: torch.device) -> torch.Tensor:
+    """A device copy of the float32 or float64 array ``a``, moved by chunks of rows (host copies, as
+    arrays may be read-only)."""
     n, width = a.shape
     out = torch.empty((n, width), dtype=torch.float32 if a.dtype == np.float32 else torch.float64, device=dev)
     rows = max(1, _UPLOAD_BYTES // max(1, width * a.itemsize))
     for s in range(0, n, rows):
         out[s : s + rows].copy_(torch.from_numpy(np.array(a[s : s + rows])))
-    if shift is not None:
-        out -= torch.from_numpy(shift).to(dev)
     return out
 
 
@@ -218,3 +234,103 @@ def _from_grams(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], de
             cross[key] = (onehot.T @ (z[a] * norms[b][:, None]) + onehot.T @ (z[b] * norms[a][:, None])).T
         out.diag, out.cross = _host(diag), _host(cross)
     return out
+
+
+def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], weights: np.ndarray,
+                        device: object) -> np.ndarray:
+    """Procrustes cosine ``||C(w)||_* / √(t_x(w) t_y(w))`` for each row of ``weights``, on ``device``.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The two populations over the same rows (n × p and n × q), float32 or float64, as the host
+        multiplies them (centred, and narrowed to at most n columns).
+    blocks : list of numpy.ndarray
+        Sorted row indices of each block (:func:`~neurocomplex.measures._pair_blocks.block_assignment`).
+    weights : numpy.ndarray
+        ``(R, B)`` draw counts of the blocks (a row of ones: every block once).
+    device : str or torch.device
+        Where the products, the merges and the singular values are computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(R,)`` float64 cosines, NaN where ``t_x(w) t_y(w)`` is not positive.
+
+    Raises
+    ------
+    InvalidParameterError
+        A device torch does not know or cannot reach.
+
+    Notes
+    -----
+    With G_b = X_bᵀY_b (p × q, float32 data multiplied in float32 and accumulated in float64 per
+    chunk of rows, as the host does), s_x,b and s_y,b the block column sums, t_x,b and t_y,b the
+    block sums of squares and n_b the block sizes, each replicate w has N = Σ w_b n_b,
+    u = Σ w_b s_x,b, v = Σ w_b s_y,b, C(w) = Σ_b w_b G_b − u vᵀ / N (one batched contraction
+    over the replicates), t_x(w) = Σ w_b t_x,b − |u|² / N and t_y(w) = Σ w_b t_y,b − |v|² / N. The singular values
+    of C(w) come from batched ``torch.linalg.svdvals`` in float64, in batches of at most 256 MiB
+    of matrices.
+
+    Examples
+    --------
+    >>> from neurocomplex.measures import _pair_blocks as pbk
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    >>> xc, yc = x - x.mean(0), y - y.mean(0)
+    >>> cos = shape_cosines_torch(xc, yc, [np.arange(40)], np.ones((1, 1)), "cpu")
+    >>> nuclear = np.linalg.svd(xc.T @ yc, compute_uv=False).sum()
+    >>> bool(np.isclose(cos[0], nuclear / (np.linalg.norm(xc) * np.linalg.norm(yc)), rtol=1e-12))
+    True
+    """
+    dev = resolve_device(device)
+    with _full_float32():  # float32 products in float32, as on the host (no TF32)
+        stats = _shape_block_stats(_copy_rows(x, dev), _copy_rows(y, dev), blocks)
+    return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights)
+
+
+def _sum_squares(a: torch.Tensor) -> torch.Tensor:
+    """Σ a_ij² in float64 over chunks of rows (no float64 copy of the whole block)."""
+    total = torch.zeros((), dtype=torch.float64, device=a.device)
+    for s in range(0, a.shape[0], _F64_ROWS):
+        c = a[s : s + _F64_ROWS].to(torch.float64)
+        total += (c * c).sum()
+    return total
+
+
+def _shape_block_stats(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray]) -> tuple[torch.Tensor, ...]:
+    """Per block: the p × q product, the column sums of both sides and their sums of squares (float64)."""
+    dev, f64 = xt.device, torch.float64
+    n_b, p, q = len(blocks), int(xt.shape[1]), int(yt.shape[1])
+    grams = torch.empty((n_b, p, q), dtype=f64, device=dev)
+    sx = torch.empty((n_b, p), dtype=f64, device=dev)
+    sy = torch.empty((n_b, q), dtype=f64, device=dev)
+    tx = torch.empty(n_b, dtype=f64, device=dev)
+    ty = torch.empty(n_b, dtype=f64, device=dev)
+    for b, idx in enumerate(blocks):
+        xb, yb = _rows(xt, idx), _rows(yt, idx)
+        _product(xb, yb, grams[b])
+        sx[b], sy[b] = xb.sum(dim=0, dtype=f64), yb.sum(dim=0, dtype=f64)
+        tx[b], ty[b] = _sum_squares(xb), _sum_squares(yb)
+    return grams, sx, sy, tx, ty
+
+
+def _shape_cosines(grams: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor,
+                   counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The cosine of every row of ``weights`` from the block statistics, in batches of replicates."""
+    dev, f64 = grams.device, torch.float64
+    n_b, p, q = grams.shape
+    flat = grams.reshape(n_b, p * q)
+    sizes = torch.as_tensor(counts, dtype=f64, device=dev)
+    group = max(1, _REPLICATE_BYTES // (8 * p * q))
+    out = []
+    for start in range(0, weights.shape[0], group):
+        w = torch.as_tensor(weights[start : start + group], dtype=f64, device=dev)
+        n = w @ sizes
+        u, v = w @ sx, w @ sy
+        cxy = (w @ flat).view(-1, p, q) - u[:, :, None] * v[:, None, :] / n[:, None, None]
+        norm = (w @ tx - (u * u).sum(dim=1) / n) * (w @ ty - (v * v).sum(dim=1) / n)
+        nuclear = torch.linalg.svdvals(cxy).sum(dim=1)
+        cos = torch.where(norm > 0, nuclear / norm.clamp(min=torch.finfo(f64).tiny).sqrt(), math.nan)
+        out.append(cos.cpu().numpy())
+    return np.concatenate(out) if out else np.empty(0)

@@ -318,6 +318,121 @@ def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
     assert d.value == pytest.approx(math.acos(cos), rel=1e-10) and d.ci is not None
 
 
+# --------------------------------------------------------------------------- shape distance on a torch device
+def _assert_shape_agrees(ref, dev, tol, device="cpu"):
+    assert dev.value == pytest.approx(ref.value, rel=tol)
+    assert dev.diagnostics["cosine"] == pytest.approx(ref.diagnostics["cosine"], rel=tol)
+    assert dev.diagnostics["n_blocks"] == ref.diagnostics["n_blocks"]
+    reps, ref_reps = dev.diagnostics["replicates"], ref.diagnostics["replicates"]
+    assert reps.shape == ref_reps.shape
+    np.testing.assert_array_equal(np.isnan(reps), np.isnan(ref_reps))
+    np.testing.assert_allclose(reps, ref_reps, rtol=tol, atol=0.0)
+    assert (dev.ci is None) == (ref.ci is None)
+    if ref.ci is not None:
+        assert dev.ci == pytest.approx(ref.ci, rel=tol)
+    assert dev.warnings == ref.warnings
+    assert dev.params["device"] == device and ref.params["device"] is None
+    assert {k: v for k, v in dev.params.items() if k != "device"} == \
+        {k: v for k, v in ref.params.items() if k != "device"}
+
+
+def _shape_cosine_direct(x, y):
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    return np.linalg.svd(xc.T @ yc, compute_uv=False).sum() / (np.linalg.norm(xc) * np.linalg.norm(yc))
+
+
+@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
+    pytest.importorskip("torch")
+    from neurocomplex.torch import _pair_blocks as tpb
+
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    # (n, p, q): more samples than units; more units than samples on both sides, and on one side
+    # (x narrowed to n float64 columns meets a float32 y)
+    for n, p, q in ((600, 9, 6), (48, 70, 50), (48, 70, 30)):
+        x, y = _device_pair(n, p, q, dtype, seed=n + q)
+        for blocking in ({"n_boot": 0}, {"n_boot": 40, "seed": 3}, {"n_boot": 40, "seed": 3, "block_size": 4},
+                         {"n_boot": 30, "seed": 1, "n_blocks": 12}):
+            ref = nc.shape_distance(x, y, **blocking)
+            dev = nc.shape_distance(x, y, device="cpu", **blocking)
+            _assert_shape_agrees(ref, dev, tol)
+            assert 0.1 < ref.value < 1.5  # a distance whose relative agreement means something
+            if blocking["n_boot"]:
+                assert dev.ci is not None and np.isfinite(dev.diagnostics["replicates"]).all()
+                assert dev.diagnostics["replicates"].size == blocking["n_boot"]
+            else:
+                assert dev.ci is None and dev.diagnostics["replicates"].size == 0
+    # replicates split over several device batches come back in draw order
+    x, y = _device_pair(300, 7, 5, dtype, seed=2)
+    ref = nc.shape_distance(x, y, n_boot=25, seed=4)
+    monkeypatch.setattr(tpb, "_REPLICATE_BYTES", 8 * 7 * 5 * 3)
+    _assert_shape_agrees(ref, nc.shape_distance(x, y, n_boot=25, seed=4, device="cpu"), tol)
+    # too few blocks for an interval: the same warning and no interval on both paths
+    with pytest.warns(nc.NeurocomplexWarning, match="no interval"):
+        ref = nc.shape_distance(x, y, n_boot=20, block_size=100)
+    with pytest.warns(nc.NeurocomplexWarning, match="no interval"):
+        dev = nc.shape_distance(x, y, n_boot=20, block_size=100, device="cpu")
+    _assert_shape_agrees(ref, dev, tol)
+
+
+def test_shape_distance_device_replicates_equal_resampled_rows():
+    pytest.importorskip("torch")
+    from neurocomplex.torch._pair_blocks import shape_cosines_torch
+
+    x, y = _pair(n=90, p=6, q=4, seed=8)
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    blocks = pbk.block_assignment(90, 15, None, 2)
+    draws = pbk.replicate_weights(15, 12, 6)
+    got = shape_cosines_torch(xc, yc, blocks, draws, "cpu")
+    for w, cos in zip(draws, got, strict=True):
+        rows = np.concatenate([np.tile(blocks[b], int(c)) for b, c in enumerate(w)])
+        assert cos == pytest.approx(_shape_cosine_direct(x[rows], y[rows]), rel=1e-10)
+    est = nc.shape_distance(_rec(x), _rec(y), n_boot=12, seed=6, n_blocks=15, device="cpu")
+    assert est.diagnostics["cosine"] == pytest.approx(_shape_cosine_direct(x, y), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::neurocomplex.NeurocomplexWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_shape_distance_device_nan_replicates_where_a_resample_has_no_variance(dtype):
+    pytest.importorskip("torch")
+    # x varies only through sample 0 (integers: the centred sums are exact), so every replicate that
+    # misses its block has no variance in x and an undefined cosine, on both paths
+    rng = np.random.default_rng(5)
+    xa = np.zeros((40, 3))
+    xa[0] = [40.0, 80.0, -40.0]
+    x, y = nc.Recording.from_array(xa.astype(dtype)), nc.Recording.from_array(rng.normal(size=(40, 4)).astype(dtype))
+    ref = nc.shape_distance(x, y, n_boot=60, seed=0, block_size=4)
+    dev = nc.shape_distance(x, y, n_boot=60, seed=0, block_size=4, device="cpu")
+    assert 0 < np.isnan(ref.diagnostics["replicates"]).sum() < 60
+    _assert_shape_agrees(ref, dev, 1e-5 if dtype == np.float32 else 1e-10)
+
+
+def test_shape_distance_bad_device_raises():
+    pytest.importorskip("torch")
+    x, y = _pair(n=60, seed=3)
+    with pytest.raises(nc.InvalidParameterError, match="device"):
+        nc.shape_distance(_rec(x), _rec(y), device="no-such-device")
+    with pytest.raises(nc.InvalidParameterError, match="device"):
+        nc.shape_distance(_rec(x), _rec(y), n_boot=0, device=12.5)
+
+
+@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
+def test_shape_distance_device_path_on_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-10)):
+        for n, p, q in ((20000, 256, 128), (300, 2000, 1500)):  # unit products; narrowed to n columns
+            x, y = _device_pair(n, p, q, dtype, seed=p)
+            for blocking in ({"n_boot": 50, "seed": 2}, {"n_boot": 50, "seed": 2, "block_size": n // 25}):
+                ref = nc.shape_distance(x, y, **blocking)
+                dev = nc.shape_distance(x, y, device="cuda", **blocking)
+                _assert_shape_agrees(ref, dev, tol, device="cuda")
+
+
 # --------------------------------------------------------------------------- RDMs and RSA
 rsatoolbox = pytest.importorskip("rsatoolbox")
 
