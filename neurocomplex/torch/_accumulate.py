@@ -8,7 +8,8 @@ can then be merged with the statistics of other chunks, workers or files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -17,12 +18,36 @@ import torch
 from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts, pack_words
 
 __all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch", "count_words_torch",
-           "count_window_words_torch", "WindowWordCounts"]
+           "count_window_words_torch", "WindowWordCounts", "full_float32"]
 
 # Flush buffered words into the sorted counts once this many rows are waiting (or more than
 # are already counted), so the cost of merging stays amortised O(n log n).
 _WORD_FLUSH_ROWS = 1 << 13
 _BYTE_WEIGHTS_CACHE: dict[torch.device, torch.Tensor] = {}
+
+
+@contextmanager
+def full_float32() -> Iterator[None]:
+    """float32 matmuls in full float32 within the block (TF32 off, whatever the user set): the
+    statistics must agree with the host's float32 products, and the rounding bounds of the
+    neighbour search assume float32 rounding. The previous setting is restored on exit.
+
+    Examples
+    --------
+    >>> torch.set_float32_matmul_precision("high")
+    >>> with full_float32():
+    ...     torch.get_float32_matmul_precision()
+    'highest'
+    >>> torch.get_float32_matmul_precision()
+    'high'
+    >>> torch.set_float32_matmul_precision("highest")
+    """
+    precision = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(precision)
 
 
 class TorchCovariance:
@@ -53,7 +78,9 @@ class TorchCovariance:
             return
         mean_b = x.mean(dim=0, dtype=torch.float64)
         centred = x - mean_b.to(x.dtype)
-        self.combine(int(x.shape[0]), mean_b, (centred.T @ centred).to(torch.float64))
+        with full_float32():
+            scatter_b = (centred.T @ centred).to(torch.float64)
+        self.combine(int(x.shape[0]), mean_b, scatter_b)
 
     def combine(self, n_b: int, mean_b: torch.Tensor, scatter_b: torch.Tensor) -> None:
         """Add a block given by its count, float64 mean and centred scatter (Chan et al. 1979)."""

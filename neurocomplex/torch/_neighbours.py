@@ -9,13 +9,10 @@ rows it cannot prove are searched exactly. Only the two distances per point come
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 
-from neurocomplex.torch._accumulate import resolve_device
+from neurocomplex.torch._accumulate import full_float32, resolve_device
 
 __all__ = ["two_nearest_torch"]
 
@@ -23,17 +20,6 @@ _EPS32 = 2.0**-24  # float32 unit roundoff
 # Device memory for one tile of float32 distances (rows × all points).
 _TILE_BYTES = 256 * 1024**2
 _EXACT_ROWS = 2048  # candidates refined in float64 this many rows at a time
-
-
-@contextmanager
-def _full_float32() -> Iterator[None]:
-    """float32 matmuls in full float32 (no TF32): the certification bound assumes float32 rounding."""
-    precision = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("highest")
-    try:
-        yield
-    finally:
-        torch.set_float32_matmul_precision(precision)
 
 
 def two_nearest_torch(points: object, device: object, candidates: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +61,7 @@ def two_nearest_torch(points: object, device: object, candidates: int = 4) -> tu
     index = torch.empty((n, k), dtype=torch.int64, device=dev)
     bound = torch.full((n,), float("inf"), dtype=torch.float32, device=dev)
     tile = max(1, min(n, _TILE_BYTES // (4 * n)))
-    with _full_float32():
+    with full_float32():
         for s in range(0, n, tile):
             t = min(tile, n - s)
             dist = (x32[s : s + t] * -2.0) @ x32.T  # −2 x·y: scaling by 2 is exact

@@ -34,8 +34,7 @@ from neurocomplex.measures._pair_blocks import (
     centring_shift,
     use_grams,
 )
-from neurocomplex.torch._accumulate import resolve_device
-from neurocomplex.torch._neighbours import _full_float32
+from neurocomplex.torch._accumulate import full_float32, resolve_device
 
 __all__ = ["pair_blocks_torch", "shape_cosines_torch"]
 
@@ -84,9 +83,10 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
     """
     dev = resolve_device(device)
     xt, yt = _upload(x, dev), _upload(y, dev)
-    if use_grams(int(xt.shape[0]), int(xt.shape[1]), int(yt.shape[1])):
-        return _from_grams(xt, yt, blocks, debiased)
-    return _from_products(xt, yt, blocks, debiased)
+    with full_float32():  # float32 products in float32, as on the host (no TF32)
+        if use_grams(int(xt.shape[0]), int(xt.shape[1]), int(yt.shape[1])):
+            return _from_grams(xt, yt, blocks, debiased)
+        return _from_products(xt, yt, blocks, debiased)
 
 
 def _upload(a: np.ndarray, dev: torch.device) -> torch.Tensor:
@@ -284,7 +284,7 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
     True
     """
     dev = resolve_device(device)
-    with _full_float32():  # float32 products in float32, as on the host (no TF32)
+    with full_float32():  # float32 products in float32, as on the host (no TF32)
         stats = _shape_block_stats(_copy_rows(x, dev), _copy_rows(y, dev), blocks)
     return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights)
 

@@ -630,6 +630,21 @@ def test_spectrum_exponent_device_path_agrees_with_numpy(dtype):
         nc.spectrum_exponent(_rec(x), device="no-such-device")
 
 
+def test_device_paths_keep_the_users_matmul_precision():
+    # the device paths multiply in full float32 (no TF32) and restore what the user had set
+    torch = pytest.importorskip("torch")
+    x = _gaussian(np.exp(-np.arange(30) / 6.0), 2000, seed=54).astype(np.float32)
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    try:
+        nc.effective_dimension(_rec(x), n_boot=5, device="cpu")
+        nc.cka(_rec(x), _rec(x[:, :10]), n_boot=5, device="cpu")
+        nc.twonn_dimension(_rec(x), n_boot=0, device="cpu")
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
 def test_device_path_on_cuda():
     import torch
