@@ -6,8 +6,9 @@
 Rows: ``effective_dimension`` (default call with its interval, then ``n_boot=0``) and
 ``spectrum_exponent`` (default call) on ``--n-samples x --n-units`` float32 activity;
 ``pattern_entropy`` (plug-in and NSB, default calls) on ``--words-samples x 32`` binary units;
-``word_entropy`` and ``entropy_rate`` (default calls) on 8 of those units; ``cka`` (default call)
-of two populations; ``twonn_dimension`` (default call) on ``--twonn-samples`` of the activity
+``word_entropy`` and ``entropy_rate`` (default calls) on 8 of those units; ``cka``
+and ``shape_distance`` (default calls) of two populations; ``pattern_complexity`` (``n_boot=0``)
+of the binary units; ``twonn_dimension`` (default call) on ``--twonn-samples`` of the activity
 rows; ``nc.torch.summarize`` of an MLP on ``--net-inputs`` inputs.
 Each row runs the numpy path (``device=None``; the model on the CPU for summarize) and the torch
 path on ``--device``, reports both best-of-``--repeats`` times, their ratio and the largest relative
@@ -107,6 +108,10 @@ def main() -> None:
          lambda dev: nc.entropy_rate(words8, unit=0, device=dev), _value_and_ci),
         (f"cka, {n} x {d} against {n} x {d // 4} float32, default",
          lambda dev: nc.cka(rec, rec_small, device=dev), _value_and_ci),
+        (f"shape_distance, {n} x {d} against {n} x {d // 4} float32, default",
+         lambda dev: nc.shape_distance(rec, rec_small, device=dev), _value_and_ci),
+        (f"pattern_complexity, {args.words_samples} x 32 binary, n_boot=0 (words counted on the device)",
+         lambda dev: nc.pattern_complexity(words, n_boot=0, device=dev), _value_and_ci),
         (f"twonn_dimension, {args.twonn_samples} x {d} float64, default",
          lambda dev: nc.twonn_dimension(cloud, device=dev), _value_and_ci),
         (f"nc.torch.summarize, MLP 64-256-256-64, {args.net_inputs} inputs",
