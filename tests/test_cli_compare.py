@@ -271,3 +271,13 @@ def test_compare_report_renders_in_a_headless_browser(report, tmp_path):
     # the figures are drawn (colour: the heat maps and coloured points), not only black text on white
     colourful = (image.max(axis=2) - image.min(axis=2)) > 0.25
     assert colourful.mean() > 0.005
+
+
+def test_figure_caption_names_intervals_beside_their_value():
+    from neurocomplex.cli.compare import _intervals_caption
+
+    table = pd.DataFrame({"measure": ["pattern_complexity", "participation_ratio"], "value": [265.0, 14.7],
+                          "ci_low": [370.0, 13.9], "ci_high": [390.0, 16.6]})
+    caption = _intervals_caption(table, "Measures")
+    assert caption.startswith("Measures. Intervals beside, not around, their value (pattern complexity)")
+    assert _intervals_caption(table.iloc[1:], "Measures") == "Measures"

@@ -225,6 +225,18 @@ def _measure_table(recordings: Mapping[str, Any], side: str, measures: Sequence[
     return table.assign(group=table["recording"]).assign(recording=side)
 
 
+def _intervals_caption(table: Any, caption: str) -> str:
+    """``caption``, plus a sentence naming the intervals that do not contain their value."""
+    outside = table[(table["value"] < table["ci_low"]) | (table["value"] > table["ci_high"])]
+    if outside.empty:
+        return caption
+    names = sorted({f"{m.replace('_', ' ')}" for m in outside["measure"]})
+    return (f"{caption}. Intervals beside, not around, their value ({', '.join(names)}) are basic bootstrap "
+            "intervals of an estimate biased by undersampling: resampling repeats samples and shifts it, and "
+            "the interval, reflected about the estimate, lies on the other side, where the unbiased value "
+            "is (see the warnings column)")
+
+
 def _best_layers(sim: Any, truth: Mapping[str, str] | None) -> Any:
     """One row per area: its best layer with the bootstrap support, and the truth when known."""
     from neurocomplex.comparison.similarity import best_layers
@@ -316,8 +328,8 @@ def brain_vs_network(
                        _measure_table(layers, "layer", measures, n_boot, seed)], ignore_index=True)
     tables: dict[str, Any] = {"measures": table}
     figures: dict[str, Any] = {}
-    figures["Measures of each area and each layer (95% bootstrap intervals; unmatched sizes)"] = (
-        plot_measures(table)[0].figure)
+    caption = _intervals_caption(table, "Measures of each area and each layer (95% bootstrap intervals; unmatched sizes)")
+    figures[caption] = plot_measures(table)[0].figure
     area_rows, layer_rows = table[table["recording"] == "area"], table[table["recording"] == "layer"]
     figures["Profiles over depth: each measure per layer (line, interval band) with the areas beside it "
             "(squares, dashed lines at their values)"] = plot_profiles(layer_rows, area_rows)[0].figure
@@ -493,8 +505,8 @@ def _files_vs_files(args: argparse.Namespace, window: tuple[float, float], steps
     table = pd.concat([_measure_table(areas, stem, args.measures, args.n_boot, args.seed)
                        for stem, areas in per_file.items()], ignore_index=True)
     tables: dict[str, Any] = {"measures": table}
-    figures: dict[str, Any] = {"Measures of each area of each file (95% bootstrap intervals; unmatched sizes)":
-                               plot_measures(table)[0].figure}
+    caption = _intervals_caption(table, "Measures of each area of each file (95% bootstrap intervals; unmatched sizes)")
+    figures: dict[str, Any] = {caption: plot_measures(table)[0].figure}
     steps(f"matched comparison ({args.n_draws} draws)")
     both = {f"{stem}:{a}": r for stem, areas in per_file.items() for a, r in areas.items()}
     notes = _matched(both, args.measures, args.n_draws, args.seed, progress, tables, figures)
