@@ -206,3 +206,38 @@ def test_measure_table_is_tidy_and_matches_direct_calls():
     assert row.n_units == 3
     with pytest.raises(nc.InvalidParameterError, match="no estimator"):
         nc.measure(rec, ["not_a_measure"])
+
+
+def _device_estimators() -> list[str]:
+    return [n for n in nc.list_estimators(None) if "device" in inspect.signature(get_estimator(n).func).parameters]
+
+
+def test_device_estimators_are_the_covariance_word_and_neighbour_ones():
+    assert set(_device_estimators()) == {
+        "effective_dimension", "participation_ratio", "spectrum_exponent", "twonn_dimension", "pattern_entropy",
+        "unit_entropy", "multi_information", "word_entropy", "entropy_rate", "pattern_complexity",
+        "complexity_curve", "cka", "shape_distance"}
+
+
+@pytest.mark.parametrize("name", _device_estimators())
+def test_device_path_agrees_and_rejects_a_bad_device(name):
+    # the torch path (here on the CPU) gives the numpy path's value and interval; a device torch cannot
+    # use is an InvalidParameterError, whatever the estimator
+    pytest.importorskip("torch")
+    spec = get_estimator(name)
+    if spec.input == "pair":
+        x, y = _pair_population()
+        ref, dev = _run_pair(name, x, y), _run_pair(name, x, y, device="cpu")
+        args: tuple = (x, y)
+    else:
+        rec = _population(n_samples=600, n_units=20) if name == "twonn_dimension" else _population()
+        ref, dev = _run(name, rec), _run(name, rec, device="cpu")
+        args = (rec,)
+    assert dev.value == pytest.approx(ref.value, rel=1e-5, abs=1e-12)
+    assert (dev.ci is None) == (ref.ci is None)
+    if ref.ci is not None:
+        assert dev.ci == pytest.approx(ref.ci, rel=1e-5, abs=1e-12)
+    assert dev.params["device"] == "cpu"
+    for bad in ("no-such-device", 12.5):
+        with pytest.raises(nc.InvalidParameterError, match="device"):
+            spec.func(*args, device=bad)
