@@ -241,3 +241,34 @@ def test_device_path_agrees_and_rejects_a_bad_device(name):
     for bad in ("no-such-device", 12.5):
         with pytest.raises(nc.InvalidParameterError, match="device"):
             spec.func(*args, device=bad)
+
+
+def test_device_without_torch_is_a_missing_dependency():
+    # in a fresh interpreter where torch cannot be imported, every device= estimator names the extra
+    import subprocess
+    import sys
+
+    script = f"""
+import importlib.abc, sys
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("no torch here")
+sys.meta_path.insert(0, NoTorch())
+import numpy as np, neurocomplex as nc
+from neurocomplex.estimate import get_estimator
+rng = np.random.default_rng(0)
+rec = nc.Recording.from_array(rng.normal(size=(200, 20)))
+for name in {_device_estimators()!r}:
+    spec = get_estimator(name)
+    args = (rec, rec) if spec.input == "pair" else (rec,)
+    try:
+        spec.func(*args, device="cuda")
+    except nc.MissingDependencyError as err:
+        assert "pip install" in str(err), (name, err)
+    else:
+        raise AssertionError(name + " ran without torch")
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -31,7 +31,6 @@ from neurocomplex._validation import check_float, check_int, check_recording, ch
 from neurocomplex.errors import (
     InsufficientDataError,
     InvalidParameterError,
-    MissingDependencyError,
     NeurocomplexWarning,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
@@ -79,12 +78,7 @@ def _distinct_words(rec: Recording, threshold: float,
 
 
 def _device_words(rec: Recording, threshold: float, device: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    try:
-        from neurocomplex.torch._accumulate import count_words_torch
-    except ImportError as err:
-        raise MissingDependencyError(
-            "device= counts the words with torch, which is not installed: pip install 'neurocomplex[torch]'."
-        ) from err
+    from neurocomplex.torch._accumulate import count_words_torch  # MissingDependencyError without torch
     words, counts, inverse = count_words_torch(rec.data, threshold, device, return_inverse=True)
     if words.shape[1] > 1:  # the device sorts with the first code most significant; here the last is
         order = np.lexsort(words.T)

@@ -22,7 +22,6 @@ from neurocomplex.errors import (
     InsufficientDataError,
     InvalidDataError,
     InvalidParameterError,
-    MissingDependencyError,
     NeurocomplexWarning,
 )
 from neurocomplex.estimate import (
@@ -352,13 +351,10 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
 
 
 def _torch_function(name: str) -> Any:
-    """A function of neurocomplex.torch._accumulate, imported only when a device is asked for."""
-    try:
-        from neurocomplex.torch import _accumulate
-    except ImportError as err:
-        raise MissingDependencyError(
-            "device= runs the accumulation with torch, which is not installed: pip install 'neurocomplex[torch]'."
-        ) from err
+    """A function of neurocomplex.torch._accumulate, imported only when a device is asked for
+    (importing neurocomplex.torch raises MissingDependencyError without torch)."""
+    from neurocomplex.torch import _accumulate
+
     return getattr(_accumulate, name)
 
 

@@ -22,7 +22,6 @@ from neurocomplex._validation import check_choice, check_float, check_int, check
 from neurocomplex.errors import (
     InsufficientDataError,
     InvalidParameterError,
-    MissingDependencyError,
     NeurocomplexWarning,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
@@ -228,7 +227,9 @@ def cka(
     if device is None:
         pb = pbk.pair_blocks(_float(x), _float(y), blocks, debiased)
     else:
-        pb = _pair_blocks_torch()(_float(x), _float(y), blocks, debiased, device)
+        from neurocomplex.torch._pair_blocks import pair_blocks_torch  # torch only when a device is asked for
+
+        pb = pair_blocks_torch(_float(x), _float(y), blocks, debiased, device)
     ones = np.ones((1, pb.n_blocks))
     terms = _cka_terms(pb, ones, debiased)
     if not (terms[1][0] > 0 and terms[2][0] > 0):
@@ -252,18 +253,6 @@ def cka(
                             "n_blocks": pb.n_blocks if pb.n_blocks > 1 else n_blocks, "block_size": block_size,
                             "device": None if device is None else str(device)},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
-
-
-def _pair_blocks_torch() -> Any:
-    """:func:`neurocomplex.torch._pair_blocks.pair_blocks_torch`, imported only when a device is asked for."""
-    try:
-        from neurocomplex.torch._pair_blocks import pair_blocks_torch
-    except ImportError as err:
-        raise MissingDependencyError(
-            "device= computes the block statistics with torch, which is not installed: "
-            "pip install 'neurocomplex[torch]'."
-        ) from err
-    return pair_blocks_torch
 
 
 def cka_block_bytes(n: int, p: int, q: int) -> float:
@@ -366,7 +355,9 @@ def shape_distance(
     p, q = x.n_units, y.n_units
     n = x.n_samples
     blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * min(p, n) * min(q, n))
-    on_device = None if device is None else _shape_cosines_torch()
+    on_device = None
+    if device is not None:  # torch only when a device is asked for (MissingDependencyError without it)
+        from neurocomplex.torch._pair_blocks import shape_cosines_torch as on_device
     xc, yc = pbk._centred_work(_narrow(_float(x))), pbk._centred_work(_narrow(_float(y)))
     n_b = len(blocks)
     draws = pbk.replicate_weights(n_b, n_boot, seed) if n_b > 1 else np.empty((0, n_b))
@@ -406,17 +397,6 @@ def shape_distance(
                             "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size,
                             "device": None if device is None else str(device)},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
-
-
-def _shape_cosines_torch() -> Any:
-    """:func:`neurocomplex.torch._pair_blocks.shape_cosines_torch`, imported only when a device is asked for."""
-    try:
-        from neurocomplex.torch._pair_blocks import shape_cosines_torch
-    except ImportError as err:
-        raise MissingDependencyError(
-            "device= computes the shape distance with torch, which is not installed: pip install 'neurocomplex[torch]'."
-        ) from err
-    return shape_cosines_torch
 
 
 def _narrow(a: np.ndarray) -> np.ndarray:
