@@ -355,41 +355,21 @@ def shape_distance(
     p, q = x.n_units, y.n_units
     n = x.n_samples
     blocks, notes = _blocks_for(x, n_boot, n_blocks, block_size, seed, 8.0 * min(p, n) * min(q, n))
-    on_device = None
-    if device is not None:  # torch only when a device is asked for (MissingDependencyError without it)
-        from neurocomplex.torch._pair_blocks import shape_cosines_torch as on_device
     xc, yc = pbk._centred_work(_narrow(_float(x))), pbk._centred_work(_narrow(_float(y)))
     n_b = len(blocks)
     draws = pbk.replicate_weights(n_b, n_boot, seed) if n_b > 1 else np.empty((0, n_b))
-    if on_device is not None:
-        # the estimate (every block once) and the replicates in one pass on the device
-        cosines = on_device(xc, yc, blocks, np.r_[np.ones((1, n_b)), draws], device)
-        cos = float(cosines[0])
+    weights = np.r_[np.ones((1, n_b)), draws]  # the estimate (every block once), then the replicates
+    if device is None:
+        cosines = _shape_cosines(xc, yc, blocks, weights)
     else:
-        grams = np.stack([pbk._product(xc[i], yc[i]) for i in blocks])
-        sx = np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks])
-        sy = np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks])
-        tx = np.array([np.einsum("ij,ij->", xc[i], xc[i], dtype=np.float64) for i in blocks])
-        ty = np.array([np.einsum("ij,ij->", yc[i], yc[i], dtype=np.float64) for i in blocks])
-        counts = np.array([i.size for i in blocks], dtype=np.float64)
+        from neurocomplex.torch._pair_blocks import shape_cosines_torch  # torch only when asked for
 
-        def cosine(w: np.ndarray) -> float:
-            n = w @ counts
-            a, b = w @ sx, w @ sy
-            cxy = np.tensordot(w, grams, axes=1) - np.outer(a, b) / n
-            norm = (w @ tx - a @ a / n) * (w @ ty - b @ b / n)
-            if not norm > 0:
-                return math.nan
-            return float(np.linalg.svd(cxy, compute_uv=False).sum() / math.sqrt(norm))
-
-        cos = cosine(np.ones(n_b))
+        cosines = shape_cosines_torch(xc, yc, blocks, weights, device)
+    cos = float(cosines[0])
     if not math.isfinite(cos):
         raise InsufficientDataError("x or y has no variance across samples: the shape distance is undefined.")
     value = float(np.arccos(np.clip(cos, -1.0, 1.0)))
-    reps = np.empty(0)
-    if n_b > 1:
-        cs = cosines[1:] if on_device is not None else np.array([cosine(w) for w in draws])
-        reps = np.arccos(np.clip(cs, -1.0, 1.0))
+    reps = np.arccos(np.clip(cosines[1:], -1.0, 1.0))
     diagnostics: dict[str, Any] = {"cosine": cos, "replicates": reps, "n_blocks": len(blocks)}
     ci, diagnostics, notes = _finish(value, reps, ci_level, 0.0, math.pi / 2, diagnostics, notes, "basic")
     return Estimate(value=value, ci=ci, method="angular_procrustes",
@@ -397,6 +377,26 @@ def shape_distance(
                             "n_blocks": len(blocks) if len(blocks) > 1 else n_blocks, "block_size": block_size,
                             "device": None if device is None else str(device)},
                     n_samples=x.n_samples, n_units=p + q, diagnostics=diagnostics, warnings=tuple(notes))
+
+
+def _shape_cosines(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """Cosine ``||C(w)||_* / sqrt(t_x(w) t_y(w))`` of each row of block weights ``weights`` (NaN
+    where a side has no variance), from per-block products, column sums and sums of squares."""
+    grams = np.stack([pbk._product(xc[i], yc[i]) for i in blocks])
+    sx = np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks])
+    sy = np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks])
+    tx = np.array([np.einsum("ij,ij->", xc[i], xc[i], dtype=np.float64) for i in blocks])
+    ty = np.array([np.einsum("ij,ij->", yc[i], yc[i], dtype=np.float64) for i in blocks])
+    counts = np.array([i.size for i in blocks], dtype=np.float64)
+    out = np.full(weights.shape[0], math.nan)
+    for r, w in enumerate(weights):
+        n = w @ counts
+        a, b = w @ sx, w @ sy
+        norm = (w @ tx - a @ a / n) * (w @ ty - b @ b / n)
+        if norm > 0:
+            cxy = np.tensordot(w, grams, axes=1) - np.outer(a, b) / n
+            out[r] = np.linalg.svd(cxy, compute_uv=False).sum() / math.sqrt(norm)
+    return out
 
 
 def _narrow(a: np.ndarray) -> np.ndarray:
