@@ -23,6 +23,9 @@ rank-one mean term, of relative order ``1/sqrt(n)`` of the second-order term).
 The cost is one GEMM per block (``S'_b V``) and the upper triangle of a second (``Vᵀ (S'_b V)``, by
 row panels), plus ``B² r²/2`` for ``W``, against one merge of the block statistics and one
 eigendecomposition per replicate for the exact bootstrap.
+
+Order 2 needs no expansion: ``tr S*`` and ``||S*||²_F`` are quadratic in the weights, so
+:func:`participation_ratios` gives exact replicates from the Frobenius products of the blocks.
 """
 
 from __future__ import annotations
