@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from neurocomplex._version import __version__ as __version__
 from neurocomplex.errors import (
     CorruptFileError,
     InsufficientDataError,
@@ -29,13 +30,19 @@ from neurocomplex.errors import (
     NeurocomplexWarning,
     UnsupportedSourceError,
 )
-from neurocomplex.estimate import Estimate, get_estimator, list_estimators, register_estimator
+from neurocomplex.estimate import Estimate, register_estimator
 from neurocomplex.recording import Recording
 
-__version__ = "0.1.0"
+# Modules that give a Recording its methods above recording.py (Recording.to_nwb,
+# Recording.trial_responses) register them on import; both are light (no pynwb, no pandas).
+from neurocomplex import io as _io  # noqa: F401  isort: skip
+from neurocomplex import trials as _trials  # noqa: F401  isort: skip
+
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
+    "get_estimator": "neurocomplex.measures",
+    "list_estimators": "neurocomplex.measures",
     "load": "neurocomplex.io",
     "measure": "neurocomplex.comparison.table",
     "scaling_curve": "neurocomplex.comparison.table",
@@ -44,13 +51,14 @@ _LAZY = {
     "similarity_matrix": "neurocomplex.comparison.similarity",
     "best_layers": "neurocomplex.comparison.similarity",
     "cka": "neurocomplex.measures.similarity",
-    "rsa": "neurocomplex.measures.similarity",
-    "rdm": "neurocomplex.measures.similarity",
+    "rsa": "neurocomplex.measures.rsa",
+    "rdm": "neurocomplex.measures.rsa",
     "shape_distance": "neurocomplex.measures.similarity",
-    "predictivity": "neurocomplex.measures.similarity",
+    "predictivity": "neurocomplex.measures.predictivity",
     "measure_many": "neurocomplex.batch",
     "measure_stream": "neurocomplex.batch",
     "write_results": "neurocomplex.io.results",
+    "write_nwb": "neurocomplex.io.nwb",
     "read_results": "neurocomplex.io.results",
     "summarize_array": "neurocomplex.measures.from_stats",
     "activation_ratio": "neurocomplex.measures.activity",
@@ -66,13 +74,13 @@ _LAZY = {
     "entropy_rate": "neurocomplex.measures.temporal_entropy",
     "effective_dimension": "neurocomplex.measures.dimension",
     "participation_ratio": "neurocomplex.measures.dimension",
-    "spectrum_exponent": "neurocomplex.measures.dimension",
-    "twonn_dimension": "neurocomplex.measures.dimension",
+    "spectrum_exponent": "neurocomplex.measures.spectrum",
+    "twonn_dimension": "neurocomplex.measures.twonn",
     "pattern_complexity": "neurocomplex.measures.complexity",
     "complexity_curve": "neurocomplex.measures.complexity",
-    "reconstruction_complexity": "neurocomplex.measures.complexity",
-    "reconstruction_curve": "neurocomplex.measures.complexity",
-    "layer_complexity": "neurocomplex.measures.complexity",
+    "reconstruction_complexity": "neurocomplex.measures.reconstruction",
+    "reconstruction_curve": "neurocomplex.measures.reconstruction",
+    "layer_complexity": "neurocomplex.measures.reconstruction",
     "laps": "neurocomplex.measures.topology",
     "topological_entropy": "neurocomplex.measures.topology",
     "relu_entropy_bound": "neurocomplex.measures.topology",
@@ -88,8 +96,6 @@ __all__ = [
     "Recording",
     "Estimate",
     "register_estimator",
-    "get_estimator",
-    "list_estimators",
     "NeurocomplexError",
     "InvalidParameterError",
     "InvalidDataError",

@@ -45,7 +45,7 @@ _LOADER_KEYS = ("t_start", "t_stop", "series", "window", "n_blocks", "group_colu
 # --------------------------------------------------------------------------- parameters
 def _estimator_params(name: str, common: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
     """The estimator's defaults, overridden by the common parameters it accepts and its own."""
-    from neurocomplex.estimate import get_estimator
+    from neurocomplex.measures import get_estimator
 
     sig = inspect.signature(get_estimator(name).func).parameters
     out = {k: p.default for k, p in sig.items() if p.default is not inspect.Parameter.empty}
@@ -235,7 +235,7 @@ def _in_memory_rows(plan: Any, names: Sequence[str], by: str | None, common: Map
 
 def _check_measures(measures: str | Sequence[str], params: Mapping[str, Mapping[str, Any]] | None,
                     common: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, Any]]:
-    from neurocomplex.estimate import get_estimator
+    from neurocomplex.measures import get_estimator
 
     names = list(dict.fromkeys([measures] if isinstance(measures, str) else list(measures)))
     if not names:

@@ -2,13 +2,13 @@
 
 Estimators are plain functions ``nc.name(rec, **params) -> Estimate`` that join the registry with
 :func:`register_estimator`, so that :func:`neurocomplex.measure` and the common contract tests
-find them. Nothing is stored on objects; there is no ``fit``.
+find them (through :func:`neurocomplex.measures.get_estimator`, which loads the estimator modules:
+this module sits below them and imports none). Nothing is stored on objects; there is no ``fit``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
@@ -22,8 +22,7 @@ __all__ = [
     "Estimate",
     "EstimatorSpec",
     "register_estimator",
-    "get_estimator",
-    "list_estimators",
+    "registered_estimators",
     "bootstrap_indices",
     "bootstrap_ci",
     "interval_from_replicates",
@@ -142,21 +141,6 @@ class EstimatorSpec:
 
 _REGISTRY: dict[str, EstimatorSpec] = {}
 
-# Modules whose import registers the estimators; loaded on first use of the registry so that
-# `import neurocomplex` stays fast.
-_ESTIMATOR_MODULES = (
-    "neurocomplex.measures.activity",
-    "neurocomplex.measures.entropy",
-    "neurocomplex.measures.temporal_entropy",
-    "neurocomplex.measures.dimension",
-    "neurocomplex.measures.complexity",
-    "neurocomplex.measures.topology",
-    "neurocomplex.measures.variability",
-    "neurocomplex.measures.dynamics",
-    "neurocomplex.measures.similarity",
-)
-
-
 def register_estimator(
     name: str | None = None,
     *,
@@ -176,37 +160,10 @@ def register_estimator(
     return decorate
 
 
-def _load_all() -> None:
-    for mod in _ESTIMATOR_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as err:  # a family not built into this install
-            if err.name != mod:
-                raise
-
-
-def get_estimator(name: str) -> EstimatorSpec:
-    """The registered estimator called ``name``.
-
-    Raises
-    ------
-    InvalidParameterError
-        No estimator has that name (the message lists those that exist).
-    """
-    if name not in _REGISTRY:
-        _load_all()
-    try:
-        return _REGISTRY[name]
-    except KeyError as err:
-        raise InvalidParameterError(
-            f"no estimator called {name!r}; registered: {sorted(_REGISTRY)}."
-        ) from err
-
-
-def list_estimators(input: str | None = "recording") -> list[str]:
-    """Names of the registered estimators (those taking ``input``; all with ``input=None``)."""
-    _load_all()
-    return sorted(k for k, s in _REGISTRY.items() if input is None or s.input == input)
+def registered_estimators() -> Mapping[str, EstimatorSpec]:
+    """The estimators registered so far (read-only). Lookups that first load every estimator
+    module are :func:`neurocomplex.measures.get_estimator` and :func:`~neurocomplex.measures.list_estimators`."""
+    return MappingProxyType(_REGISTRY)
 
 
 # --------------------------------------------------------------------------- bootstrap

@@ -8,12 +8,13 @@ bins of a recording, or inputs presented to a network); columns are units
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurocomplex._fields import check_sample_labels, check_spike_times
 from neurocomplex.binning import (
     _bin_index,
     _check_trains_container,
@@ -22,17 +23,41 @@ from neurocomplex.binning import (
     _grid_start,
     bin_spike_times,
 )
-from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
+from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Recording", "KINDS", "bin_spike_times"]
+__all__ = ["Recording", "KINDS", "bin_spike_times", "register_operation"]
 
 KINDS = ("spike_counts", "rates", "activations", "binary", "responses")
 
 # Rows checked at a time for NaN/inf, so validation never allocates a full boolean copy.
 _CHECK_CHUNK = 1 << 16
+
+
+# Methods of a Recording whose work lives above this module (trial alignment in trials.py, the
+# NWB writer in io/): those modules register them when imported, and ``neurocomplex/__init__``
+# imports both, so a Recording offers them while recording.py imports neither.
+_OPERATIONS: dict[str, Callable[..., Any]] = {}
+
+
+def register_operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``func(rec, *args, **kwargs)`` becomes the work behind the method ``Recording.<name>``."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        _OPERATIONS[name] = func
+        return func
+
+    return decorate
+
+
+def _operation(name: str) -> Callable[..., Any]:
+    try:
+        return _OPERATIONS[name]
+    except KeyError as err:  # only when neurocomplex/__init__ was bypassed
+        raise NeurocomplexError(f"Recording.{name} is provided by a module that is not loaded: "
+                                "import neurocomplex (the package) first.") from err
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -186,10 +211,8 @@ class Recording:
         set_(self, "times", times)
         set_(self, "intervals", MappingProxyType(dict(self.intervals)))
         set_(self, "metadata", MappingProxyType(dict(self.metadata)))
-        from neurocomplex.trials import _check_sample_labels, _check_spike_times
-
-        set_(self, "labels", _check_sample_labels(self.labels, n_samples, where))
-        set_(self, "spike_times", _check_spike_times(self.spike_times, n_units, where))
+        set_(self, "labels", check_sample_labels(self.labels, n_samples, where))
+        set_(self, "spike_times", check_spike_times(self.spike_times, n_units, where))
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -642,14 +665,11 @@ class Recording:
         return df
 
     def to_nwb(self, path: Any, **options: Any) -> None:
-        """Write this Recording to an NWB file (see :func:`neurocomplex.io.nwb.write_nwb`).
+        """Write this Recording to an NWB file: the same as :func:`neurocomplex.write_nwb`.
 
-        The Recording knows no file format: this is a thin call into :mod:`neurocomplex.io`,
-        imported only when called (``recording.py`` imports nothing from ``io``).
+        The Recording knows no file format: :mod:`neurocomplex.io` registers the writer.
         """
-        from neurocomplex.io.nwb import write_nwb
-
-        write_nwb(self, path, **options)
+        _operation("to_nwb")(self, path, **options)
 
     def trial_responses(self, trials: Any, window: tuple[float, float] = (0.0, 0.5), statistic: str = "count",
                         average: bool = False, align: str = "start_time", by: Any = None) -> Recording:
@@ -664,9 +684,7 @@ class Recording:
         array([[2., 0.],
                [1., 1.]])
         """
-        from neurocomplex.trials import trial_responses
-
-        return trial_responses(self, trials, window=window, statistic=statistic, average=average,
+        return _operation("trial_responses")(self, trials, window=window, statistic=statistic, average=average,
                                align=align, by=by)
 
     # ----------------------------------------------------------------- display

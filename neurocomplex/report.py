@@ -100,7 +100,7 @@ def measure_unit(measure: str, kind: str | None = None, bin_size: float | None =
         return "Hz"
     if measure in MEASURE_UNITS:
         return MEASURE_UNITS[measure]
-    from neurocomplex.estimate import get_estimator
+    from neurocomplex.measures import get_estimator
 
     try:
         return _FAMILY_UNITS.get(get_estimator(measure).family, "")
@@ -173,7 +173,7 @@ def make_provenance(*, bin_size: float | None = None, binarization: str | None =
     >>> list(p)[:4], "neurocomplex_version" in p
     (['bin_size_s', 'binarization', 'n_boot', 'seed'], True)
     """
-    from neurocomplex import __version__
+    from neurocomplex._version import __version__
 
     out: dict[str, Any] = {"bin_size_s": bin_size, "binarization": binarization, "n_boot": n_boot, "seed": seed}
     out.update(extra)

@@ -10,17 +10,16 @@ from the bins otherwise. The helpers that validate the per-sample labels and spi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
+from neurocomplex.recording import Recording, register_operation
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-    from neurocomplex.recording import Recording
 
 __all__ = ["trial_responses", "STATISTICS"]
 
@@ -30,53 +29,6 @@ STATISTICS = ("count", "rate", "mean")
 _BLOCK_BYTES = 64 * 1024**2
 # Kinds whose bins hold events (spike counts, on/off states) that add up over a window.
 _COUNT_KINDS = ("spike_counts", "binary")
-
-
-# ----------------------------------------------------------------- Recording field validation
-def _check_sample_labels(labels: Any, n_samples: int, where: str) -> pd.DataFrame | None:
-    """A copy of ``labels`` as a DataFrame with one row per sample and a fresh 0..n-1 index."""
-    if labels is None:
-        return None
-    import pandas as pd
-
-    if isinstance(labels, Mapping):
-        try:
-            labels = pd.DataFrame(dict(labels))
-        except ValueError as err:
-            raise InvalidParameterError(f"{where}: labels given as a mapping of columns do not form a table: "
-                                        f"{err}.") from err
-    if not isinstance(labels, pd.DataFrame):
-        raise InvalidParameterError(
-            f"{where}: labels must be a pandas DataFrame (one row per sample) or None, got "
-            f"{type(labels).__name__}."
-        )
-    if len(labels) != n_samples:
-        raise InvalidParameterError(
-            f"{where}: labels have {len(labels)} rows but the data have {n_samples} samples; the labels "
-            "must line up with the samples (one row per sample, in the same order)."
-        )
-    return labels.reset_index(drop=True).copy()
-
-
-def _check_spike_times(trains: Any, n_units: int, where: str) -> tuple[np.ndarray, ...] | None:
-    """The source spike trains as a tuple of read-only float64 arrays, one per unit."""
-    if trains is None:
-        return None
-    if isinstance(trains, (str, bytes)) or not hasattr(trains, "__len__") or len(trains) != n_units:
-        n = len(trains) if hasattr(trains, "__len__") else type(trains).__name__
-        raise InvalidParameterError(
-            f"{where}: spike_times must hold one array per unit ({n_units} units), got {n}."
-        )
-    out = []
-    for i, t in enumerate(trains):
-        try:
-            arr = np.asarray(t, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError) as err:
-            raise InvalidDataError(f"{where}: spike_times[{i}] is not an array of numbers: {err}") from err
-        view = arr.view()
-        view.flags.writeable = False
-        out.append(view)
-    return tuple(out)
 
 
 # ----------------------------------------------------------------- trial tables
@@ -224,6 +176,7 @@ def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequen
     return out, table, keys
 
 
+@register_operation("trial_responses")
 def trial_responses(
     rec: Recording,
     trials: Any,
@@ -310,8 +263,6 @@ def trial_responses(
     >>> trial_responses(rec, trials, window=(0.0, 0.5), statistic="rate", average=True).data.tolist()
     [[3.0, 1.0], [2.0, 2.0]]
     """
-    from neurocomplex.recording import Recording
-
     if not isinstance(rec, Recording):
         raise InvalidParameterError(f"rec must be a Recording, got {type(rec).__name__}.")
     if statistic not in STATISTICS:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import neurocomplex as nc
-from neurocomplex.estimate import get_estimator
+from neurocomplex.measures import get_estimator
 
 RECORDING_ESTIMATORS = nc.list_estimators("recording")
 PAIR_ESTIMATORS = nc.list_estimators("pair")
@@ -256,7 +256,7 @@ class NoTorch(importlib.abc.MetaPathFinder):
             raise ImportError("no torch here")
 sys.meta_path.insert(0, NoTorch())
 import numpy as np, neurocomplex as nc
-from neurocomplex.estimate import get_estimator
+from neurocomplex.measures import get_estimator
 rng = np.random.default_rng(0)
 rec = nc.Recording.from_array(rng.normal(size=(200, 20)))
 for name in {_device_estimators()!r}:

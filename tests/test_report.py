@@ -54,10 +54,8 @@ def test_units_of_measures():
     assert table["unit"].tolist() == ["bits", "Hz", "dimensions"]
     assert add_units(table.assign(unit="mine"))["unit"].eq("mine").all()  # an existing column is kept
     # every registered estimator that takes a recording or a pair has a unit
-    from neurocomplex.estimate import _REGISTRY, _load_all
-
-    _load_all()
-    missing = [k for k, v in _REGISTRY.items() if v.input in ("recording", "pair") and not measure_unit(k)]
+    names = nc.list_estimators("recording") + nc.list_estimators("pair")
+    missing = [k for k in names if not measure_unit(k)]
     assert missing == []
     assert measure_unit("cka") == "dimensionless" and measure_unit("shape_distance") == "radians"
 

@@ -21,7 +21,8 @@ import numpy as np
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
-from neurocomplex.estimate import EstimatorSpec, get_estimator
+from neurocomplex.estimate import EstimatorSpec
+from neurocomplex.measures import get_estimator
 from neurocomplex.recording import Recording
 
 __all__ = ["compare", "BINARIZE_RULES", "NULLS"]
@@ -197,7 +198,7 @@ def compare(
     """
     import pandas as pd
 
-    from neurocomplex import __version__
+    from neurocomplex._version import __version__
 
     recs = _check_recordings(recordings)
     names = [measures] if isinstance(measures, str) else list(measures)

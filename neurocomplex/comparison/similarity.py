@@ -19,7 +19,7 @@ import numpy as np
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import InvalidParameterError
-from neurocomplex.estimate import get_estimator
+from neurocomplex.measures import get_estimator
 from neurocomplex.recording import Recording
 
 __all__ = ["similarity_matrix", "best_layers", "METRICS"]
@@ -160,7 +160,7 @@ def similarity_matrix(
     df["best_fraction"] = best_fraction
     df["is_best"] = is_best
     df = df[_COLUMNS]
-    from neurocomplex import __version__
+    from neurocomplex._version import __version__
 
     df.attrs.update(metric=metric, higher_is_closer=_HIGHER_IS_CLOSER[metric], n_boot=n_boot, seed=seed,
                     params={k: v for k, v in call.items() if k not in ("n_boot", "seed")},

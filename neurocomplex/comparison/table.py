@@ -13,7 +13,8 @@ import numpy as np
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int, did_you_mean
 from neurocomplex.errors import InvalidParameterError, NeurocomplexError
-from neurocomplex.estimate import Estimate, get_estimator
+from neurocomplex.estimate import Estimate
+from neurocomplex.measures import get_estimator
 from neurocomplex.recording import Recording
 
 __all__ = ["measure", "scaling_curve", "surrogate"]

@@ -1,44 +1,23 @@
 """Loaders: each backend module registers itself; :func:`load` dispatches on the source.
 
 Backends: ``nwb`` (NWB files read lazily with pynwb/h5py), ``neo`` (Neo Block, Segment, list of
-SpikeTrains, AnalogSignal) and ``arrays`` (numpy arrays and pandas DataFrames).
+SpikeTrains, AnalogSignal) and ``arrays`` (numpy arrays and pandas DataFrames). Writers:
+:func:`~neurocomplex.io.nwb.write_nwb` (also ``Recording.to_nwb``, registered here, so that the
+Recording itself knows no file format) and :func:`~neurocomplex.io.results.write_results`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 from neurocomplex.errors import InvalidParameterError, UnsupportedSourceError
+from neurocomplex.io._registry import _LOADERS, _Loader, register_loader
+from neurocomplex.recording import register_operation
 
 __all__ = ["load", "register_loader", "list_loaders"]
 
-
-@dataclasses.dataclass(frozen=True)
-class _Loader:
-    name: str
-    accepts: Callable[[Any], bool]
-    load: Callable[..., Any]
-    description: str
-
-
-_LOADERS: dict[str, _Loader] = {}
 _BACKENDS = ("neurocomplex.io.nwb", "neurocomplex.io.neo", "neurocomplex.io.arrays")
-
-
-def register_loader(name: str, accepts: Callable[[Any], bool], description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: register ``func(source, **options) -> Recording`` for sources ``accepts`` says yes to.
-
-    ``accepts`` must be cheap and must not import optional dependencies (inspect types by name).
-    """
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        _LOADERS[name] = _Loader(name, accepts, func, description)
-        return func
-
-    return decorate
 
 
 def _load_backends() -> None:
@@ -67,6 +46,15 @@ def _check_options(loader: _Loader, options: dict[str, Any]) -> None:
             raise InvalidParameterError(
                 f"nc.load: the {loader.name} loader takes no option {key!r}; {hint}its options are {names}."
             )
+
+
+@register_operation("to_nwb")
+def _to_nwb(rec: Any, path: Any, **options: Any) -> None:
+    """The work behind ``Recording.to_nwb``: :func:`neurocomplex.io.nwb.write_nwb`, imported when
+    called so that ``import neurocomplex`` does not import pynwb."""
+    from neurocomplex.io.nwb import write_nwb
+
+    write_nwb(rec, path, **options)
 
 
 def list_loaders() -> dict[str, str]:

@@ -116,7 +116,7 @@ def write_nwb(
     'activations'
     """
 
-    from neurocomplex._validation import check_recording
+    from neurocomplex._checks import check_recording
 
     check_recording(rec, min_samples=1)
     p = Path(path)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex.io import register_loader
+from neurocomplex.io._registry import register_loader
 from neurocomplex.recording import Recording
 
 __all__ = ["load_array"]

@@ -23,7 +23,7 @@ from neurocomplex.errors import (
     NeurocomplexWarning,
     UnsupportedSourceError,
 )
-from neurocomplex.io import register_loader
+from neurocomplex.io._registry import register_loader
 from neurocomplex.recording import Recording
 
 __all__ = ["load_neo"]

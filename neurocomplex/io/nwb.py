@@ -30,9 +30,9 @@ from neurocomplex.errors import (
     NeurocomplexWarning,
     UnsupportedSourceError,
 )
-from neurocomplex.io import register_loader
 from neurocomplex.io._nwb_obs import _apply_obs_intervals, _obs_intervals
 from neurocomplex.io._nwb_write import _FORMAT_KEY, _MODULE, _SERIES, _SUFFIXES, _UNIT_TABLE, write_nwb
+from neurocomplex.io._registry import register_loader
 from neurocomplex.recording import Recording
 
 __all__ = ["load_nwb", "write_nwb", "describe"]
@@ -48,7 +48,7 @@ def _accepts(source: Any) -> bool:
     if Path(source).suffix.lower() in _SUFFIXES:
         return True
     # Other paths come here too (so that the error names the suffix) unless another loader wants them.
-    from neurocomplex.io import _LOADERS
+    from neurocomplex.io._registry import _LOADERS
 
     return not any(ld.accepts(source) for name, ld in _LOADERS.items() if name != "nwb")
 

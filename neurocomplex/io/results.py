@@ -66,9 +66,8 @@ def _free(name: str, taken: Any) -> str:
 def _tables(table: Any, parameters: Mapping[str, Any] | None, taken: Any = ()) -> tuple[Any, Any]:
     from hdmf.common import DynamicTable, VectorData
 
-    import neurocomplex
+    from neurocomplex._version import __version__ as version
 
-    version = neurocomplex.__version__
     measures = DynamicTable(
         name=_free(_TABLE, taken), description=f"measure table computed by neurocomplex {version}; one row per recording x group "
                                  "x measure (parameters in 'measure_parameters')",

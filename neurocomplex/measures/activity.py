@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, bootstrap_ci, check_bootstrap_params, register_estimator
 from neurocomplex.recording import Recording

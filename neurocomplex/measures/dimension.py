@@ -1,4 +1,7 @@
-"""Dimension of a population's activity: effective dimension, spectrum exponent, TwoNN.
+"""Dimension of a population's activity: effective dimension and participation ratio.
+
+The other estimators of the family live beside it: :mod:`~neurocomplex.measures.spectrum`
+(spectrum exponent, which uses this module's accumulation) and :mod:`~neurocomplex.measures.twonn`.
 
 The linear measures (effective dimension, participation ratio, spectrum exponent) need only the
 covariance of X, accumulated chunk by chunk by :class:`~neurocomplex.stats.CovarianceAccumulator`
@@ -17,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_int
 from neurocomplex.errors import (
     InsufficientDataError,
     InvalidDataError,
@@ -37,8 +41,6 @@ __all__ = [
     "effective_dimension",
     "effective_dimension_from_blocks",
     "participation_ratio",
-    "spectrum_exponent",
-    "twonn_dimension",
     "effective_dimension_from_eigenvalues",
     "eigenvalues_from_covariance",
 ]
@@ -351,11 +353,11 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
 
 
 def _torch_function(name: str) -> Any:
-    """A function of neurocomplex.torch._accumulate, imported only when a device is asked for
-    (importing neurocomplex.torch raises MissingDependencyError without torch)."""
-    from neurocomplex.torch import _accumulate
+    """A function of neurocomplex._backend.accumulate, imported only when a device is asked for
+    (importing neurocomplex._backend raises MissingDependencyError without torch)."""
+    from neurocomplex._backend import accumulate
 
-    return getattr(_accumulate, name)
+    return getattr(accumulate, name)
 
 
 def _eigenvalues(cov: np.ndarray, device: Any) -> np.ndarray:
@@ -785,9 +787,3 @@ def participation_ratio(rec: Recording, standardize: bool = False, n_boot: int =
     1.2
     """
     return _effective_dimension(rec, 2.0, standardize, n_boot, seed, block_size, ci_level, chunk_rows, device)
-
-
-# --------------------------------------------------------------------------- spectrum exponent, TwoNN
-# Registered in their own modules; imported here so that the dimension family is complete.
-from neurocomplex.measures.spectrum import spectrum_exponent  # noqa: E402
-from neurocomplex.measures.twonn import twonn_dimension  # noqa: E402

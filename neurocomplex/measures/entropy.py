@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse, special
 
-from neurocomplex._validation import check_choice, check_float, check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
 from neurocomplex.measures._nsb import NSBPosterior, nsb_posterior, nsb_posterior_from_profile
@@ -459,7 +460,7 @@ def _setup(rec: Recording, threshold: Any, need_inverse: bool,
     check_recording(rec, min_samples=2)
     if device is None:
         return _distinct(pack_words(_binary_state(rec, threshold)), need_inverse)
-    from neurocomplex.torch._accumulate import count_words_torch  # torch only when a device is asked for
+    from neurocomplex._backend.accumulate import count_words_torch  # torch only when a device is asked for
 
     thr = check_float("threshold", threshold)
     return count_words_torch(rec.data, thr, device, need_inverse)

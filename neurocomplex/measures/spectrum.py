@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
 from neurocomplex.estimate import Estimate, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
@@ -21,7 +22,7 @@ __all__ = ["spectrum_exponent"]
 
 
 def _dim() -> Any:
-    """The dimension module (shared accumulation helpers), imported at call time: it imports this one."""
+    """The dimension module (shared accumulation helpers), imported at call time to keep import light."""
     from neurocomplex.measures import dimension
 
     return dimension

@@ -15,7 +15,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
 from neurocomplex.estimate import Estimate, interval_report, register_estimator
 from neurocomplex.measures._word_bootstrap import WordTable, block_table
@@ -86,7 +87,7 @@ def _device_words(rec: Recording, column: int | None, threshold: Any, device: An
                   block_size: int | None, prefixes: bool) -> Any:
     """Time words of each length counted on a torch device (see ``count_window_words_torch``)."""
     thr = check_float("threshold", threshold)
-    from neurocomplex.torch._accumulate import count_window_words_torch  # torch only when a device is asked for
+    from neurocomplex._backend.accumulate import count_window_words_torch  # torch only when a device is asked for
 
     x = rec.data if column is None else rec.data[:, column : column + 1]  # a view: no host copy
     return count_window_words_torch(x, thr, device, lengths, block_size, prefixes)

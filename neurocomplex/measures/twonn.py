@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex._validation import check_float, check_int, check_recording
+from neurocomplex._checks import check_recording
+from neurocomplex._validation import check_float, check_int
 from neurocomplex.errors import InsufficientDataError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
@@ -80,7 +81,7 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto",
         dist, _ = cKDTree(x).query(x, k=3)
         return dist[:, 1], dist[:, 2]
     if device is not None:
-        from neurocomplex.torch._neighbours import two_nearest_torch  # torch only when a device is asked for
+        from neurocomplex._backend.neighbours import two_nearest_torch  # torch only when a device is asked for
 
         return two_nearest_torch(x, device, _CANDIDATES)
     return _gemm_two_nearest(x)
@@ -287,7 +288,7 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
     points = np.asarray(rec.data, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0 so they deduplicate
     n_duplicates = 0
     if device is not None:
-        from neurocomplex.torch._accumulate import resolve_device
+        from neurocomplex._backend.accumulate import resolve_device
 
         resolve_device(device)  # torch there and a usable device, checked before any work
     r1, r2 = (two_nearest_distances(points, device=device) if points.shape[0] >= 3 else (np.zeros(1), np.zeros(1)))

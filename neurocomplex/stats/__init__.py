@@ -3,10 +3,13 @@
 - :class:`CovarianceAccumulator`: count, mean, centred scatter (effective dimension, spectra).
 - :class:`ActivityAccumulator`: per-unit active counts, mean, variance (activity measures).
 - :class:`WordCounts`: distinct binary words and their counts (entropies, pattern complexity).
-- :func:`accumulate` / :func:`summarize_array`: one pass over memmaps, HDF5 datasets and dask
-  arrays (dask.distributed included) to these statistics and to the measures.
+- :mod:`~neurocomplex.stats.pair_blocks`: per-block products of two populations, merged exactly
+  for any bootstrap weighting (CKA, shape distance).
+- :func:`accumulate`: one pass over memmaps, HDF5 datasets and dask arrays (dask.distributed
+  included) to these statistics; :func:`neurocomplex.summarize_array` turns them into measures.
 
-The chunked functions are imported on first use (they need the measures modules).
+Statistics know no estimator: nothing here imports :mod:`neurocomplex.measures` or a network
+module. :func:`accumulate` is imported on first use (it brings in the chunked readers).
 """
 
 import importlib
@@ -18,7 +21,6 @@ from neurocomplex.stats.words import WordCounts, count_words, hamming, pack_word
 
 __all__ = [
     "accumulate",
-    "summarize_array",
     "ActivityAccumulator",
     "CovarianceAccumulator",
     "covariance_from_array",
@@ -33,6 +35,4 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name == "accumulate":
         return getattr(importlib.import_module("neurocomplex.stats.chunked"), name)
-    if name == "summarize_array":  # statistics -> measures lives above the statistics
-        return getattr(importlib.import_module("neurocomplex.measures.from_stats"), name)
     raise AttributeError(f"module 'neurocomplex.stats' has no attribute {name!r}")

@@ -1,8 +1,10 @@
 """neurocomplex.torch: networks as sources of Recordings, and observables of training.
 
-Imported on first access of ``nc.torch``. It is the part of neurocomplex built on torch; elsewhere
-torch is imported only inside functions that are handed a torch object (the topology and
-variability measures), so ``import neurocomplex`` never imports it.
+Imported on first access of ``nc.torch``: activation capture, streaming summaries of layers, the
+training monitor, the training response and fragility. It holds networks only; the device kernels
+that estimators run with ``device=`` live in :mod:`neurocomplex._backend`, below the estimators.
+Elsewhere torch is imported only inside functions that are handed a torch object or a device
+(the topology and variability measures, ``device=``), so ``import neurocomplex`` never imports it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from torch import nn
 
 from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.errors import InvalidParameterError, NeurocomplexError
-from neurocomplex.estimate import Estimate, get_estimator
+from neurocomplex.estimate import Estimate
+from neurocomplex.measures import get_estimator
 
 __all__ = ["TrainingMonitor"]
 

@@ -16,10 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from neurocomplex._backend.accumulate import TorchActivity, TorchCovariance, TorchWords
 from neurocomplex._validation import check_choice, check_float
 from neurocomplex.errors import InvalidDataError, InvalidParameterError
 from neurocomplex.measures.from_stats import STATISTICS, measure_rows
-from neurocomplex.torch._accumulate import TorchActivity, TorchCovariance, TorchWords
 from neurocomplex.torch.capture import _run_capture
 
 __all__ = ["summarize", "STATISTICS", "layer_statistics"]

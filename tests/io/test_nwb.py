@@ -281,6 +281,8 @@ def test_to_nwb_round_trip(tmp_path, case):
         rec.to_nwb(path)
     write_nwb(rec, path, overwrite=True)
     _same(rec, nc.load(path))
+    nc.write_nwb(rec, tmp_path / "public.nwb")  # the public name of the same writer
+    _same(rec, nc.load(tmp_path / "public.nwb"))
 
 
 # --------------------------------------------------------------------------- errors

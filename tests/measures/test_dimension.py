@@ -520,8 +520,8 @@ def test_twonn_device_search_equals_the_tree(monkeypatch):
     pytest.importorskip("torch")
     from scipy.spatial import cKDTree
 
+    from neurocomplex._backend import neighbours as _neighbours
     from neurocomplex.measures.twonn import two_nearest_distances
-    from neurocomplex.torch import _neighbours
 
     rng = np.random.default_rng(42)
     grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)), -1).reshape(-1, 3)

@@ -462,9 +462,9 @@ def _torch_devices() -> list:
 @pytest.mark.parametrize("device", _torch_devices())
 @pytest.mark.parametrize(("n_units", "kind"), [(32, "binary"), (64, "binary"), (90, "rates")])
 def test_device_counts_equal_numpy_counts(device: str, n_units: int, kind: str) -> None:
+    from neurocomplex._backend.accumulate import count_words_torch
     from neurocomplex.measures.entropy import _distinct
     from neurocomplex.stats.words import pack_words
-    from neurocomplex.torch._accumulate import count_words_torch
 
     rng = np.random.default_rng(n_units)
     data = (rng.random((5000, n_units)) < 0.08) * (rng.random((5000, n_units)) * 3.0)

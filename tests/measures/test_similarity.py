@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import neurocomplex as nc
-from neurocomplex.measures import _pair_blocks as pbk
 from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
+from neurocomplex.stats import pair_blocks as pbk
 
 
 def _rec(a, **kw):
@@ -229,7 +229,7 @@ def test_cka_device_path_agrees_with_numpy(dtype):
                 if blocking["n_boot"]:
                     assert dev.ci is not None and np.isfinite(dev.diagnostics["replicates"]).all()
     # a float32 side meeting a float64 one: the HSIC terms of every replicate from the statistics
-    from neurocomplex.torch._pair_blocks import pair_blocks_torch
+    from neurocomplex._backend.pair_blocks import pair_blocks_torch
 
     x, y = _device_pair(300, 7, 5, dtype, seed=1)
     blocks = pbk.block_assignment(300, 12, None, 0)
@@ -248,7 +248,7 @@ def test_cka_device_path_agrees_with_numpy(dtype):
 
 def test_cka_device_centres_exactly_when_the_host_does():
     torch = pytest.importorskip("torch")
-    from neurocomplex.torch._pair_blocks import _upload
+    from neurocomplex._backend.pair_blocks import _upload
 
     rng = np.random.default_rng(7)
     base = rng.normal(size=(500, 16))
@@ -336,7 +336,7 @@ def _shape_cosine_direct(x, y):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
     pytest.importorskip("torch")
-    from neurocomplex.torch import _pair_blocks as tpb
+    from neurocomplex._backend import pair_blocks as tpb
 
     tol = 1e-5 if dtype == np.float32 else 1e-10
     # (n, p, q): more samples than units; more units than samples on both sides, and on one side
@@ -369,7 +369,7 @@ def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
 
 def test_shape_distance_device_replicates_equal_resampled_rows():
     pytest.importorskip("torch")
-    from neurocomplex.torch._pair_blocks import shape_cosines_torch
+    from neurocomplex._backend.pair_blocks import shape_cosines_torch
 
     x, y = _pair(n=90, p=6, q=4, seed=8)
     xc, yc = x - x.mean(0), y - y.mean(0)

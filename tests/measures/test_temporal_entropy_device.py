@@ -12,9 +12,9 @@ from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
 
 torch = pytest.importorskip("torch")
 
+from neurocomplex._backend import accumulate as _accumulate  # noqa: E402
 from neurocomplex.measures.entropy import _distinct  # noqa: E402
 from neurocomplex.measures.temporal_entropy import _window_words  # noqa: E402
-from neurocomplex.torch import _accumulate  # noqa: E402
 
 # Rows sent to the device at a time in these tests: the data span several chunks, so windows
 # straddle chunk boundaries.

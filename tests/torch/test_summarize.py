@@ -79,8 +79,8 @@ def test_statistics_are_exact_and_mergeable() -> None:
 
 @pytest.mark.parametrize("n_units", [1, 63, 64, 65, 150])
 def test_device_word_packing_matches_numpy(n_units: int) -> None:
+    from neurocomplex._backend.accumulate import _pack_on_device, pack_words_torch
     from neurocomplex.stats import pack_words
-    from neurocomplex.torch._accumulate import _pack_on_device, pack_words_torch
 
     binary = torch.rand(300, n_units, generator=torch.Generator().manual_seed(n_units)) > 0.5
     ref = pack_words(binary.numpy())

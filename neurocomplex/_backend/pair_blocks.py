@@ -1,13 +1,13 @@
-"""Per-block statistics of two populations (:class:`~neurocomplex.measures._pair_blocks.PairBlocks`)
+"""Per-block statistics of two populations (:class:`~neurocomplex.stats.pair_blocks.PairBlocks`)
 computed on a torch device.
 
 The data go to the device once; the per-block products (p × q, p × p, q × q, or the n × n sample
 Gram matrices when there are fewer samples than units) and their reduction to the B × B and
 B × B × B statistics happen there, and only those statistics come back to the host, as numpy. The
-arithmetic is that of :func:`neurocomplex.measures._pair_blocks.pair_blocks`: float32 data are
+arithmetic is that of :func:`neurocomplex.stats.pair_blocks.pair_blocks`: float32 data are
 multiplied in float32 over chunks of rows and accumulated in float64, the sample Gram matrices
 are float64, and a side the host would centre first is centred by the same means
-(:func:`~neurocomplex.measures._pair_blocks.centring_shift`, one cheap pass on the host), so both
+(:func:`~neurocomplex.stats.pair_blocks.centring_shift`, one cheap pass on the host), so both
 paths multiply the same numbers and the statistics, every CKA value and every bootstrap replicate
 agree with the host's to float rounding.
 
@@ -25,7 +25,8 @@ import math
 import numpy as np
 import torch
 
-from neurocomplex.measures._pair_blocks import (
+from neurocomplex._backend.accumulate import full_float32, resolve_device
+from neurocomplex.stats.pair_blocks import (
     _CHUNK_ROWS,
     _F64_ROWS,
     _SIDES,
@@ -34,7 +35,6 @@ from neurocomplex.measures._pair_blocks import (
     centring_shift,
     use_grams,
 )
-from neurocomplex.torch._accumulate import full_float32, resolve_device
 
 __all__ = ["pair_blocks_torch", "shape_cosines_torch"]
 
@@ -54,7 +54,7 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
         The two populations over the same rows (float32 stays float32 in the products; other
         dtypes are taken as float64).
     blocks : list of numpy.ndarray
-        Sorted row indices of each block (:func:`~neurocomplex.measures._pair_blocks.block_assignment`).
+        Sorted row indices of each block (:func:`~neurocomplex.stats.pair_blocks.block_assignment`).
     debiased : bool
         Also compute the row-norm terms of the unbiased HSIC (``diag`` and ``cross``).
     device : str or torch.device
@@ -63,7 +63,7 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
     Returns
     -------
     PairBlocks
-        The statistics :func:`~neurocomplex.measures._pair_blocks.pair_blocks` returns, as float64
+        The statistics :func:`~neurocomplex.stats.pair_blocks.pair_blocks` returns, as float64
         numpy arrays.
 
     Raises
@@ -73,7 +73,7 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
 
     Examples
     --------
-    >>> from neurocomplex.measures import _pair_blocks as pbk
+    >>> from neurocomplex.stats import pair_blocks as pbk
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
     >>> blocks = pbk.block_assignment(40, 4, None, 0)
@@ -246,7 +246,7 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
         The two populations over the same rows (n × p and n × q), float32 or float64, as the host
         multiplies them (centred, and narrowed to at most n columns).
     blocks : list of numpy.ndarray
-        Sorted row indices of each block (:func:`~neurocomplex.measures._pair_blocks.block_assignment`).
+        Sorted row indices of each block (:func:`~neurocomplex.stats.pair_blocks.block_assignment`).
     weights : numpy.ndarray
         ``(R, B)`` draw counts of the blocks (a row of ones: every block once).
     device : str or torch.device
@@ -274,7 +274,7 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
 
     Examples
     --------
-    >>> from neurocomplex.measures import _pair_blocks as pbk
+    >>> from neurocomplex.stats import pair_blocks as pbk
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
     >>> xc, yc = x - x.mean(0), y - y.mean(0)

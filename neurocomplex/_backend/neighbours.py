@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from neurocomplex.torch._accumulate import full_float32, resolve_device
+from neurocomplex._backend.accumulate import full_float32, resolve_device
 
 __all__ = ["two_nearest_torch"]
 
