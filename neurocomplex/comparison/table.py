@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,13 +23,19 @@ _COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_sa
             "method", "warnings"]
 
 
-def _call(name: str, rec: Recording, params: Mapping[str, Any]) -> Estimate:
-    """Call estimator ``name`` with the subset of ``params`` its signature accepts."""
+def _recording_estimator(name: str) -> Any:
+    """The spec of estimator ``name``, which must take one Recording."""
     spec = get_estimator(name)
     if spec.input != "recording":
         raise InvalidParameterError(
             f"{name!r} does not take one Recording (it takes a {spec.input}); call nc.{name} directly."
         )
+    return spec
+
+
+def _call(name: str, rec: Recording, params: Mapping[str, Any]) -> Estimate:
+    """Call estimator ``name`` with the subset of ``params`` its signature accepts."""
+    spec = _recording_estimator(name)
     sig = inspect.signature(spec.func).parameters
     accepted = {k: v for k, v in params.items() if k in sig}
     return spec.func(rec, **accepted)
@@ -39,6 +45,24 @@ def _accepted(name: str) -> tuple[set[str], bool]:
     """Keyword names estimator ``name`` takes, and whether it takes any (``**kwargs``)."""
     params = list(inspect.signature(get_estimator(name).func).parameters.values())[1:]
     return {p.name for p in params}, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _check_taken(caller: str, name: str, given: Iterable[str], where: str = "") -> None:
+    """Reject a keyword that estimator ``name`` does not take, naming the closest one it does.
+
+    The one rule for every keyword forwarded to a single estimator (``nc.measure``'s ``params``,
+    ``nc.scaling_curve``'s ``**params``): a typo such as ``bse=math.e`` must not run silently
+    with the default.
+    """
+    accepted, any_kw = _accepted(name)
+    if any_kw:
+        return
+    for key in given:
+        if key not in accepted:
+            hint = did_you_mean(key, sorted(accepted))
+            raise InvalidParameterError(
+                f"{caller}: {name} takes no keyword {key!r}{where}; {hint}its keywords: {sorted(accepted)}."
+            )
 
 
 def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Mapping[str, Mapping[str, Any]]) -> None:
@@ -54,14 +78,7 @@ def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Map
                     f"their keywords: {everything}."
                 )
     for name, given in params.items():
-        accepted, any_kw = taken[name]
-        for key in given:
-            if key not in accepted and not any_kw:
-                hint = did_you_mean(key, sorted(accepted))
-                raise InvalidParameterError(
-                    f"nc.measure: {name} takes no keyword {key!r} (params[{name!r}]); {hint}its keywords: "
-                    f"{sorted(accepted)}."
-                )
+        _check_taken("nc.measure", name, given, f" (params[{name!r}])")
 
 
 def _row(rec_name: str, group: str, name: str, est: Estimate) -> dict[str, Any]:
@@ -194,13 +211,21 @@ def scaling_curve(
     seed : int
         Base seed; repeat ``r`` of every size uses ``seed + r``.
     **params
-        Passed to the estimator (``n_boot=0`` is used unless given, to keep this fast).
+        Passed to the estimator (``n_boot=0`` is used unless given, to keep this fast, when the
+        estimator takes ``n_boot``). A keyword the estimator does not take is an error, by the same
+        rule as ``nc.measure``'s ``params`` (a misspelt ``bse=math.e`` would otherwise give bits).
 
     Returns
     -------
     pandas.DataFrame
         Columns: n_units, n_samples, repeat, value, method. An entropy or dimension that still
         changes between the two largest sizes has not converged.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown measure, one that does not take a Recording, ``n_repeats`` < 1, or a keyword in
+        ``**params`` that the measure does not take (the message names the closest one it does).
 
     Examples
     --------
@@ -213,9 +238,12 @@ def scaling_curve(
     import pandas as pd
 
     check_int("n_repeats", n_repeats, 1)
+    _recording_estimator(measure)  # before any subsampling
+    _check_taken("nc.scaling_curve", measure, params)
+    if "n_boot" in _accepted(measure)[0]:
+        params.setdefault("n_boot", 0)
     sizes_u = list(n_units) if n_units is not None else [recording.n_units]
     sizes_s = list(n_samples) if n_samples is not None else [recording.n_samples]
-    params.setdefault("n_boot", 0)
     jobs = [(u, s, r) for u in sizes_u for s in sizes_s for r in range(n_repeats)]
     rows = []
     for u, s, r in progress_bar(jobs, len(jobs), progress, f"scaling {measure}"):

@@ -47,7 +47,9 @@ class Activation:
     """A continuous piecewise-linear scalar function applied unit-wise.
 
     ``kinks`` are the sorted breakpoints c_1 < ... < c_K; on region r (between c_r and c_{r+1},
-    region 0 below c_1) the function is ``slopes[r] * z + offsets[r]``.
+    region 0 below c_1) the function is ``slopes[r] * z + offsets[r]``. Built with
+    :meth:`from_kinks`, neighbouring slopes differ: a breakpoint where the slope does not change
+    is dropped, so every kink is a real change of linear regime.
     """
 
     name: str
@@ -57,7 +59,10 @@ class Activation:
 
     @classmethod
     def from_kinks(cls, name: str, kinks: Any, slopes: Any, value_at_first_kink: float = 0.0) -> Activation:
-        """Build from the kinks, the K + 1 slopes, and the value at the first kink (continuity)."""
+        """Build from the kinks, the K + 1 slopes, and the value at the first kink (continuity).
+
+        Kinks between two equal slopes are dropped (the function is affine across them).
+        """
         c = np.asarray(kinks, dtype=np.float64).reshape(-1)
         s = np.asarray(slopes, dtype=np.float64).reshape(-1)
         if s.size != c.size + 1 or (c.size > 1 and np.any(np.diff(c) <= 0)) or not np.all(np.isfinite(c)):
@@ -71,7 +76,11 @@ class Activation:
         offsets = np.empty_like(s)
         offsets[0] = values[0] - s[0] * c[0]
         offsets[1:] = values - s[1:] * c
-        return cls(name, c, s, offsets)
+        # a kink is only where the slope changes: LeakyReLU(1.0) or PReLU(init=1) is the identity,
+        # and a "kink" with equal slopes on both sides would split pieces that are one affine map
+        real = s[1:] != s[:-1]
+        keep = np.concatenate([[True], real])
+        return cls(name, c[real], s[keep], offsets[keep])
 
 
 @dataclasses.dataclass(frozen=True)

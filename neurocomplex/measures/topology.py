@@ -182,18 +182,98 @@ def _refined_grid(fn: Callable[[np.ndarray], np.ndarray], a: float, b: float, gr
         tested = np.insert(tested, pos, False)
 
 
+def _find_jumps(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray, xtol: float,
+                ytol: float) -> np.ndarray:
+    """Indices of the steps of the refined grid across which fn jumps against its direction.
+
+    Only steps where the direction changes can change the count, so the candidates are the steps
+    rising (or falling) by more than ``ytol`` next to a step going the other way. Each is cut in
+    eight again and again, following the sub-step with the largest rise, down to steps shorter
+    than ``xtol / 64`` (at least four cuts): a continuous fn spreads its rise over the sub-steps (a
+    smooth one gives each about 1/8), a jump keeps it whole. A candidate is a jump when the largest
+    sub-step keeps at least half of its rise at every cut.
+    """
+    d = np.diff(y)
+    s = _signs(d, ytol)
+    nz = np.flatnonzero(s)
+    turn = s[nz][1:] != s[nz][:-1]
+    cand = np.union1d(nz[1:][turn], nz[:-1][turn])
+    if cand.size == 0:
+        return cand
+    lo, hi, rise = x[cand], x[cand + 1], np.abs(d[cand])
+    rows = np.arange(cand.size)
+    jump = np.ones(cand.size, dtype=bool)
+    cuts = np.arange(9) / 8.0
+    n_cuts = max(4, math.ceil(math.log(float(np.max(hi - lo)) * 64 / xtol, 8)))
+    for _ in range(n_cuts):
+        xs = lo[:, None] + (hi - lo)[:, None] * cuts
+        xs[:, -1] = hi
+        sub = np.abs(np.diff(fn(xs.reshape(-1)).reshape(-1, 9), axis=1))
+        k = np.argmax(sub, axis=1)
+        jump &= sub[rows, k] >= 0.5 * rise
+        lo, hi = xs[rows, k], xs[rows, k + 1]
+    return cand[jump]
+
+
+def _count_laps(d: np.ndarray, jump: np.ndarray, ytol: float) -> int:
+    """Laps from the rises ``d`` of consecutive steps, ``jump`` marking the steps where f jumps.
+
+    Without jumps: changes of direction + 1 (flat steps skipped). With jumps, a lap is a maximal
+    piece on which f is monotone, the values at the jump points themselves left out (a single
+    point is no lap): a jump in the lap's direction continues it, a jump against it ends it, and
+    the next lap starts after the jump. Adjacent jump steps (an isolated point between them) count
+    as one jump of their total rise.
+    """
+    if not jump.any():
+        return _turns(_signs(d, ytol)) + 1
+    first_of_run = jump & ~np.concatenate([[False], jump[:-1]])
+    new_token = ~jump | first_of_run
+    token = np.cumsum(new_token) - 1
+    sign = _signs(np.bincount(token, weights=d), ytol)
+    is_jump = jump[new_token]
+    keep = np.ones(sign.size, dtype=bool)  # runs of continuous steps with one sign are one token
+    keep[1:] = is_jump[1:] | is_jump[:-1] | (sign[1:] != sign[:-1])
+    count, direction, open_lap = 0, 0, False
+    for j, sg in zip(is_jump[keep].tolist(), sign[keep].tolist()):
+        if not j and not open_lap:
+            count, direction, open_lap = count + 1, sg, True
+        elif not open_lap or sg == 0 or sg == direction:
+            continue  # a jump before any lap, a flat step or a removable point, or the same direction
+        elif direction == 0:
+            direction = sg  # a lap flat so far takes the direction of its first rise
+        elif j:
+            open_lap = False  # a jump against the direction: the next lap starts after it
+        else:
+            count, direction = count + 1, sg
+    return max(count, 1)
+
+
 def _grid_laps(f: Callable[..., Any], a: float, b: float, n: int, grid: int, tol: float, value_tol: float,
-               max_points: int) -> tuple[int, np.ndarray, np.ndarray, bool]:
+               max_points: int) -> tuple[int, np.ndarray, np.ndarray, bool, np.ndarray]:
+    """laps(f^n) on the refined grid, the grid, f^n on it, whether max_points stopped the refinement,
+    and the midpoints of the steps where f^n jumps."""
     ytol = value_tol * (b - a)
-    x, y, truncated = _refined_grid(lambda z: _iterate(f, z, n, a, b, 1e-12 * (b - a)), a, b, grid,
-                                    tol * (b - a), ytol, max_points)
-    n_turns = _turns(_signs(np.diff(y), ytol))
-    return n_turns + 1, x, y, truncated
+    xtol = tol * (b - a)
+
+    def fn(z: np.ndarray) -> np.ndarray:
+        return _iterate(f, z, n, a, b, 1e-12 * (b - a))
+
+    x, y, truncated = _refined_grid(fn, a, b, grid, xtol, ytol, max_points)
+    jumps = _find_jumps(fn, x, y, xtol, ytol)
+    mask = np.zeros(x.size - 1, dtype=bool)
+    mask[jumps] = True
+    return _count_laps(np.diff(y), mask, ytol), x, y, truncated, 0.5 * (x[jumps] + x[jumps + 1])
 
 
 def _truncation_warning(n: int, max_points: int) -> str:
     return (f"grid refinement of f^{n} stopped at max_points={max_points} points; laps may be undercounted "
             "(raise max_points or lower n).")
+
+
+def _jump_warning(n: int, where: np.ndarray) -> str:
+    return (f"f^{n} is discontinuous: it jumps at {where.size} point(s), the first near x={float(where[0]):.6g}. "
+            "Laps and topological entropy are defined for continuous maps (MEASURES.md §5); here a lap is a "
+            "maximal monotone piece between jumps (a jump against a lap's direction ends it).")
 
 
 # --------------------------------------------------------------------------- exact counting
@@ -292,6 +372,11 @@ def laps(
     int
         laps(f^n) >= 1.
 
+    Warns
+    -----
+    NeurocomplexWarning
+        f^n jumps (see Notes), or the grid refinement stopped at ``max_points``.
+
     Raises
     ------
     InvalidParameterError
@@ -321,6 +406,18 @@ def laps(
     logistic map at r = 4, 4096 of 4096 laps at n = 12, 16292 of 16384 at n = 14 with the
     defaults). ``f`` is the map f and ``n`` the exponent n of laps(f^n).
 
+    Discontinuous maps (callables only; networks of piecewise-linear activations are continuous).
+    MEASURES.md §5 defines laps for continuous maps. A grid step where f^n changes direction is
+    tested for a jump: it is cut in eight again and again down to ``tol * (b - a) / 64``; a rise
+    that keeps at least half its size at every cut is a jump (a continuous rise spreads over the
+    sub-steps). Each jump is reported in a NeurocomplexWarning, and is not counted as a lap of its
+    own: a lap is then a maximal piece on which f^n is monotone, the values at the jump points left
+    out (a single point is no lap). A jump in a lap's direction continues the lap; a jump against
+    it ends the lap, and the next lap starts after the jump. So frac(3x) on [0, 1] has 3 laps (three
+    increasing branches; the drops at 1/3, 2/3 and the value f(1) = 0 are no laps), and its n-th
+    iterate frac(3^n x) has 3^n. Jumps in a lap's direction are not looked for (they do not change
+    the count) and so are not reported.
+
     References
     ----------
     M. Misiurewicz, W. Szlenk, "Entropy of piecewise monotone mappings", Studia Math. 67 (1980).
@@ -349,9 +446,11 @@ def laps(
             "rescale=True applies to piecewise-linear networks, whose range is known exactly; compose "
             "a callable with its rescaling yourself."
         )
-    count, _, _, truncated = _grid_laps(obj, a, b, int(n), grid, tol, value_tol, max_points)
+    count, _, _, truncated, jumps = _grid_laps(obj, a, b, int(n), grid, tol, value_tol, max_points)
     if truncated:
         warnings.warn(_truncation_warning(int(n), max_points), NeurocomplexWarning, stacklevel=2)
+    if jumps.size:
+        warnings.warn(_jump_warning(int(n), jumps), NeurocomplexWarning, stacklevel=2)
     return count
 
 
@@ -390,9 +489,12 @@ def topological_entropy(
         ``value`` = h in nats (>= 0), ``ci`` None (the count is deterministic). ``diagnostics``:
         ``n`` and ``laps`` (per n), ``pieces`` (affine pieces of f^n, exact method) or
         ``grid_points`` (grid method), ``fit_n`` (the n used in the fit), ``slope`` (unclipped),
-        ``intercept``, ``h_last`` = log(laps(f^N)) / N, ``method``, and for networks with
-        single-kink activations ``bound`` = :func:`relu_entropy_bound` of their hidden widths.
+        ``intercept``, ``h_last`` = log(laps(f^N)) / N, ``method``, ``jumps`` (per n, the jumps
+        of f^n found by :func:`laps`' test; 0 for networks, which are continuous), and for networks
+        with single-kink activations ``bound`` = :func:`relu_entropy_bound` of their hidden widths.
         ``n_samples`` is the number of pieces or grid points at the largest n, ``n_units`` 1.
+        ``warnings`` repeats the NeurocomplexWarnings raised (a discontinuous f, a grid stopped
+        at ``max_points``, counting stopped at ``max_pieces``).
 
     Raises
     ------
@@ -411,6 +513,8 @@ def topological_entropy(
     constant factor that biases (1/n) log laps(f^n) at finite n. A negative slope (laps falling
     with n) is reported as 0. Since laps(f^(n+1)) <= laps(f^n) laps(f), every slope is at most
     log laps(f), and for networks of ReLU-type units at most :func:`relu_entropy_bound`.
+    For a discontinuous f (a warning), laps are counted as in :func:`laps`' Notes; MEASURES.md
+    defines h for continuous maps only, so the value is then outside its contract.
 
     References
     ----------
@@ -434,6 +538,7 @@ def topological_entropy(
     counts: list[int] = []
     sizes: list[int] = []
     notes: list[str] = []
+    jumps: list[int] = []  # stays empty for networks: their activations are continuous
     diagnostics: dict[str, Any] = {}
     if kind == "net":
         if rescale not in (True, False):
@@ -463,11 +568,14 @@ def topological_entropy(
                 "a callable with its rescaling yourself."
             )
         for n in range(1, int(n_max) + 1):
-            count, x, _, truncated = _grid_laps(obj, a, b, n, grid, tol, value_tol, max_points)
+            count, x, _, truncated, where = _grid_laps(obj, a, b, n, grid, tol, value_tol, max_points)
             counts.append(count)
             sizes.append(x.size)
+            jumps.append(where.size)
             if truncated:
                 notes.append(_truncation_warning(n, max_points))
+            if where.size and not any(jumps[:-1]):  # one warning, at the first n that jumps
+                notes.append(_jump_warning(n, where))
         diagnostics["grid_points"] = np.array(sizes)
         method = "adaptive_grid"
     n_done = len(counts)
@@ -479,7 +587,7 @@ def topological_entropy(
         warnings.warn(msg, NeurocomplexWarning, stacklevel=2)
     diagnostics.update(
         n=ns, laps=np.asarray(counts), fit_n=ns[fit], slope=float(slope), intercept=float(intercept),
-        h_last=float(log_laps[-1] / n_done), method=method,
+        h_last=float(log_laps[-1] / n_done), method=method, jumps=np.asarray(jumps or [0] * n_done),
     )
     return Estimate(
         value=max(float(slope), 0.0),
@@ -500,8 +608,10 @@ def relu_entropy_bound(widths: Any) -> float:
     Parameters
     ----------
     widths : sequence of int or torch.nn.Module
-        Hidden widths m_1, ..., m_l, or a network whose hidden widths are read from its Linear
-        layers (the output size of every Linear layer but the last).
+        Hidden widths m_1, ..., m_l, or a network of Linear layers and one-kink activations
+        (ReLU, LeakyReLU, PReLU, |x| as a module named ``Abs``) whose hidden widths are read from
+        it: the width of each activation layer (an activation with no kink, such as Identity or
+        LeakyReLU(1.0), is affine and adds none).
 
     Returns
     -------
@@ -511,7 +621,9 @@ def relu_entropy_bound(widths: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        A width is not a positive integer, or the module has no Linear layer.
+        A width is not a positive integer; the module has no Linear layer; or the bound does not
+        hold for the module: an activation with two kinks (Hardtanh, ReLU6) or one that is not
+        piecewise linear (Tanh, ...). The message names it.
 
     Notes
     -----
@@ -520,7 +632,9 @@ def relu_entropy_bound(widths: Any) -> float:
     pieces; so f has at most prod_i 2 m_i pieces, laps(f^n) <= (prod_i 2 m_i)^n and
     h <= sum_i log(2 m_i), with m_i = ``widths[i]`` (MEASURES.md §5; Bu, Zhang & Luo (2020) state
     the order O(l log m) for l layers of m units). The bound does not hold for activations with
-    two kinks (Hardtanh).
+    two kinks (Hardtanh, ReLU6: up to (2m + 1) P pieces), nor for activations that are not
+    piecewise linear, so a network with them is refused rather than given a number that is not
+    a bound.
 
     References
     ----------
@@ -534,12 +648,21 @@ def relu_entropy_bound(widths: Any) -> float:
     4.1589
     """
     if _pwl.is_torch_module(widths):
-        import torch
-
-        linears = [m for m in widths.modules() if isinstance(m, torch.nn.Linear)]
-        if not linears:
-            raise InvalidParameterError(f"the network {type(widths).__name__} has no Linear layer.")
-        widths = [m.out_features for m in linears[:-1]]
+        try:
+            net = _pwl.parse_network(widths)
+        except InvalidParameterError as err:
+            raise InvalidParameterError(
+                f"relu_entropy_bound covers networks of Linear layers and one-kink activations only: {err}"
+            ) from err
+        if net.max_kinks > 1:
+            # a unit with k kinks may cut each piece k times: (k m + 1) P pieces, more than 2 m P
+            raise InvalidParameterError(
+                f"relu_entropy_bound does not hold for this network: it has activations with {net.max_kinks} kinks "
+                f"(Hardtanh and ReLU6 have two), so a layer of m units may multiply the pieces by "
+                f"{net.max_kinks}m + 1 > 2m. The bound covers one-kink activations (ReLU, LeakyReLU, PReLU, |x|); "
+                "measure the entropy with nc.topological_entropy instead."
+            )
+        widths = net.hidden_widths
     try:
         values = list(widths)
     except TypeError as err:
@@ -611,7 +734,10 @@ def lipschitz_estimate(
             "rescale=True applies to piecewise-linear networks, whose range is known exactly; compose "
             "a callable with its rescaling yourself."
         )
-    _, x, y, truncated = _grid_laps(obj, a, b, 1, grid, tol, value_tol, max_points)
+    _, x, y, truncated, jumps = _grid_laps(obj, a, b, 1, grid, tol, value_tol, max_points)
     if truncated:
         warnings.warn(_truncation_warning(1, max_points), NeurocomplexWarning, stacklevel=2)
+    if jumps.size:  # the difference quotient across a jump grows without bound as the grid is refined
+        warnings.warn(_jump_warning(1, jumps) + " A discontinuous map has no finite Lipschitz constant.",
+                      NeurocomplexWarning, stacklevel=2)
     return float(np.max(np.abs(np.diff(y)) / np.diff(x)))

@@ -187,6 +187,8 @@ def variability(
     the number of pieces is 1 + the number of points t where some hidden unit's pre-activation
     crosses a kink of its activation, i.e. the number of cells of constant activation pattern
     that the segment crosses (pieces of the vector-valued map, all units and outputs together).
+    A kink is a point where the activation's slope changes: LeakyReLU(1.0) or PReLU with slope 1
+    is the identity, has none, and adds no pieces.
     Counts are exact: pre-activations are affine in t on each piece and are split at their zero
     crossings layer by layer. The value is the mean over ``n_lines`` segments and ``n_draws`` draws.
     A linear network has exactly 1 piece per segment.
@@ -293,17 +295,26 @@ def collapse_to_constants(model: Any, inputs: Any, rtol: float = 1e-3) -> Estima
     inputs : array-like or torch.Tensor
         ``(n_inputs, ...)`` inputs, at least two distinct ones.
     rtol : float
-        The network is flagged as collapsed when the relative spread of its output is below rtol.
+        The network is flagged as collapsed when the relative spread of its output is below rtol,
+        and raw-collapsed when its output's across-input standard deviation is below rtol times
+        its input's (``raw_product`` < rtol**2).
 
     Returns
     -------
     Estimate
         ``value``: relative spread of the output, sqrt(V(h_L)) / mean_i ||h_L(x_i)|| (0 for a
-        constant output). ``diagnostics``: ``collapsed`` (value < rtol), ``ratios`` (per block,
-        normalised), ``raw_ratios``, ``gains``, ``product`` (of the normalised ratios over depth),
-        ``raw_product`` (V(h_L) / V(x)), ``total_variance`` and ``relative_spread`` per block
+        constant output). ``diagnostics``: ``collapsed`` (value < rtol), ``raw_collapsed``
+        (``raw_product`` < rtol**2), ``ratios`` (per block, normalised), ``raw_ratios``, ``gains``,
+        ``product`` (of the normalised ratios over depth), ``raw_product`` (V(h_L) / V(x)), ``total_variance`` and ``relative_spread`` per block
         (index 0 = the inputs), ``blocks`` (the module names of each block).
-        ``n_samples`` = n_inputs, ``n_units`` = output width.
+        ``n_samples`` = n_inputs, ``n_units`` = output width. ``warnings`` repeats the
+        NeurocomplexWarnings raised.
+
+    Warns
+    -----
+    NeurocomplexWarning
+        The output is raw-collapsed but not collapsed (see Notes), or a block's output is
+        exactly constant.
 
     Raises
     ------
@@ -326,6 +337,18 @@ def collapse_to_constants(model: Any, inputs: Any, rtol: float = 1e-3) -> Estima
     the layer's input loses spread beyond what the weight scale explains. ``product`` =
     prod_j r_j. ``raw_ratios`` are V(h_j) / V(h_{j-1}) and their product V(h_L) / V(x).
     Collapse (C2C): sqrt(V(h_L)) < rtol * mean_i ||h_L(x_i)||, with rtol = ``rtol``.
+
+    Relative and raw collapse. C2C is relative: the output's spread compared with the output's
+    own size. It is blind to a network that shrinks everything: a deep tanh network with tiny
+    weights and zero biases is nearly linear with a tiny output, so its relative spread stays near
+    that of its inputs (about 1, not collapsed) while V(h_L) / V(x) (``raw_product``) falls by
+    about the gain g_j at every layer. Raw collapse is the latter: sqrt(V(h_L) / V(x)) < rtol, i.e.
+    ``raw_product`` < rtol**2. Since V(h) is half the mean squared distance between the rows of h,
+    it says that the root-mean-square distance between the outputs of two inputs is below rtol
+    times that between the inputs. When the raw product collapses and the relative spread does
+    not, the estimate warns (NeurocomplexWarning, also in ``warnings``); ``value`` and
+    ``collapsed`` stay the relative ones. V sums over units, so an output much narrower than the
+    input lowers ``raw_product`` by up to the ratio of the widths.
 
     References
     ----------
@@ -387,10 +410,20 @@ def collapse_to_constants(model: Any, inputs: Any, rtol: float = 1e-3) -> Estima
     product = raw_product / float(np.prod(g)) if np.all(g > 0) else math.nan
     value = spreads[-1]
     collapsed = bool(value < rtol)
+    # raw collapse: every input difference shrunk below rtol of its size (variances: rtol**2)
+    raw_collapsed = bool(raw_product < rtol**2)
     notes = []
     if np.any(var[1:-1] == 0):
         j = int(np.argmax(var[1:-1] == 0)) + 1
         notes.append(f"block {j - 1} output is exactly constant across inputs; the ratios after it are undefined (NaN).")
+    if raw_collapsed and not collapsed:
+        notes.append(
+            f"the output's across-input variance is {raw_product:.3g} times the input's (raw_product < rtol**2 = "
+            f"{rtol**2:.3g}): the network shrinks the differences between inputs by a factor "
+            f"{math.sqrt(raw_product):.3g}, yet its relative spread {value:.3g} is not below rtol={rtol:g}, so it is "
+            "not flagged as collapsed (the output is small but not constant relative to its own size, as for a deep "
+            "net of tiny weights and zero biases). See diagnostics['raw_product'] and the Notes."
+        )
     for msg in notes:
         warnings.warn(msg, NeurocomplexWarning, stacklevel=2)
     return Estimate(
@@ -401,8 +434,9 @@ def collapse_to_constants(model: Any, inputs: Any, rtol: float = 1e-3) -> Estima
         n_samples=n_inputs,
         n_units=int(out.shape[1]),
         diagnostics=dict(
-            collapsed=collapsed, ratios=ratios, raw_ratios=raw, gains=g, product=product,
-            raw_product=raw_product, total_variance=var, relative_spread=np.array(spreads), blocks=names,
+            collapsed=collapsed, raw_collapsed=raw_collapsed, ratios=ratios, raw_ratios=raw, gains=g,
+            product=product, raw_product=raw_product, total_variance=var, relative_spread=np.array(spreads),
+            blocks=names,
         ),
         warnings=tuple(notes),
     )

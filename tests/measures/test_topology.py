@@ -118,6 +118,54 @@ def test_lipschitz_of_callables():
     assert nc.lipschitz_estimate(lambda x: 0.5 * x) == pytest.approx(0.5, rel=1e-9)
 
 
+def frac3(x):
+    """x -> 3x mod 1: three increasing branches, with downward jumps at 1/3, 2/3 and 1."""
+    return np.mod(3.0 * x, 1.0)
+
+
+def test_jumps_of_a_discontinuous_map_are_no_laps():
+    # before: 6 and 54 (each drop counted as a decreasing lap), without a warning
+    with pytest.warns(nc.NeurocomplexWarning, match=r"f\^1 is discontinuous: it jumps at 3 point\(s\), the first near "
+                                                    r"x=0\.333"):
+        assert nc.laps(frac3) == 3
+    with pytest.warns(nc.NeurocomplexWarning, match=r"f\^3 is discontinuous: it jumps at 27 point"):
+        assert nc.laps(frac3, n=3) == 27
+    with pytest.warns(nc.NeurocomplexWarning, match="discontinuous"):
+        est = nc.topological_entropy(frac3, n_max=6)
+    assert est.diagnostics["laps"].tolist() == [3, 9, 27, 81, 243, 729]
+    assert est.diagnostics["jumps"].tolist() == [3, 9, 27, 81, 243, 729]
+    assert est.value == pytest.approx(math.log(3.0), abs=1e-12)
+    assert len(est.warnings) == 1 and "f^1 is discontinuous" in est.warnings[0]
+    with pytest.warns(nc.NeurocomplexWarning, match="no finite Lipschitz constant"):
+        nc.lipschitz_estimate(frac3)
+
+
+def test_a_jump_ends_a_lap_only_against_its_direction():
+    cases = [
+        (lambda x: np.where(x < 0.5, x, x - 0.4), 2),  # rise, drop, rise
+        (lambda x: np.where(x < 0.5, x, 0.9 - x), 2),  # rise, drop, fall
+        (lambda x: np.where(x < 0.5, 0.2, np.where(x < 0.7, 0.1, x)), 2),  # flat, drop, flat, rise
+    ]
+    for f, expected in cases:
+        with pytest.warns(nc.NeurocomplexWarning, match="discontinuous"):
+            assert nc.laps(f) == expected
+    with warnings.catch_warnings():  # a jump in a lap's direction is not looked for: nothing to say
+        warnings.simplefilter("error", nc.NeurocomplexWarning)
+        assert nc.laps(lambda x: np.where(x < 0.5, 1.0 - x, 0.9 - x)) == 1  # fall, drop, fall: one piece
+        assert nc.laps(lambda x: np.where(x < 0.5, x / 2, x / 2 + 0.5), n=3) == 1
+
+
+def test_continuous_maps_raise_no_jump_warning():
+    # steep turns (|sin(200 x)| has corners of slope +-200 at its zeros) are tested and pass as continuous
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nc.NeurocomplexWarning)
+        assert nc.laps(tent, n=8) == 256
+        assert nc.laps(logistic, n=12) == 4096
+        assert nc.laps(lambda x: np.abs(np.sin(200.0 * x))) == 128
+        est = nc.topological_entropy(tent, n_max=4)
+    assert est.diagnostics["jumps"].tolist() == [0, 0, 0, 0]
+
+
 # --------------------------------------------------------------------------- exact counting
 def test_sawtooth_net_has_exactly_2_pow_k_laps_and_pieces():
     for k in range(1, 7):
@@ -233,6 +281,25 @@ def test_relu_entropy_bound():
     for bad in ([0], [2.5], "ab", 3):
         with pytest.raises(InvalidParameterError):
             nc.relu_entropy_bound(bad)
+    # an activation of slope 1 on both sides has no kink and adds no width
+    unit_slope = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.ReLU(), torch.nn.Linear(4, 6),
+                                     torch.nn.LeakyReLU(1.0), torch.nn.Linear(6, 1))
+    assert nc.relu_entropy_bound(unit_slope) == pytest.approx(math.log(8))
+
+
+def test_relu_entropy_bound_refuses_activations_it_does_not_cover():
+    # before: Hardtanh net -> log 8 = 2.079 without a word, although its docstring says it does not hold
+    for act in (torch.nn.Hardtanh(), torch.nn.ReLU6()):
+        net = torch.nn.Sequential(torch.nn.Linear(1, 4), act, torch.nn.Linear(4, 1))
+        with pytest.raises(InvalidParameterError, match=r"does not hold.*2 kinks.*Hardtanh and ReLU6"):
+            nc.relu_entropy_bound(net)
+    with pytest.raises(InvalidParameterError, match=r"one-kink activations only.*Tanh"):
+        nc.relu_entropy_bound(torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)))
+    with pytest.raises(InvalidParameterError, match="no Linear layer"):
+        nc.relu_entropy_bound(torch.nn.Sequential(torch.nn.ReLU()))
+    # and topological_entropy leaves the bound out for such nets, as it always did
+    est = nc.topological_entropy(clamped_net(0), n_max=3)
+    assert "bound" not in est.diagnostics
 
 
 # --------------------------------------------------------------------------- errors

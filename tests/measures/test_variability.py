@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -60,6 +61,29 @@ def test_linear_network_has_one_piece_per_line():
         assert est.value == 1.0
         assert est.ci == (1.0, 1.0)
         assert np.all(est.diagnostics["pieces"] == 1)
+
+
+@pytest.mark.parametrize("act", [lambda: torch.nn.LeakyReLU(1.0), lambda: torch.nn.PReLU(init=1.0)])
+def test_unit_slope_leaky_units_are_linear(act):
+    # slope 1 on both sides: the network is linear, so 1 piece per line (was 17.1 here: a kink
+    # was counted wherever a pre-activation crossed 0, although the slope does not change there)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 16), act(), torch.nn.Linear(16, 16), act(), torch.nn.Linear(16, 2))
+    est = nc.variability(net, n_lines=50, n_draws=5, n_boot=0)
+    assert est.value == 1.0
+    assert np.all(est.diagnostics["pieces"] == 1)
+    assert np.all(est.diagnostics["output_pieces"] == 1)
+    assert est.diagnostics["hidden_widths"] == []
+    own = nc.variability(net, n_lines=50, inputs=np.random.default_rng(0).normal(size=(30, 3)), init=None)
+    assert own.value == 1.0
+
+
+def test_leaky_units_with_a_real_kink_switch_where_relu_units_do():
+    # the kink at 0 stays when the slopes differ: with one hidden layer and the same weight draws,
+    # the same pre-activations cross 0 at the same places as with ReLU
+    relu = nc.variability(mlp(2, 16, 1), n_lines=20, n_draws=4, n_boot=0)
+    leaky = nc.variability(mlp(2, 16, 1, act=lambda: torch.nn.LeakyReLU(0.1)), n_lines=20, n_draws=4, n_boot=0)
+    assert relu.value > 3.0
+    np.testing.assert_array_equal(leaky.diagnostics["pieces"], relu.diagnostics["pieces"])
 
 
 def test_one_hidden_layer_counts_are_exact():
@@ -161,6 +185,29 @@ def test_deep_small_init_collapses_and_shallow_does_not(act):
     assert deep.training
     assert all(torch.equal(before[k], v) for k, v in deep.state_dict().items())
     assert torch.equal(rng_state, torch.get_rng_state())
+
+
+def test_raw_collapse_without_relative_collapse_warns():
+    # tiny weights, zero biases: nearly linear and tiny, so the relative spread stays 1.26 (not
+    # collapsed) while the output variance fell to 2.4e-23 of the input's
+    x = torch.randn(200, 8, generator=torch.Generator().manual_seed(1))
+    net = mlp(8, 8, 20, act=torch.nn.Tanh, weight_std=0.3)
+    with torch.no_grad():
+        for lin in net[::2]:
+            lin.bias.zero_()
+    with pytest.warns(nc.NeurocomplexWarning, match=r"raw_product < rtol\*\*2"):
+        est = nc.collapse_to_constants(net, x)
+    assert est.value == pytest.approx(1.2576, abs=1e-4)
+    assert not est.diagnostics["collapsed"] and est.diagnostics["raw_collapsed"]
+    assert est.diagnostics["raw_product"] == pytest.approx(2.381e-23, rel=1e-3)
+    assert len(est.warnings) == 1 and "raw_product" in est.warnings[0]
+    # relative and raw collapse together (biases kept), or neither: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nc.NeurocomplexWarning)
+        both = nc.collapse_to_constants(mlp(8, 8, 20, act=torch.nn.Tanh, weight_std=0.3), x)
+        neither = nc.collapse_to_constants(mlp(8, 8, 2, act=torch.nn.Tanh, weight_std=math.sqrt(2.0)), x)
+    assert both.diagnostics["collapsed"] and both.diagnostics["raw_collapsed"] and not both.warnings
+    assert not neither.diagnostics["raw_collapsed"] and not neither.warnings
 
 
 def test_ratio_is_one_for_scaled_orthogonal_layer():
