@@ -50,6 +50,7 @@ _LAZY = {
     "compare": "neurocomplex.comparison.matching",
     "similarity_matrix": "neurocomplex.comparison.similarity",
     "best_layers": "neurocomplex.comparison.similarity",
+    "brain_vs_network": "neurocomplex.comparison.brain_vs_network",
     "cka": "neurocomplex.measures.similarity",
     "rsa": "neurocomplex.measures.rsa",
     "rdm": "neurocomplex.measures.rsa",

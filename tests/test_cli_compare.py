@@ -274,7 +274,7 @@ def test_compare_report_renders_in_a_headless_browser(report, tmp_path):
 
 
 def test_figure_caption_names_intervals_beside_their_value():
-    from neurocomplex.cli.compare import _intervals_caption
+    from neurocomplex.comparison._bvn_figures import intervals_caption as _intervals_caption
 
     table = pd.DataFrame({"measure": ["pattern_complexity", "participation_ratio"], "value": [265.0, 14.7],
                           "ci_low": [370.0, 13.9], "ci_high": [390.0, 16.6]})

@@ -3,7 +3,8 @@
 Two forms::
 
     neurocomplex compare FILE.nwb --trials NAME --window START STOP \\
-        --model WEIGHTS.pt [--widths 64 64 32 10] --stimuli STIMULI.npy|DIR --out DIR
+        --model WEIGHTS.pt [--architecture FILE.py:FUNCTION | --widths 64 64 32 10] \\
+        --stimuli STIMULI.npy|DIR --out DIR
     neurocomplex compare A.nwb B.nwb [--trials NAME --window START STOP] --out DIR
 
 The first takes each brain area's responses in a window of every trial (``trial_responses``) and
@@ -15,20 +16,29 @@ layer of each area, figures, CSV tables and ``report.html`` (see :mod:`neurocomp
 second compares the areas of several files (measures, matched differences; similarity only where
 the files share their samples).
 
-The pipeline (:func:`brain_vs_network`) is shared with ``neurocomplex demo``.
+The pipeline is :func:`neurocomplex.brain_vs_network` (shared with ``neurocomplex demo``);
+``--architecture FILE.py:FUNCTION`` loads the weights into any network (the file is code and runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from neurocomplex._progress import Steps
+from neurocomplex.comparison._bvn_figures import intervals_caption
+from neurocomplex.comparison.brain_vs_network import (
+    DEFAULT_MEASURES,
+    DEFAULT_METRICS,
+    _matched,
+    _measure_table,
+    run_comparison,
+)
 from neurocomplex.errors import (
     CorruptFileError,
     InvalidDataError,
@@ -37,44 +47,13 @@ from neurocomplex.errors import (
     NeurocomplexError,
 )
 
-__all__ = ["COMPARE_MEASURES", "build", "run", "brain_vs_network", "load_stimuli", "stimulus_rows", "Steps"]
+__all__ = ["COMPARE_MEASURES", "build", "run", "load_stimuli", "stimulus_rows", "network_responses"]
 
-# The complexity and dimension profiles over depth, and the activity they depend on.
-COMPARE_MEASURES = ("activation_ratio", "participation_ratio", "effective_dimension", "pattern_entropy",
-                    "pattern_complexity")
-COMPARE_METRICS = ("cka", "rsa", "predictivity")
+COMPARE_MEASURES = DEFAULT_MEASURES
+COMPARE_METRICS = DEFAULT_METRICS
+# Columns that index the stimuli array (integers), in the order they are looked for.
 _STIMULUS_COLUMNS = ("stimulus_index", "stimulus", "image_index", "stim_index", "image_id")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
-
-
-# --------------------------------------------------------------------------- progress
-class Steps:
-    """One progress bar over the named steps of a command (tqdm in a terminal), else one line per
-    step on stderr; nothing with ``progress=False``."""
-
-    def __init__(self, total: int, progress: bool | None = None, desc: str = "neurocomplex") -> None:
-        self.total, self.done = total, 0
-        self.enabled = progress is not False
-        self.bar = None
-        if progress is True or (progress is None and sys.stderr.isatty()):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr)
-
-    def __call__(self, text: str) -> None:
-        """Start the next step (the previous one is complete)."""
-        if self.bar is not None:
-            if self.done:
-                self.bar.update(1)
-            self.bar.set_postfix_str(text)
-        elif self.enabled:
-            print(f"[{self.done + 1}/{self.total}] {text}", file=sys.stderr, flush=True)
-        self.done += 1
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.update(self.total - self.bar.n)
-            self.bar.close()
 
 
 # --------------------------------------------------------------------------- inputs
@@ -82,8 +61,11 @@ def load_stimuli(path: str | Path) -> np.ndarray:
     """The stimuli as a float32 array ``(n_stimuli, ...)``: an ``.npy`` file or a folder of images.
 
     A folder's images (png, jpg, bmp, tif, gif) are read in the sorted order of their file names
-    (the stimulus index of a file is its position in that order) and must all have one shape;
-    8-bit pixels are scaled to [0, 1]. ``.npy`` files are read with ``allow_pickle=False``.
+    (the stimulus index of a file is its position in that order) and must all have one shape.
+    ``.npy`` files are read with ``allow_pickle=False``. One scaling rule for both: integer values
+    (pixels) are divided by the largest value of their type (uint8: 255, uint16: 65,535), so the
+    same images reach the network in [0, 1] whether they come as PNGs or as an array; floating-point
+    values are passed as they are.
 
     Raises
     ------
@@ -117,7 +99,6 @@ def load_stimuli(path: str | Path) -> np.ndarray:
         if len(shapes) != 1:
             raise InvalidDataError(f"the images in {p} have different shapes {sorted(shapes)}; resize them to one shape.")
         arr = np.stack(images)
-        arr = arr.astype(np.float32) / 255.0 if arr.dtype == np.uint8 else arr
     elif p.suffix.lower() == ".npy":
         try:
             arr = np.load(p, allow_pickle=False)
@@ -131,6 +112,10 @@ def load_stimuli(path: str | Path) -> np.ndarray:
         raise InvalidDataError(f"stimuli in {p} must be real numbers, got dtype {arr.dtype}.")
     if arr.ndim < 2 or arr.shape[0] == 0:
         raise InvalidDataError(f"stimuli in {p} must have shape (n_stimuli, ...), got {arr.shape}.")
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.float32)
+    elif np.issubdtype(arr.dtype, np.integer):  # pixels: the one rule for arrays and images alike
+        arr = arr.astype(np.float64) / float(np.iinfo(arr.dtype).max)
     arr = arr.astype(np.float32, copy=False)
     if not np.isfinite(arr).all():
         raise InvalidDataError(f"stimuli in {p} hold NaN or infinite values.")
@@ -185,12 +170,24 @@ def stimulus_rows(labels: Any, n_stimuli: int, column: str | None = None) -> tup
 
 
 def _model_input(model: Any, stimuli: np.ndarray) -> np.ndarray:
-    """Flatten images for a network whose first layer is Linear on their number of pixels."""
+    """The stimuli in the layout the network's first layer takes.
+
+    A first ``Linear`` layer on the number of values per stimulus gets them flattened; a first
+    ``Conv2d`` with C input channels gets ``(n, C, H, W)``: grey images ``(n, H, W)`` gain their
+    channel axis, and channel-last images ``(n, H, W, C)`` (as image files are read) are moved
+    channel-first. Anything else is passed as it is.
+    """
     import torch.nn as nn
 
     first = next((m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
     if isinstance(first, nn.Linear) and stimuli.ndim > 2 and first.in_features == int(np.prod(stimuli.shape[1:])):
         return stimuli.reshape(stimuli.shape[0], -1)
+    if isinstance(first, nn.Conv2d):
+        c = first.in_channels
+        if stimuli.ndim == 3 and c == 1:
+            return stimuli[:, None]
+        if stimuli.ndim == 4 and stimuli.shape[1] != c and stimuli.shape[3] == c:
+            return np.ascontiguousarray(stimuli.transpose(0, 3, 1, 2))
     return stimuli
 
 
@@ -206,153 +203,6 @@ def network_responses(model: Any, stimuli: np.ndarray, rows: np.ndarray, labels:
             for name, rec in layers.items()}
 
 
-# --------------------------------------------------------------------------- pipeline
-def _measure_table(recordings: Mapping[str, Any], side: str, measures: Sequence[str], n_boot: int,
-                   seed: int) -> Any:
-    import warnings
-
-    import neurocomplex as nc
-
-    with warnings.catch_warnings():  # caveats stay in the table's warnings column
-        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
-        table = nc.measure(dict(recordings), list(measures), by=None, n_boot=n_boot, seed=seed, errors="warn",
-                           progress=False)
-    from neurocomplex.report import add_units
-
-    # one row per population: its name is the group (area or layer), its side ("area", "layer" or
-    # the file) the recording; units added now so that the figures' axes carry them
-    table = add_units(table, dict(recordings))
-    return table.assign(group=table["recording"]).assign(recording=side)
-
-
-def _intervals_caption(table: Any, caption: str) -> str:
-    """``caption``, plus a sentence naming the intervals that do not contain their value."""
-    outside = table[(table["value"] < table["ci_low"]) | (table["value"] > table["ci_high"])]
-    if outside.empty:
-        return caption
-    names = sorted({f"{m.replace('_', ' ')}" for m in outside["measure"]})
-    return (f"{caption}. Intervals beside, not around, their value ({', '.join(names)}) are basic bootstrap "
-            "intervals of an estimate biased by undersampling: resampling repeats samples and shifts it, and "
-            "the interval, reflected about the estimate, lies on the other side, where the unbiased value "
-            "is (see the warnings column)")
-
-
-def _best_layers(sim: Any, truth: Mapping[str, str] | None) -> Any:
-    """One row per area: its best layer with the bootstrap support, and the truth when known."""
-    from neurocomplex.comparison.similarity import best_layers
-
-    best = best_layers(sim)
-    if truth:
-        best["truth"] = [truth.get(str(a), "") for a in best["area"]]
-        best["correct"] = [str(layer) == t for layer, t in zip(best["best_layer"], best["truth"])]
-    return best
-
-
-# Estimator options for the many calls of the matched comparison (draws x permutations): the NSB
-# entropy costs ~10 ms a call at demo size, Miller-Madow microseconds; both sides get the same.
-_MATCHED_PARAMS = {"pattern_entropy": {"method": "miller_madow"}, "multi_information": {"method": "miller_madow"}}
-
-
-def _matched(recordings: Mapping[str, Any], measures: Sequence[str], n_draws: int, seed: int,
-             progress: bool | None, tables: dict[str, Any], figures: dict[str, Any]) -> list[str]:
-    """nc.compare on every pair; adds the pair table, the per-recording matched values and a figure."""
-    import pandas as pd
-
-    import neurocomplex as nc
-    from neurocomplex.plotting import plot_measures
-    from neurocomplex.report import add_units
-
-    # The quantile rule sets every unit's activation ratio, so comparing it after matching says nothing.
-    chosen = [m for m in measures if m != "activation_ratio"]
-    if not chosen:
-        return ["No matched comparison: activation_ratio is fixed by the binarization rule; ask for other measures."]
-    matched = nc.compare(dict(recordings), chosen, match=("units", "samples"), n_draws=n_draws, seed=seed,
-                         params={m: p for m, p in _MATCHED_PARAMS.items() if m in chosen}, progress=progress)
-    tables["matched"] = matched
-    values = pd.DataFrame(matched.attrs.get("matched", []))
-    prov = matched.attrs.get("provenance", {})
-    if not values.empty:
-        side, _, name = values["recording"].str.partition(":").values.T
-        values = add_units(values.assign(recording=side, group=name))
-        tables["matched_values"] = values
-        figures[f"Matched measures: every population subsampled to {prov.get('n_units')} units and "
-                f"{prov.get('n_samples')} samples ({n_draws} draws; intervals over draws); binarized by "
-                f"{prov.get('binarize', 'one rule')}"] = plot_measures(values)[0].figure
-    n_sig = int((matched["p_value"] < 0.05).sum()) if "p_value" in matched.columns else 0
-    null = str(prov.get("null", ""))
-    tests = {"rates": f"a permutation null that exchanges units between the two populations of a pair "
-                      f"({prov.get('n_null', '')} permutations; keeps every unit's rate)",
-             "draws": "the spread of the differences over the matched draws (normal approximation)"}
-    fraction = prov.get("fraction")
-    return [
-        f"Matched comparison: every population subsampled {n_draws} times to {prov.get('n_units')} units and "
-        f"{prov.get('n_samples')} samples" + (f" ({fraction:g} of the smallest population's)" if fraction else "")
-        + f"; binarized for the binary measures by one rule: {prov.get('binarize', '')}. Differences come with "
-        "percentile intervals over draws" + (f" and p-values from {tests.get(null, null)}" if null != "none" else "")
-        + ". Columns moved_a and moved_b say how far matching moved each value. activation_ratio is left out "
-        "(the rule fixes it). Entropies: Miller-Madow estimator, bits.",
-        f"{n_sig} of {len(matched)} matched differences have p < 0.05 (not corrected for the "
-        f"{len(matched)} comparisons).",
-    ]
-
-
-def brain_vs_network(
-    areas: Mapping[str, Any],
-    layers: Mapping[str, Any],
-    *,
-    measures: Sequence[str] = COMPARE_MEASURES,
-    metrics: Sequence[str] = COMPARE_METRICS,
-    n_boot: int = 100,
-    n_draws: int = 20,
-    seed: int = 0,
-    truth: Mapping[str, str] | None = None,
-    steps: Steps | None = None,
-    progress: bool | None = None,
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """Measures, matched comparison and similarity maps of brain areas against network layers.
-
-    Returns the tables (name -> DataFrame), the figures (caption -> Figure) and notes for the
-    report. ``steps`` receives one call per step (3 + one per metric).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import pandas as pd
-
-    import neurocomplex as nc
-    from neurocomplex.plotting import plot_measures, plot_profiles, plot_similarity_map
-
-    steps = steps or Steps(3 + len(metrics), progress=False)
-    steps(f"measures of {len(areas)} areas and {len(layers)} layers")
-    table = pd.concat([_measure_table(areas, "area", measures, n_boot, seed),
-                       _measure_table(layers, "layer", measures, n_boot, seed)], ignore_index=True)
-    tables: dict[str, Any] = {"measures": table}
-    figures: dict[str, Any] = {}
-    caption = _intervals_caption(table, "Measures of each area and each layer (95% bootstrap intervals; unmatched sizes)")
-    figures[caption] = plot_measures(table)[0].figure
-    area_rows, layer_rows = table[table["recording"] == "area"], table[table["recording"] == "layer"]
-    figures["Profiles over depth: each measure per layer (line, interval band) with the areas beside it "
-            "(squares, dashed lines at their values)"] = plot_profiles(layer_rows, area_rows)[0].figure
-
-    steps(f"matched comparison ({n_draws} draws)")
-    both = {**{f"area:{k}": v for k, v in areas.items()}, **{f"layer:{k}": v for k, v in layers.items()}}
-    notes = _matched(both, measures, n_draws, seed, progress, tables, figures)
-
-    for metric in metrics:
-        steps(f"layer-area similarity ({metric})")
-        sim = nc.similarity_matrix(dict(areas), dict(layers), metric=metric, n_boot=n_boot, seed=seed,
-                                   progress=progress)
-        best = _best_layers(sim, truth)
-        tables[f"similarity_{metric}"] = sim
-        tables[f"best_layer_{metric}"] = best
-        fig_ax = plot_similarity_map(sim, best=dict(zip(best["area"], best["best_layer"])), truth=truth,
-                                     higher_is_better=sim.attrs.get("higher_is_closer"))
-        figures[f"Layer-area similarity, {metric} (outlined: best layer of each area"
-                + ("; star: the known answer)" if truth else ")")] = fig_ax.figure
-    steps("figures")
-    return tables, figures, notes
-
-
 # --------------------------------------------------------------------------- command
 def build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", metavar="FILE", nargs="+", help="one NWB file (with --model) or several")
@@ -360,17 +210,31 @@ def build(parser: argparse.ArgumentParser) -> None:
                         help="interval table whose trials give the responses (e.g. trials, epochs)")
     parser.add_argument("--window", nargs=2, type=float, metavar=("START", "STOP"), default=None,
                         help="response window in seconds relative to each trial's start (default: 0 0.5)")
+    parser.add_argument("--t-start", type=float, default=None, metavar="SECONDS",
+                        help="start of the session span to load (default: the start the file records)")
+    parser.add_argument("--t-stop", type=float, default=None, metavar="SECONDS",
+                        help="end of the session span to load (default: the end the file records)")
     parser.add_argument("--model", metavar="WEIGHTS.pt", default=None,
-                        help="a torch state dict (loaded with weights_only=True; see load_model)")
+                        help="a torch state dict (loaded with weights_only=True: the weights file runs no code)")
+    parser.add_argument("--architecture", metavar="FILE.py:FUNCTION", default=None,
+                        help="the network the weights belong to: a function of no arguments returning the "
+                             "torch.nn.Module, as FILE.py:FUNCTION or package.module:FUNCTION. WARNING: this is "
+                             "code, and it runs: give only a file you trust. Without it, an MLP is built from "
+                             "--widths or from the widths stored in the weights file")
     parser.add_argument("--widths", nargs="+", type=int, metavar="N", default=None,
                         help="layer widths of the MLP the weights belong to, for a file holding weights only "
                              "(default: the widths stored in the file, as in the bundled demo_network.pt)")
     parser.add_argument("--activation", default="relu", metavar="NAME",
                         help="activation of that MLP (default: relu)")
     parser.add_argument("--stimuli", metavar="STIMULI", default=None,
-                        help="the stimuli shown: an .npy array (n_stimuli, ...) or a folder of images")
+                        help="the stimuli shown: an .npy array (n_stimuli, ...) or a folder of images; integer "
+                             "pixels are divided by their type's maximum (uint8: 255), floats passed as they are")
     parser.add_argument("--stimulus-column", metavar="NAME", default=None,
                         help="trial-table column indexing the stimuli (default: stimulus_index, stimulus, ...)")
+    parser.add_argument("--conditions", metavar="NAME", default=None,
+                        help="trial-table column of conditions for RSA and predictivity (RDMs over condition "
+                             "means, split-half noise ceilings); default: the stimulus column when stimuli "
+                             "repeat; 'none' to use every trial as its own condition")
     parser.add_argument("--bin-size", type=float, default=0.01, metavar="SECONDS",
                         help="bin width when no trial table is used (default: 0.01)")
     parser.add_argument("--measures", nargs="+", metavar="NAME", default=list(COMPARE_MEASURES),
@@ -398,6 +262,10 @@ def _check_args(args: argparse.Namespace) -> tuple[float, float]:
                                         "was shown.")
     elif len(args.files) < 2:
         raise InvalidParameterError("give two or more NWB files, or one NWB file with --model and --stimuli.")
+    if args.architecture is not None and args.model is None:
+        raise InvalidParameterError("--architecture needs --model: the weights to load into it.")
+    if args.architecture is not None and args.widths is not None:
+        raise InvalidParameterError("give --architecture or --widths, not both: both say which network the weights fit.")
     window = (0.0, 0.5) if args.window is None else (float(args.window[0]), float(args.window[1]))
     if args.window is not None and args.trials is None:
         raise InvalidParameterError("--window needs --trials NAME (the trials the window is relative to).")
@@ -409,13 +277,34 @@ def _check_args(args: argparse.Namespace) -> tuple[float, float]:
     return window
 
 
+def _conditions(args: argparse.Namespace) -> Any:
+    """--conditions: a column name, False for 'none', None for the default rule."""
+    if args.conditions is None:
+        return None
+    return False if args.conditions.lower() == "none" else args.conditions
+
+
 def _areas(path: str, args: argparse.Namespace, window: tuple[float, float]) -> tuple[Any, dict[str, Any]]:
     import neurocomplex as nc
 
-    rec = nc.load(path, bin_size=args.bin_size)
+    span = {k: v for k, v in (("t_start", args.t_start), ("t_stop", args.t_stop)) if v is not None}
+    rec = nc.load(path, bin_size=args.bin_size, **span)
     if args.trials is not None:
         rec = rec.trial_responses(args.trials, window=window, statistic="count")
     return rec, rec.by_group()
+
+
+def _model(args: argparse.Namespace) -> Any:
+    try:
+        from neurocomplex.torch.models import architecture_from_spec, load_model, mlp
+    except ImportError as err:
+        from neurocomplex.errors import MissingDependencyError
+
+        raise MissingDependencyError("--model needs torch: pip install 'neurocomplex[torch]'.") from err
+    if args.architecture is not None:
+        return load_model(args.model, architecture=architecture_from_spec(args.architecture))
+    widths, activation = args.widths, args.activation
+    return load_model(args.model, architecture=None if widths is None else (lambda: mlp(widths, activation=activation)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -426,31 +315,24 @@ def run(args: argparse.Namespace) -> int:
     check_out(args.out, ["measures", "matched"])
     progress = False if args.no_progress else None
     if args.model is not None:
-        steps = Steps(7 + len(args.metrics), progress)
+        steps = Steps(7 + len(args.metrics), progress, lines=True)
         steps(f"loading {args.files[0]}")
         rec, areas = _areas(args.files[0], args, window)
         steps(f"loading stimuli {args.stimuli} and model {args.model}")
         stimuli = load_stimuli(args.stimuli)
-        try:
-            from neurocomplex.torch.models import load_model
-        except ImportError as err:
-            from neurocomplex.errors import MissingDependencyError
-
-            raise MissingDependencyError("--model needs torch: pip install 'neurocomplex[torch]'.") from err
-        from neurocomplex.torch.models import mlp
-
-        widths, activation = args.widths, args.activation
-        model = load_model(args.model, architecture=None if widths is None else (lambda: mlp(widths, activation=activation)))
+        model = _model(args)
         rows, column = stimulus_rows(rec.labels, len(stimuli), args.stimulus_column)
         steps(f"recording the network's layers on {np.unique(rows).size} stimuli")
         layers = network_responses(model, stimuli, rows, rec.labels, progress=progress)
-        tables, figures, notes = brain_vs_network(
-            areas, layers, measures=args.measures, metrics=args.metrics, n_boot=args.n_boot,
-            n_draws=args.n_draws, seed=args.seed, steps=steps, progress=progress)
+        result = run_comparison(areas, layers, measures=args.measures, metrics=args.metrics,
+                                conditions=_conditions(args), n_boot=args.n_boot, n_draws=args.n_draws,
+                                seed=args.seed, truth=None, steps=steps, progress=progress)
+        tables, figures, notes = result.tables(), result.figures(), list(result.notes)
         title = f"{Path(args.files[0]).name} against {Path(args.model).name}"
-        extra = {"file": args.files[0], "model": args.model, "stimuli": args.stimuli, "stimulus_column": column}
+        extra = {"file": args.files[0], "model": args.model, "architecture": args.architecture,
+                 "stimuli": args.stimuli, "stimulus_column": column, "conditions": result.provenance["conditions"]}
     else:
-        steps = Steps(len(args.files) + 4, progress)
+        steps = Steps(len(args.files) + 4, progress, lines=True)
         tables, figures, notes, extra = _files_vs_files(args, window, steps, progress)
         title = " against ".join(Path(f).name for f in args.files)
     steps(f"writing {args.out}")
@@ -505,11 +387,19 @@ def _files_vs_files(args: argparse.Namespace, window: tuple[float, float], steps
     table = pd.concat([_measure_table(areas, stem, args.measures, args.n_boot, args.seed)
                        for stem, areas in per_file.items()], ignore_index=True)
     tables: dict[str, Any] = {"measures": table}
-    caption = _intervals_caption(table, "Measures of each area of each file (95% bootstrap intervals; unmatched sizes)")
+    caption = intervals_caption(table, "Measures of each area of each file (95% bootstrap intervals; unmatched sizes)")
     figures: dict[str, Any] = {caption: plot_measures(table)[0].figure}
     steps(f"matched comparison ({args.n_draws} draws)")
     both = {f"{stem}:{a}": r for stem, areas in per_file.items() for a, r in areas.items()}
-    notes = _matched(both, args.measures, args.n_draws, args.seed, progress, tables, figures)
+    matched, values, notes = _matched(both, args.measures, args.n_draws, args.seed, progress)
+    if len(matched):
+        tables["matched"] = matched
+    if len(values):
+        tables["matched_values"] = values
+        prov = matched.attrs.get("provenance", {})
+        figures[f"Matched measures: every population subsampled to {prov.get('n_units')} units and "
+                f"{prov.get('n_samples')} samples; binarized by {prov.get('binarize', 'one rule')}"] = (
+            plot_measures(values)[0].figure)
     steps("similarity between files")
     stems = list(per_file)
     first, rest = per_file[stems[0]], {f"{s}:{a}": r for s in stems[1:] for a, r in per_file[s].items()}

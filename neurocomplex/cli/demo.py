@@ -75,23 +75,17 @@ def _comparison_part(args: argparse.Namespace) -> None:
     import json
 
     import numpy as np
-    import pandas as pd
 
     import neurocomplex as nc
     from neurocomplex._bundled import bundled_path
-    from neurocomplex.cli.compare import (
-        COMPARE_MEASURES,
-        Steps,
-        _close,
-        brain_vs_network,
-        network_responses,
-        stimulus_rows,
-    )
+    from neurocomplex._progress import Steps
+    from neurocomplex.cli.compare import COMPARE_MEASURES, _close, network_responses, stimulus_rows
+    from neurocomplex.comparison.brain_vs_network import run_comparison
     from neurocomplex.report import write_report
     from neurocomplex.torch.models import load_demo_network
 
     truth = json.loads(bundled_path("comparison_case_truth.json").read_text())
-    steps = Steps(6 + len(_DEMO_METRICS), False if args.no_progress else None, desc="demo")
+    steps = Steps(6 + len(_DEMO_METRICS), False if args.no_progress else None, desc="demo", lines=True)
     steps("loading the bundled comparison case")
     window = (float(truth["window"][0]), float(truth["window"][1]))
     rec = nc.load(bundled_path("comparison_case.nwb"), bin_size=0.01)
@@ -102,16 +96,16 @@ def _comparison_part(args: argparse.Namespace) -> None:
     layers = network_responses(load_demo_network(), stimuli, rows, responses.labels, progress=False)
     areas = responses.by_group()
     answer = {str(a): str(layer) for a, layer in truth["area_layer"].items()}
-    tables, figures, notes = brain_vs_network(
-        areas, layers, measures=COMPARE_MEASURES, metrics=_DEMO_METRICS, n_boot=args.n_boot,
-        n_draws=20, seed=0, truth=answer, steps=steps, progress=False)
+    result = run_comparison(areas, layers, measures=COMPARE_MEASURES, metrics=_DEMO_METRICS, conditions=None,
+                            n_boot=args.n_boot, n_draws=20, seed=0, truth=answer, steps=steps, progress=False)
+    tables, figures, notes = result.tables(), result.figures(), list(result.notes)
 
     print(f"3. Brain against network: {len(areas)} simulated areas ({responses.n_samples} trials, spike counts in "
           f"{window[0]:g}-{window[1]:g} s) against the {len(layers)} layers of the bundled network on the same "
           "stimuli.")
     print("   Each area is a noisy spiking readout of one layer (data/make_comparison_case.py): the known answer.")
     print()
-    best = pd.concat([tables[f"best_layer_{m}"].assign(metric=m) for m in _DEMO_METRICS], ignore_index=True)
+    best = result.best_layers
     shown = [c for c in ("metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "truth",
                          "correct") if c in best.columns]
     _print_plain(best[shown], "Best layer of each area, by each similarity metric, against the truth:")

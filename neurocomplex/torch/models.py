@@ -22,7 +22,7 @@ from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.errors import CorruptFileError, InvalidDataError, InvalidParameterError, MissingFileError
 
 __all__ = ["Abs", "Identity", "mlp", "init_gain", "demo_network_path", "load_demo_network", "load_demo_probe",
-           "load_model"]
+           "load_model", "architecture_from_spec"]
 
 ACTIVATIONS = ("relu", "abs", "tanh", "leaky_relu", "linear")
 INITS = ("kaiming", "xavier", "normal")
@@ -399,8 +399,8 @@ def load_model(path: str | Path, architecture: Any = None) -> nn.Module:
     if architecture is None:
         if not (isinstance(content, dict) and "widths" in content and "activation" in content):
             raise InvalidParameterError(
-                f"{file} holds weights only; say which network they belong to with architecture= (a torch module "
-                "or a function returning one)."
+                f"{file} holds weights only; say which network they belong to: architecture= in Python (a torch "
+                "module or a function returning one), --architecture FILE.py:FUNCTION on the command line."
             )
         model = mlp([int(w) for w in content["widths"]], activation=str(content["activation"]), seed=0)
     elif isinstance(architecture, nn.Module):
@@ -418,3 +418,66 @@ def load_model(path: str | Path, architecture: Any = None) -> nn.Module:
     except RuntimeError as err:
         raise InvalidDataError(f"the weights in {file} do not fit the given architecture: {err}") from err
     return model.cpu().eval()
+
+
+def architecture_from_spec(spec: str) -> Any:
+    """The function named by ``"FILE.py:FUNCTION"`` or ``"package.module:FUNCTION"``.
+
+    This imports and runs code: the file's module-level statements run when it is loaded, and the
+    function runs when :func:`load_model` calls it. Give only code you trust (the weights file,
+    unlike this, runs nothing).
+
+    Parameters
+    ----------
+    spec : str
+        ``path/to/file.py:function_name`` (a Python file) or ``package.module:function_name`` (an
+        importable module); the function takes no arguments and returns a ``torch.nn.Module``.
+
+    Returns
+    -------
+    callable
+        The function (pass it to :func:`load_model` as ``architecture``).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``spec`` without ``:FUNCTION``, a module or file that does not exist or fails to import
+        (the message carries the error), or a name that is not a callable in it.
+
+    Examples
+    --------
+    >>> build = architecture_from_spec("neurocomplex.torch.models:Abs")
+    >>> build()
+    Abs()
+    """
+    import importlib
+    import importlib.util
+
+    if not isinstance(spec, str) or spec.count(":") < 1 or not spec.rpartition(":")[2].isidentifier():
+        raise InvalidParameterError(
+            f"architecture {spec!r} must read FILE.py:FUNCTION or package.module:FUNCTION (a function of no "
+            "arguments returning the torch.nn.Module the weights belong to)."
+        )
+    where, _, name = spec.rpartition(":")
+    try:
+        if where.endswith(".py"):
+            path = Path(where).expanduser()
+            if not path.is_file():
+                raise InvalidParameterError(f"architecture file {path} does not exist.")
+            module_spec = importlib.util.spec_from_file_location(f"_neurocomplex_architecture_{path.stem}", path)
+            if module_spec is None or module_spec.loader is None:
+                raise InvalidParameterError(f"architecture file {path} cannot be loaded as Python.")
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except InvalidParameterError:
+        raise
+    except Exception as err:  # the user's code: any failure is reported, named, with its cause
+        raise InvalidParameterError(f"architecture {spec!r}: importing {where} failed: "
+                                    f"{type(err).__name__}: {err}") from err
+    func = getattr(module, name, None)
+    if not callable(func):
+        raise InvalidParameterError(f"architecture {spec!r}: {where} has no function {name!r}.")
+    return func
+
