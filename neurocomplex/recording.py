@@ -28,7 +28,7 @@ from neurocomplex.errors import InsufficientDataError, InvalidDataError, Invalid
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Recording", "KINDS", "bin_spike_times", "register_operation"]
+__all__ = ["Recording", "KINDS", "bin_spike_times", "register_operation", "interval_table"]
 
 KINDS = ("spike_counts", "rates", "activations", "binary", "responses")
 
@@ -98,6 +98,26 @@ def _as_labels(values: Any, n: int, name: str, default: Sequence[Any] | None) ->
     return _readonly(arr)
 
 
+def interval_table(obj: Any) -> pd.DataFrame | None:
+    """``obj`` as a DataFrame with ``start_time`` and ``stop_time`` columns, or None if it is no interval table.
+
+    Takes a DataFrame with ``start_time``/``stop_time`` (NWB's names, returned as is), a DataFrame
+    with ``start``/``end`` (pynapple's ``IntervalSet.as_dataframe()``), or an interval set: an
+    object with ``start`` and ``end`` arrays and an ``as_dataframe()`` method, such as pynapple's
+    ``IntervalSet`` (its metadata columns are kept).
+    """
+    if hasattr(obj, "as_dataframe") and hasattr(obj, "start") and hasattr(obj, "end"):
+        obj = obj.as_dataframe()
+    columns = getattr(obj, "columns", None)
+    if columns is None or not hasattr(obj, "rename"):
+        return None
+    if "start_time" in columns and "stop_time" in columns:
+        return obj
+    if "start" in columns and "end" in columns and "start_time" not in columns and "stop_time" not in columns:
+        return obj.rename(columns={"start": "start_time", "end": "stop_time"})
+    return None
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Recording:
     """Population activity: a read-only matrix of shape ``(n_samples, n_units)``.
@@ -122,7 +142,8 @@ class Recording:
         Start time in seconds of each sample (bins are ``[times[i], times[i] + bin_size)``).
     intervals : mapping of str to pandas.DataFrame
         Interval tables from the source (NWB trials, epochs, ...), each with ``start_time`` and
-        ``stop_time`` columns in seconds, for use with :meth:`restrict`.
+        ``stop_time`` columns in seconds, for use with :meth:`restrict`. Interval sets given here
+        (pynapple ``IntervalSet``, or a DataFrame with ``start``/``end``) are stored as such tables.
     metadata : mapping
         Free-form provenance (loader options, layer module types, ...).
     source : str or None
@@ -209,7 +230,8 @@ class Recording:
         set_(self, "groups", _readonly(groups))
         set_(self, "bin_size", bin_size)
         set_(self, "times", times)
-        set_(self, "intervals", MappingProxyType(dict(self.intervals)))
+        tables = {k: (v if (t := interval_table(v)) is None else t) for k, v in dict(self.intervals).items()}
+        set_(self, "intervals", MappingProxyType(tables))
         set_(self, "metadata", MappingProxyType(dict(self.metadata)))
         set_(self, "labels", check_sample_labels(self.labels, n_samples, where))
         set_(self, "spike_times", check_spike_times(self.spike_times, n_units, where))
@@ -234,7 +256,9 @@ class Recording:
         Parameters
         ----------
         spike_times : sequence of array-like, or mapping unit id -> array-like
-            Spike times in seconds, one array per unit.
+            Spike times in seconds, one array per unit. Objects with a ``t`` array of times (pynapple
+            ``Ts``; a ``TsGroup`` is a mapping of them) give their times; ``nc.load(tsgroup)`` also
+            takes its groups and time support.
         bin_size : float
             Bin width in seconds (> 0).
         t_start : float, optional
@@ -290,6 +314,8 @@ class Recording:
         spike_times = _check_trains_container(spike_times)
         trains = []
         for i, st in enumerate(spike_times):
+            if not isinstance(st, np.ndarray) and isinstance(getattr(st, "t", None), np.ndarray):
+                st = st.t  # a time-indexed train (pynapple Ts/Tsd): its times, not its values
             try:
                 t = np.asarray(st, dtype=np.float64).reshape(-1)
             except (TypeError, ValueError) as err:
@@ -534,10 +560,11 @@ class Recording:
 
         Parameters
         ----------
-        start : float, pandas.DataFrame or str
+        start : float, pandas.DataFrame, interval set or str
             Start time in seconds; or a DataFrame with ``start_time`` and ``stop_time`` columns
-            (e.g. ``rec.intervals["trials"]``), or the name of one of ``rec.intervals``
-            (``"trials"``), in which case samples inside any interval are kept.
+            (e.g. ``rec.intervals["trials"]``, or ``start``/``end`` columns), a pynapple
+            ``IntervalSet``, or the name of one of ``rec.intervals`` (``"trials"``), in which case
+            samples inside any interval are kept.
         stop : float
             End time in seconds (exclusive); not used with a DataFrame.
 
@@ -568,6 +595,8 @@ class Recording:
                     "start_time/stop_time columns, or start and stop times in seconds."
                 )
             start = self.intervals[start]
+        if (converted := interval_table(start)) is not None:
+            start = converted
         if hasattr(start, "columns"):
             table = start
             for col in ("start_time", "stop_time"):

@@ -10,13 +10,13 @@ from the bins otherwise. The helpers that validate the per-sample labels and spi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
-from neurocomplex.recording import Recording, register_operation
+from neurocomplex.recording import Recording, interval_table, register_operation
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -42,12 +42,27 @@ def _resolve_table(rec: Recording, trials: Any) -> tuple[pd.DataFrame, str | Non
                 "pass one of those names or a DataFrame with start_time and stop_time columns."
             )
         return rec.intervals[trials], trials
+    converted = interval_table(trials)
+    if converted is not None:
+        return converted, None
     if not isinstance(trials, pd.DataFrame):
         raise InvalidParameterError(
-            f"trials must be a pandas DataFrame with start_time and stop_time columns, or the name of a "
-            f"table in rec.intervals ({sorted(rec.intervals)}), got {type(trials).__name__}."
+            f"trials must be a pandas DataFrame with start_time and stop_time columns, a pynapple IntervalSet, or "
+            f"the name of a table in rec.intervals ({sorted(rec.intervals)}), got {type(trials).__name__}."
         )
     return trials, None
+
+
+def _fmt(seconds: float) -> str:
+    """A time with every digit that tells it apart from its neighbours (``39.900000000000006``)."""
+    return repr(float(seconds))
+
+
+def _edge_tolerance(t0: np.ndarray, offset: float) -> np.ndarray:
+    """How far a spike on the same clock as ``t0`` may lie from the float edge ``t0 + offset`` and
+    still be exactly on it: the rounding of ``t0``, ``offset``, their sum and the spike (each at
+    most half an ulp), bounded by 4 ulps of the largest magnitude."""
+    return 4.0 * np.finfo(np.float64).eps * (np.abs(t0) + abs(offset) + np.abs(t0 + offset))
 
 
 def _column(table: pd.DataFrame, name: str, what: str) -> np.ndarray:
@@ -108,11 +123,11 @@ def _check_covered(rec: Recording, w0: np.ndarray, w1: np.ndarray, first: np.nda
         i = int(np.flatnonzero(bad)[0])
         what = ("holds no bin centre: use a window longer than one bin" if empty[i] and w1[i] - w0[i] < b else
                 "is not covered by consecutive bins of this Recording (it runs past the recorded span "
-                f"{times[0]:g}-{times[-1] + b:g} s or across a gap left by restrict): drop those trials or use the "
+                f"{_fmt(times[0])}-{_fmt(times[-1] + b)} s or across a gap left by restrict): drop those trials or use the "
                 "whole recording")
         raise InvalidParameterError(
             f"{int(bad.sum())} trial windows cannot be counted from the bins (first: trial {i}, window "
-            f"{w0[i]:g}-{w1[i]:g} s, bin_size={b:g} s): the window {what}."
+            f"{_fmt(w0[i])}-{_fmt(w1[i])} s, bin_size={b:g} s): the window {what}."
         )
 
 
@@ -150,10 +165,30 @@ def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequen
                 f"{len(candidates)} candidate columns: {candidates}."
             )
         by = candidates
-    keys = [by] if isinstance(by, str) else list(by)
-    missing = [k for k in keys if k not in labels.columns]
+    if isinstance(by, (list, tuple)):
+        keys = list(by)
+    elif isinstance(by, str) or not hasattr(by, "__iter__"):
+        keys = [by]  # one column name (a DataFrame's columns may be numbers)
+    else:
+        raise InvalidParameterError(f"by must be a column name or a list of column names, got {type(by).__name__}.")
+    try:
+        missing = [k for k in keys if k not in labels.columns]
+    except TypeError as err:  # an unhashable name, e.g. a list inside the list
+        raise InvalidParameterError(f"by={by!r}: column names must be strings or numbers ({err}).") from err
     if missing or not keys:
         raise InvalidParameterError(f"by={by!r}: columns {missing} are not in the trial table ({list(labels.columns)}).")
+    if "n_trials" in labels.columns:
+        raise InvalidParameterError(
+            "the trial table has a column 'n_trials', which average=True adds (the number of trials of each "
+            "condition); rename or drop that column first."
+        )
+    for key in keys:
+        bad = [type(v).__name__ for v in labels[key] if not isinstance(v, Hashable)]
+        if bad:
+            raise InvalidDataError(
+                f"by={key!r}: the condition column holds {bad[0]} values ({len(bad)} rows), which cannot label a "
+                "condition; convert them to strings or tuples first (e.g. table[col].map(tuple))."
+            )
     groups = labels.groupby(keys, sort=True, dropna=False).indices
     conds = list(groups)
     out = np.stack([data[groups[c]].mean(axis=0) for c in conds])
@@ -169,8 +204,12 @@ def _average(data: np.ndarray, labels: pd.DataFrame, by: Any, table_cols: Sequen
         per_trial = labels[col]
         at_first = per_trial.iloc[np.concatenate([np.full(len(groups[c]), f) for c, f in zip(conds, first, strict=True)])]
         members = per_trial.iloc[np.concatenate([groups[c] for c in conds])]
-        same = (members.to_numpy() == at_first.to_numpy()) | (members.isna().to_numpy() & at_first.isna().to_numpy())
-        if same.all():
+        try:
+            same = np.asarray(members.to_numpy() == at_first.to_numpy(), dtype=bool)
+        except (TypeError, ValueError):  # values numpy cannot compare one by one (arrays in cells)
+            continue
+        same |= members.isna().to_numpy() & at_first.isna().to_numpy()
+        if same.shape == (len(members),) and same.all():
             table[col] = per_trial.iloc[first].to_numpy()
     table["n_trials"] = [len(groups[c]) for c in conds]
     return out, table, keys
@@ -193,10 +232,11 @@ def trial_responses(
     rec : Recording
         Time-resolved activity: binned from spike times (:meth:`Recording.from_spike_times`,
         ``nc.load`` of an NWB Units table) or any Recording with ``times`` and ``bin_size``.
-    trials : pandas.DataFrame or str
+    trials : pandas.DataFrame, interval set or str
         An interval table with ``start_time`` and ``stop_time`` columns in seconds (one row per
-        trial, other columns describing it), or the name of a table in ``rec.intervals``
-        (``"trials"``, ``"epochs"``, ``"encoding_table"``, ...).
+        trial, other columns describing it; ``start``/``end`` are taken too), a pynapple
+        ``IntervalSet`` (its metadata columns describe the trials), or the name of a table in
+        ``rec.intervals`` (``"trials"``, ``"epochs"``, ``"encoding_table"``, ...).
     window : (float, float)
         Response window ``[t0 + window[0], t0 + window[1])`` in seconds, relative to each trial's
         alignment time ``t0``. It may start before ``t0`` (a baseline) but may not be longer than
@@ -208,7 +248,8 @@ def trial_responses(
         Recording (Hz), ``"rate"`` is the mean rate and ``"count"`` the expected count (mean
         rate times the length of the bins used).
     average : bool
-        Average the trials of each condition (the groups of ``by``): one row per condition.
+        Average the trials of each condition (the groups of ``by``): one row per condition. The
+        table may then not have a column ``n_trials`` (the count this adds).
     align : str
         Column of the table holding each trial's alignment time ``t0`` (default ``start_time``;
         e.g. a stimulus onset column).
@@ -235,15 +276,26 @@ def trial_responses(
     InvalidParameterError
         A window longer than a trial (the message names the shortest trial), a window outside the
         recorded span, covering no bin or lying across a gap between bins, a bad ``window``/``statistic``/``align``/``by``, a
-        Recording without times, ``"count"``/``"rate"`` on non-spiking data.
+        Recording without times, ``"count"``/``"rate"`` on non-spiking data, ``average`` not a
+        bool, ``average=True`` on a table that has an ``n_trials`` column.
     InvalidDataError
-        Non-numeric or NaN times in the table.
+        Non-numeric or NaN times in the table; a condition column holding lists or other
+        unhashable values.
 
     Notes
     -----
     With spike times (kept by :meth:`Recording.from_spike_times` in ``rec.spike_times``), the
     count of unit ``j`` in trial ``i`` is the number of spikes ``t`` with
-    ``t0_i + window[0] <= t < t0_i + window[1]``, exact whatever the bin size. Otherwise the
+    ``t0_i + window[0] <= t < t0_i + window[1]``, exact whatever the bin size. Window edges follow
+    the acquisition clock as the bins of :func:`~neurocomplex.binning.bin_spike_times` do: with
+    trial times and spikes stamped on one clock (``t = i / rate``), a spike ``k`` ticks after a trial
+    start is in the window exactly when integer arithmetic on the ticks says so. The float
+    ``t0_i + window[0]`` cannot promise that alone (``t0_i`` and the offset are already rounded,
+    so the sum can land an ulp past the spike that lies exactly on the edge: 4-10% of such spikes
+    on a 30 kHz clock), so a spike within ``4 * eps * (|t0_i| + |offset| + |edge|)`` (``eps`` the
+    float64 machine epsilon; about 2e-10 s an hour into a session) of an edge counts as on it: in
+    the window at its start, out of it at its end. Clock ticks are many orders of magnitude wider,
+    so no two ticks are confused. Otherwise the
     bins are used: bin ``k`` (``[times[k], times[k] + bin_size)``) belongs to a window when its
     centre ``times[k] + bin_size / 2`` lies in the window, so each window edge is rounded to the
     nearest bin edge (an error of at most half a bin per edge; none when the window is aligned
@@ -267,6 +319,8 @@ def trial_responses(
         raise InvalidParameterError(f"rec must be a Recording, got {type(rec).__name__}.")
     if statistic not in STATISTICS:
         raise InvalidParameterError(f"statistic={statistic!r} is not one of {STATISTICS}.")
+    if not isinstance(average, (bool, np.bool_)):
+        raise InvalidParameterError(f"average must be True or False, got {average!r} ({type(average).__name__}).")
     lo, hi = _check_window(window)
     table, name = _resolve_table(rec, trials)
     if len(table) == 0:
@@ -282,7 +336,7 @@ def trial_responses(
         i = int(np.argmin(dur))
         raise InvalidParameterError(
             f"window {window!r} is {length:g} s long, longer than trial {i} "
-            f"({start[i]:g}-{stop[i]:g} s, {dur[i]:g} s; {int(np.sum(short))} trials are shorter than the "
+            f"({_fmt(start[i])}-{_fmt(stop[i])} s, {dur[i]:.17g} s; {int(np.sum(short))} trials are shorter than the "
             "window). Use a window no longer than the shortest trial, or drop the short trials."
         )
     w0, w1 = t0 + lo, t0 + hi
@@ -297,15 +351,19 @@ def trial_responses(
         # The spikes are exact inside the window they were binned over (from_spike_times' t_start, t_stop).
         span0 = float(rec.metadata.get("t_start", rec.times[0]))
         span1 = float(rec.metadata.get("t_stop", rec.times[-1] + rec.bin_size))
-        outside = (w0 < span0) | (w1 > span1)
+        tol0, tol1 = _edge_tolerance(t0, lo), _edge_tolerance(t0, hi)
+        outside = (w0 < span0 - tol0) | (w1 > span1 + tol1)
         if np.any(outside):
             i = int(np.flatnonzero(outside)[0])
+            side = "starts before" if w0[i] < span0 - tol0[i] else "ends after"
             raise InvalidParameterError(
-                f"{int(outside.sum())} trial windows fall outside the recorded span [{span0:g}, {span1:g}) s (first: "
-                f"trial {i}, window {w0[i]:g}-{w1[i]:g} s); their counts would be wrong. Load the whole session or "
-                "drop those trials."
+                f"{int(outside.sum())} trial windows fall outside the recorded span [{_fmt(span0)}, {_fmt(span1)}) s "
+                f"(first: trial {i}, window {_fmt(w0[i])}-{_fmt(w1[i])} s {side} the span); their counts would be "
+                "wrong. Load the whole session (or pass t_start/t_stop to nc.load that cover the trials) or drop "
+                "those trials."
             )
-        counts = _from_spikes(rec.spike_times, w0, w1)
+        # A spike exactly on an edge on the acquisition clock is on it however t0 + offset rounded.
+        counts = _from_spikes(rec.spike_times, w0 - tol0, w1 - tol1)
         covered = np.full(w0.size, length)
         source = "spike_times"
         unit = "spikes"

@@ -267,3 +267,78 @@ def test_input_table_not_modified() -> None:
     assert classes.labels["kind"].tolist() == ["k1", "k2"]
     assert classes.labels["extra"].iloc[0] == 1.0 and np.isnan(classes.labels["extra"].iloc[1])
     np.testing.assert_allclose(resp.data, [[2.0, 0.5], [1.0, 1.0]])
+
+
+# ----------------------------------------------------------------- the acquisition clock
+@pytest.mark.parametrize("rate, window_ticks, offset_s, float_sum_fails", [
+    (30000, (0, 3000), 0.0, True), (30000, (1500, 7500), 0.0, True), (30000, (-3000, 15000), 3600.0, True),
+    (20000, (-1000, 4000), 10.0, False), (32000, (2000, 8000), 86400.0, False),
+])
+def test_window_edges_exact_on_the_acquisition_clock(rate, window_ticks, offset_s, float_sum_fails) -> None:
+    """Spikes and trials stamped on one clock: counts equal integer arithmetic on the ticks,
+    including every spike that lies exactly on a window edge."""
+    rng = np.random.default_rng(rate + window_ticks[0])
+    base = int(offset_s * rate)
+    n_trials, lo, hi = 300, *window_ticks
+    starts = base + np.sort(rng.choice(np.arange(20_000, 20_000 + 25_000 * 2 * n_trials, 25_000), n_trials, replace=False))
+    starts += rng.integers(0, 50, n_trials)
+    # Each unit fires on every window edge and at random ticks around the trials.
+    ticks = [np.unique(np.concatenate([starts + lo, starts + hi, starts + lo - 1, starts + hi - 1,
+                                       rng.integers(starts[0] + lo - 10, starts[-1] + hi + 10, 2000)]))
+             for _ in range(3)]
+    trains = [t / rate for t in ticks]
+    trials = pd.DataFrame({"start_time": starts / rate, "stop_time": (starts + 20_000) / rate})
+    rec = nc.Recording.from_spike_times(trains, bin_size=0.01, t_start=(starts[0] + lo - 20) / rate,
+                                        t_stop=(starts[-1] + hi + 20) / rate)
+    window = (lo / rate, hi / rate)
+    resp = rec.trial_responses(trials, window=window)
+    expected = np.array([[np.count_nonzero((t >= s + lo) & (t < s + hi)) for t in ticks] for s in starts])
+    np.testing.assert_array_equal(resp.data, expected)
+    # The plain float edges put some of the edge spikes on the wrong side: the case is a real one.
+    naive = _direct_counts(trains, trials["start_time"].to_numpy() + window[0], trials["start_time"].to_numpy() + window[1])
+    assert np.any(naive != expected) == float_sum_fails
+
+
+def test_last_trial_outside_span_message_shows_the_digits() -> None:
+    """The refused window prints with the digits that show why it lies outside."""
+    rec = nc.Recording.from_spike_times([[0.05, 39.85]], bin_size=0.1, t_start=0.0, t_stop=39.9)
+    trials = pd.DataFrame({"start_time": [39.8], "stop_time": [39.9000001]})
+    with pytest.raises(InvalidParameterError, match=r"\[0\.0, 39\.9\).*39\.9000001 s ends after the span"):
+        rec.trial_responses(trials, window=(0.0, 0.1000001))
+    # On the span's edge (a sum rounding an ulp past it) the window is inside.
+    np.testing.assert_array_equal(rec.trial_responses(trials, window=(0.0, 39.9 - 39.8)).data, [[1.0]])
+
+
+def test_average_defects_are_named() -> None:
+    rec = nc.Recording.from_spike_times([[0.1, 1.2, 2.3], [1.1]], bin_size=0.1, t_stop=3.0)
+    trials = pd.DataFrame({"start_time": [0.0, 1.0, 2.0], "stop_time": [1.0, 2.0, 3.0], "stim": ["a", "b", "a"],
+                           "n_trials": [5, 5, 5]})
+    with pytest.raises(InvalidParameterError, match="column 'n_trials'"):
+        rec.trial_responses(trials, average=True, by="stim")
+    trials = trials.drop(columns="n_trials")
+    with pytest.raises(InvalidParameterError, match="average must be True or False"):
+        rec.trial_responses(trials, average="yes", by="stim")
+    with pytest.raises(InvalidParameterError, match=r"columns \[3\] are not in the trial table"):
+        rec.trial_responses(trials, average=True, by=3)
+    with pytest.raises(InvalidParameterError, match="by must be a column name"):
+        rec.trial_responses(trials, average=True, by={"stim"})
+    listed = trials.assign(cond=[[1, 2], [3], [4]])
+    with pytest.raises(InvalidDataError, match="holds list values"):
+        rec.trial_responses(listed, average=True, by="cond")
+    # A list column beside the condition is left out of the condition table, not an error.
+    resp = rec.trial_responses(listed, average=True, by="stim")
+    assert resp.labels.columns.tolist() == ["stim", "n_trials"] and resp.labels["n_trials"].tolist() == [2, 1]
+    np.testing.assert_array_equal(resp.data, [[1.0, 0.0], [1.0, 1.0]])
+    # numpy's bool is a bool; a numeric column name works.
+    numeric = trials.rename(columns={"stim": 7})
+    assert rec.trial_responses(numeric, average=np.bool_(True), by=7).labels[7].tolist() == ["a", "b"]
+
+
+def test_start_end_tables_are_interval_tables() -> None:
+    """pynapple's IntervalSet.as_dataframe() names its columns start and end."""
+    rec = nc.Recording.from_spike_times([[0.1, 1.2, 2.3], [1.1]], bin_size=0.1, t_stop=3.0)
+    table = pd.DataFrame({"start": [0.0, 1.0], "end": [1.0, 2.0], "stim": ["a", "b"]})
+    resp = rec.trial_responses(table, window=(0.0, 0.5))
+    np.testing.assert_array_equal(resp.data, [[1.0, 0.0], [1.0, 1.0]])
+    assert resp.labels.columns.tolist() == ["start_time", "stop_time", "stim"]
+    np.testing.assert_array_equal(rec.restrict(table).times, np.arange(20) / 10)
