@@ -1,4 +1,8 @@
-"""``neurocomplex info FILE``: what an NWB file holds and how it would load."""
+"""``neurocomplex info FILE``: what an NWB file holds and how it would load.
+
+FILE is a local ``.nwb`` file, an NWB Zarr store (folder), or the http(s) URL of an NWB file, read
+lazily (only the parts needed, see :mod:`neurocomplex.io.remote`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,13 @@ __all__ = ["build", "run"]
 
 
 def build(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="an NWB file (.nwb)")
+    parser.add_argument("file", metavar="FILE",
+                        help="an NWB file (.nwb), an NWB Zarr store, or the http(s) URL of an NWB file (e.g. a DANDI "
+                             "asset: https://api.dandiarchive.org/api/assets/<asset_id>/download/)")
     parser.add_argument("--bin-size", type=float, default=0.01, metavar="SECONDS",
                         help="bin width used to say how the file would load (default: 0.01)")
+    parser.add_argument("--cache", default=None, metavar="FOLDER",
+                        help="for a URL: keep the fetched parts of the file in FOLDER, so later reads fetch nothing")
 
 
 def _fmt_time(value: float | None) -> str:
@@ -35,6 +43,10 @@ def _format_info(info: dict[str, Any]) -> str:
         lines.append(f"  spikes from {_fmt_time(t0)} to {_fmt_time(t1)} (duration {_fmt_time(duration)})")
         groups = ", ".join(f"{k}: {v}" for k, v in units["groups"].items())
         lines.append(f"  groups ({units['group_source']}): {groups}")
+    end = info.get("session_end") or {}
+    if end.get("t") is not None:
+        lines.append(f"session ends at {_fmt_time(end['t'])} ({end['source']}; nc.load's default window ends there "
+                     "or at the last spike, whichever is later)")
     intervals = info.get("intervals") or {}
     lines.append(f"interval tables: {len(intervals) or 'none'}")
     for name, table in intervals.items():
@@ -47,11 +59,15 @@ def _format_info(info: dict[str, Any]) -> str:
         shape = "x".join(str(n) for n in s["shape"])
         lines.append(f"  {path} ({s['neurodata_type'] or 'series'}): shape {shape} {s['dtype']}, {timing}, {span}")
     lines.append(f"load: {info['load']}")
+    remote = info.get("remote")
+    if remote:
+        lines.append(f"read over HTTP: {remote['bytes_fetched']:,} of {remote['size']:,} bytes in {remote['requests']} "
+                     "requests")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     from neurocomplex.io.nwb import describe
 
-    print(_format_info(describe(args.file, bin_size=args.bin_size)))
+    print(_format_info(describe(args.file, bin_size=args.bin_size, cache=args.cache)))
     return 0

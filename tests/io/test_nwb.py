@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import neurocomplex as nc
-from neurocomplex.io import nwb as nwb_backend
+from neurocomplex.io import _nwb_read as nwb_read
 from neurocomplex.io.nwb import describe, load_nwb, write_nwb
 
 LOCATIONS = ["CA1", "CA1", "V1", "V1"]  # one per electrode
@@ -138,7 +138,7 @@ def test_intervals_are_dataframes_usable_by_restrict(units_path):
 
 @pytest.mark.parametrize("search_block", [4, 4096])
 def test_window_equals_slice_of_full_recording(units_path, spikes, monkeypatch, search_block):
-    monkeypatch.setattr(nwb_backend, "_SEARCH_BLOCK", search_block)  # 4: exercise the on-disk binary search
+    monkeypatch.setattr(nwb_read, "_SEARCH_BLOCK", search_block)  # 4: exercise the on-disk binary search
     full = nc.load(units_path, bin_size=0.05)
     part = nc.load(units_path, bin_size=0.05, t_start=2.0, t_stop=6.0)
     assert part.n_samples == 80
@@ -153,7 +153,7 @@ def test_window_equals_slice_of_full_recording(units_path, spikes, monkeypatch, 
 
 
 def test_unsorted_unit_is_read_whole_with_warning(tmp_path, spikes, monkeypatch):
-    monkeypatch.setattr(nwb_backend, "_SEARCH_BLOCK", 4)
+    monkeypatch.setattr(nwb_read, "_SEARCH_BLOCK", 4)
     shuffled = [st[::-1].copy() if i == 0 else st for i, st in enumerate(spikes)]
     path = write_units_file(tmp_path / "unsorted.nwb", shuffled)
     with pytest.warns(nc.NeurocomplexWarning, match=r"units \[10\] are not sorted"):
@@ -491,7 +491,7 @@ def test_unknown_load_option_names_the_close_match(units_path):
 def test_series_window_rows_are_exact_on_long_recordings():
     """Row i of a rate series is at t0 + i / rate; a window starting on a sample keeps that sample,
     also 10 hours into a 30 kHz recording, where the float quotient is off by ~1e-7 samples."""
-    from neurocomplex.io.nwb import _first_row_at
+    from neurocomplex.io._nwb_read import _first_row_at
 
     rng = np.random.default_rng(5)
     n_time = 36_000 * 30_000
@@ -501,3 +501,77 @@ def test_series_window_rows_are_exact_on_long_recordings():
         assert [_first_row_at(t, t0, 30_000.0, n_time) for t in times] == rows.tolist()
         after = np.nextafter(times, np.inf)  # just after a sample: the next row
         assert [_first_row_at(t, t0, 30_000.0, n_time) for t in after] == (rows + 1).tolist()
+
+
+# --------------------------------------------------------------------------- the session's span
+def _session_file(path: Path, spikes: list[np.ndarray], trials: list[tuple[float, float]],
+                  series_end: float | None = None, obs_end: float | None = None) -> Path:
+    import pynwb
+
+    nwbfile = _nwbfile()
+    for uid, st in enumerate(spikes):
+        extra = {"obs_intervals": [[0.0, obs_end]]} if obs_end is not None else {}
+        nwbfile.add_unit(spike_times=st, id=uid, **extra)
+    for start, stop in trials:
+        nwbfile.add_trial(start_time=start, stop_time=stop)
+    if series_end is not None:  # a 100 Hz signal from 0 to series_end
+        n = round(series_end * 100)
+        nwbfile.add_acquisition(pynwb.TimeSeries(name="lfp", data=np.zeros(n), unit="V", rate=100.0, starting_time=0.0))
+    return _write(nwbfile, path)
+
+
+def test_default_stop_is_the_end_of_the_session(tmp_path):
+    """The last trial ends after the last spike: the default window reaches the trial's end, so it is
+    counted (before, the window ended at the last spike's bin and the trial was refused)."""
+    spikes = [np.array([0.05, 10.0, 39.85]), np.array([1.0, 39.81])]
+    path = _session_file(tmp_path / "s.nwb", spikes, [(0.0, 10.0), (39.85, 39.95)])
+    rec = nc.load(path, bin_size=0.1)
+    assert rec.metadata["t_stop"] == 40.0 and rec.n_samples == 400
+    assert rec.metadata["t_stop_source"] == "the stop_time of intervals/trials"
+    resp = rec.trial_responses("trials", window=(0.0, 0.1))
+    np.testing.assert_array_equal(resp.data, [[1.0, 0.0], [1.0, 0.0]])
+    # the summary says the same window
+    assert "n_samples=400," in describe(path, bin_size=0.1)["load"]
+    assert describe(path)["session_end"] == {"t": 39.95, "source": "the stop_time of intervals/trials"}
+    # an explicit t_stop still wins, and the message shows the digits that put the trial outside
+    short = nc.load(path, bin_size=0.1, t_stop=39.9)
+    with pytest.raises(nc.InvalidParameterError, match=r"span \[0\.0, 39\.9\) s .*window 39\.85-39\.95 s ends after"):
+        short.trial_responses("trials", window=(0.0, 0.1))
+
+
+@pytest.mark.parametrize("series_end, obs_end, stop, source", [
+    (45.0, None, 45.0, "the end of acquisition/lfp"),
+    (None, 52.5, 52.5, "the Units' obs_intervals"),
+    (None, None, 30.1, "the last spike"),  # trials end before the last spike
+])
+def test_default_stop_from_series_and_obs_intervals(tmp_path, series_end, obs_end, stop, source):
+    spikes = [np.array([0.5, 30.05]), np.array([2.0])]
+    path = _session_file(tmp_path / "s.nwb", spikes, [(1.0, 20.0)], series_end=series_end, obs_end=obs_end)
+    rec = nc.load(path, bin_size=0.1, respect_obs_intervals=False)
+    assert rec.metadata["t_stop"] == pytest.approx(stop, abs=1e-12) and rec.metadata["t_stop_source"] == source
+    assert rec.n_samples == round((stop - 0.5) / 0.1)
+    np.testing.assert_array_equal(rec.data.sum(axis=0), [2, 1])
+    assert f"n_samples={rec.n_samples}," in describe(path, bin_size=0.1)["load"]
+
+
+def test_empty_locations_fall_back_to_the_electrode_group(tmp_path):
+    """Units whose location is "" take their electrodes' location, else their electrode group's
+    location, else the electrode group's name; never a group named ""."""
+    nwbfile = _nwbfile()
+    device = nwbfile.create_device(name="probe")
+    g_ca1 = nwbfile.create_electrode_group(name="shank0", description="s", location="CA1", device=device)
+    g_tet = nwbfile.create_electrode_group(name="tetrode3", description="t", location="", device=device)
+    nwbfile.add_electrode(group=g_ca1, location="x")  # electrode 0: emptied below, its group says CA1
+    nwbfile.add_electrode(group=g_tet, location="x")  # electrode 1: emptied below, its group too: the group's name
+    nwbfile.add_electrode(group=g_tet, location="CA3")  # electrode 2
+    nwbfile.add_unit_column(name="location", description="where")
+    for uid, (loc, el) in enumerate([("DG", 0), ("", 0), ("", 1), ("", 2), ("  ", 1)]):
+        nwbfile.add_unit(spike_times=[0.1 * (uid + 1)], electrodes=[el], location=loc, id=uid)
+    path = _write(nwbfile, tmp_path / "empty.nwb")
+    with h5py.File(path, "r+") as f:  # pynwb refuses "" as an electrode location; other writers do not
+        f["general/extracellular_ephys/electrodes/location"][:2] = ["", ""]
+    rec = nc.load(path, bin_size=0.1)
+    assert rec.groups.tolist() == ["DG", "CA1", "tetrode3", "CA3", "tetrode3"]
+    assert rec.metadata["group_source"] == ("units/location (empty labels filled: electrodes/location for 1, "
+                                            "electrode_group/location for 1, electrode_group/name for 2)")
+    assert describe(path)["units"]["groups"] == {"CA1": 1, "CA3": 1, "DG": 1, "tetrode3": 2}
