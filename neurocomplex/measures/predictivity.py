@@ -1,7 +1,7 @@
 """Predictivity: cross-validated ridge regression of one population from another (as Brain-Score).
 
 :func:`predictivity` fits each unit of ``y`` from ``x`` with a ridge penalty chosen per outer fold
-by leave-one-out on the training rows, and reports the median held-out Pearson r over units,
+by exact leave-one-out (intercept included) on the training rows, and reports the median held-out Pearson r over units,
 divided by the split-half reliability ceiling of ``y`` when conditions repeat.
 """
 
@@ -30,6 +30,7 @@ from neurocomplex.recording import Recording
 __all__ = ["predictivity"]
 
 _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
+_FEW_ROWS = 20  # fewer samples (conditions) than this: every unit's r is dominated by a handful of values
 
 
 # --------------------------------------------------------------------------- predictivity
@@ -55,9 +56,10 @@ def predictivity(
     y : Recording
         Predicted population (e.g. a brain area), over the same samples in the same order.
     alpha : float or tuple of float, optional
-        Ridge penalty per sample on z-scored predictors, or candidates from which each fold picks
-        the one with the smallest leave-one-out error on its training samples (default
-        10⁻³ … 10³, 13 values).
+        Ridge penalty per training sample on z-scored predictors, or candidates from which each
+        fold picks the one with the smallest leave-one-out squared error on its training samples,
+        summed over all units of ``y`` (one penalty per fold for all units; default 10⁻³ … 10³,
+        13 values).
     n_splits : int
         Folds of the cross-validation (contiguous when the Recordings have times, shuffled with
         ``seed`` otherwise).
@@ -65,7 +67,8 @@ def predictivity(
         A label column or one value per sample: responses are averaged per condition before the
         regression, and with repeats the score is divided by the reliability ceiling of ``y``.
     n_boot : int
-        Bootstrap replicates over the held-out samples (conditions) for the interval (0: none).
+        Bootstrap replicates over the held-out samples (conditions) for the percentile interval
+        (0: none).
     seed : int or None
         Seed of the folds, the bootstrap and the split halves.
     ci_level : float
@@ -89,18 +92,31 @@ def predictivity(
 
     Notes
     -----
-    For each fold, X (``x``) is z-scored and Y (``y``) centred on the training samples, and
-    W = argmin ||Y − XW||² + α n_train ||W||² (α = ``alpha``) is solved through one SVD of X; the
-    held-out predictions of all folds are pooled and each unit's r is the Pearson correlation
-    between its responses and their predictions. Ceiling (as Brain-Score reports it): the trials
-    of every condition are split at random into halves, each unit's half-averaged responses are
-    correlated across conditions, averaged over ``n_halves`` splits and corrected by
+    For each fold, X (``x``) is z-scored and Y (``y``) centred on the n_train training samples,
+    and the ridge fit with an unpenalised intercept, W = argmin ||Y − XW||² + α n_train ||W||²
+    (α = ``alpha``), is solved from one symmetric eigendecomposition: of the n_train × n_train
+    Gram matrix XXᵀ when the predictors are at least as many as the training samples, of XᵀX
+    otherwise. Each candidate α then costs O(n_train r q) (r the rank of X): its leave-one-out
+    residuals are e_i / (1 − h_ii) with the leverage h_ii = 1/n_train + x_iᵀ(XᵀX + α n_train I)⁻¹x_i,
+    the first term the intercept's; this is exactly the error of refitting without row i, and
+    the chosen α equals scikit-learn's ``RidgeCV(alphas=n_train * alpha, fit_intercept=True)``
+    (leave-one-out, ``alpha_per_target=False``) fitted to the z-scored training rows. The held-out
+    predictions of all folds are pooled and each unit's r is the Pearson correlation between its
+    responses and their predictions. Ceiling (as Brain-Score reports it): the trials of every
+    condition are split at random into halves, each unit's half-averaged responses are
+    correlated across conditions (0 for a split in which one half is constant, whichever half
+    it is; undefined when both are), averaged over ``n_halves`` splits and corrected by
     Spearman–Brown, r' = 2r / (1 + r); the ceiling is the median over units, and the value is
-    median r / ceiling. The interval resamples the held-out samples given the fitted maps (the
-    fits and the ceiling are not redone). The ceiled value is not capped and can exceed 1: the
-    prediction pools all trials of a condition while the ceiling correlates half-averages, and
-    units whose responses are mostly noise pull the median ceiling down more than the median r;
+    median r / ceiling. The ceiled value is not capped and can exceed 1: the prediction pools
+    all trials of a condition while the ceiling correlates half-averages, and units whose
+    responses are mostly noise pull the median ceiling down more than the median r;
     ``diagnostics["median_r"]`` and ``diagnostics["ceiling"]`` give both parts.
+
+    The interval is the percentile interval of the median r (divided by the ceiling) over
+    replicates that resample the held-out samples (conditions) with replacement, the fitted
+    maps kept: it covers how the score varies with the stimuli it is evaluated on, not the
+    variability of the fits or of the ceiling. With fewer than 20 samples (conditions) every
+    unit's r rests on so few values (standard error near 1/√n) that the estimate warns.
 
     References
     ----------
@@ -108,6 +124,8 @@ def predictivity(
        responses in higher visual cortex", PNAS 111 (2014).
     .. [2] M. Schrimpf et al., "Brain-Score: which artificial neural network for object
        recognition is most brain-like?", bioRxiv 407007 (2018).
+    .. [3] T. Hastie, R. Tibshirani, J. Friedman, "The Elements of Statistical Learning", 2nd ed.,
+       Springer (2009), §7.10 (the leave-one-out shortcut of a linear smoother).
 
     Examples
     --------
@@ -147,6 +165,10 @@ def predictivity(
     notes: list[str] = []
     if np.any(~np.isfinite(unit_r)):
         notes.append(f"{int((~np.isfinite(unit_r)).sum())} unit(s) of y are constant and left out of the median.")
+    if n_rows < _FEW_ROWS:
+        notes.append(f"only {n_rows} {'conditions' if codes is not None else 'samples'}: each unit's held-out "
+                     f"correlation rests on {n_rows} values (standard error near 1/sqrt({n_rows}) = "
+                     f"{1 / math.sqrt(n_rows):.2f}); use at least {_FEW_ROWS}.")
     median_r = float(np.nanmedian(unit_r))
     ceiling, reliability = math.nan, np.full(y.n_units, np.nan)
     if codes is not None:
