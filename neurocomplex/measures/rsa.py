@@ -3,12 +3,15 @@
 :func:`rdm` returns a population's dissimilarity matrix over samples (or condition means);
 :func:`rsa` compares the RDMs of two populations over the same samples by a rank correlation, with
 an interval over conditions and, when conditions repeat, a split-half noise ceiling
-(Kriegeskorte et al. 2008; the comparison as in rsatoolbox).
+(Kriegeskorte et al. 2008; the comparison as in rsatoolbox). Equal dissimilarities stay equal:
+integer-valued data (spike counts, binary words) and their condition means are compared in exact
+integer arithmetic, so that the ranks average exactly the tied dissimilarities.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -20,40 +23,164 @@ from neurocomplex.errors import (
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, register_estimator
 from neurocomplex.measures._pairs import as_float, check_pair, condition_codes, finish
-from neurocomplex.measures._rank import RankPair, kendall_tau_a, spearman
-from neurocomplex.measures._reliability import (
-    average_by_condition,
-    random_half,
+from neurocomplex.measures._rank import (
+    SortedVector,
+    kendall_tau_a,
+    merge_split_ties,
+    spearman_influence,
+    tau_a_influence,
 )
+from neurocomplex.measures._reliability import random_half, sum_by_condition
 from neurocomplex.recording import Recording
 
 __all__ = ["rsa", "rdm", "DISTANCES", "RDM_COMPARISONS"]
 
 DISTANCES = ("correlation", "euclidean", "sqeuclidean")
 RDM_COMPARISONS = ("spearman", "kendall_tau_a")
+FEW_CONDITIONS = 6  # below this, a rank correlation of RDMs rests on a handful of conditions: warned
+_EXACT = 2.0**53  # float64 holds every integer below this exactly
+_TIE_TOL = 1e-12  # correlation distances closer than this are checked for an exact tie (rounding: ~1e-15)
 
 
-# --------------------------------------------------------------------------- RDMs and RSA
-def _rdm_matrix(patterns: np.ndarray, distance: str, where: str) -> np.ndarray:
-    a = np.asarray(patterns, dtype=np.float64)
+# --------------------------------------------------------------------------- RDMs
+class _Rdm:
+    """Upper triangle (np.triu_indices order) of an RDM: the dissimilarities, a key with the same
+    order and exact ties (the squared distance for both Euclidean forms), and the key's sort order."""
+
+    def __init__(self, n: int, values: np.ndarray, key: np.ndarray, order: np.ndarray | None = None) -> None:
+        self.n, self.values, self.key = n, values, key
+        self.order = np.argsort(key) if order is None else order
+
+    def matrix(self) -> np.ndarray:
+        out = np.zeros((self.n, self.n))
+        out[_upper(self.n)] = self.values
+        return out + out.T
+
+
+def _upper(n: int) -> np.ndarray:
+    """Mask of the upper triangle above the diagonal: its entries in row-major (np.triu_indices) order."""
+    return np.triu(np.ones((n, n), dtype=bool), 1)
+
+
+def _row_sums(per_pair: np.ndarray, n: int) -> np.ndarray:
+    """Σ_j over the pairs (i, j) containing each i of values given in upper-triangle order."""
+    full = np.zeros((n, n))
+    full[_upper(n)] = per_pair
+    return full.sum(axis=0) + full.sum(axis=1)
+
+
+def _constant_pattern(where: str, index: int) -> InsufficientDataError:
+    return InsufficientDataError(
+        f"{where}: the pattern of sample (or condition) {index} is the same in every unit, so its "
+        "correlation distance is undefined; drop it or use distance='euclidean'."
+    )
+
+
+def _integer_route(sums: np.ndarray, counts: np.ndarray | None, distance: str) -> bool:
+    """True when the patterns are integer sums whose products stay exact in float64 and int64."""
+    p = sums.shape[1]
+    amax = float(np.abs(sums).max()) if sums.size else 0.0
+    kmax = float(counts.max()) if counts is not None else 1.0
+    gram = p * amax * amax  # bounds every partial sum of the Gram matrix
+    if distance == "correlation":
+        fits = gram < _EXACT and p * gram < 2.0**61
+    else:
+        fits = 4.0 * kmax * kmax * gram < _EXACT and kmax**4 * p < _EXACT
+    return bool(fits and np.array_equal(sums, np.rint(sums)))
+
+
+def _integer_rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, where: str) -> _Rdm:
+    """Exact RDM of integer sums (patterns sums / counts): every product in exact integer arithmetic,
+    one rounding at the end, so that equal distances are bit-identical."""
+    n, p = sums.shape
+    up = _upper(n)
+    gram = np.rint(sums @ sums.T).astype(np.int64)  # exact: every partial sum is an integer below 2**53
+    if distance == "correlation":  # scale-free per pattern: sums and means correlate alike
+        tot = np.rint(sums.sum(axis=1)).astype(np.int64)
+        dev = p * np.diagonal(gram) - tot * tot  # p² × the variance of each pattern
+        flat = np.flatnonzero(dev == 0)
+        if flat.size:
+            raise _constant_pattern(where, int(flat[0]))
+        gram *= p
+        gram -= np.multiply.outer(tot, tot)  # p² × the covariances of the patterns
+        num = gram[up]
+        devf = dev.astype(np.float64)
+        values = 1.0 - num / np.sqrt(np.multiply.outer(devf, devf)[up])  # products commute: equal pairs, equal bits
+
+        def exact_key(idx: np.ndarray) -> list[Fraction]:  # −sign(r) r², increasing with the distance
+            i, j = np.divmod(np.flatnonzero(up)[idx], n)
+            return [Fraction(-int(num[e]) * abs(int(num[e])), int(dev[a]) * int(dev[b])) for e, a, b in zip(idx, i, j)]
+
+        values, order = merge_split_ties(values, _TIE_TOL, exact_key)
+        return _Rdm(n, values, values, order)
+    sq = np.diagonal(gram).copy()
+    if counts is None or np.all(counts == counts[0]):
+        scale = 1.0 if counts is None else float(counts[0]) ** 2
+        gram *= -2
+        gram += sq[:, None]
+        gram += sq[None, :]  # squared distances of the sums
+        num = gram[up].astype(np.float64)
+        key, per_unit = (num, num / p) if scale == 1.0 else (num / scale, num / (scale * p))
+    else:
+        k = counts.astype(np.int64)
+        num = (np.multiply.outer(sq, k * k).T + np.multiply.outer(sq, k * k) - 2 * np.multiply.outer(k, k) * gram)[up]
+        den = np.multiply.outer(k * k, k * k)[up]  # ‖k_j S_i − k_i S_j‖² / (k_i k_j)² is the squared distance
+        key, per_unit = num / den, num / (den * p)  # one rounding of an exact ratio each
+    return _Rdm(n, np.sqrt(key) if distance == "euclidean" else per_unit, key)
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Representative row of each distinct pattern and every row's representative (bitwise, −0 = 0)."""
+    a = np.ascontiguousarray(a + 0.0)
+    rows = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _float_rdm(patterns: np.ndarray, distance: str, where: str) -> _Rdm:
+    """RDM of real-valued patterns through one Gram matrix; repeated patterns are computed once, so
+    their distances are exact ties (zero between copies)."""
+    n, p = patterns.shape
+    first, inverse = _unique_rows(patterns)
+    copies = first.size < n
+    a = patterns[first] if copies else patterns
     if distance == "correlation":
         a = a - a.mean(axis=1, keepdims=True)
         norms = np.sqrt(np.einsum("ij,ij->i", a, a))
         flat = np.flatnonzero(norms == 0)
         if flat.size:
-            raise InsufficientDataError(
-                f"{where}: the pattern of sample (or condition) {int(flat[0])} is the same in every unit, so its "
-                "correlation distance is undefined; drop it or use distance='euclidean'."
-            )
+            raise _constant_pattern(where, int(np.flatnonzero(inverse == flat[0])[0]) if copies else int(flat[0]))
         a /= norms[:, None]
-        d = 1.0 - a @ a.T
+        key = a @ a.T
+        np.subtract(1.0, key, out=key)
     else:
         a = a - a.mean(axis=0)  # distances are translation invariant; centring limits cancellation
         sq = np.einsum("ij,ij->i", a, a)
-        d = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (a @ a.T), 0.0)
-        d = np.sqrt(d) if distance == "euclidean" else d / a.shape[1]
-    np.fill_diagonal(d, 0.0)
-    return (d + d.T) * 0.5
+        key = a @ a.T
+        key *= -2.0
+        key += sq[:, None]
+        key += sq[None, :]
+        np.maximum(key, 0.0, out=key)
+    key = np.triu(key, 1)
+    key += key.T  # one triangle of the product for both: exactly symmetric
+    if copies:
+        key = key[np.ix_(inverse, inverse)]  # copies share every distance, zero between them
+    key = key[_upper(n)]
+    if distance == "correlation":
+        return _Rdm(n, key, key)
+    return _Rdm(n, np.sqrt(key) if distance == "euclidean" else key / p, key)
+
+
+def _rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, where: str) -> _Rdm:
+    """The RDM of the patterns ``sums / counts`` (``sums`` itself when ``counts`` is None)."""
+    if _integer_route(sums, counts, distance):
+        return _integer_rdm(sums, counts, distance, where)
+    return _float_rdm(sums if counts is None else sums / counts[:, None], distance, where)
+
+
+def _patterns(rec: Recording, codes: np.ndarray | None, n_cond: int) -> tuple[np.ndarray, np.ndarray | None]:
+    data = np.asarray(rec.data, dtype=np.float64)
+    return (data, None) if codes is None else sum_by_condition(data, codes, n_cond)
 
 
 def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -> np.ndarray:
@@ -86,8 +213,15 @@ def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -
     Notes
     -----
     With P the (n × p) pattern matrix, ``"correlation"`` is 1 − P̂P̂ᵀ with each row of P̂ centred
-    and scaled to unit norm: one n × n × p matrix product, the same values as rsatoolbox's
-    ``calc_rdm(..., method="correlation")``.
+    and scaled to unit norm, the same values as rsatoolbox's ``calc_rdm(..., method="correlation")``.
+    Equal dissimilarities are bit-identical whenever the data are integer-valued (spike counts,
+    binary words; condition means of them, computed from the integer sums and counts): the Gram
+    matrix of integers is exact in float64 below 2⁵³, the squared distances and the correlation's
+    numerator p·(SSᵀ)ᵢⱼ − sᵢsⱼ and variances are exact integers, and each dissimilarity is rounded
+    once at the end; correlation distances of different integer triples that round apart but are
+    equal (the same r² = N²/(DᵢDⱼ)) are made equal after an exact rational check. For other data
+    the same Gram formulas are used in floating point, and repeated patterns are computed once
+    (distance exactly 0 between copies, equal distances to every other pattern).
 
     References
     ----------
@@ -105,34 +239,57 @@ def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -
     """
     check_recording(rec, "rec", min_samples=2)
     check_choice("distance", distance, DISTANCES)
-    data = as_float(rec)
     codes = condition_codes(rec, rec, conditions)
-    if codes is not None:
-        data = average_by_condition(data, codes[0], codes[1].size)
-        if codes[1].size < 2:
-            raise InsufficientDataError("an RDM needs at least 2 conditions; all samples have the same condition.")
-    return _rdm_matrix(data, distance, "rdm")
+    n_cond = rec.n_samples if codes is None else codes[1].size
+    if n_cond < 2:
+        raise InsufficientDataError("an RDM needs at least 2 conditions; all samples have the same condition.")
+    sums, counts = _patterns(rec, None if codes is None else codes[0], n_cond)
+    return _rdm(sums, counts, distance, "rdm").matrix()
 
 
-def _compare(a: np.ndarray, b: np.ndarray, method: str) -> float:
-    return spearman(a, b) if method == "spearman" else kendall_tau_a(a, b)
+def _compare(a: _Rdm, b: _Rdm, method: str) -> float:
+    if method == "spearman":
+        return spearman_influence(SortedVector(a.key, a.order), SortedVector(b.key, b.order), gradient=False)[0]
+    return kendall_tau_a(a.key, b.key)
+
+
+def _half_compare(a: _Rdm, b: _Rdm, method: str) -> float:
+    """Rank correlation of two half-RDMs, symmetric in them: 0 where exactly one is constant."""
+    const_a, const_b = bool(np.ptp(a.key) == 0), bool(np.ptp(b.key) == 0)
+    if const_a or const_b:
+        return math.nan if const_a and const_b else 0.0
+    return _compare(a, b, method)
 
 
 def _split_half_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, distance: str, compare: str,
                             n_splits: int, rng: np.random.Generator) -> float:
     """Spearman–Brown corrected split-half consistency of a population's RDM (mean over splits)."""
-    iu = np.triu_indices(n_cond, 1)
     rs = []
     for _ in range(n_splits):
         half = random_half(codes, n_cond, rng)
         try:
-            ra = _rdm_matrix(average_by_condition(data[half], codes[half], n_cond), distance, "split half")[iu]
-            rb = _rdm_matrix(average_by_condition(data[~half], codes[~half], n_cond), distance, "split half")[iu]
+            ra = _rdm(*sum_by_condition(data[half], codes[half], n_cond), distance, "split half")
+            rb = _rdm(*sum_by_condition(data[~half], codes[~half], n_cond), distance, "split half")
         except InsufficientDataError:
             continue
-        rs.append(_compare(ra, rb, compare))
-    r = float(np.nanmean(rs)) if rs else math.nan
+        rs.append(_half_compare(ra, rb, compare))
+    rs = [r for r in rs if math.isfinite(r)]
+    r = float(np.mean(rs)) if rs else math.nan
     return 2 * r / (1 + r) if math.isfinite(r) and r > -1 else math.nan
+
+
+def _replicates(value: float, influence: np.ndarray, n_cond: int, n_boot: int, seed: int | None) -> np.ndarray:
+    """Condition-bootstrap replicates of a rank correlation, linearised on Fisher's z scale.
+
+    ``influence[i]`` is the derivative of the correlation with respect to condition i's draw
+    count at the full sample; replicate b is tanh(atanh(value) + Σ_i (c_bi − 1) influence[i] /
+    (1 − value²)) for multinomial draw counts c_b.
+    """
+    draws = np.random.default_rng(seed).multinomial(n_cond, np.full(n_cond, 1.0 / n_cond), size=n_boot)
+    if not 1.0 - abs(value) > 1e-12:  # ±1 is the extreme: no first-order change
+        return np.full(n_boot, value)
+    shift = np.einsum("bi,i->b", draws - 1.0, influence)
+    return np.tanh(math.atanh(value) + shift / (1.0 - value * value))
 
 
 @register_estimator(family="similarity", input="pair", bounds=(-1.0, 1.0),
@@ -155,7 +312,8 @@ def rsa(
     x, y : Recording
         Populations over the same samples in the same order.
     distance : {"correlation", "euclidean", "sqeuclidean"}
-        Dissimilarity of two patterns (see :func:`rdm`).
+        Dissimilarity of two patterns (see :func:`rdm`). ``"euclidean"`` and ``"sqeuclidean"``
+        order the pairs identically, so they give the same value.
     compare : {"spearman", "kendall_tau_a"}
         Spearman's ρ (average ranks for ties) or Kendall's τ_a between the RDMs' upper triangles.
     conditions : str or array-like, optional
@@ -175,25 +333,38 @@ def rsa(
     Estimate
         ``value`` in [-1, 1]. ``diagnostics``: ``replicates``, ``n_conditions`` and, with repeats,
         ``reliability_x``, ``reliability_y``, ``noise_ceiling`` and ``normalized`` (value / ceiling).
+        ``warnings`` says when fewer than 6 conditions enter the comparison.
 
     Raises
     ------
     InvalidParameterError
         Not Recordings; different samples or misaligned labels; bad parameters.
     InsufficientDataError
-        Fewer than 3 conditions; a constant pattern (correlation distance); a constant RDM.
+        Fewer than 3 samples or conditions (2 give a single dissimilarity); a constant pattern
+        (correlation distance); a constant RDM.
 
     Notes
     -----
-    The value is ``compare`` between the upper triangles of ``rdm(x)`` and ``rdm(y)``; it equals
-    rsatoolbox's ``compare(calc_rdm(x), calc_rdm(y), method="spearman" | "tau-a")``. The interval
-    resamples conditions with replacement: a replicate keeps every pair of drawn conditions
-    except pairs of the same condition (as rsatoolbox's pattern bootstrap), so the pair (i, j)
-    enters c_i c_j times (c: draw counts); Spearman's ρ of that multiset is computed from the
-    weights with ranks from one sort (O(n²) per replicate), τ_a on the expanded vectors.
-    Noise ceiling (the project's choice, after Brain-Score's split-half consistency): for each
-    population the trials of every condition are split at random into two halves, the two
-    half-RDMs compared with ``compare``, averaged over ``n_splits`` splits, and corrected by
+    The value is ``compare`` between the upper triangles of ``rdm(x)`` and ``rdm(y)``, ranks
+    averaged over exact ties (see :func:`rdm` for when ties are exact); it equals rsatoolbox's
+    ``compare(calc_rdm(x), calc_rdm(y), method="spearman" | "tau-a")`` on the same dissimilarities.
+    Fewer than 6 conditions (at most 10 dissimilarities, each condition in 2/n of them) warn:
+    the value then rests on a handful of conditions and moves in large steps with each.
+
+    The interval is a percentile interval over ``n_boot`` replicates that resample the
+    conditions with replacement (multinomial draw counts c, a condition drawn c_i times weighs
+    its pairs by c_i c_j, pairs of a condition with itself left out, as rsatoolbox's pattern
+    bootstrap); it covers the sampling variability of the conditions (stimuli), not the trial
+    noise within them. Each replicate is the first-order (infinitesimal-jackknife) expansion of
+    that bootstrap on Fisher's z scale, z* = atanh(value) + Σ_i (c_i − 1) ∂value/∂c_i / (1 − value²),
+    value* = tanh(z*): the average ranks are linear in the pair weights, so the derivatives
+    ∂value/∂c_i for all conditions come exactly from suffix sums in each RDM's sorted order
+    (Spearman) or from per-pair concordance counts (τ_a), and a replicate costs O(n) instead of a
+    re-ranking of all n(n−1)/2 pairs. Being symmetric on the z scale, the interval contains the
+    value. Noise ceiling (the project's choice, after Brain-Score's split-half consistency): for
+    each population the trials of every condition are split at random into two halves, the two
+    half-RDMs compared with ``compare`` (0 when exactly one half-RDM is constant, whichever it
+    is; the split is left out when both are), averaged over ``n_splits`` splits and corrected by
     Spearman–Brown, r' = 2r / (1 + r); the ceiling is √(r'_x r'_y) (a deterministic network seeing
     repeated stimuli has r' = 1).
 
@@ -203,6 +374,8 @@ def rsa(
        connecting the branches of systems neuroscience", Front. Syst. Neurosci. 2:4 (2008).
     .. [2] H. Nili et al., "A toolbox for representational similarity analysis", PLoS Comput.
        Biol. 10(4): e1003553 (2014).
+    .. [3] B. Efron, "The Jackknife, the Bootstrap and Other Resampling Plans", SIAM (1982),
+       ch. 6 (the infinitesimal jackknife and the linear bootstrap).
 
     Examples
     --------
@@ -217,42 +390,35 @@ def rsa(
     check_int("n_splits", n_splits, 1)
     check_pair(x, y, 3)
     codes = condition_codes(x, y, conditions)
-    dx, dy = as_float(x), as_float(y)
     notes: list[str] = []
     diagnostics: dict[str, Any] = {}
-    if codes is not None:
-        n_cond = codes[1].size
-        if n_cond < 3:
-            raise InsufficientDataError(f"RSA needs at least 3 conditions; there are {n_cond}.")
-        px, py = average_by_condition(dx, codes[0], n_cond), average_by_condition(dy, codes[0], n_cond)
+    n_cond = x.n_samples if codes is None else codes[1].size
+    if n_cond < 3:
+        raise InsufficientDataError(f"RSA needs at least 3 conditions (2 give a single dissimilarity); there are "
+                                    f"{n_cond}.")
+    if n_cond < FEW_CONDITIONS:
+        notes.append(f"only {n_cond} conditions ({n_cond * (n_cond - 1) // 2} dissimilarities): the rank "
+                     f"correlation rests on a handful of conditions; use at least {FEW_CONDITIONS}.")
+    cx = None if codes is None else codes[0]
+    rx, ry = _rdm(*_patterns(x, cx, n_cond), distance, "x"), _rdm(*_patterns(y, cx, n_cond), distance, "y")
+    sa, sb = SortedVector(rx.key, rx.order), SortedVector(ry.key, ry.order)
+    if compare == "spearman":
+        value, per_pair = spearman_influence(sa, sb, gradient=n_boot > 0)
     else:
-        n_cond, px, py = x.n_samples, dx, dy
-    iu = np.triu_indices(n_cond, 1)
-    vx, vy = _rdm_matrix(px, distance, "x")[iu], _rdm_matrix(py, distance, "y")[iu]
-    ranks = RankPair(vx, vy) if compare == "spearman" else None
-    ones = np.ones(vx.size)
-    value = ranks.spearman(ones, ones) if ranks is not None else kendall_tau_a(vx, vy)
+        value = kendall_tau_a(rx.key, ry.key)
+        per_pair = tau_a_influence(sa, sb)[1] if n_boot and math.isfinite(value) else np.empty(0)
     if not math.isfinite(value):
         raise InsufficientDataError("one RDM is constant (all dissimilarities equal): the rank correlation is undefined.")
     reps = np.empty(0)
     if n_boot:
-        rng = np.random.default_rng(seed)
-        draws = rng.multinomial(n_cond, np.full(n_cond, 1.0 / n_cond), size=n_boot).astype(np.float64)
-        if ranks is not None:
-            # the pairs (i, j) listed in each RDM's sorted order, so weights need no big gather
-            i_a, j_a = iu[0][ranks.sa.order].astype(np.int32), iu[1][ranks.sa.order].astype(np.int32)
-            i_b, j_b = iu[0][ranks.sb.order].astype(np.int32), iu[1][ranks.sb.order].astype(np.int32)
-            reps = np.array([ranks.spearman(np.take(c, i_a) * np.take(c, j_a), np.take(c, i_b) * np.take(c, j_b))
-                             for c in draws])
-        else:
-            reps = np.array([kendall_tau_a(np.repeat(vx, (c[iu[0]] * c[iu[1]]).astype(np.int64)),
-                                           np.repeat(vy, (c[iu[0]] * c[iu[1]]).astype(np.int64))) for c in draws])
+        influence = _row_sums(per_pair, n_cond)
+        reps = _replicates(value, influence, n_cond, n_boot, seed)
     if codes is not None:
         counts = np.bincount(codes[0], minlength=n_cond)
         if counts.min() >= 2:
             rng_h = np.random.default_rng([0 if seed is None else seed, 1])
-            rel_x = _split_half_reliability(dx, codes[0], n_cond, distance, compare, n_splits, rng_h)
-            rel_y = _split_half_reliability(dy, codes[0], n_cond, distance, compare, n_splits, rng_h)
+            rel_x = _split_half_reliability(as_float(x), codes[0], n_cond, distance, compare, n_splits, rng_h)
+            rel_y = _split_half_reliability(as_float(y), codes[0], n_cond, distance, compare, n_splits, rng_h)
             ceiling = math.sqrt(rel_x * rel_y) if rel_x > 0 and rel_y > 0 else math.nan
             diagnostics.update(reliability_x=rel_x, reliability_y=rel_y, noise_ceiling=ceiling,
                                normalized=value / ceiling if ceiling > 0 else math.nan)

@@ -1,0 +1,335 @@
+"""RDMs and RSA: exact ties on integer and binary data (against exact rational arithmetic and
+rsatoolbox), identical ranks for the two Euclidean forms, the linearised condition bootstrap,
+warnings for few conditions and a split-half ceiling symmetric in its halves."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
+
+import neurocomplex as nc
+from neurocomplex.measures import rsa as rsa_module
+from neurocomplex.measures._rank import (
+    RankPair,
+    SortedVector,
+    kendall_tau_a,
+    smaller_before,
+    spearman_influence,
+    tau_a_influence,
+)
+
+rsatoolbox = pytest.importorskip("rsatoolbox")
+from rsatoolbox.data import Dataset  # noqa: E402
+
+TOL = 1e-12  # agreement with rsatoolbox and with the exact references
+
+
+def _rec(a, **kw):
+    return nc.Recording.from_array(np.asarray(a, dtype=float), **kw)
+
+
+def _varying(a, n):
+    return a[np.ptp(a, axis=1) > 0][:n]
+
+
+def _data(kind, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "counts":  # sparse spike counts: many equal dissimilarities
+        return _varying(rng.poisson(0.8, size=(90, 10)).astype(float), 40)
+    if kind == "binary":
+        return _varying((rng.random((90, 12)) < 0.3).astype(float), 40)
+    return rng.normal(size=(40, 10))
+
+
+# --------------------------------------------------------------------------- exact references
+def _exact_keys(a, distance, counts=None):
+    """Exact rational key of every pair (upper triangle), ordered as the true dissimilarities."""
+    s = [[int(v) for v in row] for row in np.asarray(a)]
+    k = [1] * len(s) if counts is None else [int(c) for c in counts]
+    p, keys = len(s[0]), []
+    for i in range(len(s)):
+        for j in range(i + 1, len(s)):
+            if distance == "correlation":
+                si, sj = sum(s[i]), sum(s[j])
+                num = p * sum(u * v for u, v in zip(s[i], s[j], strict=True)) - si * sj
+                di = p * sum(u * u for u in s[i]) - si * si
+                dj = p * sum(v * v for v in s[j]) - sj * sj
+                keys.append(Fraction(-num * abs(num), di * dj))
+            else:
+                keys.append(Fraction(sum((k[j] * u - k[i] * v) ** 2 for u, v in zip(s[i], s[j], strict=True)),
+                                     (k[i] * k[j]) ** 2))
+    return keys
+
+
+def _dense(keys):
+    levels = {v: r for r, v in enumerate(sorted(set(keys)))}
+    return np.array([levels[v] for v in keys], dtype=float)
+
+
+def _tau_a_brute(a, b):
+    i, j = np.triu_indices(a.size, 1)
+    return float(np.sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])) / i.size)
+
+
+def _upper(m):
+    return m[np.triu_indices(m.shape[0], 1)]
+
+
+def _toolbox_rdm(a, distance, descriptor=None):
+    obs = {"cond": descriptor} if descriptor is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rdm = rsatoolbox.rdm.calc_rdm(Dataset(a, obs_descriptors=obs), descriptor=None if descriptor is None else "cond",
+                                      method="correlation" if distance == "correlation" else "euclidean")
+    vec = rdm.get_vectors()[0]
+    return np.sqrt(vec * a.shape[1]) if distance == "euclidean" else vec
+
+
+# --------------------------------------------------------------------------- RDMs
+@pytest.mark.parametrize("kind", ["counts", "binary"])
+@pytest.mark.parametrize("distance", ["correlation", "euclidean", "sqeuclidean"])
+def test_rdm_keeps_exact_ties_and_equals_rsatoolbox(kind, distance):
+    a = _data(kind, seed=1)
+    mine = _upper(nc.rdm(_rec(a), distance=distance))
+    exact = _dense(_exact_keys(a, distance))
+    # the same equality classes and the same order as the exact dissimilarities
+    _, ours = np.unique(mine, return_inverse=True)
+    np.testing.assert_array_equal(ours, exact)
+    np.testing.assert_allclose(mine, _toolbox_rdm(a, distance), rtol=0, atol=TOL * max(1.0, mine.max()))
+
+
+def test_rdm_of_integer_condition_means_with_unequal_counts_is_exact():
+    rng = np.random.default_rng(2)
+    cond = np.r_[np.repeat(np.arange(12), 3), np.arange(12), np.arange(6)]  # 5, 4 and 3 trials per condition
+    counts = rng.poisson(0.9, size=(cond.size, 8)).astype(float)
+    sums = np.array([counts[cond == c].sum(axis=0) for c in range(12)])
+    k = np.bincount(cond)
+    for distance in ("correlation", "sqeuclidean"):
+        mine = _upper(nc.rdm(_rec(counts), distance=distance, conditions=cond))
+        _, ours = np.unique(mine, return_inverse=True)
+        np.testing.assert_array_equal(ours, _dense(_exact_keys(sums, distance, k)))
+        np.testing.assert_allclose(mine, _toolbox_rdm(counts, distance, cond), rtol=0, atol=TOL * max(1.0, mine.max()))
+
+
+def test_rdm_of_real_data_equals_rsatoolbox_and_copies_are_exact_ties():
+    a = _data("gauss", seed=3)
+    for distance in ("correlation", "euclidean", "sqeuclidean"):
+        mine = nc.rdm(_rec(a), distance=distance)
+        np.testing.assert_allclose(_upper(mine), _toolbox_rdm(a, distance), rtol=0, atol=1e-12 * max(1.0, mine.max()))
+        assert np.array_equal(mine, mine.T) and np.all(np.diag(mine) == 0)
+    # repeated float patterns (a network shown the same stimuli): zero between copies, equal to the rest
+    reps = np.tile(a[:5] * np.pi, (6, 1))
+    m = nc.rdm(_rec(reps), distance="euclidean")
+    same = np.arange(30)[:, None] % 5 == np.arange(30)[None, :] % 5
+    assert np.all(m[same] == 0.0)
+    for i in range(5):
+        for j in range(5):
+            block = m[i::5, j::5]
+            assert np.all(block == block[0, 0])
+
+
+# --------------------------------------------------------------------------- RSA
+@pytest.mark.parametrize(("kind_x", "kind_y"), [("counts", "binary"), ("counts", "counts"), ("gauss", "binary")])
+@pytest.mark.parametrize("distance", ["correlation", "euclidean", "sqeuclidean"])
+@pytest.mark.parametrize(("compare", "method"), [("spearman", "spearman"), ("kendall_tau_a", "tau-a")])
+def test_rsa_equals_exact_ranks_and_rsatoolbox(kind_x, kind_y, distance, compare, method):
+    x, y = _data(kind_x, seed=4), _data(kind_y, seed=5)
+    est = nc.rsa(_rec(x), _rec(y), distance=distance, compare=compare, n_boot=0)
+    # rsatoolbox's comparison of the same dissimilarities
+    vx, vy = _upper(nc.rdm(_rec(x), distance=distance)), _upper(nc.rdm(_rec(y), distance=distance))
+    theirs = rsatoolbox.rdm.compare(rsatoolbox.rdm.RDMs(vx[None]), rsatoolbox.rdm.RDMs(vy[None]), method=method)[0, 0]
+    assert est.value == pytest.approx(theirs, abs=TOL)
+    # ranks averaged over exact ties
+    if kind_x != "gauss":
+        ex = _dense(_exact_keys(x, distance))
+        ey = _dense(_exact_keys(y, distance)) if kind_y != "gauss" else _dense(list(vy))
+        ref = spearmanr(ex, ey).statistic if compare == "spearman" else _tau_a_brute(ex, ey)
+        assert est.value == pytest.approx(ref, abs=TOL)
+    # rsatoolbox from the raw data: its Euclidean RDMs of integers are exact as well
+    if distance != "correlation" and kind_x != "gauss" and kind_y != "gauss":
+        tx, ty = (rsatoolbox.rdm.calc_rdm(Dataset(a), method="euclidean") for a in (x, y))
+        assert est.value == pytest.approx(rsatoolbox.rdm.compare(tx, ty, method=method)[0, 0], abs=TOL)
+
+
+def test_rsatoolbox_correlation_rdm_splits_ties_that_rsa_keeps():
+    """The case the exact route exists for: rsatoolbox's correlation RDM of spike counts rounds
+    equal dissimilarities apart, which moves its Spearman value; ours equals the exact one."""
+    x, y = _data("counts", seed=4), _data("binary", seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tx, ty = (rsatoolbox.rdm.calc_rdm(Dataset(a), method="correlation") for a in (x, y))
+    assert np.unique(tx.get_vectors()).size > len(set(_exact_keys(x, "correlation")))
+    exact = spearmanr(_dense(_exact_keys(x, "correlation")), _dense(_exact_keys(y, "correlation"))).statistic
+    assert nc.rsa(_rec(x), _rec(y), n_boot=0).value == pytest.approx(exact, abs=TOL)
+    assert abs(rsatoolbox.rdm.compare(tx, ty, method="spearman")[0, 0] - exact) > 1e-6
+
+
+@pytest.mark.parametrize("kind", ["counts", "gauss"])
+def test_euclidean_and_sqeuclidean_give_identical_values(kind):
+    x, y = _data(kind, seed=6), _data("counts", seed=7)
+    for compare in ("spearman", "kendall_tau_a"):
+        a = nc.rsa(_rec(x), _rec(y), distance="euclidean", compare=compare, n_boot=20)
+        b = nc.rsa(_rec(x), _rec(y), distance="sqeuclidean", compare=compare, n_boot=20)
+        assert a.value == b.value and a.ci == b.ci
+
+
+def test_repeated_float_patterns_are_ranked_as_exact_ties():
+    rng = np.random.default_rng(8)
+    proto = rng.normal(size=(5, 30)).astype(np.float32)  # a layer shown 5 stimuli, 8 trials each
+    net = np.tile(proto, (8, 1))
+    brain = rng.poisson(2.0, size=(40, 15)).astype(float)
+    est = nc.rsa(_rec(net), _rec(brain), distance="euclidean", n_boot=0)
+    ref_net = pdist(net.astype(np.float64), "sqeuclidean")  # copies: bit-identical differences
+    ref = spearmanr(ref_net, _dense(_exact_keys(brain, "sqeuclidean"))).statistic
+    assert est.value == pytest.approx(ref, abs=TOL)
+
+
+# --------------------------------------------------------------------------- sizes and warnings
+def test_few_conditions_warn_and_two_are_refused():
+    rng = np.random.default_rng(9)
+    for n in (3, 4, 5):
+        x, y = rng.normal(size=(n, 6)), rng.normal(size=(n, 6))
+        with pytest.warns(nc.NeurocomplexWarning, match=f"only {n} conditions"):
+            est = nc.rsa(_rec(x), _rec(y), n_boot=0)
+        assert any("handful of conditions" in m for m in est.warnings)
+    x, y = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not nc.rsa(_rec(x), _rec(y)).warnings
+    with pytest.raises(nc.InsufficientDataError, match="at least 3"):
+        nc.rsa(_rec(x[:2]), _rec(y[:2]))
+    cond = np.repeat([0, 1], 3)  # 6 samples of 2 conditions: one dissimilarity
+    with pytest.raises(nc.InsufficientDataError, match="at least 3 conditions"):
+        nc.rsa(_rec(x), _rec(y), conditions=cond)
+    cond = np.repeat([0, 1, 2, 3], 2)  # 4 orientations, 2 trials each
+    proto = rng.normal(size=(4, 6))
+    x8, y8 = proto[cond] + 0.1 * rng.normal(size=(8, 6)), np.exp(proto[cond]) + 0.1 * rng.normal(size=(8, 6))
+    with pytest.warns(nc.NeurocomplexWarning, match="only 4 conditions"):
+        nc.rsa(_rec(x8), _rec(y8), conditions=cond, n_boot=0)
+
+
+def test_identical_rdms_give_one_with_a_degenerate_interval():
+    z = np.random.default_rng(10).normal(size=(10, 3))
+    for compare in ("spearman", "kendall_tau_a"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            est = nc.rsa(_rec(z), _rec(5 * z + 1), compare=compare, n_boot=50)
+        assert est.value == pytest.approx(1.0) and est.ci == pytest.approx((1.0, 1.0))
+
+
+def test_constant_rdm_and_constant_pattern_raise():
+    x = np.random.default_rng(11).normal(size=(8, 4))
+    with pytest.raises(nc.InsufficientDataError, match="constant"):
+        nc.rsa(_rec(x), _rec(np.eye(8)), distance="euclidean")  # every distance √2
+    with pytest.raises(nc.InsufficientDataError, match="same in every unit"):
+        nc.rsa(_rec(x), _rec(np.c_[np.ones(8), np.ones(8)]))
+
+
+# --------------------------------------------------------------------------- the interval
+def _weighted(value_fn, n, c):
+    i, j = np.triu_indices(n, 1)
+    return value_fn(c[i] * c[j])
+
+
+@pytest.mark.parametrize("compare", ["spearman", "kendall_tau_a"])
+def test_replicates_are_the_linearised_condition_bootstrap(compare):
+    """Replicate b = tanh(atanh(v) + Σ_i (c_bi − 1) ∂v/∂c_i / (1 − v²)), the derivatives checked
+    against finite differences of the exactly reweighted statistic (pair (i, j) weighted c_i c_j)."""
+    n = 14
+    x, y = _data("counts", seed=12)[:n], _data("binary", seed=13)[:n]
+    est = nc.rsa(_rec(x), _rec(y), compare=compare, n_boot=300, seed=3)
+    vx, vy = _upper(nc.rdm(_rec(x))), _upper(nc.rdm(_rec(y)))
+    if compare == "spearman":
+        ranks = RankPair(vx, vy)
+
+        def stat(w):
+            return ranks.spearman(w[ranks.sa.order], w[ranks.sb.order])
+    else:
+        i, j = np.triu_indices(vx.size, 1)
+        sign = np.sign(vx[i] - vx[j]) * np.sign(vy[i] - vy[j])
+
+        def stat(w):
+            tot = w.sum()
+            return float(np.sum(w[i] * w[j] * sign) / (tot * (tot - 1) / 2))
+    eps = 1e-6
+    grad = np.array([(_weighted(stat, n, 1 + eps * e) - _weighted(stat, n, 1 - eps * e)) / (2 * eps)
+                     for e in np.eye(n)])
+    v = est.value
+    assert _weighted(stat, n, np.ones(n)) == pytest.approx(v, abs=TOL)
+    draws = np.random.default_rng(3).multinomial(n, np.full(n, 1 / n), size=300)
+    expected = np.tanh(np.arctanh(v) + (draws - 1) @ grad / (1 - v * v))
+    np.testing.assert_allclose(est.diagnostics["replicates"], expected, rtol=0, atol=1e-7)
+    assert est.diagnostics["interval"] == "percentile" and est.ci[0] <= v <= est.ci[1]
+
+
+def test_linearised_replicates_spread_like_the_exact_condition_bootstrap():
+    rng = np.random.default_rng(14)
+    n = 60
+    z = rng.normal(size=(n, 3))
+    x = z @ rng.normal(size=(3, 20)) + rng.normal(size=(n, 20))
+    y = np.tanh(z @ rng.normal(size=(3, 20))) + rng.normal(size=(n, 20))
+    est = nc.rsa(_rec(x), _rec(y), distance="euclidean", n_boot=400)
+    ranks = RankPair(_upper(nc.rdm(_rec(x), "euclidean")), _upper(nc.rdm(_rec(y), "euclidean")))
+    i, j = np.triu_indices(n, 1)
+    exact = []
+    for c in rng.multinomial(n, np.full(n, 1 / n), size=400).astype(float):
+        w = c[i] * c[j]
+        exact.append(ranks.spearman(w[ranks.sa.order], w[ranks.sb.order]))
+    ratio = np.std(est.diagnostics["replicates"]) / np.std(exact)
+    assert 0.8 < ratio < 1.2
+
+
+def test_replicates_pair_across_calls_with_the_same_seed():
+    """The same seed draws the same conditions, so replicates of two layers are paired."""
+    rng = np.random.default_rng(15)
+    x, y1, y2 = rng.normal(size=(30, 5)), rng.normal(size=(30, 5)), rng.normal(size=(30, 5))
+    a, b = nc.rsa(_rec(x), _rec(y1), seed=7), nc.rsa(_rec(x), _rec(y1), seed=7)
+    np.testing.assert_array_equal(a.diagnostics["replicates"], b.diagnostics["replicates"])
+    c = nc.rsa(_rec(x), _rec(y2), seed=7)
+    assert not np.array_equal(a.diagnostics["replicates"], c.diagnostics["replicates"])
+
+
+# --------------------------------------------------------------------------- rank helpers
+def test_rank_helpers_against_brute_force():
+    rng = np.random.default_rng(16)
+    for m, ka, kb in [(35, 4, 5), (50, 1000, 1000), (44, 2, 60)]:
+        a, b = rng.integers(0, ka, m).astype(float), rng.integers(0, kb, m).astype(float)
+        v = rng.integers(0, 6, m)
+        np.testing.assert_array_equal(smaller_before(v), [(v[:t] < v[t]).sum() for t in range(m)])
+        sa, sb = SortedVector(a), SortedVector(b)
+        assert spearman_influence(sa, sb)[0] == pytest.approx(spearmanr(a, b).statistic, abs=TOL)
+        tau, _ = tau_a_influence(sa, sb)
+        assert tau == pytest.approx(_tau_a_brute(a, b), abs=TOL)
+        assert kendall_tau_a(a, b) == pytest.approx(_tau_a_brute(a, b), abs=TOL)
+
+
+# --------------------------------------------------------------------------- noise ceiling
+def test_split_half_comparison_is_symmetric():
+    n = 6
+    vals = np.arange(15.0)
+    flat = rsa_module._Rdm(n, np.ones(15), np.ones(15))
+    ramp = rsa_module._Rdm(n, vals, vals)
+    for method in ("spearman", "kendall_tau_a"):
+        assert rsa_module._half_compare(flat, ramp, method) == rsa_module._half_compare(ramp, flat, method) == 0.0
+        assert math.isnan(rsa_module._half_compare(flat, flat, method))
+
+
+def test_noise_ceiling_is_the_same_with_the_halves_swapped(monkeypatch):
+    rng = np.random.default_rng(17)
+    n_cond, n_rep = 12, 4
+    cond = np.repeat(np.arange(n_cond), n_rep)
+    brain = rng.poisson(0.6 * np.exp(rng.normal(size=(n_cond, 10)))[cond]).astype(float)
+    net = rng.normal(size=(n_cond, 20))[cond]
+    plain = nc.rsa(_rec(net), _rec(brain), conditions=cond, n_boot=0, distance="euclidean")
+    draw = rsa_module.random_half
+    monkeypatch.setattr(rsa_module, "random_half", lambda *args: ~draw(*args))
+    swapped = nc.rsa(_rec(net), _rec(brain), conditions=cond, n_boot=0, distance="euclidean")
+    for key in ("reliability_x", "reliability_y", "noise_ceiling"):
+        assert swapped.diagnostics[key] == pytest.approx(plain.diagnostics[key], abs=1e-12)
+    assert plain.diagnostics["reliability_x"] == pytest.approx(1.0)
