@@ -18,6 +18,8 @@ __all__ = [
     "CorruptFileError",
     "MissingFileError",
     "MissingTableError",
+    "OutputError",
+    "MemoryLimitError",
     "NeurocomplexWarning",
 ]
 
@@ -59,6 +61,18 @@ class MissingTableError(NeurocomplexError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class OutputError(NeurocomplexError, OSError):
+    """A file could not be written (no space left, read-only file system, permission denied, a
+    path through a regular file); the message names the path and the cause. The earlier file, if
+    any, is unchanged, and no partial file is left under the target's name."""
+
+
+class MemoryLimitError(InvalidParameterError, MemoryError):
+    """A computation would allocate more memory than the documented limit; refused before any
+    allocation. The message gives the size and what to change (bin size, window, units, another
+    route). Also a :class:`MemoryError`, so code that catches that keeps working."""
 
 
 class NeurocomplexWarning(UserWarning):

@@ -18,6 +18,7 @@ import html
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -271,6 +272,47 @@ def _table_html(table: Any) -> str:
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{more}'
 
 
+_MANIFEST = ".neurocomplex_report.json"
+# What a report writes: only such names are ever removed as an earlier report's files.
+_REPORT_FILE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*\.csv|report\.html|provenance\.json)")
+
+
+def _earlier_files(folder: Path) -> list[str]:
+    """Files an earlier report listed in the folder's manifest (names of report files only)."""
+    try:
+        data = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    names = data.get("files", []) if isinstance(data, dict) else []
+    return [n for n in names if isinstance(n, str) and _REPORT_FILE.fullmatch(n) and (folder / n).is_file()]
+
+
+def _prepare_folder(folder: Path, ours: Sequence[str], overwrite: bool) -> list[str]:
+    """Check the folder before anything is written; return the files an earlier report left there."""
+    from neurocomplex._atomic import prepare_target
+
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"{str(folder)!r} is a file, not a folder; give a folder for the report.")
+    prepare_target(folder / _MANIFEST, "report folder")  # creates the folder, or a named error
+    earlier = _earlier_files(folder)
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in {_MANIFEST, *earlier, *ours})
+    if foreign and not overwrite:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise InvalidParameterError(
+            f"{str(folder)!r} holds files that no earlier report wrote ({shown}); write the report into a new or "
+            "empty folder, or allow it beside them (overwrite=True, or --overwrite on the command line)."
+        )
+    return earlier
+
+
+def _write_manifest(folder: Path, names: Sequence[str]) -> None:
+    from neurocomplex._atomic import write_text
+    from neurocomplex._version import __version__
+
+    record = {"generator": f"neurocomplex {__version__} write_report", "files": list(names)}
+    write_text(folder / _MANIFEST, json.dumps(record, indent=1) + "\n", "report manifest")
+
+
 def write_report(
     folder: str | Path,
     tables: Mapping[str, Any],
@@ -279,14 +321,16 @@ def write_report(
     title: str = "neurocomplex report",
     notes: Sequence[str] = (),
     recordings: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write ``report.html``, one CSV per table and ``provenance.json`` into ``folder``.
 
     Parameters
     ----------
     folder : str or Path
-        Output folder (created if needed). Existing files of the same names are replaced; nothing
-        else in the folder is touched.
+        Output folder (created if needed). The files an earlier report wrote there (listed in its
+        manifest, ``.neurocomplex_report.json``) are replaced or removed, so the folder holds this
+        report's files only, and no CSV of an earlier run lies beside it.
     tables : mapping of str to pandas.DataFrame
         Name → table. Each is written as ``<name>.csv`` (the name reduced to letters, digits, ``_``,
         ``.`` and ``-``) with a ``unit`` column added to measure tables (see :func:`add_units`) and
@@ -303,6 +347,11 @@ def write_report(
         Paragraphs shown under the title (what was compared, what can and cannot be concluded).
     recordings : mapping of str to Recording, optional
         Passed to :func:`add_units`.
+    overwrite : bool
+        What to do when ``folder`` holds files that no earlier report wrote (the user's own, or
+        a report of a version without manifest): True (default) writes the report beside them
+        and leaves them alone; False refuses before writing anything (the command line's
+        ``compare --out`` without ``--overwrite``).
 
     Returns
     -------
@@ -313,11 +362,19 @@ def write_report(
     ------
     InvalidParameterError
         No table and no figure, a table that is not a DataFrame, a provenance key naming a table
-        column that holds other values, two tables with the same file name, or a figure that is not a Figure, Axes
-        or PNG.
+        column that holds other values, two tables with the same file name, a figure that is not a
+        Figure, Axes or PNG, ``folder`` is a file, or (``overwrite=False``) ``folder`` holds files
+        that no earlier report wrote.
+    OutputError
+        A file cannot be written (no space, read-only, permission): the files written so far are
+        complete, none is partial, and the manifest still lists them for the next run.
 
     Notes
     -----
+    Every file is written atomically (a temporary file, synced, renamed into place). The
+    manifest is written first with the files of both reports, so that a run stopped midway still
+    lets the next one remove what either wrote, then again with this report's files.
+
     All text (title, notes, captions, table names and cells, provenance) is HTML-escaped, so names
     taken from files (units, areas, layers) cannot inject markup. The file needs no network: it
     opens the same offline.
@@ -328,15 +385,19 @@ def write_report(
     >>> t = pd.DataFrame({"group": ["CA1"], "measure": ["pattern_entropy"], "value": [3.2]})
     >>> path = write_report(tempfile.mkdtemp(), {"measures": t}, {}, make_provenance(seed=0))
     >>> sorted(p.name for p in path.parent.iterdir())
-    ['measures.csv', 'provenance.json', 'report.html']
+    ['.neurocomplex_report.json', 'measures.csv', 'provenance.json', 'report.html']
     >>> row = pd.read_csv(path.parent / "measures.csv").iloc[0]
     >>> row["unit"], int(row["seed"])
     ('bits', 0)
     """
     import pandas as pd
 
+    from neurocomplex._atomic import write_bytes, write_text
+
     if not tables and not figures:
         raise InvalidParameterError("write_report needs at least one table or figure.")
+    if isinstance(folder, bytes) or not isinstance(folder, (str, os.PathLike)):
+        raise InvalidParameterError(f"folder must be a folder path, got {type(folder).__name__}.")
     folder = Path(folder)
     prov = {str(k): v for k, v in provenance.items()}
     files: dict[str, str] = {}
@@ -353,10 +414,23 @@ def write_report(
         prepared[name] = add_units(table, recordings)
         annotated_tables[name] = annotated
     images = {str(caption): base64.b64encode(_figure_png(fig)).decode("ascii") for caption, fig in figures.items()}
+    if not isinstance(overwrite, bool):
+        raise InvalidParameterError(f"overwrite must be True or False, got {overwrite!r}.")
 
-    folder.mkdir(parents=True, exist_ok=True)
+    ours = [*files.values(), "report.html", "provenance.json"]
+    earlier = _prepare_folder(folder, ours, overwrite)
+    _write_manifest(folder, sorted(set(earlier) | set(ours)))
+    for stale in sorted(set(earlier) - set(ours)):  # an earlier report's tables that this one does not have
+        try:
+            (folder / stale).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            from neurocomplex._atomic import output_error
+
+            raise output_error(folder / stale, err, "earlier report file (removing)") from err
     for name, table in annotated_tables.items():
-        table.to_csv(folder / files[name], index=False)
+        write_bytes(folder / files[name], table.to_csv(index=False).encode("utf-8"), "CSV table")
 
     esc = html.escape
     parts = [f"<h1>{esc(title)}</h1>"]
@@ -383,6 +457,7 @@ def write_report(
                 f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>\n"
                 + "\n".join(parts) + "\n</body></html>\n")
     path = folder / "report.html"
-    path.write_text(document, encoding="utf-8")
-    (folder / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
+    write_text(path, document, "HTML report")
+    write_text(folder / "provenance.json", json.dumps(prov, indent=2, default=str) + "\n", "provenance (JSON)")
+    _write_manifest(folder, sorted(ours))
     return path

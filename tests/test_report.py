@@ -67,7 +67,7 @@ def test_report_writes_tables_with_units_and_provenance(tmp_path):
                         title="Brain & network", notes=["Areas vs <layers>"])
     folder = path.parent
     assert sorted(p.name for p in folder.iterdir()) == [
-        "layer_area_map.csv", "measures.csv", "provenance.json", "report.html"]
+        ".neurocomplex_report.json", "layer_area_map.csv", "measures.csv", "provenance.json", "report.html"]
     measures = pd.read_csv(folder / "measures.csv")
     assert measures["unit"].tolist() == ["bits", "per sample", "dimensions"]
     np.testing.assert_array_equal(measures["value"], [3.25, 4.0, 7.5])

@@ -87,14 +87,15 @@ def check_out(out: str | None, names: Sequence[str]) -> None:
 
 
 def write_csv(table: Any, out: str | None, name: str) -> None:
+    """Write ``OUT/NAME.csv`` atomically (complete or not at all; OutputError with the cause)."""
     if out is None:
         return
     from pathlib import Path
 
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    table.to_csv(path, index=False)
+    from neurocomplex._atomic import write_bytes
+
+    path = Path(out) / f"{name}.csv"
+    write_bytes(path, table.to_csv(index=False).encode("utf-8"), "CSV table")
     print(f"wrote {path}")
 
 

@@ -66,9 +66,12 @@ def run_many(args: argparse.Namespace) -> int:
         print()
     print_notes(ok)
     if args.out is not None:
+        from neurocomplex._atomic import write_bytes
+
         path = Path(args.out) / "all_sessions.csv"
-        table.to_csv(path, index=False)
-        print(f"wrote {path} (and one CSV per session in {args.out}; a re-run skips those)")
+        write_bytes(path, table.to_csv(index=False).encode("utf-8"), "CSV table")
+        print(f"wrote {path} (and one CSV per session in {args.out}, with a record of what produced it; a re-run "
+              "with the same options reuses those)")
     for row in failed.itertuples():
         print(f"failed: {row.session} ({row.recording}): {row.error}", file=sys.stderr)
     return 1 if len(failed) else 0

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             bin_size=None if args.trials is not None else args.bin_size, seed=args.seed,
             n_boot=args.n_boot if args.n_boot is not None else f"{DEFAULT_N_BOOT} ({', '.join(SLOW_BOOTSTRAP)}: 0)",
             binarization="each estimator's default: value > 0 (a spike in the bin or trial window)",
-            file=args.file, trials=args.trials, window_s=window_s,
+            file=Path(args.file).name, trials=args.trials, window_s=window_s,
             response="spike count per trial window" if args.trials is not None else "per bin")
         table = annotate_table(table, prov, {name: rec})
     write_csv(table, args.out, f"{name}_measures")

@@ -7,10 +7,12 @@ The Recording becomes a TimeSeries ``activity`` in a processing module ``neuroco
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import numpy as np
 from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
 from neurocomplex.recording import Recording
 
-__all__ = ["write_nwb"]
+__all__ = ["write_nwb", "quiet_suffix_warning"]
 
 # Name of the processing module and of the series that write_nwb creates.
 _MODULE = "neurocomplex"
@@ -36,6 +38,15 @@ def _jsonable(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+@contextlib.contextmanager
+def quiet_suffix_warning() -> Iterator[None]:
+    """pynwb's advice that the file name end in ``.nwb`` does not apply to the temporary file that is
+    renamed to the ``.nwb`` target once complete (see :mod:`neurocomplex._atomic`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The file path provided.*does not end in '.nwb'")
+        yield
 
 
 def _interval_table(name: str, df: Any) -> Any:
@@ -89,9 +100,15 @@ def write_nwb(
     InvalidParameterError
         ``rec`` is not a Recording, the suffix is not ``.nwb``, or ``path`` exists and
         ``overwrite`` is False.
+    OutputError
+        ``path`` cannot be written (no space, read-only file system, permission, a part of the
+        path is a regular file): the earlier file, if any, is unchanged and no partial file is left.
 
     Notes
     -----
+    The file is written whole or not at all: into a temporary file beside ``path``, synced, then
+    renamed over it (:mod:`neurocomplex._atomic`).
+
     Layout: processing module ``"neurocomplex"`` holds a TimeSeries ``"activity"`` with the data
     ``(n_samples, n_units)`` in its own dtype (``unit`` is ``"spikes per bin"`` for spike counts,
     ``"a.u."`` otherwise) and a DynamicTable ``"unit_table"`` with one row per unit (columns
@@ -119,6 +136,8 @@ def write_nwb(
     from neurocomplex._checks import check_recording
 
     check_recording(rec, min_samples=1)
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError(f"path must be a file path (str or path-like), got {type(path).__name__}.")
     p = Path(path)
     if p.suffix.lower() not in _SUFFIXES:
         raise InvalidParameterError(f"write_nwb writes .nwb files; got {str(p)!r} (suffix {p.suffix or '(none)'!r}).")
@@ -181,6 +200,7 @@ def write_nwb(
             nwb.epochs = table
         else:
             nwb.add_time_intervals(table)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with pynwb.NWBHDF5IO(str(p), mode="w") as io:
+    from neurocomplex._atomic import atomic_path
+
+    with atomic_path(p, "NWB file") as tmp, quiet_suffix_warning(), pynwb.NWBHDF5IO(str(tmp), mode="w") as io:
         io.write(nwb)

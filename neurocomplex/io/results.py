@@ -8,9 +8,11 @@ opened for writing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -22,7 +24,7 @@ import numpy as np
 
 from neurocomplex.errors import CorruptFileError, InvalidParameterError, MissingTableError
 
-__all__ = ["write_results", "read_results", "RESULTS_MODULE"]
+__all__ = ["write_results", "read_results", "RESULTS_MODULE", "encode_parameters", "decode_parameters"]
 
 RESULTS_MODULE = "neurocomplex"
 _TABLE = "measures"
@@ -34,7 +36,17 @@ _DESCRIPTIONS = {
     "ci_high": "upper end of the bootstrap interval (NaN: none)", "n_samples": "samples (time bins) used",
     "n_units": "units used", "method": "estimation method", "warnings": "caveats of the estimate, joined with ' | '",
     "error": "error class and message when the session failed (empty otherwise)",
+    "unit": "unit of the value (bits, dimensions, Hz, ...)", "bin_size_s": "bin size in seconds (NaN: no binning)",
+    "source": "what was read: 'units' (the Units table) or the path of the series",
+    "t_start_s": "start of the analysed window in seconds", "t_stop_s": "end of the analysed window in seconds",
+    "binarization": "rule turning values into binary words ('' when the measure uses none)",
+    "n_boot": "bootstrap replicates of the interval", "seed": "seed of the bootstrap",
+    "n_blocks": "bootstrap blocks of the streamed session", "neurocomplex_version": "package version",
+    "created_utc": "when the row was computed (UTC)",
 }
+# Characters of parameter names escaped in the 'parameter' column (a '/' separates nested names).
+_ESCAPES = (("~", "~0"), ("/", "~1"), ("[", "~2"), ("{", "~3"), ("}", "~4"))
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _column(name: str, series: Any) -> Any:
@@ -63,6 +75,132 @@ def _free(name: str, taken: Any) -> str:
     return out
 
 
+# --------------------------------------------------------------------------- parameters as rows
+def _plain(value: Any) -> Any:
+    """JSON form of a parameter value (numpy scalars and arrays as numbers and lists, others as text)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in (sorted(value, key=str) if isinstance(value, (set, frozenset)) else value)]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return str(value)
+
+
+def _holds_mapping(value: Any) -> bool:
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(_holds_mapping(v) for v in value)
+
+
+def _name(path: list[Any]) -> str:
+    parts = []
+    for part in path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+            continue
+        for char, code in _ESCAPES:
+            part = part.replace(char, code)
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _dumps(value: Any) -> str:
+    # braces inside strings written as \u escapes: no value reads as a dictionary (nwbinspector), json.loads is exact
+    text = json.dumps(value, sort_keys=True)
+    return _STRING.sub(lambda m: m.group(0).replace("{", "\\u007b").replace("}", "\\u007d"), text)
+
+
+def _flatten(value: Any, path: list[Any], out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            _flatten(v, [*path, k], out)
+    elif isinstance(value, list) and _holds_mapping(value):
+        for i, v in enumerate(value):
+            _flatten(v, [*path, i], out)
+    else:
+        out.append((_name(path), _dumps(value)))
+
+
+def encode_parameters(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Parameters as ``(name, JSON value)`` rows, nested dictionaries unpacked into one row per leaf.
+
+    Parameters
+    ----------
+    parameters : mapping
+        Any parameters; numpy values become numbers and lists, other objects their text.
+
+    Returns
+    -------
+    list of (str, str)
+        ``name`` joins nested keys with ``/`` (list positions as ``[i]``; ``~ / [ { }`` in keys
+        written ``~0 ~1 ~2 ~3 ~4``); ``value`` is JSON with every brace inside a string written as
+        a ``\\u`` escape, so no value holds a dictionary: nwbinspector's check for dictionaries in
+        table cells passes, and :func:`decode_parameters` restores the mapping exactly.
+
+    Examples
+    --------
+    >>> encode_parameters({"bin_size": 0.01, "params": {"pattern_entropy": {"method": "plugin"}}})
+    [('bin_size', '0.01'), ('params/pattern_entropy/method', '"plugin"')]
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in _plain(dict(parameters)).items():
+        _flatten(value, [key], out)
+    return out
+
+
+def _part(text: str) -> Any:
+    match = re.fullmatch(r"\[(\d+)\]", text)
+    if match:
+        return int(match.group(1))
+    for char, code in reversed(_ESCAPES):
+        text = text.replace(code, char)
+    return text
+
+
+def decode_parameters(names: Any, values: Any) -> dict[str, Any]:
+    """The mapping :func:`encode_parameters` wrote, from its ``name`` and ``value`` columns.
+
+    Examples
+    --------
+    >>> rows = encode_parameters({"by": None, "params": {"a": {"x": [1, 2]}}, "windows": [{"t": 0.5}]})
+    >>> decode_parameters(*zip(*rows))
+    {'by': None, 'params': {'a': {'x': [1, 2]}}, 'windows': [{'t': 0.5}]}
+    """
+    out: dict[str, Any] = {}
+    for name, text in zip(names, values, strict=True):
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            value = text  # not JSON (written by another tool): kept as text
+        parts = [_part(p) for p in str(name).split("/")]
+        node: Any = out
+        for here, nxt in itertools.pairwise(parts):
+            empty: Any = [] if isinstance(nxt, int) else {}
+            if isinstance(node, list):
+                while len(node) <= here:
+                    node.append(None)
+                if node[here] is None:
+                    node[here] = empty
+                node = node[here]
+            else:
+                node = node.setdefault(here, empty)
+        last = parts[-1]
+        if isinstance(node, list):
+            while len(node) <= last:
+                node.append(None)
+            node[last] = value
+        else:
+            node[last] = value
+    return out
+
+
 def _tables(table: Any, parameters: Mapping[str, Any] | None, taken: Any = ()) -> tuple[Any, Any]:
     from hdmf.common import DynamicTable, VectorData
 
@@ -74,11 +212,12 @@ def _tables(table: Any, parameters: Mapping[str, Any] | None, taken: Any = ()) -
         columns=[_column(c, table[c]) for c in table.columns],
     )
     params = {"neurocomplex_version": version, **dict(table.attrs.get("parameters", {}) or {}), **dict(parameters or {})}
-    keys = list(params)
-    values = [json.dumps(params[k], default=str, sort_keys=True) for k in keys]
+    rows = encode_parameters(params)
+    keys, values = [k for k, _ in rows], [v for _, v in rows]
     par = DynamicTable(
-        name=_free(_PARAMETERS, taken), description="parameters of the measure table (values as JSON) and the package version",
-        columns=[VectorData(name="parameter", description="parameter name", data=keys),
+        name=_free(_PARAMETERS, taken), description="parameters of the measure table (values as JSON; nested "
+        "parameters one row each, names joined with '/') and the package version",
+        columns=[VectorData(name="parameter", description="parameter name ('/' joins nested names)", data=keys),
                  VectorData(name="value", description="parameter value, JSON", data=values)],
     )
     return measures, par
@@ -108,6 +247,16 @@ def _check_table(table: Any) -> None:
     bad = [c for c in table.columns if not isinstance(c, str) or not c or "/" in c]
     if bad or len(set(table.columns)) != table.shape[1]:
         raise InvalidParameterError(f"column names must be distinct non-empty strings without '/': got {bad or list(table.columns)}.")
+
+
+def _check_parameters(table: Any, parameters: Any) -> dict[str, Any]:
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise InvalidParameterError(f"parameters must be a mapping of names to values (a dict), got "
+                                    f"{type(parameters).__name__} {parameters!r:.80}.")
+    stored = table.attrs.get("parameters")
+    if stored is not None and not isinstance(stored, Mapping):
+        raise InvalidParameterError(f"table.attrs['parameters'] must be a mapping (a dict), got {type(stored).__name__}.")
+    return {str(k): v for k, v in dict(parameters or {}).items()}
 
 
 def write_results(
@@ -151,19 +300,29 @@ def write_results(
     Raises
     ------
     InvalidParameterError
-        Not a DataFrame, an empty table, bad column names, ``path`` exists (without
-        ``overwrite``), equals ``source``, or does not end in ``.nwb``.
+        Not a DataFrame, an empty table, bad column names, ``parameters`` not a mapping, ``path``
+        exists (without ``overwrite``), is ``source`` or a hard link to it, or does not end in ``.nwb``.
+    OutputError
+        ``path`` cannot be written (no space, read-only file system, permission, a part of the
+        path is a regular file); the message names the path and the cause.
     MissingFileError, CorruptFileError
-        ``source`` missing or not a readable NWB file (``path`` is then removed).
+        ``source`` missing or not a readable NWB file.
 
     Notes
     -----
+    The file is written whole or not at all: into a temporary file beside ``path`` (for
+    ``source``: a copy of it, then extended), synced and renamed over ``path``; a failure leaves
+    the earlier ``path`` (or none), never a truncated copy that looks like an NWB file. A
+    ``path`` that is a hard link gets a new file; the other names of the old one keep it.
+
     Layout: processing module ``"neurocomplex"`` (created, or reused when the copy already has
     one) holds DynamicTable ``"measures"`` (one column per table column, described) and
-    DynamicTable ``"measure_parameters"`` (``parameter``, ``value`` as JSON; the first row is
-    ``neurocomplex_version``). When the module already holds tables of these names, ``_2``,
-    ``_3``, ... is appended. pynwb reads the file back (:func:`read_results`) and nwbinspector
-    reports nothing above BEST_PRACTICE_SUGGESTION for a new file with a ``subject``.
+    DynamicTable ``"measure_parameters"`` (``parameter``, ``value`` as JSON, see
+    :func:`encode_parameters`: nested parameters one row per leaf, names joined with ``/``; the
+    first row is ``neurocomplex_version``). When the module already holds tables of these names,
+    ``_2``, ``_3``, ... is appended. pynwb reads the file back (:func:`read_results`, which
+    restores the parameters) and nwbinspector reports nothing above BEST_PRACTICE_SUGGESTION
+    for a new file with a ``subject``, whatever the parameters.
 
     References
     ----------
@@ -181,49 +340,62 @@ def write_results(
     id
     0  participation_ratio        4
     """
+    from neurocomplex._atomic import atomic_path, is_write_failure
+    from neurocomplex.io._nwb_write import quiet_suffix_warning as _quiet
+
     _check_table(table)
+    parameters = _check_parameters(table, parameters)
+    if not isinstance(session_description, str) or not session_description.strip():
+        raise InvalidParameterError(f"session_description must be non-empty text, got {session_description!r}.")
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError(f"path must be a file path, got {type(path).__name__}.")
     out = Path(path)
     if out.suffix.lower() != ".nwb":
         raise InvalidParameterError(f"write_results writes .nwb files; got {str(out)!r}.")
-    if out.exists() and not overwrite:
-        raise InvalidParameterError(f"{str(out)!r} already exists; pass overwrite=True to replace it.")
     if out.is_dir():
         raise InvalidParameterError(f"{str(out)!r} is a directory; give a file path.")
+    if out.exists() and not overwrite:
+        raise InvalidParameterError(f"{str(out)!r} already exists; pass overwrite=True to replace it.")
+    nwb_subject = _subject(subject) if source is None else None
     import pynwb
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     if source is None:
         measures, par = _tables(table, parameters)
         nwb = pynwb.NWBFile(session_description=session_description, identifier=str(uuid.uuid4()),
-                            session_start_time=datetime.now(UTC), subject=_subject(subject))
+                            session_start_time=datetime.now(UTC), subject=nwb_subject)
         nwb.create_processing_module(name=RESULTS_MODULE, description="results computed by neurocomplex")
         nwb.processing[RESULTS_MODULE].add(measures)
         nwb.processing[RESULTS_MODULE].add(par)
-        with pynwb.NWBHDF5IO(str(out), mode="w") as io:
+        with atomic_path(out, "NWB results file") as tmp, _quiet(), pynwb.NWBHDF5IO(str(tmp), mode="w") as io:
             io.write(nwb)
         return out
     from neurocomplex.io.nwb import _check_path, _open
 
     src = _check_path(source)
-    if src.resolve() == out.resolve():
-        raise InvalidParameterError(f"path and source are the same file ({str(out)!r}); the source is never modified: "
-                                    "give a new path.")
+    if not isinstance(src, Path):
+        raise InvalidParameterError(f"source must be a local NWB file to copy, got {str(source)!r}.")
+    if src.resolve() == out.resolve() or (out.exists() and os.path.samefile(src, out)):
+        raise InvalidParameterError(f"path and source are the same file ({str(out)!r}, the same path or a hard link "
+                                    "to it); the source is never modified: give a new path.")
     with _open(src):  # a readable HDF5 file, or a named error before anything is copied
         pass
-    shutil.copyfile(src, out)
-    try:
-        with pynwb.NWBHDF5IO(str(out), mode="a") as io:
-            nwb = io.read()
-            if RESULTS_MODULE not in nwb.processing:
-                nwb.create_processing_module(name=RESULTS_MODULE, description="results computed by neurocomplex")
-            module = nwb.processing[RESULTS_MODULE]
-            for t in _tables(table, parameters, set(module.data_interfaces)):
-                module.add(t)
-            io.write(nwb)
-    except Exception as err:
-        out.unlink(missing_ok=True)
-        raise CorruptFileError(f"could not add the table to a copy of {str(src)!r} ({type(err).__name__}: {err}); "
-                               "pynwb cannot read or extend that file. Write a new file instead (source=None).") from err
+    with atomic_path(out, "NWB results file") as tmp:
+        shutil.copyfile(src, tmp)
+        try:
+            with _quiet(), pynwb.NWBHDF5IO(str(tmp), mode="a") as io:
+                nwb = io.read()
+                if RESULTS_MODULE not in nwb.processing:
+                    nwb.create_processing_module(name=RESULTS_MODULE, description="results computed by neurocomplex")
+                module = nwb.processing[RESULTS_MODULE]
+                for t in _tables(table, parameters, set(module.data_interfaces)):
+                    module.add(t)
+                io.write(nwb)
+        except Exception as err:
+            if is_write_failure(err):  # the disk, not the file: an OutputError with the cause
+                raise
+            raise CorruptFileError(f"could not add the table to a copy of {str(src)!r} ({type(err).__name__}: "
+                                   f"{err}); pynwb cannot read or extend that file. Write a new file instead "
+                                   "(source=None).") from err
     return out
 
 
@@ -240,7 +412,8 @@ def read_results(path: str | os.PathLike[str], name: str = _TABLE) -> Any:
     Returns
     -------
     pandas.DataFrame
-        Indexed by the table's ``id``.
+        Indexed by the table's ``id``. The measures table has the parameters it was written with
+        in ``table.attrs["parameters"]`` (nested as they were given, with ``neurocomplex_version``).
 
     Raises
     ------
@@ -267,4 +440,12 @@ def read_results(path: str | os.PathLike[str], name: str = _TABLE) -> Any:
             have = [] if module is None else sorted(module.data_interfaces)
             raise MissingTableError(f"{str(p)!r} has no table {name!r} in processing module {RESULTS_MODULE!r} "
                                     f"(tables there: {have}).")
-        return module[name].to_dataframe()
+        table = module[name].to_dataframe()
+        if name.startswith(_PARAMETERS):
+            return table
+        partner = _PARAMETERS + name[len(_TABLE):] if name.startswith(_TABLE) else None
+        if partner in module.data_interfaces:
+            par = module[partner].to_dataframe()
+            if {"parameter", "value"} <= set(par.columns):
+                table.attrs["parameters"] = decode_parameters(par["parameter"].tolist(), par["value"].tolist())
+        return table

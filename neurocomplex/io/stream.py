@@ -26,7 +26,8 @@ import numpy as np
 
 from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
 
-__all__ = ["KINDS", "BlockStats", "StreamPlan", "merge_blocks", "plan_stream", "stream_blocks", "stream_statistics"]
+__all__ = ["KINDS", "MAX_STREAM_CELLS", "BlockStats", "StreamPlan", "check_stream_memory", "check_stream_work",
+           "merge_blocks", "plan_stream", "stream_blocks", "stream_memory", "stream_statistics"]
 
 KINDS = ("covariance", "activity", "words")
 # Default window: one window's counts (a byte each; 8 per value of a series) take at most this much.
@@ -37,6 +38,11 @@ _CHUNK_BYTES = 16 * 2**20
 _N_BLOCKS = 20
 # Windows of spikes fetched per read of a unit (at its mean rate).
 _READ_AHEAD = 1.25
+# The most bins x units one session is streamed over by default. The accumulators handle from about
+# 0.5 (words and covariances of 40 units) to 20 (activity alone) million cells per second on one core,
+# so 10**11 cells take one to many hours; more is almost always a bin size or a clock mistake (a spike
+# stamped at 1e12 s), refused before anything is read. A day at 1 ms bins of 1,000 units is 8.6e10.
+MAX_STREAM_CELLS = 10**11
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +78,10 @@ class StreamPlan:
         Precision of the data (sets the eigenvalue noise floor of the dimension estimators).
     row0 : int
         First row of the series inside the window (0 for the Units table).
-    scale : tuple of float or None
-        ``(conversion, offset)`` applied to the series' values (None: stored values are used).
+    in_units : bool
+        Whether the series' values are converted to its unit as :func:`neurocomplex.load` does
+        (``data * (conversion * channel_conversion) + offset``, pynwb's ``get_data_in_units``);
+        False for the Units table and for series written by ``write_nwb`` (stored as they are).
     """
 
     path: str
@@ -91,7 +99,7 @@ class StreamPlan:
     n_spikes: int
     dtype: str = "float64"
     row0: int = 0
-    scale: tuple[float, float] | None = None
+    in_units: bool = False
 
     @property
     def n_units(self) -> int:
@@ -181,7 +189,7 @@ def _units_plan(f: Any, p: Path, bin_size: float, t_start: float | None, t_stop:
 
 def _series_plan(f: Any, p: Path, series: str, t_start: float | None, t_stop: float | None) -> dict[str, Any]:
     from neurocomplex.io._nwb_write import _UNIT_TABLE
-    from neurocomplex.io.nwb import _column, _marker, _series_paths, _series_rows, _series_units
+    from neurocomplex.io.nwb import _column, _in_units, _marker, _series_paths, _series_rows, _series_units
 
     key = series.strip("/")
     available = _series_paths(f)
@@ -208,11 +216,14 @@ def _series_plan(f: Any, p: Path, series: str, t_start: float | None, t_stop: fl
         kind = "rates"
         bin_size = 1.0 / float(grp["starting_time"].attrs["rate"]) if "starting_time" in grp else (
             float(np.median(np.diff(times))) if times.size > 1 else None)
+    # the dtype of the values as nc.load gives them: one row converted as every window will be
+    probe = np.asarray(ds[lo : lo + 1])
+    probe = probe[:, None] if probe.ndim == 1 else probe
+    if marker is None:
+        probe = _in_units(grp, ds, probe, f"series {key!r} in {str(p)!r}")
     return {"ids": ids, "groups": groups, "group_source": "series", "t_start": float(times[0]),
             "t_stop": t_stop, "n_samples": hi - lo, "row0": lo, "n_spikes": 0, "kind": kind, "bin_size": bin_size,
-            "dtype": "float32" if ds.dtype == np.float32 else "float64",
-            "scale": None if marker is not None else (float(ds.attrs.get("conversion", 1.0)),
-                                                      float(ds.attrs.get("offset", 0.0)))}
+            "dtype": "float32" if probe.dtype == np.float32 else "float64", "in_units": marker is None}
 
 
 def plan_stream(
@@ -224,6 +235,7 @@ def plan_stream(
     window: float | None = None,
     n_blocks: int = _N_BLOCKS,
     group_column: str | None = None,
+    max_cells: int | None = None,
 ) -> StreamPlan:
     """Plan the streaming of one session: its window, the window grid and the bootstrap blocks.
 
@@ -246,6 +258,9 @@ def plan_stream(
         Bootstrap blocks (whole windows each); fewer when there are fewer windows.
     group_column : str, optional
         As in :func:`neurocomplex.load`.
+    max_cells : int, optional
+        Refuse a session of more bins x units than this (default :data:`MAX_STREAM_CELLS`), before
+        anything is read; see :func:`check_stream_work`.
 
     Returns
     -------
@@ -258,7 +273,8 @@ def plan_stream(
     MissingTableError
         No Units table (and no ``series``), or no series at ``series``.
     InvalidParameterError, InvalidDataError
-        Bad window parameters; a Units table without units.
+        Bad window parameters; a Units table without units; more than ``max_cells`` bins x units
+        (a last spike at 1e12 s at 1 ms bins is refused here, from the sizes alone).
 
     Examples
     --------
@@ -292,9 +308,121 @@ def plan_stream(
         bin_size=step, t_start=info["t_start"], t_stop=info["t_stop"], n_samples=int(info["n_samples"]),
         window_rows=rows, windows_per_block=-(-n_windows // min(n_blocks, n_windows)),
         unit_ids=np.asarray(info["ids"]), groups=np.asarray(groups).astype(str), group_source=info["group_source"],
-        n_spikes=info["n_spikes"], dtype=info["dtype"], row0=int(info.get("row0", 0)), scale=info.get("scale"),
+        n_spikes=info["n_spikes"], dtype=info["dtype"], row0=int(info.get("row0", 0)),
+        in_units=bool(info.get("in_units", False)),
     )
+    check_stream_work(plan, max_cells)
     return plan
+
+
+# --------------------------------------------------------------------------- sizes before work
+def check_stream_work(plan: StreamPlan, max_cells: int | None = None) -> None:
+    """Refuse a session of more than ``max_cells`` bins x units before any of it is read.
+
+    Parameters
+    ----------
+    plan : StreamPlan
+    max_cells : int, optional
+        Default :data:`MAX_STREAM_CELLS` (``10**11``).
+
+    Raises
+    ------
+    InvalidParameterError
+        Too many cells; the message gives the window, the bins, the units and what to change.
+
+    Examples
+    --------
+    >>> import tempfile, os, neurocomplex as nc
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.nwb")
+    >>> nc.Recording.from_spike_times([[0.01, 5000.0]], bin_size=1.0).to_nwb(path)
+    >>> plan_stream(path, series="processing/neurocomplex/activity", max_cells=1000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurocomplex.errors.InvalidParameterError: ...5,001 rows x 1 units = 5,001 cells, more than max_cells=1,000...
+    """
+    from neurocomplex._validation import check_int
+
+    limit = MAX_STREAM_CELLS if max_cells is None else check_int("max_cells", max_cells, 1)
+    cells = plan.n_samples * plan.n_units
+    if cells <= limit:
+        return
+    if plan.source == "units":
+        what = (f"binning [{plan.t_start:g}, {plan.t_stop:g}) s at bin_size={plan.bin_size!r} gives "
+                f"{plan.n_samples:,} bins x {plan.n_units:,} units = {cells:,} cells")
+        fix = "use a larger bin_size or a shorter window (t_start/t_stop)"
+    else:
+        what = f"series {plan.source!r} has {plan.n_samples:,} rows x {plan.n_units:,} units = {cells:,} cells"
+        fix = "use a shorter window (t_start/t_stop)"
+    raise InvalidParameterError(
+        f"{plan.path!r}: {what}, more than max_cells={limit:,} (streaming that many takes hours); {fix}, or pass a larger "
+        "max_cells to stream it anyway."
+    )
+
+
+def stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None = "group") -> int:
+    """Bytes that streaming ``plan`` for ``kinds`` holds at once, from the sizes alone.
+
+    Parameters
+    ----------
+    plan : StreamPlan
+    kinds : sequence of {"covariance", "activity", "words"}
+    by : {"group", None}
+
+    Returns
+    -------
+    int
+        One window of values (and its float copy), the statistics of every block (an
+        ``n_units x n_units`` float64 scatter per block and per group when covariances are kept,
+        and four more for the accumulation and the estimate) and the activity statistics. Word
+        counts, which grow with the distinct words seen, are not included.
+
+    Examples
+    --------
+    >>> import tempfile, os, neurocomplex as nc
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.nwb")
+    >>> nc.Recording.from_spike_times([[0.01, 0.5], [0.3]], bin_size=0.1).to_nwb(path)
+    >>> plan = plan_stream(path, series="processing/neurocomplex/activity")
+    >>> stream_memory(plan, ["activity"]) < stream_memory(plan, ["covariance"])
+    True
+    """
+    n = plan.n_units
+    total = 16 * plan.window_rows * n + 16 * min(plan.window_rows, max(1, _CHUNK_BYTES // (8 * n))) * n
+    total += plan.n_blocks * 4 * 8 * n
+    if "covariance" in kinds:
+        sizes = [idx.size for idx in plan.group_units(by).values()]
+        total += (plan.n_blocks + 4) * 8 * sum(k * k for k in sizes)
+    return int(total)
+
+
+def check_stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None = "group") -> None:
+    """Refuse, before reading, a session whose statistics would not fit in memory (:func:`stream_memory`).
+
+    Parameters
+    ----------
+    plan : StreamPlan
+    kinds : sequence of {"covariance", "activity", "words"}
+    by : {"group", None}
+
+    Raises
+    ------
+    MemoryLimitError
+        More than :func:`neurocomplex._memory.memory_limit`; the message names the size of one
+        scatter matrix and what to change.
+    """
+    from neurocomplex._memory import check_allocation, format_bytes
+
+    need = stream_memory(plan, kinds, by)
+    n = plan.n_units
+    if "covariance" in kinds:
+        what = (f"{plan.path!r}: streaming the covariance of {n:,} units in {plan.n_blocks} blocks (one {n:,} x {n:,} "
+                f"float64 scatter matrix, {format_bytes(8 * n * n)}, per block and per group)")
+        alternative = ("select fewer units (group_column, or a file with a subset), use fewer n_blocks, or choose "
+                       "measures that need no covariance (activation_ratio, mean_rate, constant_fraction, "
+                       "pattern_entropy).")
+    else:
+        what = f"{plan.path!r}: streaming {n:,} units in windows of {plan.window_rows:,} rows"
+        alternative = "use a shorter window or fewer units."
+    check_allocation(need, what, alternative)
 
 
 # --------------------------------------------------------------------------- reading windows
@@ -373,15 +501,18 @@ def _windows(f: Any, plan: StreamPlan, first: int, stop: int) -> Any:
                                        f"{end - row}; choose t_start on the grid of bin_size.")
             yield counts, sum(t.size for t in trains)
         return
-    ds = f[plan.source]["data"]
-    row0, scale = plan.row0, plan.scale
+    from neurocomplex.io.nwb import _in_units
+
+    grp = f[plan.source]
+    ds = grp["data"]
+    row0 = plan.row0
     for row in range(first, stop, plan.window_rows):
         end = min(row + plan.window_rows, stop)
         x = np.asarray(ds[row0 + row : row0 + end])
         if x.ndim == 1:
             x = x[:, None]
-        if scale is not None and scale != (1.0, 0.0):
-            x = x * scale[0] + scale[1]
+        if plan.in_units:  # the same operations, order and dtypes as nc.load, window by window
+            x = _in_units(grp, ds, x, f"series {plan.source!r} in {plan.path!r}")
         if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
             raise InvalidDataError(f"series {plan.source!r} of {plan.path!r} holds NaN or inf in rows "
                                    f"{row0 + row}..{row0 + end}.")
@@ -459,6 +590,9 @@ def stream_blocks(
         The file cannot be read (truncated, damaged).
     InvalidDataError
         Unsorted spike times, NaN/inf values.
+    MemoryLimitError
+        The statistics of the session would not fit in memory (:func:`check_stream_memory`);
+        refused before anything is read.
 
     Notes
     -----
@@ -496,6 +630,7 @@ def stream_blocks(
     out: list[BlockStats] = []
     if not chosen:
         return out
+    check_stream_memory(plan, kinds, by)
     p = _check_path(plan.path)
     with _open(p) as f:
         first_row, _ = plan.block_rows(chosen[0])
@@ -539,12 +674,13 @@ def stream_statistics(
     window: float | None = None,
     n_blocks: int = _N_BLOCKS,
     group_column: str | None = None,
+    max_cells: int | None = None,
 ) -> tuple[StreamPlan, list[BlockStats]]:
     """Plan and stream a whole session in this process: :func:`plan_stream` then :func:`stream_blocks`.
 
     Parameters
     ----------
-    path, bin_size, t_start, t_stop, series, window, n_blocks, group_column
+    path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells
         As in :func:`plan_stream`.
     kinds, threshold, by
         As in :func:`stream_blocks`.
@@ -567,7 +703,7 @@ def stream_statistics(
     >>> sum(b.words["all"].n_samples for b in blocks) == plan.n_samples == 6
     True
     """
-    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column)
+    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells)
     return plan, stream_blocks(plan, None, kinds, threshold, by)
 
 

@@ -1,0 +1,23 @@
+"""Many sessions: the measure table of every NWB file of a study, streamed, on dask.distributed.
+
+:func:`measure_stream` measures one file by streaming it (:mod:`neurocomplex.io.stream`): only
+the statistics of the bootstrap blocks and one window are ever in memory. :func:`measure_many`
+does this for many files at once, one dask.distributed task per file (and per range of blocks
+for long files, whose statistics are then merged), on a LocalCluster it starts or on any Client
+given, and returns one tidy table with a ``session`` and an ``error`` column, the unit of each
+value and the provenance of each row. A file that fails becomes a row naming its error; the
+others finish. With ``out=``, finished sessions are stored with a record of what produced them
+and reused only for exactly the same request (:mod:`neurocomplex.batch._cache`).
+
+Modules: ``_rows`` (rows from block statistics), ``_tables`` (columns, names, provenance),
+``_cache`` (stored sessions), ``_stream`` (one session), ``_many`` (many sessions on dask).
+"""
+
+from __future__ import annotations
+
+from neurocomplex.batch._many import measure_many
+from neurocomplex.batch._rows import STREAMED
+from neurocomplex.batch._stream import measure_stream
+from neurocomplex.batch._tables import COLUMNS, PROVENANCE_COLUMNS, expand_paths
+
+__all__ = ["STREAMED", "COLUMNS", "PROVENANCE_COLUMNS", "measure_stream", "measure_many", "expand_paths"]

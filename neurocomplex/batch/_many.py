@@ -1,0 +1,353 @@
+"""Many sessions on dask.distributed: :func:`measure_many`."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocomplex._validation import check_int
+from neurocomplex.batch._rows import (
+    _MEMORY_LIMIT,
+    _TASK_CELLS,
+    _check_measures,
+    _kinds,
+    _session_rows,
+    _threshold,
+)
+from neurocomplex.batch._stream import check_common
+from neurocomplex.batch._tables import (
+    COLUMNS,
+    _session_names,
+    annotate_rows,
+    expand_paths,
+    frame,
+    now_utc,
+    parameters,
+    recording_names,
+    tidy,
+)
+from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
+
+__all__ = ["measure_many"]
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], kinds: Sequence[str] | None,
+               by: str | None) -> Any:
+    from neurocomplex.io.stream import check_stream_memory, plan_stream
+
+    try:
+        plan = plan_stream(path, bin_size, **loader)
+        if kinds is not None:  # sizes before work: refuse what would not fit before any window is read
+            check_stream_memory(plan, kinds, by)
+        return plan
+    except Exception as err:
+        return _error_text(err)
+
+
+def _blocks_task(plan: Any, blocks: Sequence[int], kinds: Sequence[str], threshold: float, by: str | None) -> Any:
+    from neurocomplex.io.stream import stream_blocks
+
+    try:
+        return stream_blocks(plan, blocks, kinds, threshold, by)
+    except Exception as err:
+        return _error_text(err)
+
+
+def _finish_task(plan: Any, parts: Sequence[Any], streamed: Mapping[str, Any], others: Sequence[str], by: str | None,
+                 common: Mapping[str, Any], own: Mapping[str, Any], memory_limit: int) -> Any:
+    for part in parts:
+        if isinstance(part, str):
+            return part
+    blocks = [b for part in parts for b in part]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NeurocomplexWarning)  # the caveats stay in the warnings column
+            return _session_rows(plan, blocks, streamed, others, by, common, own, memory_limit)
+    except Exception as err:
+        return _error_text(err)
+
+
+def _split(plan: Any, task_cells: int) -> list[list[int]]:
+    """Consecutive ranges of blocks, each about ``task_cells`` cells (bins x units)."""
+    n_tasks = max(1, min(plan.n_blocks, -(-plan.n_samples * plan.n_units // task_cells)))
+    return [r.tolist() for r in np.array_split(np.arange(plan.n_blocks), n_tasks)]
+
+
+def _start_cluster(workers: int | None, n_files: int) -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as err:
+        from neurocomplex.errors import MissingDependencyError
+
+        raise MissingDependencyError("measure_many runs on dask.distributed: pip install 'dask[distributed]'.") from err
+    n = workers if workers is not None else max(1, min(n_files, os.cpu_count() or 1))
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    except RuntimeError as err:
+        # Worker processes re-import the caller's main module; that fails for code read from standard
+        # input and for scripts without a main guard. Threads in this process still run every task.
+        warnings.warn(
+            f"dask could not start worker processes ({err}); running {n} worker threads in this process "
+            "instead. For separate processes, call measure_many under `if __name__ == \"__main__\":` in a "
+            "script file (or pass client=Client(...)).",
+            NeurocomplexWarning,
+            stacklevel=3,
+        )
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0")
+    client = Client(cluster)
+    print(f"dask dashboard: {cluster.dashboard_link} ({n} workers)", file=sys.stderr)
+    return cluster, client
+
+
+def _prepare_out(out: str | os.PathLike[str]) -> Path:
+    """The results folder, created and proven writable before any work (a named error otherwise)."""
+    from neurocomplex._atomic import output_error, prepare_target, write_bytes
+
+    if isinstance(out, bytes) or not isinstance(out, (str, os.PathLike)):
+        raise InvalidParameterError(f"out must be a folder path, got {type(out).__name__}.")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"out={os.fspath(out)!r} is a file, not a folder; give a folder for the results.")
+    probe = prepare_target(folder / ".neurocomplex-write-test", "results folder")
+    write_bytes(probe, b"neurocomplex\n", "results folder")
+    try:
+        probe.unlink()
+    except OSError as err:
+        raise output_error(folder, err, "results folder") from err
+    return folder
+
+
+def measure_many(
+    paths_or_globs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    measures: str | Sequence[str],
+    by: str | None = "group",
+    bin_size: float = 0.01,
+    client: Any = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+    *,
+    workers: int | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    memory_limit: int = _MEMORY_LIMIT,
+    task_cells: int = _TASK_CELLS,
+    t_start: float | None = None,
+    t_stop: float | None = None,
+    series: str | None = None,
+    window: float | None = None,
+    n_blocks: int = 20,
+    group_column: str | None = None,
+    max_cells: int | None = None,
+    full_paths: bool = False,
+    **estimator_params: Any,
+) -> Any:
+    """The measure table of many NWB sessions, streamed, one dask.distributed task per file.
+
+    Parameters
+    ----------
+    paths_or_globs : path, folder, glob pattern, or a sequence of them
+        NWB files; a folder means every ``.nwb`` below it (see :func:`expand_paths`).
+    measures : str or sequence of str
+        Registered estimators, as :func:`measure_stream` (streamed where possible).
+    by : {"group", None}
+        One row per group of units (brain area) and ``"all"``, or all units only.
+    bin_size : float
+        Bin width in seconds.
+    client : dask.distributed.Client, optional
+        Run on this client's cluster. Default: start a ``LocalCluster`` (``workers`` processes,
+        one thread each), print its dashboard address, and close it at the end.
+    out : str or path-like, optional
+        Folder: each finished session is written there as ``SESSION.csv`` with ``SESSION.json``,
+        the record of the parameters and of the input file it was computed from. A re-run with
+        the same folder reuses a session only when everything asked is the same (measures, bin
+        size, window, series, parameters, package version) and the input file is unchanged;
+        anything else is computed again and replaces it, and a damaged file (cut, empty) is
+        computed again with a NeurocomplexWarning. Sessions that failed are not written, so a
+        re-run tries them again. Files are written atomically: a run that is killed, or that
+        fills the disk, leaves complete sessions or none (a full disk stops the run with an
+        OutputError).
+    progress : bool, optional
+        One progress bar over files (with the spikes read so far); default only in a terminal.
+    workers : int, optional
+        Processes of the LocalCluster (default: ``min(n_files, cpu count)``).
+    params : mapping of measure name -> dict, optional
+        Parameters for one estimator.
+    memory_limit : int
+        As :func:`measure_stream`.
+    task_cells : int
+        A session of more than this many cells (bins x units) is split into several tasks, each
+        a range of bootstrap blocks, whose statistics are merged (default 10**8).
+    t_start, t_stop, series, window, n_blocks, group_column, max_cells
+        As :func:`neurocomplex.io.stream.plan_stream`, for every file.
+    full_paths : bool
+        Put each file's absolute path in the ``recording`` column. Default: the path below the
+        folder common to all files (the file name when they share one), so that the table, its
+        CSVs and ``nc.write_results`` files name no folder of this machine.
+    **estimator_params
+        Passed to every estimator that accepts them (``n_boot``, ``seed``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS` (those of :func:`measure_stream`) for each session, sessions in
+        path order. A session that failed has one row whose ``error`` is ``"ErrorClass: message"``
+        (CorruptFileError for a truncated file, MissingTableError for a file without Units table,
+        MemoryLimitError or InvalidParameterError for a session too large to stream, KilledWorker
+        when its worker died repeatedly, ...) and whose values are missing.
+        ``table.attrs["parameters"]`` records the call's parameters (:func:`neurocomplex.write_results`
+        stores them).
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad measures or parameters, or paths that match nothing (before any work starts).
+    OutputError
+        ``out`` cannot be written (before any work starts), or a session's result could not be
+        written (no space, ...): the run stops there; the sessions written so far are kept.
+    MissingDependencyError
+        dask.distributed is not installed.
+
+    Notes
+    -----
+    Each file is planned from its sizes alone (bins, units, and the memory its statistics need,
+    refused up front as :func:`neurocomplex.load` refuses), streamed by one task or, for long
+    files, by several tasks over consecutive ranges of blocks, and finished by a task that merges
+    the block statistics and computes the measures; only the statistics travel between workers.
+    Input files are opened read-only.
+
+    Examples
+    --------
+    >>> import neurocomplex as nc
+    >>> table = nc.measure_many("data/*.nwb", ["effective_dimension"], workers=2)  # doctest: +SKIP
+    """
+    from neurocomplex.batch._cache import cache_key, input_identity, load_session
+
+    bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells)
+    task_cells = check_int("task_cells", task_cells, 1)
+    if workers is not None:
+        workers = check_int("workers", workers, 1)
+    resolved, streamed, others, own = _check_measures(measures, params, estimator_params)
+    threshold = _threshold(streamed)
+    paths = expand_paths(paths_or_globs)
+    names = _session_names(paths)
+    shown = recording_names(paths, full_paths)
+    loader = {"t_start": t_start, "t_stop": t_stop, "series": series, "window": window, "n_blocks": n_blocks,
+              "group_column": group_column}
+    asked = parameters(measures, by, bin_size, params, estimator_params, loader, memory_limit)
+    out_dir = None if out is None else _prepare_out(out)
+    keys: list[str | None] = [None] * len(paths)
+    frames: dict[int, Any] = {}
+    todo = []
+    for i, name in enumerate(names):
+        if out_dir is not None:
+            keys[i] = cache_key(asked, input_identity(paths[i]))
+            done = load_session(out_dir, name, keys[i], COLUMNS)
+            if done is not None:
+                frames[i] = done.assign(session=name, recording=shown[i])
+                continue
+        todo.append(i)
+    if todo:
+        cluster = None
+        if client is None:
+            cluster, client = _start_cluster(workers, len(todo))
+        try:
+            job = _Job(client, paths, names, shown, keys, bin_size, {**loader, "max_cells": max_cells}, resolved,
+                       streamed, others, by, estimator_params, own, memory_limit, task_cells, threshold, out_dir)
+            job.run(todo, frames, progress, len(paths) - len(todo))
+        finally:
+            if cluster is not None:
+                client.close()
+                cluster.close()
+    table = tidy([frames[i] for i in range(len(paths))])
+    table.attrs["parameters"] = asked
+    return table
+
+
+class _Job:
+    """The tasks of one measure_many call: plan -> blocks -> finish per file, rows collected as they finish."""
+
+    def __init__(self, client: Any, paths: list[str], names: list[str], shown: list[str], keys: list[str | None],
+                 bin_size: float, loader: Mapping[str, Any], resolved: Mapping[str, Any], streamed: Mapping[str, Any],
+                 others: Sequence[str], by: str | None, common: Mapping[str, Any], own: Mapping[str, Any],
+                 memory_limit: int, task_cells: int, threshold: float, out_dir: Path | None) -> None:
+        self.client, self.paths, self.names, self.shown, self.keys = client, paths, names, shown, keys
+        self.bin_size, self.loader, self.resolved, self.streamed, self.others = bin_size, loader, resolved, streamed, others
+        self.by, self.common, self.own, self.memory_limit = by, common, own, memory_limit
+        self.task_cells, self.threshold, self.out_dir = task_cells, threshold, out_dir
+        self.kinds = _kinds(streamed)
+        self.created = now_utc()
+        self.request = {"bin_size": bin_size, "series": loader.get("series"), "n_blocks": loader.get("n_blocks")}
+
+    def _frame(self, i: int, rows: list[dict[str, Any]], plan: Any) -> Any:
+        for r in rows:
+            r.update(session=self.names[i], recording=self.shown[i])
+        return frame(annotate_rows(rows, plan, self.resolved, self.request, self.created))
+
+    def _error(self, i: int, text: str) -> Any:
+        row = {"group": "", "measure": "", "value": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+               "n_samples": None, "n_units": None, "method": "", "warnings": "", "error": text}
+        return self._frame(i, [row], None)
+
+    def run(self, todo: list[int], frames: dict[int, Any], progress: bool | None, already: int) -> None:
+        from dask.distributed import as_completed
+
+        from neurocomplex._progress import progress_bar
+        from neurocomplex.batch._cache import store_session
+
+        client = self.client
+        plans = {client.submit(_plan_task, self.paths[i], self.bin_size, self.loader,
+                               self.kinds if self.streamed else None, self.by, pure=False): i for i in todo}
+        finishing: dict[Any, tuple[int, Any]] = {}
+        pending = as_completed(list(plans))
+        spikes = [0]
+
+        def result(fut: Any) -> Any:
+            try:
+                return fut.result()
+            except Exception as err:  # a worker that died repeatedly (KilledWorker), a cancelled task
+                return _error_text(err)
+
+        def events() -> Any:
+            for fut in pending:
+                if fut in plans:
+                    i, plan = plans[fut], result(fut)
+                    if isinstance(plan, str):
+                        frames[i] = self._error(i, plan)
+                        yield i
+                        continue
+                    parts = ([client.submit(_blocks_task, plan, r, self.kinds, self.threshold, self.by, pure=False)
+                              for r in _split(plan, self.task_cells)] if self.streamed else [])
+                    fin = client.submit(_finish_task, plan, parts, self.streamed, self.others, self.by, self.common,
+                                        self.own, self.memory_limit, pure=False)
+                    finishing[fin] = (i, plan)
+                    pending.add(fin)
+                else:
+                    i, plan = finishing.pop(fut)
+                    rows = result(fut)
+                    if isinstance(rows, str):
+                        frames[i] = self._error(i, rows)
+                    else:
+                        frames[i] = self._frame(i, rows, plan)
+                        if self.out_dir is not None:  # a full disk stops the run here, with the path and the cause
+                            store_session(self.out_dir, self.names[i], frames[i], self.keys[i])
+                        spikes[0] += plan.n_spikes
+                    yield i
+
+        bar = progress_bar(events(), len(todo), progress, "sessions", unit="file")
+        try:
+            for _ in bar:
+                if hasattr(bar, "set_postfix_str"):
+                    bar.set_postfix_str(f"{spikes[0]:,} spikes read" + (f", {already} already written" if already else ""))
+        except BaseException:
+            client.cancel(list(finishing) + list(plans))  # nothing more is computed for a run that stopped
+            raise
