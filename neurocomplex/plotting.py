@@ -2,6 +2,13 @@
 
 matplotlib is imported inside each function (the ``plot`` extra), so ``import neurocomplex`` stays
 light. Every function draws on ``ax`` when given, else on a new figure, and returns the Axes.
+
+Every figure follows the same rules (:mod:`neurocomplex._figure_rules`): one colour per recording
+(pass one ``colors`` mapping, :func:`recording_colors`, to every figure of a report); an interval
+is drawn around its point (a biased estimate whose basic interval lies beside it is drawn at its
+bias-corrected value, the raw estimate as an open marker); a value above what the samples can
+resolve (an entropy above log2 of the number of samples) is drawn open and grey; similarity maps
+use the metric's own range as their colour scale, and print the digits the intervals justify.
 """
 
 from __future__ import annotations
@@ -11,6 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._figure_rules import (
+    METRIC_RANGES,
+    corrected_points,
+    justified,
+    recording_colors,
+    resolution_ceiling,
+)
 from neurocomplex.errors import InvalidParameterError, MissingDependencyError
 from neurocomplex.estimate import Estimate
 
@@ -22,6 +36,8 @@ __all__ = [
     "plot_profile",
     "plot_profiles",
     "plot_similarity_map",
+    "plot_similarity_profile",
+    "recording_colors",
 ]
 
 
@@ -75,6 +91,8 @@ def plot_power_law(estimate_or_xy: Estimate | tuple[Any, Any], ax: Any = None) -
     -------
     matplotlib.axes.Axes
         With the data (points), the fit A x^−β + c over its range (line) and the range (shaded).
+        When the fit's AIC prefers another model (``diagnostics["preferred"]``), no fit line is
+        drawn: the range is shaded grey and labelled with the model that won and by how much.
 
     Raises
     ------
@@ -108,11 +126,17 @@ def plot_power_law(estimate_or_xy: Estimate | tuple[Any, Any], ax: Any = None) -
     x, y = np.asarray(d["x"]), np.asarray(d["y"])
     ax.plot(x, y, "o", ms=3, color="0.35", label="data")
     lo, hi = d["x_range"]
-    beta = d.get("longest_beta", est.value) if math.isnan(est.value) else est.value
-    grid = np.geomspace(lo, hi, 100)
-    ci = "" if est.ci is None else f" [{est.ci[0]:.3g}, {est.ci[1]:.3g}]"
-    ax.plot(grid, d["A"] * grid**-beta + d["c"], "-", color="C3", lw=2, label=f"β = {beta:.3g}{ci}")
-    ax.axvspan(lo, hi, color="C3", alpha=0.08, label="fitted range")
+    preferred = d.get("preferred", "power_law")
+    if preferred != "power_law":  # a rejected fit is not drawn as a fit: the data, and why
+        ax.axvspan(lo, hi, color="0.5", alpha=0.08,
+                   label=f"power law rejected here: {str(preferred).replace('_', ' ')} better by "
+                         f"ΔAIC = {d.get('delta_aic', math.nan):.3g}")
+    else:
+        beta = d.get("longest_beta", est.value) if math.isnan(est.value) else est.value
+        grid = np.geomspace(lo, hi, 100)
+        ci = "" if est.ci is None else f" [{est.ci[0]:.3g}, {est.ci[1]:.3g}]"
+        ax.plot(grid, d["A"] * grid**-beta + d["c"], "-", color="C3", lw=2, label=f"β = {beta:.3g}{ci}")
+        ax.axvspan(lo, hi, color="C3", alpha=0.08, label="fitted range")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("x")
@@ -169,9 +193,12 @@ def plot_monitor(table: Any, measure: str, ax: Any = None) -> Any:
         ax.plot(rows["step"], rows["value"], "-o", ms=3, color=f"C{i % 10}", label=str(layer))
         if {"ci_low", "ci_high"} <= set(rows.columns) and np.isfinite(rows["ci_low"]).any():
             ax.fill_between(rows["step"], rows["ci_low"], rows["ci_high"], color=f"C{i % 10}", alpha=0.2)
+    from neurocomplex.report import measure_unit
+
+    unit = measure_unit(measure)
     ax.set_xscale("log")
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel(measure.replace("_", " "))
+    ax.set_ylabel(measure.replace("_", " ") + (f" ({unit})" if unit else ""))
     ax.legend(title="layer", frameon=False, fontsize="small")
     return ax
 
@@ -283,31 +310,74 @@ def _intervals(ax: Any, pos: np.ndarray, rows: Any, color: Any) -> None:
         low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
         has = np.isfinite(low) & np.isfinite(high)
         if has.any():
-            # Drawn from low to high as given: a bootstrap interval need not contain the estimate.
-            ax.vlines(pos[has], low[has], high[has], color=color, lw=1.5)
+            ax.vlines(pos[has], low[has], high[has], color=np.asarray(color, dtype=object)[has]
+                      if not isinstance(color, str) else color, lw=1.5)
 
 
-def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 3) -> np.ndarray:
+def _marks(ax: Any, pos: np.ndarray, rows: Any, measure: str, colors: Any) -> list[str]:
+    """Open markers at raw estimates whose point was bias-corrected; hatched grey markers and a
+    dotted tick at the ceiling for values the samples cannot resolve. Returns what was marked."""
+    point, corrected, raw = corrected_points(rows)
+    marked = []
+    cols = np.asarray(colors, dtype=object) if not isinstance(colors, str) else np.full(len(rows), colors, dtype=object)
+    if corrected.any():
+        ax.scatter(pos[corrected], raw[corrected], facecolors="none", edgecolors=list(cols[corrected]), s=30,
+                   zorder=4, label="raw estimate (biased)")
+        marked.append("bias-corrected")
+    if "n_samples" in rows.columns:
+        unit = _unit(rows)
+        ceiling = np.array([resolution_ceiling(measure, unit, n) for n in rows["n_samples"]])
+        over = np.isfinite(ceiling) & (np.maximum(point, raw) > ceiling)
+        if over.any():
+            ax.scatter(pos[over], point[over], marker="o", s=45, facecolors="white",
+                       edgecolors="0.45", hatch="////", zorder=5, label="beyond what the samples resolve")
+            ax.hlines(ceiling[over], pos[over] - 0.3, pos[over] + 0.3, colors="0.45", linestyles=":", lw=1.2)
+            marked.append("unresolvable")
+    return marked
+
+
+def _color_keys(df: Any, color_by: str | None) -> tuple[str, list[Any]]:
+    """Which column names the colour of each row, and the keys in order of appearance."""
+    if color_by is None:
+        several = "recording" in df.columns and df["recording"].nunique() > 1
+        color_by = "recording" if several else "group"
+    if color_by not in df.columns:
+        raise InvalidParameterError(f"color_by={color_by!r} is not a column of the table.")
+    return color_by, [str(k) for k in dict.fromkeys(df[color_by])]
+
+
+def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 3, *,
+                  colors: dict[str, str] | None = None, color_by: str | None = None) -> np.ndarray:
     """Several measures at once: one panel per measure, a point per recording × group with its CI.
 
     Parameters
     ----------
     df : pandas.DataFrame
         A tidy table such as :func:`neurocomplex.measure` returns (columns group, measure, value;
-        optional recording, ci_low, ci_high, and unit, which then labels the y axis).
+        optional recording, ci_low, ci_high, bias, n_samples, and unit, which then labels the y
+        axis).
     measures : str or sequence of str, optional
         Which measures, in panel order (default: all, in table order).
     axes : sequence of matplotlib.axes.Axes, optional
         Where to draw, one per measure; by default a new figure with ``ncols`` panels per row.
     ncols : int
         Panels per row of a new figure.
+    colors : dict, optional
+        Colour of each key of ``color_by`` (see :func:`recording_colors`); pass the same mapping
+        to every figure so that a recording has one colour everywhere.
+    color_by : str, optional
+        The column whose value names a point's colour: by default ``recording`` when the table
+        holds several recordings, else ``group``.
 
     Returns
     -------
     numpy.ndarray of matplotlib.axes.Axes
-        One per measure. In each: the values as points (a PathCollection, first in
-        ``ax.collections``) and the confidence intervals as vertical lines (a LineCollection, second)
-        where the table has them; each recording has its own colour.
+        One per measure. In each: the points (a PathCollection, first in ``ax.collections``) and
+        the confidence intervals as vertical lines (a LineCollection, second) where the table has
+        them. A point whose basic interval lies beside its estimate is drawn at the bias-corrected
+        value ``value - bias`` inside its interval, the raw estimate as an open marker; a value
+        above what the samples can resolve (an entropy above log2 n_samples bits) is drawn
+        hatched grey with a dotted tick at that ceiling.
 
     Raises
     ------
@@ -331,17 +401,19 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
     _columns(df, ("group", "measure", "value"), "df")
     names = _measure_names(df, measures)
     axs = _grid_axes(len(names), axes, ncols, (3.2, 2.8))
-    recs = list(dict.fromkeys(df["recording"])) if "recording" in df.columns else [None]
-    colors = {r: f"C{i % 10}" for i, r in enumerate(recs)}
+    key, keys = _color_keys(df, color_by)
+    palette = recording_colors(keys, given=colors)
+    several = "recording" in df.columns and df["recording"].nunique() > 1
     for ax, name in zip(axs, names):
         sub = df[df["measure"] == name]
-        several = len(recs) > 1
         labels = [f"{r} · {g}" if several else str(g)
                   for r, g in zip(sub["recording"] if several else sub["group"], sub["group"])]
         pos = np.arange(len(sub), dtype=float)
-        point_colors = [colors[r] for r in (sub["recording"] if "recording" in sub.columns else [None] * len(sub))]
-        ax.scatter(pos, sub["value"].to_numpy(dtype=float), c=point_colors, s=25, zorder=3)
+        point_colors = [palette[str(k)] for k in sub[key]]
+        point, _, _ = corrected_points(sub)
+        ax.scatter(pos, point, c=point_colors, s=25, zorder=3)
         _intervals(ax, pos, sub, point_colors)
+        _marks(ax, pos, sub, name, point_colors)
         ax.set_xticks(pos, labels, rotation=40 if len(pos) > 3 else 0, ha="right" if len(pos) > 3 else "center",
                       fontsize="small")
         ax.set_xlim(-0.6, len(pos) - 0.4)
@@ -351,7 +423,8 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
 
 
 # --------------------------------------------------------------------------- profiles over depth
-def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax: Any = None) -> Any:
+def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax: Any = None, *,
+                 colors: dict[str, str] | None = None) -> Any:
     """One measure over the depth of a network, with brain areas beside it for comparison.
 
     Parameters
@@ -366,14 +439,19 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
         The same columns, one row per brain area.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
+    colors : dict, optional
+        Colour of each layer and area by name (see :func:`recording_colors`): the same mapping in
+        every figure gives each population one colour.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The layers as a line with markers at x = 0, 1, ... (first line in ``ax.lines``) and their
-        CI as a band (a PolyCollection); the areas as points with CIs at the right of a dotted
-        separator, each with a dashed horizontal line at its value across the profile so the
-        layer closest to it can be read off.
+        The layers as a grey line at x = 0, 1, ... (first line in ``ax.lines``) with one marker per
+        layer in its colour, and their CI as a band (a PolyCollection); the areas as points with
+        CIs at the right of a dotted separator, each with a dashed horizontal line at its value
+        across the profile so the layer closest to it can be read off. Points follow
+        :func:`plot_measures`' rules: bias-corrected inside their interval (raw estimate open),
+        values beyond what the samples resolve hatched grey.
 
     Raises
     ------
@@ -397,13 +475,8 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
     """
     measure, sub = _one_measure(layers, measure, "layers", "plot_profiles")
     ax = _axes(ax)
-    depth = np.arange(len(sub), dtype=float)
-    ax.plot(depth, sub["value"].to_numpy(dtype=float), "-o", ms=4, color="C0", label="layers")
-    if {"ci_low", "ci_high"} <= set(sub.columns):
-        low, high = sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float)
-        if np.isfinite(low).any():
-            ax.fill_between(depth, low, high, color="C0", alpha=0.2, lw=0)
-    ticks, labels = list(depth), [str(g) for g in sub["group"]]
+    names = [str(g) for g in sub["group"]]
+    brain = None
     if areas is not None:
         _columns(areas, ("group", "measure", "value"), "areas")
         brain = areas[areas["measure"] == measure]
@@ -411,13 +484,29 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
             raise InvalidParameterError(
                 f"no area rows for measure {measure!r}; the area table holds {list(dict.fromkeys(areas['measure']))}."
             )
+    palette = recording_colors([*([str(g) for g in brain["group"]] if brain is not None else []), *names],
+                               given=colors)
+    depth = np.arange(len(sub), dtype=float)
+    point, _, _ = corrected_points(sub)
+    ax.plot(depth, point, "-", color="0.35", lw=1.5, label="layers")
+    for x, v, name in zip(depth, point, names):
+        ax.plot([x], [v], "o", ms=5, color=palette[name], linestyle="none")
+    if {"ci_low", "ci_high"} <= set(sub.columns):
+        low, high = sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float)
+        if np.isfinite(low).any():
+            ax.fill_between(depth, low, high, color="0.35", alpha=0.15, lw=0)
+    _marks(ax, depth, sub, measure, [palette[n] for n in names])
+    ticks, labels = list(depth), names
+    if brain is not None:
         pos = len(sub) + 0.5 + np.arange(len(brain), dtype=float)
         ax.axvline(len(sub) - 0.25, color="0.6", ls=":", lw=1)
-        for i, (x, v) in enumerate(zip(pos, brain["value"].to_numpy(dtype=float))):
-            color = f"C{(i + 1) % 10}"
+        brain_point, _, _ = corrected_points(brain)
+        for i, (x, v) in enumerate(zip(pos, brain_point)):
+            color = palette[str(brain["group"].iloc[i])]
             ax.axhline(v, color=color, ls="--", lw=0.8, alpha=0.7)
             ax.plot([x], [v], "s", ms=6, color=color)
             _intervals(ax, np.array([x]), brain.iloc[[i]], color)
+        _marks(ax, pos, brain, measure, [palette[str(g)] for g in brain["group"]])
         ticks += list(pos)
         labels += [str(g) for g in brain["group"]]
     ax.set_xticks(ticks, labels, rotation=40 if len(ticks) > 5 else 0,
@@ -428,7 +517,7 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
 
 
 def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: Any = None,
-                  ncols: int = 3) -> np.ndarray:
+                  ncols: int = 3, *, colors: dict[str, str] | None = None) -> np.ndarray:
     """:func:`plot_profile` for several measures at once, one panel each.
 
     Parameters
@@ -441,6 +530,8 @@ def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: An
         Where to draw, one per measure; by default a new figure with ``ncols`` panels per row.
     ncols : int
         Panels per row of a new figure.
+    colors : dict, optional
+        As for :func:`plot_profile`.
 
     Returns
     -------
@@ -468,7 +559,7 @@ def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: An
     names = _measure_names(layers, measures)
     axs = _grid_axes(len(names), axes, ncols, (3.6, 3.0))
     for ax, name in zip(axs, names):
-        plot_profile(layers, name, areas, ax=ax)
+        plot_profile(layers, name, areas, ax=ax, colors=colors)
         ax.set_title(name.replace("_", " "), fontsize="medium")
         ax.set_ylabel(_unit(layers[layers["measure"] == name]) or name.replace("_", " "))
     return axs
@@ -495,13 +586,17 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
         Whether the best layer has the largest value; by default True except for a ``metric`` of
         ``"shape_distance"`` (a distance).
     annotate : bool
-        Write each value in its cell.
+        Write each value in its cell, with the digits its interval justifies (two significant
+        digits of the interval's width; two decimals without an interval) and, where the table
+        has them, the interval below it.
 
     Returns
     -------
     matplotlib.axes.Axes
         One image (areas as rows, layers as columns) with a colour bar, one outlined square
         (Rectangle patch) per area at its best layer, and the truth as star markers (a Line2D).
+        The colour scale spans the metric's range (CKA 0 to 1, RSA and predictivity -1 to 1,
+        shape distance 0 to π/2), never just the data's, so that close values look close.
 
     Raises
     ------
@@ -544,20 +639,29 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
     ax = _axes(ax)
     import matplotlib.patches as mpatches
 
-    image = ax.imshow(grid, cmap="viridis" if higher_is_better else "viridis_r", aspect="auto")
     metric = str(table["metric"].iloc[0]) if "metric" in table.columns and len(table) else "value"
+    vmin, vmax = METRIC_RANGES.get(metric, (None, None))
+    image = ax.imshow(grid, cmap="viridis" if higher_is_better else "viridis_r", aspect="auto", vmin=vmin, vmax=vmax)
     ax.figure.colorbar(image, ax=ax, label=metric.replace("_", " "))
+    cis = {}
+    if {"ci_low", "ci_high"} <= set(table.columns):
+        cis = {(str(a), str(x)): (lo, hi) for a, x, lo, hi in
+               zip(table["area"], table["layer"], table["ci_low"], table["ci_high"], strict=True)}
     ax.set_xticks(range(len(layer_names)), layer_names, fontsize="small")
     ax.set_yticks(range(len(area_names)), area_names, fontsize="small")
     ax.set_xlabel("layer")
     ax.set_ylabel("area")
     if annotate and grid.size <= 400:
-        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
+        lo_c, hi_c = image.get_clim()
+        middle = 0.5 * (lo_c + hi_c)
         for (i, j), v in np.ndenumerate(grid):
             if np.isfinite(v):
                 light = (v < middle) == higher_is_better
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize="x-small",
-                        color="w" if light else "k")
+                low, high = (float(c) for c in cis.get((area_names[i], layer_names[j]), (math.nan, math.nan)))
+                text = justified(v, low, high)
+                if math.isfinite(low) and math.isfinite(high):
+                    text += f"\n[{justified(low, low, high)}, {justified(high, low, high)}]"
+                ax.text(j, i, text, ha="center", va="center", fontsize="x-small", color="w" if light else "k")
 
     def where(mapping: Any, name: str) -> list[tuple[int, int]]:
         cells = []
@@ -580,3 +684,77 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
                 linestyle="none", label="known answer")
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, frameon=False, fontsize="small")
     return ax
+
+
+def plot_similarity_profile(table: Any, ax: Any = None, best: Any = None, *,
+                            colors: dict[str, str] | None = None) -> Any:
+    """Similarity over depth: one line per area across the layers, with its interval band.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`neurocomplex.similarity_matrix` output for one metric (columns area, layer, value;
+        optional ci_low, ci_high, metric); layers in depth order as they appear.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+    best : mapping, optional
+        Area → best layer, marked with a ring on that area's line.
+    colors : dict, optional
+        Colour of each area (see :func:`recording_colors`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per area (``ax.lines``, in table order) with a band for its intervals; the y axis
+        spans the metric's range (CKA 0 to 1, RSA and predictivity -1 to 1, shape distance 0 to π/2).
+
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed.
+    InvalidParameterError
+        Missing columns, or a repeated area × layer pair.
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from neurocomplex.plotting import plot_similarity_profile
+    >>> t = pd.DataFrame({"area": ["V1", "V1", "IT", "IT"], "layer": ["1", "3"] * 2, "metric": "cka",
+    ...                   "value": [0.9, 0.4, 0.3, 0.8], "ci_low": [0.8, 0.3, 0.2, 0.7],
+    ...                   "ci_high": [0.95, 0.5, 0.4, 0.9]})
+    >>> ax = plot_similarity_profile(t)
+    >>> [line.get_ydata().tolist() for line in ax.lines[:2]], [float(y) for y in ax.get_ylim()]
+    ([[0.9, 0.4], [0.3, 0.8]], [0.0, 1.0])
+    """
+    _columns(table, ("area", "layer", "value"), "table")
+    if table.duplicated(["area", "layer"]).any():
+        raise InvalidParameterError("table repeats an area × layer pair; pass one metric at a time.")
+    ax = _axes(ax)
+    layer_names = [str(x) for x in dict.fromkeys(table["layer"])]
+    area_names = [str(a) for a in dict.fromkeys(table["area"])]
+    palette = recording_colors(area_names, given=colors)
+    depth = {name: k for k, name in enumerate(layer_names)}
+    for area in area_names:
+        rows = table[table["area"].astype(str) == area]
+        x = np.array([depth[str(v)] for v in rows["layer"]], dtype=float)
+        ax.plot(x, rows["value"].to_numpy(dtype=float), "-o", ms=4, color=palette[area], label=area)
+        if {"ci_low", "ci_high"} <= set(rows.columns) and np.isfinite(rows["ci_low"].to_numpy(dtype=float)).any():
+            ax.fill_between(x, rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
+                            color=palette[area], alpha=0.15, lw=0)
+    if best is not None:
+        for area, layer in dict(best).items():
+            rows = table[(table["area"].astype(str) == str(area)) & (table["layer"].astype(str) == str(layer))]
+            if len(rows):
+                ax.plot([depth[str(layer)]], rows["value"].to_numpy(dtype=float), "o", ms=11, mfc="none",
+                        mec=palette.get(str(area), "k"), mew=1.5, linestyle="none")
+    metric = str(table["metric"].iloc[0]) if "metric" in table.columns and len(table) else "value"
+    if metric in METRIC_RANGES:
+        ax.set_ylim(*METRIC_RANGES[metric])
+    ax.set_xticks(range(len(layer_names)), layer_names, rotation=40 if len(layer_names) > 5 else 0,
+                  ha="right" if len(layer_names) > 5 else "center", fontsize="small")
+    ax.set_xlabel("layer (depth)")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend(title="area", frameon=False, fontsize="small")
+    return ax
+

@@ -168,3 +168,62 @@ def test_plot_similarity_map_cells_best_and_truth():
         plot_similarity_map(table, truth={"V1": "7"})
     with pytest.raises(nc.InvalidParameterError, match="repeats"):
         plot_similarity_map(pd.concat([table, table]))
+
+
+# --------------------------------------------------------------------------- the rules every figure follows
+def test_an_interval_is_drawn_around_its_point():
+    # a biased estimate whose basic interval lies beside it: the bias-corrected point inside, raw open
+    t = pd.DataFrame({"group": ["a", "b"], "measure": "d", "value": [5.0, 2.0], "ci_low": [6.0, 1.0],
+                      "ci_high": [8.0, 3.0], "bias": [-2.0, 0.1]})
+    ax = plot_measures(t)[0]
+    points, cis, raw = ax.collections[:3]
+    np.testing.assert_allclose(points.get_offsets()[:, 1], [7.0, 2.0])
+    segs = np.array(cis.get_segments())[:, :, 1]
+    assert all(lo <= y <= hi for (lo, hi), y in zip(segs, points.get_offsets()[:, 1]))
+    np.testing.assert_allclose(raw.get_offsets(), [[0.0, 5.0]])
+    assert len(raw.get_facecolors()) == 0  # open marker
+    prof = plot_profile(t)
+    np.testing.assert_allclose(prof.lines[0].get_ydata(), [7.0, 2.0])
+
+
+def test_values_the_samples_cannot_resolve_are_hatched():
+    # 64 samples resolve at most log2(64) = 6 bits of pattern entropy; 9 bits comes from the prior
+    t = pd.DataFrame({"group": ["a", "b"], "measure": "pattern_entropy", "value": [9.0, 4.0], "unit": "bits",
+                      "n_samples": [64, 64]})
+    ax = plot_measures(t)[0]
+    hatched = [c for c in ax.collections if c.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_offsets().tolist() == [[0.0, 9.0]]
+    ticks = [c for c in ax.collections if c.get_linestyle() and c.get_linestyle()[0][1] is not None]
+    assert any(np.allclose(np.array(c.get_segments())[:, :, 1], 6.0) for c in ticks)
+
+
+def test_one_colour_per_population_in_every_figure():
+    from neurocomplex.plotting import plot_similarity_profile, recording_colors
+
+    t = pd.DataFrame({"recording": ["area", "layer", "layer"], "group": ["V1", "l1", "l2"], "measure": "d",
+                      "value": [1.0, 2.0, 3.0]})
+    colors = recording_colors(["V1", "l1", "l2"])
+    pts = plot_measures(t, colors=colors, color_by="group")[0].collections[0].get_facecolors()
+    prof = plot_profile(t[t.recording == "layer"], areas=t[t.recording == "area"], colors=colors)
+    area_marker = next(line for line in prof.lines if line.get_marker() == "s")
+    sim = pd.DataFrame({"area": ["V1", "V1"], "layer": ["l1", "l2"], "metric": "cka", "value": [0.2, 0.3]})
+    line = plot_similarity_profile(sim, colors=colors).lines[0]
+    to_rgb = matplotlib.colors.to_rgb
+    assert to_rgb(pts[0][:3]) == to_rgb(area_marker.get_color()) == to_rgb(line.get_color()) == to_rgb(colors["V1"])
+
+
+def test_similarity_map_spans_the_metric_range_with_justified_digits():
+    t = pd.DataFrame({"area": ["V1", "V1"], "layer": ["1", "2"], "metric": "rsa", "value": [0.5123, 0.5172],
+                      "ci_low": [0.508, 0.3], "ci_high": [0.517, 0.7]})
+    ax = plot_similarity_map(t)
+    assert ax.images[0].get_clim() == (-1.0, 1.0)  # the metric's range, not 0.5123-0.5172
+    assert [x.get_text() for x in ax.texts] == ["0.5123\n[0.5080, 0.5170]", "0.52\n[0.30, 0.70]"]
+
+
+def test_a_rejected_power_law_is_not_drawn_as_a_fit():
+    x = np.arange(1, 60, dtype=float)
+    est = nc.fit_power_law(x, 3.0 * np.exp(-x / 8.0) + 1e-3, n_boot=0)
+    assert est.diagnostics["preferred"] != "power_law"
+    ax = plot_power_law(est)
+    assert len(ax.lines) == 1  # the data only
+    assert "rejected" in ax.get_legend().get_texts()[-1].get_text()

@@ -156,14 +156,25 @@ print(f"relu3 effective dimension {est.value:.3f}, 95% bootstrap interval "
 
 # %%
 layers = list(before["layer"].unique())
+UNITS = {"effective_dimension": "dimensions", "pattern_entropy": "bits", "activation_ratio": "fraction of unit-inputs"}
+ceiling = np.log2(len(x_all))  # no entropy estimate above it is resolved by the inputs
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
 for ax, measure in zip(axes, STATS):
     for frame, label, marker in [(before, "initial", "o"), (after, "trained", "s")]:
-        vals = frame[frame["measure"] == measure].set_index("layer").loc[layers, "value"]
-        ax.plot(range(len(layers)), vals.to_numpy(), marker=marker, label=label)
+        vals = frame[frame["measure"] == measure].set_index("layer").loc[layers, "value"].to_numpy()
+        line, = ax.plot(range(len(layers)), vals, marker=marker, label=label)
+        above = vals > ceiling if measure == "pattern_entropy" else np.zeros(vals.size, dtype=bool)
+        if above.any():  # set by the estimator's prior, not the data: drawn open, hatched
+            ax.scatter(np.flatnonzero(above), vals[above], s=70, facecolors="white", edgecolors=line.get_color(),
+                       hatch="////", zorder=3)
+    if measure == "pattern_entropy":
+        ax.axhline(ceiling, color="0.4", ls=":", lw=1, label=f"log2({len(x_all)}) = {ceiling:.1f} bits: the most "
+                                                              "the inputs resolve")
+        ax.legend(fontsize=7, loc="upper right")
     ax.set_xticks(range(len(layers)), layers)
+    ax.set_xlabel("layer")
+    ax.set_ylabel(UNITS[measure])
     ax.set_title(measure.replace("_", " "))
-axes[0].set_ylabel("value")
 axes[0].legend()
 fig.tight_layout()
 fig_path = OUT / "01_layers_mnist.png"

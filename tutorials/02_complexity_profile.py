@@ -122,12 +122,14 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for name, est in curves.items():
     s, c = est.diagnostics["scales"], est.diagnostics["complexity"]
     axes[0].loglog(s[s > 0], c[s > 0], "o-", label=name)
-axes[0].set(xlabel="scale ε", ylabel="pattern complexity C(ε)", title="MNIST MLP, per layer")
+axes[0].set(xlabel="scale ε (fraction of units)", ylabel="pattern complexity C(ε) (effective number of regimes)",
+            title="MNIST MLP, per layer")
 axes[0].legend(fontsize=8)
 for measure, marker in (("pattern_complexity", "o"), ("reconstruction_complexity", "s")):
     rows = profile[profile.measure == measure]
     axes[1].plot(rows.position, rows.value, marker + "-", label=measure)
-axes[1].set(xlabel="depth (0 = pixels)", ylabel="complexity", yscale="log", title="profile over depth")
+axes[1].set(xlabel="depth (0 = pixels)", ylabel="complexity (effective number)", yscale="log",
+            title="profile over depth")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "complexity_profile_mnist.png", dpi=100)

@@ -19,7 +19,7 @@ from neurocomplex.recording import Recording
 
 __all__ = ["measure", "scaling_curve", "surrogate"]
 
-_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units",
+_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "bias", "n_samples", "n_units",
             "method", "warnings"]
 
 
@@ -83,8 +83,10 @@ def _check_keywords(names: Sequence[str], common: Mapping[str, Any], params: Map
 
 def _row(rec_name: str, group: str, name: str, est: Estimate) -> dict[str, Any]:
     low, high = est.ci if est.ci is not None else (math.nan, math.nan)
+    bias = est.diagnostics.get("bias", math.nan) if est.ci is not None else math.nan
     return {"recording": rec_name, "group": group, "measure": name, "value": float(est.value),
-            "ci_low": low, "ci_high": high, "n_samples": est.n_samples, "n_units": est.n_units,
+            "ci_low": low, "ci_high": high, "bias": float(bias) if np.ndim(bias) == 0 else math.nan,
+            "n_samples": est.n_samples, "n_units": est.n_units,
             "method": est.method, "warnings": " | ".join(est.warnings)}
 
 
@@ -124,8 +126,9 @@ def measure(
     Returns
     -------
     pandas.DataFrame
-        Columns: recording, group, measure, value, ci_low, ci_high, n_samples, n_units, method,
-        warnings. One row per recording x group x measure.
+        Columns: recording, group, measure, value, ci_low, ci_high, bias (the bootstrap's bias
+        estimate, mean of the replicates minus the value; NaN without an interval), n_samples,
+        n_units, method, warnings. One row per recording x group x measure.
 
     Raises
     ------
