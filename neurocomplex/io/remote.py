@@ -47,6 +47,9 @@ __all__ = ["is_url", "open_url", "remote_identity", "session_name"]
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # Seconds to wait for the server to answer the first request.
 _TIMEOUT = 30.0
+# Smallest fetch (remfile's default is 100 KiB): the reader's probes into spike times are small
+# and scattered, so smaller chunks fetch less; sequential reads still grow to larger requests.
+_CHUNK = 16 * 1024
 
 
 def is_url(source: Any) -> bool:
@@ -187,9 +190,9 @@ def open_url(url: str, cache: str | os.PathLike[str] | None = None,
             "check that the URL points at the file itself (a DANDI asset: .../assets/<id>/download/)."
         )
     try:
-        rf = remfile.RemFile(info["url"], disk_cache=disk, _size=info["size"])
+        rf = remfile.File(info["url"], disk_cache=disk, _size=info["size"], _min_chunk_size=_CHUNK)
     except TypeError:  # pragma: no cover - a remfile without the size argument probes again
-        rf = remfile.RemFile(info["url"], disk_cache=disk)
+        rf = remfile.File(info["url"], disk_cache=disk)
 
     def count(resp: Any, *args: Any, **kwargs: Any) -> None:
         counts["requests"] += 1
