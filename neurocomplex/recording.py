@@ -700,6 +700,21 @@ class Recording:
         """
         _operation("to_nwb")(self, path, **options)
 
+    def to_xarray(self) -> Any:
+        """This Recording as an ``xarray.DataArray`` with dims ``("time", "unit")`` (``("sample",
+        "unit")`` without times), coordinates ``unit``, ``group`` and the label columns, and
+        attributes ``kind`` and ``bin_size``; ``nc.load(da)`` gives it back. Needs xarray (the
+        ``xarray`` extra); see :func:`neurocomplex.io.xarray.to_xarray`.
+        """
+        return _operation("to_xarray")(self)
+
+    def to_pynapple(self) -> Any:
+        """This Recording as a pynapple ``TsdFrame`` at its ``times`` (columns: unit ids, metadata
+        ``group``). Needs pynapple (the ``pynapple`` extra); see
+        :func:`neurocomplex.io.pynapple.to_pynapple`.
+        """
+        return _operation("to_pynapple")(self)
+
     def trial_responses(self, trials: Any, window: tuple[float, float] = (0.0, 0.5), statistic: str = "count",
                         average: bool = False, align: str = "start_time", by: Any = None) -> Recording:
         """One row per trial (or per condition): see :func:`neurocomplex.trials.trial_responses`.
@@ -728,3 +743,24 @@ class Recording:
         if self.source:
             parts.append(f"source={self.source!r}")
         return "Recording(" + ", ".join(parts) + ")"
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: kind, sizes, source, groups, bin size, time span."""
+        from html import escape
+
+        labels, counts = np.unique(self.groups, return_counts=True)
+        groups = ", ".join(f"{g} ({c})" for g, c in list(zip(labels.tolist(), counts.tolist(), strict=True))[:8])
+        rows = [("kind", self.kind), ("samples x units", f"{self.n_samples:,} x {self.n_units:,}"),
+                ("groups", groups + (", ..." if labels.size > 8 else "")),
+                ("bin size", "-" if self.bin_size is None else f"{self.bin_size:g} s")]
+        if self.times is not None:
+            end = self.times[-1] + (self.bin_size or 0.0)
+            rows.append(("time span", f"{self.times[0]:.6g} to {end:.6g} s"))
+        if self.labels is not None:
+            rows.append(("sample labels", ", ".join(map(str, self.labels.columns))))
+        if self.intervals:
+            rows.append(("interval tables", ", ".join(f"{k} ({len(v)})" for k, v in self.intervals.items())))
+        rows.append(("source", self.source or "-"))
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>{escape(str(v))}"
+                       "</td></tr>" for k, v in rows)
+        return f"<table><caption style='text-align:left'><b>Recording</b></caption>{body}</table>"

@@ -312,3 +312,37 @@ def test_from_array_takes_torch_tensors():
     if torch.cuda.is_available():
         gpu = torch.randn(50, 3, device="cuda")
         np.testing.assert_array_equal(nc.Recording.from_array(gpu).data, gpu.cpu().numpy())
+
+
+def test_repr_html_is_a_compact_table():
+    import pandas as pd
+
+    rec = nc.Recording.from_spike_times([[0.01, 0.5], [0.3]], bin_size=0.1, groups=["CA1", "<b>"],
+                                        intervals={"trials": pd.DataFrame({"start_time": [0.0], "stop_time": [0.3]})},
+                                        source="x.nwb")
+    html = rec._repr_html_()
+    assert html.startswith("<table>") and html.endswith("</table>")
+    for text in ("spike_counts", "6 x 2", "CA1 (1)", "&lt;b&gt; (1)", "0.1 s", "0 to 0.6 s", "trials (1)", "x.nwb"):
+        assert text in html, text
+    resp = rec.trial_responses("trials", window=(0.0, 0.3))
+    html = resp._repr_html_()
+    assert "responses" in html and "time span" not in html and "sample labels" in html
+
+
+def test_intervals_given_as_interval_sets_are_tables():
+    """An object with start/end arrays and as_dataframe() (pynapple's IntervalSet interface), and a
+    DataFrame with start/end columns, are stored as start_time/stop_time tables."""
+    import pandas as pd
+
+    class Intervals:  # the interface, without importing pynapple here
+        start, end = np.array([0.0, 0.4]), np.array([0.2, 0.6])
+
+        def as_dataframe(self):
+            return pd.DataFrame({"start": self.start, "end": self.end, "stim": ["a", "b"]})
+
+    rec = nc.Recording.from_array(np.ones((8, 1)), sampling_rate=10.0,
+                                  intervals={"a": Intervals(), "b": pd.DataFrame({"start": [0.1], "end": [0.3]})})
+    assert rec.intervals["a"].columns.tolist() == ["start_time", "stop_time", "stim"]
+    assert rec.intervals["b"].columns.tolist() == ["start_time", "stop_time"]
+    np.testing.assert_allclose(rec.restrict(Intervals()).times, [0.0, 0.1, 0.4, 0.5])
+    np.testing.assert_allclose(rec.restrict("b").times, [0.1, 0.2])

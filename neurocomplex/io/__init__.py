@@ -1,9 +1,11 @@
 """Loaders: each backend module registers itself; :func:`load` dispatches on the source.
 
-Backends: ``nwb`` (NWB files read lazily with pynwb/h5py), ``neo`` (Neo Block, Segment, list of
-SpikeTrains, AnalogSignal) and ``arrays`` (numpy arrays and pandas DataFrames). Writers:
-:func:`~neurocomplex.io.nwb.write_nwb` (also ``Recording.to_nwb``, registered here, so that the
-Recording itself knows no file format) and :func:`~neurocomplex.io.results.write_results`.
+Backends: ``nwb`` (NWB files read lazily with h5py: local HDF5, http(s) URLs read by byte ranges,
+NWB Zarr stores), ``neo`` (Neo Block, Segment, list of SpikeTrains, AnalogSignal), ``arrays``
+(numpy arrays and pandas DataFrames), ``pynapple`` (TsGroup, Tsd, TsdFrame) and ``xarray``
+(DataArray). Writers and converters: :func:`~neurocomplex.io.nwb.write_nwb` (also
+``Recording.to_nwb``), ``Recording.to_xarray`` and ``Recording.to_pynapple``, all registered here,
+so that the Recording itself knows no file format; :func:`~neurocomplex.io.results.write_results`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from neurocomplex.recording import register_operation
 
 __all__ = ["load", "register_loader", "list_loaders"]
 
-_BACKENDS = ("neurocomplex.io.nwb", "neurocomplex.io.neo", "neurocomplex.io.arrays")
+_BACKENDS = ("neurocomplex.io.nwb", "neurocomplex.io.neo", "neurocomplex.io.arrays", "neurocomplex.io.pynapple",
+             "neurocomplex.io.xarray")
 
 
 def _load_backends() -> None:
@@ -57,6 +60,22 @@ def _to_nwb(rec: Any, path: Any, **options: Any) -> None:
     write_nwb(rec, path, **options)
 
 
+@register_operation("to_xarray")
+def _to_xarray(rec: Any) -> Any:
+    """The work behind ``Recording.to_xarray``: :func:`neurocomplex.io.xarray.to_xarray`."""
+    from neurocomplex.io.xarray import to_xarray
+
+    return to_xarray(rec)
+
+
+@register_operation("to_pynapple")
+def _to_pynapple(rec: Any) -> Any:
+    """The work behind ``Recording.to_pynapple``: :func:`neurocomplex.io.pynapple.to_pynapple`."""
+    from neurocomplex.io.pynapple import to_pynapple
+
+    return to_pynapple(rec)
+
+
 def list_loaders() -> dict[str, str]:
     """Registered loaders: name -> what they accept."""
     _load_backends()
@@ -68,9 +87,11 @@ def load(source: Any, **options: Any) -> Any:
 
     Parameters
     ----------
-    source : path, neo object, numpy array or pandas DataFrame
-        An ``.nwb`` file (Units table -> spike counts; a TimeSeries by ``series=`` path -> rates),
-        a Neo Block / Segment / list of SpikeTrains / AnalogSignal, or a 2-D array.
+    source : path, URL, neo, pynapple or xarray object, numpy array or pandas DataFrame
+        An ``.nwb`` file, NWB Zarr store or http(s) URL of an NWB file (Units table -> spike
+        counts; a TimeSeries by ``series=`` path -> rates), a Neo Block / Segment / list of
+        SpikeTrains / AnalogSignal, a pynapple TsGroup / Tsd / TsdFrame, an xarray DataArray, or
+        a 2-D array.
     **options
         Passed to the backend's loader (``bin_size``, ``t_start``, ``t_stop``, ``series``, ...).
 
