@@ -2,15 +2,16 @@
 
 :func:`record` runs a model over its inputs in batches (under ``torch.inference_mode``, on the
 model's device) and returns one :class:`~neurocomplex.Recording` per layer, so every estimator of
-neurocomplex applies to layer 3 of an MLP as it does to a brain area. The hook machinery here is
-shared with :func:`neurocomplex.torch.summarize`, which consumes each batch into streaming
-statistics instead of keeping it.
+neurocomplex applies to layer 3 of an MLP, a residual block of a CNN or a transformer block as it
+does to a brain area. The hook machinery here is shared with :func:`neurocomplex.torch.summarize`,
+which consumes each batch into streaming statistics instead of keeping it. Before the first batch,
+one probe forward pass on two inputs sizes every layer, so that a capture that would not fit in
+``memory_limit`` is refused up front.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +26,34 @@ from neurocomplex.errors import (
     InvalidDataError,
     InvalidParameterError,
     NeurocomplexError,
-    UnsupportedSourceError,
 )
 from neurocomplex.recording import Recording
+from neurocomplex.torch._inputs import InputSource
+from neurocomplex.torch._outputs import (
+    DEFAULT_TOKENS,
+    TOKEN_MODES,
+    LayerLayout,
+    layouts,
+    pick_tensor,
+    to_matrix,
+    unit_ids,
+)
+from neurocomplex.torch._plan import (
+    DEFAULT_MEMORY_LIMIT,
+    LayerShape,
+    check_memory_limit,
+    format_bytes,
+    plan_record,
+    refuse_record,
+)
 
-__all__ = ["record", "activation_types", "FLATTEN_MODES"]
+__all__ = ["record", "activation_types", "block_modules", "FLATTEN_MODES", "TOKEN_MODES", "DEFAULT_MEMORY_LIMIT"]
 
 FLATTEN_MODES = ("units", "channels")
 OUTPUT_KEY = "output"
 # Progress bars appear (on a terminal) only for runs longer than this many batches.
 _PROGRESS_MIN_BATCHES = 10
+_PROBE_INPUTS = 2
 
 
 def activation_types() -> tuple[type[nn.Module], ...]:
@@ -64,15 +83,46 @@ def _is_activation(module: nn.Module, types: tuple[type[nn.Module], ...]) -> boo
     return isinstance(module, types) or bool(getattr(type(module), "is_activation", False))
 
 
+def _has_children(module: nn.Module) -> bool:
+    return any(True for _ in module.children())
+
+
+def block_modules(model: nn.Module) -> dict[str, nn.Module]:
+    """The repeated blocks of a model: the children of every ``nn.ModuleList`` whose children are all
+    of one class, and of every ``nn.Sequential`` of two or more children of one class that have
+    submodules of their own (``layers.0``, ``layers.1``, ... of ``nn.TransformerEncoder``; the
+    residual blocks of a ResNet stage).
+
+    Examples
+    --------
+    >>> enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 2, enable_nested_tensor=False)
+    >>> list(block_modules(enc))
+    ['layers.0', 'layers.1']
+    >>> block_modules(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)))
+    {}
+    """
+    found: dict[str, nn.Module] = {}
+    for name, module in model.named_modules():
+        kids = list(module.named_children())
+        if not kids or len({type(c) for _, c in kids}) != 1:
+            continue
+        if isinstance(module, nn.ModuleList) or (
+                isinstance(module, nn.Sequential) and len(kids) >= 2 and all(_has_children(c) for _, c in kids)):
+            for child, sub in kids:
+                found[f"{name}.{child}" if name else child] = sub
+    return found
+
+
 @dataclass
 class _LayerInfo:
     """What a hook saw of one layer in the first batch."""
 
     key: str
     module_type: str
-    output_shape: tuple[int, ...]  # per input, without the batch dimension
-    n_positions: int  # samples per input: 1, or the spatial positions with flatten="channels"
+    output_shape: tuple[int, ...]  # per input, batch axis removed (before tokens or flatten apply)
+    n_positions: int  # samples per input: 1, the spatial positions (channels) or the tokens (samples)
     n_units: int
+    tokens: bool = False  # the output was read as (batch, tokens, features)
 
 
 def _resolve_layers(model: nn.Module, layers: Any) -> tuple[dict[str, nn.Module], bool]:
@@ -80,7 +130,8 @@ def _resolve_layers(model: nn.Module, layers: Any) -> tuple[dict[str, nn.Module]
     named = dict(model.named_modules())
     if layers is None:
         types = activation_types()
-        return {n: m for n, m in named.items() if n and _is_activation(m, types)}, True
+        blocks = block_modules(model)
+        return {n: m for n, m in named.items() if n and (_is_activation(m, types) or n in blocks)}, True
     if isinstance(layers, (str, type)):
         layers = [layers]
     if not isinstance(layers, Iterable):
@@ -94,7 +145,7 @@ def _resolve_layers(model: nn.Module, layers: Any) -> tuple[dict[str, nn.Module]
         if isinstance(item, str):
             if item == OUTPUT_KEY and OUTPUT_KEY not in named:
                 want_output = True
-            elif item in named:
+            elif item in named and item:
                 chosen[item] = named[item]
             else:
                 raise InvalidParameterError(
@@ -144,41 +195,6 @@ def _resolve_device(model: nn.Module, device: Any) -> tuple[torch.device, torch.
     return dev, dtype
 
 
-def _iter_batches(inputs: Any, batch_size: int) -> tuple[Iterator[Any], int | None]:
-    """Batches of ``inputs`` and their number (None when unknown)."""
-    if isinstance(inputs, (torch.Tensor, np.ndarray)):
-        if inputs.ndim == 0:
-            raise InvalidDataError("inputs is a scalar; give a batch with the samples along the first axis.")
-        n = int(inputs.shape[0])
-        if n == 0:
-            raise InsufficientDataError("inputs holds no samples (first axis has length 0).")
-        return (inputs[s : s + batch_size] for s in range(0, n, batch_size)), math.ceil(n / batch_size)
-    if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
-        raise UnsupportedSourceError(
-            f"inputs must be a torch.Tensor, a numpy array, or a DataLoader / iterable of batches; got "
-            f"{type(inputs).__name__}."
-        )
-    try:
-        n_batches = len(inputs)  # type: ignore[arg-type]
-    except TypeError:
-        n_batches = None
-
-    def gen() -> Iterator[Any]:
-        for i, batch in enumerate(inputs):
-            if isinstance(batch, (tuple, list)):  # (inputs, targets, ...) as DataLoaders yield
-                if not batch:
-                    raise InvalidDataError(f"batch {i} of inputs is empty.")
-                batch = batch[0]
-            if not isinstance(batch, (torch.Tensor, np.ndarray)):
-                raise UnsupportedSourceError(
-                    f"batch {i} of inputs is a {type(batch).__name__}; each batch (or its first element) "
-                    "must be a torch.Tensor or numpy array."
-                )
-            yield batch
-
-    return gen(), n_batches
-
-
 def _to_model_input(batch: Any, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     if isinstance(batch, np.ndarray):
         t = torch.from_numpy(np.ascontiguousarray(batch))
@@ -189,20 +205,8 @@ def _to_model_input(batch: Any, device: torch.device, dtype: torch.dtype) -> tor
     return t.to(device, non_blocking=True)
 
 
-def _flatten(out: torch.Tensor, flatten: str) -> tuple[torch.Tensor, int]:
-    """(batch, ...) output -> 2-D (samples, units) and the number of positions per input."""
-    b = out.shape[0]
-    if out.ndim == 1:
-        return out.reshape(b, 1), 1
-    if out.ndim == 2 or flatten == "units":
-        return out.reshape(b, -1), 1
-    n_channels = out.shape[1]
-    n_positions = math.prod(out.shape[2:])
-    # (batch, C, *spatial) -> (batch, *spatial, C) -> (batch * positions, C): input-major rows
-    return out.movedim(1, -1).reshape(b * n_positions, n_channels), n_positions
-
-
 Consumer = Callable[[str, torch.Tensor], None]
+Planner = Callable[[list[LayerShape], "int | None", "int | None"], int]
 
 
 def _input_error(model: nn.Module, x: torch.Tensor, err: Exception) -> InvalidDataError | None:
@@ -253,74 +257,108 @@ def _run_capture(
     model: nn.Module,
     inputs: Any,
     layers: Any,
-    batch_size: int,
+    batch_size: int | None,
     device: Any,
     flatten: str,
     progress: bool | None,
     consume: Consumer,
     desc: str = "capturing activations",
+    *,
+    tokens: str = DEFAULT_TOKENS,
+    token_layers: Any = None,
+    output: Any = None,
+    plan: Planner | None = None,
 ) -> tuple[list[_LayerInfo], int, torch.device]:
     """Run the model over ``inputs`` and hand every selected layer's 2-D batch to ``consume``.
 
     ``consume(key, x)`` is called inside the forward hook (before any later in-place operation can
     change the tensor) with ``x`` float32, shape ``(samples, units)``, on the compute device.
-    Returns the layers in execution order, the number of inputs, and the device used.
+    ``plan(shapes, n_inputs, batch_size)``, when given, is called after a probe forward pass on the
+    first two inputs and before the first batch, with every layer's :class:`LayerShape`; it may
+    raise (a refusal) and returns the batch size to use. Returns the layers in execution order, the
+    number of inputs, and the device used.
     """
     if not isinstance(model, nn.Module):
         raise InvalidParameterError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    batch_size = check_int("batch_size", batch_size, minimum=1)  # type: ignore[assignment]
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)  # type: ignore[assignment]
     check_choice("flatten", flatten, FLATTEN_MODES)
+    check_choice("tokens", tokens, TOKEN_MODES)
     if progress not in (None, True, False):
         raise InvalidParameterError(f"progress must be None, True or False, got {progress!r}.")
     modules, want_output = _resolve_layers(model, layers)
     if not modules and not want_output:
         raise InvalidParameterError("no layers selected: pass layer names or module types in layers=.")
+    lay = layouts(model, list(modules), want_output, output, OUTPUT_KEY, token_layers)
     dev, dtype = _resolve_device(model, device)
-    batches, n_batches = _iter_batches(inputs, batch_size)
+    source = InputSource(inputs)
 
     infos: dict[str, _LayerInfo] = {}
-    state = {"batch": 0, "n_in": 0, "calls": {}, "seen": []}
+    shapes: dict[str, LayerShape] = {}
+    axes: dict[str, int] = {}
+    state: dict[str, Any] = {"batch": 0, "n_in": 0, "calls": {}, "seen": [], "mode": "run"}
 
-    def emit(key: str, module_type: str, out: Any) -> None:
-        if not isinstance(out, torch.Tensor):
+    def emit(key: str, layout: LayerLayout, module_type: str, out: Any) -> None:
+        t = pick_tensor(out, layout.spec, key, module_type)
+        if t.ndim == 0:
             raise InvalidDataError(
-                f"layer {key!r} ({module_type}) returned a {type(out).__name__}, not a tensor; record one "
-                "of its submodules that returns a tensor, or leave it out of layers=."
+                f"layer {key!r} ({module_type}) returned a scalar for a batch of {state['n_in']} inputs: it has "
+                "no batch axis, so its units cannot be told apart from samples."
             )
-        if out.ndim == 0 or out.shape[0] != state["n_in"]:
-            raise InvalidDataError(
-                f"layer {key!r} ({module_type}) returned shape {tuple(out.shape)} for a batch of {state['n_in']} "
-                "inputs: its first axis is not the batch axis, so its units cannot be told apart from samples."
-            )
-        if out.is_complex():
+        if t.is_complex():
             raise InvalidDataError(f"layer {key!r} ({module_type}) returned complex values; neurocomplex needs real ones.")
-        x2d, n_positions = _flatten(out.detach(), flatten)
-        x2d = x2d.to(torch.float32)
+        x2d, n_positions, shape, axis = to_matrix(t, state["n_in"], layout, flatten, tokens, key, module_type,
+                                                  axes.get(key))
+        if state["mode"] == "probe":
+            shapes[key] = LayerShape(key, module_type, shape, int(x2d.shape[1]), n_positions,
+                                     t.numel() // max(state["n_in"], 1), t.element_size(), layout.tokens)
+            return
         if state["batch"] == 0:
-            infos[key] = _LayerInfo(key, module_type, tuple(out.shape[1:]), n_positions, int(x2d.shape[1]))
+            infos[key] = _LayerInfo(key, module_type, shape, n_positions, int(x2d.shape[1]), layout.tokens)
+            axes[key] = axis
         elif key not in infos:
             raise InvalidDataError(
                 f"layer {key!r} ran in batch {state['batch']} but not in the first batch; models whose "
                 "layers depend on the input cannot be captured batch by batch."
             )
-        elif infos[key].output_shape != tuple(out.shape[1:]):
+        elif infos[key].output_shape != shape:
             raise InvalidDataError(
                 f"layer {key!r} output shape changed from {infos[key].output_shape} (first batch) to "
-                f"{tuple(out.shape[1:])} in batch {state['batch']}; give inputs of one shape."
+                f"{shape} in batch {state['batch']}; give inputs of one shape."
             )
         state["seen"].append(key)
         consume(key, x2d)
 
     def make_hook(name: str) -> Callable[..., None]:
+        layout = lay[name]
+
         def hook(module: nn.Module, args: Any, output: Any) -> None:
-            if state.get("probing"):
+            if state["mode"] == "silent":
                 return
             count = state["calls"].get(name, 0)
             state["calls"][name] = count + 1
             # a module called k times per forward gives the layers name, name#2, ..., name#k
-            emit(name if count == 0 else f"{name}#{count + 1}", type(module).__name__, output)
+            emit(name if count == 0 else f"{name}#{count + 1}", layout, type(module).__name__, output)
 
         return hook
+
+    def forward(x: torch.Tensor) -> Any:
+        state["n_in"] = int(x.shape[0])
+        state["calls"] = {}
+        state["seen"] = []
+        try:
+            out = model(x)
+        except NeurocomplexError:
+            raise
+        except (RuntimeError, ValueError, IndexError) as err:
+            state["mode"] = "silent"
+            named = _input_error(model, x, err)
+            if named is None:
+                raise
+            raise named from err
+        if want_output:
+            emit(OUTPUT_KEY, lay[OUTPUT_KEY], type(model).__name__, out)
+        return out
 
     was_training = model.training
     saved_buffers = {}
@@ -330,27 +368,23 @@ def _run_capture(
     expected: list[str] = []
     try:
         with torch.inference_mode():
+            if plan is not None:
+                head = source.head(_PROBE_INPUTS)
+                if head is not None and head.ndim and head.shape[0]:
+                    state["mode"] = "probe"
+                    # the probe must not shift the random streams (dropout in training mode)
+                    with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+                        forward(_to_model_input(head, dev, dtype))
+                    state["mode"] = "run"
+                    batch_size = plan(list(shapes.values()), source.n_inputs, batch_size)
+            batches, n_batches = source.batches(batch_size or 1024)
             for batch in progress_bar(batches, n_batches, progress, desc, unit="batch", min_total=_PROGRESS_MIN_BATCHES):
                 x = _to_model_input(batch, dev, dtype)
                 if x.ndim == 0:
                     raise InvalidDataError("a batch of inputs is a scalar; batches need the samples on the first axis.")
                 if x.shape[0] == 0:
                     continue
-                state["n_in"] = int(x.shape[0])
-                state["calls"] = {}
-                state["seen"] = []
-                try:
-                    out = model(x)
-                except NeurocomplexError:
-                    raise
-                except (RuntimeError, ValueError, IndexError) as err:
-                    state["probing"] = True
-                    named = _input_error(model, x, err)
-                    if named is None:
-                        raise
-                    raise named from err
-                if want_output:
-                    emit(OUTPUT_KEY, type(model).__name__, out)
+                forward(x)
                 if state["batch"] == 0:
                     expected = list(state["seen"])
                     missing = [n for n in modules if n not in state["calls"]]
@@ -401,14 +435,6 @@ def _assemble(chunks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _unit_ids(info: _LayerInfo, flatten: str) -> np.ndarray:
-    shape = info.output_shape
-    if len(shape) <= 1 or flatten == "channels":
-        return np.arange(info.n_units)
-    n_channels, n_positions = shape[0], math.prod(shape[1:])
-    return np.array([f"c{c}_p{p}" for c in range(n_channels) for p in range(n_positions)])
-
-
 def _input_labels(labels: Any, n_inputs: int | None) -> Any:
     """``labels`` as a DataFrame with one row per input, checked against the number of inputs."""
     if labels is None:
@@ -443,53 +469,85 @@ def record(
     model: nn.Module,
     inputs: Any,
     layers: Sequence[str | type[nn.Module]] | str | type[nn.Module] | None = None,
-    batch_size: int = 1024,
+    batch_size: int | None = None,
     device: Any = None,
     flatten: str = "units",
     progress: bool | None = None,
     *,
     labels: Any = None,
+    tokens: str = DEFAULT_TOKENS,
+    token_layers: Sequence[str] | bool | None = None,
+    output: Any = None,
+    memory_limit: float | None = DEFAULT_MEMORY_LIMIT,
 ) -> dict[str, Recording]:
     """Capture the activations of a network's layers as Recordings (rows = inputs, columns = units).
 
     Parameters
     ----------
     model : torch.nn.Module
-        Any module whose forward takes one batch tensor. It is run in the mode it is in (training or
-        eval: neurocomplex does not call ``model.eval()``; call it yourself for deterministic
-        dropout and batch norm) and is left unchanged: same mode, same parameters, and in training
-        mode the batch-norm running statistics are restored after the run.
+        Any module whose forward takes one batch tensor: MLPs, CNNs, residual networks, recurrent
+        networks, transformers. It is run in the mode it is in (training or eval: neurocomplex does
+        not call ``model.eval()``; call it yourself for deterministic dropout and batch norm) and is
+        left unchanged: same mode, same parameters, and in training mode the batch-norm running
+        statistics are restored after the run.
     inputs : torch.Tensor, numpy.ndarray, or iterable of batches
         Samples along the first axis; a DataLoader (or any iterable) of batches, of which each
         batch or its first element (``(x, y)`` pairs) is used. Floating numpy arrays are cast to
         the model's parameter dtype; tensors are only moved to the device.
     layers : None, str, nn.Module type, or a list of those
         None: every activation module (any class of ``torch.nn.modules.activation``: ReLU,
-        LeakyReLU, GELU, Tanh, Sigmoid, ELU, SiLU, Softplus, ...; see :func:`activation_types`)
-        and the model's output under the key ``"output"``. Otherwise module names as in
-        ``model.named_modules()`` (``"output"`` for the model's output) and/or module classes
-        (every module of that class).
-    batch_size : int
+        LeakyReLU, GELU, Tanh, Sigmoid, ELU, SiLU, Softplus, ...; see :func:`activation_types`),
+        every repeated block (the children of each ``ModuleList``/``Sequential`` of blocks, see
+        :func:`block_modules`: ``layers.0``, ``layers.1``, ... of a transformer, whose
+        nonlinearities are functional) and the model's output under the key ``"output"``.
+        Otherwise module names as in ``model.named_modules()`` (dotted for nested modules;
+        ``"output"`` for the model's output) and/or module classes (every module of that class).
+    batch_size : int, optional
         Inputs per forward pass for tensor and array inputs (iterables keep their own batches).
+        None (default): as many as keep one batch's activations near 256 MiB, at most 1024.
     device : str or torch.device, optional
         Where the forward passes run; default the device of the model's parameters (GPU when the
         model is there). Inputs are moved there batch by batch; the model is never moved.
     flatten : {"units", "channels"}
-        How outputs with more than one axis per input (conv feature maps ``(C, H, W)``) become a
-        matrix. ``"units"``: every channel x position is a unit, one row per input (unit ``j =
-        c * P + p`` for channel ``c`` and flat position ``p = h * W + w`` among ``P`` positions,
-        i.e. ``out.reshape(n_inputs, -1)``). ``"channels"``: channels are the units and every
-        (input, position) pair is a sample, input-major: row ``i * P + p`` is input ``i`` at
-        position ``p``. The first axis after the batch is taken as the channel axis (torch's
-        ``(N, C, ...)`` convention). 2-D outputs ``(N, units)`` are the same in both modes.
+        How feature maps ``(C, *spatial)`` per input (outputs with more than one axis per input
+        that are not token sequences) become a matrix. ``"units"``: every channel x position is a
+        unit, one row per input (unit ``j = c * P + p`` for channel ``c`` and flat position
+        ``p = h * W + w`` among ``P`` positions, i.e. ``out.reshape(n_inputs, -1)``).
+        ``"channels"``: channels are the units and every (input, position) pair is a sample,
+        input-major: row ``i * P + p`` is input ``i`` at position ``p``. The first axis after the
+        batch is taken as the channel axis (torch's ``(N, C, ...)`` convention).
     progress : bool, optional
-        Show a tqdm bar; None (default) shows one only on a terminal for more than 10 batches.
+        Show a progress bar (tqdm; in notebooks too); None (default) shows one only on a terminal
+        for more than 10 batches; False never.
     labels : pandas.DataFrame, mapping, 1-D array, tensor or Recording, optional
         What each input is (stimulus index, class, condition): one row per input, kept as every
         layer's per-sample ``labels`` (a 1-D array becomes a column ``"label"``; a Recording gives
-        its own ``labels``, e.g. a brain area's trial responses to the same stimuli). With
-        ``flatten="channels"`` each input's row is repeated for its positions and a ``position``
-        column added.
+        its own ``labels``, e.g. a brain area's trial responses to the same stimuli). When a layer
+        has several samples per input (``flatten="channels"``, ``tokens="samples"``) each input's
+        row is repeated and a ``position`` (or ``token``) column added.
+    tokens : {"mean", "first", "flatten", "samples"}
+        How token sequences ``(batch, tokens, features)`` become a matrix: ``"mean"`` (default:
+        the features averaged over tokens, one row per input), ``"first"`` (the first token, e.g.
+        a class token), ``"flatten"`` (every token x feature is a unit, ``t{token}_f{feature}``)
+        or ``"samples"`` (every token is a sample, input-major, labels repeated).
+    token_layers : None, bool or list of str
+        Which outputs are token sequences. None (default): those of sequence modules (attention,
+        recurrent, transformer layers, ``nn.Embedding``, modules whose class name ends in
+        ``Attention``), of modules that contain one, and of modules inside a block that contains
+        one; the model's output when the model contains one. True: every output with 3 or more
+        axes; False: none; a list: those layer keys.
+    output : None, int, str, tuple, callable, or dict of layer key to one of those
+        Which tensor of a module that returns several (tuples, dicts, output objects) is
+        recorded. None (default): the first tensor, depth first (``nn.LSTM``: the output sequence;
+        ``nn.MultiheadAttention``: the attention output). An int or str picks an element, key or
+        attribute (``output=1`` on ``nn.LSTM`` is ``(h_n, c_n)``, of which the first tensor,
+        ``h_n``, is taken); a tuple is a path (``(1, 1)``: ``c_n``); a callable maps the output to
+        a tensor. A dict gives one of these per layer key (others take the first tensor).
+    memory_limit : float or None
+        Bytes the captured activations may take (default 2 GiB); computed before the first batch
+        from one probe forward pass on two inputs and the number of inputs (iterables without a
+        length are checked as the batches arrive). Above it, the call is refused with the layers
+        that need most. None: no check.
 
     Returns
     -------
@@ -498,20 +556,22 @@ def record(
         layers finish their forward; ``"output"`` last). A module called k times per forward gives
         keys ``name``, ``name#2``, ..., ``name#k``. Each Recording has ``kind="activations"``
         (float32), ``groups`` the layer key for every unit, ``source="torch:<key>"``, and
-        ``unit_ids`` ``0..n_units-1`` for vector outputs and with ``flatten="channels"``, or
-        ``"c{channel}_p{position}"`` for feature maps with ``flatten="units"``. ``metadata`` holds
-        ``layer``, ``module_type``, ``output_shape`` (per input), ``flatten``, ``n_inputs`` and
-        ``n_positions`` (samples per input). ``labels`` as given (None by default).
+        ``unit_ids`` ``0..n_units-1``, ``"c{channel}_p{position}"`` for feature maps with
+        ``flatten="units"`` or ``"t{token}_f{feature}"`` for ``tokens="flatten"``. ``metadata``
+        holds ``layer``, ``module_type``, ``output_shape`` (per input, batch axis first removed),
+        ``flatten``, ``tokens`` (the mode, or None for outputs that are not token sequences),
+        ``n_inputs`` and ``n_positions`` (samples per input). ``labels`` as given (None by default).
 
     Raises
     ------
     InvalidParameterError
         ``labels`` that do not line up with the inputs (another number of rows).
         Unknown layer name (the message lists the model's layers) or type, a layer that never runs
-        in the forward pass, bad ``batch_size``/``flatten``/``progress``/``device``.
+        in the forward pass, bad ``batch_size``/``flatten``/``tokens``/``output``/``progress``/
+        ``device``/``memory_limit``; activations that would need more than ``memory_limit``.
     InvalidDataError
-        A layer returns something other than a tensor, or an output whose first axis is not the
-        batch; NaN or inf activations; layers that run in some batches only.
+        A layer returns no tensor where ``output`` looks, or an output without a batch axis; NaN
+        or inf activations; layers that run in some batches only.
     InsufficientDataError
         No inputs.
     UnsupportedSourceError
@@ -522,8 +582,13 @@ def record(
     Runs under ``torch.inference_mode`` (no autograd graph is built), with forward hooks that copy
     each layer's output as soon as it is computed, so later in-place operations (``ReLU(inplace=
     True)``) cannot change what was captured. Hooks are removed on every exit path, errors
-    included. Activations are kept on the host as float32; for statistics of large runs that never
-    hold all activations use :func:`neurocomplex.torch.summarize`.
+    included. The batch axis of a module's output is its first axis; for modules that declare
+    ``batch_first`` (``nn.LSTM``, ``nn.MultiheadAttention``, ``nn.TransformerEncoderLayer`` through
+    its attention), it is the second when they declare ``batch_first=False`` and, for either
+    declaration, the other of the two when the first does not have the batch's length (``h_n``).
+    Activations are kept on the host as float32 (widths of ``10^5`` units are fine: 1,000 inputs x
+    100,000 units is 381 MiB); for statistics of runs that would not fit, use
+    :func:`neurocomplex.torch.summarize`, which never holds the activations.
 
     Examples
     --------
@@ -532,35 +597,59 @@ def record(
     >>> recs = nc.torch.record(net, torch.randn(100, 3, generator=torch.Generator().manual_seed(0)))
     >>> list(recs), recs["relu1"].data.shape, recs["relu1"].kind
     (['relu1', 'output'], (100, 5), 'activations')
+    >>> enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, batch_first=True), 2,
+    ...                                   enable_nested_tensor=False).eval()
+    >>> recs = nc.torch.record(enc, torch.randn(10, 5, 8))
+    >>> {k: r.data.shape for k, r in recs.items()}
+    {'layers.0': (10, 8), 'layers.1': (10, 8), 'output': (10, 8)}
     """
+    limit = check_memory_limit(memory_limit)
     chunks: dict[str, list[np.ndarray]] = {}
+    held = {"bytes": 0}
 
     def consume(key: str, x: torch.Tensor) -> None:
-        chunks.setdefault(key, []).append(_to_numpy(x))
+        arr = _to_numpy(x)
+        held["bytes"] += arr.nbytes
+        if limit is not None and held["bytes"] > limit:
+            raise InvalidParameterError(
+                f"nc.torch.record holds {format_bytes(held['bytes'])} of activations after {len(chunks.get(key, []))} "
+                f"batches of layer {key!r}, above memory_limit={format_bytes(limit)} (the number of inputs was not "
+                "known up front). Use nc.torch.summarize, fewer layers or inputs, or a larger memory_limit (None: no "
+                "check)."
+            )
+        chunks.setdefault(key, []).append(arr)
+
+    def plan(shapes: list[LayerShape], n_inputs: int | None, size: int | None) -> int:
+        p = plan_record(shapes, n_inputs, size)
+        if limit is not None and n_inputs is not None and p.total > limit:
+            raise refuse_record(p, limit, shapes, n_inputs, flatten)
+        return p.batch_size
 
     known = len(inputs) if isinstance(inputs, (torch.Tensor, np.ndarray)) else None
     table = _input_labels(labels, known)  # checked before the run when the inputs say how many
-    infos, n_inputs, _ = _run_capture(model, inputs, layers, batch_size, device, flatten, progress, consume)
+    infos, n_inputs, _ = _run_capture(model, inputs, layers, batch_size, device, flatten, progress, consume,
+                                      tokens=tokens, token_layers=token_layers, output=output, plan=plan)
     table = _input_labels(table, n_inputs)
     out: dict[str, Recording] = {}
     for info in infos:
         rows = table
         if table is not None and info.n_positions > 1:
             rows = table.loc[table.index.repeat(info.n_positions)].reset_index(drop=True)
-            rows["position"] = np.tile(np.arange(info.n_positions), n_inputs)
+            rows["token" if info.tokens else "position"] = np.tile(np.arange(info.n_positions), n_inputs)
         data = _assemble(chunks.pop(info.key))
         meta = {
             "layer": info.key,
             "module_type": info.module_type,
             "output_shape": info.output_shape,
             "flatten": flatten,
+            "tokens": tokens if info.tokens else None,
             "n_inputs": n_inputs,
             "n_positions": info.n_positions,
         }
         out[info.key] = Recording(
             data=data,
             kind="activations",
-            unit_ids=_unit_ids(info, flatten),
+            unit_ids=unit_ids(info.output_shape, info.tokens, flatten, tokens, info.n_units),
             groups=np.full(info.n_units, info.key),
             metadata=meta,
             source=f"torch:{info.key}",

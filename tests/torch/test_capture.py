@@ -157,19 +157,30 @@ def test_reused_module_never_run_and_hooks_after_errors() -> None:
     assert _no_hooks(net)
 
 
+class _Shapes(nn.Module):
+    """Returns the shape of its input: no tensor to record."""
+
+    def forward(self, x: torch.Tensor) -> tuple[int, ...]:
+        return tuple(x.shape)
+
+
 class _TupleOut(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.lstm = nn.LSTM(3, 4, batch_first=True)
+        self.shapes = _Shapes()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes(x)
         return self.lstm(x)[0][:, -1]
 
 
 def test_non_tensor_output_and_bad_inputs() -> None:
     net = _TupleOut()
-    with pytest.raises(InvalidDataError, match=r"'lstm'.*tuple"):
-        record(net, torch.randn(6, 5, 3), layers=["lstm"])
+    with pytest.raises(InvalidDataError, match=r"'shapes' \(_Shapes\) returned \(int, int, int\), with no tensor"):
+        record(net, torch.randn(6, 5, 3), layers=["shapes"])
+    with pytest.raises(InvalidParameterError, match=r"output=5 does not select anything.*'lstm'"):
+        record(net, torch.randn(6, 5, 3), layers=["lstm"], output=5)
     assert _no_hooks(net)
     assert record(net, torch.randn(6, 5, 3))["output"].data.shape == (6, 4)
     small = mlp([2, 3, 1], seed=0)
