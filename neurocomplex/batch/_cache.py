@@ -137,8 +137,9 @@ def load_session(out_dir: Path, session: str, key: str | None, columns: list[str
 
 
 def store_session(out_dir: Path, session: str, table: Any, key: str | None) -> None:
-    """Write the session's CSV, then its record; each atomically (the record last, so a crash between
-    leaves a CSV without record, which a later run recomputes)."""
+    """Write the session's CSV, then its record; each atomically. The record goes last: a crash between
+    leaves a CSV without record, which a later run recomputes (with a warning); a failed write of the
+    record removes the CSV."""
     from neurocomplex._atomic import write_bytes, write_text
 
     csv, record_path = _files(out_dir, session)
@@ -152,4 +153,8 @@ def store_session(out_dir: Path, session: str, table: Any, key: str | None) -> N
     write_bytes(csv, data, "session result (CSV)")
     record = {"format": _FORMAT, "version": _VERSION, "session": session, "key": key, "rows": len(table),
               "csv_sha256": hashlib.sha256(data).hexdigest(), "csv_bytes": len(data)}
-    write_text(record_path, json.dumps(record, indent=1) + "\n", "session record (JSON)")
+    try:
+        write_text(record_path, json.dumps(record, indent=1) + "\n", "session record (JSON)")
+    except BaseException:  # a CSV without its record is never reused; remove it so that the folder stays clean
+        csv.unlink(missing_ok=True)
+        raise

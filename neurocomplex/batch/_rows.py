@@ -45,6 +45,34 @@ def _estimator_params(name: str, common: Mapping[str, Any], own: Mapping[str, An
     return out
 
 
+def _keywords(name: str) -> tuple[set[str], bool]:
+    from neurocomplex.measures import get_estimator
+
+    params = list(inspect.signature(get_estimator(name).func).parameters.values())[1:]
+    return {p.name for p in params}, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _check_keywords(names: Sequence[str], common: Mapping[str, Any], own: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a keyword no requested measure takes (``n_bot=0`` must not run the default bootstrap)."""
+    from neurocomplex._validation import did_you_mean
+
+    taken = {n: _keywords(n) for n in names}
+    everything = sorted(set().union(*(t[0] for t in taken.values())))
+    if not any(t[1] for t in taken.values()):
+        for key in common:
+            if key not in everything:
+                raise InvalidParameterError(
+                    f"no requested measure ({', '.join(names)}) takes the keyword {key!r}; "
+                    f"{did_you_mean(key, everything)}their keywords: {everything}."
+                )
+    for name, given in own.items():
+        accepted, any_kw = taken[name]
+        bad = [k for k in given if k not in accepted]
+        if bad and not any_kw:
+            raise InvalidParameterError(f"params[{name!r}]: {name} takes no keyword {bad[0]!r}; "
+                                        f"{did_you_mean(bad[0], sorted(accepted))}its keywords: {sorted(accepted)}.")
+
+
 def _is_streamed(name: str, p: Mapping[str, Any]) -> bool:
     return name in STREAMED and (name != "pattern_complexity" or float(p.get("scale", 0.1)) == 0.0)
 
@@ -252,6 +280,7 @@ def _check_measures(measures: str | Sequence[str], params: Mapping[str, Mapping[
     unknown = set(own) - set(names)
     if unknown:
         raise InvalidParameterError(f"params given for measures not requested: {sorted(unknown)}.")
+    _check_keywords(names, common, own)
     resolved = {n: _estimator_params(n, common, own.get(n, {})) for n in names}
     streamed = {n: p for n, p in resolved.items() if _is_streamed(n, p)}
     others = [n for n in names if n not in streamed]

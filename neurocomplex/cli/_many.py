@@ -44,6 +44,10 @@ def run_many(args: argparse.Namespace) -> int:
     # as for one file: the default bootstrap, none for measures whose bootstrap takes minutes
     n_boot = DEFAULT_N_BOOT if args.n_boot is None else args.n_boot
     params = {m: {"n_boot": 0} for m in SLOW_BOOTSTRAP if m in measures} if args.n_boot is None else None
+    from neurocomplex.batch._rows import _keywords
+
+    takers = set().union(*(_keywords(m)[0] for m in measures))  # n_boot/seed only where some measure takes them
+    common = {k: v for k, v in {"n_boot": n_boot, "seed": args.seed}.items() if k in takers}
     client = None
     if args.scheduler is not None:
         from dask.distributed import Client
@@ -52,7 +56,7 @@ def run_many(args: argparse.Namespace) -> int:
     try:
         table = measure_many(args.file, measures, by=None if args.by == "none" else "group",
                              bin_size=args.bin_size, client=client, out=args.out, workers=args.workers,
-                             series=args.series, params=params, n_boot=n_boot, seed=args.seed)
+                             series=args.series, params=params, **common)
     finally:
         if client is not None:
             client.close()

@@ -164,9 +164,9 @@ def _units_plan(f: Any, p: Path, bin_size: float, t_start: float | None, t_stop:
 
     units = f["units"]
     starts, stops = _unit_slices(units)
-    if starts.size == 0:
+    ids = _column(units["id"]) if "id" in units else np.arange(stops.size)
+    if stops.size == 0 or ids.size == 0:  # (an empty index gives one start and no stop)
         raise InvalidDataError(f"the Units table of {str(p)!r} has no units.")
-    ids = _column(units["id"]) if "id" in units else np.arange(starts.size)
     groups, source = _unit_groups(f, units, group_column, p)
     ds = units["spike_times"]
     ends = _first_last(ds, starts, stops)
