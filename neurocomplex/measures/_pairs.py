@@ -16,7 +16,8 @@ from neurocomplex.errors import (
 from neurocomplex.estimate import interval_report
 from neurocomplex.recording import Recording
 
-__all__ = ["check_pair", "condition_codes", "finish", "as_float"]
+__all__ = ["check_pair", "condition_codes", "finish", "as_float", "draw_counts"]
+
 
 def _labels(rec: Recording) -> Any:
     return getattr(rec, "labels", None)
@@ -27,6 +28,15 @@ def check_pair(x: Any, y: Any, min_samples: int = 2) -> None:
     check_same_samples(x, y)
     if x.n_samples < min_samples:
         raise InsufficientDataError(f"x and y have {x.n_samples} samples; this measure needs at least {min_samples}.")
+
+
+def draw_counts(n: int, n_boot: int, seed: int | None) -> np.ndarray:
+    """Bootstrap draw counts (n_boot × n, float64): how often each of n samples is drawn when n are
+    drawn with replacement (multinomial, from n_boot × n uniform indices: faster than numpy's
+    multinomial sampler)."""
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    idx += np.arange(n_boot)[:, None] * n
+    return np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(np.float64)
 
 
 def as_float(rec: Recording) -> np.ndarray:

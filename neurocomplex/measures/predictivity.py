@@ -18,7 +18,7 @@ from neurocomplex.errors import (
     InvalidParameterError,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, register_estimator
-from neurocomplex.measures._pairs import check_pair, condition_codes, finish
+from neurocomplex.measures._pairs import check_pair, condition_codes, draw_counts, finish
 from neurocomplex.measures._reliability import (
     average_by_condition,
     ridge_predictions,
@@ -185,8 +185,7 @@ def predictivity(
     value = median_r / scale
     reps = np.empty(0)
     if n_boot:
-        w = np.random.default_rng(seed).multinomial(n_rows, np.full(n_rows, 1.0 / n_rows), size=n_boot)
-        reps = np.nanmedian(weighted_r(py, pred, w.astype(np.float64)), axis=1) / scale
+        reps = np.nanmedian(weighted_r(py, pred, draw_counts(n_rows, n_boot, seed)), axis=1) / scale
     diagnostics: dict[str, Any] = {"unit_r": unit_r, "median_r": median_r, "ceiling": ceiling,
                                    "unit_reliability": reliability, "alphas": chosen, "replicates": reps}
     ci, diagnostics, notes = finish(value, reps, ci_level, -math.inf, math.inf, diagnostics, notes)

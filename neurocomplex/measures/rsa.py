@@ -22,7 +22,7 @@ from neurocomplex.errors import (
     InsufficientDataError,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, register_estimator
-from neurocomplex.measures._pairs import as_float, check_pair, condition_codes, finish
+from neurocomplex.measures._pairs import as_float, check_pair, condition_codes, draw_counts, finish
 from neurocomplex.measures._rank import (
     SortedVector,
     kendall_tau_a,
@@ -283,9 +283,9 @@ def _replicates(value: float, influence: np.ndarray, n_cond: int, n_boot: int, s
 
     ``influence[i]`` is the derivative of the correlation with respect to condition i's draw
     count at the full sample; replicate b is tanh(atanh(value) + Σ_i (c_bi − 1) influence[i] /
-    (1 − value²)) for multinomial draw counts c_b.
+    (1 − value²)) for the draw counts c_b of n conditions drawn with replacement.
     """
-    draws = np.random.default_rng(seed).multinomial(n_cond, np.full(n_cond, 1.0 / n_cond), size=n_boot)
+    draws = draw_counts(n_cond, n_boot, seed)
     if not 1.0 - abs(value) > 1e-12:  # ±1 is the extreme: no first-order change
         return np.full(n_boot, value)
     shift = np.einsum("bi,i->b", draws - 1.0, influence)
@@ -345,6 +345,8 @@ def rsa(
 
     Notes
     -----
+    Symbols: n conditions (the samples when ``conditions`` is None), c_i the number of times
+    condition i is drawn in a bootstrap replicate, ``value`` the estimate.
     The value is ``compare`` between the upper triangles of ``rdm(x)`` and ``rdm(y)``, ranks
     averaged over exact ties (see :func:`rdm` for when ties are exact); it equals rsatoolbox's
     ``compare(calc_rdm(x), calc_rdm(y), method="spearman" | "tau-a")`` on the same dissimilarities.
@@ -360,9 +362,11 @@ def rsa(
     value* = tanh(z*): the average ranks are linear in the pair weights, so the derivatives
     ∂value/∂c_i for all conditions come exactly from suffix sums in each RDM's sorted order
     (Spearman) or from per-pair concordance counts (τ_a), and a replicate costs O(n) instead of a
-    re-ranking of all n(n−1)/2 pairs. Being symmetric on the z scale, the interval contains the
-    value. Noise ceiling (the project's choice, after Brain-Score's split-half consistency): for
-    each population the trials of every condition are split at random into two halves, the two
+    re-ranking of all n(n−1)/2 pairs. The shifts have mean zero, so the interval is centred near
+    the value on the z scale and contains it.
+
+    Noise ceiling (the project's choice, after Brain-Score's split-half consistency): for each
+    population the trials of every condition are split at random into two halves, the two
     half-RDMs compared with ``compare`` (0 when exactly one half-RDM is constant, whichever it
     is; the split is left out when both are), averaged over ``n_splits`` splits and corrected by
     Spearman–Brown, r' = 2r / (1 + r); the ceiling is √(r'_x r'_y) (a deterministic network seeing
