@@ -1,0 +1,159 @@
+"""The statistics under :func:`neurocomplex.compare`: one binarization rule, one bootstrap test.
+
+- :func:`quantile_thresholds`: per-unit thresholds whose activation ratio is the one nearest a
+  target that the unit's ties allow (never "nothing active" for a unit that varies).
+- :func:`resample_rows`: the rows of one bootstrap replicate (independent samples, or moving
+  blocks of consecutive samples for time bins).
+- :func:`bootstrap_test`: the interval and the two-sided p-value of a difference, both read from
+  the same centred bootstrap distribution, so that "the interval excludes 0" and "p < 1 -
+  ci_level" are one statement.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["quantile_thresholds", "resample_rows", "bootstrap_test", "min_replicates"]
+
+
+def quantile_thresholds(data: np.ndarray, activation: float) -> np.ndarray:
+    """Per-unit thresholds t_u (active: x > t_u) whose activation ratio is nearest ``activation``.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_samples, n_units)
+        Finite values.
+    activation : float
+        Target fraction of active samples per unit, in (0, 1).
+
+    Returns
+    -------
+    ndarray, shape (n_units,)
+        t_u is one of unit u's own values, below its maximum when the unit varies (so at least
+        one sample is active and at least one, the minimum, is not); a constant unit gets its
+        value (never active).
+
+    Notes
+    -----
+    The candidate thresholds of unit u are its distinct values v below its maximum; threshold v
+    activates r(v) = #{x_u > v} / n samples. The rule picks the v whose r(v) is nearest
+    ``activation`` (ties: the smaller ratio). With distinct values this is the (1 −
+    ``activation``) quantile, r = round(``activation`` · n) / n; with ties it is the achievable
+    ratio nearest the target: a unit taking 4 equally frequent values (4 stimuli) is active for
+    its top value, r = 0.25, where "above the 80th percentile" (the top value itself) would
+    select nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.repeat([[0.0], [1.0], [2.0], [3.0]], 5, axis=0)  # 4 values, 5 samples each
+    >>> t = quantile_thresholds(x, 0.2)
+    >>> float(t[0]), float(np.mean(x > t))
+    (2.0, 0.25)
+    >>> float(quantile_thresholds(np.arange(10.0)[:, None], 0.2)[0])  # distinct: 2 of 10 above
+    7.0
+    """
+    x = np.sort(np.asarray(data, dtype=np.float64), axis=0)
+    n = x.shape[0]
+    # Row i holds the last occurrence of its value when the next row differs; then exactly
+    # n - 1 - i samples lie above it. The maximum (row n - 1) is no candidate: it activates none.
+    last = np.zeros(x.shape, dtype=bool)
+    last[:-1] = x[1:] != x[:-1]
+    above = (n - 1 - np.arange(n, dtype=np.float64))[:, None]
+    # rounding makes equidistant candidates (activation * n a half-integer) compare equal
+    distance = np.where(last, np.round(np.abs(above - activation * n), 9), np.inf)
+    # np.argmin takes the first minimum; scanning from the top row gives ties the higher threshold
+    best = n - 1 - np.argmin(distance[::-1], axis=0)
+    constant = ~last.any(axis=0)
+    best[constant] = n - 1
+    return x[best, np.arange(x.shape[1])]
+
+
+def resample_rows(rng: np.random.Generator, n: int, block_size: int | None) -> np.ndarray:
+    """Row indices of one bootstrap replicate of ``n`` samples.
+
+    ``block_size`` None: n independent draws with replacement (samples exchangeable: trials,
+    stimuli). Otherwise a moving-block bootstrap: blocks of ``block_size`` consecutive rows with
+    random starts, concatenated and cut to n (Künsch 1989), for time bins whose neighbours
+    are correlated.
+
+    >>> import numpy as np
+    >>> rows = resample_rows(np.random.default_rng(0), 10, 5)
+    >>> rows.shape, bool(np.all(np.diff(rows[:5]) == 1))
+    ((10,), True)
+    """
+    if block_size is None or block_size <= 1:
+        return rng.integers(0, n, size=n)
+    size = min(block_size, n)
+    starts = rng.integers(0, n - size + 1, size=math.ceil(n / size))
+    return (starts[:, None] + np.arange(size)).ravel()[:n]
+
+
+def min_replicates(ci_level: float) -> int:
+    """Fewest finite replicates for which :func:`bootstrap_test` can exclude 0 at ``ci_level``.
+
+    >>> min_replicates(0.95)
+    40
+    """
+    # j >= 1 in bootstrap_test needs alpha (B + 1) / 2 > 1
+    return max(1, math.floor(round(2.0 / (1.0 - ci_level), 9)))
+
+
+def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float) -> tuple[float, float, float]:
+    """Interval and two-sided p-value of a difference, from one centred bootstrap distribution.
+
+    Parameters
+    ----------
+    estimate : float
+        The observed difference D̂.
+    replicates : ndarray
+        Finite bootstrap replicates D*_b of the same statistic (b = 1 .. B).
+    ci_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    ci_low, ci_high, p_value : float
+        NaN when ``replicates`` is too small for the level (:func:`min_replicates`).
+
+    Notes
+    -----
+    With e_b = D*_b − mean(D*) (the replicates centred on their own mean, which removes a shift
+    that the resampling itself adds, such as the repeated rows of a bootstrap sample lowering a
+    plug-in entropy), the null distribution of D̂ − δ is taken to be that of e. The p-value of
+    δ is p(δ) = min(1, 2 (1 + c(δ)) / (B + 1)) with c(δ) = min(#{e_b ≤ D̂ − δ},
+    #{e_b ≥ D̂ − δ}): twice the smaller tail, with the usual +1 so that p > 0 [1]_. The
+    interval is the set of δ with p(δ) ≥ α = 1 − ``ci_level``, i.e. [D̂ − e_(B+1−j),
+    D̂ − e_(j)] with j = ⌈α (B + 1) / 2 − 1⌉ and e_(k) the order statistics: the basic
+    (pivotal) bootstrap interval [1]_. By construction 0 lies outside the interval exactly when
+    p(0) < α, and the interval contains D̂ whenever the mean of the replicates lies between
+    their tails.
+
+    References
+    ----------
+    .. [1] A. C. Davison, D. V. Hinkley, "Bootstrap Methods and their Application", Cambridge
+       University Press (1997), sections 4.4 and 5.2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reps = np.random.default_rng(0).normal(0.0, 1.0, size=999)
+    >>> lo, hi, p = bootstrap_test(3.0, 3.0 + reps, 0.95)
+    >>> bool(lo > 0) == bool(p < 0.05), round(p, 3) < 0.05
+    (True, True)
+    """
+    reps = np.asarray(replicates, dtype=np.float64)
+    b = reps.size
+    alpha = 1.0 - ci_level
+    j = math.ceil(round(alpha * (b + 1) / 2.0 - 1.0, 9))
+    if b < min_replicates(ci_level) or j < 1:
+        return math.nan, math.nan, math.nan
+    # replicates that do not vary centre to exactly 0 (their float mean need not equal them)
+    e = np.sort(reps - reps.mean()) if reps.min() < reps.max() else np.zeros(b)
+    low, high = estimate - e[b - j], estimate - e[j - 1]
+    tails = min(int(np.count_nonzero(e <= estimate)), int(np.count_nonzero(e >= estimate)))
+    p = min(1.0, 2.0 * (1 + tails) / (b + 1))
+    return float(low), float(high), float(p)
+
