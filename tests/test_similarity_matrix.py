@@ -48,6 +48,7 @@ def test_each_area_finds_the_layer_it_reads_out(metric):
     assert df.attrs["metric"] == metric and df.attrs["n_boot"] == 50
 
 
+@pytest.mark.filterwarnings("ignore:the plug-in shape distance is dominated")
 def test_rows_equal_direct_calls_and_replicates_share_stimuli():
     areas, layers = _network_and_areas(n_stimuli=80)
     df = nc.similarity_matrix(areas, layers, metric="cka", n_boot=30, seed=3)
@@ -88,3 +89,46 @@ def test_bad_input_raises_named_errors():
         nc.similarity_matrix(short, layers)
     with pytest.raises(nc.InvalidParameterError, match="similarity_matrix"):
         best_layers(pd.DataFrame({"area": ["a"]}))
+    df = nc.similarity_matrix(areas, layers, metric="rsa", n_boot=10)
+    for level in (2.0, -1.0, 0.0, 1.0, True):
+        with pytest.raises(nc.InvalidParameterError, match="ci_level"):
+            best_layers(df, ci_level=level)
+    with pytest.raises(nc.InvalidParameterError, match="is_best"):
+        best_layers(df[~df.is_best])
+
+
+@pytest.mark.filterwarnings("ignore:the 95% percentile bootstrap interval")
+def test_best_fraction_does_not_depend_on_the_order_of_the_layers():
+    areas, layers = _network_and_areas(n_stimuli=40, seed=2)
+    forward = nc.similarity_matrix(areas, layers, metric="cka", n_boot=60)
+    backward = nc.similarity_matrix(areas, dict(reversed(list(layers.items()))), metric="cka", n_boot=60)
+    a = forward.set_index(["area", "layer"]).best_fraction
+    b = backward.set_index(["area", "layer"]).best_fraction
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
+    assert (forward.undefined_replicates == 0).all()
+    # values that tie in every replicate (four copies of one layer) share the credit equally
+    same = {f"copy{i}": layers["l2"] for i in range(4)}
+    for metric in ("cka", "rsa"):
+        ties = nc.similarity_matrix(areas, same, metric=metric, n_boot=30)
+        np.testing.assert_array_equal(ties.best_fraction, 0.25)
+        best = best_layers(ties).set_index("area")
+        assert (best.best_fraction == 0.25).all() and (best.undefined_replicates == 0).all()
+
+
+@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.filterwarnings("ignore:the plug-in CKA is dominated")
+def test_undefined_replicates_are_counted_and_reported():
+    """A layer that varies in one stimulus only has no variance in the resamples that miss it."""
+    areas, layers = _network_and_areas(n_stimuli=60, seed=3)
+    spike = np.zeros((60, 5))
+    spike[0] = [3.0, -1.0, 2.0, 0.5, 1.0]
+    layers = {"l1": layers["l1"], "spike": nc.Recording.from_array(spike)}
+    with pytest.warns(nc.NeurocomplexWarning, match="undefined for at least one layer"):
+        df = nc.similarity_matrix(areas, layers, metric="cka", n_boot=50, debiased=False)
+    spiky = nc.cka(areas["early"], layers["spike"], n_boot=50, n_blocks=df.attrs["params"]["n_blocks"], debiased=False)
+    n_nan = int(np.isnan(spiky.diagnostics["replicates"]).sum())
+    assert 0 < n_nan < 50
+    rows = df[df.area == "early"]
+    assert (rows.undefined_replicates == n_nan).all()
+    assert rows.best_fraction.sum() == pytest.approx(1.0)  # over the defined replicates
+    assert best_layers(df).set_index("area").loc["early", "undefined_replicates"] == n_nan

@@ -26,13 +26,16 @@ import numpy as np
 import torch
 
 from neurocomplex._backend.accumulate import full_float32, resolve_device
+from neurocomplex.stats import pair_blocks as pbk
 from neurocomplex.stats.pair_blocks import (
+    _ALIGN_RTOL,
     _CHUNK_ROWS,
     _F64_ROWS,
     _SIDES,
     PairBlocks,
     _work,
     centring_shift,
+    slab_width,
     use_grams,
 )
 
@@ -45,7 +48,7 @@ _REPLICATE_BYTES = 256 * 1024**2
 
 
 def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool,
-                      device: object) -> PairBlocks:
+                      device: object, budget_bytes: float | None = None) -> PairBlocks:
     """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks, on ``device``.
 
     Parameters
@@ -59,6 +62,10 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
         Also compute the row-norm terms of the unbiased HSIC (``diag`` and ``cross``).
     device : str or torch.device
         Where the products and reductions run (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
+    budget_bytes : float, optional
+        Most bytes of block products held on the device at a time (the unit route forms them by
+        slabs of columns, as the host does); default
+        :data:`~neurocomplex.stats.pair_blocks.BLOCK_BUDGET`.
 
     Returns
     -------
@@ -84,9 +91,9 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
     dev = resolve_device(device)
     xt, yt = _upload(x, dev), _upload(y, dev)
     with full_float32():  # float32 products in float32, as on the host (no TF32)
-        if use_grams(int(xt.shape[0]), int(xt.shape[1]), int(yt.shape[1])):
+        if use_grams(int(xt.shape[0]), int(xt.shape[1]), int(yt.shape[1]), len(blocks)):
             return _from_grams(xt, yt, blocks, debiased)
-        return _from_products(xt, yt, blocks, debiased)
+        return _from_products(xt, yt, blocks, debiased, pbk.BLOCK_BUDGET if budget_bytes is None else budget_bytes)
 
 
 def _upload(a: np.ndarray, dev: torch.device) -> torch.Tensor:
@@ -152,14 +159,15 @@ def _host(d: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {k: v.cpu().numpy() for k, v in d.items()}
 
 
-def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
-    """The unit-product route of the host's ``_pair_blocks``: per block the p × q, p × p and q × q
-    products, one row each of a (B, width²) float64 array on the device."""
+def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], debiased: bool,
+                   budget_bytes: float) -> PairBlocks:
+    """The unit-product route of the host's ``_pair_blocks``: for each slab of columns of side B,
+    every block's ``A_bᵀ B_b[:, s:e]`` (for ``AᵀA`` only the rows ``< e``) in float64 on the device,
+    added to K and T and dropped, so that at most ``budget_bytes`` of block products are held."""
     dev, f64 = xt.device, torch.float64
     n_b = len(blocks)
-    width = {"x": int(xt.shape[1]), "y": int(yt.shape[1])}
     data = {"x": xt, "y": yt}
-    grams = {k: torch.empty((n_b, width[k[0]] * width[k[1]]), dtype=f64, device=dev) for k in _SIDES}
+    width = {k: int(v.shape[1]) for k, v in data.items()}
     sums = {k: torch.empty((n_b, w), dtype=f64, device=dev) for k, w in width.items()}
     norms: dict[str, list[torch.Tensor]] = {"x": [], "y": []}
     moments: dict[str, list[torch.Tensor]] = {"x": [], "y": []}
@@ -167,22 +175,33 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
         part = {k: _rows(v, idx) for k, v in data.items()}
         for k, v in part.items():
             sums[k][b] = v.sum(dim=0, dtype=f64)
-        _product(part["x"], part["y"], grams["xy"][b].view(width["x"], width["y"]))
-        _product(part["x"], None, grams["xx"][b].view(width["x"], width["x"]))
-        _product(part["y"], None, grams["yy"][b].view(width["y"], width["y"]))
         if debiased:
             nx, ny, vx, vy = _row_norm_moments(part["x"], part["y"])
             norms["x"].append(nx)
             norms["y"].append(ny)
             moments["x"].append(vx)
             moments["y"].append(vy)
-    K, T = {}, {}
-    for key, flat in grams.items():
-        K[key] = flat @ flat.T
-        sa, sb = sums[key[0]], sums[key[1]]
-        # T[b, c, d] = s_a,cᵀ G_b s_b,d
-        gsb = flat.view(n_b, width[key[0]], width[key[1]]) @ sb.T  # (B, p_a, B)
-        T[key] = torch.einsum("cp,bpd->bcd", sa, gsb)
+    K = {key: torch.zeros((n_b, n_b), dtype=f64, device=dev) for key in _SIDES}
+    T = {key: torch.zeros((n_b, n_b, n_b), dtype=f64, device=dev) for key in _SIDES}
+    for key in _SIDES:
+        a_name, b_name = key[0], key[1]
+        sym = a_name == b_name
+        a, b = data[a_name], data[b_name]
+        sa, sb = sums[a_name], sums[b_name]
+        cols = width[b_name]
+        slab = slab_width(n_b, width[a_name], cols, budget_bytes)
+        for s in range(0, cols, slab):
+            e = min(cols, s + slab)
+            rows = e if sym else width[a_name]
+            g = torch.empty((n_b, rows, e - s), dtype=f64, device=dev)
+            for i, idx in enumerate(blocks):
+                ab = _rows(a, idx)
+                bb = ab if sym else _rows(b, idx)
+                if sym and s == 0 and e == cols:
+                    _product(ab, None, g[i])
+                else:
+                    _product(ab[:, :rows], bb[:, s:e], g[i])
+            _add_slab(K[key], T[key], g, sa, sb, s, e, sym)
     P = {k: v @ v.T for k, v in sums.items()}
     out = PairBlocks(counts=np.array([idx.size for idx in blocks], dtype=np.float64),
                      K=_host(K), T=_host(T), P=_host(P))
@@ -199,6 +218,25 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
             cross[key] = sums[a] @ va.T + sums[b] @ vb.T
         out.diag, out.cross = _host(diag), _host(cross)
     return out
+
+
+def _add_slab(k: torch.Tensor, t: torch.Tensor, g: torch.Tensor, sa: torch.Tensor, sb: torch.Tensor, s: int,
+              e: int, sym: bool) -> None:
+    """The host's ``_add_slab`` on the device (in place)."""
+    n_b = g.shape[0]
+    if not sym:
+        flat = g.reshape(n_b, -1)
+        k += flat @ flat.T
+        t += torch.matmul(torch.matmul(sa, g), sb[:, s:e].T)
+        return
+    low, square = g[:, :s], g[:, s:e]
+    fs = square.reshape(n_b, -1)
+    k += fs @ fs.T
+    t += torch.matmul(torch.matmul(sa[:, :e], g), sb[:, s:e].T)
+    if s:
+        fl = low.reshape(n_b, -1)
+        k += 2.0 * (fl @ fl.T)
+        t += torch.matmul(torch.matmul(sa[:, s:e], low.transpose(1, 2)), sb[:, :s].T)
 
 
 def _from_grams(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:
@@ -237,8 +275,8 @@ def _from_grams(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], de
 
 
 def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], weights: np.ndarray,
-                        device: object) -> np.ndarray:
-    """Procrustes cosine ``||C(w)||_* / √(t_x(w) t_y(w))`` for each row of ``weights``, on ``device``.
+                        half: np.ndarray, device: object) -> tuple[np.ndarray, np.ndarray]:
+    """Plug-in and cross-fitted Procrustes cosines for each row of ``weights``, on ``device``.
 
     Parameters
     ----------
@@ -249,13 +287,16 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
         Sorted row indices of each block (:func:`~neurocomplex.stats.pair_blocks.block_assignment`).
     weights : numpy.ndarray
         ``(R, B)`` draw counts of the blocks (a row of ones: every block once).
+    half : numpy.ndarray
+        ``(B,)`` booleans: the blocks of the first half (for the cross-fitted cosine).
     device : str or torch.device
         Where the products, the merges and the singular values are computed.
 
     Returns
     -------
-    numpy.ndarray
-        ``(R,)`` float64 cosines, NaN where ``t_x(w) t_y(w)`` is not positive.
+    cos, crossfit : numpy.ndarray
+        ``(R,)`` float64 cosines as :func:`neurocomplex.stats.pair_blocks.shape_cosines` defines
+        them, NaN where undefined.
 
     Raises
     ------
@@ -266,11 +307,11 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
     -----
     With G_b = X_bᵀY_b (p × q, float32 data multiplied in float32 and accumulated in float64 per
     chunk of rows, as the host does), s_x,b and s_y,b the block column sums, t_x,b and t_y,b the
-    block sums of squares and n_b the block sizes, each replicate w has N = Σ w_b n_b,
-    u = Σ w_b s_x,b, v = Σ w_b s_y,b, C(w) = Σ_b w_b G_b − u vᵀ / N (one batched contraction
-    over the replicates), t_x(w) = Σ w_b t_x,b − |u|² / N and t_y(w) = Σ w_b t_y,b − |v|² / N. The singular values
-    of C(w) come from batched ``torch.linalg.svdvals`` in float64, in batches of at most 256 MiB
-    of matrices.
+    block sums of squares and n_b the block sizes, each replicate w and half h has N_h = Σ_{b∈h} w_b n_b,
+    u_h = Σ_{b∈h} w_b s_x,b, v_h likewise and C_h(w) = Σ_{b∈h} w_b G_b − u_h v_hᵀ / N_h (one batched
+    contraction over the replicates); C(w) is the same over all blocks. The singular values of
+    C(w) come from batched ``torch.linalg.svdvals`` and the halves' singular pairs from batched
+    ``torch.linalg.svd``, in float64, in batches of at most 256 MiB of matrices.
 
     Examples
     --------
@@ -278,15 +319,20 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
     >>> xc, yc = x - x.mean(0), y - y.mean(0)
-    >>> cos = shape_cosines_torch(xc, yc, [np.arange(40)], np.ones((1, 1)), "cpu")
+    >>> blocks, half = pbk.block_assignment(40, 2, None, 0), np.array([True, False])
+    >>> cos, crossfit = shape_cosines_torch(xc, yc, blocks, np.ones((1, 2)), half, "cpu")
     >>> nuclear = np.linalg.svd(xc.T @ yc, compute_uv=False).sum()
     >>> bool(np.isclose(cos[0], nuclear / (np.linalg.norm(xc) * np.linalg.norm(yc)), rtol=1e-12))
+    True
+    >>> host = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks), np.ones((1, 2)), half)[1]
+    >>> bool(np.isclose(crossfit[0], host[0], rtol=1e-10))
     True
     """
     dev = resolve_device(device)
     with full_float32():  # float32 products in float32, as on the host (no TF32)
         stats = _shape_block_stats(_copy_rows(x, dev), _copy_rows(y, dev), blocks)
-    return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights)
+    return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights,
+                          np.asarray(half, dtype=bool))
 
 
 def _sum_squares(a: torch.Tensor) -> torch.Tensor:
@@ -316,21 +362,52 @@ def _shape_block_stats(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarr
 
 
 def _shape_cosines(grams: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor,
-                   counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The cosine of every row of ``weights`` from the block statistics, in batches of replicates."""
+                   counts: np.ndarray, weights: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both cosines of every row of ``weights`` from the block statistics, in batches of replicates."""
     dev, f64 = grams.device, torch.float64
     n_b, p, q = grams.shape
     flat = grams.reshape(n_b, p * q)
     sizes = torch.as_tensor(counts, dtype=f64, device=dev)
-    group = max(1, _REPLICATE_BYTES // (8 * p * q))
-    out = []
+    first = torch.as_tensor(half, dtype=f64, device=dev)
+    group = max(1, _REPLICATE_BYTES // (8 * p * q * 6))  # C, C_1, C_2, their singular vectors
+    cos_out, fit_out = [], []
     for start in range(0, weights.shape[0], group):
         w = torch.as_tensor(weights[start : start + group], dtype=f64, device=dev)
-        n = w @ sizes
-        u, v = w @ sx, w @ sy
-        cxy = (w @ flat).view(-1, p, q) - u[:, :, None] * v[:, None, :] / n[:, None, None]
+        parts = []
+        for mask in (first, 1.0 - first):
+            wh = w * mask
+            nh = wh @ sizes
+            u, v = wh @ sx, wh @ sy
+            share = torch.where(nh > 0, 1.0 / nh.clamp(min=1.0), 0.0)[:, None, None]
+            c = (wh @ flat).view(-1, p, q) - u[:, :, None] * v[:, None, :] * share
+            rank = torch.clamp(torch.minimum(((wh > 0).to(f64) @ sizes) - 1, torch.tensor(float(min(p, q)),
+                                                                                        device=dev)), min=0)
+            parts.append((c, nh, u, v, share, rank))
+        (c1, n1, u1, v1, sh1, r1), (c2, n2, u2, v2, sh2, r2) = parts
+        n = n1 + n2
+        u, v = u1 + u2, v1 + v2
         norm = (w @ tx - (u * u).sum(dim=1) / n) * (w @ ty - (v * v).sum(dim=1) / n)
-        nuclear = torch.linalg.svdvals(cxy).sum(dim=1)
-        cos = torch.where(norm > 0, nuclear / norm.clamp(min=torch.finfo(f64).tiny).sqrt(), math.nan)
-        out.append(cos.cpu().numpy())
-    return np.concatenate(out) if out else np.empty(0)
+        full = (c1 + c2 + u1[:, :, None] * v1[:, None, :] * sh1 + u2[:, :, None] * v2[:, None, :] * sh2
+                - u[:, :, None] * v[:, None, :] / n[:, None, None])
+        root = norm.clamp(min=torch.finfo(f64).tiny).sqrt()
+        cos = torch.where(norm > 0, torch.linalg.svdvals(full).sum(dim=1) / root, math.nan)
+        floor = _ALIGN_RTOL * root
+        t12, t21 = _aligned_traces(c1, c2, r1, floor), _aligned_traces(c2, c1, r2, floor)
+        fit = 0.5 * (t12 / (n2 - 1).clamp(min=1.0) + t21 / (n1 - 1).clamp(min=1.0)) * (n - 1) / root
+        fit = torch.where((norm > 0) & (n1 >= 2) & (n2 >= 2), fit, math.nan)
+        cos_out.append(cos.cpu().numpy())
+        fit_out.append(fit.cpu().numpy())
+    if not cos_out:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(cos_out), np.concatenate(fit_out)
+
+
+def _aligned_traces(c_fit: torch.Tensor, c_eval: torch.Tensor, rank: torch.Tensor, floor: torch.Tensor
+                    ) -> torch.Tensor:
+    """The host's ``aligned_trace`` for a batch: tr(Qᵀ c_eval) with Q the partial isometry of the
+    top singular pairs of ``c_fit`` (at most ``rank``, and above ``floor``)."""
+    u, s, vh = torch.linalg.svd(c_fit, full_matrices=False)
+    index = torch.arange(s.shape[1], device=s.device, dtype=s.dtype)
+    keep = (index[None, :] < rank[:, None]) & (s > floor[:, None])
+    per_pair = (u * (c_eval @ vh.mT)).sum(dim=1)  # u_iᵀ c_eval v_i
+    return (per_pair * keep).sum(dim=1)

@@ -3,14 +3,17 @@
 :func:`similarity_matrix` runs one pair estimator (CKA, RSA, shape distance or predictivity) on
 every (area, layer) pair and returns a tidy table. All pairs are bootstrapped with the same seed
 over the same samples, so replicate ``r`` of every pair resamples the same stimuli; the layer
-that matches an area best is then found in each replicate, and :func:`best_layers` summarizes
-that distribution (how often each layer wins, and an interval on its depth).
+that matches an area best is then found in each replicate (tied layers share the replicate's
+credit equally, so the result does not depend on the order of the layers; replicates where a
+layer's value is undefined are counted, not dropped), and :func:`best_layers` summarizes that
+distribution (how often each layer wins, and an interval on its depth).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,17 +21,17 @@ import numpy as np
 
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
-from neurocomplex.errors import InvalidParameterError
+from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
 from neurocomplex.measures import get_estimator
 from neurocomplex.recording import Recording
 
-__all__ = ["similarity_matrix", "best_layers", "METRICS"]
+__all__ = ["similarity_matrix", "best_layers", "shared_wins", "METRICS"]
 
 METRICS = ("cka", "rsa", "shape_distance", "predictivity")
 # Which way is "more similar" for each metric.
 _HIGHER_IS_CLOSER = {"cka": True, "rsa": True, "shape_distance": False, "predictivity": True}
-_COLUMNS = ["area", "layer", "metric", "value", "ci_low", "ci_high", "layer_index", "best_fraction", "is_best",
-            "n_samples", "n_units_area", "n_units_layer", "method", "warnings"]
+_COLUMNS = ["area", "layer", "metric", "value", "ci_low", "ci_high", "layer_index", "best_fraction",
+            "undefined_replicates", "is_best", "n_samples", "n_units_area", "n_units_layer", "method", "warnings"]
 
 
 def _as_mapping(recs: Any, name: str) -> dict[str, Recording]:
@@ -66,7 +69,8 @@ def similarity_matrix(
     metric : {"cka", "rsa", "shape_distance", "predictivity"}
         The pair estimator (``predictivity`` predicts each area from the layer).
     n_boot : int
-        Bootstrap replicates over stimuli for the intervals and the best-layer distribution.
+        Bootstrap replicates over stimuli for the intervals and the best-layer distribution
+        (``metric="cka"``: of the debiased CKA unless ``debiased=False`` is passed).
     seed : int or None
         Seed shared by every pair, so that their replicates resample the same stimuli.
     progress : bool, optional
@@ -79,9 +83,11 @@ def similarity_matrix(
     -------
     pandas.DataFrame
         One row per (area, layer): ``area``, ``layer``, ``metric``, ``value``, ``ci_low``,
-        ``ci_high``, ``layer_index`` (position in ``layers``), ``best_fraction`` (share of bootstrap
-        replicates in which this layer is the area's closest), ``is_best`` (closest on the full
-        data), ``n_samples``, ``n_units_area``, ``n_units_layer``, ``method``, ``warnings``.
+        ``ci_high``, ``layer_index`` (position in ``layers``), ``best_fraction`` (share of the
+        defined bootstrap replicates in which this layer is the area's closest, ties shared),
+        ``undefined_replicates`` (replicates of this area where some layer's value is undefined,
+        left out of ``best_fraction``), ``is_best`` (closest on the full data), ``n_samples``,
+        ``n_units_area``, ``n_units_layer``, ``method``, ``warnings``.
         ``df.attrs`` holds ``metric``, ``higher_is_closer``, ``n_boot``, ``seed``, ``params`` and
         ``version`` (of neurocomplex).
         :func:`best_layers` turns it into one row per area.
@@ -91,12 +97,21 @@ def similarity_matrix(
     InvalidParameterError
         Unknown metric, inputs that are not Recordings, Recordings over different samples.
 
+    Warns
+    -----
+    NeurocomplexWarning
+        When some replicates of an area are undefined (a layer's value could not be computed on
+        that resample), with their number.
+
     Notes
     -----
     "Closest" is the largest value for CKA, RSA and predictivity and the smallest for the shape
-    distance. In replicate r, area a's best layer is argmax_l v_r(a, l) over the layers whose
-    replicate r is defined; ``best_fraction`` counts those wins. Pairs without an interval (CKA of
-    very wide layers, see :func:`neurocomplex.cka`) get ``best_fraction`` NaN.
+    distance. In replicate r, area a's best layers are argmax_l v_r(a, l); when k layers tie
+    (equal values, as happen with rank statistics over few conditions), each gets 1/k of the
+    replicate, so ``best_fraction`` does not depend on the order of ``layers``. A replicate where
+    any layer's value is undefined (NaN) has no known winner: it is counted in
+    ``undefined_replicates`` and left out of the denominator of ``best_fraction``. Pairs without
+    an interval (fewer than 10 samples, see :func:`neurocomplex.cka`) get ``best_fraction`` NaN.
 
     Examples
     --------
@@ -123,15 +138,12 @@ def similarity_matrix(
     call = dict(params, n_boot=n_boot, seed=seed)
     if metric in ("cka", "shape_distance") and n_boot and "n_blocks" not in call and "block_size" not in call:
         # One number of blocks for every pair, so that replicate r draws the same stimuli everywhere.
-        from neurocomplex.measures.similarity import _BLOCK_MEMORY, _DEFAULT_N_BLOCKS, _MIN_BLOCKS, cka_block_bytes
+        from neurocomplex.measures.similarity import default_n_blocks
 
-        n_min = min(r.n_samples for r in [*area_map.values(), *layer_map.values()])
-        per = max(cka_block_bytes(r.n_samples, r.n_units, s.n_units) if metric == "cka"
-                  else 8.0 * min(r.n_units, r.n_samples) * min(s.n_units, s.n_samples)
-                  for r in area_map.values() for s in layer_map.values())
-        n_blocks = min(_DEFAULT_N_BLOCKS, int(_BLOCK_MEMORY // per), n_min)
-        if n_blocks >= _MIN_BLOCKS:
-            call["n_blocks"] = n_blocks
+        call["n_blocks"] = min(default_n_blocks(metric, r.n_samples, r.n_units, s.n_units)
+                               for r in area_map.values() for s in layer_map.values())
+        if call["n_blocks"] < 2:
+            del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
     rows, reps = [], {}
     for a, lay in progress_bar(pairs, len(pairs), progress, f"{metric} area x layer", "pair", min_total=4):
@@ -146,18 +158,24 @@ def similarity_matrix(
     df = pd.DataFrame(rows)
     sign = 1.0 if _HIGHER_IS_CLOSER[metric] else -1.0
     best_fraction = np.full(len(df), np.nan)
+    undefined = np.zeros(len(df), dtype=np.int64)
     is_best = np.zeros(len(df), dtype=bool)
     for a in area_map:
         idx = np.flatnonzero(df["area"].to_numpy() == a)
         is_best[idx[np.argmax(sign * df["value"].to_numpy()[idx])]] = True
         mats = [reps[a, lay] for lay in layer_map]
         if n_boot and all(m.size == n_boot for m in mats):
-            m = sign * np.vstack(mats)  # layers x replicates
-            valid = np.isfinite(m).any(axis=0)
-            wins = np.argmax(np.where(np.isfinite(m), m, -np.inf), axis=0)[valid]
-            if wins.size:
-                best_fraction[idx] = np.bincount(wins, minlength=len(layer_map)) / wins.size
+            credit, n_undefined = shared_wins(sign * np.vstack(mats))
+            undefined[idx] = n_undefined
+            if n_undefined < n_boot:
+                best_fraction[idx] = credit / (n_boot - n_undefined)
+            if n_undefined:
+                warnings.warn(
+                    f"{metric}: {n_undefined} of {n_boot} bootstrap replicates of area {a!r} are undefined for at "
+                    "least one layer (no known best layer there); best_fraction uses the other "
+                    f"{n_boot - n_undefined} (column undefined_replicates).", NeurocomplexWarning, stacklevel=2)
     df["best_fraction"] = best_fraction
+    df["undefined_replicates"] = undefined
     df["is_best"] = is_best
     df = df[_COLUMNS]
     from neurocomplex._version import __version__
@@ -168,6 +186,33 @@ def similarity_matrix(
     return df
 
 
+def shared_wins(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Credit of each layer over replicates: ``values`` is layers × replicates, larger is closer.
+
+    In each replicate where every value is defined, the k layers with the largest value get 1/k
+    each (exact ties); replicates with any NaN are undefined.
+
+    Returns
+    -------
+    credit : numpy.ndarray
+        ``(layers,)`` summed credit (it sums to the number of defined replicates).
+    n_undefined : int
+        Replicates with an undefined value.
+
+    Examples
+    --------
+    >>> credit, n_undefined = shared_wins(np.array([[1.0, 2.0, 0.5, np.nan], [1.0, 1.0, 0.7, 0.1]]))
+    >>> credit.tolist(), n_undefined
+    ([1.5, 1.5], 1)
+    """
+    defined = np.isfinite(values).all(axis=0)
+    v = values[:, defined]
+    if v.size == 0:
+        return np.zeros(values.shape[0]), int((~defined).sum())
+    top = v == v.max(axis=0, keepdims=True)
+    return (top / top.sum(axis=0, keepdims=True)).sum(axis=1), int((~defined).sum())
+
+
 def best_layers(table: Any, ci_level: float = 0.95) -> Any:
     """One row per area: its best layer and how sure the bootstrap over stimuli is of it.
 
@@ -176,16 +221,24 @@ def best_layers(table: Any, ci_level: float = 0.95) -> Any:
     table : pandas.DataFrame
         Output of :func:`similarity_matrix`.
     ci_level : float
-        Coverage of the interval on the best layer's depth.
+        Coverage of the interval on the best layer's depth, in (0, 1).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``area``, ``best_layer`` (closest on the full data), ``value``, ``ci_low``,
         ``ci_high`` (its similarity and interval), ``best_fraction`` (share of replicates where it
-        wins), ``depth_ci_low``, ``depth_ci_high`` (``layer_index`` quantiles of the per-replicate
-        best layer: an interval on where in depth the area matches), ``runner_up`` and
-        ``runner_up_fraction`` (the layer winning most often among the others).
+        wins, ties shared), ``depth_ci_low``, ``depth_ci_high`` (``layer_index`` quantiles of the
+        per-replicate best layer: an interval on where in depth the area matches),
+        ``runner_up`` and ``runner_up_fraction`` (the layer winning most often among the others)
+        and ``undefined_replicates`` (when the table has that column).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``table`` is not a table of :func:`similarity_matrix`, an area has no row marked
+        ``is_best`` (its values are all undefined, or the table was filtered), or ``ci_level`` is
+        not in (0, 1).
 
     Examples
     --------
@@ -201,11 +254,19 @@ def best_layers(table: Any, ci_level: float = 0.95) -> Any:
     need = {"area", "layer", "value", "ci_low", "ci_high", "layer_index", "best_fraction", "is_best"}
     if not hasattr(table, "columns") or not need <= set(table.columns):
         raise InvalidParameterError(f"best_layers needs the table of similarity_matrix (columns {sorted(need)}).")
+    if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
+        raise InvalidParameterError(f"ci_level must lie in (0, 1), got {ci_level!r}.")
     alpha = (1.0 - ci_level) / 2.0
     out = []
     for area, g in table.groupby("area", sort=False):
         g = g.sort_values("layer_index")
-        best = g[g["is_best"]].iloc[0]
+        marked = g[g["is_best"].astype(bool)]
+        if marked.empty:
+            raise InvalidParameterError(
+                f"area {area!r} has no row with is_best=True (its values are all undefined, or the table was "
+                "filtered): pass the whole table of similarity_matrix, with at least one defined value per area."
+            )
+        best = marked.iloc[0]
         frac = g["best_fraction"].to_numpy(dtype=float)
         lo = hi = math.nan
         runner, runner_frac = None, math.nan
@@ -218,8 +279,10 @@ def best_layers(table: Any, ci_level: float = 0.95) -> Any:
             if len(others):
                 top = others.iloc[int(np.argmax(others["best_fraction"].to_numpy()))]
                 runner, runner_frac = top["layer"], float(top["best_fraction"])
-        out.append({"area": area, "best_layer": best["layer"], "value": best["value"], "ci_low": best["ci_low"],
-                    "ci_high": best["ci_high"], "best_fraction": float(best["best_fraction"]),
-                    "depth_ci_low": lo, "depth_ci_high": hi, "runner_up": runner,
-                    "runner_up_fraction": runner_frac})
+        row = {"area": area, "best_layer": best["layer"], "value": best["value"], "ci_low": best["ci_low"],
+               "ci_high": best["ci_high"], "best_fraction": float(best["best_fraction"]),
+               "depth_ci_low": lo, "depth_ci_high": hi, "runner_up": runner, "runner_up_fraction": runner_frac}
+        if "undefined_replicates" in g.columns:
+            row["undefined_replicates"] = int(g["undefined_replicates"].max())
+        out.append(row)
     return pd.DataFrame(out)

@@ -54,41 +54,93 @@ def _cka_debiased_direct(x, y):
 
 
 # --------------------------------------------------------------------------- CKA
+@pytest.mark.filterwarnings("ignore:the plug-in CKA is dominated")
 def test_cka_matches_formula_and_is_invariant():
     x, y = _pair()
-    est = nc.cka(_rec(x), _rec(y), n_boot=0)
+    est = nc.cka(_rec(x), _rec(y), n_boot=0, debiased=False)
     assert est.value == pytest.approx(_cka_direct(x, y), rel=1e-12)
+    assert est.method == "linear_cka" and est.diagnostics["plugin"] == est.value
     q = _orthogonal(9, 3)
-    assert nc.cka(_rec(2.5 * x @ q + 7.0), _rec(y), n_boot=0).value == pytest.approx(est.value, rel=1e-10)
-    assert nc.cka(_rec(x), _rec(x), n_boot=0).value == pytest.approx(1.0, abs=1e-12)
-    assert nc.cka(_rec(x), _rec(0.1 * x @ q), n_boot=0).value == pytest.approx(1.0, abs=1e-12)
-    assert nc.cka(_rec(y), _rec(x), n_boot=0).value == pytest.approx(est.value, rel=1e-12)
+    for debiased in (False, True):
+        ref = nc.cka(_rec(x), _rec(y), n_boot=0, debiased=debiased).value
+        assert nc.cka(_rec(2.5 * x @ q + 7.0), _rec(y), n_boot=0, debiased=debiased).value == pytest.approx(ref, rel=1e-10)
+        assert nc.cka(_rec(x), _rec(x), n_boot=0, debiased=debiased).value == pytest.approx(1.0, abs=1e-12)
+        assert nc.cka(_rec(x), _rec(0.1 * x @ q), n_boot=0, debiased=debiased).value == pytest.approx(1.0, abs=1e-12)
+        assert nc.cka(_rec(y), _rec(x), n_boot=0, debiased=debiased).value == pytest.approx(ref, rel=1e-12)
 
 
+def test_cka_default_is_the_debiased_form():
+    x, y = _pair()
+    est = nc.cka(_rec(x), _rec(y), n_boot=0)
+    assert est.method == "linear_cka_debiased" and est.params["debiased"] is True
+    assert est.value == pytest.approx(_cka_debiased_direct(x, y), rel=1e-10)
+    assert est.diagnostics["debiased"] == est.value
+    assert est.diagnostics["plugin"] == pytest.approx(_cka_direct(x, y), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:the plug-in CKA is dominated")
 def test_cka_hand_computable_cases():
     # One unit each: CKA = corr(x, y)². x = (1, 2, 3, 4) centred is (-1.5, -0.5, 0.5, 1.5), |x|² = 5;
     # y = x² = (1, 4, 9, 16) centred is (-6.5, -3.5, 1.5, 8.5), |y|² = 129; x·y = 25.
     x = np.array([[1.0], [2.0], [3.0], [4.0]])
-    assert nc.cka(_rec(x), _rec(x**2), n_boot=0).value == pytest.approx(25.0**2 / (5.0 * 129.0), rel=1e-14)
+    assert nc.cka(_rec(x), _rec(x**2), n_boot=0, debiased=False).value == pytest.approx(25.0**2 / (5.0 * 129.0), rel=1e-14)
     # Two orthogonal unit vectors in two independent coordinates: CKA = 0.
     a = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     b = np.array([[1.0], [-1.0], [0.0], [0.0]])
     c = np.array([[0.0], [0.0], [1.0], [-1.0]])
-    assert nc.cka(_rec(b), _rec(c), n_boot=0).value == pytest.approx(0.0, abs=1e-15)
+    assert nc.cka(_rec(b), _rec(c), n_boot=0, debiased=False).value == pytest.approx(0.0, abs=1e-15)
     # a = [b c] with isotropic covariance: ||aᵀb||² = 4, ||aᵀa|| = sqrt(2·2²) = 2·sqrt2, ||bᵀb|| = 2.
-    assert nc.cka(_rec(a), _rec(b), n_boot=0).value == pytest.approx(4.0 / (2 * math.sqrt(2) * 2), rel=1e-14)
+    assert nc.cka(_rec(a), _rec(b), n_boot=0, debiased=False).value == pytest.approx(4.0 / (2 * math.sqrt(2) * 2), rel=1e-14)
 
 
 def test_debiased_cka_matches_direct_gram_implementation():
     x, y = _pair(n=40, p=6, q=5, seed=4)
     est = nc.cka(_rec(x), _rec(y), debiased=True, n_boot=0)
     assert est.value == pytest.approx(_cka_debiased_direct(x, y), rel=1e-10)
-    assert est.value < nc.cka(_rec(x), _rec(y), n_boot=0).value  # the plug-in value is biased upwards here
-    # independent populations: debiased CKA near 0, plug-in clearly above
+    assert est.value < nc.cka(_rec(x), _rec(y), n_boot=0, debiased=False).value  # the plug-in is biased upwards
+    # independent populations: debiased CKA near 0, plug-in clearly above (and it says so)
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(60, 30)), rng.normal(size=(60, 30))
-    assert abs(nc.cka(_rec(a), _rec(b), debiased=True, n_boot=0).value) < 0.05
-    assert nc.cka(_rec(a), _rec(b), n_boot=0).value > 0.3
+    assert abs(nc.cka(_rec(a), _rec(b), n_boot=0).value) < 0.05
+    with pytest.warns(nc.NeurocomplexWarning, match="dominated by its upward bias"):
+        plug = nc.cka(_rec(a), _rec(b), n_boot=0, debiased=False)
+    assert plug.value > 0.3
+
+
+def test_plugin_null_floor_is_the_mean_over_random_pairings():
+    """null_floor = sqrt(PR_x PR_y) / (n - 1) is exactly the plug-in CKA averaged over permutations of y's samples."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(7, 3)) * [3.0, 1.0, 0.5]
+    y = rng.normal(size=(7, 2))
+    est = nc.cka(_rec(x), _rec(y), n_boot=0)
+    import itertools
+
+    mean = np.mean([_cka_direct(x, y[list(perm)]) for perm in itertools.permutations(range(7))])
+    assert est.diagnostics["null_floor"] == pytest.approx(mean, rel=1e-10)
+    xc = x - x.mean(0)
+    yc = y - y.mean(0)
+    pr = [np.trace(c) ** 2 / np.sum(c * c) for c in (xc.T @ xc, yc.T @ yc)]
+    assert est.diagnostics["null_floor"] == pytest.approx(math.sqrt(pr[0] * pr[1]) / 6, rel=1e-12)
+
+
+def test_degenerate_sizes_are_refused_and_few_samples_warn():
+    rng = np.random.default_rng(1)
+    x2, y2 = _rec(rng.normal(size=(2, 50))), _rec(rng.normal(size=(2, 50)))
+    for func, kw in ((nc.cka, {}), (nc.cka, {"debiased": False}), (nc.shape_distance, {})):
+        with pytest.raises(nc.InsufficientDataError, match="2 samples"):
+            func(x2, y2, n_boot=0, **kw)
+    x3, y3 = _rec(rng.normal(size=(3, 1000))), _rec(rng.normal(size=(3, 1000)))
+    with pytest.raises(nc.InsufficientDataError, match="n − 3"):
+        nc.cka(x3, y3, n_boot=0)
+    with pytest.warns(nc.NeurocomplexWarning, match="dominated by its upward bias"):
+        assert nc.cka(x3, y3, n_boot=0, debiased=False).value > 0.9  # unrelated data, plug-in near 1
+    with pytest.warns(nc.NeurocomplexWarning, match="dominated by its bias"):
+        nc.shape_distance(x3, y3, n_boot=0)
+    # 3 x 100,000 random data: the plug-in CKA is 1 - 5e-7 and warns; the default refuses
+    big = rng.normal(size=(3, 100_000)).astype(np.float32)
+    with pytest.warns(nc.NeurocomplexWarning, match="null_floor"):
+        est = nc.cka(_rec(big), _rec(rng.normal(size=(3, 100_000))), n_boot=0, debiased=False)
+    assert est.diagnostics["null_floor"] > 0.99
 
 
 @pytest.mark.parametrize("debiased", [False, True])
@@ -154,22 +206,51 @@ def test_debiased_interval_is_not_dragged_by_copies_with_many_units():
 @pytest.mark.parametrize("debiased", [False, True])
 def test_sample_gram_route_equals_unit_products(debiased):
     rng = np.random.default_rng(4)
-    for n, p, q in ((60, 7, 5), (30, 50, 40)):
+    for n, p, q in ((60, 7, 5), (30, 50, 40), (80, 33, 17)):
         x, y = rng.normal(size=(n, p)) + 2.0, rng.normal(size=(n, q)) - 1.0
         blocks = pbk.block_assignment(n, 10, None, 0)
-        w = pbk.replicate_weights(10, 5, 1)
+        w = np.r_[np.ones((1, 10)), pbk.replicate_weights(10, 5, 1)]
         a = pbk._pair_blocks(x, y, blocks, debiased)
-        b = pbk._pair_blocks_from_grams(x, y, blocks, debiased)
         stat = pbk.unbiased_hsic if debiased else pbk.centred_frobenius2
-        for key in ("xy", "xx", "yy"):
-            np.testing.assert_allclose(stat(b, key, w), stat(a, key, w), rtol=1e-10)
+        # the Gram route, whole or by bands of rows, and the unit route by slabs of a few columns
+        for b in (pbk._pair_blocks_from_grams(x, y, blocks, debiased),
+                  pbk._pair_blocks_from_grams(x, y, blocks, debiased, budget_bytes=8 * 3 * n * 7),
+                  pbk._pair_blocks(x, y, blocks, debiased, budget_bytes=8 * 10 * max(p, q) * 3)):
+            for key in ("xy", "xx", "yy"):
+                np.testing.assert_allclose(stat(b, key, w), stat(a, key, w), rtol=1e-10)
     assert pbk.use_grams(100, 4096, 512) and not pbk.use_grams(10_000, 4096, 512)
+    assert pbk.use_grams(500, 300, 200, n_blocks=50) and not pbk.use_grams(500, 300, 200)
+
+
+def test_wide_layers_go_through_the_gram_matrices_with_the_same_values():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(40, 500))
+    y = np.tanh(x[:, :30] @ rng.normal(size=(30, 300)) / 5) + 0.3 * rng.normal(size=(40, 300))
+    for debiased in (False, True):
+        est = nc.cka(_rec(x), _rec(y), n_boot=30, debiased=debiased)
+        ref = _cka_debiased_direct(x - x.mean(0), y - y.mean(0)) if debiased else _cka_direct(x, y)
+        assert est.value == pytest.approx(ref, rel=1e-10)
+    blocks = pbk.block_assignment(40, 40, None, 0)
+    w = pbk.replicate_weights(40, 8, 3)
+    grams = pbk._pair_blocks_from_grams(x, y, blocks, True)
+    units = pbk._pair_blocks(x, y, blocks, True)
+    for key in ("xy", "xx", "yy"):
+        np.testing.assert_allclose(pbk.unbiased_hsic(grams, key, w, True), pbk.unbiased_hsic(units, key, w, True),
+                                   rtol=1e-10)
+    # float32 wide random data never raise
+    for width in (1000, 4608):
+        a = np.maximum(rng.normal(size=(200, width)), 0).astype(np.float32)
+        b = np.maximum(rng.normal(size=(200, width // 2)), 0).astype(np.float32)
+        assert np.isfinite(nc.cka(_rec_raw(a), _rec_raw(b), n_boot=20).value)
+        assert np.isfinite(nc.shape_distance(_rec_raw(a), _rec_raw(b), n_boot=5).value)
+
+
+def _rec_raw(a):
+    return nc.Recording.from_array(a)
 
 
 def test_cka_with_fewer_stimuli_than_units_has_an_interval_at_any_width(monkeypatch):
-    from neurocomplex.measures import similarity
-
-    monkeypatch.setattr(similarity, "_BLOCK_MEMORY", 10_000)  # no room for any per-block product
+    monkeypatch.setattr(pbk, "BLOCK_BUDGET", 10_000)  # no room for any per-block product
     rng = np.random.default_rng(5)
     x = rng.normal(size=(40, 300))
     y = np.tanh(x[:, :20] @ rng.normal(size=(20, 200)) / 4)
@@ -178,14 +259,22 @@ def test_cka_with_fewer_stimuli_than_units_has_an_interval_at_any_width(monkeypa
     assert est.ci is not None and est.diagnostics["n_blocks"] == 40
 
 
-def test_cka_wide_layers_skip_the_interval_with_a_warning(monkeypatch):
-    from neurocomplex.measures import similarity
+def test_cka_interval_is_kept_within_any_memory_budget(monkeypatch):
+    """More samples than units: the block products are formed by slabs, never dropped for memory."""
+    x, y = _pair(n=300, p=40, q=25, seed=1)
+    ref = nc.cka(_rec(x), _rec(y), n_boot=50)
+    monkeypatch.setattr(pbk, "BLOCK_BUDGET", 8 * 50 * 40 * 2)  # two columns of 50 blocks at a time
+    est = nc.cka(_rec(x), _rec(y), n_boot=50)
+    assert est.diagnostics["n_blocks"] == 50 and est.ci is not None
+    assert est.value == pytest.approx(ref.value, rel=1e-12)
+    np.testing.assert_allclose(est.diagnostics["replicates"], ref.diagnostics["replicates"], rtol=1e-10)
 
-    monkeypatch.setattr(similarity, "_BLOCK_MEMORY", 10_000)
-    x, y = _pair(n=100, seed=1)
+
+def test_too_few_samples_for_an_interval_warn():
+    x, y = _pair(n=8, seed=1)
     with pytest.warns(nc.NeurocomplexWarning, match="no interval"):
         est = nc.cka(_rec(x), _rec(y), n_boot=50)
-    assert est.ci is None and est.value == pytest.approx(_cka_direct(x, y), rel=1e-12)
+    assert est.ci is None and est.value == pytest.approx(_cka_debiased_direct(x, y), rel=1e-10)
 
 
 # --------------------------------------------------------------------------- CKA on a torch device
@@ -199,7 +288,7 @@ def _device_pair(n, p, q, dtype, seed):
 
 def _assert_cka_agrees(ref, dev, tol):
     assert dev.value == pytest.approx(ref.value, rel=tol)
-    for key in ("hsic_xy", "hsic_xx", "hsic_yy"):
+    for key in ("hsic_xy", "hsic_xx", "hsic_yy", "plugin", "debiased", "null_floor"):
         assert dev.diagnostics[key] == pytest.approx(ref.diagnostics[key], rel=tol)
     assert dev.diagnostics["n_blocks"] == ref.diagnostics["n_blocks"]
     reps, ref_reps = dev.diagnostics["replicates"], ref.diagnostics["replicates"]
@@ -212,6 +301,7 @@ def _assert_cka_agrees(ref, dev, tol):
 
 
 @pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.filterwarnings("ignore:the plug-in CKA is dominated")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_cka_device_path_agrees_with_numpy(dtype):
     pytest.importorskip("torch")
@@ -267,6 +357,7 @@ def test_cka_device_centres_exactly_when_the_host_does():
 
 
 @pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.filterwarnings("ignore:the plug-in CKA is dominated")
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs torch")
 def test_cka_device_path_on_cuda():
     import torch
@@ -285,6 +376,7 @@ def test_cka_device_path_on_cuda():
 
 
 # --------------------------------------------------------------------------- shape distance
+@pytest.mark.filterwarnings("ignore:the plug-in shape distance is dominated")
 def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
     from scipy.linalg import orthogonal_procrustes
 
@@ -296,7 +388,7 @@ def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
     expected = math.acos(float(np.sum((xc @ r) * yc)))
     est = nc.shape_distance(_rec(x), _rec(y), n_boot=30)
     assert est.value == pytest.approx(expected, rel=1e-10)
-    assert est.ci is not None and 0 <= est.ci[0] <= est.ci[1] <= math.pi / 2
+    assert est.ci is not None and 0 <= est.ci[0] <= est.value <= est.ci[1] <= math.pi / 2
     q = _orthogonal(8, 1)
     assert nc.shape_distance(_rec(x), _rec(3 * x @ q - 2), n_boot=0).value == pytest.approx(0.0, abs=1e-6)
     assert nc.shape_distance(_rec(y), _rec(x), n_boot=0).value == pytest.approx(est.value, rel=1e-10)
@@ -312,16 +404,18 @@ def test_shape_distance_matches_procrustes_and_is_a_rotation_invariant():
 # --------------------------------------------------------------------------- shape distance on a torch device
 def _assert_shape_agrees(ref, dev, tol, device="cpu"):
     assert dev.value == pytest.approx(ref.value, rel=tol)
-    assert dev.diagnostics["cosine"] == pytest.approx(ref.diagnostics["cosine"], rel=tol)
+    for key in ("cosine", "crossfit_cosine"):
+        assert dev.diagnostics[key] == pytest.approx(ref.diagnostics[key], rel=tol, abs=tol)
     assert dev.diagnostics["n_blocks"] == ref.diagnostics["n_blocks"]
-    reps, ref_reps = dev.diagnostics["replicates"], ref.diagnostics["replicates"]
-    assert reps.shape == ref_reps.shape
-    np.testing.assert_array_equal(np.isnan(reps), np.isnan(ref_reps))
-    np.testing.assert_allclose(reps, ref_reps, rtol=tol, atol=0.0)
+    for key in ("replicates", "crossfit_replicates"):
+        reps, ref_reps = dev.diagnostics[key], ref.diagnostics[key]
+        assert reps.shape == ref_reps.shape
+        np.testing.assert_array_equal(np.isnan(reps), np.isnan(ref_reps))
+        np.testing.assert_allclose(reps, ref_reps, rtol=tol, atol=tol if key == "crossfit_replicates" else 0.0)
     assert (dev.ci is None) == (ref.ci is None)
     if ref.ci is not None:
         assert dev.ci == pytest.approx(ref.ci, rel=tol)
-    assert dev.warnings == ref.warnings
+    assert len(dev.warnings) == len(ref.warnings)
     assert dev.params["device"] == device and ref.params["device"] is None
     assert {k: v for k, v in dev.params.items() if k != "device"} == \
         {k: v for k, v in ref.params.items() if k != "device"}
@@ -332,7 +426,7 @@ def _shape_cosine_direct(x, y):
     return np.linalg.svd(xc.T @ yc, compute_uv=False).sum() / (np.linalg.norm(xc) * np.linalg.norm(yc))
 
 
-@pytest.mark.filterwarnings("ignore:the 95% basic bootstrap interval")
+@pytest.mark.filterwarnings("ignore:the plug-in shape distance is dominated")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
     pytest.importorskip("torch")
@@ -354,10 +448,11 @@ def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
                 assert dev.diagnostics["replicates"].size == blocking["n_boot"]
             else:
                 assert dev.ci is None and dev.diagnostics["replicates"].size == 0
+                assert np.isfinite(dev.diagnostics["crossfit_cosine"])
     # replicates split over several device batches come back in draw order
     x, y = _device_pair(300, 7, 5, dtype, seed=2)
     ref = nc.shape_distance(x, y, n_boot=25, seed=4)
-    monkeypatch.setattr(tpb, "_REPLICATE_BYTES", 8 * 7 * 5 * 3)
+    monkeypatch.setattr(tpb, "_REPLICATE_BYTES", 8 * 7 * 5 * 6 * 3)
     _assert_shape_agrees(ref, nc.shape_distance(x, y, n_boot=25, seed=4, device="cpu"), tol)
     # too few blocks for an interval: the same warning and no interval on both paths
     with pytest.warns(nc.NeurocomplexWarning, match="no interval"):
@@ -367,20 +462,73 @@ def test_shape_distance_device_path_agrees_with_numpy(dtype, monkeypatch):
     _assert_shape_agrees(ref, dev, tol)
 
 
-def test_shape_distance_device_replicates_equal_resampled_rows():
-    pytest.importorskip("torch")
+def _crossfit_direct(x, y, rows1, rows2):
+    """Cross-fitted cosine from explicit rows: the partial isometry of one half scored on the other."""
+    def centred(rows):
+        xa, ya = x[rows] - x[rows].mean(0), y[rows] - y[rows].mean(0)
+        return xa.T @ ya
+
+    def aligned(c_fit, c_eval, distinct):
+        u, s, vt = np.linalg.svd(c_fit, full_matrices=False)
+        keep = min(distinct - 1, s.size)
+        keep = int(np.sum(s[:keep] > 1e-10 * np.linalg.norm(xc) * np.linalg.norm(yc)))
+        return np.trace(u[:, :keep].T @ c_eval @ vt[:keep].T)
+
+    rows = np.r_[rows1, rows2]
+    xc, yc = x[rows] - x[rows].mean(0), y[rows] - y[rows].mean(0)
+    c1, c2 = centred(rows1), centred(rows2)
+    n1, n2, n = rows1.size, rows2.size, rows.size
+    d1, d2 = np.unique(rows1).size, np.unique(rows2).size
+    return (0.5 * (aligned(c1, c2, d1) / (n2 - 1) + aligned(c2, c1, d2) / (n1 - 1)) * (n - 1)
+            / (np.linalg.norm(xc) * np.linalg.norm(yc)))
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_shape_replicates_equal_resampled_rows(device):
+    if device is not None:
+        pytest.importorskip("torch")
     from neurocomplex._backend.pair_blocks import shape_cosines_torch
 
     x, y = _pair(n=90, p=6, q=4, seed=8)
     xc, yc = x - x.mean(0), y - y.mean(0)
     blocks = pbk.block_assignment(90, 15, None, 2)
+    half = np.arange(15) < 7
     draws = pbk.replicate_weights(15, 12, 6)
-    got = shape_cosines_torch(xc, yc, blocks, draws, "cpu")
-    for w, cos in zip(draws, got, strict=True):
-        rows = np.concatenate([np.tile(blocks[b], int(c)) for b, c in enumerate(w)])
-        assert cos == pytest.approx(_shape_cosine_direct(x[rows], y[rows]), rel=1e-10)
-    est = nc.shape_distance(_rec(x), _rec(y), n_boot=12, seed=6, n_blocks=15, device="cpu")
+    if device is None:
+        cos, fit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks), draws, half)
+    else:
+        cos, fit = shape_cosines_torch(xc, yc, blocks, draws, half, device)
+    for w, c, f in zip(draws, cos, fit, strict=True):
+        tiled = [np.tile(blocks[b], int(k)) for b, k in enumerate(w)]
+        rows1, rows2 = np.concatenate(tiled[:7]), np.concatenate(tiled[7:])
+        rows = np.r_[rows1, rows2]
+        assert c == pytest.approx(_shape_cosine_direct(x[rows], y[rows]), rel=1e-10)
+        assert f == pytest.approx(_crossfit_direct(x, y, rows1, rows2), rel=1e-9)
+    est = nc.shape_distance(_rec(x), _rec(y), n_boot=12, seed=6, n_blocks=15, device=device)
     assert est.diagnostics["cosine"] == pytest.approx(_shape_cosine_direct(x, y), rel=1e-12)
+    order = pbk.block_assignment(90, 15, None, 6)  # the estimate's halves: its first 7 blocks and the rest
+    rows1, rows2 = np.concatenate(order[:7]), np.concatenate(order[7:])
+    assert est.diagnostics["crossfit_cosine"] == pytest.approx(_crossfit_direct(x, y, rows1, rows2), rel=1e-9)
+
+
+def test_shape_interval_brackets_the_bias():
+    """More units than samples: the plug-in cosine is far above the population one, the cross-fitted one
+    below it; the interval holds both, its value, and the population distance."""
+    rng = np.random.default_rng(3)
+    k, p, n, sigma = 5, 200, 80, 1.0
+    a, b = rng.normal(size=(k, p)) / np.sqrt(k), rng.normal(size=(k, p)) / np.sqrt(k)
+    sxy = a.T @ b
+    truth = math.acos(np.linalg.svd(sxy, compute_uv=False).sum()
+                      / math.sqrt(np.trace(a.T @ a + sigma**2 * np.eye(p)) * np.trace(b.T @ b + sigma**2 * np.eye(p))))
+    z = rng.normal(size=(n, k))
+    x, y = z @ a + sigma * rng.normal(size=(n, p)), z @ b + sigma * rng.normal(size=(n, p))
+    with pytest.warns(nc.NeurocomplexWarning, match="dominated by its bias"):
+        est = nc.shape_distance(_rec(x), _rec(y))
+    d = est.diagnostics
+    assert math.cos(est.value) == pytest.approx(d["cosine"]) and d["cosine"] > math.cos(truth) > d["crossfit_cosine"]
+    assert est.ci[0] <= est.value < truth <= est.ci[1]
+    assert est.ci[1] >= math.acos(max(d["crossfit_cosine"], 0.0))
+    assert d["interval"] == "bias_bracket" and d["bias_bound"] == pytest.approx(d["cosine"] - d["crossfit_cosine"])
 
 
 @pytest.mark.filterwarnings("ignore::neurocomplex.NeurocomplexWarning")
