@@ -38,17 +38,25 @@ def kendall_tau_a(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip(tau_b * np.sqrt(float(n0 - ta) * float(n0 - tb)) / n0, -1.0, 1.0))
 
 
+def _starts_mask(s: np.ndarray) -> np.ndarray:
+    """True where a sorted vector's value differs from the previous one (and at 0)."""
+    new = np.empty(s.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    return new
+
+
 class SortedVector:
     """A vector's sort order and tie blocks (exact equality), reused by every use of its ranks."""
 
     def __init__(self, v: np.ndarray, order: np.ndarray | None = None) -> None:
         self.order = np.argsort(v) if order is None else order  # any order of ties: their ranks are averaged
         s = v[self.order]
-        new = np.r_[True, s[1:] != s[:-1]]
+        new = _starts_mask(s)
         self.starts = np.flatnonzero(new)
-        self.lengths = np.diff(np.r_[self.starts, s.size])
+        self.lengths = np.diff(self.starts, append=s.size)
         self.has_ties = self.starts.size < s.size
-        self.block = np.cumsum(new) - 1  # tie block of each sorted position
+        self.block = np.cumsum(new) - 1 if self.has_ties else np.arange(s.size)  # tie block of each sorted position
 
     def _per_block(self, sorted_vals: np.ndarray) -> np.ndarray:
         return np.add.reduceat(sorted_vals, self.starts) if self.has_ties else sorted_vals
@@ -136,12 +144,12 @@ def merge_split_ties(v: np.ndarray, tol: float, exact_key: Callable[[np.ndarray]
     """
     order = np.argsort(v)
     s = v[order]
-    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    first = np.flatnonzero(_starts_mask(s))
     vals = s[first]
     close = np.flatnonzero(np.diff(vals) <= tol)
     if close.size == 0:
         return v, order
-    stops = np.r_[first[1:], s.size]
+    stops = np.append(first[1:], s.size)
     breaks = np.flatnonzero(np.diff(close) > 1)
     changed = False
     for lo, hi in zip(np.r_[close[0], close[breaks + 1]], np.r_[close[breaks], close[-1]] + 1, strict=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,12 @@ class _Rdm:
         return out + out.T
 
 
+@lru_cache(maxsize=8)
 def _upper(n: int) -> np.ndarray:
     """Mask of the upper triangle above the diagonal: its entries in row-major (np.triu_indices) order."""
-    return np.triu(np.ones((n, n), dtype=bool), 1)
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    mask.flags.writeable = False
+    return mask
 
 
 def _row_sums(per_pair: np.ndarray, n: int) -> np.ndarray:
@@ -161,10 +165,10 @@ def _float_rdm(patterns: np.ndarray, distance: str, where: str) -> _Rdm:
         key += sq[:, None]
         key += sq[None, :]
         np.maximum(key, 0.0, out=key)
-    key = np.triu(key, 1)
-    key += key.T  # one triangle of the product for both: exactly symmetric
-    if copies:
-        key = key[np.ix_(inverse, inverse)]  # copies share every distance, zero between them
+    if copies:  # copies share every distance (one triangle of the product for both), zero between them
+        key = np.triu(key, 1)
+        key += key.T
+        key = key[np.ix_(inverse, inverse)]
     key = key[_upper(n)]
     if distance == "correlation":
         return _Rdm(n, key, key)
