@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
 
@@ -171,3 +172,89 @@ def test_code_from_standard_input_falls_back_to_worker_threads(study):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ROWS 1 True" in done.stdout
     assert "WARNED True" in done.stdout
+
+
+# --------------------------------------------------------------------------- the same numbers on every path
+@pytest.fixture(scope="module")
+def threads():
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def test_batch_streamed_and_in_memory_agree_on_every_streamed_measure(study, threads, tmp_path):
+    from tests.io.test_stream import SCALINGS, STREAMED_CASES, _options, _scaled_series
+
+    series = [_scaled_series(tmp_path / f"es{i}.nwb", *SCALINGS[k][:1], **SCALINGS[k][1])
+              for i, k in enumerate(["channel_conversion with signs", "float32 with channel_conversion"])]
+    for paths, kw in ((study["good"][:2], {"bin_size": 0.02}), (series, {"series": "acquisition/es"})):
+        for name in STREAMED_CASES:
+            batch = nc.measure_many(paths, [name], client=threads, progress=False, **kw, **_options(name))
+            assert (batch.error == "").all()
+            for path in paths:
+                streamed = measure_stream(path, [name], **kw, **_options(name))
+                got = batch[batch.session == path.stem].reset_index(drop=True)
+                np.testing.assert_array_equal(got.value.to_numpy(), streamed.value.to_numpy())
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    rec = nc.load(path, **kw)
+                    memory = nc.measure(rec, [name], **_options(name))
+                np.testing.assert_allclose(got.value.to_numpy(), memory.value.to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- results that travel
+def test_names_are_relative_and_rows_carry_units_and_provenance(study, threads, tmp_path):
+    import shutil
+
+    for sub in ("mouse-a", "mouse-b"):
+        (tmp_path / "study" / sub).mkdir(parents=True)
+        shutil.copy(study["good"][0], tmp_path / "study" / sub / "ses-1.nwb")
+    table = nc.measure_many(tmp_path / "study", ["mean_rate", "pattern_entropy"], bin_size=0.02, client=threads,
+                            progress=False, n_boot=5, seed=2)
+    assert table.session.unique().tolist() == ["mouse-a__ses-1", "mouse-b__ses-1"]
+    assert table.recording.unique().tolist() == ["mouse-a/ses-1.nwb", "mouse-b/ses-1.nwb"]
+    assert str(tmp_path) not in table.to_csv()  # no folder of this machine in the table
+    row = table.iloc[0]
+    assert (row.unit, row.bin_size_s, row.source, row.n_boot, row.seed, row.n_blocks) == ("Hz", 0.02, "units", 5, 2, 20)
+    assert row.binarization == "" and row.neurocomplex_version == nc.__version__  # a mean rate binarizes nothing
+    assert table[table.measure == "pattern_entropy"].binarization.eq("value > 0").all()
+    assert row.t_start_s < row.t_stop_s
+    assert table[table.measure == "pattern_entropy"].unit.eq("bits").all()
+    full = nc.measure_many(tmp_path / "study", ["mean_rate"], bin_size=0.02, client=threads, progress=False,
+                           full_paths=True, n_boot=0)
+    assert full.recording.unique().tolist() == [str(tmp_path / "study" / s / "ses-1.nwb") for s in ("mouse-a", "mouse-b")]
+    one = measure_stream(study["good"][0], ["mean_rate"], bin_size=0.02, n_boot=0)
+    assert one.recording.tolist() == [study["good"][0].name] * 3
+
+
+def test_results_file_of_a_batch_names_no_machine_path_and_restores_parameters(study, threads, tmp_path):
+    from nwbinspector import Importance, inspect_nwbfile
+
+    table = nc.measure_many(study["good"][:2], ["activation_ratio", "pattern_entropy"], bin_size=0.02, client=threads,
+                            progress=False, params={"pattern_entropy": {"method": "plugin"}}, n_boot=5, seed=1)
+    subject = {"subject_id": "m", "species": "Mus musculus", "sex": "F", "age": "P90D"}
+    path = nc.write_results(table, tmp_path / "results.nwb", subject=subject)
+    assert str(study["root"]).encode() not in path.read_bytes()
+    back = nc.read_results(path)
+    assert back.attrs["parameters"] == {"neurocomplex_version": nc.__version__, **table.attrs["parameters"]}
+    assert back.attrs["parameters"]["params"] == {"pattern_entropy": {"method": "plugin"}}
+    assert back.recording.unique().tolist() == ["sub-0_ses-1.nwb", "sub-1_ses-1.nwb"]
+    assert back.unit.tolist() == table.unit.tolist()
+    assert [m.message for m in inspect_nwbfile(nwbfile_path=str(path))
+            if m.importance.value > Importance.BEST_PRACTICE_SUGGESTION.value] == []
+
+
+def test_rerun_with_other_measures_or_bin_size_returns_what_was_asked(study, threads, tmp_path):
+    out = tmp_path / "out"
+    paths = study["good"][:2]
+    nc.measure_many(paths, ["activation_ratio"], bin_size=0.02, client=threads, out=out, progress=False, n_boot=0)
+    other = nc.measure_many(paths, ["mean_rate"], bin_size=0.05, client=threads, out=out, progress=False, n_boot=0)
+    assert other.measure.unique().tolist() == ["mean_rate"] and (other.bin_size_s == 0.05).all()
+    fresh = nc.measure_many(paths, ["mean_rate"], bin_size=0.05, client=threads, progress=False, n_boot=0)
+    np.testing.assert_array_equal(other.value.to_numpy(), fresh.value.to_numpy())
+    record = json.loads((out / "sub-0_ses-1.json").read_text())
+    key = json.loads(record["key"])
+    assert key["parameters"]["measures"] == ["mean_rate"] and key["parameters"]["bin_size"] == 0.05
+    assert key["input"]["size"] == paths[0].stat().st_size and key["neurocomplex_version"] == nc.__version__

@@ -178,3 +178,40 @@ def test_analyze_defaults_say_what_runs_and_skip_the_slow_bootstrap(capsys):
     entropy = [ln for ln in lines if ln[2] == "pattern_entropy"]
     assert len(complexity) == 3 and all(ln[4] == "NaN" for ln in complexity)
     assert len(entropy) == 3 and all(ln[4] != "NaN" for ln in entropy)  # the others keep 100 replicates
+
+
+def test_analyze_many_rerun_with_other_options_computes_what_was_asked(tmp_path, capsys):
+    import pandas as pd
+
+    from tests._sessions import write_session
+
+    (tmp_path / "data").mkdir()
+    for i in range(2):
+        write_session(tmp_path / "data" / f"s{i}.nwb", n_units=6, duration=30.0, rate=8.0, seed=i)
+    out = tmp_path / "out"
+    common = ["analyze", str(tmp_path / "data"), "--workers", "1", "--n-boot", "0", "--out", str(out)]
+    assert main([*common, "--measures", "activation_ratio", "--bin-size", "0.02"]) == 0
+    assert main([*common, "--measures", "mean_rate", "--bin-size", "0.05"]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(out / "all_sessions.csv", keep_default_na=False, na_values=[""])
+    assert table.measure.unique().tolist() == ["mean_rate"] and table.bin_size_s.eq(0.05).all()
+    assert table.recording.unique().tolist() == ["s0.nwb", "s1.nwb"] and table.unit.eq("Hz").all()
+    rec = nc.load(tmp_path / "data" / "s0.nwb", bin_size=0.05)
+    first = table[(table.session == "s0") & (table.group == "all")].value.iloc[0]
+    assert first == pytest.approx(nc.mean_rate(rec).value, rel=1e-12)
+    session = pd.read_csv(out / "s1.csv", keep_default_na=False, na_values=[""])
+    assert session.measure.unique().tolist() == ["mean_rate"]
+
+
+def test_analyze_csv_names_the_file_not_its_folder(tmp_path, capsys):
+    import pandas as pd
+
+    from tests.conftest import DEMO_NWB
+
+    assert main(["analyze", str(DEMO_NWB), "--measures", "activation_ratio", "--n-boot", "0", "--out",
+                 str(tmp_path)]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(tmp_path / "demo_recording_measures.csv")
+    assert table.file.unique().tolist() == ["demo_recording.nwb"]
+    assert str(DEMO_NWB.parent) not in (tmp_path / "demo_recording_measures.csv").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["demo_recording_measures.csv"]  # no temporary file left

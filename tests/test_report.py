@@ -157,3 +157,44 @@ def test_report_renders_in_a_headless_browser(tmp_path):
     # the page is not blank: text and the two embedded figures leave many non-white pixels
     dark = (image[..., :3].mean(axis=2) < 0.8).mean()
     assert dark > 0.01
+
+
+def _names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_rerun_leaves_only_this_report_files(tmp_path):
+    folder = tmp_path / "out"
+    t = _tables()
+    write_report(folder, t, {}, make_provenance(seed=0))
+    (folder / "my_notes.txt").write_text("kept")
+    write_report(folder, {"measures": t["measures"]}, {}, make_provenance(seed=1))
+    # the earlier report's 'layer_area_map.csv' is gone; what no report wrote stays
+    assert _names(folder) == [".neurocomplex_report.json", "measures.csv", "my_notes.txt", "provenance.json",
+                              "report.html"]
+    manifest = json.loads((folder / ".neurocomplex_report.json").read_text())
+    assert manifest["files"] == ["measures.csv", "provenance.json", "report.html"]
+    assert pd.read_csv(folder / "measures.csv").seed.eq(1).all()
+
+
+def test_overwrite_false_refuses_files_no_report_wrote(tmp_path):
+    folder = tmp_path / "out"
+    write_report(folder, _tables(), {}, make_provenance(seed=0), overwrite=False)  # a new folder
+    write_report(folder, _tables(), {}, make_provenance(seed=1), overwrite=False)  # its own earlier report
+    (folder / "old_run.csv").write_text("a\n1\n")  # e.g. a CSV of a version without manifest
+    before = {n: (folder / n).read_bytes() for n in _names(folder)}
+    with pytest.raises(nc.InvalidParameterError, match=r"holds files that no earlier report wrote \(old_run.csv\)"):
+        write_report(folder, {"x": _tables()["measures"]}, {}, make_provenance(seed=2), overwrite=False)
+    assert {n: (folder / n).read_bytes() for n in _names(folder)} == before  # nothing written
+    write_report(folder, {"x": _tables()["measures"]}, {}, make_provenance(seed=2), overwrite=True)
+    assert "old_run.csv" in _names(folder) and "measures.csv" not in _names(folder)
+
+
+def test_a_tampered_manifest_removes_nothing_outside_the_report(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (tmp_path / "precious.csv").write_text("a\n")
+    (folder / "data.nwb").write_text("x")
+    (folder / ".neurocomplex_report.json").write_text(json.dumps({"files": ["../precious.csv", "data.nwb", "/etc/x"]}))
+    write_report(folder, {"measures": _tables()["measures"]}, {}, make_provenance(seed=0))
+    assert (tmp_path / "precious.csv").exists() and (folder / "data.nwb").exists()

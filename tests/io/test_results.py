@@ -94,3 +94,26 @@ def test_bad_input(tmp_path):
     assert not (tmp_path / "y.nwb").exists()
     with pytest.raises(MissingTableError, match="no table 'other'"):
         read_results(path, "other")
+
+
+def test_read_results_restores_the_parameters(tmp_path):
+    table = _table()
+    table.attrs["parameters"] = {"measures": ["effective_dimension"], "by": None,
+                                 "params": {"pattern_entropy": {"method": "plugin", "base": 2.0}}}
+    path = write_results(table, tmp_path / "r.nwb", parameters={"n_boot": 0})
+    back = read_results(path)
+    assert back.attrs["parameters"] == {"neurocomplex_version": nc.__version__, **table.attrs["parameters"],
+                                        "n_boot": 0}
+    rows = read_results(path, "measure_parameters")  # nested parameters: one row per leaf, names joined by '/'
+    assert "params/pattern_entropy/method" in rows.parameter.tolist()
+    assert not any("{" in v for v in rows.value)
+
+
+def test_a_failed_copy_leaves_the_earlier_file(tmp_path):
+    path = write_results(_table(), tmp_path / "r.nwb")
+    before = path.read_bytes()
+    bad = tmp_path / "broken.nwb"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # an HDF5 signature, then nothing
+    with pytest.raises(CorruptFileError):
+        write_results(_table(), path, source=bad, overwrite=True)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["broken.nwb", "r.nwb"]

@@ -179,3 +179,114 @@ def test_series_window_and_measures_loaded_in_memory_see_the_same_rows(tmp_path)
     assert rec.n_samples == 350 and table.n_samples.tolist() == [350, 350]
     np.testing.assert_allclose(table.value[0], nc.participation_ratio(rec, n_boot=0).value, rtol=1e-9)
     assert table.value[1] == nc.population_sparseness(rec, n_boot=0).value  # loaded in memory: same rows
+
+
+# --------------------------------------------------------------------------- the same numbers on every path
+def _scaled_series(path: Path, dtype: type, **scaling: object) -> Path:
+    """An ElectricalSeries (electrodes in CA1 and V1) stored as raw values with a conversion to its unit."""
+    from datetime import UTC, datetime
+
+    import pynwb
+    from pynwb.ecephys import ElectricalSeries
+
+    rng = np.random.default_rng(7)
+    latent = rng.normal(size=(3000, 2))
+    raw = (latent @ rng.normal(size=(2, 6)) * 40 + rng.normal(size=(3000, 6)) * 15 + 60).astype(dtype)
+    nwb = pynwb.NWBFile(session_description="scaled", identifier=path.stem,
+                        session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
+    device = nwb.create_device("probe")
+    group = nwb.create_electrode_group("shank", description="shank", location="CA1", device=device)
+    for i in range(6):
+        nwb.add_electrode(group=group, location="CA1" if i < 3 else "V1")
+    region = nwb.create_electrode_table_region(list(range(6)), "electrodes")
+    nwb.add_acquisition(ElectricalSeries(name="es", data=raw, electrodes=region, rate=200.0, **scaling))
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+SCALINGS = {
+    "channel_conversion with signs": (np.int16, {"conversion": 0.5, "offset": -3.0,
+                                                  "channel_conversion": [1.0, -2.0, 0.5, 3.0, -1.0, 0.25]}),
+    "conversion and offset": (np.int16, {"conversion": 2.5e-3, "offset": 1.0}),
+    "negative conversion": (np.int32, {"conversion": -1.0}),
+    "float32 with channel_conversion": (np.float32, {"channel_conversion": [2.0, 1.0, 1.0, 0.5, -1.0, 4.0]}),
+    "raw": (np.int16, {}),
+}
+# every streamed measure, with the parameters that make the streamed and the in-memory estimates the same quantity
+STREAMED_CASES = {"effective_dimension": {}, "participation_ratio": {}, "activation_ratio": {}, "mean_rate": {},
+                  "constant_fraction": {}, "pattern_entropy": {"method": "plugin"},
+                  "pattern_complexity": {"scale": 0.0}}
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("scaled")
+    return {name: _scaled_series(root / f"s{i}.nwb", dtype, **scaling)
+            for i, (name, (dtype, scaling)) in enumerate(SCALINGS.items())}
+
+
+def _options(name: str) -> dict:
+    """The measure's parameters, and no bootstrap where it has one."""
+    own = STREAMED_CASES[name]
+    return {"params": {name: own} if own else None, **({} if name == "constant_fraction" else {"n_boot": 0})}
+
+
+def _in_memory(rec: nc.Recording, name: str) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nc.measure(rec, [name], **_options(name)).value.to_numpy()
+
+
+@pytest.mark.parametrize("scaling", list(SCALINGS))
+@pytest.mark.parametrize("name", list(STREAMED_CASES))
+def test_streamed_series_equal_the_loaded_series(scaled, scaling, name):
+    # streamed values are converted as nc.load converts them: data * (conversion * channel_conversion) + offset
+    path = scaled[scaling]
+    table = measure_stream(path, [name], series="acquisition/es", **_options(name))
+    rec = nc.load(path, series="acquisition/es")
+    assert table.group.tolist() == ["CA1", "V1", "all"]
+    np.testing.assert_allclose(table.value.to_numpy(), _in_memory(rec, name), rtol=1e-9, atol=1e-12)
+    assert table.method.iloc[0] != "failed"
+
+
+@pytest.mark.parametrize("name", list(STREAMED_CASES))
+def test_streamed_units_equal_the_loaded_session(short_session, name):
+    table = measure_stream(short_session, [name], bin_size=0.02, **_options(name))
+    rec = nc.load(short_session, bin_size=0.02)
+    np.testing.assert_allclose(table.value.to_numpy(), _in_memory(rec, name), rtol=1e-9, atol=1e-12)
+    assert table.n_samples.tolist() == [rec.n_samples] * 3
+
+
+def test_mean_rate_of_a_converted_series_has_the_sign_of_its_unit(scaled):
+    table = measure_stream(scaled["negative conversion"], ["mean_rate"], series="acquisition/es", by=None, n_boot=0)
+    assert table.value.iloc[0] < 0 and table.unit.iloc[0] == "per sample"
+
+
+def test_sizes_are_refused_before_reading(tmp_path):
+    from neurocomplex.io.stream import MAX_STREAM_CELLS, check_stream_memory, stream_memory
+
+    path = tmp_path / "far.nwb"
+    nc.Recording.from_spike_times([[0.0, 0.5], [0.25, 5000.0]], bin_size=0.5).to_nwb(path)
+    series = "processing/neurocomplex/activity"
+    plan = plan_stream(path, series=series, n_blocks=4)
+    assert plan.n_samples * plan.n_units < MAX_STREAM_CELLS
+    with pytest.raises(InvalidParameterError, match=r"10,001 rows x 2 units = 20,002 cells, more than max_cells=20,001"):
+        plan_stream(path, series=series, max_cells=20_001)
+    assert plan_stream(path, series=series, max_cells=20_002).n_samples == 10_001
+    # memory: one n x n float64 scatter per block (+4), per group, plus windows and activity statistics
+    windows = 16 * plan.window_rows * 2 * 2
+    assert stream_memory(plan, ["activity"]) == windows + plan.n_blocks * 4 * 8 * 2
+    assert stream_memory(plan, ["covariance"]) - stream_memory(plan, ["activity"]) == (plan.n_blocks + 4) * 8 * 4
+    check_stream_memory(plan, ["covariance"])  # fits
+
+
+def test_memory_limit_from_the_environment(monkeypatch, tmp_path, short_session):
+    from neurocomplex.errors import MemoryLimitError
+
+    monkeypatch.setenv("NEUROCOMPLEX_MEMORY_LIMIT", "100KiB")
+    with pytest.raises(MemoryLimitError, match=r"covariance of 30 units .*more than the memory limit of 100 KiB "
+                                                r"\(NEUROCOMPLEX_MEMORY_LIMIT\)"):
+        measure_stream(short_session, ["effective_dimension"], bin_size=0.1)
+    monkeypatch.setenv("NEUROCOMPLEX_MEMORY_LIMIT", "1GiB")
+    assert measure_stream(short_session, ["effective_dimension"], bin_size=0.1, n_boot=0).error.eq("").all()
