@@ -61,7 +61,8 @@ class RidgeLoo:
         step = max(1, int(_LOO_CHUNK_BYTES // max(8 * n * q, 1)))
         for lo in range(0, penalties.size, step):
             f = shrink[:, lo:lo + step]
-            fit = (self.u @ (self.uty[:, :, None] * f[:, None, :]).reshape(self.lam.size, -1)).reshape(n, q, -1)
+            coef = (self.uty[:, :, None] * f[:, None, :]).reshape(self.lam.size, q * f.shape[1])
+            fit = (self.u @ coef).reshape(n, q, f.shape[1])
             resid = (self.y[:, :, None] - fit) / (1.0 - lev[:, None, lo:lo + step])
             errors[lo:lo + step] = np.einsum("ijk,ijk->k", resid, resid)
         return errors

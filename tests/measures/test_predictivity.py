@@ -147,3 +147,20 @@ def test_ceiling_divides_the_median_r():
     assert 0 < est.diagnostics["ceiling"] < 1
     assert est.value == pytest.approx(est.diagnostics["median_r"] / est.diagnostics["ceiling"])
     assert est.value == pytest.approx(1.0, abs=0.15)
+
+
+def test_constant_predictors_leave_only_the_intercept():
+    """A predictor population without variance: every fold predicts its training mean (rank 0 fit)."""
+    rng = np.random.default_rng(6)
+    y = rng.normal(size=(50, 3))
+    model = rel.RidgeLoo(np.zeros((40, 7)), y[:40] - y[:40].mean(0))
+    # leave-one-out of the mean: residual e_i / (1 - 1/n)
+    expected = float((((y[:40] - y[:40].mean(0)) / (1 - 1 / 40)) ** 2).sum())
+    np.testing.assert_allclose(model.loo_errors(np.array([1.0, 10.0])), expected, rtol=1e-12)
+    est = nc.predictivity(_rec(np.ones((50, 7))), _rec(y), n_boot=0)
+    folds = np.array_split(np.random.default_rng([0, 2]).permutation(50), 5)
+    pred = np.empty_like(y)
+    for f in folds:
+        pred[f] = np.delete(y, f, axis=0).mean(0)
+    ref = [np.corrcoef(y[:, j], pred[:, j])[0, 1] for j in range(3)]
+    np.testing.assert_allclose(est.diagnostics["unit_r"], ref, atol=1e-12)
