@@ -290,6 +290,9 @@ def test_determinism_null_none_and_pairs():
     assert np.isnan(none.loc[0, "p_value"]) and np.isfinite(none.loc[0, "ci_low"])
     bare = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=3, n_boot=0, null="none")
     assert bare[["ci_low", "ci_high", "p_value"]].isna().all().all() and bare.loc[0, "n_replicates"] == 0
+    few = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=2, n_boot=20, null="none")
+    assert few[["ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert "too few for a 0.95 interval (at least 40)" in few.loc[0, "warnings"]
     three = nc.compare({"a": a, "b": b, "c": _population(3, seed=5)}, "participation_ratio", n_draws=2, n_boot=40)
     assert list(zip(three.a, three.b, strict=True)) == [("a", "b"), ("a", "c"), ("b", "c")]
     assert list(three.columns[:20]) == ["measure", "a", "b", "value_a", "value_b", "difference", "ci_low", "ci_high",

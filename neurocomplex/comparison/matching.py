@@ -283,7 +283,8 @@ def compare(
         gives the interval; ``"none"``: intervals only.
     n_boot : int
         Bootstrap replicates (each repeats the matched draws on resampled samples). At least
-        2 / (1 − ``ci_level``) (40 at 95%) for a p-value; 0 with ``null="none"``: no intervals.
+        2 / (1 − ``ci_level``) (40 at 95%) for an interval or a p-value; fewer (0: no bootstrap)
+        only with ``null="none"``, and then without intervals.
     seed : int or None
         Seed of the subsampling and the resampling.
     ci_level : float
@@ -318,7 +319,7 @@ def compare(
     ------
     InvalidParameterError
         Fewer than two Recordings, unknown measure, option or estimator keyword, a temporal
-        measure, too few replicates for ``ci_level``.
+        measure, ``null="bootstrap"`` with too few replicates for ``ci_level``.
     InsufficientDataError
         A Recording with fewer than 2 samples.
 
@@ -412,11 +413,11 @@ def compare(
     check_choice("null", null, NULLS)
     ci_level = check_float("ci_level", ci_level, 0.0, 1.0, low_open=True, high_open=True)
     n_boot = check_int("n_boot", n_boot, 0)
-    if (null == "bootstrap" or n_boot > 0) and n_boot < min_replicates(ci_level):
+    if null == "bootstrap" and n_boot < min_replicates(ci_level):
         raise InvalidParameterError(
-            f"n_boot={n_boot} is too few for a {ci_level:g} interval: it needs at least "
+            f"n_boot={n_boot} is too few for a test at {1 - ci_level:.2g}: it needs at least "
             f"{min_replicates(ci_level)} replicates (200 or more for a p-value resolved to 0.01); "
-            "or pass null='none' with n_boot=0 for no interval."
+            "or pass null='none' for intervals only."
         )
     seed = check_int("seed", seed, 0, allow_none=True)
     block_size = check_int("block_size", block_size, 1, allow_none=True)
@@ -478,7 +479,8 @@ def compare(
             if n_boot and not bad and math.isfinite(va - vb):
                 lo, hi, p = bootstrap_test(va - vb, ok, ci_level)
                 if math.isnan(p):
-                    notes.append(f"only {ok.size} of {n_boot} replicates gave a value, too few for an interval.")
+                    notes.append(f"{ok.size} of {n_boot} replicates gave a value, too few for a {ci_level:g} "
+                                 f"interval (at least {min_replicates(ci_level)}).")
                 if null == "none":
                     p = math.nan
             rows_out.append({"measure": m, "a": a, "b": b, "value_a": va, "value_b": vb, "difference": va - vb,
