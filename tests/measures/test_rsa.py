@@ -334,3 +334,18 @@ def test_noise_ceiling_is_the_same_with_the_halves_swapped(monkeypatch):
     for key in ("reliability_x", "reliability_y", "noise_ceiling"):
         assert swapped.diagnostics[key] == pytest.approx(plain.diagnostics[key], abs=1e-12)
     assert plain.diagnostics["reliability_x"] == pytest.approx(1.0)
+
+
+def test_real_spike_counts_keep_exact_ties(mtl_nwb_path):
+    """Human MTL units, spike counts per recognition trial (1 s): the correlation RDM's equal
+    dissimilarities are those of exact rational arithmetic (rsatoolbox rounds some apart)."""
+    rec = nc.load(mtl_nwb_path, bin_size=0.1)
+    counts = np.asarray(rec.trial_responses("recognition_table", window=(0.0, 1.0)).data, dtype=float)
+    keep = (np.ptp(counts[:, :17], axis=1) > 0) & (np.ptp(counts[:, 17:], axis=1) > 0)
+    x, y = counts[keep, :17], counts[keep, 17:]
+    mine = _upper(nc.rdm(_rec(x)))
+    exact_x = _dense(_exact_keys(x, "correlation"))
+    np.testing.assert_array_equal(np.unique(mine, return_inverse=True)[1], exact_x)
+    np.testing.assert_allclose(mine, _toolbox_rdm(x, "correlation"), rtol=0, atol=TOL)
+    ref = spearmanr(exact_x, _dense(_exact_keys(y, "correlation"))).statistic
+    assert nc.rsa(_rec(x), _rec(y), n_boot=0).value == pytest.approx(ref, abs=TOL)
