@@ -988,3 +988,15 @@ def test_symbolic_link_target_is_written_through(tmp_path):
     (tmp_path / "link.nwb").symlink_to(real)
     write_results(_TABLE.assign(value=5.0), tmp_path / "link.nwb", overwrite=True)
     assert (tmp_path / "link.nwb").is_symlink() and read_results(real).value.tolist() == [5.0]
+
+
+def test_a_session_that_fails_now_loses_its_earlier_result(files, client, tmp_path):
+    session = tmp_path / "s.nwb"
+    session.write_bytes(files["good"].read_bytes())
+    out = tmp_path / "out"
+    nc.measure_many([session], MEASURES, client=client, out=out, progress=False, **PARAMS)
+    assert (out / "s.csv").is_file()
+    session.write_bytes(files["truncated"].read_bytes())  # the same name, now damaged
+    table = nc.measure_many([session], MEASURES, client=client, out=out, progress=False, **PARAMS)
+    assert table.error.iloc[0].startswith("CorruptFileError: ") and table.value.isna().all()
+    assert sorted(p.name for p in out.iterdir()) == []  # no result of the earlier file beside this run's error

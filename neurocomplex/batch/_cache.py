@@ -27,7 +27,7 @@ import numpy as np
 
 from neurocomplex.errors import NeurocomplexWarning
 
-__all__ = ["input_identity", "cache_key", "load_session", "store_session"]
+__all__ = ["input_identity", "cache_key", "load_session", "store_session", "discard_session"]
 
 _FORMAT = "neurocomplex session result"
 _VERSION = 1
@@ -158,3 +158,17 @@ def store_session(out_dir: Path, session: str, table: Any, key: str | None) -> N
     except BaseException:  # a CSV without its record is never reused; remove it so that the folder stays clean
         csv.unlink(missing_ok=True)
         raise
+
+
+def discard_session(out_dir: Path, session: str) -> None:
+    """Remove a stored result that this run did not reuse and could not replace (the session failed now),
+    so that the folder holds no result of another request beside this run's."""
+    from neurocomplex._atomic import output_error
+
+    for path in _files(out_dir, session)[::-1]:  # the record first: a CSV alone is never reused
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            raise output_error(path, err, "earlier session result (removing)") from err

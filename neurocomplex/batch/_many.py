@@ -172,8 +172,8 @@ def measure_many(
         the same folder reuses a session only when everything asked is the same (measures, bin
         size, window, series, parameters, package version) and the input file is unchanged;
         anything else is computed again and replaces it, and a damaged file (cut, empty) is
-        computed again with a NeurocomplexWarning. Sessions that failed are not written, so a
-        re-run tries them again. Files are written atomically: a run that is killed, or that
+        computed again with a NeurocomplexWarning. Sessions that failed are not written (and an
+        earlier result of theirs is removed), so a re-run tries them again. Files are written atomically: a run that is killed, or that
         fills the disk, leaves complete sessions or none (a full disk stops the run with an
         OutputError).
     progress : bool, optional
@@ -298,6 +298,13 @@ class _Job:
                "n_samples": None, "n_units": None, "method": "", "warnings": "", "error": text}
         return self._frame(i, [row], None)
 
+    def _failed(self, i: int, text: str, frames: dict[int, Any]) -> None:
+        from neurocomplex.batch._cache import discard_session
+
+        frames[i] = self._error(i, text)
+        if self.out_dir is not None:  # not stored, so a re-run tries again; an older result of it goes
+            discard_session(self.out_dir, self.names[i])
+
     def run(self, todo: list[int], frames: dict[int, Any], progress: bool | None, already: int) -> None:
         from dask.distributed import as_completed
 
@@ -322,7 +329,7 @@ class _Job:
                 if fut in plans:
                     i, plan = plans[fut], result(fut)
                     if isinstance(plan, str):
-                        frames[i] = self._error(i, plan)
+                        self._failed(i, plan, frames)
                         yield i
                         continue
                     parts = ([client.submit(_blocks_task, plan, r, self.kinds, self.threshold, self.by, pure=False)
@@ -335,7 +342,7 @@ class _Job:
                     i, plan = finishing.pop(fut)
                     rows = result(fut)
                     if isinstance(rows, str):
-                        frames[i] = self._error(i, rows)
+                        self._failed(i, rows, frames)
                     else:
                         frames[i] = self._frame(i, rows, plan)
                         if self.out_dir is not None:  # a full disk stops the run here, with the path and the cause
