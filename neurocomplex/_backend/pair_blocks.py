@@ -311,7 +311,9 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
     u_h = Σ_{b∈h} w_b s_x,b, v_h likewise and C_h(w) = Σ_{b∈h} w_b G_b − u_h v_hᵀ / N_h (one batched
     contraction over the replicates); C(w) is the same over all blocks. The singular values of
     C(w) come from batched ``torch.linalg.svdvals`` and the halves' singular pairs from batched
-    ``torch.linalg.svd``, in float64, in batches of at most 256 MiB of matrices.
+    ``torch.linalg.svd``, in float64, in batches of at most 256 MiB of matrices; each half's
+    products are first projected on the span of its samples, as on the host
+    (:class:`~neurocomplex.stats.pair_blocks.ShapeBlocks`).
 
     Examples
     --------
@@ -324,15 +326,18 @@ def shape_cosines_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], 
     >>> nuclear = np.linalg.svd(xc.T @ yc, compute_uv=False).sum()
     >>> bool(np.isclose(cos[0], nuclear / (np.linalg.norm(xc) * np.linalg.norm(yc)), rtol=1e-12))
     True
-    >>> host = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks), np.ones((1, 2)), half)[1]
+    >>> host = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks, half), np.ones((1, 2)), half)[1]
     >>> bool(np.isclose(crossfit[0], host[0], rtol=1e-10))
     True
     """
     dev = resolve_device(device)
+    half = np.asarray(half, dtype=bool)
     with full_float32():  # float32 products in float32, as on the host (no TF32)
-        stats = _shape_block_stats(_copy_rows(x, dev), _copy_rows(y, dev), blocks)
-    return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights,
-                          np.asarray(half, dtype=bool))
+        xt, yt = _copy_rows(x, dev), _copy_rows(y, dev)
+        stats = _shape_block_stats(xt, yt, blocks)
+        halves = tuple(_half_projection(xt, yt, blocks, mask, *stats[:3]) for mask in (half, ~half))
+    return _shape_cosines(*stats, np.array([idx.size for idx in blocks], dtype=np.float64), weights, half,
+                          halves)
 
 
 def _sum_squares(a: torch.Tensor) -> torch.Tensor:
@@ -361,40 +366,63 @@ def _shape_block_stats(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarr
     return grams, sx, sy, tx, ty
 
 
+def _half_projection(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], mask: np.ndarray,
+                     grams: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The host's per-half projection (:func:`~neurocomplex.stats.pair_blocks.half_basis`): the block
+    products and sums on the span of the half's rows of x and of y (unchanged on a side with no more
+    units than the half has rows)."""
+    chosen = [blocks[b] for b in np.flatnonzero(mask)]
+    rows = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+    bases = []
+    for t in (xt, yt):
+        part = t.index_select(0, torch.as_tensor(rows, dtype=torch.int64, device=t.device)).to(torch.float64)
+        bases.append(None if part.shape[0] >= part.shape[1] else torch.linalg.qr(part.T, mode="reduced")[0])
+    ex, ey = bases
+    g = grams if ex is None else torch.matmul(ex.T, grams)
+    g = g if ey is None else torch.matmul(g, ey)
+    return g, sx if ex is None else sx @ ex, sy if ey is None else sy @ ey
+
+
+def _centred(g: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, w: torch.Tensor, share: torch.Tensor
+             ) -> torch.Tensor:
+    """``Σ_b w_b g_b − u vᵀ · share`` for a batch of weights (share = 1/N, 0 where N = 0)."""
+    n_b, d1, d2 = g.shape
+    u, v = w @ sx, w @ sy
+    return (w @ g.reshape(n_b, d1 * d2)).view(-1, d1, d2) - u[:, :, None] * v[:, None, :] * share[:, None, None]
+
+
 def _shape_cosines(grams: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor,
-                   counts: np.ndarray, weights: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   counts: np.ndarray, weights: np.ndarray, half: np.ndarray,
+                   halves: tuple[tuple[torch.Tensor, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
     """Both cosines of every row of ``weights`` from the block statistics, in batches of replicates."""
     dev, f64 = grams.device, torch.float64
-    n_b, p, q = grams.shape
-    flat = grams.reshape(n_b, p * q)
+    p, q = grams.shape[1:]
     sizes = torch.as_tensor(counts, dtype=f64, device=dev)
-    first = torch.as_tensor(half, dtype=f64, device=dev)
-    group = max(1, _REPLICATE_BYTES // (8 * p * q * 6))  # C, C_1, C_2, their singular vectors
+    masks = [torch.as_tensor(m, dtype=f64, device=dev) for m in (half, ~half)]
+    group = max(1, _REPLICATE_BYTES // (8 * p * q * 6))  # C, the halves' products, their singular vectors
     cos_out, fit_out = [], []
     for start in range(0, weights.shape[0], group):
         w = torch.as_tensor(weights[start : start + group], dtype=f64, device=dev)
-        parts = []
-        for mask in (first, 1.0 - first):
-            wh = w * mask
-            nh = wh @ sizes
-            u, v = wh @ sx, wh @ sy
-            share = torch.where(nh > 0, 1.0 / nh.clamp(min=1.0), 0.0)[:, None, None]
-            c = (wh @ flat).view(-1, p, q) - u[:, :, None] * v[:, None, :] * share
-            rank = torch.clamp(torch.minimum(((wh > 0).to(f64) @ sizes) - 1, torch.tensor(float(min(p, q)),
-                                                                                        device=dev)), min=0)
-            parts.append((c, nh, u, v, share, rank))
-        (c1, n1, u1, v1, sh1, r1), (c2, n2, u2, v2, sh2, r2) = parts
-        n = n1 + n2
-        u, v = u1 + u2, v1 + v2
+        wh = [w * m for m in masks]
+        nh = [v @ sizes for v in wh]
+        share = [torch.where(v > 0, 1.0 / v.clamp(min=1.0), 0.0) for v in nh]
+        n = nh[0] + nh[1]
+        u, v = w @ sx, w @ sy
         norm = (w @ tx - (u * u).sum(dim=1) / n) * (w @ ty - (v * v).sum(dim=1) / n)
-        full = (c1 + c2 + u1[:, :, None] * v1[:, None, :] * sh1 + u2[:, :, None] * v2[:, None, :] * sh2
-                - u[:, :, None] * v[:, None, :] / n[:, None, None])
         root = norm.clamp(min=torch.finfo(f64).tiny).sqrt()
+        full = _centred(grams, sx, sy, w, 1.0 / n)
         cos = torch.where(norm > 0, torch.linalg.svdvals(full).sum(dim=1) / root, math.nan)
         floor = _ALIGN_RTOL * root
-        t12, t21 = _aligned_traces(c1, c2, r1, floor), _aligned_traces(c2, c1, r2, floor)
-        fit = 0.5 * (t12 / (n2 - 1).clamp(min=1.0) + t21 / (n1 - 1).clamp(min=1.0)) * (n - 1) / root
-        fit = torch.where((norm > 0) & (n1 >= 2) & (n2 >= 2), fit, math.nan)
+        traces = []
+        for h in (0, 1):
+            g, hsx, hsy = halves[h]
+            own = _centred(g, hsx, hsy, wh[h], share[h])
+            other = _centred(g, hsx, hsy, wh[1 - h], share[1 - h])
+            rank = torch.clamp(torch.minimum(((wh[h] > 0).to(f64) @ sizes) - 1,
+                                             torch.tensor(float(min(p, q)), device=dev)), min=0)
+            traces.append(_aligned_traces(own, other, rank, floor) / (nh[1 - h] - 1).clamp(min=1.0))
+        fit = 0.5 * (traces[0] + traces[1]) * (n - 1) / root
+        fit = torch.where((norm > 0) & (nh[0] >= 2) & (nh[1] >= 2), fit, math.nan)
         cos_out.append(cos.cpu().numpy())
         fit_out.append(fit.cpu().numpy())
     if not cos_out:

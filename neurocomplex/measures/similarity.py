@@ -275,8 +275,9 @@ def shape_distance(
     x, y : Recording
         Populations over the same samples in the same order.
     n_boot : int
-        Bootstrap replicates over samples (0: no interval). Each costs three SVDs of a p × q
-        matrix (at most n × n).
+        Bootstrap replicates over samples (0: no interval). Each costs the singular values of the
+        p × q cross-product (at most n × n) and the singular pairs of the two halves' (at most
+        n/2 × n/2: each half's products are taken in the span of its samples).
     seed : int or None
         Seed of the grouping of samples into blocks (and halves) and of the resampling.
     ci_level : float
@@ -370,7 +371,7 @@ def shape_distance(
     draws = pbk.replicate_weights(len(blocks), n_boot, seed) if with_interval else np.empty((0, len(blocks)))
     weights = np.r_[np.ones((1, len(blocks))), draws]  # the estimate (every block once), then the replicates
     if device is None:
-        cosines, xfit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks), weights, half)
+        cosines, xfit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks, half), weights, half)
     else:
         from neurocomplex._backend.pair_blocks import shape_cosines_torch  # torch only when asked for
 

@@ -45,6 +45,8 @@ _SIDES = ("xy", "xx", "yy")
 BLOCK_BUDGET = 512 * 1024**2
 # Singular values of a half's cross-product below this share of √(t_x t_y) are rounding.
 _ALIGN_RTOL = 1e-10
+# Bytes of replicate cross-products merged at a time (one GEMM over the blocks per group).
+_SHAPE_MERGE_BYTES = 256 * 1024**2
 
 
 @dataclass
@@ -380,7 +382,15 @@ def unbiased_hsic(pb: PairBlocks, key: str, w: np.ndarray, exclude_copies: bool 
 # --------------------------------------------------------------------------- Procrustes shape cosines
 @dataclass
 class ShapeBlocks:
-    """Per-block statistics of two centred populations for the Procrustes cosine."""
+    """Per-block statistics of two centred populations for the Procrustes cosines.
+
+    ``halves[h]`` holds, for half h of the blocks, every block's product and column sums projected
+    onto the span of that half's samples (``E_xᵀ G_b E_y``, ``s_x,b E_x``, ``s_y,b E_y``, with E an
+    orthonormal basis of the half's rows of x, of y; the identity on a side with no more units
+    than the half has samples): the half's cross-product lives in those spans, so its singular
+    pairs, and the other half's cross-product seen through them, come from matrices of at most
+    the half's size.
+    """
 
     grams: np.ndarray   # (B, p, q) block products X_bᵀ Y_b
     sx: np.ndarray      # (B, p) block column sums of x
@@ -388,17 +398,36 @@ class ShapeBlocks:
     tx: np.ndarray      # (B,) block sums of squares of x
     ty: np.ndarray      # (B,)
     counts: np.ndarray  # (B,) rows per block
+    halves: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = ()
 
 
-def shape_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray]) -> ShapeBlocks:
-    """The block products, column sums and sums of squares of ``xc`` and ``yc`` (float64)."""
-    return ShapeBlocks(
+def half_basis(a: np.ndarray) -> np.ndarray | None:
+    """Orthonormal basis (width × n_h) of the span of the rows ``a`` (n_h × width) of one half, or
+    None (the identity) when the half has at least as many rows as ``a`` has columns."""
+    if a.shape[0] >= a.shape[1]:
+        return None
+    return np.linalg.qr(np.asarray(a, dtype=np.float64).T, mode="reduced")[0]
+
+
+def shape_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], half: np.ndarray) -> ShapeBlocks:
+    """The block products, column sums and sums of squares of ``xc`` and ``yc`` (float64), and their
+    projections on the spans of each half (``half``: booleans over the blocks, True for the first)."""
+    out = ShapeBlocks(
         grams=np.stack([_product(xc[i], yc[i]) for i in blocks]),
         sx=np.stack([xc[i].sum(axis=0, dtype=np.float64) for i in blocks]),
         sy=np.stack([yc[i].sum(axis=0, dtype=np.float64) for i in blocks]),
         tx=np.array([np.einsum("ij,ij->", xc[i], xc[i], dtype=np.float64) for i in blocks]),
         ty=np.array([np.einsum("ij,ij->", yc[i], yc[i], dtype=np.float64) for i in blocks]),
         counts=np.array([i.size for i in blocks], dtype=np.float64))
+    halves = []
+    for mask in (half, ~half):
+        rows = np.concatenate([blocks[b] for b in np.flatnonzero(mask)] or [np.empty(0, dtype=np.int64)])
+        ex, ey = half_basis(xc[rows]), half_basis(yc[rows])
+        g = out.grams if ex is None else np.matmul(ex.T, out.grams)
+        g = g if ey is None else np.matmul(g, ey)
+        halves.append((g, out.sx if ex is None else out.sx @ ex, out.sy if ey is None else out.sy @ ey))
+    out.halves = tuple(halves)
+    return out
 
 
 def aligned_trace(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float) -> float:
@@ -411,6 +440,16 @@ def aligned_trace(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float
     return float(np.einsum("ij,ij->", u[:, :keep], c_eval @ vt[:keep].T))
 
 
+def _merged(g: np.ndarray, sx: np.ndarray, sy: np.ndarray, w: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``Σ_b w_b g_b − u vᵀ / n`` for each row of ``w`` (one GEMM over the blocks; no centring term
+    where n = 0), as an ``(R, d1, d2)`` array."""
+    n_b, d1, d2 = g.shape
+    c = (w @ g.reshape(n_b, d1 * d2)).reshape(-1, d1, d2)
+    share = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)
+    c -= (w @ sx)[:, :, None] * (w @ sy)[:, None, :] * share[:, None, None]
+    return c
+
+
 def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Plug-in and cross-fitted Procrustes cosines for each row of block weights ``weights``.
 
@@ -419,37 +458,35 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray) -> tup
     sums of squares, the plug-in cosine is ||C||_* / √(t_x t_y), and the cross-fitted cosine is
     ½ [tr(Q_1ᵀ C_2) / (N_2 − 1) + tr(Q_2ᵀ C_1) / (N_1 − 1)] (N − 1) / √(t_x t_y), Q_h the partial
     isometry of C_h (:func:`aligned_trace`: rank at most the distinct samples of the half less
-    one, singular values above 1e-10 √(t_x t_y)). NaN where a side has no variance or a half has
-    fewer than 2 samples.
+    one, singular values above 1e-10 √(t_x t_y)), computed in the half's spans
+    (:class:`ShapeBlocks`). NaN where a side has no variance or a half has fewer than 2 samples.
     """
     cos = np.full(weights.shape[0], math.nan)
     xfit = np.full(weights.shape[0], math.nan)
     p, q = sb.grams.shape[1:]
-    for r, w in enumerate(weights):
-        parts = []
-        for h in (half, ~half):
-            wh = np.where(h, w, 0.0)
-            nh = wh @ sb.counts
-            u, v = wh @ sb.sx, wh @ sb.sy
-            c = np.tensordot(wh, sb.grams, axes=1)
-            if nh > 0:
-                c -= np.outer(u, v) / nh
-            distinct = float(sb.counts[h & (w > 0)].sum())
-            parts.append((c, nh, u, v, int(min(p, q, distinct - 1))))
-        (c1, n1, u1, v1, r1), (c2, n2, u2, v2, r2) = parts
-        n = n1 + n2
-        u, v = u1 + u2, v1 + v2
-        norm = (w @ sb.tx - u @ u / n) * (w @ sb.ty - v @ v / n)
-        if not norm > 0:
-            continue
-        full = c1 + c2 - np.outer(u, v) / n
-        if n1 > 0:
-            full += np.outer(u1, v1) / n1
-        if n2 > 0:
-            full += np.outer(u2, v2) / n2
-        cos[r] = np.linalg.svd(full, compute_uv=False).sum() / math.sqrt(norm)
-        if n1 >= 2 and n2 >= 2:
-            floor = _ALIGN_RTOL * math.sqrt(norm)
-            xfit[r] = 0.5 * (aligned_trace(c1, c2, r1, floor) / (n2 - 1)
-                             + aligned_trace(c2, c1, r2, floor) / (n1 - 1)) * (n - 1) / math.sqrt(norm)
+    masks = (half, ~half)
+    group = max(1, int(_SHAPE_MERGE_BYTES // (8 * 3 * p * q)))
+    for start in range(0, weights.shape[0], group):
+        w = weights[start : start + group]
+        wh = [np.where(m, w, 0.0) for m in masks]
+        nh = [v @ sb.counts for v in wh]
+        n = nh[0] + nh[1]
+        u, v = w @ sb.sx, w @ sb.sy
+        norm = (w @ sb.tx - np.einsum("ij,ij->i", u, u) / n) * (w @ sb.ty - np.einsum("ij,ij->i", v, v) / n)
+        full = _merged(sb.grams, sb.sx, sb.sy, w, n)
+        own = [_merged(*sb.halves[h], wh[h], nh[h]) for h in (0, 1)]  # C_h in its own spans
+        other = [_merged(*sb.halves[h], wh[1 - h], nh[1 - h]) for h in (0, 1)]  # the other half's C there
+        for i in range(w.shape[0]):
+            if not norm[i] > 0:
+                continue
+            root = math.sqrt(norm[i])
+            cos[start + i] = np.linalg.svd(full[i], compute_uv=False).sum() / root
+            if min(nh[0][i], nh[1][i]) < 2:
+                continue
+            traces = []
+            for h in (0, 1):
+                distinct = float(sb.counts[masks[h] & (w[i] > 0)].sum())
+                traces.append(aligned_trace(own[h][i], other[h][i], int(min(p, q, distinct - 1)), _ALIGN_RTOL * root)
+                              / (nh[1 - h][i] - 1))
+            xfit[start + i] = 0.5 * (traces[0] + traces[1]) * (n[i] - 1) / root
     return cos, xfit

@@ -484,18 +484,19 @@ def _crossfit_direct(x, y, rows1, rows2):
 
 
 @pytest.mark.parametrize("device", [None, "cpu"])
-def test_shape_replicates_equal_resampled_rows(device):
+@pytest.mark.parametrize(("n", "p", "q"), [(90, 6, 4), (90, 70, 50)])  # halves of 42 rows: wide halves projected
+def test_shape_replicates_equal_resampled_rows(device, n, p, q):
     if device is not None:
         pytest.importorskip("torch")
     from neurocomplex._backend.pair_blocks import shape_cosines_torch
 
-    x, y = _pair(n=90, p=6, q=4, seed=8)
+    x, y = _pair(n=n, p=p, q=q, seed=8)
     xc, yc = x - x.mean(0), y - y.mean(0)
     blocks = pbk.block_assignment(90, 15, None, 2)
     half = np.arange(15) < 7
     draws = pbk.replicate_weights(15, 12, 6)
     if device is None:
-        cos, fit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks), draws, half)
+        cos, fit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks, half), draws, half)
     else:
         cos, fit = shape_cosines_torch(xc, yc, blocks, draws, half, device)
     for w, c, f in zip(draws, cos, fit, strict=True):
