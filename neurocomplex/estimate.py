@@ -95,6 +95,20 @@ class Estimate:
         d["warnings"] = " | ".join(d["warnings"])
         return pd.Series(d)
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: value with its interval, method, sizes, warnings."""
+        from html import escape
+
+        value = f"{float(self.value):.6g}" if isinstance(self.value, (int, float, np.floating, np.integer)) else str(self.value)
+        level = self.params.get("ci_level", 0.95) if self.ci is not None else None
+        interval = "none" if self.ci is None else f"[{self.ci[0]:.4g}, {self.ci[1]:.4g}] ({float(level):.0%})"
+        rows = [("value", value), ("interval", interval), ("method", self.method or "-"),
+                ("samples x units", f"{self.n_samples:,} x {self.n_units:,}")]
+        rows += [("warning", w) for w in self.warnings]
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>{escape(v)}"
+                       "</td></tr>" for k, v in rows)
+        return f"<table><caption style='text-align:left'><b>Estimate</b></caption>{body}</table>"
+
     def __repr__(self) -> str:
         ci = "" if self.ci is None else f", ci=({self.ci[0]:.4g}, {self.ci[1]:.4g})"
         warn = f", warnings={len(self.warnings)}" if self.warnings else ""

@@ -125,3 +125,13 @@ def test_write_report_writes_the_report_and_its_tables(result, tmp_path):
     assert "Layer-area similarity, cka" in html and "stimulus_index" in html
     back = pd.read_csv(path.parent / "best_layer_cka.csv")
     assert back["best_layer"].tolist() == res.best_layers.loc[res.best_layers["metric"] == "cka", "best_layer"].tolist()
+
+
+def test_notebook_display(result):
+    res, planted, _ = result
+    html = res._repr_html_()
+    assert "<table" in html and planted in html and "stimulus_index" in html
+    est = nc.participation_ratio(res_rec := nc.Recording.from_array(np.eye(5)[np.arange(40) % 5]), n_boot=20)
+    shown = est._repr_html_()
+    assert "Estimate" in shown and f"{est.value:.6g}" in shown and "[" in shown
+    assert "Recording" in res_rec._repr_html_()

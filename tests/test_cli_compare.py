@@ -151,7 +151,8 @@ def test_analyze_trials_counts_spikes_per_trial(case, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def report(case, tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    code = main(_compare(case, out, "--n-boot", "20", "--n-draws", "5", "--metrics", "cka", "predictivity"))
+    # 40 replicates: the fewest that give the matched differences a p-value at 5%
+    code = main(_compare(case, out, "--n-boot", "40", "--n-draws", "5", "--metrics", "cka", "predictivity"))
     return code, out
 
 
@@ -168,11 +169,12 @@ def test_compare_writes_tables_and_report(report, case):
     assert (measures[measures.measure == "pattern_entropy"].unit == "bits").all()
     for key in ("seed", "n_boot", "binarization", "neurocomplex_version", "window_s", "trials"):
         assert measures[key].nunique() == 1
-    assert measures["n_boot"].iloc[0] == 20 and measures["window_s"].iloc[0] == "0 to 0.5"
+    assert measures["n_boot"].iloc[0] == 40 and measures["window_s"].iloc[0] == "0 to 0.5"
     sim = pd.read_csv(out / "similarity_cka.csv")
     assert len(sim) == len(areas) * len(layers)
     text = (out / "report.html").read_text()
-    assert text.count("data:image/png;base64,") == 5  # measures, profiles, matched, two similarity maps
+    # measures, profiles, matched, and per metric a similarity map and its profile over depth
+    assert text.count("data:image/png;base64,") == 7
     assert "comparison_case.nwb" in text and "demo_network.pt" in text
 
 
@@ -281,3 +283,81 @@ def test_figure_caption_names_intervals_beside_their_value():
     caption = _intervals_caption(table, "Measures")
     assert caption.startswith("Measures. Intervals beside, not around, their value (pattern complexity)")
     assert _intervals_caption(table.iloc[1:], "Measures") == "Measures"
+
+
+# --------------------------------------------------------------------------- any architecture
+_ARCHITECTURE = '''
+import torch.nn as nn
+
+
+def small_cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(4 * 8 * 8, 10))
+'''
+
+
+def test_stimuli_scaled_by_one_rule_for_arrays_and_images(tmp_path):
+    from PIL import Image
+
+    from neurocomplex.cli.compare import load_stimuli
+
+    pixels = np.random.default_rng(1).integers(0, 256, size=(4, 8, 8), dtype=np.uint8)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, p in enumerate(pixels):
+        Image.fromarray(p).save(folder / f"{i:02d}.png")
+    np.save(tmp_path / "pixels.npy", pixels)
+    from_images, from_array = load_stimuli(folder), load_stimuli(tmp_path / "pixels.npy")
+    np.testing.assert_array_equal(from_images, from_array)  # the same numbers reach the network
+    assert from_array.dtype == np.float32 and from_array.max() <= 1.0 and from_array.max() > 0.9
+    np.save(tmp_path / "wide.npy", (pixels.astype(np.uint16) * 257))  # 16-bit pixels: / 65535
+    np.testing.assert_allclose(load_stimuli(tmp_path / "wide.npy"), from_array, rtol=1e-6)
+    floats = np.linspace(-2, 3, 4 * 64, dtype=np.float32).reshape(4, 8, 8)
+    np.save(tmp_path / "floats.npy", floats)
+    np.testing.assert_array_equal(load_stimuli(tmp_path / "floats.npy"), floats)  # floats as they are
+
+
+def test_compare_loads_any_architecture_from_a_file(case, tmp_path, capsys):
+    arch = tmp_path / "arch.py"
+    arch.write_text(_ARCHITECTURE)
+    namespace: dict = {}
+    exec(_ARCHITECTURE, namespace)  # the same function, to save weights that fit it
+    torch.manual_seed(0)
+    net = namespace["small_cnn"]()
+    torch.save(net.state_dict(), tmp_path / "cnn.pt")
+    images = np.load(case["stimuli"]).reshape(-1, 8, 8)
+    np.save(tmp_path / "images.npy", np.round(images * 255).astype(np.uint8))
+    args = _compare(case, tmp_path / "out", "--architecture", f"{arch}:small_cnn", "--measures",
+                    "participation_ratio", "--metrics", "cka", "--n-boot", "10", "--n-draws", "2")
+    args[args.index(case["model"])] = str(tmp_path / "cnn.pt")
+    args[args.index(case["stimuli"])] = str(tmp_path / "images.npy")
+    assert main(args) == 0, capsys.readouterr().err
+    sim = pd.read_csv(tmp_path / "out" / "similarity_cka.csv")
+    assert list(dict.fromkeys(sim["layer"])) == ["1", "3", "output"]  # the CNN's ReLUs and its output
+    prov = json.loads((tmp_path / "out" / "provenance.json").read_text())
+    assert prov["architecture"] == f"{arch}:small_cnn" and prov["conditions"] == "stimulus_index"
+    # the layers were recorded on the stimuli of each trial, scaled to [0, 1], channel-first
+    layers = nc.torch.record(net, (np.round(images * 255).astype(np.float32) / 255)[:, None], progress=False)
+    rec = nc.load(case["nwb"], bin_size=0.01).trial_responses("trials", window=(0.0, 0.5))
+    area = rec.by_group()[sorted(rec.by_group())[0]]
+    rows = rec.labels["stimulus_index"].to_numpy()
+    direct = nc.cka(area, nc.Recording.from_array(layers["1"].data[rows]), n_boot=0)
+    got = sim[(sim["area"] == sorted(rec.by_group())[0]) & (sim["layer"] == "1")]["value"].item()
+    assert got == pytest.approx(direct.value, rel=1e-6)
+
+
+@pytest.mark.parametrize(("spec", "fragment"), [
+    ("no_colon.py", "must read FILE.py:FUNCTION"),
+    ("absent.py:build", "does not exist"),
+    ("neurocomplex.no_such_module:build", "importing neurocomplex.no_such_module failed"),
+    ("neurocomplex.torch.models:no_such_function", "has no function 'no_such_function'"),
+])
+def test_bad_architecture_is_a_clean_error(case, tmp_path, capsys, spec, fragment):
+    assert main(_compare(case, tmp_path / "out", "--architecture", spec)) == 2
+    _clean_error(capsys, fragment)
+
+
+def test_help_says_the_architecture_file_runs(capsys):
+    assert main(["compare", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "this is code, and it runs" in out and "weights_only=True" in out

@@ -391,7 +391,7 @@ def _files_vs_files(args: argparse.Namespace, window: tuple[float, float], steps
     figures: dict[str, Any] = {caption: plot_measures(table)[0].figure}
     steps(f"matched comparison ({args.n_draws} draws)")
     both = {f"{stem}:{a}": r for stem, areas in per_file.items() for a, r in areas.items()}
-    matched, values, notes = _matched(both, args.measures, args.n_draws, args.seed, progress)
+    matched, values, notes = _matched(both, args.measures, args.n_draws, args.seed, progress, args.n_boot)
     if len(matched):
         tables["matched"] = matched
     if len(values):

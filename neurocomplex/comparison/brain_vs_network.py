@@ -109,6 +109,20 @@ class BrainVsNetwork:
             for fig in figures.values():
                 plt.close(fig)
 
+    def _repr_html_(self) -> str:
+        """For notebooks: each area's best layer per metric with its support, then the notes."""
+        from html import escape
+
+        cols = [c for c in ("metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "truth")
+                if c in self.best_layers.columns]
+        table = self.best_layers[cols].to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
+        n_areas = int((self.measures["recording"] == "area").groupby(self.measures["group"]).any().sum())
+        n_layers = int((self.measures["recording"] == "layer").groupby(self.measures["group"]).any().sum())
+        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+        return (f"<div><b>Brain vs network</b>: {n_areas} areas, {n_layers} layers, measures "
+                f"{escape(', '.join(dict.fromkeys(self.measures['measure'])))}; .write_report(folder) for the "
+                f"figures and tables.{table}<ul>{notes}</ul></div>")
+
     def __repr__(self) -> str:
         areas = sorted(self.measures.loc[self.measures["recording"] == "area", "group"].unique())
         layers = list(dict.fromkeys(self.measures.loc[self.measures["recording"] == "layer", "group"]))
@@ -201,10 +215,15 @@ def _measure_table(recordings: Mapping[str, Recording], side: str, measures: Seq
 
 
 def _matched(recordings: Mapping[str, Recording], measures: Sequence[str], n_draws: int, seed: int,
-             progress: bool | None) -> tuple[Any, Any, list[str]]:
-    """nc.compare on every pair: the pair table, the per-population matched values, and notes."""
+             progress: bool | None, n_boot: int) -> tuple[Any, Any, list[str]]:
+    """nc.compare on every pair: the pair table, the per-population matched values, and notes.
+
+    The matched differences get their interval and p-value from the same ``n_boot`` replicates
+    as every other interval; fewer than :func:`min_replicates` (40 at 95%) give intervals only.
+    """
     import pandas as pd
 
+    from neurocomplex.comparison._matching_stats import min_replicates
     from neurocomplex.comparison.matching import compare
     from neurocomplex.report import add_units
 
@@ -213,7 +232,9 @@ def _matched(recordings: Mapping[str, Recording], measures: Sequence[str], n_dra
     if not chosen:
         return pd.DataFrame(), pd.DataFrame(), [
             "No matched comparison: activation_ratio is fixed by the binarization rule; ask for other measures."]
+    tested = n_boot >= min_replicates(0.95)
     matched = compare(dict(recordings), chosen, match=("units", "samples"), n_draws=n_draws, seed=seed,
+                      n_boot=n_boot, null="bootstrap" if tested else "none",
                       params={m: p for m, p in _MATCHED_PARAMS.items() if m in chosen}, progress=progress)
     values = pd.DataFrame(matched.attrs.get("matched", []))
     if not values.empty:
@@ -223,6 +244,9 @@ def _matched(recordings: Mapping[str, Recording], measures: Sequence[str], n_dra
     notes = []
     if prov.get("note"):
         notes.append(str(prov["note"]))
+    if not tested:
+        notes.append(f"Matched differences have no p-values: n_boot={n_boot} replicates are too few for a test at "
+                     f"5% (at least {min_replicates(0.95)} are needed).")
     tested = matched["p_value"].notna() if "p_value" in matched.columns else pd.Series(False, index=matched.index)
     n_sig = int((matched.loc[tested, "p_value"] < 0.05).sum()) if tested.any() else 0
     notes.append(f"{n_sig} of {int(tested.sum())} tested matched differences have p < 0.05 (not corrected for "
@@ -257,7 +281,7 @@ def run_comparison(areas: Mapping[str, Recording], layers: Mapping[str, Recordin
 
     steps(f"matched comparison ({n_draws} draws)")
     both = {**{f"area:{k}": v for k, v in areas.items()}, **{f"layer:{k}": v for k, v in layers.items()}}
-    matched, values, notes = _matched(both, measures, n_draws, seed, progress)
+    matched, values, notes = _matched(both, measures, n_draws, seed, progress, n_boot)
 
     sims, bests = [], []
     for metric in metrics:
