@@ -163,7 +163,8 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
                    budget_bytes: float) -> PairBlocks:
     """The unit-product route of the host's ``_pair_blocks``: for each slab of columns of side B,
     every block's ``A_bᵀ B_b[:, s:e]`` (for ``AᵀA`` only the rows ``< e``) in float64 on the device,
-    added to K and T and dropped, so that at most ``budget_bytes`` of block products are held."""
+    added to K and dropped, so that at most ``budget_bytes`` of block products are held; T from
+    the rows' products with the block sums."""
     dev, f64 = xt.device, torch.float64
     n_b = len(blocks)
     data = {"x": xt, "y": yt}
@@ -182,12 +183,10 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
             moments["x"].append(vx)
             moments["y"].append(vy)
     K = {key: torch.zeros((n_b, n_b), dtype=f64, device=dev) for key in _SIDES}
-    T = {key: torch.zeros((n_b, n_b, n_b), dtype=f64, device=dev) for key in _SIDES}
     for key in _SIDES:
         a_name, b_name = key[0], key[1]
         sym = a_name == b_name
         a, b = data[a_name], data[b_name]
-        sa, sb = sums[a_name], sums[b_name]
         cols = width[b_name]
         slab = slab_width(n_b, width[a_name], cols, budget_bytes)
         for s in range(0, cols, slab):
@@ -201,7 +200,11 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
                     _product(ab, None, g[i])
                 else:
                     _product(ab[:, :rows], bb[:, s:e], g[i])
-            _add_slab(K[key], T[key], g, sa, sb, s, e, sym)
+            _add_slab(K[key], g, s, sym)
+    z = {k: _sum_products(v, sums[k]) for k, v in data.items()}  # (n, B): a_i · s_A,c
+    T = {}
+    for key in _SIDES:
+        T[key] = torch.stack([_rows(z[key[0]], idx).T @ _rows(z[key[1]], idx) for idx in blocks])
     P = {k: v @ v.T for k, v in sums.items()}
     out = PairBlocks(counts=np.array([idx.size for idx in blocks], dtype=np.float64),
                      K=_host(K), T=_host(T), P=_host(P))
@@ -220,23 +223,26 @@ def _from_products(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray],
     return out
 
 
-def _add_slab(k: torch.Tensor, t: torch.Tensor, g: torch.Tensor, sa: torch.Tensor, sb: torch.Tensor, s: int,
-              e: int, sym: bool) -> None:
+def _add_slab(k: torch.Tensor, g: torch.Tensor, s: int, sym: bool) -> None:
     """The host's ``_add_slab`` on the device (in place)."""
     n_b = g.shape[0]
     if not sym:
         flat = g.reshape(n_b, -1)
         k += flat @ flat.T
-        t += torch.matmul(torch.matmul(sa, g), sb[:, s:e].T)
         return
-    low, square = g[:, :s], g[:, s:e]
-    fs = square.reshape(n_b, -1)
-    k += fs @ fs.T
-    t += torch.matmul(torch.matmul(sa[:, :e], g), sb[:, s:e].T)
+    square = g[:, s:].reshape(n_b, -1)
+    k += square @ square.T
     if s:
-        fl = low.reshape(n_b, -1)
-        k += 2.0 * (fl @ fl.T)
-        t += torch.matmul(torch.matmul(sa[:, s:e], low.transpose(1, 2)), sb[:, :s].T)
+        low = g[:, :s].reshape(n_b, -1)
+        k += 2.0 * (low @ low.T)
+
+
+def _sum_products(a: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """``a @ sᵀ`` in float64 over chunks of rows (the host's ``_sum_products``)."""
+    out = torch.empty((a.shape[0], s.shape[0]), dtype=torch.float64, device=a.device)
+    for r in range(0, a.shape[0], _F64_ROWS):
+        out[r : r + _F64_ROWS] = a[r : r + _F64_ROWS].to(torch.float64) @ s.T
+    return out
 
 
 def _from_grams(xt: torch.Tensor, yt: torch.Tensor, blocks: list[np.ndarray], debiased: bool) -> PairBlocks:

@@ -17,7 +17,8 @@ less, :func:`use_grams`) they come from the n × n sample Gram matrices ``AAᵀ`
 columns of the full Gram matrices, with no new pass over the data. Otherwise they come from the
 unit products, computed by slabs of columns for all blocks at once so that at most ``budget_bytes``
 of block products are held whatever the widths (the data are read once per slab; the
-multiply-adds are those of the three products).
+multiply-adds are those of the three products), and only K needs them: T comes from the n × B
+products of the rows with the block sums.
 
 The statistics are shift invariant, so the products are taken on the raw rows (no copy of the
 data) and the centring happens in the formulas, which subtract the mean's share from ``||AᵀB||²``.
@@ -101,14 +102,26 @@ def _centred_work(a: np.ndarray) -> np.ndarray:
 def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
     """``aᵀ b`` (``aᵀ a`` when b is None: SYRK) in the data's precision, accumulated in float64."""
     shape = (a.shape[1], a.shape[1] if b is None else b.shape[1])
-    if out is None:
-        out = np.zeros(shape)
-    else:
-        out = out.reshape(shape)
+    out = np.empty(shape) if out is None else out.reshape(shape)
+    if a.shape[0] == 0:
         out[...] = 0.0
     for s in range(0, a.shape[0], _CHUNK_ROWS):
         ca = a[s : s + _CHUNK_ROWS]
-        np.add(out, ca.T @ ca if b is None else ca.T @ b[s : s + _CHUNK_ROWS], out=out)
+        cb = ca if b is None else b[s : s + _CHUNK_ROWS]
+        if s == 0 and ca.dtype == cb.dtype == np.float64:
+            np.matmul(ca.T, cb, out=out)  # straight into the output: no temporary
+        elif s == 0:
+            out[...] = ca.T @ cb
+        else:
+            out += ca.T @ cb
+    return out
+
+
+def _sum_products(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``a @ sᵀ`` in float64 over chunks of rows (``a``: n × width in its dtype, ``s``: B × width)."""
+    out = np.empty((a.shape[0], s.shape[0]))
+    for r in range(0, a.shape[0], _F64_ROWS):
+        out[r : r + _F64_ROWS] = a[r : r + _F64_ROWS].astype(np.float64, copy=False) @ s.T
     return out
 
 
@@ -221,9 +234,11 @@ def slab_width(n_blocks: int, rows: int, cols: int, budget_bytes: float) -> int:
 
 def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool,
                  budget_bytes: float | None = None) -> PairBlocks:
-    """The statistics from the unit products, by slabs of columns: for a slab ``[s, e)`` of side B
-    every block's ``A_bᵀ B_b[:, s:e]`` is formed (for ``AᵀA`` only the rows ``< e``: the rows
-    ``< s`` stand for their mirror images too), added to K and T, and dropped."""
+    """The statistics from the unit products. K by slabs of columns: for a slab ``[s, e)`` of side B
+    every block's ``A_bᵀ B_b[:, s:e]`` is formed (for ``AᵀA`` only the rows ``< e``: the rows ``< s``
+    stand for their mirror images too), its inner products added to K, and dropped. T and P need
+    no block product: ``T[b, c, d] = Σ_{i∈b} (a_i · s_A,c)(b_i · s_B,d)`` from the n × B array of
+    the rows' products with the block sums."""
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
     n_b = len(blocks)
     one = n_b == 1
@@ -243,12 +258,10 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
             moments["x"].append(vxb)
             moments["y"].append(vyb)
     K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
-    T = {key: np.zeros((n_b, n_b, n_b)) for key in _SIDES}
     for key in _SIDES:
         a_name, b_name = key[0], key[1]
         sym = a_name == b_name
         a, b = data[a_name], data[b_name]
-        sa, sb = sums[a_name], sums[b_name]
         width = b.shape[1]
         slab = slab_width(n_b, a.shape[1], width, budget_bytes)
         for s in range(0, width, slab):
@@ -262,7 +275,9 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
                     _product(ab, None, g[i])
                 else:
                     _product(ab[:, :rows], bb[:, s:e], g[i])
-            _add_slab(K[key], T[key], g, sa, sb, s, e, sym)
+            _add_slab(K[key], g, s, sym)
+    z = {k: _sum_products(v, sums[k]) for k, v in data.items()}  # (n, B): a_i · s_A,c
+    T = {key: np.stack([z[key[0]][idx].T @ z[key[1]][idx] for idx in blocks]) for key in _SIDES}
     P = {k: v @ v.T for k, v in sums.items()}
     out = PairBlocks(counts=counts, K=K, T=T, P=P)
     if debiased:
@@ -285,28 +300,20 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
     return out
 
 
-def _add_slab(k: np.ndarray, t: np.ndarray, g: np.ndarray, sa: np.ndarray, sb: np.ndarray, s: int, e: int,
-              sym: bool) -> None:
-    """Add a slab ``g[b] = G_b[:rows, s:e]`` of every block product to K and T (in place).
-
-    Not symmetric: all rows, ``K += F Fᵀ`` and ``T[b] += S_A G_b[:, s:e] S_B[:, s:e]ᵀ``.
-    Symmetric (``rows = e``): the rows ``< s`` also stand for their mirror entries (counted twice
-    in K, and mirrored in T); the diagonal square ``[s, e)`` is counted once.
-    """
+def _add_slab(k: np.ndarray, g: np.ndarray, s: int, sym: bool) -> None:
+    """Add the inner products of a slab ``g[b] = G_b[:rows, s:e]`` of every block product to K (in
+    place). Symmetric products (``rows = e``): the rows ``< s`` also stand for their mirror
+    entries, so they count twice; the diagonal square ``[s, e)`` counts once."""
     n_b = g.shape[0]
     if not sym:
         flat = g.reshape(n_b, -1)
         k += flat @ flat.T
-        t += np.matmul(np.matmul(sa, g), sb[:, s:e].T)  # (B, B, B) = s_A,c G_b s_B,d
         return
-    low, square = g[:, :s], g[:, s:e]
-    fl, fs = low.reshape(n_b, -1), square.reshape(n_b, -1)
-    k += fs @ fs.T
+    square = g[:, s:].reshape(n_b, -1)
+    k += square @ square.T
     if s:
-        k += 2.0 * (fl @ fl.T)
-    t += np.matmul(np.matmul(sa[:, :e], g), sb[:, s:e].T)
-    if s:
-        t += np.matmul(np.matmul(sa[:, s:e], np.swapaxes(low, 1, 2)), sb[:, :s].T)
+        low = g[:, :s].reshape(n_b, -1)
+        k += 2.0 * (low @ low.T)
 
 
 def _row_norm_moments(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, ...]:
