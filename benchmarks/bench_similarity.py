@@ -1,12 +1,18 @@
-"""Representational similarity: linear CKA against a bare float32 ``X.T @ Y``, RSA against rsatoolbox.
+"""Representational similarity: linear CKA against a bare float32 ``X.T @ Y``, the layer-area map
+against its own point values, RSA against rsatoolbox.
 
-    .venv/bin/python benchmarks/bench_similarity.py                       # both parts, full sizes
+    .venv/bin/python benchmarks/bench_similarity.py                       # every part, full sizes
+    .venv/bin/python benchmarks/bench_similarity.py --part cka --p 2048 --q 1024
+    .venv/bin/python benchmarks/bench_similarity.py --part matrix
     .venv/bin/python benchmarks/bench_similarity.py --part rsa --n-conditions 500
 
 Part ``cka``: X is 10,000 x 4,096 and Y 10,000 x 512, float32. Times the default call
-``nc.cka(x, y)`` first, then ``n_boot=0``, the debiased form, the interval from 10 per-block
-products (``n_blocks=10``, about 1.5 GB at these widths) and one float32 ``X.T @ Y`` (the
-reference product), with ``X.T @ X`` for scale. Part ``rsa``: 1,000 conditions x 1,000 units per
+``nc.cka(x, y)`` (debiased, with its interval from 50 blocks of products formed by slabs within
+512 MiB) first, then ``n_boot=0``, the plug-in form without interval, and one float32 ``X.T @ Y``
+(the reference product), with ``X.T @ X`` for scale. Part ``matrix``: ``nc.similarity_matrix``
+of 4 areas (50-400 units) x 8 layers (64-4,096 units, float32) on 500 stimuli, the default call
+(CKA, 200 replicates) first, then ``n_boot=0`` and a plain numpy loop of the 32 plug-in CKA
+values (``--matrix-metrics`` adds other metrics). Part ``rsa``: 1,000 conditions x 1,000 units per
 population; ``nc.rsa`` (default call, then ``n_boot=0``) against rsatoolbox's ``calc_rdm`` of
 both datasets plus ``compare``, for Spearman and Kendall's tau-a, with the largest difference of
 the RDMs and of the compared values. BLAS runs single-threaded (``--threads``) so that the ratios
@@ -41,34 +47,78 @@ def _cka_part(nc, args) -> None:
     def no_boot():
         ref["no_boot"] = nc.cka(rx, ry, n_boot=0)
 
-    def debiased():
-        ref["debiased"] = nc.cka(rx, ry, n_boot=0, debiased=True)
+    def plugin():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref["plugin"] = nc.cka(rx, ry, n_boot=0, debiased=False)
 
-    def blocks():
-        ref["blocks"] = nc.cka(rx, ry, n_blocks=args.n_blocks)
-
-    names = ["nc.cka(x, y)  [default call]", "nc.cka(x, y, n_boot=0)", "nc.cka(x, y, n_boot=0, debiased=True)",
-             f"nc.cka(x, y, n_blocks={args.n_blocks})  [interval, n_boot=200]", "float32 X.T @ Y", "float32 X.T @ X"]
-    funcs = [default, no_boot, debiased, blocks, lambda: x.T @ y, lambda: x.T @ x]
+    names = ["nc.cka(x, y)  [default call: debiased, interval from 50 blocks]", "nc.cka(x, y, n_boot=0)",
+             "nc.cka(x, y, n_boot=0, debiased=False)", "float32 X.T @ Y", "float32 X.T @ X"]
+    funcs = [default, no_boot, plugin, lambda: x.T @ y, lambda: x.T @ x]
     times = best_times(funcs, args.repeats)
     print(f"\n## Linear CKA, {n:,} x {p:,} against {n:,} x {q:,} float32 ({args.threads} BLAS thread)\n")
-    print("| method | time (s) | ratio to X.T @ Y |")
-    print("|---|---|---|")
+    print("| method | time (s) | ratio to X.T @ Y | ratio to n_boot=0 |")
+    print("|---|---|---|---|")
     for name, t in zip(names, times, strict=True):
-        print(f"| {name} | {t:.3f} | {t / times[4]:.2f} |")
+        print(f"| {name} | {t:.3f} | {t / times[3]:.2f} | {t / times[1]:.2f} |")
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     x64 -= x64.mean(0)
     y64 -= y64.mean(0)
     exact = np.linalg.norm(x64.T @ y64) ** 2 / (np.linalg.norm(x64.T @ x64) * np.linalg.norm(y64.T @ y64))
-    est = ref["default"]
-    print(f"\nCKA = {est.value:.9f} (float64 reference {exact:.9f}, relative difference "
-          f"{abs(est.value - exact) / exact:.1e}); interval of the default call {est.ci}; with "
-          f"n_blocks={args.n_blocks}: {ref['blocks'].value:.9f}, interval {ref['blocks'].ci}; "
-          f"debiased {ref['debiased'].value:.6f}")
+    est, plug = ref["default"], ref["plugin"]
+    print(f"\nDefault (debiased) CKA = {est.value:.9f}, interval {est.ci} from {est.diagnostics['n_blocks']} "
+          f"blocks; plug-in {plug.value:.9f} (float64 reference {exact:.9f}, relative difference "
+          f"{abs(plug.value - exact) / exact:.1e}); null_floor of the plug-in {est.diagnostics['null_floor']:.4f}")
     flops_ratio = 1 + (p * p + q * q) / (2 * p * q)
     print(f"Multiply-adds of the three products relative to X.T @ Y: 1 + (p² + q²) / (2pq) = {flops_ratio:.2f}")
     for msg in ref["warnings"]:
         print(f"warning of the default call: {msg}")
+
+
+def _matrix_part(nc, args) -> None:
+    rng = np.random.default_rng(2)
+    n = args.stimuli
+    latent = rng.standard_normal((n, 20))
+    areas = {f"area{i}": nc.Recording.from_array(latent @ rng.standard_normal((20, w)) + rng.standard_normal((n, w)))
+             for i, w in enumerate((50, 100, 200, 400))}
+    layers = {}
+    for i, w in enumerate((64, 128, 256, 512, 1024, 2048, 4096, 1000)):
+        act = np.maximum(latent @ rng.standard_normal((20, w)), 0) + 0.5 * rng.standard_normal((n, w))
+        layers[f"layer{i}"] = nc.Recording.from_array(act.astype(np.float32))
+
+    def numpy_loop():
+        out = []
+        for a in areas.values():
+            xa = a.data - a.data.mean(0)
+            for lay in layers.values():
+                xl = lay.data.astype(np.float64)
+                xl -= xl.mean(0)
+                ka, kl = xa @ xa.T, xl @ xl.T
+                out.append(np.vdot(ka, kl) / np.sqrt(np.vdot(ka, ka) * np.vdot(kl, kl)))
+        return out
+
+    print(f"\n## similarity_matrix, 4 areas x 8 layers on {n} stimuli ({args.threads} BLAS thread)\n")
+    print("| call | time (s) | ratio to its n_boot=0 call |")
+    print("|---|---|---|")
+    for metric in args.matrix_metrics:
+        def default(metric=metric):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nc.similarity_matrix(areas, layers, metric=metric, progress=False)
+
+        def no_boot(metric=metric):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nc.similarity_matrix(areas, layers, metric=metric, n_boot=0, progress=False)
+
+        funcs = [default, no_boot] + ([numpy_loop] if metric == "cka" else [])
+        times = best_times(funcs, args.repeats if metric == "cka" else 1)
+        print(f"| nc.similarity_matrix(metric={metric!r})  [default call] | {times[0]:.3f} | "
+              f"**{times[0] / times[1]:.2f}** |")
+        print(f"| nc.similarity_matrix(metric={metric!r}, n_boot=0) | {times[1]:.3f} | 1.00 |")
+        if metric == "cka":
+            print(f"| numpy loop of the 32 plug-in CKA values (Gram matrices) | {times[2]:.3f} | "
+                  f"{times[2] / times[1]:.2f} |")
 
 
 def _rsa_part(nc, args) -> None:
@@ -112,14 +162,16 @@ def _rsa_part(nc, args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("cka", "rsa", "all"), default="all")
+    parser.add_argument("--part", choices=("cka", "matrix", "rsa", "all"), default="all")
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--p", type=int, default=4_096)
     parser.add_argument("--q", type=int, default=512)
     parser.add_argument("--n-conditions", type=int, default=1_000)
     parser.add_argument("--units", type=int, default=1_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--n-blocks", type=int, default=10, help="blocks of the CKA interval call")
+    parser.add_argument("--stimuli", type=int, default=500, help="stimuli of the matrix part")
+    parser.add_argument("--matrix-metrics", nargs="+", default=["cka"],
+                        choices=("cka", "rsa", "shape_distance", "predictivity"))
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
@@ -129,6 +181,8 @@ def main() -> None:
     with threadpool_limits(limits=args.threads, user_api="blas"):
         if args.part in ("cka", "all"):
             _cka_part(nc, args)
+        if args.part in ("matrix", "all"):
+            _matrix_part(nc, args)
         if args.part in ("rsa", "all"):
             _rsa_part(nc, args)
 
