@@ -142,8 +142,8 @@ def main() -> None:
     for kind, model, effect, new, n_sets in runs:
         for n_units in args.units:
             label = model if effect is None else f"{model}, {effect}"
-            tables[kind].append((label, n_units, _p_values(model, n_units, n_sets, args.trials, args.n_draws, args.n_boot,
-                                                     effect, new)))
+            p = _p_values(model, n_units, n_sets, args.trials, args.n_draws, args.n_boot, effect, new)
+            tables[kind].append((label, n_units, p))
     _table(f"No difference ({args.n_null} data sets a cell): rejection rate, %", tables["null"], (0.05, 0.10), True)
     _table(f"Power ({args.n_power} data sets a cell): rejection rate at p < 0.05, %", tables["power"], (0.05,), True)
     _table(f"New units in each Recording ({args.n_new} data sets a cell): rejection rate, %", tables["new"],

@@ -231,7 +231,8 @@ def test_the_same_units_at_different_sample_counts_differ_before_matching_and_no
     # matched to 75 samples and 20 units: the same process, no difference
     for row in df.itertuples():
         assert row.ci_low <= 0 <= row.ci_high and row.p_value >= 0.05, row
-    assert df.loc[0, "subsampled"] == "big: 20 of 40 units, 75 of 1000 samples; small: 20 of 40 units, 75 of 150 samples"
+    assert df.loc[0, "subsampled"] == ("big: 20 of 40 units, 75 of 1000 samples; "
+                                       "small: 20 of 40 units, 75 of 150 samples")
 
 
 def test_a_subset_of_units_is_matched_to_the_size_of_the_smaller_recording():
@@ -248,13 +249,17 @@ def test_a_subset_of_units_is_matched_to_the_size_of_the_smaller_recording():
         assert abs(row.difference) < 0.4 * row.unmatched_difference
         assert abs(row.moved_a) > abs(row.moved_b)  # the big recording moved most
     assert int(df.loc[0, "n_units"]) == 10 and int(df.loc[0, "n_samples"]) == 100
-    assert df.loc[0, "subsampled"] == "big: 10 of 120 units, 100 of 800 samples; small: 10 of 20 units, 100 of 200 samples"
+    assert df.loc[0, "subsampled"] == ("big: 10 of 120 units, 100 of 800 samples; "
+                                       "small: 10 of 20 units, 100 of 200 samples")
     assert df.loc[0, ["n_units_a", "n_units_b", "n_samples_a", "n_samples_b"]].tolist() == [120, 20, 800, 200]
     assert "nothing was subsampled" not in " ".join(df.warnings)
     prov = df.attrs["provenance"]
-    assert prov["n_units"] == 10 and prov["binarize"].startswith("X > per-unit threshold with activation ratio nearest 0.2")
-    assert prov["subsampled"] == {"big": "10 of 120 units, 100 of 800 samples", "small": "10 of 20 units, 100 of 200 samples"}
-    assert "big: 10 of 120 units, 100 of 800 samples" in prov["note"] and "units recorded are held fixed" in prov["note"]
+    assert prov["n_units"] == 10
+    assert prov["binarize"].startswith("X > per-unit threshold with activation ratio nearest 0.2")
+    assert prov["subsampled"] == {"big": "10 of 120 units, 100 of 800 samples",
+                                  "small": "10 of 20 units, 100 of 200 samples"}
+    assert "big: 10 of 120 units, 100 of 800 samples" in prov["note"]
+    assert "units recorded are held fixed" in prov["note"]
     matched = {(r["recording"], r["measure"]): r for r in df.attrs["matched"]}
     row = df.iloc[0]
     assert matched["big", "effective_dimension"]["value"] == pytest.approx(row.value_a)

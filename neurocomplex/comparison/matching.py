@@ -94,9 +94,10 @@ class _Draws:
 
 def _check_recordings(recordings: Any) -> dict[str, Recording]:
     if not isinstance(recordings, Mapping) or len(recordings) < 2:
+        size = f" of length {len(recordings)}" if hasattr(recordings, "__len__") else ""
         raise InvalidParameterError(
             "recordings must be a mapping of at least two names -> Recording (areas and layers together), "
-            f"got {type(recordings).__name__}{' of length ' + str(len(recordings)) if hasattr(recordings, '__len__') else ''}."
+            f"got {type(recordings).__name__}{size}."
         )
     for key, rec in recordings.items():
         if not isinstance(rec, Recording):
@@ -336,8 +337,9 @@ def compare(
     ``n_draws`` draws, each taking U of a Recording's units and S of its samples without
     replacement; consecutive draws take disjoint pieces of one random permutation of the samples
     and of the units and cross them, which leaves the expectation unchanged and removes most of
-    the Monte Carlo noise of independent draws (all of it for a mean rate). Recordings that hold the same samples (same count and times: the same stimuli or
-    bins) take the same rows in every draw and every replicate, so they stay paired.
+    the Monte Carlo noise of independent draws (all of it for a mean rate). Recordings that hold
+    the same samples (same count and times: the same stimuli or bins) take the same rows in every
+    draw and every replicate, so they stay paired.
 
     Binarization (``"quantile"``): unit u is active when x_u > t_u, where t_u is one of u's values
     below its maximum, chosen so that the activation ratio #{x_u > t_u} / n is nearest
@@ -353,8 +355,8 @@ def compare(
     Inference: the bootstrap resamples the samples (trials, stimuli) of each Recording with
     replacement (moving blocks of ``block_size`` for time bins), recomputes the thresholds, and
     repeats the ``n_draws`` matched draws on the resample; for replicate b, D*_b = m*_a − m*_b.
-    Interval and p-value come from this one distribution (:func:`~neurocomplex.comparison.
-    _matching_stats.bootstrap_test`): centred on its mean, the basic interval [D̂ − e_(B+1−j),
+    Interval and p-value come from this one distribution (``bootstrap_test`` of
+    :mod:`neurocomplex.comparison._matching_stats`): centred on its mean, the basic interval [D̂ − e_(B+1−j),
     D̂ − e_(j)] and p = min(1, 2 (1 + c) / (B + 1)), c the smaller tail count of the centred
     replicates beyond D̂, so that p < 1 − ``ci_level`` exactly when the interval excludes 0. The
     test covers the sampling variability of the samples, with the recorded units fixed: it asks
@@ -365,9 +367,10 @@ def compare(
     calibration (rejection at the nominal level under no difference, power against doubled rates
     and changed correlations at 10, 30 and 100 units) is measured in
     benchmarks/calibration_matching.py. Cost: (``n_boot`` + 1) · ``n_draws`` calls of each
-    estimator per Recording. The test's exact size is 2j / (B + 1) (j of
-    :func:`~neurocomplex.comparison._matching_stats.bootstrap_test`): 4.98% for B = 200 at 95%,
-    but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an integer.
+    estimator per Recording. The test's exact size is 2j / (B + 1) (j of ``bootstrap_test``):
+    4.98% for B = 200 at 95%,
+    but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an integer (at 95%: a multiple
+    of 40).
 
     References
     ----------
