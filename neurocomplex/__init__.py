@@ -23,11 +23,13 @@ from neurocomplex.errors import (
     InsufficientDataError,
     InvalidDataError,
     InvalidParameterError,
+    MemoryLimitError,
     MissingDependencyError,
     MissingFileError,
     MissingTableError,
     NeurocomplexError,
     NeurocomplexWarning,
+    OutputError,
     UnsupportedSourceError,
 )
 from neurocomplex.estimate import Estimate, register_estimator
@@ -106,6 +108,8 @@ __all__ = [
     "MissingFileError",
     "MissingTableError",
     "CorruptFileError",
+    "OutputError",
+    "MemoryLimitError",
     "NeurocomplexWarning",
     *_LAZY,
     "torch",

@@ -41,9 +41,22 @@ def progress_bar(iterable: Iterable[Any], total: int | None, progress: bool | No
         return iterable
     if progress is None and (not watched() or (total is not None and total < min_total)):
         return iterable
+    return _tqdm()(iterable, total=total, desc=desc, unit=unit)
+
+
+def _tqdm() -> Any:
+    """``tqdm.auto``'s bar (a widget in notebooks) where the widgets exist, else the text bar
+    (tqdm.auto would warn that IProgress is missing and fall back to it anyway)."""
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            from tqdm.std import tqdm
+
+            return tqdm
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit)
+    return tqdm
 
 
 class Steps:
@@ -57,9 +70,7 @@ class Steps:
         self.lines = lines and progress is not False
         self.bar = None
         if progress is True or (progress is None and watched()):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr)
+            self.bar = _tqdm()(total=total, desc=desc, unit="step", file=sys.stderr)
 
     def __call__(self, text: str) -> None:
         """Start the next step (the previous one is complete)."""

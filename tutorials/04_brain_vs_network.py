@@ -81,6 +81,12 @@ print(source)
 print({name: (a.n_samples, a.n_units) for name, a in areas.items()}, "(trials, units)")
 
 # %% [markdown]
+# A Recording shows itself as a small table (in a notebook) or a one-line summary:
+
+# %%
+brain
+
+# %% [markdown]
 # ## The network's layers
 #
 # The bundled network is a small ReLU MLP (64 → 64 → 32 → 10) trained on 8x8 digits. We record

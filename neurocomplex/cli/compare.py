@@ -248,6 +248,9 @@ def build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every random step (default: 0)")
     parser.add_argument("--out", metavar="DIR", default="neurocomplex-compare",
                         help="folder for the CSV tables and report.html (default: ./neurocomplex-compare)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write the report into a folder that holds files no earlier report wrote (they are "
+                             "left as they are); an earlier report's own files are always replaced")
     parser.add_argument("--no-progress", action="store_true", help="print no progress")
 
 
@@ -343,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
         window_s=None if args.trials is None else f"{window[0]:g} to {window[1]:g}",
         response="spike count per trial window" if args.trials else "spike count per bin", **extra,
     )
-    path = write_report(args.out, tables, figures, prov, title=title, notes=notes)
+    path = write_report(args.out, tables, figures, prov, title=title, notes=notes, overwrite=args.overwrite)
     _close(figures)
     steps.close()
     for name in tables:

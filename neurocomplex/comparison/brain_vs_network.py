@@ -91,10 +91,12 @@ class BrainVsNetwork:
 
         return make_figures(self)
 
-    def write_report(self, folder: str | Path, title: str | None = None) -> Path:
+    def write_report(self, folder: str | Path, title: str | None = None, overwrite: bool = True) -> Path:
         """Write ``report.html`` with its CSV tables and ``provenance.json`` into ``folder``.
 
-        The same report ``neurocomplex compare`` writes (see :func:`neurocomplex.report.write_report`).
+        The same report ``neurocomplex compare`` writes (see :func:`neurocomplex.report.write_report`):
+        every file is written atomically, an earlier report's files in ``folder`` are replaced, and
+        with ``overwrite=False`` a folder holding other files is refused before anything is written.
         Returns the path of ``report.html``.
         """
         import matplotlib.pyplot as plt
@@ -104,7 +106,8 @@ class BrainVsNetwork:
         figures = self.figures()
         try:
             return write_report(folder, self.tables(), figures, self.provenance,
-                                title=title or "neurocomplex: brain areas against network layers", notes=self.notes)
+                                title=title or "neurocomplex: brain areas against network layers", notes=self.notes,
+                                overwrite=overwrite)
         finally:
             for fig in figures.values():
                 plt.close(fig)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._checks import check_recording
+from neurocomplex._memory import check_allocation
 from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import (
     InsufficientDataError,
@@ -177,6 +178,11 @@ def _float_rdm(patterns: np.ndarray, distance: str, where: str) -> _Rdm:
 
 def _rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, where: str) -> _Rdm:
     """The RDM of the patterns ``sums / counts`` (``sums`` itself when ``counts`` is None)."""
+    n = sums.shape[0]
+    # the products, the distances and the full matrix: three n x n float64 arrays at once
+    check_allocation(3 * 8 * float(n) ** 2, f"the {n} x {n} dissimilarity matrices of {where}",
+                     "use fewer samples (rec.subsample(n_samples=...)) or average the trials by condition "
+                     "(conditions=...)")
     if _integer_route(sums, counts, distance):
         return _integer_rdm(sums, counts, distance, where)
     return _float_rdm(sums if counts is None else sums / counts[:, None], distance, where)

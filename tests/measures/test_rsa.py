@@ -349,3 +349,9 @@ def test_real_spike_counts_keep_exact_ties(mtl_nwb_path):
     np.testing.assert_allclose(mine, _toolbox_rdm(x, "correlation"), rtol=0, atol=TOL)
     ref = spearmanr(exact_x, _dense(_exact_keys(y, "correlation"))).statistic
     assert nc.rsa(_rec(x), _rec(y), n_boot=0).value == pytest.approx(ref, abs=TOL)
+
+
+def test_rdm_too_large_for_memory_is_refused_before_allocating():
+    rec = nc.Recording.from_array(np.random.default_rng(0).normal(size=(200_000, 2)))
+    with pytest.raises(nc.MemoryLimitError, match=r"200000 x 200000.*average the trials by condition"):
+        nc.rdm(rec)
