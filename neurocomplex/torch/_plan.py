@@ -202,43 +202,61 @@ def refuse_summary(plan: Plan, limit: float, shapes: Sequence[LayerShape], n_inp
         lines.append("  " + "; ".join(what) + ".")
     lines.append(f"  one batch of {plan.batch_size} inputs holds about {format_bytes(plan.batch_size * plan.per_input)} "
                  "of activations.")
-    lines.append("Ways out:")
-    if flatten == "units" and any(len(s.output_shape) >= 2 and not s.tokens for s in shapes):
+    lines.append("Ways out (the total each would need):")
+    fits: list[bool] = []
+    feature_maps = flatten == "units" and any(len(s.output_shape) >= 2 and not s.tokens for s in shapes)
+    if feature_maps:
         alt = plan_summary(channel_shapes(shapes), n_inputs, need, sketch, batch_size)
+        fits.append(alt.total <= limit)
         lines.append(f"  - flatten=\"channels\" (channels are the units, positions are samples): about "
                      f"{format_bytes(alt.total)};")
-    lines.append("  - spatial pooling: record a pooling module (or add nn.AdaptiveAvgPool2d to the model and "
-                 "record it) instead of the full feature map;")
+    if any(len(s.output_shape) >= 2 and not s.tokens for s in shapes):
+        lines.append("  - spatial pooling: record a pooling module (or add nn.AdaptiveAvgPool2d to the model and "
+                     "record it) instead of the full feature map;")
     names = [s.key for s in shapes if s not in worst]
     lines.append(f"  - fewer layers: layers=[...] without {[s.key for s in worst]}"
                  + (f" (e.g. layers={names[:4]})" if names else "") + ";")
+    best_k = None
     if need[0]:
         for k in SKETCH_SIZES:
             alt = plan_summary(shapes, n_inputs, need, k, batch_size)
             if alt.total <= limit or k == SKETCH_SIZES[-1]:
+                best_k = k
+                fits.append(alt.total <= limit)
                 lines.append(f"  - sketch={k} (a seeded random projection of each wider layer to {k} dimensions): "
                              f"about {format_bytes(alt.total)}; the participation ratio is bias-corrected, the "
                              "effective dimension approximate (see Notes of nc.torch.summarize);")
                 break
     if need[2]:
         alt = plan_summary(shapes, n_inputs, (need[0], need[1], False), sketch, batch_size)
+        fits.append(alt.total <= limit)
         lines.append(f"  - stats without \"pattern_entropy\" (its distinct words are kept): about {format_bytes(alt.total)};")
     if batch_size is not None and plan.batch_size * plan.per_input > _BATCH_TARGET:
         lines.append("  - a smaller batch_size (or None, chosen to fit);")
     lines.append("  - fewer inputs, or a larger memory_limit (None: no check) if the machine has the memory.")
+    if not any(fits) and need[2]:
+        combos = []
+        for k in SKETCH_SIZES if best_k is not None else ():
+            combos.append((f"sketch={k} and stats without \"pattern_entropy\"",
+                           plan_summary(shapes, n_inputs, (need[0], need[1], False), k, batch_size)))
+        if feature_maps:
+            combos.append(("flatten=\"channels\" and stats without \"pattern_entropy\"",
+                           plan_summary(channel_shapes(shapes), n_inputs, (need[0], need[1], False), sketch,
+                                        batch_size)))
+        for what, alt in combos:
+            if alt.total <= limit:
+                lines.append(f"Together, {what} need about {format_bytes(alt.total)}, which fits.")
+                break
     return InvalidParameterError("\n".join(lines))
 
 
-def refuse_record(plan: Plan, limit: float, shapes: Sequence[LayerShape], n_inputs: int | None,
-                  flatten: str) -> InvalidParameterError:
+def refuse_record(plan: Plan, limit: float, shapes: Sequence[LayerShape], n_inputs: int | None) -> InvalidParameterError:
     """The refusal of a capture whose activations would not fit."""
     worst = sorted(shapes, key=lambda s: -plan.layers.get(s.key, 0.0))[:3]
     what = "; ".join(f"{s.key!r} {s.n_units:,} units x {s.n_positions * (n_inputs or 0):,} rows = "
                      f"{format_bytes(plan.layers[s.key])}" for s in worst)
     ways = ["nc.torch.summarize (streamed statistics, never the activations)", "fewer layers (layers=[...])",
             "fewer inputs", "spatial pooling (record a pooling module)"]
-    if flatten == "units" and any(len(s.output_shape) >= 2 and not s.tokens for s in shapes):
-        ways.insert(1, "flatten=\"channels\" (the same rows, positions as samples: the same bytes, fewer units)")
     return InvalidParameterError(
         f"nc.torch.record would hold about {format_bytes(plan.total)} of float32 activations, above memory_limit="
         f"{format_bytes(limit)} (estimated before the first batch): {what}. Ways out: {'; '.join(ways)}; or a larger "

@@ -622,7 +622,7 @@ def record(
     def plan(shapes: list[LayerShape], n_inputs: int | None, size: int | None) -> int:
         p = plan_record(shapes, n_inputs, size)
         if limit is not None and n_inputs is not None and p.total > limit:
-            raise refuse_record(p, limit, shapes, n_inputs, flatten)
+            raise refuse_record(p, limit, shapes, n_inputs)
         return p.batch_size
 
     known = len(inputs) if isinstance(inputs, (torch.Tensor, np.ndarray)) else None

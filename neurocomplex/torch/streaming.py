@@ -274,8 +274,8 @@ def _dimension_rows(key: str, entry: dict[str, Any], chosen: tuple[str, ...], n_
             s = sk.covariance()
             lam = denoise_eigenvalues(np.clip(np.linalg.eigvalsh(s)[::-1], 0.0, None), k, np.dtype(np.float32))[0]
             values["effective_dimension"] = effective_dimension_from_eigenvalues(lam, 1.0)
-            values["participation_ratio"] = sketch_participation_ratio(
-                s, float(var.sum()), float(np.sum(var**2)), k, min(n - 1, n_units))
+            values["participation_ratio"] = sketch_participation_ratio(s, float(np.sum(var**2)), k,
+                                                                       min(n - 1, n_units))
             if "effective_dimension" in wanted and values["effective_dimension"] > k / SKETCH_ACCURATE_RATIO:
                 note = (f"layer {key!r}: the effective dimension of its {k}-dimensional sketch, "
                         f"{values['effective_dimension']:.4g}, is above k/{SKETCH_ACCURATE_RATIO}; a sketch "
@@ -423,12 +423,11 @@ def summarize(
     >>> bool(table["value"].gt(0).all())
     True
     """
-    import pandas as pd
-
     chosen = _check_stats(stats)
     check_choice("entropy_method", entropy_method, ENTROPY_METHODS)
     infos, accs = _accumulate(model, inputs, layers, chosen, batch_size, device, threshold, flatten, progress,
                               memory_limit, sketch, seed, tokens, token_layers, output)
+    import pandas as pd  # after the run: a refusal before the first batch does not wait for it
     rows = []
     for info in infos:
         entry = accs.pop(info.key)  # freed layer by layer: one layer's spectrum in memory at a time
