@@ -82,8 +82,8 @@ def check_output_spec(output: Any, keys: Sequence[str]) -> Any:
                                                     for s in spec):
             return
         raise InvalidParameterError(
-            f"output{where} must be None (the first tensor), an index, a key or attribute name, a tuple of "
-            f"those (a path into nested outputs) or a callable returning a tensor; got {spec!r}."
+            f"output={spec!r}{where} must be None (the first tensor), an index, a key or attribute name, a tuple of "
+            f"those (a path into nested outputs) or a callable returning a tensor."
         )
 
     if isinstance(output, Mapping):
@@ -93,7 +93,7 @@ def check_output_spec(output: Any, keys: Sequence[str]) -> Any:
                 f"output= names layers {unknown} that are not captured; captured layers: {list(keys)}."
             )
         for k, spec in output.items():
-            one(spec, f"[{k!r}]")
+            one(spec, f" (for layer {k!r})")
         return dict(output)
     one(output, "")
     return output
