@@ -16,9 +16,10 @@ import numpy as np
 import torch
 
 from neurocomplex.stats import ActivityAccumulator, CovarianceAccumulator, WordCounts, pack_words
+from neurocomplex.stats.gram import CentredGram, double_centre
 
 __all__ = ["TorchCovariance", "TorchActivity", "TorchWords", "pack_words_torch", "count_words_torch",
-           "count_window_words_torch", "WindowWordCounts", "full_float32"]
+           "count_window_words_torch", "WindowWordCounts", "full_float32", "centred_gram_torch"]
 
 # Flush buffered words into the sorted counts once this many rows are waiting (or more than
 # are already counted), so the cost of merging stays amortised O(n log n).
@@ -562,3 +563,71 @@ def replicate_covariances_torch(stats: dict[str, object], draws: np.ndarray) -> 
         dev_ = (means[None, :, :] - mean[:, None, :]) * u.sqrt()[:, :, None]
         scatter += dev_.transpose(1, 2) @ dev_
         yield scatter / (n_rep - 1.0).clamp(min=1.0)[:, None, None]
+
+
+# Values (rows × columns) moved to the device and multiplied at a time by centred_gram_torch.
+_GRAM_CHUNK_VALUES = 1 << 22
+
+
+def centred_gram_torch(x: object, device: object, y: object = None, scale: np.ndarray | None = None,
+                       chunk_values: int = _GRAM_CHUNK_VALUES) -> CentredGram:
+    """:func:`neurocomplex.stats.gram.centred_gram` with the products on ``device``.
+
+    Column chunks travel to the device, are centred there on their float64 means in the data's
+    precision (float32 stays float32, TF32 off) and multiplied; the products, with the same
+    rank-2 correction of the rounded means, are summed in float64 on the device. Only the ``n × n``
+    results and the column statistics come back.
+
+    Examples
+    --------
+    >>> from neurocomplex.stats.gram import centred_gram
+    >>> x = np.random.default_rng(0).normal(size=(6, 50))
+    >>> bool(np.allclose(centred_gram_torch(x, "cpu", chunk_values=100).gram, centred_gram(x).gram))
+    True
+    """
+    dev = resolve_device(device)
+    arrays = [a if isinstance(a, torch.Tensor) else np.asarray(a) for a in ((x,) if y is None else (x, y))]
+    n, d = int(arrays[0].shape[0]), int(arrays[0].shape[1])
+    float32 = all(a.dtype == (torch.float32 if isinstance(a, torch.Tensor) else np.float32) for a in arrays)
+    work = torch.float32 if float32 else torch.float64
+    width = max(1, int(chunk_values) // max(n, 1))
+    gram = torch.zeros((n, n), dtype=torch.float64, device=dev)
+    cross = None if y is None else torch.zeros((n, n), dtype=torch.float64, device=dev)
+    mean, variance = np.empty(d), np.empty(d)
+    factors = None if scale is None else torch.as_tensor(np.asarray(scale, dtype=np.float64), device=dev)
+
+    def chunk(a: object, i: int, j: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        piece = a[:, i:j]
+        if not isinstance(piece, torch.Tensor):  # a host copy (arrays may be read-only)
+            piece = torch.from_numpy(np.array(piece))
+        piece = piece.to(device=dev)
+        m = piece.sum(dim=0, dtype=torch.float64) / n
+        centred = piece.to(work) - m.to(work)
+        return centred, m, centred.sum(dim=0, dtype=torch.float64) / n
+
+    def product(a: torch.Tensor, b: torch.Tensor, da: torch.Tensor, db: torch.Tensor) -> torch.Tensor:
+        with full_float32():
+            prod = (a @ b.T).to(torch.float64)
+        prod -= (a.to(torch.float64) @ db)[:, None]
+        prod -= (b.to(torch.float64) @ da)[None, :]
+        return prod + da @ db
+
+    for start in range(0, d, width):
+        stop = min(start + width, d)
+        a, m, delta = chunk(arrays[0], start, stop)
+        mean[start:stop] = m.cpu().numpy()
+        var = ((a.to(torch.float64) ** 2).sum(dim=0) - n * delta**2) / max(n - 1, 1)
+        variance[start:stop] = var.cpu().numpy()
+        if factors is not None:
+            f = factors[start:stop]
+            a = a * f.to(work)
+            delta = delta * f
+        gram += product(a, a, delta, delta)
+        if cross is not None:
+            b, _, delta_b = chunk(arrays[1], start, stop)
+            cross += product(a, b, delta, delta_b)
+    c = None
+    if cross is not None:
+        c = cross.cpu().numpy()
+        c = c - c.mean(axis=0)[None, :] - c.mean(axis=1)[:, None] + c.mean()
+    return CentredGram(double_centre(gram.cpu().numpy()), c, mean, np.maximum(variance, 0.0))

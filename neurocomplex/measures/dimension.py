@@ -4,38 +4,52 @@ The other estimators of the family live beside it: :mod:`~neurocomplex.measures.
 (spectrum exponent, which uses this module's accumulation) and :mod:`~neurocomplex.measures.twonn`.
 
 The linear measures (effective dimension, participation ratio, spectrum exponent) need only the
-covariance of X, accumulated chunk by chunk by :class:`~neurocomplex.stats.CovarianceAccumulator`
-(one GEMM per chunk in the data's own precision, float64 accumulation, no copy of the whole
-matrix). Their confidence intervals come from a block bootstrap on per-block sufficient
-statistics (count, mean, scatter), merged exactly for each replicate, so the data are read once
-whatever ``n_boot`` is. TwoNN works on the points themselves (nearest neighbours).
+spectrum of the covariance of X. With at least as many samples as units it is accumulated chunk by
+chunk by :class:`~neurocomplex.stats.CovarianceAccumulator` (one GEMM per chunk in the data's own
+precision, float64 accumulation, no copy of the whole matrix); with fewer samples than units, from
+the ``n × n`` centred Gram matrix (:mod:`neurocomplex.stats.gram`), which has the same nonzero
+eigenvalues. Their confidence intervals come from per-block sufficient statistics merged exactly
+for each replicate (or from reweightings of the same Gram matrix), so the data are read once
+whatever ``n_boot`` is: a block bootstrap with at least 3 samples per unit, a grouped jackknife
+below (:mod:`~neurocomplex.measures._dimension_replicates`). TwoNN works on the points themselves.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from neurocomplex._checks import check_recording
-from neurocomplex._validation import check_int
-from neurocomplex.errors import (
-    InsufficientDataError,
-    InvalidDataError,
-    InvalidParameterError,
-    NeurocomplexWarning,
-)
-from neurocomplex.estimate import (
-    Estimate,
-    check_bootstrap_params,
-    interval_report,
-    register_estimator,
+from neurocomplex.errors import InsufficientDataError, InvalidParameterError
+from neurocomplex.estimate import Estimate, interval_report, register_estimator
+from neurocomplex.measures._dimension_stats import (  # noqa: F401  (shared with spectrum.py and the tests)
+    _NEGATIVE_RTOL,
+    _accumulate,
+    _Blocks,
+    _check_common,
+    _check_order,
+    _draws,
+    _eigenvalues,
+    _noise_tolerance,
+    _plan_blocks,
+    _read_blocks,
+    _replicate_scatters,
+    _standardize,
+    _torch_function,
+    _varying,
+    _warn,
+    _work_dtype,
+    covariance_eigen,
+    denoise_eigenvalues,
+    effective_dimension_from_eigenvalues,
+    jackknife_draws,
+    plan_groups,
 )
 from neurocomplex.recording import Recording
-from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, block_grams, covariance_from_array
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
 
 __all__ = [
     "effective_dimension",
@@ -45,95 +59,13 @@ __all__ = [
     "eigenvalues_from_covariance",
 ]
 
-# Blocks of the default block bootstrap, and the most memory their statistics may take. 64 blocks:
-# the interval's coverage is the same as with 100 in simulation (benchmarks/RESULTS_dimension.md),
-# the blocks are longer (more robust to slow drifts) and the expansion's per-block cost is lower.
-_DEFAULT_N_BLOCKS = 64
-_MIN_BLOCKS = 10
-_BLOCK_MEMORY_LIMIT = 2 * 1024**3
-# Negative eigenvalues smaller than this fraction of the largest are rounding, clipped to 0.
-_NEGATIVE_RTOL = 1e-6
+# The bootstrap needs at least this many samples per unit; below, the interval is a grouped
+# jackknife: bootstrap replicates repeat samples, and a spectrum with not many more samples than
+# directions loses directions to the repeats, so that the bootstrap distribution is centred far
+# from the estimate (with fewer samples than units the basic interval covers neither the estimate's
+# expectation nor the population value: benchmarks/RESULTS_dimension.md).
+_BOOTSTRAP_SAMPLES_PER_UNIT = 3
 
-
-# --------------------------------------------------------------------------- pure functions
-def _check_order(order: Any) -> float:
-    if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)):
-        raise InvalidParameterError(f"order must be a number >= 0 or math.inf, got {order!r}.")
-    value = float(order)
-    if math.isnan(value) or value < 0:
-        raise InvalidParameterError(f"order={order!r} must be >= 0 (1: Shannon, 2: participation ratio, inf).")
-    return value
-
-
-def effective_dimension_from_eigenvalues(eigenvalues: Any, order: float = 1.0) -> float:
-    """Rényi effective dimension of a spectrum of non-negative eigenvalues.
-
-    Parameters
-    ----------
-    eigenvalues : array-like
-        Covariance eigenvalues (any order). Negative values within ``1e-6`` of the largest are
-        rounding and treated as 0.
-    order : float
-        Rényi order: 1 (exponential of the spectral Shannon entropy), 2 (participation ratio),
-        ``math.inf`` (``1 / max p``), any other value >= 0.
-
-    Returns
-    -------
-    float
-        ``D`` with ``1 <= D <= number of nonzero eigenvalues``.
-
-    Raises
-    ------
-    InvalidParameterError
-        ``order`` is negative, NaN or not a number.
-    InvalidDataError
-        Eigenvalues not 1-D, not finite, or clearly negative (not a covariance spectrum).
-    InsufficientDataError
-        All eigenvalues are zero (no variance).
-
-    Notes
-    -----
-    With ``p_i = λ_i / Σ_j λ_j`` (λ = ``eigenvalues``, α = ``order``):
-    ``D_1 = exp(−Σ p_i log p_i)``, ``D_α = (Σ p_i^α)^(1/(1−α))``, ``D_∞ = 1 / max_i p_i``.
-    ``D_α`` is computed in log space relative to ``max p``, so large orders do not underflow.
-
-    References
-    ----------
-    .. [1] R. A. Janik, P. Witaszczyk, "Complexity for deep neural networks and other
-       characteristics of deep feature representations", arXiv:2006.04791 (2020); the Rényi
-       family is the project's definition, after Janik & Witaszczyk (2020).
-
-    Examples
-    --------
-    >>> effective_dimension_from_eigenvalues([1.0, 1.0, 1.0, 1.0], order=2)
-    4.0
-    >>> round(effective_dimension_from_eigenvalues([3.0, 1.0], order=2), 6)
-    1.6
-    """
-    order = _check_order(order)
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    if lam.ndim != 1 or lam.size == 0:
-        raise InvalidDataError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}.")
-    if not np.all(np.isfinite(lam)):
-        raise InvalidDataError("eigenvalues contain NaN or inf.")
-    top = lam.max()
-    if top <= 0:
-        raise InsufficientDataError("all eigenvalues are zero: the data have no variance.")
-    if lam.min() < -_NEGATIVE_RTOL * top:
-        raise InvalidDataError(
-            f"eigenvalue {lam.min():.3g} is negative (largest {top:.3g}): not a covariance spectrum."
-        )
-    p = lam[lam > 0] / lam[lam > 0].sum()
-    k = p.size
-    if order == 1.0:
-        value = math.exp(float(-np.sum(p * np.log(p))))
-    elif math.isinf(order):
-        value = 1.0 / float(p.max())
-    else:
-        pmax = float(p.max())
-        log_sum = order * math.log(pmax) + math.log(float(np.sum((p / pmax) ** order)))
-        value = math.exp(log_sum / (1.0 - order))
-    return float(min(max(value, 1.0), k))
 
 
 def eigenvalues_from_covariance(cov: Any) -> np.ndarray:
@@ -152,166 +84,25 @@ def eigenvalues_from_covariance(cov: Any) -> np.ndarray:
     Raises
     ------
     InvalidDataError
-        Not square, not finite, or an eigenvalue more negative than ``1e-6`` of the largest.
+        Not square, not finite, or not positive semi-definite: an eigenvalue below
+        ``−max(1e-6, 10 τ) λ_1`` (see Notes).
 
     Notes
     -----
-    The matrix is symmetrised, ``(C + C^T) / 2``, before :func:`numpy.linalg.eigvalsh`.
+    The matrix is symmetrised, ``(C + C^T) / 2``, before :func:`numpy.linalg.eigvalsh`. Negative
+    eigenvalues above ``−max(1e-6, 10 τ) λ_1`` are rounding and returned as 0, with ``τ`` the
+    relative noise floor of the matrix's precision and size ``d``: ``d ε_64`` for float64,
+    ``sqrt(d) ε_32`` for a float32 matrix (``λ_1`` the largest eigenvalue, ``ε`` the machine
+    epsilon). Below that the matrix is not a covariance and the function raises.
 
     Examples
     --------
     >>> eigenvalues_from_covariance(np.diag([1.0, 3.0, 2.0]))
     array([3., 2., 1.])
     """
-    return _covariance_eigen(cov, vectors=False)[0]
-
-
-def _covariance_eigen(cov: Any, vectors: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Checked eigenvalues (descending, tiny negatives clipped to 0) and, if asked, eigenvectors (columns)."""
-    c = np.asarray(cov, dtype=np.float64)
-    if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
-        raise InvalidDataError(f"a covariance matrix must be square and non-empty, got shape {c.shape}.")
-    if not np.all(np.isfinite(c)):
-        raise InvalidDataError("the covariance matrix contains NaN or inf.")
-    vecs = None
-    if vectors:
-        lam, vecs = np.linalg.eigh((c + c.T) * 0.5)
-        lam, vecs = lam[::-1], vecs[:, ::-1]
-    else:
-        lam = np.linalg.eigvalsh((c + c.T) * 0.5)[::-1]
-    top = max(float(lam[0]), 0.0)
-    if lam[-1] < -_NEGATIVE_RTOL * top or (top == 0 and lam[-1] < 0):
-        raise InvalidDataError(
-            f"the matrix has eigenvalue {lam[-1]:.3g} (largest {top:.3g}): not positive semi-definite."
-        )
-    return np.clip(lam, 0.0, None), vecs
-
-
-# --------------------------------------------------------------------------- sufficient statistics
-class _Blocks:
-    """Count, mean and Gram matrix of consecutive blocks of samples, merged exactly on demand.
-
-    Block ``b``'s scatter is ``grams[b] − counts[b] (m_b − c_b)(m_b − c_b)ᵀ`` (``c`` = ``centres``);
-    ``total`` is the full-data scatter, in float64.
-    """
-
-    def __init__(self, counts: np.ndarray, means: np.ndarray, centres: np.ndarray, grams: np.ndarray,
-                 total: np.ndarray | None = None) -> None:
-        self.counts, self.means, self.centres, self.grams = counts, means, centres, grams
-        self.total = self.merged(np.ones(counts.size))[1] if total is None else total
-
-    def merged(self, weights: np.ndarray) -> tuple[float, np.ndarray]:
-        """Total count and scatter of the blocks, block b taken ``weights[b]`` times (Chan et al.)."""
-        w = weights * self.counts
-        n = float(w.sum())
-        mean = (w @ self.means) / n
-        root = np.sqrt(w)[:, None]
-        spread, shift = root * (self.means - mean), root * (self.means - self.centres)
-        scatter = np.tensordot(weights.astype(self.grams.dtype), self.grams, axes=1).astype(np.float64)
-        scatter += spread.T @ spread - shift.T @ shift
-        return n, (scatter + scatter.T) * 0.5
-
-
-def _read_blocks(arrays: tuple[np.ndarray, ...], block_size: int, chunk_rows: int) -> _Blocks:
-    if len(arrays) == 1:
-        st = block_grams(arrays[0], block_size, chunk_rows)
-        return _Blocks(st.counts, st.means, st.centres, st.grams, st.total)
-    n_samples = arrays[0].shape[0]
-    n_cols = sum(a.shape[1] for a in arrays)
-    starts = np.arange(0, n_samples, block_size)
-    counts = np.minimum(starts + block_size, n_samples) - starts
-    means = np.empty((starts.size, n_cols))
-    scatters = np.empty((starts.size, n_cols, n_cols))
-    for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
-        acc = _accumulate(tuple(a[start : start + block_size] for a in arrays), chunk_rows)
-        means[b], scatters[b] = acc.mean, acc.scatter
-    return _Blocks(counts.astype(np.float64), means, means, scatters)
-
-
-def _accumulate(arrays: tuple[np.ndarray, ...], chunk_rows: int) -> CovarianceAccumulator:
-    if len(arrays) == 1:
-        return covariance_from_array(arrays[0], chunk_rows)
-    acc = CovarianceAccumulator(sum(a.shape[1] for a in arrays))
-    for start in range(0, arrays[0].shape[0], chunk_rows):
-        acc.update(np.hstack([a[start : start + chunk_rows] for a in arrays]))
-    return acc
-
-
-def _plan_blocks(n_samples: int, n_cols: int, block_size: int | None) -> int:
-    """Block length for the bootstrap; raise when the blocks' statistics would not fit in memory."""
-    per_block = n_cols * n_cols * 8
-    if block_size is None:
-        n_blocks = min(_DEFAULT_N_BLOCKS, n_samples, max(_MIN_BLOCKS, _BLOCK_MEMORY_LIMIT // per_block))
-        block_size = -(-n_samples // n_blocks)
-    n_blocks = -(-n_samples // block_size)
-    if n_blocks < 2:
-        raise InvalidParameterError(
-            f"block_size={block_size} leaves a single block of the {n_samples} samples; the bootstrap "
-            "needs several blocks: use a smaller block_size, or n_boot=0 for no interval."
-        )
-    if n_blocks * per_block > _BLOCK_MEMORY_LIMIT:
-        raise InvalidParameterError(
-            f"the bootstrap keeps one {n_cols}x{n_cols} scatter matrix per block: {n_blocks} blocks need "
-            f"{n_blocks * per_block / 1024**3:.1f} GiB. Use a larger block_size or n_boot=0."
-        )
-    return int(block_size)
-
-
-def _draws(n_blocks: int, n_boot: int, seed: int | None) -> np.ndarray:
-    """Times each block is drawn in each replicate (``n_blocks`` draws with replacement)."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
-
-
-def _replicate_scatters(blocks: _Blocks, n_boot: int, seed: int | None) -> Any:
-    """Yield (n, scatter) of each block-bootstrap replicate (blocks drawn with replacement)."""
-    for weights in _draws(blocks.counts.size, n_boot, seed):
-        yield blocks.merged(weights)
-
-
-def _noise_tolerance(top: float, n_units: int, dtype: np.dtype) -> float:
-    # float32 GEMM rounding leaves eigenvalues near 1e-8 of the largest; float64 near 1e-15.
-    if dtype == np.float32:
-        return top * math.sqrt(n_units) * float(np.finfo(np.float32).eps)
-    return top * n_units * float(np.finfo(np.float64).eps)
-
-
-def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
-    """Set eigenvalues below the numerical noise floor of ``dtype`` to 0; returns (eigenvalues, rank, floor)."""
-    tol = _noise_tolerance(float(lam[0]), n_units, dtype)
-    out = np.where(lam > tol, lam, 0.0)
-    return out, int(np.count_nonzero(out)), tol
-
-
-def _warn(messages: list[str], stacklevel: int = 3) -> tuple[str, ...]:
-    for msg in messages:
-        warnings.warn(msg, NeurocomplexWarning, stacklevel=stacklevel)
-    return tuple(messages)
-
-
-def _varying(var: np.ndarray, mean: np.ndarray, n_samples: int) -> np.ndarray:
-    # A constant column whose float mean rounds keeps a variance below this rounding bound.
-    return var > (n_samples * float(np.finfo(np.float64).eps) * np.abs(mean)) ** 2
-
-
-def _work_dtype(data: np.ndarray) -> np.dtype:
-    return np.dtype(np.float32) if data.dtype == np.float32 else np.dtype(np.float64)
-
-
-def _check_common(n_boot: int, seed: Any, block_size: Any, ci_level: Any, chunk_rows: Any) -> None:
-    check_int("n_boot", n_boot, 0)
-    check_bootstrap_params(n_boot, ci_level, block_size)
-    check_int("chunk_rows", chunk_rows, 1)
-    if seed is not None:
-        check_int("seed", seed)
-
+    return covariance_eigen(cov, vectors=False)[0]
 
 # --------------------------------------------------------------------------- effective dimension
-def _standardize(cov: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    sd = np.sqrt(np.diag(cov)[keep])
-    return cov[np.ix_(keep, keep)] / np.outer(sd, sd)
-
-
 def _method_name(order: float) -> str:
     names = {1.0: "exp_spectral_entropy", 2.0: "participation_ratio", math.inf: "inverse_max_eigenvalue_fraction"}
     return names.get(order, f"renyi_spectral_{order:g}")
@@ -323,65 +114,70 @@ def _check_standardize(standardize: Any) -> bool:
     return bool(standardize)
 
 
+def _jackknife(n_samples: int, n_units: int) -> bool:
+    """Whether the interval is the grouped jackknife (fewer than 3 samples per unit) or the bootstrap."""
+    return n_samples < _BOOTSTRAP_SAMPLES_PER_UNIT * n_units
+
+
 def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot: int, seed: Any,
                          block_size: Any, ci_level: float, chunk_rows: int, device: Any = None) -> Estimate:
     check_recording(rec)
     order = _check_order(order)
     standardize = _check_standardize(standardize)
     _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
-    data, n_units = rec.data, rec.n_units
-    blocks: Any = None
-    if device is not None:
-        block_grams_torch = _torch_function("block_covariances_torch")
-        block_size = _plan_blocks(rec.n_samples, n_units, block_size) if n_boot > 0 else None
-        stats = block_grams_torch(data, device, block_size, chunk_rows)
-        cov, mean = stats["total"].cpu().numpy() / (rec.n_samples - 1.0), stats["mean"]
-        blocks = stats if n_boot > 0 else None
-    elif n_boot > 0:
-        block_size = _plan_blocks(rec.n_samples, n_units, block_size)
-        blocks = _read_blocks((data,), block_size, chunk_rows)
-        n = float(blocks.counts.sum())
-        cov, mean = blocks.total / (n - 1.0), blocks.counts @ blocks.means / n
-    else:
-        acc = covariance_from_array(data, chunk_rows)
-        cov, mean = acc.covariance(), acc.mean
+    data, n_units, n = rec.data, rec.n_units, rec.n_samples
     params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
               "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows,
               "device": None if device is None else str(device)}
-    return _dimension_estimate(cov, mean, blocks, rec.n_samples, rec.unit_ids, _work_dtype(data), order,
-                               standardize, n_boot, seed, ci_level, params, device=device)
+    jack = n_boot > 0 and _jackknife(n, n_units)
+    if n < n_units:
+        return _wide_estimate(rec, order, standardize, n_boot, block_size, ci_level, params, device)
+    blocks: Any = None
+    if n_boot > 0:
+        if jack:
+            block_size = plan_groups(n, block_size)
+        block_size = _plan_blocks(n, n_units, block_size)
+        params["block_size"] = block_size
+    if device is not None:
+        stats = _torch_function("block_covariances_torch")(data, device, block_size if n_boot > 0 else None,
+                                                            chunk_rows)
+        cov, mean = stats["total"].cpu().numpy() / (n - 1.0), stats["mean"]
+        blocks = stats if n_boot > 0 else None
+    elif n_boot > 0:
+        blocks = _read_blocks((data,), block_size, chunk_rows)
+        total = float(blocks.counts.sum())
+        cov, mean = blocks.total / (total - 1.0), blocks.counts @ blocks.means / total
+    else:
+        acc = covariance_from_array(data, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+    return _dimension_estimate(cov, mean, blocks, n, rec.unit_ids, _work_dtype(data), order, standardize,
+                               n_boot, seed, ci_level, params, device=device,
+                               n_groups=n // block_size if jack else 0)
 
 
-def _torch_function(name: str) -> Any:
-    """A function of neurocomplex._backend.accumulate, imported only when a device is asked for
-    (importing neurocomplex._backend raises MissingDependencyError without torch)."""
-    from neurocomplex._backend import accumulate
+def _wide_estimate(rec: Recording, order: float, standardize: bool, n_boot: int, block_size: Any,
+                   ci_level: float, params: dict[str, Any], device: Any) -> Estimate:
+    """The Gram route (fewer samples than units): spectrum, grouped-jackknife interval, Estimate."""
+    from neurocomplex.measures._dimension_gram import jackknife_groups, wide_spectrum
+    from neurocomplex.measures._dimension_replicates import GramSource, expandable
 
-    return getattr(accumulate, name)
-
-
-def _eigenvalues(cov: np.ndarray, device: Any) -> np.ndarray:
-    """Eigenvalues of a covariance matrix, descending: numpy, or torch on ``device``."""
-    if device is None:
-        return eigenvalues_from_covariance(cov)
-    import torch
-
-    if not np.all(np.isfinite(cov)):
-        raise InvalidDataError("the covariance matrix contains NaN or inf.")
-    dev = _torch_function("resolve_device")(device)
-    lam = _torch_function("eigvalsh_torch")(torch.as_tensor(cov, dtype=torch.float64, device=dev))
-    top = max(float(lam[0]), 0.0)
-    if lam[-1] < -_NEGATIVE_RTOL * top:
-        raise InvalidDataError(f"the matrix has eigenvalue {lam[-1]:.3g} (largest {top:.3g}): not positive semi-definite.")
-    return np.clip(lam, 0.0, None)
+    messages: list[str] = []
+    n_groups, counts = jackknife_groups(rec.n_samples, block_size) if n_boot > 0 else (0, None)
+    vectors = n_boot > 0 and expandable(standardize, order, _REPLICATES)
+    spec = wide_spectrum(rec, standardize, device, vectors, messages)
+    source = None
+    if n_boot > 0:
+        params["block_size"] = int(counts[0])
+        source = GramSource(spec["gram"], counts, order, spec["n_units"], spec["dtype"], spec["eigen"])
+    return _finish(spec["raw"], source, n_groups, rec.n_samples, rec.unit_ids, spec["keep"], spec["dtype"],
+                   order, standardize, 0, None, ci_level, params, messages, 6, route="gram")
 
 
-def _device_replicates(stats: dict[str, Any], keep: np.ndarray, standardize: bool, order: float, n_boot: int,
-                       seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any]) -> np.ndarray:
+def _device_replicates(stats: dict[str, Any], keep: np.ndarray, standardize: bool, order: float,
+                       draws: np.ndarray, n_units: int, dtype: np.dtype) -> np.ndarray:
     """Exact replicates merged and eigendecomposed in batches on the statistics' device."""
     import torch
 
-    draws = _draws(stats["counts"].size, n_boot, seed)
     reps: list[float] = []
     index = torch.as_tensor(np.flatnonzero(keep), device=stats["scatters"].device)
     for covs in _torch_function("replicate_covariances_torch")(stats, draws):
@@ -397,15 +193,20 @@ def _device_replicates(stats: dict[str, Any], keep: np.ndarray, standardize: boo
                     denoise_eigenvalues(np.clip(lam, 0.0, None), n_units, dtype)[0], order))
             except InsufficientDataError:
                 reps.append(math.nan)
-    diag["replicates"] = "exact"
     return np.asarray(reps)
 
 
 def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_samples: int,
                         unit_ids: np.ndarray, dtype: np.dtype, order: float, standardize: bool, n_boot: int,
                         seed: Any, ci_level: float, params: dict[str, Any], stacklevel: int = 5,
-                        device: Any = None) -> Estimate:
-    """The effective dimension, its interval and diagnostics from the covariance (and block statistics)."""
+                        device: Any = None, n_groups: int = 0) -> Estimate:
+    """The effective dimension, its interval and diagnostics from the covariance (and block statistics).
+
+    ``n_groups > 0``: the interval is the grouped jackknife over the first ``n_groups`` blocks
+    (the last block, if any, holds the remainder rows and stays in every replicate).
+    """
+    from neurocomplex.measures._dimension_replicates import BlockSource, expandable
+
     n_units = cov.shape[0]
     messages: list[str] = []
     var = np.diag(cov)
@@ -426,12 +227,46 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
                 f"(unit ids {dropped[:10].tolist()}{' ...' if dropped.size > 10 else ''})."
             )
         cov = _standardize(cov, keep)
-    vecs = None
-    if blocks is not None and device is None and _expandable(standardize, order):
-        # the perturbative replicates need the eigenvectors: one eigh serves the estimate too
-        raw, vecs = _covariance_eigen(cov, vectors=True)
+    source: Any = None
+    if blocks is not None:
+        host = blocks if device is None else _host_blocks(blocks)
+        eigen = None
+        if expandable(standardize, order, _REPLICATES):
+            # the perturbative replicates need the eigenvectors: one eigh serves the estimate too
+            raw, vecs = covariance_eigen(cov, True, dtype, n_units)
+            eigen = (raw * (host.counts.sum() - 1.0), vecs)  # cov = scatter / (n − 1)
+        else:
+            raw = _eigenvalues(cov, device, n_units, dtype)
+        batched = None
+        if device is not None:  # exact replicates merged and eigendecomposed in batches on the device
+            def batched(draws: np.ndarray) -> np.ndarray:
+                return _device_replicates(blocks, keep, standardize, order, draws, n_units, dtype)
+        source = BlockSource(host, keep, standardize, order, n_units, dtype, eigen, batched)
     else:
-        raw = _eigenvalues(cov, device)
+        raw = _eigenvalues(cov, device, n_units, dtype)
+    return _finish(raw, source, n_groups, n_samples, unit_ids, keep, dtype, order, standardize, n_boot, seed,
+                   ci_level, params, messages, stacklevel + 1)
+
+
+def _host_blocks(stats: dict[str, Any]) -> _Blocks:
+    """The device's block statistics as host arrays (each block's scatter is about its own mean)."""
+    means = stats["means"].cpu().numpy()
+    return _Blocks(np.asarray(stats["counts"], dtype=np.float64), means, means, stats["scatters"].cpu().numpy(),
+                   stats["total"].cpu().numpy())
+
+
+def _finish(raw: np.ndarray, source: Any, n_groups: int, n_samples: int, unit_ids: np.ndarray,
+            keep: np.ndarray, dtype: np.dtype, order: float, standardize: bool, n_boot: int, seed: Any,
+            ci_level: float, params: dict[str, Any], messages: list[str], stacklevel: int,
+            route: str = "covariance") -> Estimate:
+    """Value, interval (bootstrap or jackknife replicates of ``source``) and diagnostics."""
+    from neurocomplex.measures._dimension_replicates import (
+        bootstrap_replicates,
+        jackknife_interval,
+        jackknife_replicates,
+    )
+
+    n_units = unit_ids.size
     lam, rank, tol = denoise_eigenvalues(raw, n_units, dtype)
     value = effective_dimension_from_eigenvalues(lam, order)
     if n_samples <= n_units:
@@ -439,14 +274,16 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
             f"{n_samples} samples for {n_units} units: the sample covariance has rank at most "
             f"{n_samples - 1}, so the dimension is bounded by it; record more samples."
         )
-    ci, reps = None, np.empty(0)
+    ci, reps, jack = None, np.empty(0), np.empty(0)
     boot_diag: dict[str, Any] = {"interval": "basic"}
-    if blocks is not None:
-        if device is None:
-            eigen = None if vecs is None else (raw * (blocks.counts.sum() - 1.0), vecs)  # cov = scatter / (n − 1)
-            reps = _replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag, eigen)
-        else:
-            reps = _device_replicates(blocks, keep, standardize, order, n_boot, seed, n_units, dtype, boot_diag)
+    if source is not None and n_groups:
+        jack = jackknife_replicates(source, n_groups, standardize, order, boot_diag, _REPLICATES)
+        ci, report = jackknife_interval(jack, value, ci_level, 1.0, float(keep.sum()))
+        boot_diag.update(report)
+        if ci is None:
+            messages.append("fewer than 2 jackknife replicates had variance: no confidence interval.")
+    elif source is not None:
+        reps = bootstrap_replicates(source, n_boot, seed, boot_diag, _REPLICATES, _N_CHECKED)
         ci, report, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
         boot_diag.update(report)
         messages.extend(notes)
@@ -456,89 +293,24 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
     return Estimate(
         value=value, ci=ci, method=_method_name(order), params=params,
         n_samples=n_samples, n_units=n_units,
-        diagnostics={"eigenvalues": lam, "p": p, "rank": rank, "noise_tolerance": tol,
-                     "units_used": unit_ids[keep], "bootstrap": reps, **boot_diag},
+        diagnostics={"eigenvalues": lam, "p": p, "rank": rank, "noise_tolerance": tol, "route": route,
+                     "units_used": unit_ids[keep], "bootstrap": reps, "jackknife": jack, **boot_diag},
         warnings=_warn(messages, stacklevel),
     )
 
 
 # Which replicates the interval uses: "auto" (second-order perturbation where it applies, checked
-# against exact ones), "exact" (one eigendecomposition per replicate) or "perturbative" (the
-# expansion whenever the check passes, whatever the number of samples).
+# against exact ones), "exact" (one eigendecomposition per replicate) or "perturbative" (the same
+# as "auto": kept for callers that name it).
 _REPLICATES = "auto"
-_N_CHECKED = 2  # replicates also computed exactly to check the perturbative ones
-# "auto" expands only with at least this many samples per nonzero eigenvalue: the remainder of
-# the expansion, measured against exact replicates, is about 5 (rank / n_samples) bootstrap sd at
-# worst (flat spectra, order 3), so <= 0.05 sd here.
-_SAMPLES_PER_DIRECTION = 100
+_N_CHECKED = 2  # bootstrap replicates also computed exactly to check the perturbative ones
 
 
 def _exact_replicate(blocks: _Blocks, weights: np.ndarray, keep: np.ndarray, standardize: bool, order: float,
                      n_units: int, dtype: np.dtype) -> float:
-    n_rep, scatter_rep = blocks.merged(weights)
-    c = scatter_rep / max(n_rep - 1.0, 1.0)
-    if standardize:
-        if np.any(np.diag(c)[keep] <= 0):
-            return math.nan
-        c = _standardize(c, keep)
-    try:
-        lam_rep = denoise_eigenvalues(eigenvalues_from_covariance(c), n_units, dtype)[0]
-        return effective_dimension_from_eigenvalues(lam_rep, order)
-    except InsufficientDataError:
-        return math.nan
+    from neurocomplex.measures._dimension_replicates import BlockSource
 
-
-def _frobenius(standardize: bool, order: float) -> bool:
-    """Whether the replicates come exactly from traces and Frobenius norms (order 2, covariance)."""
-    return _REPLICATES != "exact" and not standardize and order == 2.0
-
-
-def _expandable(standardize: bool, order: float) -> bool:
-    """Whether the replicates may come from the second-order expansion (see _spectral_bootstrap)."""
-    return (_REPLICATES != "exact" and not standardize and 0.0 < order < math.inf
-            and not _frobenius(standardize, order) and (order == 1.0 or abs(order - 1.0) > 1e-3))
-
-
-def _replicates(blocks: _Blocks, keep: np.ndarray, standardize: bool, order: float, n_boot: int,
-                seed: Any, n_units: int, dtype: np.dtype, diag: dict[str, Any],
-                eigen: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """Effective dimension of each block-bootstrap replicate: perturbative where it applies, else exact.
-
-    ``eigen``: eigenvalues (descending) and eigenvectors of ``blocks.total``; None when the
-    expansion does not apply (:func:`_expandable`).
-    """
-    from neurocomplex.measures._spectral_bootstrap import (
-        check_against_exact,
-        participation_ratios,
-        perturbative_dimensions,
-    )
-
-    draws = _draws(blocks.counts.size, n_boot, seed)
-    if _frobenius(standardize, order):
-        diag["replicates"] = "exact"
-        return participation_ratios(blocks.counts, blocks.means, blocks.centres, blocks.grams, draws)
-    perturbative = eigen is not None
-    if perturbative:
-        lam, vecs = eigen
-        signal = lam > _noise_tolerance(float(lam[0]), n_units, dtype)
-        perturbative = (_REPLICATES == "perturbative"
-                        or blocks.counts.sum() >= _SAMPLES_PER_DIRECTION * np.count_nonzero(signal))
-    if perturbative:
-        approx = perturbative_dimensions(blocks.counts, blocks.means, blocks.centres, blocks.grams,
-                                         lam[signal], vecs[:, signal], draws, order)
-        checked = list(range(min(_N_CHECKED, n_boot)))
-        exact = {i: _exact_replicate(blocks, draws[i], keep, standardize, order, n_units, dtype) for i in checked}
-        ok, error = check_against_exact(approx, exact)
-        diag["replicate_check_error"] = error  # largest |perturbative − exact| / sd of the replicates
-        if ok:
-            for i in np.flatnonzero(~np.isfinite(approx)):  # invalid expansions: exact instead
-                exact[int(i)] = _exact_replicate(blocks, draws[i], keep, standardize, order, n_units, dtype)
-            for i, v in exact.items():
-                approx[i] = v
-            diag["replicates"] = "perturbative"
-            return approx
-    diag["replicates"] = "exact"
-    return np.array([_exact_replicate(blocks, w, keep, standardize, order, n_units, dtype) for w in draws])
+    return BlockSource(blocks, keep, standardize, order, n_units, dtype, None).exact(weights)
 
 
 def effective_dimension_from_blocks(blocks: Sequence[CovarianceAccumulator], order: float = 1.0, n_boot: int = 100,

@@ -31,10 +31,10 @@ STATISTICS = ("effective_dimension", "participation_ratio", "activation_ratio", 
 def _dimension(key: str, st: dict[str, Any], order: int, cache: dict[str, Any]) -> float:
     # the same eigenvalues and noise floor as nc.effective_dimension on a Recording of this dtype
     # (float32 for network activations unless st["dtype"] says otherwise)
-    from neurocomplex.measures.dimension import (
+    from neurocomplex.measures._dimension_stats import (
+        covariance_eigen,
         denoise_eigenvalues,
         effective_dimension_from_eigenvalues,
-        eigenvalues_from_covariance,
     )
 
     if "eigenvalues" not in cache:
@@ -45,7 +45,10 @@ def _dimension(key: str, st: dict[str, Any], order: int, cache: dict[str, Any]) 
         if not np.any(np.diag(cov) > 0):
             cache["eigenvalues"] = None
         else:
-            cache["eigenvalues"] = denoise_eigenvalues(eigenvalues_from_covariance(cov), acc.n_units, np.dtype(st.get("dtype", np.float32)))[0]
+            # rounding of the data's precision (float32 products) sets the floor for negative eigenvalues
+            dtype = np.dtype(st.get("dtype", np.float32))
+            lam = covariance_eigen(cov, False, dtype, acc.n_units)[0]
+            cache["eigenvalues"] = denoise_eigenvalues(lam, acc.n_units, dtype)[0]
     if cache["eigenvalues"] is None:
         if "message" not in cache:
             cache["message"] = (f"layer {key!r}: all {st['n_units']} units are constant over the inputs (dead or "

@@ -91,6 +91,65 @@ def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
     return lo, hi
 
 
+def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
+                      seed: Any, block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
+    """Spectrum from the (joint) ``d × d`` covariance, and the replicates' spectra (None without n_boot)."""
+    n_samples = arrays[0].shape[0]
+    blocks: Any = None
+    stats: Any = None
+    if n_boot > 0:
+        block_size = _dim()._plan_blocks(n_samples, len(arrays) * n_units, block_size)
+    if device is not None:
+        stats = _dim()._torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
+                                                                   chunk_rows)
+        cov, mean = stats["total"].cpu().numpy() / (n_samples - 1.0), stats["mean"]
+        blocks = stats if n_boot > 0 else None
+    elif n_boot > 0:
+        blocks = _dim()._read_blocks(arrays, block_size, chunk_rows)
+        n, scatter = float(blocks.counts.sum()), blocks.total
+        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
+    else:
+        acc = _dim()._accumulate(arrays, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+    if not _dim()._varying(np.diag(cov), mean, n_samples)[:n_units].any():
+        raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
+    pca, rank, _ = _dim().denoise_eigenvalues(
+        _dim()._eigenvalues(cov[:n_units, :n_units], device, n_units, dtype), n_units, dtype)
+    if not cross:
+        lam = pca
+    elif device is None:
+        lam = _spectrum(cov, n_units, cross)
+    else:
+        lam = _device_spectra(stats["total"][None] / (n_samples - 1.0), n_units, cross)[0]
+    replicates = None if blocks is None else _replicate_spectra(blocks, n_boot, seed, n_units, cross, device)
+    return lam, rank, replicates, block_size
+
+
+def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
+                seed: Any, block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
+    """Fewer samples than units: the same spectra from the ``n × n`` centred Gram (and cross-Gram) matrix;
+    a replicate reweights its rows and columns (the covariance route's draws, so the same replicates)."""
+    from neurocomplex.measures import _dimension_gram as wide
+
+    n_samples = arrays[0].shape[0]
+    st = wide.gram_statistics(arrays, device)
+    if not _dim()._varying(st.variance, st.mean, n_samples).any():
+        raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
+    lam_g = _dim().covariance_eigen(st.gram, False, dtype, n_units)[0]
+    padded = np.zeros(n_units)
+    padded[: lam_g.size] = lam_g / (n_samples - 1.0)
+    _, rank, _ = _dim().denoise_eigenvalues(padded, n_units, dtype)
+    lam = wide.gram_spectrum(st.gram, st.cross, float(n_samples), n_units) if cross else padded
+    replicates = None
+    if n_boot > 0:
+        block_size = wide.bootstrap_block_size(n_samples, block_size)
+        starts = np.arange(0, n_samples, block_size)
+        counts = (np.minimum(starts + block_size, n_samples) - starts).astype(np.float64)
+        draws = _dim()._draws(counts.size, n_boot, seed)
+        replicates = wide.replicate_gram_spectra(st.gram, st.cross, counts, draws, n_units)
+    return lam, rank, replicates, block_size
+
+
 @register_estimator(family="dimension", bounds=(-math.inf, math.inf),
                     invalid_params=({"rank_range": (0, 3)}, {"rank_range": (3, 2)}, {"rank_range": "x"},
                                     {"repeat": "x"}))
@@ -181,30 +240,9 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     _dim()._check_common(n_boot, seed, block_size, ci_level, chunk_rows)
     arrays = (rec.data, repeat.data) if cross else (rec.data,)
     dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
-    blocks: Any = None
-    if n_boot > 0:
-        block_size = _dim()._plan_blocks(rec.n_samples, len(arrays) * n_units, block_size)
-    if device is not None:
-        stats = _dim()._torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
-                                                                   chunk_rows)
-        cov, mean = stats["total"].cpu().numpy() / (rec.n_samples - 1.0), stats["mean"]
-        blocks = stats if n_boot > 0 else None
-    elif n_boot > 0:
-        blocks = _dim()._read_blocks(arrays, block_size, chunk_rows)
-        n, scatter = float(blocks.counts.sum()), blocks.total
-        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
-    else:
-        acc = _dim()._accumulate(arrays, chunk_rows)
-        cov, mean = acc.covariance(), acc.mean
-    if not _dim()._varying(np.diag(cov), mean, rec.n_samples)[:n_units].any():
-        raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
-    pca, rank, _ = _dim().denoise_eigenvalues(_dim()._eigenvalues(cov[:n_units, :n_units], device), n_units, dtype)
-    if not cross:
-        lam = pca
-    elif device is None:
-        lam = _spectrum(cov, n_units, cross)
-    else:
-        lam = _device_spectra(stats["total"][None] / (rec.n_samples - 1.0), n_units, cross)[0]
+    route = _wide_route if rec.n_samples < n_units else _covariance_route
+    lam, rank, replicates, block_size = route(arrays, n_units, cross, dtype, n_boot, seed, block_size, chunk_rows,
+                                              device)
     lo, hi = requested if requested is not None else _default_range(lam, rank)
     if hi - lo < 2 or hi > n_units:
         raise InsufficientDataError(
@@ -221,9 +259,9 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     alpha, intercept, r2 = _fit_loglog(lam, lo, hi)
     messages: list[str] = []
     ci, reps = None, np.empty(0)
-    if blocks is not None:
+    if replicates is not None:
         reps = np.asarray([_fit_loglog(lam_rep, lo, hi)[0] if np.all(lam_rep[lo - 1 : hi] > 0) else math.nan
-                           for lam_rep in _replicate_spectra(blocks, n_boot, seed, n_units, cross, device)])
+                           for lam_rep in replicates])
         ci = interval_from_replicates(reps, ci_level, "basic", alpha)
         if ci is None:
             messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
@@ -236,6 +274,6 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
                 "device": None if device is None else str(device)},
         n_samples=rec.n_samples, n_units=n_units,
         diagnostics={"eigenvalues": lam, "rank_range": (lo, hi), "r_squared": r2, "intercept": intercept,
-                     "rank": rank, "bootstrap": reps},
+                     "rank": rank, "bootstrap": reps, "route": "gram" if rec.n_samples < n_units else "covariance"},
         warnings=_dim()._warn(messages),
     )

@@ -416,17 +416,45 @@ def test_perturbative_replicates_match_exact_ones(order, case, monkeypatch):
     assert fast.diagnostics["replicate_check_error"] <= 0.1
 
 
-def test_auto_replicates_need_many_samples_per_direction(monkeypatch):
-    rng = np.random.default_rng(34)
-    few = _gaussian(np.exp(-np.arange(80) / 8.0), 400, seed=34)  # 5 samples per direction
-    fast, exact = _both(few, monkeypatch, mode="auto", n_boot=20)
-    assert fast.diagnostics["replicates"] == "exact"
-    np.testing.assert_array_equal(fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"])
-    many = rng.normal(size=(2500, 20)) * np.linspace(1, 3, 20)  # 125 per direction
-    fast, exact = _both(many, monkeypatch, mode="auto", n_boot=20)
-    assert fast.diagnostics["replicates"] == "perturbative"
+def test_perturbative_bootstrap_at_few_samples_per_unit(monkeypatch):
+    # 5 samples per unit: the expansion's replicates (checked on two exact ones) stay within the
+    # check's tolerance of exact eigendecompositions, and the interval's ends within 5 % of its width
+    few = _gaussian(np.exp(-np.arange(80) / 8.0), 400, seed=34)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        fast, exact = _both(few, monkeypatch, mode="auto", n_boot=40)
+    assert fast.diagnostics["replicates"] == "perturbative" and fast.diagnostics["interval"] == "basic"
     e = exact.diagnostics["bootstrap"]
-    assert np.max(np.abs(fast.diagnostics["bootstrap"] - e)) <= 0.05 * e.std()
+    errors = np.abs(fast.diagnostics["bootstrap"] - e) / e.std()
+    assert errors.max() <= 0.25 and np.sqrt(np.mean(errors**2)) <= 0.1
+    assert fast.ci == pytest.approx(exact.ci, abs=0.05 * (exact.ci[1] - exact.ci[0]))
+
+
+def test_below_three_samples_per_unit_the_interval_is_a_grouped_jackknife(monkeypatch):
+    # 2.5 samples per unit: 10 equal groups of 20 samples (the remainder rows stay in every
+    # replicate), each replicate leaves one out; se² = (G − 1)/G Σ (D_(g) − mean)², t quantile
+    from scipy import stats
+
+    from neurocomplex.measures import dimension
+
+    x = _gaussian(np.exp(-np.arange(80) / 8.0), 205, seed=35)
+    monkeypatch.setattr(dimension, "_REPLICATES", "exact")
+    est = nc.effective_dimension(_rec(x), n_boot=100)
+    assert est.diagnostics["interval"] == "jackknife" and est.params["block_size"] == 20
+    jack = est.diagnostics["jackknife"]
+    assert jack.size == 10 and est.diagnostics["bootstrap"].size == 0
+    for g in (0, 9):  # each replicate is D of the data without its group
+        rows = np.r_[0 : 20 * g, 20 * (g + 1) : 205]
+        assert jack[g] == pytest.approx(nc.effective_dimension(_rec(x[rows]), n_boot=0).value, rel=1e-10)
+    se = math.sqrt(9 / 10 * np.sum((jack - jack.mean()) ** 2))
+    half = stats.t.ppf(0.975, 9) * se
+    assert est.ci == pytest.approx((est.value - half, est.value + half), rel=1e-12)
+    assert est.diagnostics["bias"] == pytest.approx(9 * (jack.mean() - est.value), rel=1e-12)
+    # the expansion gives the same interval (its errors are mostly common to all replicates)
+    monkeypatch.setattr(dimension, "_REPLICATES", "auto")
+    fast = nc.effective_dimension(_rec(x), n_boot=100)
+    assert fast.diagnostics["replicates"] == "perturbative"
+    assert fast.diagnostics["jackknife_se"] == pytest.approx(est.diagnostics["jackknife_se"], rel=0.1)
 
 
 def test_first_order_alone_would_be_biased_on_a_flat_spectrum():
