@@ -82,6 +82,9 @@ class StreamPlan:
         Whether the series' values are converted to its unit as :func:`neurocomplex.load` does
         (``data * (conversion * channel_conversion) + offset``, pynwb's ``get_data_in_units``);
         False for the Units table and for series written by ``write_nwb`` (stored as they are).
+    cache : str or None
+        For a file read over HTTP(S): the folder that keeps its fetched parts
+        (:func:`neurocomplex.io.remote.open_url`); None for local files or no cache.
     """
 
     path: str
@@ -100,6 +103,7 @@ class StreamPlan:
     dtype: str = "float64"
     row0: int = 0
     in_units: bool = False
+    cache: str | None = None
 
     @property
     def n_units(self) -> int:
@@ -159,8 +163,8 @@ def _window_rows(window: float | None, step: float | None, n_units: int, itemsiz
 
 def _units_plan(f: Any, p: Path, bin_size: float, t_start: float | None, t_stop: float | None,
                 group_column: str | None) -> dict[str, Any]:
-    from neurocomplex.binning import _bin_index, _edges, _grid, _n_bins
-    from neurocomplex.io.nwb import _column, _default_start, _first_last, _unit_groups, _unit_slices
+    from neurocomplex.binning import _grid, _n_bins
+    from neurocomplex.io.nwb import _column, _default_span, _first_last, _unit_groups, _unit_slices
 
     units = f["units"]
     starts, stops = _unit_slices(units)
@@ -172,13 +176,11 @@ def _units_plan(f: Any, p: Path, bin_size: float, t_start: float | None, t_stop:
     ends = _first_last(ds, starts, stops)
     if ends is not None and not (np.isfinite(ends[0]) and np.isfinite(ends[1])):
         raise InvalidDataError(f"the spike times of {str(p)!r} hold NaN or inf; they cannot be binned.")
-    if t_start is None:
-        t_start = _default_start(None if ends is None else ends[0], bin_size)
+    # The span nc.load gives: from the bin of the first spike to the end of the session as the file
+    # records it (trials, intervals, series), or the bin of the last spike when that is later.
+    first, last = (None, None) if ends is None else (float(ends[0]), float(ends[1]))
+    t_start, t_stop, _ = _default_span(f, first, last, bin_size, t_start, t_stop)
     grid = _grid(t_start, bin_size)
-    if t_stop is None:  # a whole number of bins whose last one holds the last spike, as nc.load
-        last = t_start if ends is None else max(ends[1], t_start)
-        k_last = _bin_index(np.array([last]), t_start, bin_size, grid)[0]
-        t_stop = float(_edges(np.array([k_last + 1]), t_start, bin_size, grid)[0])
     if t_stop <= t_start:
         raise InvalidParameterError(f"the window of {str(p)!r} needs t_stop > t_start, got t_start={t_start}, "
                                     f"t_stop={t_stop}.")
@@ -236,18 +238,22 @@ def plan_stream(
     n_blocks: int = _N_BLOCKS,
     group_column: str | None = None,
     max_cells: int | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> StreamPlan:
     """Plan the streaming of one session: its window, the window grid and the bootstrap blocks.
 
     Parameters
     ----------
-    path : str or path-like
-        An ``.nwb`` file, opened read-only.
+    path : str, path-like or URL
+        An ``.nwb`` file, an NWB Zarr store or the http(s) URL of an NWB file, opened read-only.
     bin_size : float
         Bin width in seconds for the Units table (> 0).
     t_start, t_stop : float, optional
-        Window of the session; defaults as :func:`neurocomplex.load` (the bin, on the grid of
-        multiples of ``bin_size``, holding the first spike, to the end of the bin of the last).
+        Window of the session; defaults as :func:`neurocomplex.load`: from the bin, on the grid
+        of multiples of ``bin_size``, holding the first spike, to the end of the session as the
+        file records it (the latest stop of its trials and other intervals, its observation
+        intervals or the end of its series) or the end of the bin of the last spike when that
+        is later, a whole number of bins.
     series : str, optional
         Stream this TimeSeries (rows) instead of the Units table.
     window : float, optional
@@ -261,6 +267,9 @@ def plan_stream(
     max_cells : int, optional
         Refuse a session of more bins x units than this (default :data:`MAX_STREAM_CELLS`), before
         anything is read; see :func:`check_stream_work`.
+    cache : path, optional
+        For a URL: a folder that keeps the fetched parts of the file, so that reading it again
+        (the blocks, on any worker of this machine) fetches nothing twice. Kept in the plan.
 
     Returns
     -------
@@ -291,7 +300,9 @@ def plan_stream(
     b, lo, hi = _check_params(bin_size, t_start, t_stop)
     n_blocks = check_int("n_blocks", n_blocks, 1)
     p = _check_path(path)
-    with _open(p) as f:
+    if cache is not None and (isinstance(cache, (bool, bytes)) or not isinstance(cache, (str, os.PathLike))):
+        raise InvalidParameterError(f"cache must be a folder path (str or path-like) or None, got {cache!r}.")
+    with _open(p, cache=cache) as f:
         target = series if series is not None else (None if "units" in f else _written_series(f))
         if target is None and "units" not in f:
             raise MissingTableError(f"{str(p)!r} has no Units table (no spikes to bin). {_contents(f)}.")
@@ -309,7 +320,7 @@ def plan_stream(
         window_rows=rows, windows_per_block=-(-n_windows // min(n_blocks, n_windows)),
         unit_ids=np.asarray(info["ids"]), groups=np.asarray(groups).astype(str), group_source=info["group_source"],
         n_spikes=info["n_spikes"], dtype=info["dtype"], row0=int(info.get("row0", 0)),
-        in_units=bool(info.get("in_units", False)),
+        in_units=bool(info.get("in_units", False)), cache=None if cache is None else os.fspath(cache),
     )
     check_stream_work(plan, max_cells)
     return plan
@@ -632,7 +643,7 @@ def stream_blocks(
         return out
     check_stream_memory(plan, kinds, by)
     p = _check_path(plan.path)
-    with _open(p) as f:
+    with _open(p, cache=plan.cache) as f:
         first_row, _ = plan.block_rows(chosen[0])
         _, last_row = plan.block_rows(chosen[-1])
         windows = _windows(f, plan, first_row, last_row)
@@ -675,12 +686,13 @@ def stream_statistics(
     n_blocks: int = _N_BLOCKS,
     group_column: str | None = None,
     max_cells: int | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> tuple[StreamPlan, list[BlockStats]]:
     """Plan and stream a whole session in this process: :func:`plan_stream` then :func:`stream_blocks`.
 
     Parameters
     ----------
-    path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells
+    path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells, cache
         As in :func:`plan_stream`.
     kinds, threshold, by
         As in :func:`stream_blocks`.
@@ -703,7 +715,7 @@ def stream_statistics(
     >>> sum(b.words["all"].n_samples for b in blocks) == plan.n_samples == 6
     True
     """
-    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells)
+    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells, cache)
     return plan, stream_blocks(plan, None, kinds, threshold, by)
 
 
