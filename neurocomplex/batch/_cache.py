@@ -4,10 +4,11 @@
 session's rows, with their units and provenance) and ``FOLDER/SESSION.json``, the record of what
 produced it: every parameter of the call (measures, bin size, window, series, n_boot, seed, the
 per-measure parameters, the loader options), the package version, the identity of the input
-file (size, modification time, and a SHA-256 of its first and last 64 KiB) and the SHA-256 and
-row count of the CSV. A later run reuses a session only when its record asks for exactly the same
-and the CSV is intact; any other difference recomputes it; a CSV or record that is damaged (cut
-mid-row, header lost, empty, not matching its checksum) is recomputed with a NeurocomplexWarning.
+file (size, modification time, and a SHA-256 of its first and last 64 KiB; for a URL its size,
+``ETag`` and ``Last-Modified``) and the SHA-256 and row count of the CSV. A later run reuses a
+session only when its record asks for exactly the same and the CSV is intact; any other
+difference recomputes it; a CSV or record that is damaged (cut mid-row, header lost, empty, not
+matching its checksum) is recomputed with a NeurocomplexWarning.
 Both files are written atomically (:mod:`neurocomplex._atomic`), the record last.
 """
 
@@ -39,7 +40,18 @@ def _files(out_dir: Path, session: str) -> tuple[Path, Path]:
 
 
 def input_identity(path: str) -> dict[str, Any] | None:
-    """Size, modification time (ns) and a SHA-256 of the first and last 64 KiB; None when unreadable."""
+    """Size, modification time (ns) and a SHA-256 of the first and last 64 KiB; None when unreadable.
+
+    For an http(s) URL: the URL, the size and the server's ``ETag`` and ``Last-Modified``
+    (:func:`neurocomplex.io.remote.remote_identity`, one ranged request of 8 bytes); None when the
+    server sends neither validator (nothing would tell a changed file at the same URL and size) or
+    cannot be reached, so that the session is computed again. The address a redirect leads to is
+    left out: DANDI redirects to a signed S3 URL that changes with every request.
+    """
+    from neurocomplex.io.remote import is_url
+
+    if is_url(path):
+        return _url_identity(path)
     try:
         st = os.stat(path)
         digest = hashlib.sha256()
@@ -51,6 +63,19 @@ def input_identity(path: str) -> dict[str, Any] | None:
     except OSError:
         return None
     return {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "ends_sha256": digest.hexdigest()}
+
+
+def _url_identity(url: str) -> dict[str, Any] | None:
+    from neurocomplex.errors import NeurocomplexError
+    from neurocomplex.io.remote import remote_identity
+
+    try:
+        info = remote_identity(url)
+    except NeurocomplexError:  # unreachable, or no range support: the session reports it when read
+        return None
+    if info["etag"] is None and info["last_modified"] is None:
+        return None
+    return {"url": url, "size": int(info["size"]), "etag": info["etag"], "last_modified": info["last_modified"]}
 
 
 def _plain(value: Any) -> Any:

@@ -149,14 +149,17 @@ def measure_many(
     group_column: str | None = None,
     max_cells: int | None = None,
     full_paths: bool = False,
+    cache: str | os.PathLike[str] | None = None,
     **estimator_params: Any,
 ) -> Any:
     """The measure table of many NWB sessions, streamed, one dask.distributed task per file.
 
     Parameters
     ----------
-    paths_or_globs : path, folder, glob pattern, or a sequence of them
-        NWB files; a folder means every ``.nwb`` below it (see :func:`expand_paths`).
+    paths_or_globs : path, folder, glob pattern, URL, or a sequence of them
+        NWB files; a folder means every ``.nwb`` below it (see :func:`expand_paths`); an http(s)
+        URL is read lazily over HTTP (:mod:`neurocomplex.io.remote`; a DANDI asset's URL is
+        ``https://api.dandiarchive.org/api/assets/<asset_id>/download/``).
     measures : str or sequence of str
         Registered estimators, as :func:`measure_stream` (streamed where possible).
     by : {"group", None}
@@ -192,7 +195,15 @@ def measure_many(
     full_paths : bool
         Put each file's absolute path in the ``recording`` column. Default: the path below the
         folder common to all files (the file name when they share one), so that the table, its
-        CSVs and ``nc.write_results`` files name no folder of this machine.
+        CSVs and ``nc.write_results`` files name no folder of this machine. A URL is given
+        without its query (a signed URL's query is a credential).
+    cache : path, optional
+        For URLs: a folder that keeps the fetched parts of each file, shared by the workers of
+        this machine, so that a file is fetched once for planning, streaming and any measure
+        loaded in memory, and a re-run fetches nothing again. Not part of what is asked (the
+        values do not depend on it). Session names of URLs are their last path component (a
+        DANDI asset's id), and with ``out`` a URL's session is reused while the server reports
+        the same size, ``ETag`` and ``Last-Modified``.
     **estimator_params
         Passed to every estimator that accepts them (``n_boot``, ``seed``, ...).
 
@@ -232,7 +243,7 @@ def measure_many(
     """
     from neurocomplex.batch._cache import cache_key, input_identity, load_session
 
-    bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells)
+    bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells, cache)
     task_cells = check_int("task_cells", task_cells, 1)
     if workers is not None:
         workers = check_int("workers", workers, 1)
@@ -261,7 +272,8 @@ def measure_many(
         if client is None:
             cluster, client = _start_cluster(workers, len(todo))
         try:
-            job = _Job(client, paths, names, shown, keys, bin_size, {**loader, "max_cells": max_cells}, resolved,
+            job = _Job(client, paths, names, shown, keys, bin_size, {**loader, "max_cells": max_cells, "cache": cache},
+                       resolved,
                        streamed, others, by, estimator_params, own, memory_limit, task_cells, threshold, out_dir)
             job.run(todo, frames, progress, len(paths) - len(todo))
         finally:

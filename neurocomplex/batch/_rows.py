@@ -244,7 +244,7 @@ def _in_memory_rows(plan: Any, names: Sequence[str], by: str | None, common: Map
 
     units = plan.source == "units"
     rec = load_nwb(plan.path, bin_size=plan.bin_size if units else 0.01, t_start=plan.t_start, t_stop=plan.t_stop,
-                   series=None if units else plan.source, progress=False)
+                   series=None if units else plan.source, progress=False, cache=plan.cache)
     if rec.n_units == plan.n_units and not np.array_equal(rec.groups, plan.groups):
         rec = rec.replace(groups=plan.groups)  # the groups the streamed rows use (group_column)
     with warnings.catch_warnings():

@@ -8,14 +8,20 @@ from typing import Any
 
 from neurocomplex._validation import check_choice, check_float, check_int
 from neurocomplex.batch._rows import _MEMORY_LIMIT, _check_measures, _kinds, _session_rows, _threshold
-from neurocomplex.batch._tables import annotate_rows, frame, now_utc, parameters, recording_names, tidy
+from neurocomplex.batch._tables import _session_name, annotate_rows, frame, now_utc, parameters, recording_names, tidy
 
 __all__ = ["measure_stream", "check_common"]
 
 
-def check_common(by: Any, bin_size: Any, memory_limit: Any, n_blocks: Any, max_cells: Any) -> tuple[float, int]:
+def check_common(by: Any, bin_size: Any, memory_limit: Any, n_blocks: Any, max_cells: Any,
+                 cache: Any = None) -> tuple[float, int]:
     """The checks shared by measure_stream and measure_many, before any file is opened."""
+    from neurocomplex.errors import InvalidParameterError
+
     check_choice("by", by, ("group", None))
+    if cache is not None and (isinstance(cache, (bool, bytes)) or not isinstance(cache, (str, os.PathLike))):
+        raise InvalidParameterError(f"cache must be a folder path (str or path-like) for the fetched parts of URLs, "
+                                    f"or None, got {cache!r}.")
     bin_size = check_float("bin_size (seconds)", bin_size, 0.0, low_open=True)
     memory_limit = check_int("memory_limit", memory_limit, 0)
     check_int("n_blocks", n_blocks, 1)
@@ -40,14 +46,16 @@ def measure_stream(
     group_column: str | None = None,
     max_cells: int | None = None,
     full_paths: bool = False,
+    cache: str | os.PathLike[str] | None = None,
     **estimator_params: Any,
 ) -> Any:
     """The measure table of one NWB file, streamed window by window in this process.
 
     Parameters
     ----------
-    path : str or path-like
-        An ``.nwb`` file (opened read-only, never modified).
+    path : str, path-like or URL
+        An ``.nwb`` file (opened read-only, never modified), an NWB Zarr store, or the http(s) URL
+        of an NWB file (read lazily, :mod:`neurocomplex.io.remote`).
     measures : str or sequence of str
         Registered estimators. Those of :data:`STREAMED` (``pattern_complexity`` only with
         ``scale=0``) run on streamed statistics; any other is run by :func:`neurocomplex.measure`
@@ -65,6 +73,9 @@ def measure_stream(
     full_paths : bool
         Put the absolute path in the ``recording`` column (default: the file name, so that a
         table shared elsewhere names no folder of this machine).
+    cache : path, optional
+        For a URL: a folder that keeps the fetched parts of the file (see
+        :func:`neurocomplex.io.remote.open_url`).
     **estimator_params
         Passed to every estimator that accepts them (``n_boot``, ``seed``, ``threshold``, ...).
 
@@ -109,15 +120,15 @@ def measure_stream(
     """
     from neurocomplex.io.stream import plan_stream, stream_blocks
 
-    bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells)
+    bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells, cache)
     resolved, streamed, others, own = _check_measures(measures, params, estimator_params)
     created = now_utc()
-    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells)
+    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells, cache)
     blocks = stream_blocks(plan, None, _kinds(streamed), _threshold(streamed), by) if streamed else []
     rows = _session_rows(plan, blocks, streamed, others, by, estimator_params, own, memory_limit)
     name = recording_names([os.fspath(path)], full_paths)[0]
     for r in rows:
-        r.update(session=os.path.splitext(os.path.basename(os.fspath(path)))[0], recording=name)
+        r.update(session=_session_name(os.fspath(path)), recording=name)
     request = {"bin_size": bin_size, "series": series, "n_blocks": n_blocks}
     table = tidy([frame(annotate_rows(rows, plan, resolved, request, created))])
     loader = {"t_start": t_start, "t_stop": t_stop, "series": series, "window": window, "n_blocks": n_blocks,

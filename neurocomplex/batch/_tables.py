@@ -14,14 +14,17 @@ import datetime as _dt
 import glob
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from neurocomplex.batch._rows import BASE_COLUMNS
 from neurocomplex.errors import InvalidParameterError
+from neurocomplex.io.remote import is_url, session_name
 
 __all__ = ["COLUMNS", "PROVENANCE_COLUMNS", "expand_paths"]
 
@@ -45,7 +48,8 @@ def expand_paths(paths_or_globs: str | os.PathLike[str] | Sequence[str | os.Path
     Returns
     -------
     list of str
-        A path that does not exist is kept (its session then reports MissingFileError).
+        A path that does not exist is kept (its session then reports MissingFileError); an
+        http(s) URL is kept as it is (a ``?`` of its query is not a glob pattern).
 
     Raises
     ------
@@ -56,6 +60,8 @@ def expand_paths(paths_or_globs: str | os.PathLike[str] | Sequence[str | os.Path
     --------
     >>> expand_paths(["b.nwb", "a.nwb", "b.nwb"])
     ['a.nwb', 'b.nwb']
+    >>> expand_paths("https://example.org/s.nwb?version=2")
+    ['https://example.org/s.nwb?version=2']
     """
     if isinstance(paths_or_globs, bytes) or (not isinstance(paths_or_globs, (str, os.PathLike, Sequence))):
         raise InvalidParameterError(f"paths must be a path, a glob pattern or a list of them, got "
@@ -70,7 +76,9 @@ def expand_paths(paths_or_globs: str | os.PathLike[str] | Sequence[str | os.Path
         text = os.fspath(item)
         if not text or "\x00" in text:
             raise InvalidParameterError(f"{text!r} is not a path.")
-        if Path(text).is_dir():
+        if is_url(text):  # read over HTTP: never a folder or a pattern
+            matched = [text]
+        elif Path(text).is_dir():
             matched = sorted(str(q) for q in Path(text).rglob("*.nwb") if q.is_file())
         elif glob.has_magic(text):
             matched = sorted(q for q in glob.glob(text, recursive=True) if not Path(q).is_dir())
@@ -83,22 +91,62 @@ def expand_paths(paths_or_globs: str | os.PathLike[str] | Sequence[str | os.Path
     return sorted(dict.fromkeys(found))
 
 
+def _safe(name: str) -> str:
+    """A session name from a URL, usable as a file name (``SESSION.csv``): odd characters as ``_``."""
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", name).strip(".") or "session"
+
+
 def _session_name(path: str) -> str:
-    return Path(path).stem
+    """The file name without suffix (``.nwb``, ``.nwb.zarr``); for a URL its last path component
+    (a DANDI asset's id)."""
+    if is_url(path):
+        return _safe(session_name(path))
+    p = Path(path)
+    return p.stem[:-4] if p.suffix.lower() == ".zarr" and p.stem.lower().endswith(".nwb") else p.stem
+
+
+def _url_long_name(url: str) -> str:
+    """Host and path of a URL without suffix, ``/`` as ``__`` (names that repeat are told apart so)."""
+    parts = urlsplit(url)
+    return _safe(re.sub(r"\.nwb$", "", f"{parts.netloc}{parts.path}".rstrip("/"), flags=re.IGNORECASE).replace("/", "__"))
 
 
 def _session_names(paths: Sequence[str]) -> list[str]:
-    """File names without suffix; paths below their common folder (``/`` as ``__``) where names repeat."""
+    """File names without suffix; where names repeat, paths below their common folder (``/`` as ``__``)
+    for every local file and host and path for the URLs whose name repeats; a number where even those
+    repeat.
+
+    Examples
+    --------
+    >>> _session_names(["/d/a/s.nwb", "/d/b/s.nwb", "https://api.dandiarchive.org/api/assets/0a1b/download/"])
+    ['a__s', 'b__s', '0a1b']
+    """
     stems = [_session_name(p) for p in paths]
-    if len(set(stems)) == len(stems):
-        return stems
-    root = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
-    return [PurePath(os.path.splitext(os.path.relpath(os.path.abspath(p), root))[0]).as_posix().replace("/", "__")
-            for p in paths]
+    if len(set(stems)) != len(stems):
+        local = [p for p in paths if not is_url(p)]
+        root = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in local]) if local else ""
+        repeated = {n for n in stems if stems.count(n) > 1}
+        stems = [(_url_long_name(p) if n in repeated else n) if is_url(p) else
+                 PurePath(os.path.splitext(os.path.relpath(os.path.abspath(p), root))[0]).as_posix().replace("/", "__")
+                 for p, n in zip(paths, stems)]
+    seen: dict[str, int] = {}
+    out = []
+    for name in stems:  # the same URL asked twice with other queries: s, s__2
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}__{seen[name]}")
+    return out
+
+
+def _public_url(url: str) -> str:
+    """A URL without its query and fragment: a signed URL's query holds credentials that a shared table
+    must not carry."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def recording_names(paths: Sequence[str], full_paths: bool = False) -> list[str]:
-    """The ``recording`` column: each path below the folder common to all (``/``-separated), or the absolute path.
+    """The ``recording`` column: each path below the folder common to all local files (``/``-separated),
+    or the absolute path; a URL without its query (which may hold a signature).
 
     Examples
     --------
@@ -106,14 +154,15 @@ def recording_names(paths: Sequence[str], full_paths: bool = False) -> list[str]
     ['a/s1.nwb', 'b/s2.nwb']
     >>> recording_names(["/data/a/s1.nwb"])
     ['s1.nwb']
+    >>> recording_names(["https://example.org/s1.nwb?X-Amz-Signature=abc", "/data/a/s2.nwb"])
+    ['https://example.org/s1.nwb', 's2.nwb']
     """
-    absolute = [os.path.abspath(p) for p in paths]
-    if full_paths:
-        return absolute
-    if not absolute:
-        return []
-    root = os.path.commonpath([os.path.dirname(p) for p in absolute])
-    return [PurePath(os.path.relpath(p, root)).as_posix() for p in absolute]
+    absolute = [p if is_url(p) else os.path.abspath(p) for p in paths]
+    local = [p for p in absolute if not is_url(p)]
+    if full_paths or not local:
+        return [_public_url(p) if is_url(p) else p for p in absolute]
+    root = os.path.commonpath([os.path.dirname(p) for p in local])
+    return [_public_url(p) if is_url(p) else PurePath(os.path.relpath(p, root)).as_posix() for p in absolute]
 
 
 # --------------------------------------------------------------------------- provenance of each row
