@@ -23,8 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def is_many(file: str) -> bool:
-    """True when FILE names several sessions: a folder or a glob pattern."""
-    return Path(file).is_dir() or glob.has_magic(file)
+    """True when FILE names several sessions: a folder (not an NWB Zarr store) or a glob pattern (not a URL,
+    whose query may hold ``?``)."""
+    from neurocomplex.io import _zarr
+    from neurocomplex.io.remote import is_url
+
+    if is_url(file):
+        return False
+    return (Path(file).is_dir() and not _zarr.is_zarr_store(Path(file))) or glob.has_magic(file)
 
 
 def run_many(args: argparse.Namespace) -> int:
@@ -56,7 +62,8 @@ def run_many(args: argparse.Namespace) -> int:
     try:
         table = measure_many(args.file, measures, by=None if args.by == "none" else "group",
                              bin_size=args.bin_size, client=client, out=args.out, workers=args.workers,
-                             series=args.series, params=params, **common)
+                             series=args.series, params=params, t_start=args.t_start, t_stop=args.t_stop,
+                             cache=args.cache, **common)
     finally:
         if client is not None:
             client.close()

@@ -23,9 +23,19 @@ __all__ = ["build", "run"]
 
 def build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE",
-                        help="an NWB file (.nwb), or a folder or glob pattern of NWB files (streamed on dask)")
+                        help="an NWB file (.nwb), an NWB Zarr store, the http(s) URL of an NWB file (read lazily; a "
+                             "DANDI asset: https://api.dandiarchive.org/api/assets/<asset_id>/download/), or a folder "
+                             "or glob pattern of NWB files (streamed on dask)")
     parser.add_argument("--bin-size", type=positive_float, default=0.01, metavar="SECONDS",
                         help="bin width for spike counts (default: 0.01)")
+    parser.add_argument("--t-start", type=float, default=None, metavar="SECONDS",
+                        help="start of the window (default: the bin of the first spike)")
+    parser.add_argument("--t-stop", type=float, default=None, metavar="SECONDS",
+                        help="end of the window (default: the end of the session as the file records it: the latest "
+                             "trial or interval stop, observation interval or series time, or the last spike)")
+    parser.add_argument("--cache", default=None, metavar="FOLDER",
+                        help="for a URL: keep the fetched parts of the file in FOLDER, so that later runs fetch "
+                             "nothing again")
     parser.add_argument("--series", metavar="PATH", default=None,
                         help="load this TimeSeries / RoiResponseSeries instead of the Units table")
     parser.add_argument("--by", choices=("group", "none"), default="group",
@@ -50,15 +60,15 @@ def build(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if _many.is_many(args.file):
         return _many.run_many(args)
-    from pathlib import Path
-
     import neurocomplex as nc
+    from neurocomplex.batch._tables import _session_name, recording_names
 
-    name = Path(args.file).stem
+    name = _session_name(args.file)  # a URL's last path component (a DANDI asset's id), without .nwb
     check_out(args.out, [f"{name}_measures"])
     if args.window is not None and args.trials is None:
         raise nc.InvalidParameterError("--window needs --trials NAME (the trials the window is relative to).")
-    rec = nc.load(args.file, bin_size=args.bin_size, series=args.series)
+    span = {k: v for k, v in (("t_start", args.t_start), ("t_stop", args.t_stop)) if v is not None}
+    rec = nc.load(args.file, bin_size=args.bin_size, series=args.series, cache=args.cache, **span)
     if args.trials is not None:
         window = (0.0, 0.5) if args.window is None else (args.window[0], args.window[1])
         rec = rec.trial_responses(args.trials, window=window, statistic="count")
@@ -73,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             bin_size=None if args.trials is not None else args.bin_size, seed=args.seed,
             n_boot=args.n_boot if args.n_boot is not None else f"{DEFAULT_N_BOOT} ({', '.join(SLOW_BOOTSTRAP)}: 0)",
             binarization="each estimator's default: value > 0 (a spike in the bin or trial window)",
-            file=Path(args.file).name, trials=args.trials, window_s=window_s,
+            file=recording_names([args.file])[0], trials=args.trials, window_s=window_s,
             response="spike count per trial window" if args.trials is not None else "per bin")
         table = annotate_table(table, prov, {name: rec})
     write_csv(table, args.out, f"{name}_measures")
