@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex.errors import CorruptFileError, InvalidParameterError, MissingTableError
+from neurocomplex.errors import CorruptFileError, InvalidParameterError, MissingTableError, UnsupportedSourceError
 
 __all__ = ["write_results", "read_results", "RESULTS_MODULE", "encode_parameters", "decode_parameters"]
 
@@ -278,8 +278,9 @@ def write_results(
     path : str or path-like
         The ``.nwb`` file to create.
     source : str or path-like, optional
-        The session the table was measured on: ``path`` becomes a copy of it with the table
-        added. The source itself is only read (copied byte for byte), never modified.
+        The session the table was measured on, a local NWB HDF5 file: ``path`` becomes a copy of
+        it with the table added. The source itself is only read (copied byte for byte), never
+        modified. A URL or an NWB Zarr store is refused (UnsupportedSourceError).
     parameters : mapping, optional
         Parameters to record (bin size, n_boot, ...), added to ``table.attrs["parameters"]``.
     overwrite : bool
@@ -307,6 +308,8 @@ def write_results(
         path is a regular file); the message names the path and the cause.
     MissingFileError, CorruptFileError
         ``source`` missing or not a readable NWB file.
+    UnsupportedSourceError
+        ``source`` is not a local file: an http(s) URL or an NWB Zarr store (a folder).
 
     Notes
     -----
@@ -372,8 +375,13 @@ def write_results(
     from neurocomplex.io.nwb import _check_path, _open
 
     src = _check_path(source)
-    if not isinstance(src, Path):
-        raise InvalidParameterError(f"source must be a local NWB file to copy, got {str(source)!r}.")
+    if not isinstance(src, Path) or src.is_dir():  # a URL, or an NWB Zarr store (a folder)
+        what = "an http(s) URL" if not isinstance(src, Path) else "an NWB Zarr store (a folder)"
+        raise UnsupportedSourceError(
+            f"source={str(source)!r} is {what}; write_results copies a local NWB HDF5 file (.nwb) and adds the "
+            "table to the copy. Download the file (or export the Zarr store to HDF5 with hdmf-zarr's "
+            "NWBZarrIO.export) and pass the local copy, or write a new file with source=None."
+        )
     if src.resolve() == out.resolve() or (out.exists() and os.path.samefile(src, out)):
         raise InvalidParameterError(f"path and source are the same file ({str(out)!r}, the same path or a hard link "
                                     "to it); the source is never modified: give a new path.")

@@ -117,3 +117,16 @@ def test_a_failed_copy_leaves_the_earlier_file(tmp_path):
     with pytest.raises(CorruptFileError):
         write_results(_table(), path, source=bad, overwrite=True)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["broken.nwb", "r.nwb"]
+
+
+def test_source_must_be_a_local_hdf5_file(tmp_path):
+    # a URL or an NWB Zarr store cannot be copied byte for byte: refused by name, before anything is written
+    from neurocomplex.errors import UnsupportedSourceError
+
+    store = tmp_path / "session.nwb.zarr"
+    store.mkdir()
+    (store / ".zgroup").write_text('{"zarr_format": 2}')
+    for source, what in (("https://example.org/data/s.nwb", "URL"), (store, "Zarr store")):
+        with pytest.raises(UnsupportedSourceError, match=what):
+            write_results(_table(), tmp_path / "r.nwb", source=source)
+        assert not (tmp_path / "r.nwb").exists()
