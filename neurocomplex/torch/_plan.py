@@ -191,10 +191,11 @@ def refuse_summary(plan: Plan, limit: float, shapes: Sequence[LayerShape], n_inp
         what = [f"layer {s.key!r} ({s.module_type}, output {s.output_shape} per input): {s.n_units:,} units"]
         if need[0]:
             route = plan.routes.get(s.key, "covariance")
-            cov = sum(_covariance(s.n_units))
-            what.append(f"its {s.n_units:,} x {s.n_units:,} covariance needs {format_bytes(cov)}")
+            what.append(f"its {s.n_units:,} x {s.n_units:,} float64 covariance takes "
+                        f"{format_bytes(_F64 * s.n_units**2)}")
             if n_rows is not None:
-                what.append(f"the exact Gram of its {n_rows:,} rows {format_bytes(sum(_gram(n_rows, s.n_units)))}")
+                what.append(f"the exact Gram route (its {n_rows:,} float32 rows and their Gram) "
+                            f"{format_bytes(sum(_gram(n_rows, s.n_units)))}")
             if route == "sketch":
                 what.append(f"the sketch {format_bytes(sum(_sketch(int(sketch or 0), s.n_units)))}")
         if need[2] and n_rows is not None:

@@ -139,9 +139,9 @@ def test_participation_ratio_estimate_edge_cases() -> None:
 
 
 def test_200k_unit_layer_summarized_within_the_memory_limit() -> None:
-    # 3,000 inputs of a 200,000-unit layer: neither its covariance (745 GiB with the batch products)
-    # nor its rows (2.2 GiB, for the exact Gram) fit in the default 2 GiB; a 1024-dimensional sketch
-    # does. The layer is linear in 16 inputs, so its exact spectrum is that of a 16 x 16 matrix.
+    # 3,000 inputs of a 200,000-unit layer: neither its covariance (298 GiB) nor its rows (2.2 GiB,
+    # for the exact Gram) fit in the default 2 GiB; a 1024-dimensional sketch does. The layer is
+    # linear in 16 inputs, so its exact spectrum is that of a 16 x 16 matrix.
     d, n_in = 200_000, 16
     net = nn.Sequential(nn.Linear(n_in, d))
     with torch.no_grad():
@@ -153,8 +153,8 @@ def test_200k_unit_layer_summarized_within_the_memory_limit() -> None:
     with pytest.raises(InvalidParameterError, match=r"(?s)'0' \(Linear.*200,000 units.*sketch=4096") as err:
         summarize(net, x, layers=["0"], stats=DIMS)
     assert calls == [2]  # refused after the probe, before the first batch
-    assert "200,000 x 200,000 covariance needs 745.1 GiB" in str(err.value)
-    assert "exact Gram of its 3,000 rows 2.4 GiB" in str(err.value)
+    assert "200,000 x 200,000 float64 covariance takes 298.0 GiB" in str(err.value)
+    assert "exact Gram route (its 3,000 float32 rows and their Gram) 2.4 GiB" in str(err.value)
     calls.clear()
     k = 1024
     table = summarize(net, x, layers=["0"], stats=DIMS, sketch=k, progress=False)

@@ -198,3 +198,89 @@ def test_streaming_agrees_with_device_estimators(device: str) -> None:
         on_device = func(recs[row.layer], n_boot=0, device=device).value
         assert row.value == pytest.approx(on_device, rel=1e-5), (row.layer, row.measure)
         assert on_device == pytest.approx(func(recs[row.layer], n_boot=0).value, rel=1e-5)
+
+
+def _wide_conv() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU()).eval()
+
+
+def test_wide_conv_layers_use_the_exact_gram_route() -> None:
+    # the case that grew to 17 GB: 16,384 units per layer on 200 images. Its rows and 200 x 200
+    # Gram take a few MiB and give the values of the estimators on the recorded layers
+    net = _wide_conv()
+    x = torch.rand(200, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    stats = layer_statistics(net, x, layers=["3"], stats=["participation_ratio"], progress=False)["3"]
+    assert stats["route"] == "gram" and stats["spectrum"].shape == (200,) and stats["n_units"] == 16_384
+    table = summarize(net, x, layers=["1", "3"], stats=["effective_dimension", "participation_ratio",
+                                                        "activation_ratio"], progress=False)
+    recs = record(net, x, layers=["1", "3"])
+    for row in table.itertuples():
+        data = recs[row.layer].data.astype(np.float64)
+        if row.measure == "activation_ratio":
+            assert row.value == pytest.approx(float((data > 0).mean()), rel=1e-12)
+            continue
+        c = data - data.mean(0)
+        lam = np.linalg.eigvalsh(c @ c.T)[::-1] / 199
+        lam = lam[lam > lam[0] * math.sqrt(16_384) * np.finfo(np.float32).eps]
+        p = lam / lam.sum()
+        ref = math.exp(-np.sum(p * np.log(p))) if row.measure == "effective_dimension" else 1 / np.sum(p**2)
+        assert row.value == pytest.approx(ref, rel=1e-6), (row.layer, row.measure)
+
+
+def test_refused_before_the_first_batch_naming_layer_size_and_ways_out() -> None:
+    # 64 x 64 x 64 feature maps (262,144 units, from a 4-input linear map) on 2,000 inputs: no exact
+    # route fits in the default 2 GiB, and the refusal comes after one probe of 2 inputs
+    net = nn.Sequential(nn.Linear(4, 4096), nn.Unflatten(1, (1, 64, 64)), nn.Conv2d(1, 64, 3, padding=1), nn.ReLU())
+    x = _x(2000, 4)
+    calls = []
+    net.register_forward_pre_hook(lambda m, args: calls.append(args[0].shape[0]))
+    with pytest.raises(InvalidParameterError) as err:
+        summarize(net, x, layers=["3"])
+    msg = str(err.value)
+    assert calls == [2]
+    assert "above memory_limit=2.0 GiB" in msg and "2,000 inputs" in msg
+    assert "layer '3' (ReLU, output (64, 64, 64) per input): 262,144 units" in msg
+    assert "262,144 x 262,144 float64 covariance takes 512.0 GiB" in msg
+    for way in ('flatten="channels"', "spatial pooling", "fewer layers", "sketch=", 'without "pattern_entropy"'):
+        assert way in msg, way
+    # the fixes it names fit: channels as units, or the sketch it proposes
+    table = summarize(net, x, layers=["3"], flatten="channels", stats=["participation_ratio"], progress=False)
+    assert table["n_units"].item() == 64 and table["n_samples"].item() == 2000 * 4096
+    assert summarize(net, x, layers=["3"], stats=["participation_ratio"], sketch=512, progress=False)[
+        "method"].item() == "participation_ratio_sketch512"
+
+
+def test_memory_limit_and_batch_size() -> None:
+    net = mlp([6, 40, 3], seed=0)
+    x = _x(500, 6)
+    with pytest.raises(InvalidParameterError, match=r"(?s)above memory_limit=1\.0 KiB.*'relu1'"):
+        summarize(net, x, memory_limit=1024)
+    for bad in (0, -5, float("nan"), "2GB", True):
+        with pytest.raises(InvalidParameterError, match="memory_limit"):
+            summarize(net, x, memory_limit=bad)
+    # None: no check; the values do not depend on the batch size chosen
+    free = summarize(net, x, memory_limit=None, entropy_method="plugin", progress=False)
+    small = summarize(net, x, batch_size=7, entropy_method="plugin", progress=False)
+    np.testing.assert_allclose(free["value"].to_numpy(), small["value"].to_numpy(), rtol=1e-6)
+
+
+def test_progress_bar_shown_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    summarize(mlp([3, 4, 2], seed=0), _x(40, 3), stats="activation_ratio", batch_size=10, progress=True)
+    assert "streaming layer statistics" in capsys.readouterr().err
+    summarize(mlp([3, 4, 2], seed=0), _x(40, 3), stats="activation_ratio", batch_size=10, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_token_outputs_streamed_as_recorded() -> None:
+    torch.manual_seed(3)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
+                                enable_nested_tensor=False).eval()
+    x = torch.randn(300, 5, 8, generator=torch.Generator().manual_seed(4))
+    for tokens in ("mean", "samples"):
+        table = summarize(enc, x, stats=["participation_ratio"], tokens=tokens, progress=False)
+        recs = record(enc, x, tokens=tokens)
+        assert table["layer"].tolist() == list(recs) == ["layers.0", "layers.1", "output"]
+        for row in table.itertuples():
+            assert row.value == pytest.approx(nc.participation_ratio(recs[row.layer], n_boot=0).value, rel=1e-6)
+            assert row.n_samples == (300 if tokens == "mean" else 1500)
