@@ -431,28 +431,35 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
         Use the correlation matrix instead of the covariance (each unit scaled to unit variance).
         Constant units are then left out, with a warning (their correlation is undefined).
     n_boot : int
-        Block-bootstrap replicates for the interval; 0 = no interval (and no block statistics).
+        Replicates of the block bootstrap for the interval (at least 3 samples per unit); with
+        fewer samples per unit any ``n_boot > 0`` gives the grouped jackknife (see Notes).
+        0 = no interval (and no block statistics).
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
-        Samples per bootstrap block; default ``ceil(n_samples / 64)`` (about 64 blocks).
+        Samples per bootstrap block; default ``ceil(n_samples / 64)`` (about 64 blocks). For the
+        jackknife, samples per group; default ``n_samples // 10`` (10 groups).
     ci_level : float
         Coverage of the interval.
     chunk_rows : int
-        Rows read and multiplied at a time.
+        Rows read and multiplied at a time (the covariance route; the Gram route reads columns,
+        4 Mi values at a time).
     device : str or torch.device, optional
-        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the covariance (and the block
-        statistics) are accumulated there, chunk by chunk, and the eigenvalues of the estimate and
-        of every bootstrap replicate are computed there (batched); the values agree with the
-        numpy path to float rounding. None (default): numpy.
+        With a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``), the covariance and the block
+        statistics (or the Gram matrix) are accumulated there, chunk by chunk, the eigenvalues of the
+        estimate are computed there, and so are exact replicates (batched); the replicates are those
+        of the numpy path and the values agree with it to float rounding. None (default): numpy.
 
     Returns
     -------
     Estimate
         ``value = D``; ``diagnostics``: ``eigenvalues`` (descending, numerical noise set to 0),
         ``p`` (their fractions), ``rank`` (count of nonzero eigenvalues), ``noise_tolerance``,
-        ``units_used``, ``bootstrap`` (replicates), ``replicates`` (``"perturbative"`` or
-        ``"exact"``), ``replicate_check_error``, ``percentile_ci``, ``bias``, ``interval``.
+        ``route`` (``"covariance"`` or ``"gram"``), ``units_used``, ``bootstrap`` (bootstrap
+        replicates), ``jackknife`` (jackknife replicates; one of the two is empty),
+        ``replicates`` (``"perturbative"`` or ``"exact"``), ``replicate_check_error``, ``interval``
+        (``"basic"`` or ``"jackknife"``), ``bias``, ``percentile_ci`` (bootstrap) or
+        ``jackknife_se``.
 
     Raises
     ------
@@ -469,31 +476,63 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     λ_i are the eigenvalues of the covariance of X (centred; the correlation matrix when
     ``standardize``), p_i = λ_i / Σ λ_j and, with α = ``order``,
     ``D_1 = exp(−Σ p_i log p_i)``, ``D_α = (Σ p_i^α)^(1/(1−α))``, ``D_∞ = 1 / max p_i``;
-    ``1 <= D <= rank``. Eigenvalues below ``noise_tolerance`` (``λ_1 · n_units · ε_64`` for data
-    other than float32, ``λ_1 · sqrt(n_units) · ε_32`` for float32, whose GEMM rounding leaves
-    exact zeros near ``1e-8 λ_1``) are numerical zeros and set to 0, so rank-deficient data give
-    ``D <= rank`` exactly.
+    ``1 <= D <= rank``.
 
-    The covariance is accumulated chunk by chunk (float32 data stay float32 in the GEMM, sums in
-    float64); the whole matrix is never copied or centred. The interval is a non-overlapping block
-    bootstrap: the count, mean and Gram matrix of each block are kept, in the data's precision
-    (``n_blocks · n_units² · 4`` bytes for float32 data, 64 MiB for 64 blocks of 512 units), and a
-    replicate draws ``n_blocks`` blocks with replacement. With at least 100 samples per nonzero
-    eigenvalue, its spectral sum ``Σ f(λ*)`` comes from the second-order (Daleckii–Krein)
-    expansion in the full-data eigenbasis (one ``n_units³`` GEMM and the upper triangle of a second
-    per block, once; then ``O(n_blocks²)`` per replicate; module
-    ``neurocomplex.measures._spectral_bootstrap``), whose error against exact
-    replicates is measured at <= 0.05 bootstrap sd; the first two replicates are also computed
-    exactly, and all replicates are when they differ by more than 0.1 sd. Otherwise (and for
-    ``standardize=True`` or ``order`` 0 or inf), each replicate merges the blocks exactly (Chan,
-    Golub & LeVeque 1979) and is eigendecomposed. For order 2 (the participation ratio) of the
-    covariance, replicates are exact with no eigendecomposition: ``Σ λ* = tr S*`` and
-    ``Σ λ*² = ||S*||²_F`` are quadratic in the block weights (Frobenius products of the block
-    scatters, computed once). ``diagnostics["replicates"]`` says which.
-    The interval is the basic (reflected) bootstrap interval, because resampling duplicates rows
-    and lowers D; it is clipped to ``[1, n_units]``. It covers sampling variability, not the
-    estimator's bias (below); ``diagnostics`` also give the percentile interval and the bootstrap
-    bias, and a warning says when the basic interval excludes the estimate.
+    *Rounding.* Eigenvalues below ``noise_tolerance`` are numerical zeros and set to 0, relative to
+    the largest eigenvalue λ_1 and scaled by the data's precision and the number of units d:
+    ``λ_1 · d · ε_64`` for data other than float32, ``λ_1 · sqrt(d) · ε_32`` for float32 (whose
+    GEMM rounding leaves exact zeros near ``1e-8``–``1e-7 λ_1``), so rank-deficient data give
+    ``D <= rank`` exactly. Negative eigenvalues down to ``−max(1e-6, 10 · noise_tolerance / λ_1) λ_1``
+    are rounding of a positive semi-definite matrix (float32 activations with more units than
+    samples never raise); a more negative one raises InvalidDataError.
+
+    *Wide data.* With at least as many samples as units, the covariance is accumulated chunk by
+    chunk (float32 data stay float32 in the GEMM, sums in float64); the whole matrix is never
+    copied or centred. With fewer samples than units (n < d), the spectrum comes from the
+    ``n × n`` centred Gram matrix ``G = Xc Xcᵀ``, whose nonzero eigenvalues are those of
+    ``Xcᵀ Xc`` (so the value is the same): ``n² d`` for the product and ``n³`` for the
+    eigendecomposition instead of ``n d²`` and ``d³``. Columns are centred on float64 means in
+    chunks, the float32 products summed in float64 and ``G`` double-centred in float64, so the
+    direction that centring removes is an exact zero. With ``standardize`` the columns are scaled
+    by their standard deviations first; the replicates keep that scaling.
+
+    *Interval with at least 3 samples per unit: block bootstrap.* The count, mean and Gram matrix
+    of each block are kept in the data's precision (``n_blocks · d² · 4`` bytes for float32
+    data), and a replicate draws ``n_blocks`` blocks with replacement. Its spectral sum
+    ``Σ f(λ*)`` comes from the second-order (Daleckii–Krein) expansion in the full-data
+    eigenbasis (module ``neurocomplex.measures._spectral_bootstrap``: one ``d³`` GEMM and the upper
+    triangle of a second per block, once, then ``O(n_blocks²)`` per replicate); the first two
+    replicates are also computed exactly, and all replicates are when those differ by more than
+    0.25 bootstrap sd (root-mean-square errors measured at <= 0.07 sd down to 3 samples per unit
+    on decaying spectra, so the interval's ends move by a few % of its width at most). For
+    ``standardize=True`` and orders 0 and inf each replicate merges the blocks exactly (Chan,
+    Golub & LeVeque 1979) and is eigendecomposed; for order 2 (the participation ratio) of the
+    covariance the replicates are exact with no eigendecomposition: ``Σ λ* = tr S*`` and
+    ``Σ λ*² = ||S*||²_F`` are quadratic in the block weights. The interval is the basic
+    (reflected) bootstrap interval, clipped to ``[1, d]``: resampling repeats samples, which
+    lowers D about as much as the estimator's own bias when that bias is ~ 1/n, so the interval
+    is centred on a bias-corrected value (in simulation it covers the population D in 90–95 % of
+    draws from 3 to 200 samples per unit on decaying spectra: benchmarks/RESULTS_dimension.md).
+    A warning says when it excludes the estimate; ``diagnostics`` give the percentile interval
+    and the bootstrap bias.
+
+    *Interval with fewer than 3 samples per unit: grouped jackknife.* A bootstrap replicate then
+    repeats so many samples that it loses directions the spectrum needs (below one sample per
+    unit it lives in a subspace of about 0.63 n dimensions): its D is far below the estimate and
+    the basic interval covers neither the estimate's expectation nor the population value. So the
+    samples are cut into ``G`` equal consecutive groups (``n // 10`` samples each by default; the
+    ``n mod G`` remainder rows stay in every replicate), replicate ``g`` leaves group ``g`` out,
+    ``se² = (G − 1)/G · Σ_g (D_(g) − mean)²`` and the interval is ``D ± t_{G−1} se``, clipped to
+    ``[1, d]``: it covers the estimate's expectation at this number of samples (sampling
+    variability; conservative by 5–20 % in width in simulation), not the population D, which
+    data with fewer samples than units do not determine. ``bias`` is the jackknife's
+    ``(G − 1)(mean − D)``. Replicates come from the same second-order expansion (in the Gram's
+    eigenbasis for wide data, where ``Xc V = U Λ^{1/2}`` gives the samples' coordinates with no
+    pass over the data), whose error is nearly common to all replicates; the replicates with the
+    smallest and largest values are computed exactly, the common error is added to all, and all
+    are exact when the errors differ by more than 5 % of the replicates' range (white data).
+    Exact replicates reweight the rows and columns of the same Gram matrix, or merge the block
+    statistics: no new pass over the data.
 
     The sample D is biased low when ``n_samples`` is not much larger than ``n_units``: sample
     eigenvalues spread out (Marchenko–Pastur), most for flat spectra (about −PR/n_samples for D_2).
@@ -505,6 +544,8 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
        family of orders is the project's definition, after Janik & Witaszczyk (2020).
     .. [2] T. F. Chan, G. H. Golub, R. J. LeVeque, "Updating formulae and a pairwise algorithm for
        computing sample variances", Stanford CS report STAN-CS-79-773 (1979).
+    .. [3] B. Efron, C. Stein, "The jackknife estimate of variance", Ann. Statist. 9, 586–596
+       (1981).
 
     Examples
     --------

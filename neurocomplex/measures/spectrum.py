@@ -181,7 +181,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     Estimate
         ``value = α``; ``diagnostics``: ``eigenvalues`` (the spectrum fitted, descending rank
         order), ``rank_range``, ``r_squared``, ``intercept`` (of log λ on log n), ``rank``,
-        ``bootstrap``.
+        ``bootstrap``, ``route`` (``"covariance"`` or ``"gram"``).
 
     Raises
     ------
@@ -201,6 +201,13 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     second-order expansion of a trace function ``Σ f(λ)``, the fit weights each eigenvalue by its
     rank; an expansion of individual eigenvalues needs gaps between them, which the tail of a
     power-law spectrum does not have.
+
+    With fewer samples than units, the spectrum comes from the ``n × n`` centred Gram matrix
+    ``G = X1c X1cᵀ`` (the same nonzero eigenvalues, zeros beyond; see
+    :func:`~neurocomplex.effective_dimension`), and the cvPCA spectrum from ``a_nᵀ G₁₂ a_n / (n − 1)``
+    with ``a_n`` the eigenvectors of ``G`` and ``G₁₂ = X1c X2cᵀ``, which equals ``u_nᵀ C_12 u_n``
+    for ``u_n ∝ X1cᵀ a_n``. A replicate reweights the rows and columns of the same matrices (the
+    covariance route's draws: the same replicates), with no new pass over the data.
 
     With ``repeat`` (cvPCA): u_n are the eigenvectors of the covariance of X1 (``rec``) and
     ``λ_n = cov(X1 u_n, X2 u_n) = u_n^T C_12 u_n``, with C_12 the cross-covariance of X1 and
