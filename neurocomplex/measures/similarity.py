@@ -326,7 +326,8 @@ def shape_distance(
     bootstrap cannot remove that bias. A cross-fitted cosine č is biased downwards: the samples
     are split into two halves (halves of the blocks), the alignment Q_1 learnt on one half is
     scored on the other, tr(Q_1ᵀ S_2), and the two directions are averaged; as Q_1 is independent
-    of the second half, E tr(Q_1ᵀ S_2) = E tr(Q_1ᵀ Σ_xy) <= ||Σ_xy||_*. So E č <= c <= E ĉ. The
+    of the second half, E tr(Q_1ᵀ S_2) = E tr(Q_1ᵀ Σ_xy) <= ||Σ_xy||_*. So E č <= c <= E ĉ (for the
+    numerators; the common denominator adds only second-order terms). The
     reported interval is the hull of ĉ and č each widened by the bootstrap spread of its own
     replicates beyond their median (ĉ + q_{1−α/2} − median above, č − (median − q_{α/2})
     below), mapped through arccos: it contains the population distance with at least the nominal
