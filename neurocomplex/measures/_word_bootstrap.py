@@ -62,7 +62,8 @@ class ReplicateBatch:
 
     def totals(self) -> np.ndarray:
         """Number of samples ``N*`` of each replicate."""
-        return self.mult @ self.values + self.direct.sum(axis=1) + self.sums[:, 1]
+        # einsum, not a BLAS product: no thread pool to wake for a (replicates x values) product
+        return np.einsum("ij,j->i", self.mult, self.values) + self.direct.sum(axis=1) + self.sums[:, 1]
 
     def n_observed(self) -> np.ndarray:
         """Number of distinct words seen in each replicate."""
@@ -71,7 +72,7 @@ class ReplicateBatch:
     def sum_xlogx(self) -> np.ndarray:
         """``sum_i c_i log c_i`` of each replicate."""
         d = self.direct
-        return (self.mult @ special.xlogy(self.values, self.values)
+        return (np.einsum("ij,j->i", self.mult, special.xlogy(self.values, self.values))
                 + np.einsum("ij,ij->i", d, np.log(np.maximum(d, 1.0))) + self.sums[:, 0])
 
     def profile(self, r: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neurocomplex.errors import InvalidDataError
 from neurocomplex.stats import CovarianceAccumulator, WordCounts, count_words, hamming, pack_words, unpack_words
 
 
@@ -114,3 +115,41 @@ def test_block_grams_match_float64_statistics_of_each_block():
             np.testing.assert_allclose(scatter, expected, atol=tol * np.abs(expected).max() * (5 if raw else 1))
         full = np.cov(ref, rowvar=False) * (ref.shape[0] - 1)
         np.testing.assert_allclose(blk.total, full, atol=tol * np.abs(full).max())
+
+
+@pytest.mark.parametrize("n_units", [1, 9, 17, 25, 33, 64, 65, 130, 200])
+@pytest.mark.parametrize("first_major", [False, True])
+def test_count_words_inverse_and_order(rng, n_units, first_major):
+    # Every layout: 1, 2, 4 and 8-byte integer rows, and words wider than 64 bits (hashed rows).
+    b = (rng.random((2000, n_units)) < 0.08).astype(np.uint8)
+    words, counts, inverse = count_words(b, return_inverse=True, first_major=first_major)
+    np.testing.assert_array_equal(words[inverse], pack_words(b))
+    np.testing.assert_array_equal(np.bincount(inverse, minlength=counts.size), counts)
+    major = words.T[::-1] if first_major else words.T  # lexsort's last key is the primary one
+    np.testing.assert_array_equal(np.lexsort(major), np.arange(words.shape[0]))
+    same, same_counts = count_words(b, first_major=first_major)
+    np.testing.assert_array_equal(same, words)
+    np.testing.assert_array_equal(same_counts, counts)
+
+
+def test_words_of_floats_fortran_order_and_nonzero_integers(rng):
+    x = rng.normal(size=(300, 40))
+    ref = pack_words((x != 0).astype(np.uint8))
+    np.testing.assert_array_equal(pack_words(x), ref)  # floats: compared with 0 chunk by chunk
+    np.testing.assert_array_equal(pack_words(np.asfortranarray(x > 0)), pack_words((x > 0).astype(np.uint8)))
+    counts_of_spikes = rng.integers(0, 4, size=(300, 70))  # counts > 1 are ones
+    np.testing.assert_array_equal(pack_words(counts_of_spikes), pack_words((counts_of_spikes > 0).astype(np.uint8)))
+    with pytest.raises(InvalidDataError):
+        count_words(np.zeros(5))
+
+
+def test_hash_collisions_fall_back_to_sorting_rows(rng, monkeypatch):
+    from neurocomplex.stats import words as w
+
+    b = (rng.random((1000, 130)) < 0.05).astype(np.uint8)
+    ref_words, ref_counts = count_words(b)
+    monkeypatch.setattr(w, "_row_hash", lambda packed: packed[:, 0] & np.uint64(3))  # many collisions
+    words, counts, inverse = count_words(b, return_inverse=True)
+    np.testing.assert_array_equal(words, ref_words)
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_array_equal(words[inverse], pack_words(b))
