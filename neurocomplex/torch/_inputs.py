@@ -104,6 +104,13 @@ class InputSource:
             return self._first
         return self._first[:k]
 
+    @property
+    def fixed_batch(self) -> int | None:
+        """The first batch's size for iterables (their batches are their own); None for arrays."""
+        if self._first is None or not self._first.ndim:
+            return None
+        return int(self._first.shape[0])
+
     def batches(self, batch_size: int) -> tuple[Iterator[Any], int | None]:
         """The batches (``batch_size`` inputs each for tensors and arrays) and how many, if known."""
         if self._array is not None:

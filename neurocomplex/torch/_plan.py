@@ -17,7 +17,8 @@ from typing import Any
 from neurocomplex.errors import InvalidParameterError
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "MAX_AUTO_BATCH", "LayerShape", "Plan", "check_memory_limit",
-           "format_bytes", "plan_summary", "plan_record", "SKETCH_SIZES"]
+           "format_bytes", "plan_summary", "plan_record", "channel_shapes", "refuse_summary", "refuse_record",
+           "SKETCH_SIZES"]
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 MAX_AUTO_BATCH = 1024

@@ -11,8 +11,9 @@ one probe forward pass on two inputs sizes every layer, so that a capture that w
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,7 @@ class _LayerInfo:
     n_positions: int  # samples per input: 1, the spatial positions (channels) or the tokens (samples)
     n_units: int
     tokens: bool = False  # the output was read as (batch, tokens, features)
+    alias_of: str | None = None  # the model's output is this captured layer's very tensor
 
 
 def _resolve_layers(model: nn.Module, layers: Any) -> tuple[dict[str, nn.Module], bool]:
@@ -296,10 +298,33 @@ def _run_capture(
     infos: dict[str, _LayerInfo] = {}
     shapes: dict[str, LayerShape] = {}
     axes: dict[str, int] = {}
-    state: dict[str, Any] = {"batch": 0, "n_in": 0, "calls": {}, "seen": [], "mode": "run"}
+    state: dict[str, Any] = {"batch": 0, "n_in": 0, "calls": {}, "seen": [], "last": {}, "mode": "run"}
+
+    def alias(key: str, layout: LayerLayout, t: torch.Tensor) -> str | None:
+        """The captured layer whose very tensor (and reading of it) the model's output is."""
+        if key != OUTPUT_KEY or OUTPUT_KEY in modules:
+            return None
+        return next((k for k, (ref, lay_k) in state["last"].items() if ref() is t and lay_k == layout), None)
 
     def emit(key: str, layout: LayerLayout, module_type: str, out: Any) -> None:
         t = pick_tensor(out, layout.spec, key, module_type)
+        same = alias(key, layout, t)
+        if same is not None:  # no second copy of the same statistics: the output shares the layer's
+            if state["mode"] == "probe":
+                return
+            if state["batch"] == 0:
+                infos[key] = replace(infos[same], key=key, module_type=module_type, alias_of=same)
+            elif infos[key].alias_of != same:
+                raise InvalidDataError(f"the model's output was not the same tensor in every batch "
+                                       f"(batch {state['batch']}); models whose outputs depend on the input "
+                                       "cannot be captured batch by batch.")
+            state["seen"].append(key)
+            return
+        if state["batch"] and key in infos and infos[key].alias_of is not None:
+            raise InvalidDataError(f"the model's output was layer {infos[key].alias_of!r}'s tensor in the first "
+                                   f"batch but not in batch {state['batch']}; models whose outputs depend on "
+                                   "the input cannot be captured batch by batch.")
+        state["last"][key] = (weakref.ref(t), layout)
         if t.ndim == 0:
             raise InvalidDataError(
                 f"layer {key!r} ({module_type}) returned a scalar for a batch of {state['n_in']} inputs: it has "
@@ -346,6 +371,7 @@ def _run_capture(
         state["n_in"] = int(x.shape[0])
         state["calls"] = {}
         state["seen"] = []
+        state["last"] = {}
         try:
             out = model(x)
         except NeurocomplexError:
@@ -376,7 +402,7 @@ def _run_capture(
                     with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
                         forward(_to_model_input(head, dev, dtype))
                     state["mode"] = "run"
-                    batch_size = plan(list(shapes.values()), source.n_inputs, batch_size)
+                    batch_size = plan(list(shapes.values()), source.n_inputs, source.fixed_batch or batch_size)
             batches, n_batches = source.batches(batch_size or 1024)
             for batch in progress_bar(batches, n_batches, progress, desc, unit="batch", min_total=_PROGRESS_MIN_BATCHES):
                 x = _to_model_input(batch, dev, dtype)
@@ -544,10 +570,11 @@ def record(
         ``h_n``, is taken); a tuple is a path (``(1, 1)``: ``c_n``); a callable maps the output to
         a tensor. A dict gives one of these per layer key (others take the first tensor).
     memory_limit : float or None
-        Bytes the captured activations may take (default 2 GiB); computed before the first batch
-        from one probe forward pass on two inputs and the number of inputs (iterables without a
-        length are checked as the batches arrive). Above it, the call is refused with the layers
-        that need most. None: no check.
+        Bytes the captured activations and one batch's working copies may take (default 2 GiB,
+        not counting the model and the inputs); computed before the first batch from one probe
+        forward pass on two inputs and the number of inputs (iterables without a length are
+        checked as the batches arrive). Above it, the call is refused with the layers that need
+        most. None: no check.
 
     Returns
     -------
@@ -561,6 +588,8 @@ def record(
         holds ``layer``, ``module_type``, ``output_shape`` (per input, batch axis first removed),
         ``flatten``, ``tokens`` (the mode, or None for outputs that are not token sequences),
         ``n_inputs`` and ``n_positions`` (samples per input). ``labels`` as given (None by default).
+        When the model's output is the very tensor a captured layer returned (a ``Sequential``
+        ending in a ReLU), ``"output"`` shares that layer's (read-only) array.
 
     Raises
     ------
@@ -631,12 +660,15 @@ def record(
                                       tokens=tokens, token_layers=token_layers, output=output, plan=plan)
     table = _input_labels(table, n_inputs)
     out: dict[str, Recording] = {}
+    held_data: dict[str, np.ndarray] = {}
     for info in infos:
         rows = table
         if table is not None and info.n_positions > 1:
             rows = table.loc[table.index.repeat(info.n_positions)].reset_index(drop=True)
             rows["token" if info.tokens else "position"] = np.tile(np.arange(info.n_positions), n_inputs)
-        data = _assemble(chunks.pop(info.key))
+        # the model's output that is a captured layer's tensor shares its (read-only) array
+        data = held_data[info.alias_of] if info.alias_of else _assemble(chunks.pop(info.key))
+        held_data[info.key] = data
         meta = {
             "layer": info.key,
             "module_type": info.module_type,

@@ -189,7 +189,8 @@ def layer_statistics(
         ``"activity"`` (:class:`~neurocomplex.stats.ActivityAccumulator`, for the activation
         ratio), ``"words"`` (:class:`~neurocomplex.stats.WordCounts`, for the pattern entropy),
         plus ``"n_samples"`` and ``"n_units"``. Accumulators can be merged with the statistics of
-        other input sets (``acc.merge(other)``) before computing measures.
+        other input sets (``acc.merge(other)``) before computing measures. When the model's output
+        is the very tensor a captured layer returned, ``"output"`` is that layer's dict.
 
     Raises
     ------
@@ -208,6 +209,9 @@ def layer_statistics(
                               memory_limit, sketch, seed, tokens, token_layers, output)
     out: dict[str, dict[str, Any]] = {}
     for info in infos:
+        if info.alias_of is not None:  # the model's output is that layer's tensor: the same statistics
+            out[info.key] = out[info.alias_of]
+            continue
         entry = accs.pop(info.key)
         host: dict[str, Any] = {}
         for name, acc in entry.items():
@@ -356,7 +360,8 @@ def summarize(
         ``warnings`` holds the caveat also issued as a :class:`~neurocomplex.NeurocomplexWarning`
         (empty when none): a layer whose units are all constant has NaN dimensions; a layer whose
         binary words are all distinct has a pattern entropy that the data do not determine; a
-        sketch too small for the layer's effective dimension.
+        sketch too small for the layer's effective dimension. When the model's output is the very
+        tensor a captured layer returned, its rows repeat that layer's (computed once).
 
     Raises
     ------
@@ -428,8 +433,13 @@ def summarize(
     infos, accs = _accumulate(model, inputs, layers, chosen, batch_size, device, threshold, flatten, progress,
                               memory_limit, sketch, seed, tokens, token_layers, output)
     import pandas as pd  # after the run: a refusal before the first batch does not wait for it
-    rows = []
+    rows: list[dict[str, Any]] = []
+    done: dict[str, list[dict[str, Any]]] = {}
     for info in infos:
+        if info.alias_of is not None:  # the model's output is that layer's tensor: the same values
+            done[info.key] = [dict(row, layer=info.key) for row in done[info.alias_of]]
+            rows.extend(done[info.key])
+            continue
         entry = accs.pop(info.key)  # freed layer by layer: one layer's spectrum in memory at a time
         by_measure = _dimension_rows(info.key, entry, chosen, info.n_units) if any(
             m in _DIMENSIONS for m in chosen) else {}
@@ -440,9 +450,9 @@ def summarize(
             host["n_units"] = info.n_units
             for row in measure_rows(info.key, host, others, entropy_method):
                 by_measure[row["measure"]] = row
-        for m in chosen:
-            row = by_measure[m]
-            rows.append({"layer": info.key, "measure": m, "value": row["value"], "n_samples": row["n_samples"],
-                         "n_units": info.n_units, "method": row["method"], "warnings": row["warnings"]})
+        done[info.key] = [{"layer": info.key, "measure": m, "value": by_measure[m]["value"],
+                           "n_samples": by_measure[m]["n_samples"], "n_units": info.n_units,
+                           "method": by_measure[m]["method"], "warnings": by_measure[m]["warnings"]} for m in chosen]
+        rows.extend(done[info.key])
         del entry
     return pd.DataFrame(rows, columns=_COLUMNS)

@@ -284,3 +284,19 @@ def test_token_outputs_streamed_as_recorded() -> None:
         for row in table.itertuples():
             assert row.value == pytest.approx(nc.participation_ratio(recs[row.layer], n_boot=0).value, rel=1e-6)
             assert row.n_samples == (300 if tokens == "mean" else 1500)
+
+
+def test_output_that_is_a_captured_layer_is_computed_once() -> None:
+    net = nn.Sequential(nn.Linear(5, 30), nn.ReLU(), nn.Linear(30, 20), nn.ReLU())
+    x = _x(400, 5)
+    recs = record(net, x)
+    assert list(recs) == ["1", "3", "output"]
+    assert np.shares_memory(recs["output"].data, recs["3"].data) and recs["output"].metadata["module_type"] == "Sequential"
+    stats = layer_statistics(net, x, progress=False)
+    assert stats["output"] is stats["3"]
+    table = summarize(net, x, entropy_method="plugin", progress=False)
+    by_layer = {k: t["value"].tolist() for k, t in table.groupby("layer", sort=False)}
+    assert list(by_layer) == ["1", "3", "output"] and by_layer["output"] == by_layer["3"]
+    # a different reading of the same tensor is not shared
+    picked = record(net, x, tokens="first", layers=["3", "output"], output={"output": lambda t: t * 2})
+    np.testing.assert_allclose(picked["output"].data, 2 * picked["3"].data)
