@@ -89,8 +89,8 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     import warnings
 
     import neurocomplex as nc
-    import neurocomplex.measures.dimension  # noqa: F401  (imported before the baseline)
-    import neurocomplex.torch.streaming  # noqa: F401
+    import neurocomplex.measures.dimension
+    import neurocomplex.torch.streaming
     from neurocomplex.errors import InvalidParameterError
 
     warnings.simplefilter("ignore")
