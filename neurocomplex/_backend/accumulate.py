@@ -570,7 +570,7 @@ _GRAM_CHUNK_VALUES = 1 << 22
 
 
 def centred_gram_torch(x: object, device: object, y: object = None, scale: np.ndarray | None = None,
-                       chunk_values: int = _GRAM_CHUNK_VALUES) -> CentredGram:
+                       variances: bool = False, chunk_values: int = _GRAM_CHUNK_VALUES) -> CentredGram:
     """:func:`neurocomplex.stats.gram.centred_gram` with the products on ``device``.
 
     Column chunks travel to the device, are centred there on their float64 means in the data's
@@ -630,4 +630,4 @@ def centred_gram_torch(x: object, device: object, y: object = None, scale: np.nd
     if cross is not None:
         c = cross.cpu().numpy()
         c = c - c.mean(axis=0)[None, :] - c.mean(axis=1)[:, None] + c.mean()
-    return CentredGram(double_centre(gram.cpu().numpy()), c, mean, np.maximum(variance, 0.0))
+    return CentredGram(double_centre(gram.cpu().numpy()), c, mean, np.maximum(variance, 0.0) if variances else None)

@@ -20,7 +20,6 @@ from neurocomplex.measures._dimension_stats import (
     _varying,
     _work_dtype,
     covariance_eigen,
-    denoise_eigenvalues,
     plan_groups,
 )
 from neurocomplex.recording import Recording
@@ -29,12 +28,22 @@ from neurocomplex.stats.gram import CentredGram, centred_gram
 __all__ = ["gram_statistics", "wide_spectrum", "group_counts"]
 
 
-def gram_statistics(arrays: tuple[np.ndarray, ...], device: Any, scale: np.ndarray | None = None) -> CentredGram:
+def gram_statistics(arrays: tuple[np.ndarray, ...], device: Any, scale: np.ndarray | None = None,
+                    variances: bool = False) -> CentredGram:
     """Centred Gram (and, for two arrays, cross-Gram) of the rows: numpy, or torch on ``device``."""
     y = arrays[1] if len(arrays) > 1 else None
     if device is None:
-        return centred_gram(arrays[0], y, scale)
-    return _torch_function("centred_gram_torch")(arrays[0], device, y, scale)
+        return centred_gram(arrays[0], y, scale, variances)
+    return _torch_function("centred_gram_torch")(arrays[0], device, y, scale, variances)
+
+
+def any_varying(st: CentredGram, n_samples: int) -> bool:
+    """Whether some unit varies: the total variance ``tr G / (n − 1)`` exceeds the rounding bound of
+    constant columns (``Σ_u (n ε |m_u|)²``, as ``_varying`` per unit)."""
+    if st.variance is not None:
+        return bool(_varying(st.variance, st.mean, n_samples).any())
+    bound = float(np.sum((n_samples * float(np.finfo(np.float64).eps) * np.abs(st.mean)) ** 2))
+    return float(np.trace(st.gram)) / max(n_samples - 1.0, 1.0) > bound
 
 
 def group_counts(n_samples: int, size: int) -> np.ndarray:
@@ -56,15 +65,15 @@ def wide_spectrum(rec: Recording, standardize: bool, device: Any, vectors: bool,
     data = rec.data
     n, d = data.shape
     dtype = _work_dtype(data)
-    st = gram_statistics((data,), device)
-    varying = _varying(st.variance, st.mean, n)
-    if not varying.any():
+    st = gram_statistics((data,), device, variances=standardize)
+    if not any_varying(st, n):
         raise InsufficientDataError(
             f"all {d} units of the Recording are constant: the covariance is zero and no dimension is defined."
         )
     keep = np.ones(d, dtype=bool)
     if standardize:
         # A constant unit has no correlation; it is left out rather than making the matrix NaN.
+        varying = _varying(st.variance, st.mean, n)
         keep = varying & (st.variance > _noise_tolerance(float(st.variance.max()), d, dtype))
         if not keep.all():
             dropped = rec.unit_ids[~keep]
@@ -74,18 +83,14 @@ def wide_spectrum(rec: Recording, standardize: bool, device: Any, vectors: bool,
             )
         scale = np.where(keep, 1.0 / np.sqrt(np.where(keep, st.variance, 1.0)), 0.0)
         st = gram_statistics((data,), device, scale)
-    lam_g, vecs = covariance_eigen(st.gram, vectors, dtype, d)
+    # the rounding floor of an n x n float Gram matrix: its size n sets it (see effective_dimension)
+    lam_g, vecs = covariance_eigen(st.gram, vectors, dtype, n, gram=True)
     m = int(keep.sum())
     raw = np.zeros(m)
     k = min(m, n)
     raw[:k] = lam_g[:k] / (n - 1.0)
     return {"gram": st.gram, "raw": raw, "eigen": (lam_g, vecs) if vectors else None, "keep": keep,
-            "dtype": dtype, "n_units": d}
-
-
-def denoised(raw: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
-    """:func:`denoise_eigenvalues` (the same noise floor as the covariance route)."""
-    return denoise_eigenvalues(raw, n_units, dtype)
+            "dtype": dtype, "n_units": d, "size": n}
 
 
 def jackknife_groups(n_samples: int, block_size: int | None) -> tuple[int, np.ndarray]:

@@ -56,9 +56,9 @@ def expandable(standardize: bool, order: float, mode: str) -> bool:
             and not frobenius(standardize, order, mode) and (order == 1.0 or abs(order - 1.0) > 1e-3))
 
 
-def _dimension_of(lam: np.ndarray, order: float, n_units: int, dtype: np.dtype) -> float:
+def _dimension_of(lam: np.ndarray, order: float, n_units: int, dtype: np.dtype, gram: bool = False) -> float:
     try:
-        return effective_dimension_from_eigenvalues(denoise_eigenvalues(lam, n_units, dtype)[0], order)
+        return effective_dimension_from_eigenvalues(denoise_eigenvalues(lam, n_units, dtype, gram)[0], order)
     except InsufficientDataError:
         return math.nan
 
@@ -113,14 +113,16 @@ class GramSource:
     """Replicates from the centred Gram matrix ``G = Xc Xcᵀ`` of the wide route.
 
     ``counts``: rows of each consecutive block (the jackknife's groups, then the remainder);
+    ``size``: ``G``'s size (its rounding floor); ``n_units``: the bound of D (default ``size``);
     ``lam``/``vecs``: eigenvalues (descending, in scatter units) and eigenvectors of ``G``, or
     None when no expansion is wanted.
     """
 
-    def __init__(self, gram: np.ndarray, counts: np.ndarray, order: float, n_units: int, dtype: np.dtype,
-                 eigen: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def __init__(self, gram: np.ndarray, counts: np.ndarray, order: float, size: int, dtype: np.dtype,
+                 eigen: tuple[np.ndarray, np.ndarray] | None, n_units: int | None = None) -> None:
         self.gram, self.counts, self.order = gram, counts, order
-        self.n_units, self.dtype, self.eigen = n_units, dtype, eigen
+        self.size, self.dtype, self.eigen = size, dtype, eigen  # size (n) sets the rounding floor
+        self.n_units = size if n_units is None else n_units  # the upper bound of D
         self.n_blocks = counts.size
 
     def exact_many(self, draws: np.ndarray) -> np.ndarray:
@@ -131,8 +133,8 @@ class GramSource:
 
     def exact(self, weights: np.ndarray) -> float:
         k = self._weighted(weights)
-        return _dimension_of(covariance_eigen(k, False, self.dtype, self.n_units)[0], self.order, self.n_units,
-                             self.dtype)
+        return _dimension_of(covariance_eigen(k, False, self.dtype, self.size, gram=True)[0], self.order,
+                             self.size, self.dtype, gram=True)
 
     def participation_ratios(self, draws: np.ndarray) -> np.ndarray:
         out = np.empty(draws.shape[0])
@@ -148,7 +150,7 @@ class GramSource:
         if self.eigen is None:
             return None
         lam, vecs = self.eigen
-        rank = int(np.count_nonzero(denoise_eigenvalues(lam, self.n_units, self.dtype)[0]))
+        rank = int(np.count_nonzero(denoise_eigenvalues(lam, self.size, self.dtype, gram=True)[0]))
         if rank < 2:
             return None
         rows = vecs[:, :rank] * np.sqrt(lam[:rank])  # Xc V = U Λ^{1/2}: the samples in the eigenbasis

@@ -112,21 +112,25 @@ def effective_dimension_from_eigenvalues(eigenvalues: Any, order: float = 1.0) -
     return float(min(max(value, 1.0), k))
 
 
-def _noise_tolerance(top: float, n_units: int, dtype: np.dtype) -> float:
-    # float32 GEMM rounding leaves eigenvalues near 1e-8..1e-7 of the largest; float64 near 1e-15.
+def _noise_tolerance(top: float, n_units: int, dtype: np.dtype, gram: bool = False) -> float:
+    """Eigenvalues below this are rounding: ``λ_1 m ε_64`` (float64), ``λ_1 sqrt(m) ε_32`` (float32
+    covariance: its float32 products leave zero eigenvalues near 1e-7 λ_1) or ``λ_1 log2(m) ε_32``
+    (float32 Gram matrix: centred chunks, measured rounding <= 0.5 ε_32 λ_1), m the matrix's size."""
     if dtype == np.float32:
-        return top * math.sqrt(n_units) * float(np.finfo(np.float32).eps)
+        eps = float(np.finfo(np.float32).eps)
+        return top * (max(1.0, math.log2(n_units)) if gram else math.sqrt(n_units)) * eps
     return top * n_units * float(np.finfo(np.float64).eps)
 
 
-def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype) -> tuple[np.ndarray, int, float]:
+def denoise_eigenvalues(lam: np.ndarray, n_units: int, dtype: np.dtype,
+                        gram: bool = False) -> tuple[np.ndarray, int, float]:
     """Set eigenvalues below the numerical noise floor of ``dtype`` to 0; returns (eigenvalues, rank, floor)."""
-    tol = _noise_tolerance(float(lam[0]), n_units, dtype)
+    tol = _noise_tolerance(float(lam[0]), n_units, dtype, gram)
     out = np.where(lam > tol, lam, 0.0)
     return out, int(np.count_nonzero(out)), tol
 
 
-def negative_floor(top: float, n_units: int, dtype: np.dtype) -> float:
+def negative_floor(top: float, n_units: int, dtype: np.dtype, gram: bool = False) -> float:
     """The most negative eigenvalue that is still rounding of a PSD matrix (a non-negative number):
     ``max(1e-6 λ_1, 10 τ)`` with ``τ`` the noise tolerance of data of ``dtype`` and ``n_units`` units.
 
@@ -137,16 +141,17 @@ def negative_floor(top: float, n_units: int, dtype: np.dtype) -> float:
     >>> round(negative_floor(1.0, 100, np.dtype(np.float32)) / np.finfo(np.float32).eps)  # 10 sqrt(100)
     100
     """
-    return max(_NEGATIVE_RTOL * top, _NEGATIVE_FACTOR * _noise_tolerance(top, n_units, dtype))
+    return max(_NEGATIVE_RTOL * top, _NEGATIVE_FACTOR * _noise_tolerance(top, n_units, dtype, gram))
 
 
-def covariance_eigen(cov: Any, vectors: bool, dtype: np.dtype | None = None,
-                     n_units: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def covariance_eigen(cov: Any, vectors: bool, dtype: np.dtype | None = None, n_units: int | None = None,
+                     gram: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Checked eigenvalues (descending, rounding negatives clipped to 0) and, if asked, eigenvectors.
 
     ``dtype`` is the precision of the data the matrix was accumulated from (default: the matrix's
-    own) and ``n_units`` the number of units (default: its size): together they set the rounding
-    floor (:func:`negative_floor`) below which a negative eigenvalue means "not PSD".
+    own) and ``n_units`` the matrix's size (default: its size); ``gram``: a centred Gram matrix.
+    Together they set the rounding floor (:func:`negative_floor`) below which a negative
+    eigenvalue means "not PSD".
     """
     c = np.asarray(cov)
     work = np.dtype(np.float32) if (dtype is None and c.dtype == np.float32) else np.dtype(dtype or np.float64)
@@ -161,17 +166,18 @@ def covariance_eigen(cov: Any, vectors: bool, dtype: np.dtype | None = None,
         lam, vecs = lam[::-1], vecs[:, ::-1]
     else:
         lam = np.linalg.eigvalsh((c + c.T) * 0.5)[::-1]
-    check_psd(lam, c.shape[0] if n_units is None else n_units, work)
+    check_psd(lam, c.shape[0] if n_units is None else n_units, work, gram)
     return np.clip(lam, 0.0, None), vecs
 
 
-def check_psd(lam: np.ndarray, n_units: int, dtype: np.dtype) -> None:
+def check_psd(lam: np.ndarray, n_units: int, dtype: np.dtype, gram: bool = False) -> None:
     """Raise InvalidDataError when the smallest of ``lam`` (descending) is below the rounding floor."""
     top = max(float(lam[0]), 0.0)
-    if lam[-1] < -negative_floor(top, n_units, dtype) or (top == 0 and lam[-1] < 0):
+    floor = negative_floor(top, n_units, dtype, gram)
+    if lam[-1] < -floor or (top == 0 and lam[-1] < 0):
         raise InvalidDataError(
             f"the matrix has eigenvalue {lam[-1]:.3g} (largest {top:.3g}), below the rounding floor "
-            f"{-negative_floor(top, n_units, dtype):.3g} of {np.dtype(dtype).name} data: not positive semi-definite."
+            f"{-floor:.3g} of {np.dtype(dtype).name} data: not positive semi-definite."
         )
 
 

@@ -168,9 +168,9 @@ def _wide_estimate(rec: Recording, order: float, standardize: bool, n_boot: int,
     source = None
     if n_boot > 0:
         params["block_size"] = int(counts[0])
-        source = GramSource(spec["gram"], counts, order, spec["n_units"], spec["dtype"], spec["eigen"])
+        source = GramSource(spec["gram"], counts, order, spec["size"], spec["dtype"], spec["eigen"], spec["n_units"])
     return _finish(spec["raw"], source, n_groups, rec.n_samples, rec.unit_ids, spec["keep"], spec["dtype"],
-                   order, standardize, 0, None, ci_level, params, messages, 6, route="gram")
+                   order, standardize, 0, None, ci_level, params, messages, 6, route="gram", size=spec["size"])
 
 
 def _device_replicates(stats: dict[str, Any], keep: np.ndarray, standardize: bool, order: float,
@@ -258,8 +258,9 @@ def _host_blocks(stats: dict[str, Any]) -> _Blocks:
 def _finish(raw: np.ndarray, source: Any, n_groups: int, n_samples: int, unit_ids: np.ndarray,
             keep: np.ndarray, dtype: np.dtype, order: float, standardize: bool, n_boot: int, seed: Any,
             ci_level: float, params: dict[str, Any], messages: list[str], stacklevel: int,
-            route: str = "covariance") -> Estimate:
-    """Value, interval (bootstrap or jackknife replicates of ``source``) and diagnostics."""
+            route: str = "covariance", size: int | None = None) -> Estimate:
+    """Value, interval (bootstrap or jackknife replicates of ``source``) and diagnostics; ``size``:
+    of the matrix eigendecomposed, which sets the rounding floor (default: the number of units)."""
     from neurocomplex.measures._dimension_replicates import (
         bootstrap_replicates,
         jackknife_interval,
@@ -267,7 +268,7 @@ def _finish(raw: np.ndarray, source: Any, n_groups: int, n_samples: int, unit_id
     )
 
     n_units = unit_ids.size
-    lam, rank, tol = denoise_eigenvalues(raw, n_units, dtype)
+    lam, rank, tol = denoise_eigenvalues(raw, n_units if size is None else size, dtype, gram=size is not None)
     value = effective_dimension_from_eigenvalues(lam, order)
     if n_samples <= n_units:
         messages.append(
@@ -479,10 +480,13 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     ``1 <= D <= rank``.
 
     *Rounding.* Eigenvalues below ``noise_tolerance`` are numerical zeros and set to 0, relative to
-    the largest eigenvalue λ_1 and scaled by the data's precision and the number of units d:
-    ``λ_1 · d · ε_64`` for data other than float32, ``λ_1 · sqrt(d) · ε_32`` for float32 (whose
-    GEMM rounding leaves exact zeros near ``1e-8``–``1e-7 λ_1``), so rank-deficient data give
-    ``D <= rank`` exactly. Negative eigenvalues down to ``−max(1e-6, 10 · noise_tolerance / λ_1) λ_1``
+    the largest eigenvalue λ_1 and scaled by the data's precision and the size m of the matrix
+    eigendecomposed (``m = n_units`` for the covariance, ``n_samples`` for the Gram matrix below):
+    ``λ_1 · m · ε_64`` for data other than float32; for float32 data, ``λ_1 · sqrt(m) · ε_32`` for
+    the covariance (whose float32 products leave exact zeros near ``1e-8``–``1e-7 λ_1``) and
+    ``λ_1 · log2(m) · ε_32`` for the Gram matrix (centred chunks: measured rounding at most
+    ``0.5 ε_32 λ_1`` from 100 to 2,000 samples and up to 50,000 units, so eigenvalues from
+    ``1e-6 λ_1`` are kept); rank-deficient data give ``D <= rank`` exactly. Negative eigenvalues down to ``−max(1e-6, 10 · noise_tolerance / λ_1) λ_1``
     are rounding of a positive semi-definite matrix (float32 activations with more units than
     samples never raise); a more negative one raises InvalidDataError.
 

@@ -133,12 +133,12 @@ def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype
 
     n_samples = arrays[0].shape[0]
     st = wide.gram_statistics(arrays, device)
-    if not _dim()._varying(st.variance, st.mean, n_samples).any():
+    if not wide.any_varying(st, n_samples):
         raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
-    lam_g = _dim().covariance_eigen(st.gram, False, dtype, n_units)[0]
+    lam_g = _dim().covariance_eigen(st.gram, False, dtype, n_samples, gram=True)[0]
     padded = np.zeros(n_units)
     padded[: lam_g.size] = lam_g / (n_samples - 1.0)
-    _, rank, _ = _dim().denoise_eigenvalues(padded, n_units, dtype)
+    _, rank, _ = _dim().denoise_eigenvalues(padded, n_samples, dtype, gram=True)  # the n x n matrix's floor
     lam = wide.gram_spectrum(st.gram, st.cross, float(n_samples), n_units) if cross else padded
     replicates = None
     if n_boot > 0:

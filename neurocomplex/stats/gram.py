@@ -10,9 +10,9 @@ of the rows and columns of the same ``G``, with no new pass over the data.
 
 Columns are read in chunks; each chunk is centred on its float64 mean in the data's precision and
 multiplied with one GEMM (float32 data stay float32), and the products are summed in float64. The
-rounding left by centring on a float32 mean is removed exactly (a rank-2 correction), and the
-result is double-centred in float64, so the direction of the all-ones vector, which centring
-annihilates, is an exact null vector rather than float32 noise.
+result is double-centred in float64, which removes the rounding of the float32 means exactly and
+makes the all-ones vector, which centring annihilates, an exact null vector rather than float32
+noise.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomplex.errors import InvalidDataError
+from neurocomplex.stats.covariance import _column_sums
 
 __all__ = ["CentredGram", "centred_gram", "weighted_gram", "double_centre"]
 
@@ -35,13 +36,13 @@ class CentredGram:
 
     ``gram`` is ``Xc Xcᵀ`` (``n × n``; with ``scale``, the Gram of ``Xc · diag(scale)``), ``cross`` is
     ``Xc Ycᵀ`` for a second array ``Y`` of the same rows (None without one), ``mean`` and
-    ``variance`` (``ddof=1``) are the column statistics of ``X`` (and ``Y``, concatenated).
+    ``variance`` (``ddof=1``, None unless asked for) are the column statistics of ``X``.
     """
 
     gram: np.ndarray
     cross: np.ndarray | None
     mean: np.ndarray
-    variance: np.ndarray
+    variance: np.ndarray | None
 
 
 def double_centre(g: np.ndarray) -> np.ndarray:
@@ -59,36 +60,33 @@ def double_centre(g: np.ndarray) -> np.ndarray:
     return (out + out.T) * 0.5
 
 
-def _chunk(x: np.ndarray, start: int, stop: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Columns ``start:stop`` of ``x`` centred in ``dtype`` (a new array), their float64 means and
-    the float64 means of the centred values (the rounding of the float32 mean, ``δ``)."""
+def _sums(a: np.ndarray) -> np.ndarray:
+    """float64 column sums: float32 GEMVs over blocks of rows (accurate and fast), else numpy's sum."""
+    if a.dtype == np.float32:
+        return _column_sums(a)
+    return a.sum(axis=0, dtype=np.float64)
+
+
+def _chunk(x: np.ndarray, start: int, stop: int, dtype: np.dtype,
+           variances: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Columns ``start:stop`` of ``x`` centred on their means rounded to ``dtype`` (a new array), the
+    float64 means and, with ``variances``, the float64 column variances (``ddof=1``)."""
     piece = np.asarray(x[:, start:stop])
     if piece.dtype.kind not in "fiub":
         raise InvalidDataError(f"columns {start}..{stop} are not numeric (dtype {piece.dtype}).")
-    mean = piece.sum(axis=0, dtype=np.float64) / piece.shape[0]
-    centred = piece.astype(dtype, copy=True) if piece.dtype != dtype else piece.copy()
-    centred -= mean.astype(dtype)
-    residual = centred.sum(axis=0, dtype=np.float64) / piece.shape[0]
-    return centred, mean, residual
-
-
-def _product(a: np.ndarray, b: np.ndarray | None, delta_a: np.ndarray, delta_b: np.ndarray | None) -> np.ndarray:
-    """``(A − 1 δ_aᵀ)(B − 1 δ_bᵀ)ᵀ`` in float64 from the float-precision product ``A Bᵀ``."""
-    if b is None:
-        prod = (a @ a.T).astype(np.float64)
-        u = a.astype(np.float64) @ delta_a
-        prod -= u[:, None] + u[None, :]
-        prod += float(delta_a @ delta_a)
-        return prod
-    prod = (a @ b.T).astype(np.float64)
-    prod -= (a.astype(np.float64) @ delta_b)[:, None]
-    prod -= (b.astype(np.float64) @ delta_a)[None, :]
-    prod += float(delta_a @ delta_b)
-    return prod
+    n = piece.shape[0]
+    work = piece if piece.dtype == dtype else piece.astype(dtype)
+    mean = _sums(work) / n
+    centred = work - mean.astype(dtype)
+    variance = None
+    if variances:  # less the rounding of the mean: (Σ c² − n δ²) / (n − 1), δ the mean of c
+        delta = _sums(centred) / n
+        variance = (_sums(centred * centred) - n * delta**2) / max(n - 1, 1)
+    return centred, mean, variance
 
 
 def centred_gram(x: np.ndarray, y: np.ndarray | None = None, scale: np.ndarray | None = None,
-                 chunk_values: int = _CHUNK_VALUES) -> CentredGram:
+                 variances: bool = False, chunk_values: int = _CHUNK_VALUES) -> CentredGram:
     """The centred Gram matrix of the rows of ``x`` (and their cross-Gram with ``y``), column chunk by chunk.
 
     Parameters
@@ -100,14 +98,23 @@ def centred_gram(x: np.ndarray, y: np.ndarray | None = None, scale: np.ndarray |
     scale : numpy.ndarray, optional
         ``(d,)`` factors applied to the centred columns of ``x`` before the product (1/sd for a
         correlation spectrum; 0 leaves a column out).
+    variances : bool
+        Also compute the column variances of ``x`` (otherwise ``variance`` is None).
     chunk_values : int
         Values (rows × columns) centred and multiplied at a time.
 
     Returns
     -------
     CentredGram
-        ``gram`` (double-centred, symmetric), ``cross`` (double-centred, or None), and the column
-        ``mean`` and ``variance`` of ``x``.
+        ``gram`` (double-centred, symmetric), ``cross`` (double-centred, or None), the column
+        ``mean`` and (with ``variances``) ``variance`` of ``x``.
+
+    Notes
+    -----
+    Each chunk is centred on its mean rounded to the data's precision, so its columns keep a
+    mean ``δ`` of the order of that rounding. The double centring ``P G P`` (``P = I − 11ᵀ/n``)
+    removes it exactly: ``P (X − 1 m̃ᵀ) = X − 1 mᵀ`` whatever ``m̃``, so ``P G̃ P`` is the Gram
+    matrix of the exactly centred data, and the all-ones vector is an exact null vector.
 
     Examples
     --------
@@ -126,21 +133,20 @@ def centred_gram(x: np.ndarray, y: np.ndarray | None = None, scale: np.ndarray |
     width = max(1, int(chunk_values) // max(n, 1))
     gram = np.zeros((n, n))
     cross = None if y is None else np.zeros((n, n))
-    mean, variance = np.empty(d), np.empty(d)
+    mean = np.empty(d)
+    variance = np.empty(d) if variances else None
     for start in range(0, d, width):
         stop = min(start + width, d)
-        a, mean[start:stop], delta = _chunk(x, start, stop, dtype)
-        variance[start:stop] = (np.einsum("ij,ij->j", a, a, dtype=np.float64) - n * delta**2) / max(n - 1, 1)
+        a, mean[start:stop], var = _chunk(x, start, stop, dtype, variances)
+        if variance is not None:
+            variance[start:stop] = np.maximum(var, 0.0)
         if scale is not None:
-            s = scale[start:stop]
-            a *= s.astype(dtype)
-            delta = delta * s
-        gram += _product(a, None, delta, None)
-        if y is not None:
-            b, _, delta_b = _chunk(y, start, stop, dtype)
-            cross += _product(a, b, delta, delta_b)
-    return CentredGram(double_centre(gram), None if cross is None else _centre_cross(cross), mean,
-                       np.maximum(variance, 0.0))
+            a *= scale[start:stop].astype(dtype)
+        gram += a @ a.T  # one SYRK in the data's precision, summed in float64
+        if cross is not None:
+            b = _chunk(y, start, stop, dtype, False)[0]
+            cross += a @ b.T
+    return CentredGram(double_centre(gram), None if cross is None else _centre_cross(cross), mean, variance)
 
 
 def _centre_cross(c: np.ndarray) -> np.ndarray:
