@@ -3,6 +3,12 @@ and scikit-learn PCA, in one run.
 
     .venv/bin/python benchmarks/bench_dimension.py                 # 300,000 x 512 float32
     .venv/bin/python benchmarks/bench_dimension.py --n-samples 50000 --n-units 256
+    .venv/bin/python benchmarks/bench_dimension.py --sweep --units 64 256 1024 --samples 1000 10000 100000
+
+``--sweep`` times the default call and ``n_boot=0`` over a grid of shapes (float32 data, the grid
+points whose data exceed ``--max-gib`` skipped) against the floor ``X.T @ X`` + ``np.linalg.eigh``
+of the ``d × d`` covariance, round-robin at each point, and prints the log-log slope of each
+over ``n`` (at each ``d``) and over ``d`` (at each ``n``) next to the floor's.
 
 BLAS runs single-threaded by default (``--threads``), so that the ratios do not depend on how busy
 the machine's other cores are. Prints the best-of-``--repeats`` wall time of each method (run
@@ -63,17 +69,24 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=100, help="replicates of the default call")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: on a shared, busy machine threaded BLAS timings are noise)")
+    parser.add_argument("--sweep", action="store_true", help="time a grid of shapes instead")
+    parser.add_argument("--units", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--samples", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--max-gib", type=float, default=4.0, help="largest data of the sweep (GiB)")
     args = parser.parse_args()
     # Load every BLAS first: threadpoolctl limits only the libraries loaded when it is entered, and
     # scipy's own OpenBLAS (loaded by scikit-learn) would otherwise keep idle threads spinning.
     import scipy.linalg  # noqa: F401
     import sklearn.decomposition  # noqa: F401
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     import neurocomplex  # noqa: F401
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        _run(args)
+        blas = sorted({(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()
+                       if i["user_api"] == "blas"})
+        print(f"BLAS: {blas}; threads limited to {args.threads}")
+        _sweep(args) if args.sweep else _run(args)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -150,6 +163,73 @@ def _run(args: argparse.Namespace) -> None:
           f"{exact.ci[1]:.4f}); largest replicate difference {np.max(np.abs(a - e)) / e.std():.1e} sd, "
           f"CI ends differ by {max(abs(boot.ci[0] - exact.ci[0]), abs(boot.ci[1] - exact.ci[1])):.1e}")
     _accuracy(nc, PCA)
+
+
+def _slope(x: list[float], t: list[float]) -> float:
+    return float(np.polyfit(np.log(x), np.log(t), 1)[0]) if len(x) > 1 else float("nan")
+
+
+def _time_point(nc, x: np.ndarray, args: argparse.Namespace) -> tuple[object, np.ndarray]:
+    """The default call's estimate and the best times of default, n_boot=0, X.T@X and X.T@X + eigh."""
+    import warnings
+
+    rec = nc.Recording.from_array(x)
+
+    def default() -> object:
+        return nc.effective_dimension(rec, n_boot=args.n_boot)
+
+    def free() -> object:
+        return nc.effective_dimension(rec, n_boot=0)
+
+    def gram() -> object:
+        return x.T @ x
+
+    def floor() -> object:
+        return np.linalg.eigh((x.T @ x).astype(np.float64))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        est = default()
+        return est, np.nanmin(round_times([default, free, gram, floor], args.repeats), axis=0)
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    """Default call, n_boot=0 and the floor over a grid of shapes, with log-log slopes."""
+    import neurocomplex as nc
+
+    rng = np.random.default_rng(0)
+    times: dict[tuple[int, int], np.ndarray] = {}
+    notes: dict[tuple[int, int], str] = {}
+    print(f"sweep: repeats={args.repeats}, n_boot={args.n_boot}, float32 data with a k^-1/2-scaled random mixing")
+    print("| d | n | default (s) | n_boot=0 (s) | X.T@X (s) | X.T@X + eigh (s) | default / floor | n_boot=0 / X.T@X "
+          "| interval, replicates |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for d in args.units:
+        mixing = rng.standard_normal((d, d), dtype=np.float32) * (np.arange(1, d + 1, dtype=np.float32) ** -0.5)[:, None]
+        for n in args.samples:
+            if n * d * 4 > args.max_gib * 2**30:
+                continue
+            x = np.empty((n, d), dtype=np.float32)
+            for i in range(0, n, 65536):
+                rows = min(65536, n - i)
+                x[i : i + rows] = rng.standard_normal((rows, d), dtype=np.float32) @ mixing + np.float32(3.0)
+            est, best = _time_point(nc, x, args)
+            times[(d, n)] = best
+            notes[(d, n)] = f"{est.diagnostics['interval']}, {est.diagnostics['replicates']}, {est.diagnostics['route']}"
+            print(f"| {d} | {n} | {best[0]:.4f} | {best[1]:.4f} | {best[2]:.4f} | {best[3]:.4f} | "
+                  f"{best[0] / best[3]:.2f} | {best[1] / best[2]:.2f} | {notes[(d, n)]} |", flush=True)
+            del x
+    print("\nlog-log slope of the time over n (at each d) and over d (at each n):")
+    print("| over | at | default | n_boot=0 | floor (X.T@X + eigh) | X.T@X |")
+    print("|---|---|---|---|---|---|")
+    for d in args.units:
+        ns = [n for n in args.samples if (d, n) in times]
+        cols = [_slope(ns, [times[(d, n)][k] for n in ns]) for k in (0, 1, 3, 2)]
+        print(f"| n | d = {d} | " + " | ".join(f"{c:.2f}" for c in cols) + " |")
+    for n in args.samples:
+        ds = [d for d in args.units if (d, n) in times]
+        cols = [_slope(ds, [times[(d, n)][k] for d in ds]) for k in (0, 1, 3, 2)]
+        print(f"| d | n = {n} | " + " | ".join(f"{c:.2f}" for c in cols) + " |")
 
 
 if __name__ == "__main__":

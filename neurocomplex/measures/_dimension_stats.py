@@ -24,7 +24,7 @@ from neurocomplex.stats.covariance import CovarianceAccumulator, block_grams, co
 _DEFAULT_N_BLOCKS = 64
 _MIN_BLOCKS = 10
 _BLOCK_MEMORY_LIMIT = 2 * 1024**3
-# Groups of the default jackknife (fewer samples than 3 per unit: see _plan_groups).
+# Groups of the default jackknife (fewer than 10 samples per unit: see plan_groups).
 JACKKNIFE_GROUPS = 10
 # Negative eigenvalues are rounding when above −max(_NEGATIVE_RTOL, _NEGATIVE_FACTOR · τ / λ_1) λ_1,
 # τ the noise tolerance of the data's precision (_noise_tolerance); below that the matrix is not PSD.

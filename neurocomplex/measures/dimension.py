@@ -10,7 +10,7 @@ precision, float64 accumulation, no copy of the whole matrix); with fewer sample
 the ``n × n`` centred Gram matrix (:mod:`neurocomplex.stats.gram`), which has the same nonzero
 eigenvalues. Their confidence intervals come from per-block sufficient statistics merged exactly
 for each replicate (or from reweightings of the same Gram matrix), so the data are read once
-whatever ``n_boot`` is: a block bootstrap with at least 3 samples per unit, a grouped jackknife
+whatever ``n_boot`` is: a block bootstrap with at least 10 samples per unit, a grouped jackknife
 below (:mod:`~neurocomplex.measures._dimension_replicates`). TwoNN works on the points themselves.
 """
 
@@ -62,9 +62,10 @@ __all__ = [
 # The bootstrap needs at least this many samples per unit; below, the interval is a grouped
 # jackknife: bootstrap replicates repeat samples, and a spectrum with not many more samples than
 # directions loses directions to the repeats, so that the bootstrap distribution is centred far
-# from the estimate (with fewer samples than units the basic interval covers neither the estimate's
-# expectation nor the population value: benchmarks/RESULTS_dimension.md).
-_BOOTSTRAP_SAMPLES_PER_UNIT = 3
+# from the estimate. Measured (benchmarks/RESULTS_dimension.md): from 10 samples per unit the basic
+# interval covers the population D in 93-100 % of draws; at 3, in 57-98 %; with fewer samples than
+# units it covers neither the population value nor the estimate's expectation.
+_BOOTSTRAP_SAMPLES_PER_UNIT = 10
 
 
 
@@ -115,7 +116,7 @@ def _check_standardize(standardize: Any) -> bool:
 
 
 def _jackknife(n_samples: int, n_units: int) -> bool:
-    """Whether the interval is the grouped jackknife (fewer than 3 samples per unit) or the bootstrap."""
+    """Whether the interval is the grouped jackknife (fewer than 10 samples per unit) or the bootstrap."""
     return n_samples < _BOOTSTRAP_SAMPLES_PER_UNIT * n_units
 
 
@@ -432,7 +433,7 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
         Use the correlation matrix instead of the covariance (each unit scaled to unit variance).
         Constant units are then left out, with a warning (their correlation is undefined).
     n_boot : int
-        Replicates of the block bootstrap for the interval (at least 3 samples per unit); with
+        Replicates of the block bootstrap for the interval (at least 10 samples per unit); with
         fewer samples per unit any ``n_boot > 0`` gives the grouped jackknife (see Notes).
         0 = no interval (and no block statistics).
     seed : int or None
@@ -500,36 +501,39 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     direction that centring removes is an exact zero. With ``standardize`` the columns are scaled
     by their standard deviations first; the replicates keep that scaling.
 
-    *Interval with at least 3 samples per unit: block bootstrap.* The count, mean and Gram matrix
+    *Interval with at least 10 samples per unit: block bootstrap.* The count, mean and Gram matrix
     of each block are kept in the data's precision (``n_blocks · d² · 4`` bytes for float32
     data), and a replicate draws ``n_blocks`` blocks with replacement. Its spectral sum
     ``Σ f(λ*)`` comes from the second-order (Daleckii–Krein) expansion in the full-data
     eigenbasis (module ``neurocomplex.measures._spectral_bootstrap``: one ``d³`` GEMM and the upper
     triangle of a second per block, once, then ``O(n_blocks²)`` per replicate); the first two
     replicates are also computed exactly, and all replicates are when those differ by more than
-    0.25 bootstrap sd (root-mean-square errors measured at <= 0.07 sd down to 3 samples per unit
-    on decaying spectra, so the interval's ends move by a few % of its width at most). For
+    0.25 bootstrap sd (root-mean-square errors measured at <= 0.03 sd at 10 samples per unit on
+    decaying spectra, 0.08 on a flat one, so the interval's ends move by a few % of its width). For
     ``standardize=True`` and orders 0 and inf each replicate merges the blocks exactly (Chan,
     Golub & LeVeque 1979) and is eigendecomposed; for order 2 (the participation ratio) of the
     covariance the replicates are exact with no eigendecomposition: ``Σ λ* = tr S*`` and
     ``Σ λ*² = ||S*||²_F`` are quadratic in the block weights. The interval is the basic
     (reflected) bootstrap interval, clipped to ``[1, d]``: resampling repeats samples, which
     lowers D about as much as the estimator's own bias when that bias is ~ 1/n, so the interval
-    is centred on a bias-corrected value (in simulation it covers the population D in 90–95 % of
-    draws from 3 to 200 samples per unit on decaying spectra: benchmarks/RESULTS_dimension.md).
+    is centred on a bias-corrected value: in simulation it covers the population D in 92–100 % of
+    draws from 10 to 200 samples per unit, but not the estimate's expectation when the bias
+    exceeds the sampling sd (benchmarks/RESULTS_dimension.md).
     A warning says when it excludes the estimate; ``diagnostics`` give the percentile interval
     and the bootstrap bias.
 
-    *Interval with fewer than 3 samples per unit: grouped jackknife.* A bootstrap replicate then
+    *Interval with fewer than 10 samples per unit: grouped jackknife.* A bootstrap replicate then
     repeats so many samples that it loses directions the spectrum needs (below one sample per
-    unit it lives in a subspace of about 0.63 n dimensions): its D is far below the estimate and
-    the basic interval covers neither the estimate's expectation nor the population value. So the
+    unit it lives in a subspace of about 0.63 n dimensions): its D is far below the estimate, and
+    the basic interval covers neither the estimate's expectation nor the population value (at 3
+    samples per unit it still covers the population D in only 57–98 % of draws). So the
     samples are cut into ``G`` equal consecutive groups (``n // 10`` samples each by default; the
     ``n mod G`` remainder rows stay in every replicate), replicate ``g`` leaves group ``g`` out,
     ``se² = (G − 1)/G · Σ_g (D_(g) − mean)²`` and the interval is ``D ± t_{G−1} se``, clipped to
     ``[1, d]``: it covers the estimate's expectation at this number of samples (sampling
-    variability; conservative by 5–20 % in width in simulation), not the population D, which
-    data with fewer samples than units do not determine. ``bias`` is the jackknife's
+    variability: 92–100 % of draws in simulation, from 1.5 to 0.2 samples per unit, 3–21 % wider
+    than needed on decaying spectra and 30–55 % on flat ones), not the population D, which data
+    with not many more samples than units do not determine. ``bias`` is the jackknife's
     ``(G − 1)(mean − D)``. Replicates come from the same second-order expansion (in the Gram's
     eigenbasis for wide data, where ``Xc V = U Λ^{1/2}`` gives the samples' coordinates with no
     pass over the data), whose error is nearly common to all replicates; the replicates with the

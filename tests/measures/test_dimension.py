@@ -416,10 +416,11 @@ def test_perturbative_replicates_match_exact_ones(order, case, monkeypatch):
     assert fast.diagnostics["replicate_check_error"] <= 0.1
 
 
-def test_perturbative_bootstrap_at_few_samples_per_unit(monkeypatch):
-    # 5 samples per unit: the expansion's replicates (checked on two exact ones) stay within the
-    # check's tolerance of exact eigendecompositions, and the interval's ends within 5 % of its width
-    few = _gaussian(np.exp(-np.arange(80) / 8.0), 400, seed=34)
+def test_perturbative_bootstrap_at_ten_samples_per_unit(monkeypatch):
+    # 10 samples per unit (the fewest the bootstrap takes): the expansion's replicates (checked on
+    # two exact ones) stay within the check's tolerance of exact eigendecompositions, and the
+    # interval's ends within 5 % of its width
+    few = _gaussian(np.exp(-np.arange(80) / 8.0), 800, seed=34)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.NeurocomplexWarning)
         fast, exact = _both(few, monkeypatch, mode="auto", n_boot=40)
@@ -430,7 +431,7 @@ def test_perturbative_bootstrap_at_few_samples_per_unit(monkeypatch):
     assert fast.ci == pytest.approx(exact.ci, abs=0.05 * (exact.ci[1] - exact.ci[0]))
 
 
-def test_below_three_samples_per_unit_the_interval_is_a_grouped_jackknife(monkeypatch):
+def test_below_ten_samples_per_unit_the_interval_is_a_grouped_jackknife(monkeypatch):
     # 2.5 samples per unit: 10 equal groups of 20 samples (the remainder rows stay in every
     # replicate), each replicate leaves one out; se² = (G − 1)/G Σ (D_(g) − mean)², t quantile
     from scipy import stats
