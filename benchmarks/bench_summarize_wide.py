@@ -16,13 +16,16 @@ read at the end, and its increase over the resident size just before the call):
   pattern entropy would take 1.2 GiB per layer, and all 10,000 words of 262,144 units are distinct).
 - ``channels``: the other way out the refusal names, ``flatten="channels"`` (64 units, 40,960,000
   samples per layer: a different quantity, exact).
+- ``spectra``: prescribed spectra (1,500 Gaussian samples of 8,000 units whose population covariance
+  has eigenvalues ``n^-alpha``, alpha = 0.7, 1, 1.5, 2, or 300 equal ones, in a random basis): the
+  exact values (Gram route) against sketches of 512 to 4096 dimensions, ``--seeds`` projections each.
 - ``error``: on the first ``--n-exact`` images, every layer's exact effective dimension and
   participation ratio (``summarize`` on the recorded layer, whose 1,000 rows take the exact Gram
   route) against the sketch of the same rows for each seed; the exact value on 10,000 images
   (a 10,000 x 10,000 Gram of 262,144-unit rows per layer) is not feasible on this machine.
 
 Run: ``.venv/bin/python benchmarks/bench_summarize_wide.py [--n-images 10000] [--sketch 2048]
-[--n-exact 1000] [--seeds 3] [--parts default,sketch,channels,error]``
+[--n-exact 1000] [--seeds 3] [--parts default,sketch,channels,error,spectra]``
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     from neurocomplex.errors import InvalidParameterError
 
     warnings.simplefilter("ignore")
+    if part == "spectra":
+        return _spectra(args)
     model = _model()
     n = args.n_exact if part == "error" else args.n_images
     images = _images(n)
@@ -136,6 +141,33 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     return out
 
 
+def _spectra(args: argparse.Namespace) -> dict:
+    import torch
+    from torch import nn
+
+    import neurocomplex as nc
+
+    n, d = 1500, 8000
+    g = torch.Generator().manual_seed(0)
+    cases = {f"power law alpha={a:g}": torch.arange(1, n + 1.0) ** -a for a in (0.7, 1.0, 1.5, 2.0)}
+    cases["300 equal"] = torch.ones(300)
+    out: dict = {"part": "spectra", "n_images": n, "baseline_rss_mib": _rss_mib(), "cases": {}}
+    t0 = time.perf_counter()
+    for name, lam in cases.items():
+        z = torch.randn(n, lam.numel(), generator=g) * lam.sqrt()
+        x = z @ torch.linalg.qr(torch.randn(d, lam.numel(), generator=g))[0].T
+        exact = nc.torch.summarize(nn.Identity(), x, stats=DIMS, progress=False)["value"].tolist()
+        per_k = {}
+        for k in (512, 1024, 2048, 4096):
+            per_k[k] = [nc.torch.summarize(nn.Identity(), x, stats=DIMS, progress=False, sketch=k,
+                                           seed=seed)["value"].tolist() for seed in range(args.seeds)]
+        out["cases"][name] = {"exact": exact, "sketch": per_k}
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss_mib"] = _peak_mib()
+    out["peak_increase_mib"] = out["peak_rss_mib"] - out["baseline_rss_mib"]
+    return out
+
+
 def _run(part: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", part, "--n-images", str(args.n_images),
            "--sketch", str(args.sketch), "--n-exact", str(args.n_exact), "--seeds", str(args.seeds)]
@@ -156,6 +188,17 @@ def _report(res: dict) -> None:
         for r in res["rows"]:
             print(f"  {r['layer']:>6} {r['measure']:>20} {r['value']:12.5g}  n_samples {r['n_samples']:>10,}  "
                   f"n_units {r['n_units']:>7,}  {r['method']}")
+    elif part == "spectra":
+        print(f"  {'spectrum':>22} {'exact D1':>9} {'exact PR':>9}  k: mean relative error of D1 / of PR "
+              "(min .. max over projections)")
+        for name, v in res["cases"].items():
+            cells = []
+            for k, runs in v["sketch"].items():
+                e1 = [r[0] / v["exact"][0] - 1 for r in runs]
+                e2 = [r[1] / v["exact"][1] - 1 for r in runs]
+                cells.append(f"{k}: {sum(e1) / len(e1):+.3f} ({min(e1):+.3f}..{max(e1):+.3f}) / "
+                             f"{sum(e2) / len(e2):+.3f} ({min(e2):+.3f}..{max(e2):+.3f})")
+            print(f"  {name:>22} {v['exact'][0]:9.2f} {v['exact'][1]:9.2f}  " + "; ".join(cells))
     else:
         for key, v in res["layers"].items():
             for i, name in enumerate(DIMS):
@@ -171,7 +214,7 @@ def main() -> None:
     parser.add_argument("--sketch", type=int, default=2048)
     parser.add_argument("--n-exact", type=int, default=1000)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--parts", default="default,sketch,channels,error")
+    parser.add_argument("--parts", default="default,sketch,channels,error,spectra")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:

@@ -229,26 +229,25 @@ def layer_statistics(
     return out
 
 
-def _spectrum(key: str, entry: dict[str, Any], n_units: int) -> tuple[np.ndarray | None, float, int]:
-    """(eigenvalues or None for a layer with no variance, total variance, number of samples); frees
-    the layer's second-order statistics."""
+def _spectrum(key: str, entry: dict[str, Any]) -> tuple[np.ndarray | None, int]:
+    """(covariance eigenvalues, or None for a layer with no variance; number of samples); frees the
+    layer's second-order statistics."""
     if "covariance" in entry:
         acc = entry.pop("covariance")
         n = acc.n_samples
         if n < 2:
             raise InsufficientDataError(f"layer {key!r}: a covariance needs at least 2 samples, got {n}.")
-        total = float(torch.diagonal(acc.scatter).sum()) / (n - 1)
         if not torch.any(torch.diagonal(acc.scatter) > 0):
-            return None, 0.0, n
+            return None, n
         # the lower triangle only, in place of a symmetrised copy: one d x d copy inside the solver
         lam = torch.linalg.eigvalsh(acc.scatter, UPLO="L").flip(0).cpu().numpy() / (n - 1)
-        return np.clip(lam, 0.0, None), total, n
+        return np.clip(lam, 0.0, None), n
     rows = entry.pop("gram")
     n = rows.n_samples
     if n < 2:
         raise InsufficientDataError(f"layer {key!r}: a covariance needs at least 2 samples, got {n}.")
     lam = rows.eigenvalues()
-    return (lam if lam.size and lam[0] > 0 else None), float(lam.sum()), n
+    return (lam if lam.size and lam[0] > 0 else None), n
 
 
 def _dead(key: str, n_units: int) -> str:
@@ -290,7 +289,7 @@ def _dimension_rows(key: str, entry: dict[str, Any], chosen: tuple[str, ...], n_
             rows[m] = {"value": values[m], "n_samples": n, "method": f"{base}_sketch{k}",
                        "warnings": note if (m == "effective_dimension" or math.isnan(values[m])) else ""}
         return rows
-    lam, _, n = _spectrum(key, entry, n_units)
+    lam, n = _spectrum(key, entry)
     if lam is None:
         note = _dead(key, n_units)
         warnings.warn(note, NeurocomplexWarning, stacklevel=4)
