@@ -13,15 +13,15 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._validation import check_int
+from neurocomplex.batch import _intervals
 from neurocomplex.batch._rows import (
     _MEMORY_LIMIT,
     _TASK_CELLS,
     _check_measures,
-    _kinds,
     _session_rows,
     _threshold,
 )
-from neurocomplex.batch._stream import check_common
+from neurocomplex.batch._stream import _PLAN_BLOCKS, check_common
 from neurocomplex.batch._tables import (
     COLUMNS,
     _session_names,
@@ -42,30 +42,35 @@ def _error_text(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], kinds: Sequence[str] | None,
+def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], streamed: Mapping[str, Any],
                by: str | None) -> Any:
+    """The session's plan, its blocks cut where the estimators' bootstraps cut theirs, and the lengths
+    of the word blocks; or the error's text."""
     from neurocomplex.io.stream import check_stream_memory, plan_stream
 
+    n_blocks = loader.get("n_blocks")
     try:
-        plan = plan_stream(path, bin_size, **loader)
-        if kinds is not None:  # sizes before work: refuse what would not fit before any window is read
-            check_stream_memory(plan, kinds, by)
-        return plan
+        plan = plan_stream(path, bin_size, **{**loader, "n_blocks": _PLAN_BLOCKS if n_blocks is None else n_blocks})
+        plan = _intervals.prepare_plan(plan, streamed, by, n_blocks)
+        if streamed:  # sizes before work: refuse what would not fit before any window is read
+            check_stream_memory(plan, _intervals.kinds(streamed), by)
+        return plan, _intervals.word_blocks(streamed, plan, n_blocks)
     except Exception as err:
         return _error_text(err)
 
 
-def _blocks_task(plan: Any, blocks: Sequence[int], kinds: Sequence[str], threshold: float, by: str | None) -> Any:
+def _blocks_task(plan: Any, blocks: Sequence[int], kinds: Sequence[str], threshold: float, by: str | None,
+                 word_blocks: Sequence[int]) -> Any:
     from neurocomplex.io.stream import stream_blocks
 
     try:
-        return stream_blocks(plan, blocks, kinds, threshold, by)
+        return stream_blocks(plan, blocks, kinds, threshold, by, word_blocks=word_blocks)
     except Exception as err:
         return _error_text(err)
 
 
 def _finish_task(plan: Any, parts: Sequence[Any], streamed: Mapping[str, Any], others: Sequence[str], by: str | None,
-                 common: Mapping[str, Any], own: Mapping[str, Any], memory_limit: int) -> Any:
+                 common: Mapping[str, Any], own: Mapping[str, Any], memory_limit: int, n_blocks: int | None) -> Any:
     for part in parts:
         if isinstance(part, str):
             return part
@@ -73,7 +78,7 @@ def _finish_task(plan: Any, parts: Sequence[Any], streamed: Mapping[str, Any], o
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NeurocomplexWarning)  # the caveats stay in the warnings column
-            return _session_rows(plan, blocks, streamed, others, by, common, own, memory_limit)
+            return _session_rows(plan, blocks, streamed, others, by, common, own, memory_limit, n_blocks)
     except Exception as err:
         return _error_text(err)
 
@@ -145,7 +150,7 @@ def measure_many(
     t_stop: float | None = None,
     series: str | None = None,
     window: float | None = None,
-    n_blocks: int = 20,
+    n_blocks: int | None = None,
     group_column: str | None = None,
     max_cells: int | None = None,
     full_paths: bool = False,
@@ -190,8 +195,11 @@ def measure_many(
     task_cells : int
         A session of more than this many cells (bins x units) is split into several tasks, each
         a range of bootstrap blocks, whose statistics are merged (default 10**8).
-    t_start, t_stop, series, window, n_blocks, group_column, max_cells
+    t_start, t_stop, series, window, group_column, max_cells
         As :func:`neurocomplex.io.stream.plan_stream`, for every file.
+    n_blocks : int, optional
+        As :func:`measure_stream`: every streamed measure's block bootstrap then has blocks of
+        ``ceil(n_samples / n_blocks)`` samples. Default: each estimator's own interval.
     full_paths : bool
         Put each file's absolute path in the ``recording`` column. Default: the path below the
         folder common to all files (the file name when they share one), so that the table, its
@@ -248,6 +256,7 @@ def measure_many(
     if workers is not None:
         workers = check_int("workers", workers, 1)
     resolved, streamed, others, own = _check_measures(measures, params, estimator_params)
+    _intervals.check_blocks(n_blocks, streamed)
     threshold = _threshold(streamed)
     paths = expand_paths(paths_or_globs)
     names = _session_names(paths)
@@ -296,7 +305,7 @@ class _Job:
         self.bin_size, self.loader, self.resolved, self.streamed, self.others = bin_size, loader, resolved, streamed, others
         self.by, self.common, self.own, self.memory_limit = by, common, own, memory_limit
         self.task_cells, self.threshold, self.out_dir = task_cells, threshold, out_dir
-        self.kinds = _kinds(streamed)
+        self.kinds = _intervals.kinds(streamed)
         self.created = now_utc()
         self.request = {"bin_size": bin_size, "series": loader.get("series"), "n_blocks": loader.get("n_blocks")}
 
@@ -324,8 +333,8 @@ class _Job:
         from neurocomplex.batch._cache import store_session
 
         client = self.client
-        plans = {client.submit(_plan_task, self.paths[i], self.bin_size, self.loader,
-                               self.kinds if self.streamed else None, self.by, pure=False): i for i in todo}
+        plans = {client.submit(_plan_task, self.paths[i], self.bin_size, self.loader, self.streamed, self.by,
+                               pure=False): i for i in todo}
         finishing: dict[Any, tuple[int, Any]] = {}
         pending = as_completed(list(plans))
         spikes = [0]
@@ -339,15 +348,17 @@ class _Job:
         def events() -> Any:
             for fut in pending:
                 if fut in plans:
-                    i, plan = plans[fut], result(fut)
-                    if isinstance(plan, str):
-                        self._failed(i, plan, frames)
+                    i, planned = plans[fut], result(fut)
+                    if isinstance(planned, str):
+                        self._failed(i, planned, frames)
                         yield i
                         continue
-                    parts = ([client.submit(_blocks_task, plan, r, self.kinds, self.threshold, self.by, pure=False)
+                    plan, words = planned
+                    parts = ([client.submit(_blocks_task, plan, r, self.kinds, self.threshold, self.by, words,
+                                            pure=False)
                               for r in _split(plan, self.task_cells)] if self.streamed else [])
                     fin = client.submit(_finish_task, plan, parts, self.streamed, self.others, self.by, self.common,
-                                        self.own, self.memory_limit, pure=False)
+                                        self.own, self.memory_limit, self.loader.get("n_blocks"), pure=False)
                     finishing[fin] = (i, plan)
                     pending.add(fin)
                 else:

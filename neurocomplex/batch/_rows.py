@@ -1,8 +1,9 @@
 """Rows of the measure table of one session, from streamed block statistics or the loaded session.
 
 The estimators' defaults are resolved once per measure (:func:`_check_measures`); measures of
-:data:`STREAMED` are computed from the statistics of the bootstrap blocks alone; the others load the
-session with :func:`neurocomplex.load` when its matrix fits the memory limit.
+:data:`STREAMED` are computed from the streamed statistics with the in-memory estimators' own
+intervals (:mod:`neurocomplex.batch._intervals`); the others load the session with
+:func:`neurocomplex.load` when its matrix fits the memory limit.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from neurocomplex.errors import InvalidParameterError, NeurocomplexError, NeurocomplexWarning
+from neurocomplex.batch._intervals import NEEDS, _row, dimension_in_memory, rows_from_blocks
+from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
 
 __all__ = ["STREAMED", "BASE_COLUMNS"]
 
 # Measures computed from streamed statistics (pattern_complexity only at scale 0).
 STREAMED = ("effective_dimension", "participation_ratio", "activation_ratio", "mean_rate", "constant_fraction",
             "pattern_entropy", "pattern_complexity")
-_NEEDS = {"effective_dimension": "covariance", "participation_ratio": "covariance", "activation_ratio": "activity",
-          "mean_rate": "activity", "constant_fraction": "activity", "pattern_entropy": "words",
-          "pattern_complexity": "words"}
 BASE_COLUMNS = ["session", "recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units",
                 "method", "warnings", "error"]
 # Measures outside STREAMED load the session in memory when its matrix takes at most this much.
@@ -78,151 +77,10 @@ def _is_streamed(name: str, p: Mapping[str, Any]) -> bool:
 
 
 def _threshold(chosen: Mapping[str, Mapping[str, Any]]) -> float:
-    values = {float(p.get("threshold", 0.0)) for n, p in chosen.items() if _NEEDS.get(n) in ("activity", "words")}
+    values = {float(p.get("threshold", 0.0)) for n, p in chosen.items() if NEEDS.get(n) in ("activity", "words")}
     if len(values) > 1:
         raise InvalidParameterError(f"streamed measures need one threshold; got {sorted(values)}. Run them separately.")
     return values.pop() if values else 0.0
-
-
-# --------------------------------------------------------------------------- rows from block statistics
-def _row(group: str, name: str, value: float, ci: Any, n_samples: int, n_units: int, method: str,
-         notes: Sequence[str] = ()) -> dict[str, Any]:
-    low, high = ci if ci is not None else (math.nan, math.nan)
-    return {"group": group, "measure": name, "value": float(value), "ci_low": low, "ci_high": high,
-            "n_samples": int(n_samples), "n_units": int(n_units), "method": method, "warnings": " | ".join(notes)}
-
-
-def _sub_covariance(acc: Any, idx: np.ndarray, n_units: int) -> Any:
-    from neurocomplex.stats import CovarianceAccumulator
-
-    if idx.size == n_units:
-        return acc
-    return CovarianceAccumulator.from_dict({"n_units": idx.size, "n_samples": acc.n_samples, "mean": acc.mean[idx],
-                                            "scatter": acc.scatter[np.ix_(idx, idx)]})
-
-
-def _block_weights(n_blocks: int, n_boot: int, seed: Any) -> np.ndarray:
-    """How often each block is drawn in each replicate (``n_boot x n_blocks``), blocks drawn with replacement."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
-
-
-def _ratio_ci(numer: np.ndarray, denom: np.ndarray, p: Mapping[str, Any]) -> tuple[Any, list[str]]:
-    """Block-bootstrap percentile interval of ``sum(numer) / sum(denom)`` (one entry per block)."""
-    from neurocomplex.estimate import interval_from_replicates
-
-    n_boot = int(p.get("n_boot", 100))
-    if n_boot == 0:
-        return None, []
-    if numer.size < 2:
-        return None, ["a single block: no bootstrap interval (use a longer session or a smaller window)."]
-    w = _block_weights(numer.size, n_boot, p.get("seed", 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        reps = (w @ numer) / (w @ denom)
-    return interval_from_replicates(reps, float(p.get("ci_level", 0.95))), []
-
-
-def _dimension_row(group: str, name: str, blocks: list[Any], p: Mapping[str, Any], dtype: str) -> dict[str, Any]:
-    from neurocomplex.measures.dimension import effective_dimension_from_blocks
-
-    order = 2.0 if name == "participation_ratio" else p.get("order", 1.0)
-    n_boot = int(p.get("n_boot", 100))
-    notes = []
-    if n_boot > 0 and sum(b.n_samples > 0 for b in blocks) < 2:
-        n_boot, notes = 0, ["a single block: no bootstrap interval (use a longer session or a smaller window)."]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NeurocomplexWarning)
-        est = effective_dimension_from_blocks(blocks, order=order, n_boot=n_boot, seed=p.get("seed", 0),
-                                              ci_level=p.get("ci_level", 0.95), dtype=np.dtype(dtype),
-                                              standardize=p.get("standardize", False))
-    notes += [m for m in est.warnings if m not in notes] + [str(w.message) for w in caught
-                                                            if str(w.message) not in est.warnings]
-    return _row(group, name, est.value, est.ci, est.n_samples, est.n_units, est.method, notes)
-
-
-def _activity_row(group: str, name: str, blocks: list[Any], idx: np.ndarray, p: Mapping[str, Any],
-                  plan: Any) -> dict[str, Any]:
-    """Activation ratio, mean rate or constant fraction of units ``idx`` from per-block activity statistics."""
-    from neurocomplex.errors import InsufficientDataError
-
-    acts = [b.activity for b in blocks if b.activity.n_samples > 0]
-    n = np.array([a.n_samples for a in acts], dtype=np.float64)
-    total = float(n.sum())
-    k = idx.size
-    if name == "activation_ratio":
-        active = np.array([a.active[idx].sum() for a in acts], dtype=np.float64)
-        ci, notes = _ratio_ci(active, n * k, p)
-        return _row(group, name, active.sum() / (total * k), ci, total, k, "activation_ratio", notes)
-    if name == "mean_rate":
-        in_hz = plan.kind == "spike_counts" and plan.bin_size is not None
-        scale = 1.0 / plan.bin_size if in_hz else 1.0
-        sums = np.array([a.mean[idx].sum() * a.n_samples for a in acts])  # per block: sum over rows and units
-        ci, notes = _ratio_ci(sums * scale, n * k, p)
-        merged = acts[0]
-        for a in acts[1:]:
-            merged = merged.merge(a)
-        return _row(group, name, float((merged.mean[idx] * scale).mean()), ci, total, k, "mean_rate", notes)
-    # constant_fraction, as nc.constant_fraction: variance <= rtol x median, or at the rounding level
-    if total < 2:
-        raise InsufficientDataError(f"constant_fraction needs at least 2 samples, got {int(total)}.")
-    merged = acts[0]
-    for a in acts[1:]:
-        merged = merged.merge(a)
-    var = merged.variance()[idx]
-    median = float(np.median(var))
-    rounding = (total * np.finfo(np.float64).eps * np.abs(merged.mean[idx])) ** 2
-    constant = (var <= float(p.get("rtol", 1e-3)) * median) | (var <= rounding)
-    notes = []
-    if median <= 0 or not np.any(var > rounding):
-        notes.append(f"the median unit variance is 0: at least half of the {k} units are exactly constant, so only "
-                     "exactly constant units are counted (the threshold rtol x median is 0).")
-    return _row(group, name, float(constant.mean()), None, total, k, "median_relative_variance", notes)
-
-
-def _words_row(group: str, name: str, blocks: list[Any], p: Mapping[str, Any]) -> dict[str, Any]:
-    from neurocomplex.measures.entropy import pattern_entropy_from_blocks
-
-    counts = [b.words[group] for b in blocks]
-    n_units = counts[0].n_units
-    n_boot = int(p.get("n_boot", 200))
-    notes = []
-    if n_boot > 0 and sum(c.n_samples > 0 for c in counts) < 2:
-        n_boot, notes = 0, ["a single block: no bootstrap interval (use a longer session or a smaller window)."]
-    complexity = name == "pattern_complexity"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NeurocomplexWarning)
-        est = pattern_entropy_from_blocks(counts, method="plugin" if complexity else p.get("method", "nsb"),
-                                          base=math.e if complexity else p.get("base", 2.0), n_boot=n_boot,
-                                          seed=p.get("seed", 0), ci_level=p.get("ci_level", 0.95))
-    notes += list(est.warnings) + [str(w.message) for w in caught if str(w.message) not in est.warnings]
-    if not complexity:
-        return _row(group, name, est.value, est.ci, est.n_samples, n_units, est.method, notes)
-    # C(0) = exp(H) with H the plug-in entropy in nats; exp is monotone, so the interval maps too.
-    ci = None if est.ci is None else (max(1.0, math.exp(est.ci[0])), math.exp(est.ci[1]))
-    return _row(group, name, math.exp(est.value), ci, est.n_samples, n_units, "exp_plugin_entropy_scale_0", notes)
-
-
-def _rows_from_blocks(plan: Any, blocks: list[Any], chosen: Mapping[str, Mapping[str, Any]],
-                      by: str | None) -> list[dict[str, Any]]:
-    """One row per group x streamed measure, computed from the block statistics alone."""
-    rows = []
-    covs: dict[str, list[Any]] = {}
-    for group, idx in plan.group_units(by).items():
-        for name, p in chosen.items():
-            try:
-                need = _NEEDS[name]
-                if need == "covariance":
-                    if group not in covs:
-                        covs[group] = [_sub_covariance(b.covariance, idx, plan.n_units) for b in blocks]
-                    row = _dimension_row(group, name, covs[group], p, plan.dtype)
-                elif need == "activity":
-                    row = _activity_row(group, name, blocks, idx, p, plan)
-                else:
-                    row = _words_row(group, name, blocks, p)
-            except NeurocomplexError as err:  # one sparse group does not stop the table, as nc.measure(errors="warn")
-                row = _row(group, name, math.nan, None, plan.n_samples, idx.size, "failed", [str(err)])
-            rows.append(row)
-    return rows
 
 
 def _cells_bytes(plan: Any) -> int:
@@ -288,10 +146,20 @@ def _check_measures(measures: str | Sequence[str], params: Mapping[str, Mapping[
 
 
 def _session_rows(plan: Any, blocks: list[Any], streamed: Mapping[str, Any], others: Sequence[str], by: str | None,
-                  common: Mapping[str, Any], own: Mapping[str, Any], memory_limit: int) -> list[dict[str, Any]]:
-    rows = _rows_from_blocks(plan, blocks, streamed, by) if streamed else []
-    if others:
-        rows += _in_memory_rows(plan, others, by, common, own, memory_limit)
+                  common: Mapping[str, Any], own: Mapping[str, Any], memory_limit: int,
+                  n_blocks: int | None = None) -> list[dict[str, Any]]:
+    """The session's rows in the order of the measures asked, streamed measures first.
+
+    A dimension whose in-memory interval is not a block bootstrap (fewer than 3 samples per unit)
+    is measured on the session loaded in memory (:func:`dimension_in_memory`).
+    """
+    loaded = [n for n, p in streamed.items() if dimension_in_memory(plan, p, n)]
+    kept = {n: p for n, p in streamed.items() if n not in loaded}
+    rows = rows_from_blocks(plan, blocks, kept, by, n_blocks) if kept else []
+    if others or loaded:
+        if n_blocks is not None:  # the block length n_blocks gives the streamed measures, for these too
+            own = {**own, **{n: {**own.get(n, {}), "block_size": -(-plan.n_samples // n_blocks)} for n in loaded}}
+        rows += _in_memory_rows(plan, [*loaded, *others], by, common, own, memory_limit)
     for r in rows:
         r.setdefault("error", "")
     return rows
@@ -304,5 +172,4 @@ def _parameters(measures: Any, by: Any, bin_size: float, params: Any, common: Ma
             "params": {k: dict(v) for k, v in dict(params or {}).items()}, **dict(common), **dict(loader)}
 
 
-def _kinds(streamed: Mapping[str, Any]) -> list[str]:
-    return sorted({_NEEDS[n] for n in streamed} | {"activity"})
+

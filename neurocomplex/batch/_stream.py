@@ -7,10 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from neurocomplex._validation import check_choice, check_float, check_int
-from neurocomplex.batch._rows import _MEMORY_LIMIT, _check_measures, _kinds, _session_rows, _threshold
+from neurocomplex.batch import _intervals
+from neurocomplex.batch._rows import _MEMORY_LIMIT, _check_measures, _session_rows, _threshold
 from neurocomplex.batch._tables import _session_name, annotate_rows, frame, now_utc, parameters, recording_names, tidy
 
 __all__ = ["measure_stream", "check_common"]
+
+# Blocks a session is cut into where no estimator asks for its own (parallel tasks, window size).
+_PLAN_BLOCKS = 20
 
 
 def check_common(by: Any, bin_size: Any, memory_limit: Any, n_blocks: Any, max_cells: Any,
@@ -24,7 +28,8 @@ def check_common(by: Any, bin_size: Any, memory_limit: Any, n_blocks: Any, max_c
                                     f"or None, got {cache!r}.")
     bin_size = check_float("bin_size (seconds)", bin_size, 0.0, low_open=True)
     memory_limit = check_int("memory_limit", memory_limit, 0)
-    check_int("n_blocks", n_blocks, 1)
+    if n_blocks is not None:
+        check_int("n_blocks", n_blocks, 1)
     if max_cells is not None:
         check_int("max_cells", max_cells, 1)
     return bin_size, memory_limit
@@ -42,7 +47,7 @@ def measure_stream(
     t_stop: float | None = None,
     series: str | None = None,
     window: float | None = None,
-    n_blocks: int = 20,
+    n_blocks: int | None = None,
     group_column: str | None = None,
     max_cells: int | None = None,
     full_paths: bool = False,
@@ -68,8 +73,12 @@ def measure_stream(
         Parameters for one estimator.
     memory_limit : int
         Bytes the float64 matrix of a session may take for a measure that is not streamed.
-    t_start, t_stop, series, window, n_blocks, group_column, max_cells
+    t_start, t_stop, series, window, group_column, max_cells
         As :func:`neurocomplex.io.stream.plan_stream`.
+    n_blocks : int, optional
+        Give every streamed measure the block bootstrap of ``block_size = ceil(n_samples /
+        n_blocks)`` samples (as ``nc.measure(..., block_size=...)``; a ``block_size`` given beside
+        it is refused). Default: each estimator's own interval (see Notes).
     full_paths : bool
         Put the absolute path in the ``recording`` column (default: the file name, so that a
         table shared elsewhere names no folder of this machine).
@@ -97,14 +106,17 @@ def measure_stream(
 
     Notes
     -----
-    Values equal those of ``nc.measure(nc.load(path, bin_size), measures)``: counts, word counts
-    and activity statistics exactly, spectra to rounding (1e-6 relative or better); a streamed
-    series is converted to its unit (``conversion``, ``channel_conversion``, ``offset``) exactly as
-    :func:`neurocomplex.load` converts it. Intervals are block-bootstrap intervals over the
-    ``n_blocks`` blocks of consecutive windows (the estimators' own block bootstraps on the
-    statistics), so they differ from the in-memory intervals, which resample single bins or blocks
-    of ``block_size`` bins. Pattern complexity at scale 0 is ``exp(H)``, ``H`` the plug-in pattern
-    entropy in nats; its interval is the exponential of the entropy's. A measure outside
+    Rows equal those of ``nc.measure(nc.load(path, bin_size), measures)`` with the same parameters,
+    intervals included: counts, word counts and activity statistics exactly, spectra to rounding
+    (1e-9 relative or better); a streamed series is converted to its unit (``conversion``,
+    ``channel_conversion``, ``offset``) exactly as :func:`neurocomplex.load` converts it. Each
+    interval is the in-memory estimator's own, computed from what the stream kept of the session
+    (:mod:`neurocomplex.batch._intervals`): the dimension's block bootstrap over its blocks (the
+    session's blocks are cut where the estimator cuts its own), the activation ratio's and mean
+    rate's bootstrap over rows (the count and sum of each row are kept: 12 bytes per row and
+    group), the entropies' resampling of the session's word counts (per block of ``block_size``
+    samples when given). A dimension with fewer than 3 samples per unit (whose in-memory interval
+    is a grouped jackknife) is computed on the session loaded in memory. A measure outside
     :data:`STREAMED` loads the session with :func:`neurocomplex.load` when ``n_samples * n_units *
     8 <= memory_limit`` (default 1 GiB); otherwise its row holds an InvalidParameterError in ``error``.
 
@@ -122,10 +134,14 @@ def measure_stream(
 
     bin_size, memory_limit = check_common(by, bin_size, memory_limit, n_blocks, max_cells, cache)
     resolved, streamed, others, own = _check_measures(measures, params, estimator_params)
+    _intervals.check_blocks(n_blocks, streamed)
     created = now_utc()
-    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, n_blocks, group_column, max_cells, cache)
-    blocks = stream_blocks(plan, None, _kinds(streamed), _threshold(streamed), by) if streamed else []
-    rows = _session_rows(plan, blocks, streamed, others, by, estimator_params, own, memory_limit)
+    plan = plan_stream(path, bin_size, t_start, t_stop, series, window, _PLAN_BLOCKS if n_blocks is None else n_blocks,
+                       group_column, max_cells, cache)
+    plan = _intervals.prepare_plan(plan, streamed, by, n_blocks)
+    blocks = (stream_blocks(plan, None, _intervals.kinds(streamed), _threshold(streamed), by,
+                            word_blocks=_intervals.word_blocks(streamed, plan, n_blocks)) if streamed else [])
+    rows = _session_rows(plan, blocks, streamed, others, by, estimator_params, own, memory_limit, n_blocks)
     name = recording_names([os.fspath(path)], full_paths)[0]
     for r in rows:
         r.update(session=_session_name(os.fspath(path)), recording=name)

@@ -190,6 +190,8 @@ def annotate_rows(rows: list[dict[str, Any]], plan: Any, resolved: Mapping[str, 
     """Add the unit and provenance fields to each row of one session (``plan`` None: the session failed).
 
     ``request`` holds the asked ``bin_size``, ``series`` and ``n_blocks`` (used where no plan says better).
+    ``n_blocks`` is the number of blocks of the row's block bootstrap (a row's own ``n_blocks``;
+    empty for an interval that resamples single rows or word counts, or no interval).
     """
     from neurocomplex._version import __version__
     from neurocomplex.report import measure_unit
@@ -208,7 +210,7 @@ def annotate_rows(rows: list[dict[str, Any]], plan: Any, resolved: Mapping[str, 
             binarization=_binarization(p),
             n_boot=_int_or_none(p.get("n_boot")),
             seed=_int_or_none(p.get("seed")),
-            n_blocks=request.get("n_blocks") if plan is None else plan.n_blocks,
+            n_blocks=r.get("n_blocks") if "n_blocks" in r else request.get("n_blocks"),
             neurocomplex_version=__version__,
             created_utc=created,
         )

@@ -27,17 +27,17 @@ import numpy as np
 from neurocomplex.errors import InvalidDataError, InvalidParameterError, MissingTableError
 
 __all__ = ["KINDS", "MAX_STREAM_CELLS", "BlockStats", "StreamPlan", "check_stream_memory", "check_stream_work",
-           "merge_blocks", "plan_stream", "stream_blocks", "stream_memory", "stream_statistics"]
+           "merge_blocks", "merge_words", "plan_stream", "stream_blocks", "stream_memory", "stream_statistics"]
 
-KINDS = ("covariance", "activity", "words")
+KINDS = ("covariance", "activity", "words", "samples")
+# What is kept when kinds are not given: the per-row samples (O(n_samples) memory) only when asked for.
+_DEFAULT_KINDS = ("covariance", "activity", "words")
 # Default window: one window's counts (a byte each; 8 per value of a series) take at most this much.
 _WINDOW_BYTES = 16 * 2**20
 # Rows of a window are fed to the accumulators in chunks whose float64 copy takes at most this much.
 _CHUNK_BYTES = 16 * 2**20
 # Default number of bootstrap blocks (each holds an n_units x n_units scatter when covariances are kept).
 _N_BLOCKS = 20
-# Windows of spikes fetched per read of a unit (at its mean rate).
-_READ_AHEAD = 1.25
 # The most bins x units one session is streamed over by default. The accumulators handle from about
 # 0.5 (words and covariances of 40 units) to 20 (activity alone) million cells per second on one core,
 # so 10**11 cells take one to many hours; more is almost always a bin size or a clock mistake (a spike
@@ -85,6 +85,9 @@ class StreamPlan:
     cache : str or None
         For a file read over HTTP(S): the folder that keeps its fetched parts
         (:func:`neurocomplex.io.remote.open_url`); None for local files or no cache.
+    edges : tuple of int or None
+        Row boundaries of the blocks (``0 = e_0 < e_1 < ... = n_samples``), set with
+        :meth:`with_edges`; None: blocks of ``windows_per_block`` whole windows.
     """
 
     path: str
@@ -104,6 +107,7 @@ class StreamPlan:
     row0: int = 0
     in_units: bool = False
     cache: str | None = None
+    edges: tuple[int, ...] | None = None
 
     @property
     def n_units(self) -> int:
@@ -115,12 +119,26 @@ class StreamPlan:
 
     @property
     def n_blocks(self) -> int:
+        if self.edges is not None:
+            return len(self.edges) - 1
         return -(-self.n_windows // self.windows_per_block)
 
     def block_rows(self, block: int) -> tuple[int, int]:
         """First and last-plus-one row of ``block``."""
+        if self.edges is not None:
+            return self.edges[block], self.edges[block + 1]
         rows = self.window_rows * self.windows_per_block
         return block * rows, min((block + 1) * rows, self.n_samples)
+
+    def with_edges(self, edges: Sequence[int]) -> StreamPlan:
+        """The same plan with blocks cut at the rows ``edges`` (the first 0, the last ``n_samples``,
+        increasing): the blocks a block bootstrap of given block length needs. Windows are read
+        as before; the rows of a window that spans a block's end go to each block in turn."""
+        cut = tuple(int(e) for e in edges)
+        if len(cut) < 2 or cut[0] != 0 or cut[-1] != self.n_samples or any(b <= a for a, b in itertools.pairwise(cut)):
+            raise InvalidParameterError(f"edges must increase from 0 to n_samples={self.n_samples}, got "
+                                        f"{list(cut)[:6]}{' ...' if len(cut) > 6 else ''}.")
+        return dataclasses.replace(self, edges=cut)
 
     def group_units(self, by: str | None) -> dict[str, np.ndarray]:
         """Unit indices of each group, as ``nc.measure`` splits a Recording: the groups and ``"all"``
@@ -135,10 +153,13 @@ class StreamPlan:
 
 @dataclasses.dataclass
 class BlockStats:
-    """Statistics of one block of consecutive windows.
+    """Statistics of one block of consecutive rows.
 
     ``covariance`` covers all units (groups take sub-matrices); ``activity`` all units;
-    ``words`` one :class:`~neurocomplex.stats.WordCounts` per group key.
+    ``words`` one :class:`~neurocomplex.stats.WordCounts` per group key; ``keyed_words`` per
+    ``(group, m)`` the words keyed by their sub-block of ``m`` samples (the last 64-bit code of each
+    word is ``row // m``); ``samples`` per group the number of active units in each row and the
+    sum (integer data) or mean (floats) of each row.
     """
 
     index: int
@@ -147,6 +168,8 @@ class BlockStats:
     covariance: Any | None
     activity: Any | None
     words: dict[str, Any]
+    keyed_words: dict[tuple[str, int], Any] = dataclasses.field(default_factory=dict)
+    samples: dict[str, tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- planning
@@ -370,13 +393,13 @@ def check_stream_work(plan: StreamPlan, max_cells: int | None = None) -> None:
     )
 
 
-def stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None = "group") -> int:
+def stream_memory(plan: StreamPlan, kinds: Sequence[str] = _DEFAULT_KINDS, by: str | None = "group") -> int:
     """Bytes that streaming ``plan`` for ``kinds`` holds at once, from the sizes alone.
 
     Parameters
     ----------
     plan : StreamPlan
-    kinds : sequence of {"covariance", "activity", "words"}
+    kinds : sequence of {"covariance", "activity", "words", "samples"}
     by : {"group", None}
 
     Returns
@@ -384,7 +407,8 @@ def stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None
     int
         One window of values (and its float copy), the statistics of every block (an
         ``n_units x n_units`` float64 scatter per block and per group when covariances are kept,
-        and four more for the accumulation and the estimate) and the activity statistics. Word
+        and four more for the accumulation and the estimate), the activity statistics, and with
+        "samples" 24 bytes per row and group (a count and a sum, and their concatenation). Word
         counts, which grow with the distinct words seen, are not included.
 
     Examples
@@ -402,10 +426,12 @@ def stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None
     if "covariance" in kinds:
         sizes = [idx.size for idx in plan.group_units(by).values()]
         total += (plan.n_blocks + 4) * 8 * sum(k * k for k in sizes)
+    if "samples" in kinds:
+        total += 24 * plan.n_samples * len(plan.group_units(by))
     return int(total)
 
 
-def check_stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str | None = "group") -> None:
+def check_stream_memory(plan: StreamPlan, kinds: Sequence[str] = _DEFAULT_KINDS, by: str | None = "group") -> None:
     """Refuse, before reading, a session whose statistics would not fit in memory (:func:`stream_memory`).
 
     Parameters
@@ -436,142 +462,15 @@ def check_stream_memory(plan: StreamPlan, kinds: Sequence[str] = KINDS, by: str 
     check_allocation(need, what, alternative)
 
 
-# --------------------------------------------------------------------------- reading windows
-class _UnitCursor:
-    """Per-unit read positions in ``units/spike_times``, with a read-ahead buffer per unit.
-
-    Each read fetches about ``_READ_AHEAD`` windows of a unit's spikes (at its mean rate), so a
-    session costs a few reads per unit per ``_READ_AHEAD`` windows; the buffers hold a few
-    windows of spikes, not the session.
-    """
-
-    def __init__(self, ds: Any, starts: np.ndarray, stops: np.ndarray, t_from: float, span: float,
-                 window: float, path: str, ids: np.ndarray) -> None:
-        from neurocomplex.io.nwb import _search
-
-        self.ds, self.stops, self.path, self.ids = ds, stops, path, ids
-        # next dataset index to read, per unit
-        self.pos = np.array([_search(ds, lo, hi, t_from) for lo, hi in zip(starts.tolist(), stops.tolist())],
-                            dtype=np.int64)
-        per_window = (stops - starts) * (window / max(span, window))
-        self.guess = (_READ_AHEAD * 1.2 * per_window).astype(np.int64) + 64
-        self.buffers: list[np.ndarray] = [np.zeros(0)] * int(self.pos.size)
-
-    def _check_sorted(self, i: int, t: np.ndarray, before: float) -> None:
-        if t.size and (t[0] < before or np.any(t[1:] < t[:-1])):
-            raise InvalidDataError(
-                f"{self.path!r}: spike times of unit {self.ids[i]} are not sorted (NWB requires sorted spike "
-                "times), so they cannot be read window by window; load the file with nc.load, which reads such "
-                "units whole."
-            )
-
-    def read_until(self, t_end: float) -> list[np.ndarray]:
-        """Each unit's spikes before ``t_end`` not returned yet (the next window's spikes)."""
-        trains = []
-        for i in range(self.pos.size):
-            buf = self.buffers[i]
-            while (buf.size == 0 or buf[-1] < t_end) and self.pos[i] < self.stops[i]:
-                cur = int(self.pos[i])
-                more = np.asarray(self.ds[cur : min(int(self.stops[i]), cur + int(self.guess[i]))], dtype=np.float64)
-                self._check_sorted(i, more, buf[-1] if buf.size else -np.inf)
-                buf = np.concatenate((buf, more)) if buf.size else more
-                self.pos[i] = cur + more.size
-            k = int(np.searchsorted(buf, t_end, side="left"))
-            trains.append(buf[:k])
-            self.buffers[i] = buf[k:]
-        return trains
-
-
-def _open_units(f: Any, plan: StreamPlan, row: int) -> _UnitCursor:
-    from neurocomplex.binning import _edges, _grid
-    from neurocomplex.io.nwb import _unit_slices
-
-    units = f["units"]
-    starts, stops = _unit_slices(units)
-    grid = _grid(plan.t_start, plan.bin_size)
-    t_from = float(_edges(np.array([row]), plan.t_start, plan.bin_size, grid)[0]) if row else plan.t_start
-    return _UnitCursor(units["spike_times"], starts, stops, t_from, plan.t_stop - plan.t_start,
-                       plan.window_rows * plan.bin_size, plan.path, plan.unit_ids)
-
-
-def _windows(f: Any, plan: StreamPlan, first: int, stop: int) -> Any:
-    """Yield ``(counts or rows, n_spikes)`` for the windows covering rows ``[first, stop)``."""
-    from neurocomplex.binning import _edges, _grid, bin_spike_times
-
-    if plan.source == "units":
-        grid = _grid(plan.t_start, plan.bin_size)
-        cursor = _open_units(f, plan, first)
-        for row in range(first, stop, plan.window_rows):
-            end = min(row + plan.window_rows, stop)
-            t0, t1 = _edges(np.array([row, end]), plan.t_start, plan.bin_size, grid)
-            t1 = plan.t_stop if end == plan.n_samples else float(t1)
-            trains = cursor.read_until(t1)
-            counts = bin_spike_times(trains, plan.bin_size, float(t0), t1)
-            if counts.shape[0] != end - row:  # the window grid and the session grid disagree: never silent
-                raise InvalidDataError(f"{plan.path!r}: window [{t0}, {t1}) gave {counts.shape[0]} bins, expected "
-                                       f"{end - row}; choose t_start on the grid of bin_size.")
-            yield counts, sum(t.size for t in trains)
-        return
-    from neurocomplex.io.nwb import _in_units
-
-    grp = f[plan.source]
-    ds = grp["data"]
-    row0 = plan.row0
-    for row in range(first, stop, plan.window_rows):
-        end = min(row + plan.window_rows, stop)
-        x = np.asarray(ds[row0 + row : row0 + end])
-        if x.ndim == 1:
-            x = x[:, None]
-        if plan.in_units:  # the same operations, order and dtypes as nc.load, window by window
-            x = _in_units(grp, ds, x, f"series {plan.source!r} in {plan.path!r}")
-        if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-            raise InvalidDataError(f"series {plan.source!r} of {plan.path!r} holds NaN or inf in rows "
-                                   f"{row0 + row}..{row0 + end}.")
-        yield x, 0
-
-
-class _Covariance:
-    """Covariance statistics of one block. Counts small enough that every partial sum of ``XᵀX``
-    is an integer below 2**24 take a float32 product, which is then exact (twice as fast as
-    float64); the block's integer Gram matrix and column sums are summed exactly and turned into
-    a centred scatter once, at the end of the block."""
-
-    def __init__(self, n_units: int) -> None:
-        from neurocomplex.stats import CovarianceAccumulator
-
-        self.acc = CovarianceAccumulator(n_units)
-        self.gram = np.zeros((n_units, n_units))
-        self.sums = np.zeros(n_units, dtype=np.int64)
-        self.n = 0
-
-    def add(self, x: np.ndarray) -> None:
-        n = x.shape[0]
-        if x.dtype.kind in "ui" and n and int(x.max()) ** 2 * n < 2**24:
-            xf = x.astype(np.float32)
-            self.gram += xf.T @ xf  # exact integers, summed exactly in float64 (< 2**53)
-            self.sums += x.sum(axis=0, dtype=np.int64)
-            self.n += n
-        else:
-            self.acc.update(x)
-
-    def result(self) -> Any:
-        from neurocomplex.stats import CovarianceAccumulator
-
-        if self.n == 0:
-            return self.acc
-        mean = self.sums / self.n
-        part = CovarianceAccumulator.from_dict({"n_units": mean.size, "n_samples": self.n, "mean": mean,
-                                                "scatter": self.gram - np.outer(self.sums, mean)})
-        return part if self.acc.n_samples == 0 else self.acc.merge(part)
-
-
+# --------------------------------------------------------------------------- streaming
 def stream_blocks(
     plan: StreamPlan,
     blocks: Sequence[int] | None = None,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] = _DEFAULT_KINDS,
     threshold: float = 0.0,
     by: str | None = "group",
     on_window: Callable[[int, int], None] | None = None,
+    word_blocks: Sequence[int] = (),
 ) -> list[BlockStats]:
     """Accumulate the statistics of some blocks of a planned session.
 
@@ -581,15 +480,21 @@ def stream_blocks(
         From :func:`plan_stream`.
     blocks : sequence of int, optional
         Consecutive block indices to read (one task of a distributed run); default all.
-    kinds : sequence of {"covariance", "activity", "words"}
+    kinds : sequence of {"covariance", "activity", "words", "samples"}
         Statistics to keep (covariance: dimensions and spectra; activity: activation ratio, rates,
-        constant units; words: pattern entropy and complexity at scale 0).
+        constant units; words: pattern entropy and complexity at scale 0; samples: the number of
+        active units and the sum or mean of every row, per group, which the bootstrap of the
+        activation ratio and the mean rate resamples).
     threshold : float
         A unit is active (bit 1 of the word, counted by the activation ratio) when above it.
     by : {"group", None}
-        Word counts per group of :meth:`StreamPlan.group_units`.
+        Word counts and samples per group of :meth:`StreamPlan.group_units`.
     on_window : callable, optional
         Called as ``on_window(n_rows, n_spikes)`` after each window (progress).
+    word_blocks : sequence of int
+        With "words": also count the words of each group keyed by their sub-block of ``m``
+        consecutive samples of the session, for each ``m`` (the block bootstrap of the entropies
+        with ``block_size=m``).
 
     Returns
     -------
@@ -607,8 +512,9 @@ def stream_blocks(
 
     Notes
     -----
-    Exactness: window ``w`` covers bins ``[w m, (w + 1) m)`` of the session (``m`` =
-    ``plan.window_rows``); its edges are the session's edges ``t_start + k * bin_size``, so every
+    Exactness: window ``w`` covers bins ``[r + w m, r + (w + 1) m)`` of the session (``r`` the first
+    row of the first block read, ``m`` = ``plan.window_rows``), cut at the last block's end; its
+    edges are the session's edges ``t_start + k * bin_size``, so every
     spike lands in the bin :func:`neurocomplex.load` gives it and the counts, words and activity
     statistics equal those of the in-memory Recording exactly. Covariances are merged with the
     pairwise update of Chan, Golub & LeVeque (1979) and agree to rounding.
@@ -622,11 +528,12 @@ def stream_blocks(
     >>> [(b.n_samples, b.activity.active.tolist()) for b in stream_blocks(plan)]
     [(2, [1, 0]), (2, [0, 1]), (2, [1, 0])]
     """
-    from neurocomplex._validation import check_float
+    from neurocomplex._validation import check_float, check_int
+    from neurocomplex.io._stream_read import BlockAccumulator, windows
     from neurocomplex.io.nwb import _check_path, _open
-    from neurocomplex.stats import ActivityAccumulator, WordCounts
 
     kinds = tuple(kinds)
+    word_blocks = tuple(check_int("word_blocks", m, 1) for m in word_blocks)
     for k in kinds:
         if k not in KINDS:
             raise InvalidParameterError(f"kinds: {k!r} is not one of {KINDS}.")
@@ -643,40 +550,38 @@ def stream_blocks(
         return out
     check_stream_memory(plan, kinds, by)
     p = _check_path(plan.path)
+    bounds = [plan.block_rows(b) for b in chosen]
     with _open(p, cache=plan.cache) as f:
-        first_row, _ = plan.block_rows(chosen[0])
-        _, last_row = plan.block_rows(chosen[-1])
-        windows = _windows(f, plan, first_row, last_row)
-        for b in chosen:
-            lo, hi = plan.block_rows(b)
-            cov = _Covariance(plan.n_units) if "covariance" in kinds else None
-            act = ActivityAccumulator(plan.n_units, threshold) if "activity" in kinds else None
-            words = {g: WordCounts(idx.size) for g, idx in groups.items()} if "words" in kinds else {}
-            n_spikes = 0
-            for _ in range(lo, hi, plan.window_rows):
-                window, spikes = next(windows)
-                n_spikes += spikes
-                for c in range(0, window.shape[0], chunk):  # float copies of a chunk only
-                    x = window[c : c + chunk]
-                    if cov is not None:
-                        cov.add(x)
-                    if act is not None:
-                        act.update(x)
-                    if words:
-                        active = x > threshold
-                        for g, idx in groups.items():
-                            words[g].update(active if idx.size == plan.n_units else active[:, idx])
-                if on_window is not None:
-                    on_window(window.shape[0], spikes)
-                del window
-            out.append(BlockStats(b, hi - lo, n_spikes, None if cov is None else cov.result(), act, words))
+        # Windows run over the blocks' rows regardless of where blocks end (fewer, longer reads); the
+        # rows of a window go to the block they belong to, and so do their spikes (the sum of the counts).
+        reader = windows(f, plan, [(bounds[0][0], bounds[-1][1])])
+        k = 0
+        acc = BlockAccumulator(plan.n_units, groups, kinds, threshold, word_blocks)
+        n_spikes, row = 0, bounds[0][0]
+        for window, spikes in reader:
+            at = 0
+            while at < window.shape[0]:
+                take = min(window.shape[0] - at, bounds[k][1] - row)
+                if spikes:
+                    n_spikes += spikes if take == window.shape[0] else int(window[at : at + take].sum(dtype=np.int64))
+                for c in range(at, at + take, chunk):  # float copies of a chunk only
+                    acc.add(window[c : min(c + chunk, at + take)], row + c - at)
+                at, row = at + take, row + take
+                if row == bounds[k][1]:  # the block is complete
+                    out.append(BlockStats(chosen[k], bounds[k][1] - bounds[k][0], n_spikes, *acc.result()))
+                    k, n_spikes = k + 1, 0
+                    if k < len(chosen):
+                        acc = BlockAccumulator(plan.n_units, groups, kinds, threshold, word_blocks)
+            if on_window is not None:
+                on_window(window.shape[0], spikes)
+            del window
     return out
 
 
 def stream_statistics(
     path: str | os.PathLike[str],
     bin_size: float = 0.01,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] = _DEFAULT_KINDS,
     threshold: float = 0.0,
     by: str | None = "group",
     t_start: float | None = None,
@@ -724,10 +629,46 @@ def merge_blocks(blocks: Sequence[BlockStats]) -> BlockStats:
     if not blocks:
         raise InvalidParameterError("merge_blocks needs at least one block.")
     cov, act = blocks[0].covariance, blocks[0].activity
-    words = dict(blocks[0].words)
     for b in blocks[1:]:
         cov = None if cov is None else cov.merge(b.covariance)
         act = None if act is None else act.merge(b.activity)
-        words = {g: w.merge(b.words[g]) for g, w in words.items()}
-    return BlockStats(-1, sum(b.n_samples for b in blocks), sum(b.n_spikes for b in blocks), cov, act, words)
+    words = {g: merge_words([b.words[g] for b in blocks]) for g in blocks[0].words}
+    keyed = {k: merge_words([b.keyed_words[k] for b in blocks]) for k in blocks[0].keyed_words}
+    samples = {g: (np.concatenate([b.samples[g][0] for b in blocks]), np.concatenate([b.samples[g][1] for b in blocks]))
+               for g in blocks[0].samples}
+    return BlockStats(-1, sum(b.n_samples for b in blocks), sum(b.n_spikes for b in blocks), cov, act, words, keyed,
+                      samples)
+
+
+def merge_words(counts: Sequence[Any]) -> Any:
+    """One WordCounts of all of ``counts``: the distinct words of all parts found by one sort, their
+    counts summed exactly (the same words and counts as merging them one by one, in one pass).
+
+    Examples
+    --------
+    >>> from neurocomplex.stats import WordCounts
+    >>> parts = [WordCounts(2) for _ in range(3)]
+    >>> for p, rows in zip(parts, ([[1, 0]], [[0, 1], [1, 0]], [[1, 0]])):
+    ...     p.update(np.array(rows))
+    >>> merge_words(parts).counts.tolist()
+    [3, 1]
+    """
+    from neurocomplex.stats import WordCounts
+    from neurocomplex.stats.words import count_packed
+
+    parts = list(counts)
+    if not parts:
+        raise InvalidParameterError("merge_words needs at least one WordCounts.")
+    if len({w.n_units for w in parts}) != 1:
+        raise InvalidParameterError(f"cannot merge words of {sorted({w.n_units for w in parts})} units.")
+    out = WordCounts(parts[0].n_units)
+    if len(parts) == 1:
+        out.words, out.counts = parts[0].words, parts[0].counts
+        return out
+    words, index = count_packed(np.concatenate([w.words for w in parts]), True)[::2]
+    # sorted as WordCounts sorts (last code most significant); bincount sums counts below 2**53 exactly
+    out.words = words
+    out.counts = np.bincount(index, weights=np.concatenate([w.counts for w in parts]),
+                             minlength=words.shape[0]).astype(np.int64)
+    return out
 

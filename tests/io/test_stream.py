@@ -58,7 +58,8 @@ assert high_water() < base + 50 * 2**20
 table = neurocomplex.batch.measure_stream(sys.argv[1], ["effective_dimension", "activation_ratio", "mean_rate",
                                           "pattern_entropy"], by=None, bin_size=0.025, n_boot=10)
 print(json.dumps({"above_baseline_mb": (high_water() - base) / 2**20, "values": table.value.tolist(),
-                  "n_samples": int(table.n_samples.iloc[0]), "errors": table.error.tolist()}))
+                  "n_samples": int(table.n_samples.iloc[0]), "errors": table.error.tolist(),
+                  "dimension_blocks": int(table.n_blocks.iloc[0])}))
 """
 
 
@@ -72,8 +73,12 @@ def test_two_hour_session_streams_in_bounded_memory(long_session):
     assert out["n_samples"] == 288_000  # 7200 s in 25 ms bins
     assert out["errors"] == ["", "", "", ""]
     assert np.all(np.isfinite(out["values"]))
-    # the counts matrix alone would be 288000 x 500 float64 = 1.1 GB
-    assert out["above_baseline_mb"] <= 300, out
+    # the counts matrix alone would be 288000 x 500 float64 = 1,099 MiB; the stream holds the statistics the
+    # estimators resample: the dimension's 64 blocks of 500 x 500 scatters (122 MiB; held again, stacked and
+    # expanded, by the estimator), the rows' counts and sums (7 MiB), the words, and one window (16 MiB)
+    assert out["dimension_blocks"] == 64
+    blocks_mb = 64 * 500 * 500 * 8 / 2**20
+    assert out["above_baseline_mb"] <= 3 * blocks_mb + 150, out
 
 
 def test_long_session_equals_in_memory_on_a_window_that_fits(long_session):
@@ -318,3 +323,84 @@ def test_streamed_session_spans_what_the_file_records(tmp_path):
     np.testing.assert_allclose(table.value, [nc.mean_rate(rec, n_boot=0).value,
                                              nc.activation_ratio(rec, n_boot=0).value], rtol=1e-12)
     assert (table.t_stop_s == rec.metadata["t_stop"]).all() and (table.n_samples == rec.n_samples).all()
+
+
+# --------------------------------------------------------------------------- the in-memory intervals
+# every streamed measure with its default interval, and with the block bootstraps of block_size
+INTERVAL_CASES = {
+    "effective_dimension": [{}, {"block_size": 700}, {"order": 2.0, "n_boot": 40, "seed": 5}],
+    "participation_ratio": [{}],
+    "activation_ratio": [{}, {"block_size": 25, "seed": 2}],
+    "mean_rate": [{}, {"block_size": 40}],
+    "constant_fraction": [{}],
+    "pattern_entropy": [{}, {"method": "plugin"}, {"method": "miller_madow", "block_size": 50},
+                        {"block_size": 30, "seed": 4}],
+    "pattern_complexity": [{"scale": 0.0}, {"scale": 0.0, "block_size": 60, "n_boot": 50}],
+}
+_ROW = ["group", "measure", "n_samples", "n_units", "method"]
+
+
+def _same_rows(streamed, memory, rtol: float) -> None:
+    assert streamed[_ROW].values.tolist() == memory[_ROW].values.tolist()
+    for col in ("value", "ci_low", "ci_high"):
+        np.testing.assert_allclose(streamed[col].to_numpy(), memory[col].to_numpy(), rtol=rtol, atol=1e-12,
+                                   err_msg=col)
+    assert streamed.ci_low.notna().all() == memory.ci_low.notna().all()
+
+
+@pytest.mark.parametrize("name", list(INTERVAL_CASES))
+def test_streamed_intervals_are_the_in_memory_intervals(short_session, name):
+    # the same resampling of the same statistics: the streamed row is nc.measure's row, interval included
+    rec = nc.load(short_session, bin_size=0.02)
+    for own in INTERVAL_CASES[name]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            memory = nc.measure(rec, [name], params={name: own} if own else None, progress=False)
+            table = measure_stream(short_session, [name], bin_size=0.02, params={name: own} if own else None)
+        assert (table.error == "").all() and (table.method != "failed").all()
+        _same_rows(table, memory, 1e-9 if name in ("effective_dimension", "participation_ratio") else 1e-12)
+        if name != "constant_fraction":
+            assert (table.ci_low < table.ci_high).all(), own
+
+
+@pytest.mark.parametrize("scaling", ["channel_conversion with signs", "float32 with channel_conversion"])
+def test_streamed_series_intervals_are_the_in_memory_intervals(scaled, scaling):
+    names = ["effective_dimension", "activation_ratio", "mean_rate", "pattern_entropy"]
+    rec = nc.load(scaled[scaling], series="acquisition/es")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memory = nc.measure(rec, names, n_boot=30, seed=1, progress=False)
+        table = measure_stream(scaled[scaling], names, series="acquisition/es", n_boot=30, seed=1)
+    key = ["group", "measure"]
+    _same_rows(table.sort_values(key), memory.sort_values(key), 1e-9)
+
+
+def test_n_blocks_is_block_size_for_every_streamed_measure(short_session):
+    rec = nc.load(short_session, bin_size=0.02)
+    names = ["effective_dimension", "activation_ratio", "pattern_entropy"]
+    size = -(-rec.n_samples // 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memory = nc.measure(rec, names, by=None, block_size=size, n_boot=30, progress=False)
+        table = measure_stream(short_session, names, by=None, bin_size=0.02, n_blocks=12, n_boot=30)
+    _same_rows(table, memory, 1e-9)
+    assert table.n_blocks.tolist() == [12, 12, 12]
+    default = measure_stream(short_session, names, by=None, bin_size=0.02, n_boot=30)
+    assert default.n_blocks.tolist()[0] == 64 and default.n_blocks.isna().tolist()[1:] == [True, True]
+    with pytest.raises(InvalidParameterError, match="n_blocks"):
+        measure_stream(short_session, names, bin_size=0.02, n_blocks=12, block_size=100)
+
+
+@pytest.mark.parametrize("seconds", [1.5, 0.4])
+def test_few_samples_per_unit_take_the_in_memory_dimension(short_session, seconds):
+    # under 3 samples per unit the in-memory interval is a grouped jackknife (the Gram route under 1):
+    # such a session is measured in memory, so the row is nc.measure's
+    rec = nc.load(short_session, bin_size=0.02, t_start=10.0, t_stop=10.0 + seconds)
+    assert rec.n_samples < 3 * rec.n_units
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memory = nc.measure(rec, ["effective_dimension"], progress=False)
+        table = measure_stream(short_session, ["effective_dimension"], bin_size=0.02, t_start=10.0,
+                               t_stop=10.0 + seconds)
+    key = ["group", "measure"]
+    _same_rows(table.sort_values(key), memory.sort_values(key), 1e-12)
