@@ -6,9 +6,10 @@ resamples, so that a row of :func:`~neurocomplex.batch.measure_stream` equals th
 
 - effective dimension, participation ratio: the block bootstrap of :func:`neurocomplex.effective_dimension`
   (its blocks of ``block_size`` samples, 64 by default, and its draws); the session's blocks are cut
-  at those rows (:func:`prepare_plan`) and each block's covariance is merged from them. With fewer
-  than 3 samples per unit the in-memory interval is a grouped jackknife (or the Gram route with
-  fewer samples than units); such a session's matrix is smaller than its streamed statistics and
+  at those rows (:func:`prepare_plan`) and each block's covariance is merged from them. With few
+  samples per unit (below the estimator's threshold, ``dimension._jackknife``) the in-memory
+  interval is a grouped jackknife (or the Gram route with fewer samples than units); such a
+  session's matrix is smaller than its streamed block statistics (64 blocks of ``n_units²``) and
   the measure is run on it in memory (:func:`dimension_in_memory`).
 - activation ratio, mean rate: the bootstrap of the rows' means; each row's count of active units
   and sum are kept per group (``kinds`` "samples": 12 bytes per row and group).
@@ -76,8 +77,8 @@ def word_blocks(streamed: Mapping[str, Mapping[str, Any]], plan: Any, n_blocks: 
 
 
 def dimension_in_memory(plan: Any, p: Mapping[str, Any], name: str) -> bool:
-    """Whether the in-memory interval of a dimension is not a block bootstrap (fewer than 3 samples per
-    unit: a grouped jackknife, or the Gram route): then the session is measured in memory."""
+    """Whether the in-memory interval of a dimension is not a block bootstrap (few samples per unit: a
+    grouped jackknife, or the Gram route): then the session is measured in memory."""
     from neurocomplex.measures.dimension import _jackknife
 
     return NEEDS.get(name) == "covariance" and _n_boot(name, p) > 0 and _jackknife(plan.n_samples, plan.n_units)

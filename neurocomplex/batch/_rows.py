@@ -150,7 +150,7 @@ def _session_rows(plan: Any, blocks: list[Any], streamed: Mapping[str, Any], oth
                   n_blocks: int | None = None) -> list[dict[str, Any]]:
     """The session's rows in the order of the measures asked, streamed measures first.
 
-    A dimension whose in-memory interval is not a block bootstrap (fewer than 3 samples per unit)
+    A dimension whose in-memory interval is not a block bootstrap (few samples per unit)
     is measured on the session loaded in memory (:func:`dimension_in_memory`).
     """
     loaded = [n for n, p in streamed.items() if dimension_in_memory(plan, p, n)]

@@ -115,8 +115,8 @@ def measure_stream(
     session's blocks are cut where the estimator cuts its own), the activation ratio's and mean
     rate's bootstrap over rows (the count and sum of each row are kept: 12 bytes per row and
     group), the entropies' resampling of the session's word counts (per block of ``block_size``
-    samples when given). A dimension with fewer than 3 samples per unit (whose in-memory interval
-    is a grouped jackknife) is computed on the session loaded in memory. A measure outside
+    samples when given). A dimension with few samples per unit (whose in-memory interval is a
+    grouped jackknife) is computed on the session loaded in memory. A measure outside
     :data:`STREAMED` loads the session with :func:`neurocomplex.load` when ``n_samples * n_units *
     8 <= memory_limit`` (default 1 GiB); otherwise its row holds an InvalidParameterError in ``error``.
 
