@@ -27,6 +27,11 @@ How it is computed without a per-word loop with per-pair work:
   neighbours have all merged survives; one with a surviving earlier neighbour merges), each round
   over the undecided edges only. Each merged cluster then joins its first surviving earlier
   neighbour.
+* Bootstrap replicates (:func:`replicate_curves`) reweight the data's distinct words, so they
+  reuse the data's pair lists (:class:`PairCache`): all replicates advance radius by radius
+  together, each pair list filtered by one bit per replicate, and only the pairs of words that the
+  data had merged but some replicate keeps are computed again (by popcount). Each replicate's
+  result equals its merge from scratch.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from scipy import sparse
 
 from neurocomplex.stats.words import unpack_words
 
-__all__ = ["leader_merge_curve", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
+__all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
 
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
 _TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
@@ -247,9 +252,11 @@ def _merge_radius(u: np.ndarray, v: np.ndarray, rank: np.ndarray, n_words: int) 
     e0 = np.where(swap, v, u)  # earlier in merge order
     l0 = np.where(swap, u, v)
     status = np.zeros(n_words, dtype=np.int8)  # 0 undecided, 1 survives, 2 merges
-    nodes = np.unique(np.concatenate([e0, l0]))
-    earlier, later = e0, l0
     has_in = np.zeros(n_words, dtype=bool)
+    has_in[e0] = True  # marks the nodes (cheaper than np.unique of the pairs' ends)
+    has_in[l0] = True
+    nodes = np.flatnonzero(has_in)
+    earlier, later = e0, l0
     rounds = 0
     while True:
         has_in[nodes] = False
@@ -269,16 +276,190 @@ def _merge_radius(u: np.ndarray, v: np.ndarray, rank: np.ndarray, n_words: int) 
             break
     join = (status[e0] == 1) & (status[l0] == 2)
     e1, l1 = e0[join], l0[join]
-    order = np.lexsort((rank[e1], l1))  # per merged cluster, its earliest surviving neighbour
-    e1, l1 = e1[order], l1[order]
-    first = np.ones(l1.size, dtype=bool)
-    first[1:] = l1[1:] != l1[:-1]
+    # Per merged cluster, its earliest surviving neighbour: the smallest rank (ranks are distinct).
+    r1 = rank[e1]
+    best = np.full(n_words, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, l1, r1)
+    first = r1 == best[l1]
     return l1[first], e1[first]
 
 
-# --------------------------------------------------------------------------- the curve
-def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int,
-                       radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# --------------------------------------------------------------------------- pair lists kept for replicates
+_EXTRA_BLOCK = 1 << 22  # (extra leader, leader) distances computed at a time
+_REPLICATE_NODES = 1 << 23  # replicates x words merged together (bounds the per-node state to ~100 MB)
+_PAIR_BITS = 1 << 24  # pairs x replicates unpacked at a time (16 MB)
+
+
+class PairCache:
+    """The pair lists ("epochs") of one merge, kept for merges of the same words with other weights.
+
+    :func:`leader_merge_curve` given a cache records, for each epoch, the radius it starts at, the
+    leaders alive then (its members), the largest radius ``T`` it covers and every pair of members
+    at distance ``low .. T``; :func:`replicate_curves` reads them.
+    """
+
+    def __init__(self) -> None:
+        self.epochs: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def edges(self, words: np.ndarray, alive: np.ndarray, n_units: int, low: int, high: int,
+              salt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Every pair of alive leaders with ``low <= d <= T``, sorted by d, and T (recorded)."""
+        u, v, d, limit = _epoch_edges(words, np.flatnonzero(alive), n_units, low, high, salt)
+        self.epochs[low] = (limit, alive.copy(), u.astype(np.int32), v.astype(np.int32), d)
+        return u, v, d, limit
+
+
+def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: int,
+                 high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (extra word, word of ``others``) at distance ``low .. high`` by popcount, each pair
+    once (``others`` may hold extras too)."""
+    is_extra = np.zeros(words.shape[0], dtype=bool)
+    is_extra[extra] = True
+    step = max(1, _EXTRA_BLOCK // max(1, others.size * words.shape[1]))
+    other = words[others]
+    found_u, found_v, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    for s in range(0, extra.size, step):
+        rows = extra[s : s + step]
+        if words.shape[1] == 1:  # one integer per word: no sum over integers
+            dist = np.bitwise_count(words[rows, 0][:, None] ^ other[None, :, 0])
+        else:
+            dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int16)
+        a, b = np.divmod(np.flatnonzero(dist == low if low == high else (dist >= low) & (dist <= high)), others.size)
+        i, j = rows[a], others[b]
+        keep = ~is_extra[j] | (i < j)  # a pair of two extras is found from both ends: keep it once
+        found_u.append(i[keep])
+        found_v.append(j[keep])
+        found_d.append(dist[a[keep], b[keep]].astype(np.int16))
+    return np.concatenate(found_u), np.concatenate(found_v), np.concatenate(found_d)
+
+
+def _by_radius(u: np.ndarray, v: np.ndarray, d: np.ndarray, low: int, high: int) -> dict[int, tuple]:
+    """Pairs grouped by distance ``low .. high`` (``d`` sorted)."""
+    cuts = np.searchsorted(d, np.arange(low, high + 2))
+    return {low + k: (u[a:b], v[a:b]) for k, (a, b) in enumerate(itertools.pairwise(cuts)) if b > a}
+
+
+def replicate_curves(words: np.ndarray, replicate_weights: np.ndarray, n_units: int, radii: np.ndarray,
+                     cache: PairCache) -> np.ndarray:
+    """:func:`leader_merge_curve` of each row of ``replicate_weights``, all merged together.
+
+    A bootstrap replicate reweights the distinct words of the data (some to zero), so its leaders
+    at every radius are distinct words of the data. The replicates advance radius by radius
+    together; at the start of each epoch of the data's merge (``cache``), the pairs they need are
+    the recorded pairs of members plus those of the words alive in some replicate that the data
+    had already merged ("extras"), with the other words alive in some replicate, at distance
+    ``low .. T``: computed once for all replicates by popcount. Every replicate's alive leaders
+    are then among these words, so it merges on every pair of its leaders at each radius: each
+    row's result equals ``leader_merge_curve(words, row, n_units, radii)[0]`` exactly. Epochs the
+    data never needed (it reached one cluster first) are computed on the replicates' leaders.
+    Each radius is one :func:`_merge_radius` over the replicates' pairs (node ``b * n_words + i``
+    is word ``i`` of replicate ``b``), in groups of at most ``_REPLICATE_NODES`` nodes.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_replicates, len(radii))``: C of each replicate at each radius.
+    """
+    weights = np.asarray(replicate_weights, dtype=np.int64)
+    n_words = words.shape[0]
+    step = max(1, _REPLICATE_NODES // max(n_words, 1))
+    return np.concatenate([_replicate_group(words, weights[s : s + step], n_units, np.asarray(radii, np.int64), cache)
+                           for s in range(0, weights.shape[0], step)] or [np.zeros((0, len(radii)))])
+
+
+def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,
+                     cache: PairCache) -> np.ndarray:
+    n_rep = weights.shape[0]
+    w = weights.copy()
+    alive = w > 0
+    targets = sorted(set(radii.tolist()))
+    results: dict[int, np.ndarray] = {}
+
+    def snapshot() -> np.ndarray:
+        return np.array([entropy_exp(w[b][alive[b]]) for b in range(n_rep)])
+
+    salt = np.random.default_rng(0x5EED).integers(1, 2**63, size=n_units, dtype=np.uint64) | np.uint64(1)
+    r_max = max([r for r in targets if r < n_units], default=0)
+    if 0 in targets:
+        results[0] = snapshot()
+    pairs: dict[int, tuple] = {}
+    members: np.ndarray | None = None
+    covered = 0
+    r = 0
+    while r < r_max and np.any(alive.sum(axis=1) > 1):
+        r += 1
+        if r > covered:
+            if r in cache.epochs:
+                covered, members, u, v, d = cache.epochs[r]
+                pairs = _by_radius(u, v, d, r, covered)
+            else:  # pairs among the words alive in some replicate (closer pairs of different replicates too)
+                members = None
+                u, v, d, covered = _epoch_edges(words, np.flatnonzero(alive.any(axis=0)), n_units, r, r_max, salt)
+                pairs = _by_radius(u, v, d, r, covered)
+        u, v = pairs.pop(r, (np.zeros(0, np.int32), np.zeros(0, np.int32)))
+        if members is not None:
+            # Pairs at distance r of the "extras" (alive in some replicate, merged in the data at the
+            # start of the epoch), recomputed at each radius: their number falls as they merge.
+            present = alive.any(axis=0)
+            extra = np.flatnonzero(present & ~members)
+            if extra.size:
+                eu, ev, _ed = _extra_pairs(words, extra, np.flatnonzero(present), r, r)
+                u, v = np.concatenate([u, eu]), np.concatenate([v, ev])
+        if u.size:
+            _merge_replicates(u, v, w, alive)
+        if r in targets:
+            results[r] = snapshot()
+    final = snapshot() if any(t not in results and t < n_units for t in targets) else None
+    out = np.ones((n_rep, radii.size))  # C = 1 from radius n_units on
+    for k, t in enumerate(radii.tolist()):
+        if t < n_units:  # radii after which nothing merged keep the final clusters
+            out[:, k] = results.get(t, final)
+    return out
+
+
+def _merge_replicates(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray) -> None:
+    """One radius of merging in every replicate (rows of ``w`` and ``alive``, updated in place) on
+    the pairs ``(u, v)`` of words at this radius's distance."""
+    n_rep, n_words = w.shape
+    # One bit per replicate, 64 to an integer: the replicates in which both ends of a pair are alive.
+    n64 = -(-n_rep // 64)
+    packed = np.zeros((n64 * 8, n_words), dtype=np.uint8)
+    packed[: -(-n_rep // 8)] = np.packbits(alive, axis=0, bitorder="little")
+    bits = np.ascontiguousarray(packed.T).view(np.uint64)
+    gu_parts, gv_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    step = max(1, _PAIR_BITS // (64 * n64))
+    for s in range(0, u.size, step):
+        both = bits[u[s : s + step]] & bits[v[s : s + step]]
+        some = np.flatnonzero(both.any(axis=1))  # most pairs have an end merged in every replicate
+        e, b = np.divmod(np.flatnonzero(np.unpackbits(both[some].view(np.uint8), axis=1, count=n_rep,
+                                                      bitorder="little")), n_rep)
+        pick = s + some[e]
+        gu_parts.append(b * n_words + u[pick])
+        gv_parts.append(b * n_words + v[pick])
+    gu, gv = np.concatenate(gu_parts), np.concatenate(gv_parts)
+    if gu.size == 0:
+        return
+    flat_w = w.reshape(-1)
+    merged, into = _merge_radius(gu, gv, _merge_rank(flat_w), n_rep * n_words)
+    np.add.at(flat_w, into, flat_w[merged])
+    flat_w[merged] = 0
+    alive.reshape(-1)[merged] = False
+
+
+def _merge_rank(w: np.ndarray) -> np.ndarray:
+    """A key that orders words heaviest first, ties by index (smaller first); only comparisons
+    between alive words of the same replicate are ever made."""
+    size = w.size
+    idx = np.arange(size, dtype=np.int64)
+    if int(w.max(initial=0)) < (1 << 62) // max(size, 1):
+        return idx - w * size  # one pass, no sort
+    rank = np.empty(size, dtype=np.int64)
+    rank[np.lexsort((idx, -w))] = idx
+    return rank
+
+
+def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,
+                       return_labels: bool = False, cache: PairCache | None = None) -> tuple[np.ndarray, ...]:
     """Complexity ``exp(H)`` of the cluster weights after nested merging up to each radius.
 
     Parameters
@@ -293,6 +474,10 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int,
         Word length in bits.
     radii : numpy.ndarray
         Non-negative integer radii at which to report (any order).
+    return_labels : bool
+        Also return the cluster of every word at each requested radius.
+    cache : PairCache, optional
+        Keeps this merge's pair lists, for :func:`replicate_curves`.
 
     Returns
     -------
@@ -300,57 +485,75 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int,
         ``C`` at each requested radius.
     n_clusters : numpy.ndarray
         Number of clusters at each requested radius.
+    labels : numpy.ndarray
+        With ``return_labels``: int64 ``(len(radii), n_words)``, the row index of the leader word of
+        each word's cluster at each radius (-1 for words of zero weight).
     """
     radii = np.asarray(radii, dtype=np.int64)
     n_words = words.shape[0]
     w = np.asarray(weights, dtype=np.int64).copy()
     alive = w > 0
-    out_c = np.empty(radii.size)
-    out_n = np.empty(radii.size, dtype=np.int64)
+    # leader[i]: the leader word of word i's cluster (kept only when labels are asked for)
+    leader = np.where(alive, np.arange(n_words), -1) if return_labels else None
     targets = sorted(set(radii.tolist()))
-    results: dict[int, tuple[float, int]] = {}
+    results: dict[int, tuple[float, int, np.ndarray | None]] = {}
+
+    def snapshot() -> tuple[float, int, np.ndarray | None]:
+        return entropy_exp(w[alive]), int(alive.sum()), None if leader is None else leader.copy()
+
     salt = np.random.default_rng(0x5EED).integers(1, 2**63, size=n_units, dtype=np.uint64) | np.uint64(1)
     r_max = max([r for r in targets if r < n_units], default=0)
-    results.update({r: (1.0, 1) for r in targets if r >= n_units and alive.any()})
     edge_u = edge_v = np.zeros(0, dtype=np.int64)
     edge_d = np.zeros(0, dtype=np.int16)
     covered = 0  # edges hold every alive pair with distance in (covered_from, covered]
     r = 0
     if 0 in targets:
-        results[0] = (entropy_exp(w[alive]), int(alive.sum()))
+        results[0] = snapshot()
     while r < r_max and alive.sum() > 1:
         r += 1
         if r > covered:
-            alive_idx = np.flatnonzero(alive)
-            edge_u, edge_v, edge_d, covered = _epoch_edges(words, alive_idx, n_units, r, r_max, salt)
+            if cache is None:
+                edge_u, edge_v, edge_d, covered = _epoch_edges(words, np.flatnonzero(alive), n_units, r, r_max, salt)
+            else:
+                edge_u, edge_v, edge_d, covered = cache.edges(words, alive, n_units, r, r_max, salt)
             if edge_d.size and int(edge_d[0]) > r:
                 r = int(edge_d[0])  # radii before the closest alive pair change nothing
             elif edge_d.size == 0:
                 r = covered
             for t in targets:
                 if t < r and t not in results and t > 0:
-                    results[t] = (entropy_exp(w[alive]), int(alive.sum()))
+                    results[t] = snapshot()
         lo, hi = np.searchsorted(edge_d, [r, r + 1])
         u, v = edge_u[lo:hi], edge_v[lo:hi]
         both = alive[u] & alive[v]
         u, v = u[both], v[both]
         if u.size:
-            alive_idx = np.flatnonzero(alive)
-            order = np.lexsort((alive_idx, -w[alive_idx]))
-            rank = np.empty(n_words, dtype=np.int64)
-            rank[alive_idx[order]] = np.arange(alive_idx.size)
-            merged, into = _merge_radius(u, v, rank, n_words)
+            merged, into = _merge_radius(u, v, _merge_rank(w), n_words)
             np.add.at(w, into, w[merged])
             w[merged] = 0
             alive[merged] = False
+            if leader is not None:  # survivors never merge at the same radius: one step of relabelling
+                step = np.arange(n_words)
+                step[merged] = into
+                has = leader >= 0
+                leader[has] = step[leader[has]]
         if r in targets:
-            results[r] = (entropy_exp(w[alive]), int(alive.sum()))
+            results[r] = snapshot()
+    if any(t >= n_units for t in targets) and alive.any():
+        # Every leader lies within n_units of every other: all clusters join the first in merge order.
+        alive_idx = np.flatnonzero(alive)
+        head = alive_idx[np.lexsort((alive_idx, -w[alive_idx]))[0]]
+        last = None if leader is None else np.where(leader >= 0, head, -1)
+        results.update({t: (1.0, 1, last) for t in targets if t >= n_units})
     for t in targets:
         if t not in results:  # radii past the point where one cluster (or nothing new) remains
-            results[t] = (entropy_exp(w[alive]), int(alive.sum()))
-    for k, rad in enumerate(radii.tolist()):
-        out_c[k], out_n[k] = results[rad]
-    return out_c, out_n
+            results[t] = snapshot()
+    out_c = np.array([results[rad][0] for rad in radii.tolist()], dtype=np.float64)
+    out_n = np.array([results[rad][1] for rad in radii.tolist()], dtype=np.int64)
+    if not return_labels:
+        return out_c, out_n
+    labels = np.stack([results[rad][2] for rad in radii.tolist()]) if radii.size else np.zeros((0, n_words), np.int64)
+    return out_c, out_n, labels
 
 
 # --------------------------------------------------------------------------- k-means and affine maps

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from scipy import sparse, special
 
-__all__ = ["ReplicateBatch", "WordTable", "block_table", "count_bootstrap", "plugin_nats", "miller_madow_nats"]
+__all__ = ["ReplicateBatch", "WordTable", "block_table", "count_bootstrap", "replicate_counts", "plugin_nats",
+           "miller_madow_nats"]
 
 # Up to this many distinct words an i.i.d. replicate is the exact multinomial over the words.
 _MULTINOMIAL_MAX_DISTINCT = 4096
@@ -278,18 +279,25 @@ def _exact_sums_moments(values: np.ndarray, mult: np.ndarray, lo: np.ndarray,
     return mean, cov
 
 
-def count_bootstrap(statistic: Callable[[np.ndarray], float], counts: np.ndarray, inverse: np.ndarray,
+def replicate_counts(counts: np.ndarray, inverse: np.ndarray | None, n_boot: int, seed: int | None,
+                     block_size: int | None = None) -> Iterator[np.ndarray]:
+    """Label counts of ``n_boot`` bootstrap replicates of the samples, in batches (int64 rows, one
+    column per label): multinomial draws over the labels' counts (each label's ``Poisson(n_i)``
+    beyond 4096 labels) or, with ``block_size``, sums of the label counts of blocks of consecutive
+    samples drawn with replacement. ``inverse`` is each sample's label (needed for blocks only)."""
+    if n_boot == 0:
+        return
+    table = WordTable.from_inverse(np.asarray(counts), inverse, block_size)
+    for batch in table.batches(n_boot, seed, per_word=True):
+        yield np.rint(batch.direct).astype(np.int64)
+
+
+def count_bootstrap(statistic: Callable[[np.ndarray], float], counts: np.ndarray, inverse: np.ndarray | None,
                     n_boot: int, seed: int | None, block_size: int | None = None) -> np.ndarray:
     """``statistic(replicate counts)`` on ``n_boot`` bootstrap replicates of the samples, drawn from the
-    counts of their labels (distinct words, clusters): multinomial draws over the labels' counts or,
-    with ``block_size``, sums of the label counts of blocks of consecutive samples drawn with
-    replacement. ``inverse`` is each sample's label; replicate counts are int64.
-    """
-    if n_boot == 0:
-        return np.empty(0)
-    table = WordTable.from_inverse(np.asarray(counts), inverse, block_size)
-    return np.array([statistic(np.rint(row).astype(np.int64))
-                     for batch in table.batches(n_boot, seed, per_word=True) for row in batch.direct], dtype=float)
+    counts of their labels (distinct words, clusters) by :func:`replicate_counts`."""
+    return np.array([statistic(row) for batch in replicate_counts(counts, inverse, n_boot, seed, block_size)
+                     for row in batch], dtype=float)
 
 
 def plugin_nats(batch: ReplicateBatch) -> np.ndarray:

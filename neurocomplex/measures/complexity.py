@@ -34,10 +34,10 @@ from neurocomplex.errors import (
     NeurocomplexWarning,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
-from neurocomplex.measures._leader import leader_merge_curve
-from neurocomplex.measures._word_bootstrap import count_bootstrap
+from neurocomplex.measures._leader import PairCache, leader_merge_curve, replicate_curves
+from neurocomplex.measures._word_bootstrap import replicate_counts
 from neurocomplex.recording import Recording
-from neurocomplex.stats.words import pack_words
+from neurocomplex.stats.words import count_words
 
 __all__ = ["pattern_complexity", "complexity_curve"]
 
@@ -47,28 +47,19 @@ def _warn(msg: str, caveats: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- words
-def _distinct_words(rec: Recording, threshold: float,
-                    device: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _distinct_words(rec: Recording, threshold: float, device: Any = None,
+                    need_inverse: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Distinct packed words of ``1[X > threshold]`` sorted by packed value (last code most
-    significant), their counts, and the index of each sample's word; packed and counted on a
-    torch ``device`` when one is given (the same words, counts and indices)."""
+    significant), their counts, and (``need_inverse``) the index of each sample's word; packed and
+    counted on a torch ``device`` when one is given (the same words, counts and indices)."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
         raise InvalidParameterError(f"threshold must be a number, got {threshold!r}.")
     if not math.isfinite(float(threshold)):
         raise InvalidParameterError(f"threshold must be finite, got {threshold!r}.")
     if device is not None:
         return _device_words(rec, float(threshold), device)
-    packed = pack_words(rec.binarize(float(threshold)).data)
-    # Last column is the most significant, so this order is the order of the packed values.
-    order = np.argsort(packed[:, 0], kind="stable") if packed.shape[1] == 1 else np.lexsort(packed.T)
-    srt = packed[order]
-    new = np.ones(srt.shape[0], dtype=bool)
-    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
-    word_of_sorted = np.cumsum(new) - 1
-    inverse = np.empty(srt.shape[0], dtype=np.int64)
-    inverse[order] = word_of_sorted
-    counts = np.bincount(inverse)
-    return srt[new], counts, inverse
+    words, counts, *inverse = count_words(rec.binarize(float(threshold)).data, need_inverse)
+    return words, counts, inverse[0] if inverse else None
 
 
 def _device_words(rec: Recording, threshold: float, device: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,6 +71,18 @@ def _device_words(rec: Recording, threshold: float, device: Any) -> tuple[np.nda
         rank[order] = np.arange(order.size)
         words, counts, inverse = words[order], counts[order], rank[inverse]
     return words, counts, inverse
+
+
+def _replicates(words: np.ndarray, counts: np.ndarray, inverse: np.ndarray | None, n_units: int,
+                radii: np.ndarray, cache: PairCache | None, n_boot: int, seed: Any,
+                block_size: int | None) -> np.ndarray:
+    """C at ``radii`` of ``n_boot`` bootstrap replicates, ``(n_boot, len(radii))``: word counts drawn
+    from the data's word counts, merged together on the data's pair lists (``cache``); the same
+    values as merging each replicate's words from scratch."""
+    if n_boot == 0 or cache is None:
+        return np.empty((0, len(radii)))
+    return np.concatenate([replicate_curves(words, batch, n_units, radii, cache)
+                           for batch in replicate_counts(counts, inverse, n_boot, seed, block_size)])
 
 
 def _radius(scale: float, n_units: int) -> int:
@@ -179,11 +182,16 @@ def pattern_complexity(
     or by blocked products), and the merges of one radius are resolved in vectorized rounds.
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
-    resampled data hold fewer distinct words, which biases resampled values low, and the
-    reflection corrects for that. Replicates are drawn from the distinct words' counts, not the
-    samples (as for :func:`~neurocomplex.unit_entropy`); ``diagnostics`` holds ``percentile_ci`` and ``bias``, and a
-    warning says when the interval excludes the estimate: it covers sampling variability, not
-    bias. When most clusters hold one sample, C is limited by ``n_samples``; a warning says so.
+    resampled data hold fewer distinct words and pick other leaders, which shifts resampled
+    values, and the reflection corrects for that shift. Replicates are drawn from the distinct
+    words' counts, not the samples (as for :func:`~neurocomplex.unit_entropy`), and each is merged
+    exactly by the rule above (the same value as merging its words from scratch) without searching
+    again for close pairs: a replicate's leaders are distinct words of the data, so the pairs it
+    needs are those the data's merge found, plus those of the words the data had already merged,
+    found by popcount; all replicates are merged together, radius by radius. ``diagnostics``
+    holds ``percentile_ci`` and ``bias``, and a warning says when the interval excludes the
+    estimate: it covers sampling variability, not bias. When most clusters hold one sample, C is
+    limited by ``n_samples``; a warning says so.
 
     References
     ----------
@@ -205,9 +213,10 @@ def pattern_complexity(
     check_recording(rec, min_samples=2)
     scale = check_float("scale", scale, 0.0, 1.0)
     _check_common(n_boot, seed, ci_level, block_size)
-    words, counts, inverse = _distinct_words(rec, threshold, device)
+    words, counts, inverse = _distinct_words(rec, threshold, device, need_inverse=n_boot > 0 and block_size is not None)
     radius = _radius(scale, rec.n_units)
-    values, n_clusters = leader_merge_curve(words, counts, rec.n_units, np.array([radius]))
+    cache = PairCache() if n_boot > 0 else None  # the pair lists, kept for the replicates
+    values, n_clusters = leader_merge_curve(words, counts, rec.n_units, np.array([radius]), cache=cache)
     value = float(values[0])
     caveats: list[str] = []
     if n_clusters[0] > 1 and n_clusters[0] > 0.5 * rec.n_samples:
@@ -215,8 +224,7 @@ def pattern_complexity(
               f"{scale:g}: most clusters hold a single sample, so C is limited by n_samples "
               "(undersampled); use a larger scale, fewer units or more samples.", caveats)
 
-    reps = count_bootstrap(lambda w: float(leader_merge_curve(words, w, rec.n_units, np.array([radius]))[0][0]),
-                           counts, inverse, n_boot, seed, block_size)
+    reps = _replicates(words, counts, inverse, rec.n_units, np.array([radius]), cache, n_boot, seed, block_size)[:, 0]
     ci, extra, notes = interval_report(reps, value, ci_level, "basic", 1.0)
     for note in notes:
         _warn(f"pattern_complexity: {note}", caveats)
@@ -285,8 +293,7 @@ def complexity_curve(
     min_r2 : float
         Below this R² of the log–log fit a warning says the curve is not a power law.
     n_boot : int
-        Bootstrap replicates of the whole curve for an interval on the exponent (0: none; each
-        replicate costs one curve).
+        Bootstrap replicates of the whole curve for an interval on the exponent (0: none).
     seed, block_size, ci_level, device
         Bootstrap settings and device as in :func:`pattern_complexity`.
 
@@ -313,7 +320,8 @@ def complexity_curve(
     ``ε = 0`` is never fitted (``log 0``); it is reported in the curve as ``exp(H_plugin)``.
     Points after the first ``C = 1`` (a flat floor, ``log C = 0``) are left out by default.
     With two points the R² is 1 by construction and a warning says so. The interval is a
-    percentile bootstrap (word counts redrawn, same fitted radii); it covers sampling variability.
+    percentile bootstrap (word counts redrawn, same fitted radii, each replicate merged exactly on
+    the data's pair lists as in :func:`pattern_complexity`); it covers sampling variability.
 
     References
     ----------
@@ -350,8 +358,9 @@ def complexity_curve(
             raise InvalidParameterError(f"fit_range must be (low, high) scales, got {fit_range!r}.") from err
         if not (0 <= lo <= hi <= 1):
             raise InvalidParameterError(f"fit_range must satisfy 0 <= low <= high <= 1, got {fit_range!r}.")
-    words, counts, inverse = _distinct_words(rec, threshold, device)
-    curve, n_clusters = leader_merge_curve(words, counts, n_units, radii_all)
+    words, counts, inverse = _distinct_words(rec, threshold, device, need_inverse=n_boot > 0 and block_size is not None)
+    cache = PairCache() if n_boot > 0 else None
+    curve, n_clusters = leader_merge_curve(words, counts, n_units, radii_all, cache=cache)
 
     uniq, first = np.unique(radii_all, return_index=True)
     use = uniq >= 1
@@ -380,8 +389,8 @@ def complexity_curve(
               f"{fit_r[-1] / n_units:.3g} (R² = {r2:.3f} < {min_r2}); the exponent {slope:.3g} is a "
               "summary of a curve that is not a power law. See diagnostics['complexity'].", caveats)
 
-    reps = count_bootstrap(lambda w: _fit_loglog(fit_r, leader_merge_curve(words, w, n_units, fit_r)[0], n_units)[0],
-                           counts, inverse, n_boot, seed, block_size)
+    curves = _replicates(words, counts, inverse, n_units, fit_r, cache, n_boot, seed, block_size)
+    reps = np.array([_fit_loglog(fit_r, c, n_units)[0] for c in curves], dtype=float)
     ci, extra, notes = interval_report(reps, slope, ci_level, "percentile")
     for note in notes:
         _warn(f"complexity_curve: {note}", caveats)
