@@ -1,15 +1,18 @@
-"""Helpers of the similarity estimators: condition means, cross-validated ridge predictions,
-weighted per-unit correlations and split-half reliabilities."""
+"""Helpers of the similarity estimators: condition means, cross-validated ridge predictions with
+their held-out correlations and exact delete-one values, and split-half reliabilities."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["average_by_condition", "random_half", "RidgeLoo", "ridge_predictions", "weighted_r", "half_r",
-           "unit_reliability"]
+__all__ = ["average_by_condition", "sum_by_condition", "random_half", "RidgeLoo", "CrossValidated",
+           "cross_validated_r", "linear_replicates", "half_r", "unit_reliability"]
 
-# memory of the (n, q, alphas) leave-one-out residuals evaluated at once
+# memory of the (n, q, alphas) leave-one-out residuals, or of the held-out rows' smoother, evaluated at once
 _LOO_CHUNK_BYTES = 64 * 2**20
+_FLAT = 1e-12  # a sum of squares below this fraction of its unit's full-data one (or zero) is a constant
 
 
 def average_by_condition(data: np.ndarray, codes: np.ndarray, n_cond: int) -> np.ndarray:
@@ -73,48 +76,129 @@ class RidgeLoo:
             return (x_new @ self.x.T) @ (self.u @ (self.uty / (self.lam + penalty)[:, None]))
         return (x_new @ self.v) @ (self.uty * (np.sqrt(self.lam) / (self.lam + penalty))[:, None])
 
+    def smoother(self, x_new: np.ndarray, penalty: float) -> np.ndarray:
+        """The weights G (new rows × training rows) of the centred predictions, ``G @ y``; with the
+        intercept the prediction at new row t is Σ_i (1/n + G_ti) y_i."""
+        if self.gram:
+            proj, scale = (x_new @ self.x.T) @ self.u, 1.0 / (self.lam + penalty)
+        else:
+            proj, scale = x_new @ self.v, np.sqrt(self.lam) / (self.lam + penalty)
+        return (proj * scale) @ self.u.T
 
-def ridge_predictions(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alphas: tuple[float, ...]
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out ridge predictions of every column of y from x, one penalty per fold (shared by all
-    columns) chosen by the smallest leave-one-out squared error on the training rows.
+    def loo_residuals(self, penalty: float) -> np.ndarray:
+        """Leave-one-out residuals e_i / (1 − h_ii) of the fit with this penalty (n × q)."""
+        shrink = self.lam / (self.lam + penalty)
+        resid = self.y - self.u @ (self.uty * shrink[:, None])
+        return resid / (1.0 - (1.0 / self.n + (self.u**2) @ shrink))[:, None]
 
-    Per fold, x is z-scored and y centred on the training rows; the penalty is α·n_train for
-    α in ``alphas`` (the first of equal errors wins, as scikit-learn's RidgeCV).
+
+class CrossValidated(NamedTuple):
+    """Held-out predictions and correlations of :func:`cross_validated_r`."""
+
+    pred: np.ndarray  # (n, q) held-out predictions, each row by the fit of the fold that left it out
+    alphas: np.ndarray  # (k,) penalty chosen per fold
+    r: np.ndarray  # (q,) held-out correlation of each unit
+    r_delete: np.ndarray | None  # (n, q) the same with row i deleted (None unless asked)
+
+
+def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alphas: tuple[float, ...],
+                      delete_one: bool = False) -> CrossValidated:
+    """Held-out ridge predictions of every column of y from x and each column's held-out correlation.
+
+    Per fold, x is z-scored and y centred on the training rows and the penalty is α·n_train for
+    the α in ``alphas`` with the smallest leave-one-out squared error on the training rows (one
+    for all columns; the first of equal errors wins, as scikit-learn's RidgeCV). A column's
+    correlation pools the held-out rows of all folds with the responses and the predictions
+    centred on their fold's means: the folds' separate intercepts would otherwise add offsets
+    between folds that anti-correlate with the folds' mean responses. A constant column is NaN;
+    a varying column with constant predictions scores 0.
+
+    ``delete_one`` adds, for every row i, each column's correlation after deleting row i from the
+    data: from its held-out fold, and from the training rows of the k − 1 fits it entered, each of
+    which is refitted exactly (Sherman–Morrison: the prediction at held-out row t moves by
+    −H_ti e_i / (1 − h_ii), H_ti = 1/n_train + G_ti the smoother weight with the intercept) with the
+    fold's penalty and predictor scales held. Costs one n_test × n_train smoother per fold.
     """
-    n = x.shape[0]
-    pred = np.empty_like(y)
+    n, q = y.shape
+    pred, yc, pc = np.empty_like(y), np.empty_like(y), np.empty_like(y)
     chosen = np.empty(len(folds))
     candidates = np.asarray(alphas, dtype=np.float64)
+    d_yp = np.zeros((n, q)) if delete_one else None  # change of Σ ỹ p̃ when row i leaves the training rows
+    d_pp = np.zeros((n, q)) if delete_one else None  # change of Σ p̃²
     for k, test in enumerate(folds):
         train = np.ones(n, dtype=bool)
         train[test] = False
         xtr = x[train]
+        m = xtr.shape[0]
         xm, xs = xtr.mean(axis=0), xtr.std(axis=0)
         xs[xs == 0] = np.inf  # constant units carry nothing
         ym = y[train].mean(axis=0)
         model = RidgeLoo((xtr - xm) / xs, y[train] - ym)
-        best = int(np.argmin(model.loo_errors(candidates * xtr.shape[0])))
-        pred[test] = model.predict((x[test] - xm) / xs, candidates[best] * xtr.shape[0]) + ym
+        best = int(np.argmin(model.loo_errors(candidates * m)))
+        penalty = candidates[best] * m
         chosen[k] = candidates[best]
-    return pred, chosen
+        yc[test] = y[test] - y[test].mean(axis=0)
+        xt = (x[test] - xm) / xs
+        if d_yp is None or d_pp is None:
+            pred[test] = model.predict(xt, penalty) + ym
+            pc[test] = pred[test] - pred[test].mean(axis=0)
+            continue
+        # the smoother in blocks of held-out rows: G^T ỹ, G^T p̃ and the column sums of G and G²
+        gty, gtp = np.zeros((m, q)), np.zeros((m, q))
+        cg, cg2 = np.zeros(m), np.zeros(m)
+        fold_pred = np.empty((test.size, q))
+        step = max(1, int(_LOO_CHUNK_BYTES // (8 * max(m, q))))
+        for lo in range(0, test.size, step):
+            g = model.smoother(xt[lo:lo + step], penalty)
+            fold_pred[lo:lo + step] = g @ model.y
+            gty += g.T @ yc[test[lo:lo + step]]
+            gtp += g.T @ fold_pred[lo:lo + step]
+            cg += g.sum(axis=0)
+            cg2 += np.einsum("ij,ij->j", g, g)
+        pred[test] = fold_pred + ym
+        mean_p = fold_pred.mean(axis=0)
+        pc[test] = fold_pred - mean_p
+        loo = model.loo_residuals(penalty)  # e_i / (1 - h_ii): how far row i moves its own fit
+        rows = np.flatnonzero(train)
+        # deleting training row i moves held-out row t by Δ_t = -H_ti loo_i; the fold-centred sums
+        # change by Σ ỹ_t Δ_t and by 2 Σ p̃_t Δ_t + Σ Δ_t² - (Σ Δ_t)² / n_test (the 1/m of H cancels)
+        d_yp[rows] -= loo * gty
+        d_pp[rows] += -2.0 * loo * (gtp - cg[:, None] * mean_p) + loo**2 * (cg2 - cg**2 / test.size)[:, None]
+    syy, spp, syp = (yc * yc).sum(axis=0), (pc * pc).sum(axis=0), (yc * pc).sum(axis=0)
+    r = _correlation(syp, syy, spp, syy)
+    r_delete = None
+    if d_yp is not None and d_pp is not None:
+        own = np.empty((n, 1))
+        for test in folds:
+            own[test] = test.size / (test.size - 1.0)  # a row leaving its fold also moves the fold's mean
+        r_delete = _correlation(syp - own * yc * pc + d_yp, syy - own * yc**2, spp - own * pc**2 + d_pp, syy)
+        r_delete[:, r == 0.0] = 0.0  # constant predictions stay constant when a row is deleted
+    return CrossValidated(pred, chosen, r, r_delete)
 
 
-def weighted_r(y: np.ndarray, yhat: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per-unit Pearson r for each row of sample weights ``w`` (n_rep × n): (n_rep, q).
-
-    A constant prediction of a varying unit scores 0 (it carries no signal); a constant unit NaN.
-    """
-    tot = w.sum(axis=1, keepdims=True)
-    my, mp = (w @ y) / tot, (w @ yhat) / tot
-    cov = (w @ (y * yhat)) / tot - my * mp
-    vy = (w @ (y * y)) / tot - my**2
-    vp = (w @ (yhat * yhat)) / tot - mp**2
+def _correlation(cross: np.ndarray, ss_y: np.ndarray, ss_pred: np.ndarray, ss_y_full: np.ndarray) -> np.ndarray:
+    """Held-out r from centred sums, clipped to [-1, 1]: NaN where the responses are constant (their
+    sum of squares at most ``_FLAT`` × ``ss_y_full``, the full data's), 0 where only the predictions are."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = cov / np.sqrt(vy * vp)
-    r[(vp <= 1e-12 * np.maximum(vy, 1e-300)) & (vy > 0)] = 0.0
-    r[~(vy > 0)] = np.nan
-    return r
+        r = cross / np.sqrt(ss_y * ss_pred)
+    flat_y = ~(ss_y > _FLAT * ss_y_full)
+    r = np.where((ss_pred <= _FLAT * np.maximum(ss_y, 1e-300)) & ~flat_y, 0.0, r)
+    return np.where(flat_y, np.nan, np.clip(r, -1.0, 1.0))
+
+
+def linear_replicates(values: np.ndarray, deleted: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates of per-unit statistics, linearised from their delete-one values.
+
+    ``values`` (q,), ``deleted`` (n, q) the values with each of n rows deleted, ``weights``
+    (n_boot × n) the draw counts of the replicates. Replicate b of unit j is
+    T_j + Σ_i (w_bi − 1) (T_j − T_j(−i)) √((n − 1)/n): the jackknife's influence values, scaled so
+    that the replicates' variance equals the jackknife variance ((n − 1)/n) Σ_i (T(−i) − T̄(·))².
+    A deletion that leaves a unit undefined (NaN) counts as no change; a NaN unit stays NaN.
+    """
+    n = deleted.shape[0]
+    with np.errstate(invalid="ignore"):
+        influence = np.where(np.isfinite(deleted), values - deleted, 0.0) * np.sqrt((n - 1) / n)
+    return values + (weights - 1.0) @ influence
 
 
 def half_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -139,19 +223,49 @@ def random_half(codes: np.ndarray, n_cond: int, rng: np.random.Generator) -> np.
 
 
 def unit_reliability(data: np.ndarray, codes: np.ndarray, n_cond: int, n_halves: int,
-                      rng: np.random.Generator) -> np.ndarray:
+                     rng: np.random.Generator, delete_one: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-unit Spearman–Brown corrected split-half correlation across conditions (mean r over splits).
 
     Symmetric in the two halves of every split (:func:`half_r`); NaN for a unit whose halves are
-    constant in every split.
+    constant in every split. ``delete_one`` adds the same with each condition deleted (n_cond × q;
+    the same splits, the condition's row left out of both half-averages), else None.
     """
-    rs = []
+    q = data.shape[1]
+    total, count = np.zeros(q), np.zeros(q)
+    total_d, count_d = (np.zeros((n_cond, q)), np.zeros((n_cond, q))) if delete_one else (None, None)
     for _ in range(n_halves):
         half = random_half(codes, n_cond, rng)
-        rs.append(half_r(average_by_condition(data[half], codes[half], n_cond),
-                         average_by_condition(data[~half], codes[~half], n_cond)))
-    stack = np.array(rs).reshape(len(rs), data.shape[1])
-    finite = np.isfinite(stack)
+        a = average_by_condition(data[half], codes[half], n_cond)
+        b = average_by_condition(data[~half], codes[~half], n_cond)
+        r = half_r(a, b)
+        total += np.where(np.isfinite(r), r, 0.0)
+        count += np.isfinite(r)
+        if total_d is not None and count_d is not None:
+            rd = _half_r_delete(a, b)
+            total_d += np.where(np.isfinite(rd), rd, 0.0)
+            count_d += np.isfinite(rd)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(finite, stack, 0.0).sum(axis=0) / finite.sum(axis=0)  # NaN where no split is defined
-        return 2 * r / (1 + r)
+        r = total / count  # NaN where no split is defined
+        rel = 2 * r / (1 + r)
+        if total_d is None or count_d is None:
+            return rel, None
+        rd = total_d / count_d
+        return rel, 2 * rd / (1 + rd)
+
+
+def _half_r_delete(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`half_r` with each row (condition) deleted in turn: (n_cond × q)."""
+    n = a.shape[0]
+    const_a, const_b = np.ptp(a, axis=0) == 0, np.ptp(b, axis=0) == 0
+    ac, bc = a - a.mean(axis=0), b - b.mean(axis=0)
+    own = n / (n - 1.0)  # deleting a row also moves the mean
+    saa, sbb = np.einsum("ij,ij->j", ac, ac), np.einsum("ij,ij->j", bc, bc)
+    saa_d, sbb_d = saa - own * ac**2, sbb - own * bc**2
+    sab_d = np.einsum("ij,ij->j", ac, bc) - own * ac * bc
+    flat_a = const_a | (saa_d <= _FLAT * saa)
+    flat_b = const_b | (sbb_d <= _FLAT * sbb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = sab_d / np.sqrt(saa_d * sbb_d)
+    r = np.where(flat_a ^ flat_b, 0.0, r)
+    r = np.where(flat_a & flat_b, np.nan, r)
+    return np.clip(r, -1.0, 1.0)
