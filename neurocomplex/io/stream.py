@@ -86,8 +86,9 @@ class StreamPlan:
         For a file read over HTTP(S): the folder that keeps its fetched parts
         (:func:`neurocomplex.io.remote.open_url`); None for local files or no cache.
     edges : tuple of int or None
-        Row boundaries of the blocks (``0 = e_0 < e_1 < ... = n_samples``), set with
-        :meth:`with_edges`; None: blocks of ``windows_per_block`` whole windows.
+        Row boundaries of the blocks (``0 = e_0 < e_1 < ... = n_samples``): ``n_blocks`` equal
+        parts from :func:`plan_stream`, or where :meth:`with_edges` cuts them; None (a given
+        ``window``): blocks of ``windows_per_block`` whole windows.
     """
 
     path: str
@@ -282,9 +283,12 @@ def plan_stream(
     window : float, optional
         Seconds per read window (rounded to whole bins, so the windows' bin edges are those of
         the whole session). Default: the window whose counts take 16 MiB (one byte per count;
-        8 bytes per value of a series), or ``n_samples / n_blocks`` bins when that is shorter.
+        8 bytes per value of a series).
     n_blocks : int
-        Bootstrap blocks (whole windows each); fewer when there are fewer windows.
+        Blocks of consecutive rows, each with its own statistics (the units of a distributed
+        run's tasks, and of a block bootstrap): ``n_blocks`` equal parts of the session by default
+        (fewer when there are fewer rows), whole windows each with a given ``window`` (fewer when
+        there are fewer windows). :meth:`StreamPlan.with_edges` cuts them elsewhere.
     group_column : str, optional
         As in :func:`neurocomplex.load`.
     max_cells : int, optional
@@ -332,18 +336,23 @@ def plan_stream(
         info = _series_plan(f, p, target, lo, hi) if target is not None else _units_plan(f, p, b, lo, hi, group_column)
     step = info["bin_size"]
     n_units = int(np.asarray(info["ids"]).size)
-    rows = _window_rows(window, step, n_units, 1 if target is None else 8)
-    if window is None:  # short sessions: at least n_blocks windows, so the bootstrap has its blocks
-        rows = min(rows, max(1, -(-int(info["n_samples"]) // n_blocks)))
-    n_windows = -(-info["n_samples"] // rows)
+    n_samples = int(info["n_samples"])
+    rows = min(_window_rows(window, step, n_units, 1 if target is None else 8), max(1, n_samples))
+    n_windows = -(-n_samples // rows)
+    # Default windows are as long as their memory allows (fewer, longer reads), and the blocks n_blocks
+    # equal parts whatever the windows; with a given window, blocks are whole windows.
+    edges = None
+    if window is None and n_samples > 0:
+        size = -(-n_samples // min(n_blocks, n_samples))
+        edges = (*range(0, n_samples, size), n_samples)
     groups = info["groups"] if info["groups"] is not None else np.full(n_units, "all")
     plan = StreamPlan(
         path=str(path), source="units" if target is None else target.strip("/"), kind=info["kind"],
-        bin_size=step, t_start=info["t_start"], t_stop=info["t_stop"], n_samples=int(info["n_samples"]),
+        bin_size=step, t_start=info["t_start"], t_stop=info["t_stop"], n_samples=n_samples,
         window_rows=rows, windows_per_block=-(-n_windows // min(n_blocks, n_windows)),
         unit_ids=np.asarray(info["ids"]), groups=np.asarray(groups).astype(str), group_source=info["group_source"],
         n_spikes=info["n_spikes"], dtype=info["dtype"], row0=int(info.get("row0", 0)),
-        in_units=bool(info.get("in_units", False)), cache=None if cache is None else os.fspath(cache),
+        in_units=bool(info.get("in_units", False)), cache=None if cache is None else os.fspath(cache), edges=edges,
     )
     check_stream_work(plan, max_cells)
     return plan
@@ -405,7 +414,8 @@ def stream_memory(plan: StreamPlan, kinds: Sequence[str] = _DEFAULT_KINDS, by: s
     Returns
     -------
     int
-        One window of values (and its float copy), the statistics of every block (an
+        One window of values (a byte per count, 8 per value of a series, and a byte for its
+        binary state) and the float copies of one chunk of it, the statistics of every block (an
         ``n_units x n_units`` float64 scatter per block and per group when covariances are kept,
         and four more for the accumulation and the estimate), the activity statistics, and with
         "samples" 24 bytes per row and group (a count and a sum, and their concatenation). Word
@@ -421,7 +431,8 @@ def stream_memory(plan: StreamPlan, kinds: Sequence[str] = _DEFAULT_KINDS, by: s
     True
     """
     n = plan.n_units
-    total = 16 * plan.window_rows * n + 16 * min(plan.window_rows, max(1, _CHUNK_BYTES // (8 * n))) * n
+    itemsize = 1 if plan.source == "units" else 8
+    total = (itemsize + 1) * plan.window_rows * n + 16 * min(plan.window_rows, max(1, _CHUNK_BYTES // (8 * n))) * n
     total += plan.n_blocks * 4 * 8 * n
     if "covariance" in kinds:
         sizes = [idx.size for idx in plan.group_units(by).values()]

@@ -279,10 +279,14 @@ def test_sizes_are_refused_before_reading(tmp_path):
     with pytest.raises(InvalidParameterError, match=r"10,001 rows x 2 units = 20,002 cells, more than max_cells=20,001"):
         plan_stream(path, series=series, max_cells=20_001)
     assert plan_stream(path, series=series, max_cells=20_002).n_samples == 10_001
-    # memory: one n x n float64 scatter per block (+4), per group, plus windows and activity statistics
-    windows = 16 * plan.window_rows * 2 * 2
+    # memory: one n x n float64 scatter per block (+4), per group, plus windows (8 bytes a value of a series, one
+    # for its binary state, 16 for the float copies of a chunk) and activity statistics; 24 bytes per row and
+    # group for the rows' counts and sums
+    assert plan.window_rows == plan.n_samples  # 10,001 x 2 values take less than 16 MiB: one window
+    windows = (8 + 1) * plan.window_rows * 2 + 16 * plan.window_rows * 2
     assert stream_memory(plan, ["activity"]) == windows + plan.n_blocks * 4 * 8 * 2
     assert stream_memory(plan, ["covariance"]) - stream_memory(plan, ["activity"]) == (plan.n_blocks + 4) * 8 * 4
+    assert stream_memory(plan, ["activity", "samples"]) - stream_memory(plan, ["activity"]) == 24 * 10_001
     check_stream_memory(plan, ["covariance"])  # fits
 
 
