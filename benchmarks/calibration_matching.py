@@ -70,7 +70,7 @@ def _record(model: str, units: dict[str, np.ndarray], n_trials: int, rng: np.ran
 
 
 def _p_values(model: str, n_units: int, n_sets: int, n_trials: int, n_draws: int | None, n_boot: int | None,
-              effect: str | None = None, new_units: bool = False) -> dict[str, np.ndarray]:
+              effect: str | None = None, new_units: bool = False, resample: str = "half") -> dict[str, np.ndarray]:
     """p-values of ``n_sets`` data sets for every measure, and the signs of the differences."""
     import neurocomplex as nc
 
@@ -84,7 +84,7 @@ def _p_values(model: str, n_units: int, n_sets: int, n_trials: int, n_draws: int
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", nc.NeurocomplexWarning)
             sizes = {} if n_draws is None or n_boot is None else {"n_draws": n_draws, "n_boot": n_boot}
-            df = nc.compare(recs, MEASURES, seed=i, params=PARAMS, **sizes)
+            df = nc.compare(recs, MEASURES, seed=i, params=PARAMS, resample=resample, **sizes)
         for row in df.itertuples():
             out[row.measure].append(row.p_value)
     return {m: np.array(v) for m, v in out.items()}

@@ -138,9 +138,14 @@ def test_bootstrap_test_is_the_inverted_test_of_its_interval():
             accepted = min(1.0, 2 * (1 + c) / (b + 1)) >= round(1 - level, 12)
             assert accepted == (lo <= delta <= hi)
     assert min_replicates(0.95) == 40 and min_replicates(0.9) == 20
-    # replicates without spread: the interval is the estimate alone, and 0 is rejected at the smallest p
-    assert bootstrap_test(0.3, np.full(50, 0.3), 0.95) == (0.3, 0.3, 2 / 51)
-    assert bootstrap_test(0.0, np.full(50, 0.1), 0.95) == (0.0, 0.0, 1.0)
+    # replicates without spread: the interval is the estimate alone (within rounding), 0 rejected at the smallest p
+    lo, hi, p = bootstrap_test(0.3, np.full(50, 0.3), 0.95)
+    assert lo == pytest.approx(0.3, abs=1e-9) and hi == pytest.approx(0.3, abs=1e-9) and p == 2 / 51
+    assert bootstrap_test(0.0, np.full(50, 0.1), 0.95)[2] == 1.0
+    # replicates that differ only by rounding, around an estimate of 0 (two values at one ceiling): no tail
+    rounding = 6.35 * (1 + np.random.default_rng(1).integers(-2, 3, size=80) * np.finfo(float).eps) - 6.35
+    lo, hi, p = bootstrap_test(0.0, rounding, 0.95, scale=6.35)
+    assert p == 1.0 and lo <= 0 <= hi and hi - lo < 1e-7
 
 
 def test_interval_and_p_value_never_disagree_in_compare():
@@ -163,8 +168,8 @@ def test_aligned_recordings_are_resampled_together():
     df = nc.compare({"a": a, "copy": copy}, ["participation_ratio", "pattern_entropy"], n_draws=3, n_boot=40,
                     fraction=1.0, params={"pattern_entropy": {"method": "plugin"}})
     # the same rows and all units in every draw and replicate: every replicate difference is 0
-    assert (df.difference == 0).all() and (df.ci_low == 0).all() and (df.ci_high == 0).all()
-    assert (df.p_value == 1.0).all()
+    assert (df.difference == 0).all() and (df.p_value == 1.0).all()
+    np.testing.assert_allclose(df[["ci_low", "ci_high"]], 0.0, atol=1e-8)
     assert df.attrs["provenance"]["alignment_groups"] == [["a", "copy"]]
 
 
@@ -362,3 +367,44 @@ def test_balanced_draws_remove_the_monte_carlo_noise_of_a_mean():
         row = nc.compare({"a": a, "b": b}, "mean_rate", n_draws=n_draws, n_boot=40, seed=n_draws).iloc[0]
         assert row.value_a == pytest.approx(row.unmatched_a, rel=1e-12)
         assert row.value_b == pytest.approx(row.unmatched_b, rel=1e-12)
+
+
+def test_pattern_entropies_at_their_sample_ceiling_are_not_tested():
+    # 100 units matched to 50 units and 50 samples: every pattern differs, the plug-in entropy is log2(50)
+    a, b = _population(20, n_samples=100, n_units=100, seed=1), _population(20, n_samples=100, n_units=100, seed=2)
+    with pytest.warns(nc.NeurocomplexWarning, match=r"pattern_entropy \(a, b\)"):
+        df = nc.compare({"a": a, "b": b}, ["pattern_entropy", "participation_ratio"], n_draws=2, n_boot=40,
+                        params={"pattern_entropy": {"method": "plugin"}})
+    entropy, pr = df.iloc[0], df.iloc[1]
+    assert entropy.value_a == pytest.approx(np.log2(50)) and entropy.value_b == pytest.approx(np.log2(50))
+    assert entropy.degenerate and math.isnan(entropy.p_value) and "same ceiling" in entropy.warnings
+    assert not pr.degenerate and 0 <= pr.p_value <= 1
+    assert all(r["at_ceiling"] for r in df.attrs["matched"] if r["measure"] == "pattern_entropy")
+    # one at the ceiling, one below it: tested, and said
+    low = _stimulus_layer(n_units=100, repeats=25, seed=3)  # 4 patterns
+    one = nc.compare({"a": a, "low": low}, "pattern_entropy", n_draws=2, n_boot=40,
+                     params={"pattern_entropy": {"method": "plugin"}}).iloc[0]
+    assert not one.degenerate and one.value_b <= 2 + 1e-9 and one.p_value < 0.05
+    assert "'a' has as many distinct patterns as samples" in one.warnings and "of 'low' has" not in one.warnings
+
+
+def test_half_samples_and_bootstrap_replicates():
+    from neurocomplex.comparison._matching_stats import half_rows
+
+    rng = np.random.default_rng(0)
+    for n, block in [(100, None), (101, None), (120, 10), (125, 10)]:
+        rows, scale = half_rows(rng, n, block)
+        blocks = n if block is None else n // block
+        assert len(set(rows.tolist())) == len(rows) and rows.min() >= 0 and rows.max() < n
+        assert scale == pytest.approx(np.sqrt((blocks // 2) / (blocks - blocks // 2)))
+    a, b = _population(2, n_samples=120, n_units=12, seed=1), _population(2, n_samples=90, n_units=12, seed=2)
+    half = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=3, n_boot=40)
+    boot = nc.compare({"a": a, "b": b}, "participation_ratio", n_draws=3, n_boot=40, resample="bootstrap")
+    # the same estimate; intervals of the same order from either resampling
+    assert half.loc[0, "difference"] == boot.loc[0, "difference"]
+    w_half, w_boot = np.ptp(half.loc[0, ["ci_low", "ci_high"]]), np.ptp(boot.loc[0, ["ci_low", "ci_high"]])
+    assert 0.5 < w_half / w_boot < 2.0
+    assert half.attrs["provenance"]["resampled"].startswith("a random half of the samples")
+    assert boot.attrs["provenance"]["resampled"].startswith("the samples of each Recording with replacement")
+    with pytest.raises(nc.InvalidParameterError, match="resample"):
+        nc.compare({"a": a, "b": b}, "participation_ratio", n_boot=40, resample="jackknife")

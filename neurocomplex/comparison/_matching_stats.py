@@ -2,8 +2,9 @@
 
 - :func:`quantile_thresholds`: per-unit thresholds whose activation ratio is the one nearest a
   target that the unit's ties allow (never "nothing active" for a unit that varies).
-- :func:`resample_rows`: the rows of one bootstrap replicate (independent samples, or moving
-  blocks of consecutive samples for time bins).
+- :func:`half_rows`: the rows of one half-sample replicate (a random half of the samples, or
+  of blocks of consecutive samples for time bins), and its jackknife scale; :func:`resample_rows`:
+  those of one bootstrap replicate (with replacement).
 - :func:`bootstrap_test`: the interval and the two-sided p-value of a difference, both read from
   the same centred bootstrap distribution, so that "the interval excludes 0" and "p < 1 -
   ci_level" are one statement.
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["quantile_thresholds", "resample_rows", "bootstrap_test", "min_replicates"]
+__all__ = ["quantile_thresholds", "resample_rows", "half_rows", "bootstrap_test", "min_replicates"]
 
 
 def quantile_thresholds(data: np.ndarray, activation: float) -> np.ndarray:
@@ -72,7 +73,7 @@ def quantile_thresholds(data: np.ndarray, activation: float) -> np.ndarray:
 
 
 def resample_rows(rng: np.random.Generator, n: int, block_size: int | None) -> np.ndarray:
-    """Row indices of one bootstrap replicate of ``n`` samples.
+    """Row indices of one bootstrap replicate of ``n`` samples (with replacement).
 
     ``block_size`` None: n independent draws with replacement (samples exchangeable: trials,
     stimuli). Otherwise a moving-block bootstrap: blocks of ``block_size`` consecutive rows with
@@ -91,6 +92,39 @@ def resample_rows(rng: np.random.Generator, n: int, block_size: int | None) -> n
     return (starts[:, None] + np.arange(size)).ravel()[:n]
 
 
+def half_rows(rng: np.random.Generator, n: int, block_size: int | None) -> tuple[np.ndarray, float]:
+    """Rows of one half-sample of ``n`` samples (without replacement), and its jackknife scale.
+
+    The rows fall in g = ⌊n / ``block_size``⌋ consecutive blocks (single rows when
+    ``block_size`` is None; the last block takes the remainder); h = ⌊g / 2⌋ blocks are kept at
+    random. A statistic's deviations over half-samples, times √(h / (g − h)), have the variance
+    of the statistic on all n samples: the delete-d jackknife with d = g − h [1]_.
+
+    References
+    ----------
+    .. [1] J. Shao, C. F. J. Wu, "A general theory for jackknife variance estimation", Ann.
+       Statist. 17(3) (1989).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, scale = half_rows(np.random.default_rng(0), 11, None)
+    >>> len(rows), len(set(rows.tolist())), round(scale, 4)  # 5 of 11 kept, 6 deleted
+    (5, 5, 0.9129)
+    >>> rows, scale = half_rows(np.random.default_rng(0), 100, 10)
+    >>> len(rows), scale, bool(np.all(np.diff(rows[:10]) == 1))
+    (50, 1.0, True)
+    """
+    size = 1 if block_size is None else max(1, min(block_size, n))
+    blocks = max(2, n // size)
+    keep = blocks // 2
+    chosen = np.sort(rng.choice(blocks, keep, replace=False))
+    starts = chosen * size
+    stops = np.where(chosen == blocks - 1, n, starts + size)
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+    return rows, math.sqrt(keep / (blocks - keep))
+
+
 def min_replicates(ci_level: float) -> int:
     """Fewest finite replicates for which :func:`bootstrap_test` can exclude 0 at ``ci_level``.
 
@@ -101,7 +135,8 @@ def min_replicates(ci_level: float) -> int:
     return max(1, math.floor(round(2.0 / (1.0 - ci_level), 9)))
 
 
-def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float) -> tuple[float, float, float]:
+def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float,
+                   scale: float | None = None) -> tuple[float, float, float]:
     """Interval and two-sided p-value of a difference, from one centred bootstrap distribution.
 
     Parameters
@@ -112,6 +147,10 @@ def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float) -> 
         Finite bootstrap replicates D*_b of the same statistic (b = 1 .. B).
     ci_level : float
         Coverage of the interval.
+    scale : float, optional
+        Magnitude of the values the statistic is computed from (for a difference, the larger
+        of the two values; default: the largest of ``estimate`` and ``replicates``):
+        deviations within 1e-9 of it are rounding, and count as ties.
 
     Returns
     -------
@@ -125,11 +164,13 @@ def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float) -> 
     plug-in entropy), the null distribution of D̂ − δ is taken to be that of e. The p-value of
     δ is p(δ) = min(1, 2 (1 + c(δ)) / (B + 1)) with c(δ) = min(#{e_b ≤ D̂ − δ},
     #{e_b ≥ D̂ − δ}): twice the smaller tail, with the usual +1 so that p > 0 [1]_. The
-    interval is the set of δ with p(δ) ≥ α = 1 − ``ci_level``, i.e. [D̂ − e_(B+1−j),
-    D̂ − e_(j)] with j = ⌈α (B + 1) / 2 − 1⌉ and e_(k) the order statistics: the basic
-    (pivotal) bootstrap interval [1]_. By construction 0 lies outside the interval exactly when
-    p(0) < α, and the interval contains D̂ whenever the mean of the replicates lies between
-    their tails.
+    interval is the set of δ with p(δ) ≥ α = 1 − ``ci_level``, i.e. [D̂ − e_(B+1−j) − τ,
+    D̂ − e_(j) + τ] with j = ⌈α (B + 1) / 2 − 1⌉, e_(k) the order statistics and τ = 1e-9 ·
+    ``scale`` the rounding tolerance (the tails count e_b ≤ D̂ − δ + τ and e_b ≥ D̂ − δ − τ):
+    the basic (pivotal) bootstrap interval [1]_. Both are computed from the same floating-point
+    expressions, so 0 lies outside the interval exactly when p(0) < α, and the interval contains
+    D̂ whenever the mean of the replicates lies between their tails. Replicates that differ only
+    by rounding (two values both at an entropy's ceiling) give p = 1, not a spurious tail.
 
     References
     ----------
@@ -152,8 +193,13 @@ def bootstrap_test(estimate: float, replicates: np.ndarray, ci_level: float) -> 
         return math.nan, math.nan, math.nan
     # replicates that do not vary centre to exactly 0 (their float mean need not equal them)
     e = np.sort(reps - reps.mean()) if reps.min() < reps.max() else np.zeros(b)
-    low, high = estimate - e[b - j], estimate - e[j - 1]
-    tails = min(int(np.count_nonzero(e <= estimate)), int(np.count_nonzero(e >= estimate)))
+    if scale is None:
+        scale = max(abs(estimate), float(np.abs(reps).max()))
+    tol = 1e-9 * abs(scale)
+    # up[k] = D̂ − e_(k+1) + τ decreases with k, down[k] = D̂ − e_(k+1) − τ too: the tail counts and
+    # the interval's ends are read from the same numbers, so they cannot disagree
+    up, down = (estimate - e) + tol, (estimate - e) - tol
+    tails = min(int(np.count_nonzero(up >= 0)), int(np.count_nonzero(down <= 0)))
     p = min(1.0, 2.0 * (1 + tails) / (b + 1))
-    return float(low), float(high), float(p)
+    return float(down[b - j]), float(up[j - 1]), float(p)
 

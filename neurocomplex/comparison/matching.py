@@ -4,8 +4,8 @@ Every entropy and dimension depends on the number of units and of samples, and "
 different things for spike counts and ReLU activations. :func:`compare` subsamples every
 Recording repeatedly to the same number of units and samples, binarizes all of them by one
 stated rule, and reports for each measure and each pair of Recordings the matched difference
-with an interval and a p-value, both from one bootstrap over the samples of each Recording,
-next to the unmatched values.
+with an interval and a p-value, both from one distribution of replicates that resample the
+samples of each Recording, next to the unmatched values.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ import numpy as np
 
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_float, check_int
-from neurocomplex.comparison._matching_stats import bootstrap_test, min_replicates, quantile_thresholds, resample_rows
+from neurocomplex.comparison._matching_stats import (
+    bootstrap_test,
+    half_rows,
+    min_replicates,
+    quantile_thresholds,
+    resample_rows,
+)
 from neurocomplex.comparison.table import _check_taken
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import EstimatorSpec
@@ -34,9 +40,13 @@ __all__ = ["compare", "BINARIZE_RULES", "NULLS"]
 
 BINARIZE_RULES = ("quantile", "zero", "none")
 NULLS = ("bootstrap", "none")
+RESAMPLING = ("half", "bootstrap")
 _MATCH = ("units", "samples")
 # Measures of the order of samples in time: a bootstrap that treats samples as exchangeable breaks them.
 _TEMPORAL = ("entropy_rate", "word_entropy")
+# Measures fixed by the number of samples when every sample is a different pattern (log2 S, plus
+# the estimator's correction): two Recordings both there cannot be told apart.
+_CEILING = ("pattern_entropy",)
 _COLUMNS = ["measure", "a", "b", "value_a", "value_b", "difference", "ci_low", "ci_high", "p_value",
             "unmatched_a", "unmatched_b", "unmatched_difference", "moved_a", "moved_b", "n_units",
             "n_samples", "n_draws", "binarize", "null", "warnings",
@@ -77,10 +87,12 @@ class _Plan:
 
 @dataclass
 class _Draws:
-    """Per-draw values (draws x measures) of every Recording, and its draws with a degenerate state."""
+    """Per-draw values (draws x measures) of every Recording, its draws with a degenerate binary state,
+    and those whose binary patterns are all distinct (an entropy of patterns at its ceiling)."""
 
     values: dict[str, np.ndarray]
     degenerate: dict[str, np.ndarray]
+    saturated: dict[str, np.ndarray]
 
     def means(self) -> dict[str, np.ndarray]:
         """The matched value of each measure: the mean over the draws that gave one."""
@@ -145,10 +157,18 @@ def _estimate(spec: EstimatorSpec, rec: Recording, kwargs: Mapping[str, Any]) ->
             return math.nan
 
 
-def _one_draw(x: np.ndarray, th: np.ndarray | None, kind: str, plan: _Plan) -> tuple[np.ndarray, np.ndarray]:
-    """Every measure on one matched subsample ``x``, and whether its binary state is degenerate."""
+def _all_distinct(on: np.ndarray) -> bool:
+    """Whether every row of a binary matrix is a different pattern."""
+    packed = np.ascontiguousarray(np.packbits(on, axis=1))
+    return len(set(packed.view(np.dtype((np.void, packed.shape[1]))).ravel().tolist())) == on.shape[0]
+
+
+def _one_draw(x: np.ndarray, th: np.ndarray | None, kind: str, plan: _Plan) -> tuple[np.ndarray, ...]:
+    """Every measure on one matched subsample ``x``, whether its binary state is degenerate, and
+    whether its patterns are all distinct (checked for the measures in ``_CEILING``)."""
     state = binary = raw = None
     out, degenerate = np.empty(len(plan.names)), np.zeros(len(plan.names), dtype=bool)
+    saturated = np.zeros(len(plan.names), dtype=bool)
     for i, m in enumerate(plan.names):
         spec = plan.specs[m]
         if spec.binary and th is not None:
@@ -161,8 +181,9 @@ def _one_draw(x: np.ndarray, th: np.ndarray | None, kind: str, plan: _Plan) -> t
             on, rec = (x > plan.own_threshold(m) if spec.binary else None), raw
         if on is not None:
             degenerate[i] = not on.any() or bool(on.all())
+            saturated[i] = m in _CEILING and _all_distinct(on)
         out[i] = _estimate(spec, rec, plan.kwargs[m])
-    return out, degenerate
+    return out, degenerate, saturated
 
 
 def _chunks(rng: np.random.Generator, n: int, size: int) -> list[np.ndarray]:
@@ -185,6 +206,7 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
     thresholds = {k: plan.thresholds(x) for k, x in datas.items()}
     values: dict[str, np.ndarray] = {}
     degenerate: dict[str, np.ndarray] = {}
+    saturated: dict[str, np.ndarray] = {}
     for group in groups:
         n = datas[group[0]].shape[0]
         rows_vary = plan.n_samples is not None and plan.n_samples < n
@@ -194,6 +216,7 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
         for k in group:
             values[k] = np.empty((draws[k], len(plan.names)))
             degenerate[k] = np.empty((draws[k], len(plan.names)), dtype=bool)
+            saturated[k] = np.empty((draws[k], len(plan.names)), dtype=bool)
         c_r = n // plan.n_samples if rows_vary else 1
         # the row pieces stay while the recording with the most unit pieces crosses them all
         row_block = c_r * max(unit_pieces.values())
@@ -214,8 +237,8 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
                     cols = col_pieces[k][step % c_u]
                     x, th = x[:, cols], None if th is None else th[cols]
                 x = x if rows is None else x[rows]
-                values[k][d], degenerate[k][d] = _one_draw(x, th, plan.kinds[k], plan)
-    return _Draws(values, degenerate)
+                values[k][d], degenerate[k][d], saturated[k][d] = _one_draw(x, th, plan.kinds[k], plan)
+    return _Draws(values, degenerate, saturated)
 
 
 def _sizes(recs: Mapping[str, Recording], match: tuple[str, ...], fraction: float) -> tuple[int | None, int | None]:
@@ -253,6 +276,7 @@ def compare(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     progress: bool | None = None,
     block_size: int | None = None,
+    resample: str = "half",
 ) -> Any:
     """Matched differences of measures between every pair of Recordings, with intervals and p-values.
 
@@ -280,10 +304,10 @@ def compare(
     activation : float
         Target fraction of active samples per unit for ``binarize="quantile"``, in (0, 1).
     null : {"bootstrap", "none"}
-        ``"bootstrap"``: p-value of "no difference" from the bootstrap over samples that also
-        gives the interval; ``"none"``: intervals only.
+        ``"bootstrap"``: p-value of "no difference" from the replicates (``resample``) that also
+        give the interval; ``"none"``: intervals only.
     n_boot : int
-        Bootstrap replicates (each repeats the matched draws on resampled samples). At least
+        Replicates (each repeats the matched draws on resampled samples). At least
         2 / (1 − ``ci_level``) (40 at 95%) for an interval or a p-value; fewer (0: no bootstrap)
         only with ``null="none"``, and then without intervals.
     seed : int or None
@@ -298,6 +322,10 @@ def compare(
     block_size : int, optional
         Resample blocks of this many consecutive samples (time bins with correlated neighbours)
         instead of independent samples (trials, stimuli).
+    resample : {"half", "bootstrap"}
+        How a replicate resamples each Recording's samples: ``"half"``, a random half without
+        replacement (delete-d jackknife); ``"bootstrap"``, all of them with replacement (see
+        Notes for why half-samples are the default).
 
     Returns
     -------
@@ -308,13 +336,15 @@ def compare(
         binarized by the same rule), ``unmatched_difference``, ``moved_a``, ``moved_b`` (matched −
         unmatched: how much matching moved each value), ``n_units``, ``n_samples`` (matched sizes),
         ``n_draws``, ``binarize``, ``null``, ``warnings``, ``degenerate`` (the rule left a or b
-        with no active or no inactive unit-sample: no interval, no p-value), ``n_replicates`` (finite
+        with no active or no inactive unit-sample, or both are at a pattern entropy's ceiling: no
+        interval, no p-value), ``n_replicates`` (finite
         replicates behind the interval), ``n_units_a``, ``n_units_b``, ``n_samples_a``,
         ``n_samples_b`` (the Recordings' own sizes), ``subsampled`` (what matching took from each).
         ``df.attrs``: ``provenance`` (rule, sizes, what was subsampled, seed, package version, ...)
         and ``matched`` (records, one per Recording and measure: ``recording``, ``measure``,
         ``value``, ``ci_low``, ``ci_high``, ``unmatched``, ``moved``, ``n_units``, ``n_samples``,
-        ``n_units_recorded``, ``n_samples_recorded``, ``degenerate``).
+        ``n_units_recorded``, ``n_samples_recorded``, ``degenerate``, ``at_ceiling``: every draw has
+        as many distinct binary patterns as samples, so a pattern entropy is set by the sample count).
 
     Raises
     ------
@@ -350,16 +380,27 @@ def compare(
     nothing active. A unit that never varies is never active. A binary measure is degenerate for a
     Recording when its binarization has no active or no inactive unit-sample (on all of the
     Recording or in every draw): the value is then fixed by the rule (entropy 0, complexity 1),
-    and its rows carry a warning, ``degenerate=True`` and no interval or p-value.
+    and its rows carry a warning, ``degenerate=True`` and no interval or p-value. Likewise a
+    pattern entropy whose every draw has S distinct patterns among its S samples is at its
+    ceiling (log2 S plus the estimator's correction): a row with both Recordings there is
+    degenerate, and one with a single one says so.
 
-    Inference: the bootstrap resamples the samples (trials, stimuli) of each Recording with
-    replacement (moving blocks of ``block_size`` for time bins), recomputes the thresholds, and
-    repeats the ``n_draws`` matched draws on the resample; for replicate b, D*_b = m*_a − m*_b.
+    Inference: each of the B = ``n_boot`` replicates resamples the samples (trials, stimuli) of
+    each Recording, recomputes the thresholds and repeats the ``n_draws`` matched draws on the
+    resample, giving m*_b. ``resample="half"`` keeps a random half of the samples (of blocks of
+    ``block_size`` for time bins) without replacement; the deviations m*_b − mean(m*) times
+    √(h / (n − h)) (h kept of n) have the variance of the estimate on all samples (the delete-d
+    jackknife with d = n − h [2]_). ``"bootstrap"`` draws n samples with replacement (moving
+    blocks of ``block_size``) [1]_ [3]_; its repeated rows lower the rank of a subsample and the
+    number of its distinct patterns, which biases dimensions and entropies when the matched units
+    approach the matched samples, so that its test rejects up to twice its level there
+    (benchmarks/RESULTS_matching.md); half-samples have no repeated rows. For a pair,
+    D*_b = m*_a,b − m*_b,b (Recordings that hold the same samples share each replicate's rows).
     Interval and p-value come from this one distribution (``bootstrap_test`` of
-    :mod:`neurocomplex.comparison._matching_stats`): centred on its mean, the basic interval [D̂ − e_(B+1−j),
-    D̂ − e_(j)] and p = min(1, 2 (1 + c) / (B + 1)), c the smaller tail count of the centred
-    replicates beyond D̂, so that p < 1 − ``ci_level`` exactly when the interval excludes 0. The
-    test covers the sampling variability of the samples, with the recorded units fixed: it asks
+    :mod:`neurocomplex.comparison._matching_stats`): centred on its mean, the basic interval
+    [D̂ − e_(B+1−j), D̂ − e_(j)] and p = min(1, 2 (1 + c) / (B + 1)), c the smaller tail count of
+    the centred replicates beyond D̂, so that p < 1 − ``ci_level`` exactly when the interval
+    excludes 0. The test covers the sampling variability of the samples, with the recorded units fixed: it asks
     whether the two Recordings' samples come from processes with the same matched value,
     given the units recorded; it does not generalize to other units of the same area. Repeating
     the draws on a fixed data set (the spread of the draws) measures how the value moves from
@@ -368,15 +409,16 @@ def compare(
     and changed correlations at 10, 30 and 100 units) is measured in
     benchmarks/calibration_matching.py. Cost: (``n_boot`` + 1) · ``n_draws`` calls of each
     estimator per Recording. The test's exact size is 2j / (B + 1) (j of ``bootstrap_test``):
-    4.98% for B = 200 at 95%,
-    but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an integer (at 95%: a multiple
-    of 40).
+    4.98% for B = 200 at 95%, but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an
+    integer (at 95%: a multiple of 40).
 
     References
     ----------
     .. [1] A. C. Davison, D. V. Hinkley, "Bootstrap Methods and their Application", Cambridge
        University Press (1997).
-    .. [2] H. R. Künsch, "The jackknife and the bootstrap for general stationary observations",
+    .. [2] J. Shao, C. F. J. Wu, "A general theory for jackknife variance estimation", Ann.
+       Statist. 17(3) (1989).
+    .. [3] H. R. Künsch, "The jackknife and the bootstrap for general stationary observations",
        Ann. Statist. 17(3) (1989).
 
     Examples
@@ -424,6 +466,7 @@ def compare(
         )
     seed = check_int("seed", seed, 0, allow_none=True)
     block_size = check_int("block_size", block_size, 1, allow_none=True)
+    check_choice("resample", resample, RESAMPLING)
     kwargs = _kwargs(specs, params, seed)
 
     n_units, n_samples = _sizes(recs, match, fraction)
@@ -439,15 +482,20 @@ def compare(
     values = point.means()
     boot = {k: np.full((n_boot, len(names)), math.nan) for k in recs}
     boot_degenerate = {k: np.zeros(len(names), dtype=int) for k in recs}
-    for b in progress_bar(range(n_boot), n_boot, progress, "bootstrap", "replicate", min_total=20):
+    scale = dict.fromkeys(recs, 1.0)
+    for b in progress_bar(range(n_boot), n_boot, progress, "replicates", "replicate", min_total=20):
         resampled = {}
         for g in groups:
-            rows = resample_rows(rng, datas[g[0]].shape[0], block_size)
+            n = datas[g[0]].shape[0]
+            rows, factor = half_rows(rng, n, block_size) if resample == "half" else (
+                resample_rows(rng, n, block_size), 1.0)
             resampled.update({k: datas[k][rows] for k in g})
+            scale.update(dict.fromkeys(g, factor))
         rep = _matched_draws(resampled, groups, plan, rng)
         for k, v in rep.means().items():
             boot[k][b] = v
             boot_degenerate[k] += rep.degenerate[k].all(axis=0)
+    boot = {k: _rescaled(boot[k], values[k], scale[k]) for k in recs}
 
     degenerate = {k: (unmatched.degenerate[k][0] | point.degenerate[k].all(axis=0)) for k in recs}
     subsampled = _subsampled(recs, n_units, n_samples)
@@ -461,12 +509,13 @@ def compare(
         for i, m in enumerate(names):
             v, u = float(values[k][i]), float(unmatched.values[k][0, i])
             reps = boot[k][:, i]
-            lo, hi, _ = (bootstrap_test(v, reps[np.isfinite(reps)], ci_level)
+            lo, hi, _ = (bootstrap_test(v, reps[np.isfinite(reps)], ci_level, abs(v))
                          if n_boot and math.isfinite(v) and not degenerate[k][i] else (math.nan,) * 3)
             matched.append({"recording": k, "measure": m, "value": v, "ci_low": lo, "ci_high": hi, "unmatched": u,
                             "moved": v - u, "n_units": n_units or r.n_units, "n_samples": n_samples or r.n_samples,
                             "n_units_recorded": r.n_units, "n_samples_recorded": r.n_samples,
-                            "degenerate": bool(degenerate[k][i])})
+                            "degenerate": bool(degenerate[k][i]),
+                            "at_ceiling": bool(point.saturated[k][:, i].all())})
 
     rows_out = []
     for a, b in itertools.combinations(recs, 2):
@@ -475,12 +524,13 @@ def compare(
             ua, ub = float(unmatched.values[a][0, i]), float(unmatched.values[b][0, i])
             diff = boot[a][:, i] - boot[b][:, i]
             ok = diff[np.isfinite(diff)]
-            bad = bool(degenerate[a][i] or degenerate[b][i])
+            ceiling = bool(point.saturated[a][:, i].all() and point.saturated[b][:, i].all())
+            bad = bool(degenerate[a][i] or degenerate[b][i]) or ceiling
             notes = _row_notes(a, b, i, m, specs[m], point, boot_degenerate, degenerate, n_boot - ok.size, n_boot,
                                rule, nothing)
             lo = hi = p = math.nan
             if n_boot and not bad and math.isfinite(va - vb):
-                lo, hi, p = bootstrap_test(va - vb, ok, ci_level)
+                lo, hi, p = bootstrap_test(va - vb, ok, ci_level, max(abs(va), abs(vb)))
                 if math.isnan(p):
                     notes.append(f"{ok.size} of {n_boot} replicates gave a value, too few for a {ci_level:g} "
                                  f"interval (at least {min_replicates(ci_level)}).")
@@ -498,6 +548,11 @@ def compare(
                              "n_samples_a": recs[a].n_samples, "n_samples_b": recs[b].n_samples,
                              "subsampled": f"{a}: {subsampled[a]}; {b}: {subsampled[b]}"})
     df = pd.DataFrame(rows_out, columns=_COLUMNS)
+    at_ceiling = [f"{r['measure']} ({r['a']}, {r['b']})" for r in rows_out if "same ceiling" in r["warnings"]]
+    if at_ceiling:
+        warnings.warn(f"nc.compare: both Recordings have as many distinct patterns as samples in every draw, so "
+                      f"these are set by the sample count and have no test: {', '.join(at_ceiling)}. Match to "
+                      "fewer units (a smaller fraction) or use more samples.", NeurocomplexWarning, stacklevel=2)
     df.attrs["provenance"] = {
         "match": list(match), "fraction": fraction, "n_units": n_units, "n_samples": n_samples,
         "aligned_samples": len(groups) == 1, "alignment_groups": groups, "n_draws": n_draws,
@@ -505,18 +560,20 @@ def compare(
         "subsampled_text": "nothing was subsampled" if nothing else
         "; ".join(f"{k}: {s}" for k, s in subsampled.items()),
         "binarize": rule, "null": null, "n_boot": n_boot, "block_size": block_size,
-        "resampled": "samples of each Recording with replacement" + (
-            f" in blocks of {block_size}" if block_size else "") + "; units fixed",
+        "resample": resample,
+        "resampled": ("a random half of the samples of each Recording" if resample == "half" else
+                      "the samples of each Recording with replacement")
+        + (f", in blocks of {block_size}" if block_size else "") + "; units fixed",
         "seed": seed, "ci_level": ci_level, "params": {m: dict(kw) for m, kw in kwargs.items()},
         "version": __version__}
     df.attrs["provenance"]["note"] = _note(df, n_draws, n_units, n_samples, nothing, subsampled, rule, null, n_boot,
-                                           ci_level)
+                                           ci_level, df.attrs["provenance"]["resampled"])
     df.attrs["matched"] = matched
     return df
 
 
 def _note(df: Any, n_draws: int, n_units: int | None, n_samples: int | None, nothing: bool,
-          subsampled: Mapping[str, str], rule: str, null: str, n_boot: int, ci_level: float) -> str:
+          subsampled: Mapping[str, str], rule: str, null: str, n_boot: int, ci_level: float, resampled: str) -> str:
     """One paragraph for a report: what was subsampled, to what size, the rule and the test."""
     sizes = " and ".join(s for s in (f"{n_units} units" if n_units else "", f"{n_samples} samples" if n_samples else "")
                          if s)
@@ -525,13 +582,23 @@ def _note(df: Any, n_draws: int, n_units: int | None, n_samples: int | None, not
             "; ".join(f"{k}: {s}" for k, s in subsampled.items()) + ")")
     test = ("no intervals" if not n_boot else
             f"{ci_level:g} intervals" + (" and p-values" if null == "bootstrap" else "") +
-            f" from one bootstrap over the samples of each population ({n_boot} replicates; the units recorded are "
-            "held fixed)" + (f", so p < {1 - ci_level:.2g} exactly when the interval excludes 0" if null == "bootstrap"
-                             else ""))
+            f" from one distribution of {n_boot} replicates, each taking {resampled.replace('Recording', 'population')}"
+            " (the units recorded are held fixed)"
+            + (f", so p < {1 - ci_level:.2g} exactly when the interval excludes 0" if null == "bootstrap" else ""))
     bad = int(df["degenerate"].sum())
     return (f"Matched comparison: {what}; binary measures binarized by one rule: {rule}; {test}."
             + (f" {bad} of {len(df)} rows are degenerate (the rule leaves a population with no active or no inactive "
                "unit-sample) and have no test." if bad else ""))
+
+
+def _rescaled(reps: np.ndarray, value: np.ndarray, factor: float) -> np.ndarray:
+    """Replicates as value + factor · (replicate − mean of the replicates), per measure (NaN kept)."""
+    out = np.full_like(reps, math.nan)
+    for i in range(reps.shape[1]):
+        ok = np.isfinite(reps[:, i])
+        if ok.any():
+            out[ok, i] = value[i] + factor * (reps[ok, i] - reps[ok, i].mean())
+    return out
 
 
 def _spec(m: Any) -> EstimatorSpec:
@@ -592,14 +659,19 @@ def _row_notes(a: str, b: str, i: int, m: str, spec: EstimatorSpec, point: _Draw
             notes.append(f"{int(point.degenerate[k][:, i].sum())} of {point.degenerate[k].shape[0]} matched draws of "
                          f"{k!r} had no active or no inactive unit-sample.")
         if spec.binary and not degenerate[k][i] and boot_degenerate[k][i]:
-            notes.append(f"{int(boot_degenerate[k][i])} of {n_boot} bootstrap replicates of {k!r} had no active or "
+            notes.append(f"{int(boot_degenerate[k][i])} of {n_boot} replicates of {k!r} had no active or "
                          "no inactive unit-sample in any draw.")
+        if point.saturated[k][:, i].all():
+            notes.append(f"every matched draw of {k!r} has as many distinct patterns as samples: {m} is at its "
+                         "ceiling, set by the number of samples rather than by the data.")
         failed = int((~np.isfinite(point.values[k][:, i])).sum())
         if failed:
             notes.append(f"{failed} of {point.values[k].shape[0]} matched draws of {k!r} gave no value "
                          "(unusable subsample).")
+    if point.saturated[a][:, i].all() and point.saturated[b][:, i].all():
+        notes.append(f"degenerate: {m} of both is at the same ceiling; no interval or p-value (use fewer units).")
     if dropped and n_boot:
-        notes.append(f"{dropped} of {n_boot} bootstrap replicates gave no value and were left out.")
+        notes.append(f"{dropped} of {n_boot} replicates gave no value and were left out.")
     if nothing:
         notes.append("nothing was subsampled (every Recording kept all its units and samples): the matched values "
                      "are the unmatched ones.")
