@@ -355,3 +355,20 @@ def test_rdm_too_large_for_memory_is_refused_before_allocating():
     rec = nc.Recording.from_array(np.random.default_rng(0).normal(size=(200_000, 2)))
     with pytest.raises(nc.MemoryLimitError, match=r"200000 x 200000.*average the trials by condition"):
         nc.rdm(rec)
+
+
+def test_a_deterministic_population_has_ceiling_one_without_splitting(monkeypatch):
+    # a network layer shown each stimulus twice gives the same pattern twice: its split-half
+    # consistency is exactly 1, so the ceiling is the area's alone, and no half-RDM is formed for it
+    rng = np.random.default_rng(3)
+    codes = np.repeat(np.arange(12), 2)
+    layer = rng.normal(size=(12, 500))[codes]
+    area = rng.poisson(np.exp(0.5 * layer[:, :20]))
+    calls = []
+    original = rsa_module._rdm
+    monkeypatch.setattr(rsa_module, "_rdm", lambda sums, *a: calls.append(sums.shape[1]) or original(sums, *a))
+    est = nc.rsa(nc.Recording.from_array(area, kind="spike_counts"), nc.Recording.from_array(layer),
+                 conditions=codes, n_boot=0, n_splits=5)
+    assert est.diagnostics["reliability_y"] == 1.0
+    assert 500 not in calls[2:]  # after the two full RDMs, only the area's halves were formed
+    assert est.diagnostics["noise_ceiling"] == pytest.approx(math.sqrt(est.diagnostics["reliability_x"]))
