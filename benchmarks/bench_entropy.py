@@ -1,59 +1,84 @@
-"""Pattern entropy with its interval against the same call without it and against ``np.unique``.
+"""Pattern entropy (default call first) against the word-counting floor ``np.packbits`` + 1-D
+``np.unique``, measured in the same run, and against the same call without an interval.
 
-Run: ``.venv/bin/python benchmarks/bench_entropy.py`` (prints times and same-run ratios; numbers in
-benchmarks/RESULTS_entropy.md). Data: 10^6 samples of 32 independent Bernoulli units, rates uniform
-in [0.01, 0.2]; then 32 units at p = 0.1 (true entropy 15.0 bits) for the interval report.
-The default call (``n_boot=200``) is timed first, the interval-free call (``n_boot=0``) second.
-``--coverage`` instead measures how often the default intervals cover the true entropy (independent
-units, rates uniform in [0.05, 0.5], 40 draws per case).
+Run: ``.venv/bin/python benchmarks/bench_entropy.py [--threads 1]`` (prints times and same-run
+ratios; numbers in benchmarks/RESULTS_entropy.md). Data: 10^6 samples of independent Bernoulli
+units, rates uniform in [0.01, 0.2], 32 units (the floor: bytes of ``packbits`` viewed as one uint32
+per row, then ``np.unique(..., return_counts=True)``), 64 units (uint64 per row) and 128 units
+(where the floor is ``np.unique`` of the two-uint64 rows with ``axis=0``); then 32 units at
+p = 0.1 (true entropy 15.0 bits) for the interval report. Calls run round-robin (default call
+first), best of 7; the ratio column is the best time over the floor's best time.
+``--coverage`` instead measures how often the default intervals cover the true entropy
+(independent units, rates uniform in [0.05, 0.5], 40 draws per case).
 """
 
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 
 import numpy as np
+from _timing import best_times
 
 import neurocomplex as nc
 from neurocomplex.measures.entropy import pattern_entropy_from_blocks
-from neurocomplex.stats import WordCounts
+from neurocomplex.stats import WordCounts, count_words
 
 
-def _best(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def _floor(data: np.ndarray):
+    """Counting at the floor: packbits, then one integer per row (or rows of uint64) and np.unique."""
+    packed = np.packbits(data, axis=1, bitorder="little")
+    n_bytes = packed.shape[1]
+    if n_bytes in (1, 2, 4, 8):
+        return np.unique(packed.view(f"<u{n_bytes}")[:, 0], return_counts=True)
+    return np.unique(packed.view("<u8"), axis=0, return_counts=True)
+
+
+def _speed(n_samples: int, n_units: int, rng: np.random.Generator) -> None:
+    data = (rng.random((n_samples, n_units)) < rng.uniform(0.01, 0.2, n_units)).astype(np.uint8)
+    rec = nc.Recording.from_array(data, kind="binary")
+    k = nc.pattern_entropy(rec, method="plugin", n_boot=0).diagnostics["n_distinct"]
+    calls = {
+        "pattern_entropy(rec) (default: NSB, posterior interval)": lambda: nc.pattern_entropy(rec),
+        "pattern_entropy(rec, method='plugin') (basic bootstrap interval, 200 replicates)":
+            lambda: nc.pattern_entropy(rec, method="plugin"),
+        "pattern_entropy(rec, method='plugin', n_boot=0)": lambda: nc.pattern_entropy(rec, method="plugin", n_boot=0),
+        "count_words(B)": lambda: count_words(data),
+        "count_words(B, return_inverse=True)": lambda: count_words(data, return_inverse=True),
+        "floor: packbits + np.unique": lambda: _floor(data),
+    }
+    times = best_times(list(calls.values()), 7)
+    floor = times[-1]
+    print(f"\n{n_samples:.0e} x {n_units} binary, rates U[0.01, 0.2]: {k} distinct words")
+    print("| call | best time | / floor |\n|---|---|---|")
+    for (name, _f), t in zip(calls.items(), times, strict=True):
+        print(f"| `{name}` | {t * 1e3:.1f} ms | {t / floor:.2f}x |", flush=True)
 
 
 def main() -> None:
     warnings.simplefilter("ignore", nc.NeurocomplexWarning)
-    rng = np.random.default_rng(0)
+    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else None
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        blas = sorted({(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()
+                       if i["user_api"] == "blas"})
+        print(f"BLAS: {blas}; numpy {np.__version__}")
+        rng = np.random.default_rng(0)
+        for n_units in (32, 64, 128):
+            _speed(10**6, n_units, rng)
+        _others(rng)
+
+
+def _others(rng: np.random.Generator) -> None:
     n_samples, n_units = 10**6, 32
-    p = rng.uniform(0.01, 0.2, n_units)
-    data = (rng.random((n_samples, n_units)) < p).astype(np.uint8)
+    data = (rng.random((n_samples, n_units)) < rng.uniform(0.01, 0.2, n_units)).astype(np.uint8)
     rec = nc.Recording.from_array(data, kind="binary")
-    print(f"{n_samples:.0e} x {n_units} binary, rates U[0.01, 0.2]: "
-          f"{nc.pattern_entropy(rec, method='plugin', n_boot=0).diagnostics['n_distinct']} distinct words")
-    timings = {}
+    print()
     for method in ("plugin", "nsb"):
-        # Interleaved (default first, then n_boot=0), best of 7 each: the ratio is robust to load.
-        t_default, t_free = np.inf, np.inf
-        for _ in range(7):
-            t_default = min(t_default, _best(lambda m=method: nc.pattern_entropy(rec, method=m), 1))
-            t_free = min(t_free, _best(lambda m=method: nc.pattern_entropy(rec, method=m, n_boot=0), 1))
-        timings[method] = t_default
-        print(f"  pattern_entropy {method:6s} default (n_boot=200) {t_default:.3f} s, n_boot=0 {t_free:.3f} s, "
-              f"ratio {t_default / t_free:.2f}x", flush=True)
-    for method in ("plugin", "nsb"):
-        t_block = _best(lambda m=method: nc.pattern_entropy(rec, method=m, block_size=1000), 1)
+        (t_block,) = best_times([lambda m=method: nc.pattern_entropy(rec, method=m, block_size=1000)], 1)
         print(f"  pattern_entropy {method:6s} block_size=1000 (block bootstrap) {t_block:.3f} s", flush=True)
-    t_unit = _best(lambda: nc.unit_entropy(rec), 1)
-    t_unit_free = _best(lambda: nc.unit_entropy(rec, n_boot=0), 3)
+    t_unit, t_unit_free = best_times([lambda: nc.unit_entropy(rec), lambda: nc.unit_entropy(rec, n_boot=0)], [1, 3])
     print(f"  unit_entropy default {t_unit:.3f} s, n_boot=0 {t_unit_free:.3f} s, ratio {t_unit / t_unit_free:.0f}x "
           "(replicates need each word's count)", flush=True)
     blocks = []
@@ -61,11 +86,8 @@ def main() -> None:
         wc = WordCounts(n_units)
         wc.update(data[start : start + 10_000])
         blocks.append(wc)
-    t_from = _best(lambda: pattern_entropy_from_blocks(blocks, method="plugin"), 1)
+    (t_from,) = best_times([lambda: pattern_entropy_from_blocks(blocks, method="plugin")], 1)
     print(f"  pattern_entropy_from_blocks plugin, 100 blocks of 10^4 samples: {t_from:.3f} s")
-    t_unique = _best(lambda: np.unique(data, axis=0, return_counts=True), 1)
-    print(f"  np.unique(B, axis=0, return_counts=True) {t_unique:.3f} s; default call faster by "
-          f"plugin {t_unique / timings['plugin']:.0f}x, nsb {t_unique / timings['nsb']:.0f}x", flush=True)
 
     # The interval of a biased estimator: 32 independent units at p = 0.1.
     h = -(0.1 * np.log2(0.1) + 0.9 * np.log2(0.9))
