@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomplex._memory import check_allocation
 from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
@@ -78,6 +79,10 @@ class CovarianceAccumulator:
 
     def __init__(self, n_units: int) -> None:
         self.n_units = check_int("n_units", n_units, 1)
+        check_allocation(8.0 * float(self.n_units) ** 2,
+                         f"the {self.n_units} x {self.n_units} float64 scatter matrix",
+                         "use fewer units, or, with fewer samples than units, the estimators' n x n Gram route "
+                         "(nc.effective_dimension on the Recording; nc.torch.summarize(..., sketch=k) for layers)")
         self.n_samples = 0
         self.mean = np.zeros(self.n_units)
         self.scatter = np.zeros((self.n_units, self.n_units))

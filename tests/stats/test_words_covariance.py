@@ -153,3 +153,10 @@ def test_hash_collisions_fall_back_to_sorting_rows(rng, monkeypatch):
     np.testing.assert_array_equal(words, ref_words)
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_array_equal(words[inverse], pack_words(b))
+
+
+def test_a_covariance_too_large_for_memory_is_refused_before_allocating():
+    from neurocomplex.errors import MemoryLimitError
+
+    with pytest.raises(MemoryLimitError, match=r"1000000 x 1000000 float64.*Gram route"):
+        CovarianceAccumulator(1_000_000)
