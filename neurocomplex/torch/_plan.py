@@ -28,6 +28,7 @@ _BATCH_TARGET = 256 * 1024**2
 SKETCH_SIZES = (4096, 2048, 1024, 512, 256)
 _F64, _F32 = 8, 4
 _GRAM_CHUNK = 2048  # units centred and multiplied at a time by the Gram route
+_SKETCH_FLUSH = 1024  # projected rows gathered before one product (neurocomplex.torch._sketch.FLUSH_ROWS)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def _gram(n_rows: int, d: int) -> tuple[float, float]:
 
 
 def _sketch(k: int, d: int) -> tuple[float, float]:
-    """(kept, transient): the k x k float64 scatter, the hash, signs and exact per-unit moments."""
-    return _F64 * k * k + 2 * _F64 * k + 36 * d, (_F32 + _F64) * k * k
+    """(kept, transient): the k x k float64 scatter, the projected rows waiting for one product, the
+    hash, signs and exact per-unit moments."""
+    return _F64 * k * k + 2 * _F64 * k + 2 * _F32 * _SKETCH_FLUSH * k + 36 * d, (_F32 + _F64) * k * k
 
 
 def _words(n_rows: int | None, d: int) -> float:

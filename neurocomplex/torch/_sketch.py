@@ -65,6 +65,11 @@ def layer_seed(seed: int, key: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(key.encode())) % (2**63)
 
 
+# Projected rows gathered before one product is folded into the float64 scatter: the k x k update
+# (a float64 copy, a sum and a rank-one correction) then runs once per this many rows, not per batch.
+FLUSH_ROWS = 1024
+
+
 def _projection(n_units: int, k: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)  # drawn on the host: the same projection on every device
     bucket = torch.randint(0, k, (n_units,), generator=g)
@@ -89,6 +94,8 @@ class TorchSketch:
         self.n_units, self.k, self.seed = int(n_units), int(k), int(seed)
         self.bucket, self.sign = _projection(self.n_units, self.k, self.seed, device)
         self.projected = TorchCovariance(self.k, device)
+        self._pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+        self._pending_rows = 0
         self.n_samples = 0
         self.mean = torch.zeros(self.n_units, dtype=torch.float64, device=device)
         self.m2 = torch.zeros(self.n_units, dtype=torch.float64, device=device)
@@ -110,12 +117,12 @@ class TorchSketch:
         """Add a batch given by its float64 mean, its centred rows and their per-unit sum of squares."""
         if n_b == 0:
             return
-        y = self.project(centred)
         mean_y = torch.zeros(self.k, dtype=torch.float64, device=mean_b.device)
         mean_y.index_add_(0, self.bucket, mean_b * self.sign.to(torch.float64))
-        with full_float32():
-            scatter_y = (y.T @ y).to(torch.float64)
-        self.projected.combine(n_b, mean_y, scatter_y)
+        self._pending.append((n_b, mean_y, self.project(centred)))
+        self._pending_rows += n_b
+        if self._pending_rows >= FLUSH_ROWS:
+            self._flush()
         n_a = self.n_samples
         n = n_a + n_b
         delta = mean_b - self.mean
@@ -123,8 +130,28 @@ class TorchSketch:
         self.mean += delta * (n_b / n)
         self.n_samples = n
 
+    def _flush(self) -> None:
+        """Fold the pending batches into the scatter as one block: the sum of their own centred
+        scatters (one float32 product) plus the spread of their means (Chan et al. 1979)."""
+        if not self._pending:
+            return
+        counts = torch.tensor([p[0] for p in self._pending], dtype=torch.float64, device=self.mean.device)
+        means = torch.stack([p[1] for p in self._pending])
+        rows = torch.cat([p[2] for p in self._pending]) if len(self._pending) > 1 else self._pending[0][2]
+        self._pending, self._pending_rows = [], 0
+        n = float(counts.sum())
+        mean = (counts @ means) / n
+        with full_float32():
+            scatter = (rows.T @ rows).to(torch.float64)
+        del rows
+        spread = (means - mean) * counts.sqrt()[:, None]
+        scatter += spread.T @ spread
+        self.projected.combine(int(n), mean, scatter)
+
     def to_stats(self) -> SketchedCovariance:
         """The host-side, mergeable sketch."""
+        with torch.inference_mode():  # the statistics were made under it (the capture's forward)
+            self._flush()
         return SketchedCovariance(self.n_units, self.k, self.seed, self.projected.to_stats(),
                                   self.mean.cpu().numpy(), self.m2.cpu().numpy(), self.n_samples)
 
