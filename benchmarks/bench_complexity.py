@@ -1,6 +1,7 @@
 """Timing of the complexity estimators (MEASURES.md §4).
 
     .venv/bin/python benchmarks/bench_complexity.py [--quick]
+    .venv/bin/python benchmarks/bench_complexity.py --interval [--quick]
 
 1. complexity_curve (10 scales, ``SCALES``) on 10^5 samples x 256 binary units:
    - structured: the on/off states of the second ReLU layer (256 units) of a random He-initialized
@@ -11,6 +12,12 @@
      until large radii and every pair of the 10^5 distinct words has to be compared once).
    The peer is a plain implementation of the same rule (per-cluster loop against all survivors,
    one popcount row per cluster), timed on a 2,000-sample subset and checked for equality.
+3. ``--interval``: pattern_complexity's default call (``n_boot=100``, scale 0.1) first, then the
+   same call with ``n_boot=0``, round-robin, at n = 10^4, 3 x 10^4 and 10^5 samples of 32 and 64
+   units (independent Bernoulli units, rates uniform in [0.01, 0.1]; and the latent-variable
+   spiking model with 64 units), with the log-log slope of each over n; at 2 x 10^4 x 64 also 10
+   replicates merged from scratch (the former route, scaled to 100) and the check that the default
+   call's replicates equal them.
 2. reconstruction_complexity up to k_max = 16 on 10^4 samples x 100 -> 100 units (a random
    two-layer ReLU map, so that e(k) needs many clusters), compared with scikit-learn's KMeans +
    Ridge doing the same cross-validation (test dependency).
@@ -143,7 +150,68 @@ def bench_recon() -> list[str]:
     return [line]
 
 
+def _bernoulli(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.random((n, d)) < rng.uniform(0.01, 0.1, d)).astype(np.uint8)
+
+
+def _latent(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, 3)) @ rng.normal(size=(3, d)) - 3.0
+    return (rng.random((n, d)) < 1 / (1 + np.exp(-logits))).astype(np.uint8)
+
+
+def bench_interval() -> None:
+    import warnings
+
+    from _timing import round_times
+
+    from neurocomplex.measures._leader import leader_merge_curve
+    from neurocomplex.measures._word_bootstrap import count_bootstrap
+
+    warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+    sizes = [10_000, 30_000] if QUICK else [10_000, 30_000, 100_000]
+    print("| data | n x d | distinct words | clusters | default (n_boot=100) | n_boot=0 | ratio (best) | "
+          "ratio (median of rounds) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, make, d in (("bernoulli", _bernoulli, 32), ("bernoulli", _bernoulli, 64), ("latent", _latent, 64)):
+        slopes = []
+        for n in sizes:
+            rec = nc.Recording.from_array(make(n, d), kind="binary")
+            times = round_times([lambda r=rec: nc.pattern_complexity(r), lambda r=rec: nc.pattern_complexity(r, n_boot=0)],
+                                2 if n < 100_000 else 1)
+            est = nc.pattern_complexity(rec, n_boot=0)
+            best = np.nanmin(times, axis=0)
+            slopes.append((n, best[0], best[1]))
+            print(f"| {name} | {n} x {d} | {est.diagnostics['n_distinct_words']} | {est.diagnostics['n_clusters']} | "
+                  f"{best[0]:.2f} s | {best[1]:.2f} s | {best[0] / best[1]:.2f} | "
+                  f"{np.median(times[:, 0] / times[:, 1]):.2f} |", flush=True)
+        ln = np.log([s[0] for s in slopes])
+        print(f"| {name} {d} units: log-log slope over n | | | | {np.polyfit(ln, np.log([s[1] for s in slopes]), 1)[0]:.2f} | "
+              f"{np.polyfit(ln, np.log([s[2] for s in slopes]), 1)[0]:.2f} | | |", flush=True)
+    # The former route: every replicate merged from scratch (10 replicates, scaled to 100).
+    b = _bernoulli(20_000, 64)
+    rec = nc.Recording.from_array(b, kind="binary")
+    words, counts = count_words(b)
+    t = time.perf_counter()
+    est = nc.pattern_complexity(rec, n_boot=100)
+    t_default = time.perf_counter() - t
+    t = time.perf_counter()
+    old = count_bootstrap(lambda w: float(leader_merge_curve(words, w, 64, np.array([6]))[0][0]), counts, None, 10, 0)
+    t_old = (time.perf_counter() - t) * 10
+    same = np.array_equal(est.diagnostics["bootstrap_replicates"][:10], old)
+    print(f"\n20000 x 64 bernoulli: default call {t_default:.1f} s; 100 replicates merged from scratch "
+          f"(10 timed x 10) {t_old:.1f} s; the first 10 replicates identical: {same}")
+
+
 if __name__ == "__main__":
+    if "--interval" in sys.argv:
+        from threadpoolctl import threadpool_info
+
+        print("BLAS:", sorted({(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()
+                               if i["user_api"] == "blas"}))
+        bench_interval()
+        sys.exit(0)
     print("| data | size | distinct words | complexity_curve (10 scales) | 2,000-sample subset: ours vs plain loop | "
           "exponent | C(ε) at the scales |")
     print("|---|---|---|---|---|---|---|")
