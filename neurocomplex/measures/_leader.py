@@ -286,7 +286,7 @@ def _merge_radius(u: np.ndarray, v: np.ndarray, rank: np.ndarray, n_words: int) 
 
 # --------------------------------------------------------------------------- pair lists kept for replicates
 _EXTRA_BLOCK = 1 << 22  # (extra leader, leader) distances computed at a time
-_REPLICATE_NODES = 1 << 23  # replicates x words merged together (bounds the per-node state to ~100 MB)
+_REPLICATE_NODES = 1 << 23  # replicates x words merged together (per-node state: ~30 bytes each)
 _PAIR_BITS = 1 << 24  # pairs x replicates unpacked at a time (16 MB)
 
 
