@@ -9,10 +9,11 @@ Spearman, correlation distance, its 200-replicate interval) then ``nc.rsa(x, y, 
 against rsatoolbox's ``calc_rdm`` of both datasets plus ``compare(method="spearman")``, which
 computes the point value only; then the same with Kendall's tau-a (``--tau-shapes``). Part ``predictivity``: 1,000 stimuli x 2,000 units -> 200 units
 (more predictors than training rows) and 2,000 x 300 -> 100 (fewer), ``nc.predictivity(x, y)``
-(default call: 5 folds, 13 penalties, 200-replicate interval) then ``n_boot=0``, against
-``cross_val_predict`` of scikit-learn's ``make_pipeline(StandardScaler(), RidgeCV(alphas=13
-penalties x n_train))`` on the same folds plus the per-unit correlations and their median (the
-same computation). Times are the best of ``--repeats`` rounds run round-robin (every function
+(default call: 5 folds, 13 penalties, 200-replicate interval that includes the refits' variability)
+then ``n_boot=0``, against ``cross_val_predict`` of scikit-learn's ``make_pipeline(StandardScaler(),
+RidgeCV(alphas=13 penalties x n_train))`` on the same folds plus the per-unit correlations of the
+held-out predictions centred per fold and their median (the same value, without an interval).
+Times are the best of ``--repeats`` rounds run round-robin (every function
 once per round, after one warm-up call; calls under 50 ms are repeated within a round and
 averaged), ratios are taken within this run; the median of the per-round ratios is given too. BLAS is limited to ``--threads`` threads; the BLAS library and thread count are printed.
 """
@@ -46,8 +47,12 @@ HOW = [
     "  units >= training rows, of X^T X otherwise); each of the 13 penalties then costs O(n_train r q) for",
     "  its exact leave-one-out errors (intercept leverage 1/n_train included), and only the chosen penalty",
     "  is used to predict the held-out rows. scikit-learn's RidgeCV also forms every penalty's",
-    "  coefficients (units x targets each). The interval reweights the pooled held-out predictions (five",
-    "  weighted sums per replicate block), so the default call costs about the same as n_boot=0.",
+    "  coefficients (units x targets each). The interval needs every sample's exact delete-one value (the",
+    "  sample removed from its held-out fold and from the k - 1 fits it trained): from the same",
+    "  decomposition, per fold the n_test x n_train smoother weights G and the products G^T Y and",
+    "  G^T Y_hat (O(n_test n_train (r + 2q))), then the Sherman-Morrison update of the held-out",
+    "  predictions' sums; no refit. The 200 replicates reweight those delete-one changes (one",
+    "  n_boot x n by n x q product) and take the median over units.",
     "- Calls of a few milliseconds (100 x 100) move with the load of the shared machine: read the best-time",
     "  ratio with the per-round median next to it, and rerun on a quiet machine before drawing conclusions.",
 ]
@@ -161,10 +166,13 @@ def _predictivity_part(nc, args, lines: list[str]) -> None:
         def no_boot(rx=rx, ry=ry, out=out):
             out["no_boot"] = nc.predictivity(rx, ry, n_boot=0)
 
-        def sk(x=x, y=y, cv=cv, n_train=n_train, out=out):
+        def sk(x=x, y=y, cv=cv, folds=folds, n_train=n_train, out=out):
             model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.array(_DEFAULT_ALPHAS) * n_train))
             pred = cross_val_predict(model, x, y, cv=cv)
-            yc, pc = y - y.mean(0), pred - pred.mean(0)
+            yc, pc = y.copy(), pred.copy()
+            for f in folds:  # centred on each held-out fold's means, as nc.predictivity's value
+                yc[f] -= yc[f].mean(0)
+                pc[f] -= pc[f].mean(0)
             out["sk"] = float(np.median((yc * pc).sum(0) / np.sqrt((yc * yc).sum(0) * (pc * pc).sum(0))))
 
         times = _timed([default, no_boot, sk], args.repeats)
