@@ -6,10 +6,12 @@ Pair estimators ``nc.name(x, y, **params) -> Estimate`` (registered with ``input
 populations (:mod:`neurocomplex.stats.pair_blocks`), or from the n × n sample Gram matrices when
 there are fewer samples than units. The other pair estimators live beside this module:
 :mod:`~neurocomplex.measures.rsa` (RDMs and their comparison) and
-:mod:`~neurocomplex.measures.predictivity` (cross-validated ridge). Every interval is a bootstrap
-over samples (over conditions for RSA); the replicates are kept in ``diagnostics["replicates"]``
-in draw order, so two calls with the same seed and number of samples resample the same stimuli
-(which :func:`neurocomplex.similarity_matrix` uses to find each area's best layer).
+:mod:`~neurocomplex.measures.predictivity` (cross-validated ridge). Every interval comes from
+replicates of a bootstrap over samples (over conditions for RSA): from per-block products here,
+linearised from exact derivatives (RSA) or from exact delete-one refits (predictivity) beside. The
+replicates are kept in ``diagnostics["replicates"]`` in draw order, so two calls with the same seed
+and number of samples resample the same stimuli (which :func:`neurocomplex.similarity_matrix` uses
+to find each area's best layer).
 
 The default of each estimator is the form whose interval contains the population value at about
 its nominal level (benchmarks/RESULTS_coverage_similarity.md): the debiased CKA, and for the
