@@ -262,3 +262,19 @@ def test_rerun_with_other_measures_or_bin_size_returns_what_was_asked(study, thr
     key = json.loads(record["key"])
     assert key["parameters"]["measures"] == ["mean_rate"] and key["parameters"]["bin_size"] == 0.05
     assert key["input"]["size"] == paths[0].stat().st_size and key["neurocomplex_version"] == nc.__version__
+
+
+def test_own_cluster_workers_allocate_as_a_plain_process():
+    # dask's MALLOC_TRIM_THRESHOLD_ turns off glibc's adaptive mmap threshold (every array above 128 KiB
+    # faults its pages in again); measure_many's own cluster leaves it unset and keeps BLAS single-threaded
+    from dask.distributed import Client
+
+    from neurocomplex.batch._many import local_cluster
+
+    if "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        pytest.skip("MALLOC_TRIM_THRESHOLD_ is set in this process's environment, which workers inherit")
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in
+                                            ("MALLOC_TRIM_THRESHOLD_", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")})
+                        .values()))
+    assert env == {"MALLOC_TRIM_THRESHOLD_": None, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
