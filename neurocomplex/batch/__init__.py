@@ -1,7 +1,8 @@
 """Many sessions: the measure table of every NWB file of a study, streamed, on dask.distributed.
 
 :func:`measure_stream` measures one file by streaming it (:mod:`neurocomplex.io.stream`): only
-the statistics of the bootstrap blocks and one window are ever in memory. :func:`measure_many`
+the statistics the estimators need, their intervals included, and one window are ever in memory,
+and each row equals ``nc.measure(nc.load(path), ...)``'s, interval included. :func:`measure_many`
 does this for many files at once, one dask.distributed task per file (and per range of blocks
 for long files, whose statistics are then merged), on a LocalCluster it starts or on any Client
 given, and returns one tidy table with a ``session`` and an ``error`` column, the unit of each
@@ -9,8 +10,11 @@ value and the provenance of each row. A file that fails becomes a row naming its
 others finish. With ``out=``, finished sessions are stored with a record of what produced them
 and reused only for exactly the same request (:mod:`neurocomplex.batch._cache`).
 
-Modules: ``_rows`` (rows from block statistics), ``_tables`` (columns, names, provenance),
-``_cache`` (stored sessions), ``_stream`` (one session), ``_many`` (many sessions on dask).
+Files may be http(s) URLs (read lazily, :mod:`neurocomplex.io.remote`).
+
+Modules: ``_intervals`` (streamed rows with the in-memory intervals), ``_rows`` (parameters, and
+the rows of a session), ``_tables`` (columns, names, provenance), ``_cache`` (stored sessions),
+``_stream`` (one session), ``_many`` (many sessions on dask).
 """
 
 from __future__ import annotations
