@@ -92,7 +92,9 @@ def _p_values(model: str, n_units: int, n_sets: int, n_trials: int, n_draws: int
 
 def _rate(p: np.ndarray, level: float) -> str:
     ok = p[np.isfinite(p)]
-    r = float(np.mean(ok < level)) if ok.size else float("nan")
+    if not ok.size:
+        return "untested"  # degenerate rows: an entropy at its sample ceiling in both Recordings
+    r = float(np.mean(ok < level))
     return f"{100 * r:.1f} ± {100 * np.sqrt(r * (1 - r) / max(ok.size, 1)):.1f}"
 
 
@@ -106,7 +108,7 @@ def _table(title: str, cells: list[tuple[str, int, dict[str, np.ndarray]]], leve
     for label, n_units, p in cells:
         for m in MEASURES:
             rates = " | ".join(_rate(p[m], lv) for lv in levels)
-            tail = f" | {np.nanmedian(p[m]):.2f} |" if median else " |"
+            tail = (f" | {np.nanmedian(p[m]):.2f} |" if np.isfinite(p[m]).any() else " | |") if median else " |"
             print(f"| {label} | {n_units} | {m} | {rates}{tail}")
 
 

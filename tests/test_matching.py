@@ -379,6 +379,8 @@ def test_pattern_entropies_at_their_sample_ceiling_are_not_tested():
     assert entropy.value_a == pytest.approx(np.log2(50)) and entropy.value_b == pytest.approx(np.log2(50))
     assert entropy.degenerate and math.isnan(entropy.p_value) and "same ceiling" in entropy.warnings
     assert not pr.degenerate and 0 <= pr.p_value <= 1
+    # 50 units on 50 samples: the dimension is limited by the samples, and the row says so
+    assert "50 units on 50 samples" in pr.warnings and "50 units on 50 samples" not in entropy.warnings
     assert all(r["at_ceiling"] for r in df.attrs["matched"] if r["measure"] == "pattern_entropy")
     # one at the ceiling, one below it: tested, and said
     low = _stimulus_layer(n_units=100, repeats=25, seed=3)  # 4 patterns
