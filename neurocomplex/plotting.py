@@ -565,6 +565,18 @@ def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: An
     return axs
 
 
+def _metric_limits(metric: str, values: np.ndarray) -> tuple[float | None, float | None]:
+    """The metric's range, widened only as far as the values go beyond it (a ceiled predictivity
+    can pass 1): close values look close, and nothing drawn is cut off."""
+    if metric not in METRIC_RANGES:
+        return None, None
+    lo, hi = METRIC_RANGES[metric]
+    finite = np.asarray(values, dtype=float)[np.isfinite(values)]
+    if finite.size:
+        lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return lo, hi
+
+
 # --------------------------------------------------------------------------- layer-area map
 def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any = None,
                         higher_is_better: bool | None = None, annotate: bool = True) -> Any:
@@ -640,7 +652,7 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
     import matplotlib.patches as mpatches
 
     metric = str(table["metric"].iloc[0]) if "metric" in table.columns and len(table) else "value"
-    vmin, vmax = METRIC_RANGES.get(metric, (None, None))
+    vmin, vmax = _metric_limits(metric, grid)
     image = ax.imshow(grid, cmap="viridis" if higher_is_better else "viridis_r", aspect="auto", vmin=vmin, vmax=vmax)
     ax.figure.colorbar(image, ax=ax, label=metric.replace("_", " "))
     cis = {}
@@ -749,8 +761,10 @@ def plot_similarity_profile(table: Any, ax: Any = None, best: Any = None, *,
                 ax.plot([depth[str(layer)]], rows["value"].to_numpy(dtype=float), "o", ms=11, mfc="none",
                         mec=palette.get(str(area), "k"), mew=1.5, linestyle="none")
     metric = str(table["metric"].iloc[0]) if "metric" in table.columns and len(table) else "value"
-    if metric in METRIC_RANGES:
-        ax.set_ylim(*METRIC_RANGES[metric])
+    cols = [c for c in ("value", "ci_low", "ci_high") if c in table.columns]
+    low, high = _metric_limits(metric, table[cols].to_numpy(dtype=float))
+    if low is not None:
+        ax.set_ylim(low, high)
     ax.set_xticks(range(len(layer_names)), layer_names, rotation=40 if len(layer_names) > 5 else 0,
                   ha="right" if len(layer_names) > 5 else "center", fontsize="small")
     ax.set_xlabel("layer (depth)")

@@ -227,3 +227,12 @@ def test_a_rejected_power_law_is_not_drawn_as_a_fit():
     ax = plot_power_law(est)
     assert len(ax.lines) == 1  # the data only
     assert "rejected" in ax.get_legend().get_texts()[-1].get_text()
+
+
+def test_metric_scales_widen_only_to_show_what_passes_them():
+    from neurocomplex.plotting import plot_similarity_profile
+
+    t = pd.DataFrame({"area": ["V1", "V1"], "layer": ["1", "2"], "metric": "predictivity", "value": [0.9, 1.03],
+                      "ci_low": [0.8, 0.98], "ci_high": [1.0, 1.08]})  # a ceiled predictivity passes 1
+    assert plot_similarity_map(t).images[0].get_clim() == (-1.0, 1.03)
+    assert [float(v) for v in plot_similarity_profile(t).get_ylim()] == [-1.0, 1.08]
