@@ -21,11 +21,12 @@ read at the end, and its increase over the resident size just before the call):
   exact values (Gram route) against sketches of 512 to 4096 dimensions, ``--seeds`` projections each.
 - ``error``: on the first ``--n-exact`` images, every layer's exact effective dimension and
   participation ratio (``summarize`` on the recorded layer, whose 1,000 rows take the exact Gram
-  route) against the sketch of the same rows for each seed; the exact value on 10,000 images
+  route) against sketches of the same rows (``--error-sketches`` sizes, ``--seeds`` projections
+  each); the exact value on 10,000 images
   (a 10,000 x 10,000 Gram of 262,144-unit rows per layer) is not feasible on this machine.
 
 Run: ``.venv/bin/python benchmarks/bench_summarize_wide.py [--n-images 10000] [--sketch 2048]
-[--n-exact 1000] [--seeds 3] [--parts default,sketch,channels,error,spectra]``
+[--n-exact 1000] [--seeds 3] [--error-sketches 1024,2048,4096] [--parts default,sketch,channels,error,spectra]``
 """
 
 from __future__ import annotations
@@ -128,10 +129,10 @@ def _child(part: str, args: argparse.Namespace) -> dict:
 
             x = torch.from_numpy(acts)
             exact = nc.torch.summarize(nn.Identity(), x, stats=DIMS, progress=False, memory_limit=None)
-            sketches = []
-            for seed in range(args.seeds):
-                t = nc.torch.summarize(nn.Identity(), x, stats=DIMS, progress=False, sketch=args.sketch, seed=seed)
-                sketches.append(t["value"].tolist())
+            sketches = {}
+            for k in sorted({args.sketch, *(int(v) for v in args.error_sketches.split(",") if v)}):
+                sketches[k] = [nc.torch.summarize(nn.Identity(), x, stats=DIMS, progress=False, sketch=k,
+                                                  seed=seed)["value"].tolist() for seed in range(args.seeds)]
             out["layers"][key] = {"exact": exact["value"].tolist(), "method": exact["method"].tolist(),
                                   "sketch": sketches}
             del acts, x
@@ -170,7 +171,8 @@ def _spectra(args: argparse.Namespace) -> dict:
 
 def _run(part: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", part, "--n-images", str(args.n_images),
-           "--sketch", str(args.sketch), "--n-exact", str(args.n_exact), "--seeds", str(args.seeds)]
+           "--sketch", str(args.sketch), "--n-exact", str(args.n_exact), "--seeds", str(args.seeds),
+           "--error-sketches", args.error_sketches]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
@@ -202,10 +204,12 @@ def _report(res: dict) -> None:
     else:
         for key, v in res["layers"].items():
             for i, name in enumerate(DIMS):
-                errs = [s[i] / v["exact"][i] - 1 for s in v["sketch"]]
-                print(f"  layer {key} {name:>20}: exact {v['exact'][i]:10.4f} ({v['method'][i]}); sketch "
-                      + ", ".join(f"{s[i]:.4f}" for s in v["sketch"])
-                      + f"; relative error {min(errs):+.3f} .. {max(errs):+.3f}, mean {sum(errs) / len(errs):+.3f}")
+                cells = []
+                for k, runs in v["sketch"].items():
+                    errs = [r[i] / v["exact"][i] - 1 for r in runs]
+                    cells.append(f"k={k}: {sum(errs) / len(errs):+.3f} ({min(errs):+.3f}..{max(errs):+.3f})")
+                print(f"  layer {key} {name:>20}: exact {v['exact'][i]:10.4f} ({v['method'][i]}); relative error "
+                      "of the sketch, mean (min..max): " + "; ".join(cells))
 
 
 def main() -> None:
@@ -214,6 +218,8 @@ def main() -> None:
     parser.add_argument("--sketch", type=int, default=2048)
     parser.add_argument("--n-exact", type=int, default=1000)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--error-sketches", default="1024,2048,4096",
+                        help="sketch sizes compared with the exact values in the error part")
     parser.add_argument("--parts", default="default,sketch,channels,error,spectra")
     parser.add_argument("--child")
     args = parser.parse_args()
