@@ -300,3 +300,12 @@ def test_output_that_is_a_captured_layer_is_computed_once() -> None:
     # a different reading of the same tensor is not shared
     picked = record(net, x, tokens="first", layers=["3", "output"], output={"output": lambda t: t * 2})
     np.testing.assert_allclose(picked["output"].data, 2 * picked["3"].data)
+
+
+def test_million_unit_layer_is_refused_not_a_memory_error() -> None:
+    net = nn.Sequential(nn.Linear(4, 1_000_000), nn.ReLU())
+    x = _x(3000, 4)
+    with pytest.raises(InvalidParameterError, match=r"(?s)'1' \(ReLU.*1,000,000 units.*7\.3 TiB.*sketch="):
+        summarize(net, x, layers=["1"])
+    with pytest.raises(InvalidParameterError, match=r"(?s)record would hold.*'1' 1,000,000 units x 3,000 rows"):
+        record(net, x, layers=["1"])
