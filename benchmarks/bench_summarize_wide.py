@@ -16,17 +16,21 @@ read at the end, and its increase over the resident size just before the call):
   pattern entropy would take 1.2 GiB per layer, and all 10,000 words of 262,144 units are distinct).
 - ``channels``: the other way out the refusal names, ``flatten="channels"`` (64 units, 40,960,000
   samples per layer: a different quantity, exact).
+- ``gram``: the case that grew to 17 GB resident before: a 3 -> 16 -> 16-channel conv net (3x3,
+  ReLUs) on 200 random images of 3 x 32 x 32 (16,384 units per layer), default options: the exact
+  Gram route, against a float64 reference from the recorded layers.
 - ``spectra``: prescribed spectra (1,500 Gaussian samples of 8,000 units whose population covariance
   has eigenvalues ``n^-alpha``, alpha = 0.7, 1, 1.5, 2, or 300 equal ones, in a random basis): the
   exact values (Gram route) against sketches of 512 to 4096 dimensions, ``--seeds`` projections each.
 - ``error``: on the first ``--n-exact`` images, every layer's exact effective dimension and
   participation ratio (``summarize`` on the recorded layer, whose 1,000 rows take the exact Gram
   route) against sketches of the same rows (``--error-sketches`` sizes, ``--seeds`` projections
-  each); the exact value on 10,000 images
-  (a 10,000 x 10,000 Gram of 262,144-unit rows per layer) is not feasible on this machine.
+  each); the exact value on 10,000 images (a 10,000 x 10,000 Gram of 262,144-unit rows per layer)
+  is not feasible on this machine.
 
 Run: ``.venv/bin/python benchmarks/bench_summarize_wide.py [--n-images 10000] [--sketch 2048]
-[--n-exact 1000] [--seeds 3] [--error-sketches 1024,2048,4096] [--parts default,sketch,channels,error,spectra]``
+[--n-exact 1000] [--seeds 3] [--error-sketches 1024,2048,4096]
+[--parts default,sketch,channels,error,spectra,gram]``
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     warnings.simplefilter("ignore")
     if part == "spectra":
         return _spectra(args)
+    if part == "gram":
+        return _gram_case()
     model = _model()
     n = args.n_exact if part == "error" else args.n_images
     images = _images(n)
@@ -139,6 +145,41 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mib"] = _peak_mib()
     out["peak_increase_mib"] = out["peak_rss_mib"] - base
+    return out
+
+
+def _gram_case() -> dict:
+    import numpy as np
+    import torch
+    from torch import nn
+
+    import neurocomplex as nc
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU()).eval()
+    images = torch.rand(200, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    import pandas  # noqa: F401
+
+    out: dict = {"part": "gram", "n_images": 200, "baseline_rss_mib": _rss_mib()}
+    t0 = time.perf_counter()
+    table = nc.torch.summarize(model, images, progress=False)
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss_mib"] = _peak_mib()
+    out["peak_increase_mib"] = out["peak_rss_mib"] - out["baseline_rss_mib"]
+    out["rows"] = table[["layer", "measure", "value", "n_samples", "n_units", "method"]].to_dict("records")
+    recs = nc.torch.record(model, images, layers=["1", "3"])
+    worst = 0.0
+    for row in out["rows"]:
+        if row["layer"] not in recs or row["measure"] not in DIMS:
+            continue
+        data = recs[row["layer"]].data.astype(np.float64)
+        c = data - data.mean(0)
+        lam = np.linalg.eigvalsh(c @ c.T)[::-1]
+        lam = lam[lam > lam[0] * math.sqrt(data.shape[1]) * np.finfo(np.float32).eps]
+        p = lam / lam.sum()
+        ref = math.exp(-np.sum(p * np.log(p))) if row["measure"] == "effective_dimension" else 1 / np.sum(p**2)
+        worst = max(worst, abs(row["value"] / ref - 1))
+    out["largest_relative_difference"] = worst
     return out
 
 
@@ -186,7 +227,10 @@ def _report(res: dict) -> None:
     if part == "default":
         print("refused" if res["refused"] else "NOT refused")
         print(res.get("message", ""))
-    elif part in ("sketch", "channels"):
+    elif part in ("sketch", "channels", "gram"):
+        if part == "gram":
+            print(f"  largest relative difference of the dimensions from a float64 reference: "
+                  f"{res['largest_relative_difference']:.1e}")
         for r in res["rows"]:
             print(f"  {r['layer']:>6} {r['measure']:>20} {r['value']:12.5g}  n_samples {r['n_samples']:>10,}  "
                   f"n_units {r['n_units']:>7,}  {r['method']}")
@@ -220,7 +264,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--error-sketches", default="1024,2048,4096",
                         help="sketch sizes compared with the exact values in the error part")
-    parser.add_argument("--parts", default="default,sketch,channels,error,spectra")
+    parser.add_argument("--parts", default="default,sketch,channels,error,spectra,gram")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
