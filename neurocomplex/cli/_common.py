@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_MEASURES", "DEFAULT_N_BOOT", "SLOW_BOOTSTRAP", "analyze", "check_out", "non_negative_int",
+__all__ = ["DEFAULT_MEASURES", "DEFAULT_N_BOOT", "analyze", "check_out", "non_negative_int",
            "positive_float", "print_notes", "print_table", "write_csv"]
 
 DEFAULT_MEASURES = (
@@ -17,10 +17,6 @@ DEFAULT_MEASURES = (
     "pattern_complexity",
 )
 DEFAULT_N_BOOT = 100
-# Measures whose bootstrap is too slow for a default run: each replicate redoes the whole estimate
-# (pattern_complexity: the nested leader merge, about 0.6 s per replicate on 60 units x 60,000
-# bins, so 100 replicates x 3 groups took minutes). They get no interval unless --n-boot is given.
-SLOW_BOOTSTRAP = ("pattern_complexity",)
 _TABLE_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units", "method"]
 
 
@@ -104,7 +100,7 @@ def analyze(recordings: Any, measures: Sequence[str], by: str | None, n_boot: in
 
     One measure at a time: a progress bar over the measures when stderr is a terminal, else one
     line per measure on stderr with its time, and a last line naming the slowest. ``n_boot=None``
-    means :data:`DEFAULT_N_BOOT` replicates, none for the measures in :data:`SLOW_BOOTSTRAP`.
+    means :data:`DEFAULT_N_BOOT` replicates for every measure that takes them.
     """
     import sys
     import time
@@ -123,7 +119,7 @@ def analyze(recordings: Any, measures: Sequence[str], by: str | None, n_boot: in
     parts, times = [], {}
     for i, name in enumerate(progress_bar(names, len(names), None if tty else False, "measures", unit="measure")):
         taken, _ = _accepted(name)
-        boot = n_boot if n_boot is not None else (0 if name in SLOW_BOOTSTRAP else DEFAULT_N_BOOT)
+        boot = n_boot if n_boot is not None else DEFAULT_N_BOOT
         options = {k: v for k, v in {"n_boot": boot, "seed": seed}.items() if k in taken}
         start = time.perf_counter()
         with warnings.catch_warnings():
@@ -132,10 +128,6 @@ def analyze(recordings: Any, measures: Sequence[str], by: str | None, n_boot: in
         times[name] = time.perf_counter() - start
         if not tty:
             print(f"[{i + 1}/{len(names)}] {name}: {times[name]:.1f} s", file=sys.stderr, flush=True)
-    skipped = [n for n in names if n in SLOW_BOOTSTRAP and n_boot is None]
-    if skipped:
-        print(f"{', '.join(skipped)}: no bootstrap interval by default (each replicate redoes the whole estimate; "
-              "pass --n-boot N for one)", file=sys.stderr, flush=True)
     total = sum(times.values())
     if len(times) > 1 and total > 1.0:
         slowest = max(times, key=times.__getitem__)

@@ -38,7 +38,7 @@ def run_many(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from neurocomplex.batch import measure_many
-    from neurocomplex.cli._common import DEFAULT_N_BOOT, SLOW_BOOTSTRAP, check_out, print_notes
+    from neurocomplex.cli._common import DEFAULT_N_BOOT, check_out, print_notes
     from neurocomplex.errors import InvalidParameterError
 
     if args.workers is not None and args.workers < 1:
@@ -47,9 +47,7 @@ def run_many(args: argparse.Namespace) -> int:
         raise InvalidParameterError("--trials applies to one file; run analyze FILE --trials NAME per session.")
     check_out(args.out, ["all_sessions"])
     measures = list(dict.fromkeys(args.measures))
-    # as for one file: the default bootstrap, none for measures whose bootstrap takes minutes
-    n_boot = DEFAULT_N_BOOT if args.n_boot is None else args.n_boot
-    params = {m: {"n_boot": 0} for m in SLOW_BOOTSTRAP if m in measures} if args.n_boot is None else None
+    n_boot = DEFAULT_N_BOOT if args.n_boot is None else args.n_boot  # as for one file
     from neurocomplex.batch._rows import _keywords
 
     takers = set().union(*(_keywords(m)[0] for m in measures))  # n_boot/seed only where some measure takes them
@@ -62,7 +60,7 @@ def run_many(args: argparse.Namespace) -> int:
     try:
         table = measure_many(args.file, measures, by=None if args.by == "none" else "group",
                              bin_size=args.bin_size, client=client, out=args.out, workers=args.workers,
-                             series=args.series, params=params, t_start=args.t_start, t_stop=args.t_stop,
+                             series=args.series, t_start=args.t_start, t_stop=args.t_stop,
                              cache=args.cache, **common)
     finally:
         if client is not None:

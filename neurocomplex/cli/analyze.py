@@ -8,7 +8,6 @@ from neurocomplex.cli import _many
 from neurocomplex.cli._common import (
     DEFAULT_MEASURES,
     DEFAULT_N_BOOT,
-    SLOW_BOOTSTRAP,
     analyze,
     check_out,
     non_negative_int,
@@ -43,9 +42,8 @@ def build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--measures", nargs="+", metavar="NAME", default=list(DEFAULT_MEASURES),
                         help=f"registered estimators to run (default: {' '.join(DEFAULT_MEASURES)})")
     parser.add_argument("--n-boot", type=non_negative_int, default=None, metavar="N",
-                        help=f"bootstrap replicates for confidence intervals (0: none; default: {DEFAULT_N_BOOT}, "
-                             f"and none for {', '.join(SLOW_BOOTSTRAP)}, whose bootstrap takes minutes; "
-                             "an explicit N applies to every measure)")
+                        help=f"bootstrap replicates for confidence intervals of every measure "
+                             f"(0: none; default: {DEFAULT_N_BOOT})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     parser.add_argument("--out", metavar="DIR", default=None, help="write the table as CSV into this folder")
     _many.add_arguments(parser)
@@ -81,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         window_s = None if args.trials is None else f"{window[0]:g} to {window[1]:g}"
         prov = make_provenance(
             bin_size=None if args.trials is not None else args.bin_size, seed=args.seed,
-            n_boot=args.n_boot if args.n_boot is not None else f"{DEFAULT_N_BOOT} ({', '.join(SLOW_BOOTSTRAP)}: 0)",
+            n_boot=args.n_boot if args.n_boot is not None else DEFAULT_N_BOOT,
             binarization="each estimator's default: value > 0 (a spike in the bin or trial window)",
             file=recording_names([args.file])[0], trials=args.trials, window_s=window_s,
             response="spike count per trial window" if args.trials is not None else "per bin")

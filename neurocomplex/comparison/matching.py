@@ -193,7 +193,7 @@ def _chunks(rng: np.random.Generator, n: int, size: int) -> list[np.ndarray]:
 
 
 def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], plan: _Plan,
-                   rng: np.random.Generator) -> _Draws:
+                   rng: np.random.Generator, resampled: Mapping[str, np.ndarray] | None = None) -> _Draws:
     """``plan.n_draws`` matched subsamples of every Recording (one where nothing varies).
 
     Each draw takes a uniformly random set of S rows and of U units, but the draws are balanced:
@@ -202,13 +202,24 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
     new permutations are drawn. The mean over draws then has much less Monte Carlo noise than
     with independent draws (none for a measure linear in the data, such as a mean rate), and the
     same expectation.
+
+    ``resampled`` maps each group's first key to the rows of a bootstrap replicate (all rows when
+    absent). Only the drawn units of a replicate are taken from the data and given thresholds, so a
+    replicate costs the size of its draws, not of a wide layer.
     """
-    thresholds = {k: plan.thresholds(x) for k, x in datas.items()}
+    rows_of = {k: resampled[g[0]] for g in groups for k in g} if resampled is not None else {}
+
+    def taken(k: str, cols: np.ndarray | None) -> np.ndarray:
+        x, rows = datas[k], rows_of.get(k)
+        if cols is None:
+            return x if rows is None else x[rows]
+        return x[:, cols] if rows is None else x[np.ix_(rows, cols)]
+
     values: dict[str, np.ndarray] = {}
     degenerate: dict[str, np.ndarray] = {}
     saturated: dict[str, np.ndarray] = {}
     for group in groups:
-        n = datas[group[0]].shape[0]
+        n = datas[group[0]].shape[0] if group[0] not in rows_of else len(rows_of[group[0]])
         rows_vary = plan.n_samples is not None and plan.n_samples < n
         unit_pieces = {k: datas[k].shape[1] // plan.n_units if plan.n_units is not None else 1 for k in group}
         draws = {k: plan.n_draws if rows_vary or (plan.n_units is not None and plan.n_units < datas[k].shape[1])
@@ -222,6 +233,10 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
         row_block = c_r * max(unit_pieces.values())
         row_pieces: list[np.ndarray] = []
         col_pieces: dict[str, list[np.ndarray]] = {}
+        # units not subsampled: the whole (resampled) recording and its thresholds, taken once
+        whole = {k: taken(k, None) for k in group
+                 if plan.n_units is None or plan.n_units >= datas[k].shape[1]}
+        whole_th = {k: plan.thresholds(x) for k, x in whole.items()}
         for d in range(max(draws.values())):
             if rows_vary and d % row_block == 0:
                 row_pieces = _chunks(rng, n, plan.n_samples)
@@ -229,13 +244,15 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
             for k in group:
                 if d >= draws[k]:
                     continue
-                x, th = datas[k], thresholds[k]
-                if plan.n_units is not None and plan.n_units < x.shape[1]:
+                if k in whole:
+                    x, th = whole[k], whole_th[k]
+                else:
                     step, c_u = d // c_r, unit_pieces[k]
                     if d % c_r == 0 and step % c_u == 0:
-                        col_pieces[k] = _chunks(rng, x.shape[1], plan.n_units)
-                    cols = col_pieces[k][step % c_u]
-                    x, th = x[:, cols], None if th is None else th[cols]
+                        col_pieces[k] = _chunks(rng, datas[k].shape[1], plan.n_units)
+                    # a unit's threshold is computed on all (resampled) samples, as for the whole recording
+                    x = taken(k, col_pieces[k][step % c_u])
+                    th = plan.thresholds(x)
                 x = x if rows is None else x[rows]
                 values[k][d], degenerate[k][d], saturated[k][d] = _one_draw(x, th, plan.kinds[k], plan)
     return _Draws(values, degenerate, saturated)
@@ -390,7 +407,8 @@ def compare(
     resample, giving m*_b. ``resample="half"`` keeps a random half of the samples (of blocks of
     ``block_size`` for time bins) without replacement; the deviations m*_b − mean(m*) times
     √(h / (n − h)) (h kept of n) have the variance of the estimate on all samples (the delete-d
-    jackknife with d = n − h [2]_). ``"bootstrap"`` draws n samples with replacement (moving
+    jackknife with d = n − h [2]_); where S exceeds a half (``fraction`` above 0.5), the draws of
+    a replicate take all of its h samples, so keep ``fraction`` at 0.5 or below. ``"bootstrap"`` draws n samples with replacement (moving
     blocks of ``block_size``) [1]_ [3]_; its repeated rows lower the rank of a subsample and the
     number of its distinct patterns, which biases dimensions and entropies when the matched units
     approach the matched samples, so that its test rejects up to twice its level there
@@ -491,9 +509,9 @@ def compare(
             n = datas[g[0]].shape[0]
             rows, factor = half_rows(rng, n, block_size) if resample == "half" else (
                 resample_rows(rng, n, block_size), 1.0)
-            resampled.update({k: datas[k][rows] for k in g})
+            resampled[g[0]] = rows
             scale.update(dict.fromkeys(g, factor))
-        rep = _matched_draws(resampled, groups, plan, rng)
+        rep = _matched_draws(datas, groups, plan, rng, resampled)
         for k, v in rep.means().items():
             boot[k][b] = v
             boot_degenerate[k] += rep.degenerate[k].all(axis=0)

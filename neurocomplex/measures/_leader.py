@@ -49,6 +49,7 @@ __all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "entropy_exp",
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
 _TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
 _TILE_COLS = 4096
+_DIRECT_SIZE = 1 << 21  # leaders^2 x 64-bit integers up to which every pair is computed directly (~16 MB)
 _MAX_ROUNDS = 200  # vectorized rounds before the (rare) long dependency chains are walked in order
 
 
@@ -208,6 +209,15 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
     """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T."""
     sub = words[alive_idx]
     m = sub.shape[0]
+    if m * m * sub.shape[1] <= _DIRECT_SIZE and m * (m - 1) // 2 <= _EDGE_BUDGET:
+        # Few leaders (a matched subsample, a late epoch): every pair by popcount, all radii at once.
+        dist = np.bitwise_count(sub[:, None, :] ^ sub[None, :, :]).sum(axis=2, dtype=np.int16)
+        i, j = np.triu_indices(m, 1)
+        d = dist[i, j]
+        keep = (d >= low) & (d <= high)
+        i, j, d = i[keep], j[keep], d[keep]
+        order = np.argsort(d, kind="stable")
+        return alive_idx[i[order]], alive_idx[j[order]], d[order], high
     bits = unpack_words(sub, n_units)
     product_cost = 0.5 * m * m * (n_units + 2) / 2048.0  # in units of one candidate check
     best = None

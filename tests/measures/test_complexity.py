@@ -66,6 +66,16 @@ def test_fast_kernel_equals_reference_rule_on_random_cases():
         np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
 
 
+def test_direct_and_chunked_pair_generators_equal_the_reference_rule(monkeypatch):
+    # Few leaders take every pair by popcount; without that route the chunk matching runs.
+    rng = np.random.default_rng(11)
+    cases = [_random_case(rng) for _ in range(40)]
+    for direct in (1 << 21, 0):
+        monkeypatch.setattr(_leader, "_DIRECT_SIZE", direct)
+        for b in cases:
+            np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
 def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(monkeypatch):
     rng = np.random.default_rng(7)
     # 70 units: two uint64 per word; words are noisy copies of a few prototypes (many merges).
