@@ -10,6 +10,7 @@ machine's physical memory, or the container's limit when that is lower).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -37,6 +38,12 @@ def available_memory() -> int:
     >>> available_memory() > 0
     True
     """
+    return _machine_memory()
+
+
+@functools.cache
+def _machine_memory() -> int:
+    # Read once per process: the checks run before every allocation, small ones included.
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
@@ -138,12 +145,11 @@ def check_allocation(n_bytes: float, what: str, alternative: str, limit: int | N
     ...
     neurocomplex.errors.MemoryLimitError: the 10^6 x 10^6 covariance needs 7.28 TiB, more than the memory limit of 1 GiB (set by the caller); use fewer units.
     """
+    given = limit is not None
     if limit is None:
         limit = memory_limit()
-        source = (f"{ENV_VAR}" if os.environ.get(ENV_VAR, "").strip()
-                  else f"80% of this machine's {format_bytes(available_memory())}; set {ENV_VAR} to change it")
-    else:
-        source = "set by the caller"
     if not n_bytes <= limit:  # also refuses NaN
+        source = ("set by the caller" if given else f"{ENV_VAR}" if os.environ.get(ENV_VAR, "").strip()
+                  else f"80% of this machine's {format_bytes(available_memory())}; set {ENV_VAR} to change it")
         raise MemoryLimitError(f"{what} needs {format_bytes(n_bytes)}, more than the memory limit of "
                                f"{format_bytes(limit)} ({source}); {alternative}")

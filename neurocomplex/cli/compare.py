@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -349,10 +349,46 @@ def run(args: argparse.Namespace) -> int:
     path = write_report(args.out, tables, figures, prov, title=title, notes=notes, overwrite=args.overwrite)
     _close(figures)
     steps.close()
+    _print_summary(tables, notes)
     for name in tables:
         print(f"wrote {Path(args.out) / (name + '.csv')}")
     print(f"wrote {path}")
     return 0
+
+
+def _print_summary(tables: Mapping[str, Any], notes: Sequence[str]) -> None:
+    """What a reader looks for first: each area's best layer per metric, the matched differences
+    whose interval excludes 0, and the run's notes (the report has everything)."""
+    import pandas as pd
+
+    best = [t for name, t in tables.items() if name.startswith("best_layer_")]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 200,
+                           "display.float_format", "{:.3g}".format):
+        if best:
+            cols = ["metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "runner_up",
+                    "runner_up_fraction"]
+            table = pd.concat(best, ignore_index=True)
+            print("Best layer of each area (best_fraction: share of bootstrap replicates in which it is best)")
+            print(table[[c for c in cols if c in table.columns]].to_string(index=False))
+            print()
+        matched = tables.get("matched")
+        if matched is not None and len(matched) and "ci_low" in matched.columns:
+            has = matched["ci_low"].notna() & matched["ci_high"].notna()
+            excludes = has & ((matched["ci_low"] > 0) | (matched["ci_high"] < 0))
+            by = matched["measure"]
+            counts = pd.DataFrame({"pairs": by.groupby(by, sort=False).size(),
+                                   "with an interval": has.groupby(by, sort=False).sum(),
+                                   "interval excludes 0": excludes.groupby(by, sort=False).sum()})
+            print(f"Matched differences: {int(excludes.sum())} of the {int(has.sum())} intervals "
+                  f"({len(matched)} pairs) exclude 0 (each at its own level, not corrected for the number of "
+                  "pairs; rows in matched.csv)")
+            print(counts.to_string())
+            print()
+    if notes:
+        print("Notes:")
+        for i, note in enumerate(notes, 1):
+            print(f"  [{i}] {note}")
+        print()
 
 
 def _close(figures: Mapping[str, Any]) -> None:
