@@ -34,6 +34,7 @@ from neurocomplex.comparison.table import _check_taken
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.estimate import EstimatorSpec
 from neurocomplex.measures import get_estimator
+from neurocomplex.measures._dimension_stats import effective_dimension_from_eigenvalues
 from neurocomplex.recording import Recording
 
 __all__ = ["compare", "BINARIZE_RULES", "NULLS"]
@@ -74,6 +75,11 @@ class _Plan:
         if self.rule == "zero":
             return np.zeros(data.shape[1])
         return None
+
+    @functools.cached_property
+    def spectral(self) -> dict[str, tuple[str, float] | None]:
+        """Each measure's spectrum key and order (see :func:`_spectral`), or None."""
+        return {m: _spectral(self.specs[m], self.kwargs[m]) for m in self.names}
 
     @functools.cache  # noqa: B019 - one plan per call of compare, a handful of measures
     def own_threshold(self, m: str) -> float:
@@ -148,13 +154,29 @@ def _same_samples(a: Recording, b: Recording) -> bool:
     return bool(np.allclose(a.times, b.times, rtol=0, atol=1e-9 * scale))
 
 
-def _estimate(spec: EstimatorSpec, rec: Recording, kwargs: Mapping[str, Any]) -> float:
+def _estimate(spec: EstimatorSpec, rec: Recording, kwargs: Mapping[str, Any]) -> Any:
+    """The Estimate, or None for an unusable subsample."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NeurocomplexWarning)
         try:
-            return float(spec.func(rec, **kwargs).value)
-        except (InsufficientDataError, InvalidDataError, ArithmeticError):  # an unusable subsample
-            return math.nan
+            return spec.func(rec, **kwargs)
+        except (InsufficientDataError, InvalidDataError, ArithmeticError):
+            return None
+
+
+def _spectral(spec: EstimatorSpec, kwargs: Mapping[str, Any]) -> tuple[str, float] | None:
+    """For the estimators whose value is an order of the denoised covariance spectrum (effective
+    dimension; the participation ratio is its order 2): the key of that spectrum (every keyword but
+    the order) and the order. Within a draw the spectrum is then computed once for all of them."""
+    from neurocomplex.measures.dimension import effective_dimension, participation_ratio
+
+    if spec.func is participation_ratio:
+        order = 2.0
+    elif spec.func is effective_dimension:
+        order = kwargs.get("order", inspect.signature(effective_dimension).parameters["order"].default)
+    else:
+        return None
+    return repr(sorted((k, repr(v)) for k, v in kwargs.items() if k != "order")), float(order)
 
 
 def _all_distinct(on: np.ndarray) -> bool:
@@ -167,6 +189,7 @@ def _one_draw(x: np.ndarray, th: np.ndarray | None, kind: str, plan: _Plan) -> t
     """Every measure on one matched subsample ``x``, whether its binary state is degenerate, and
     whether its patterns are all distinct (checked for the measures in ``_CEILING``)."""
     state = binary = raw = None
+    spectra: dict[str, np.ndarray] = {}  # spectrum key -> the denoised eigenvalues of this draw
     out, degenerate = np.empty(len(plan.names)), np.zeros(len(plan.names), dtype=bool)
     saturated = np.zeros(len(plan.names), dtype=bool)
     for i, m in enumerate(plan.names):
@@ -182,7 +205,14 @@ def _one_draw(x: np.ndarray, th: np.ndarray | None, kind: str, plan: _Plan) -> t
         if on is not None:
             degenerate[i] = not on.any() or bool(on.all())
             saturated[i] = m in _CEILING and _all_distinct(on)
-        out[i] = _estimate(spec, rec, plan.kwargs[m])
+        spectral = plan.spectral[m]
+        if spectral is not None and spectral[0] in spectra:
+            out[i] = effective_dimension_from_eigenvalues(spectra[spectral[0]], spectral[1])
+            continue
+        est = _estimate(spec, rec, plan.kwargs[m])
+        out[i] = math.nan if est is None else float(est.value)
+        if spectral is not None and est is not None:
+            spectra[spectral[0]] = est.diagnostics["eigenvalues"]
     return out, degenerate, saturated
 
 
