@@ -21,7 +21,7 @@ import numpy as np
 
 from neurocomplex._progress import Steps
 from neurocomplex._validation import check_int
-from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.recording import Recording
 
 __all__ = ["brain_vs_network", "BrainVsNetwork", "DEFAULT_MEASURES", "DEFAULT_METRICS", "STIMULUS_COLUMNS",
@@ -290,8 +290,15 @@ def run_comparison(areas: Mapping[str, Recording], layers: Mapping[str, Recordin
     for metric in metrics:
         steps(f"layer-area similarity ({metric})")
         params = {"conditions": cond} if cond is not None and metric in _CONDITION_METRICS else {}
-        sim = similarity_matrix(dict(areas), dict(layers), metric=metric, n_boot=n_boot, seed=seed,
-                                progress=progress, **params)
+        try:
+            sim = similarity_matrix(dict(areas), dict(layers), metric=metric, n_boot=n_boot, seed=seed,
+                                    progress=progress, **params)
+        except InsufficientDataError as err:
+            # The samples (or conditions) every pair shares cannot support this metric: the others still run.
+            text = f"No {metric} map: {err}"
+            notes.append(text)
+            warnings.warn(f"nc.brain_vs_network: {text}", NeurocomplexWarning, stacklevel=3)
+            continue
         sims.append(sim)
         bests.append(_best_layers(sim, truth).assign(metric=metric))
     steps("tables")

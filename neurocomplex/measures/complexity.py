@@ -191,7 +191,8 @@ def pattern_complexity(
     found by popcount; all replicates are merged together, radius by radius. ``diagnostics``
     holds ``percentile_ci`` and ``bias``, and a warning says when the interval excludes the
     estimate: it covers sampling variability, not bias. When most clusters hold one sample, C is
-    limited by ``n_samples``; a warning says so.
+    limited by ``n_samples``; a warning says so. C never exceeds ``n_samples``, so the interval is
+    clipped there, and when every sample is its own cluster (C = ``n_samples``) no interval is given.
 
     References
     ----------
@@ -225,7 +226,14 @@ def pattern_complexity(
               "(undersampled); use a larger scale, fewer units or more samples.", caveats)
 
     reps = _replicates(words, counts, inverse, rec.n_units, np.array([radius]), cache, n_boot, seed, block_size)[:, 0]
-    ci, extra, notes = interval_report(reps, value, ci_level, "basic", 1.0)
+    # C <= n_samples (exp of the entropy of a split of n samples): an interval is clipped there
+    ci, extra, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(rec.n_samples))
+    if ci is not None and n_clusters[0] == rec.n_samples:
+        # Every sample its own cluster: C sits at the ceiling the sample size sets, which bounds it from
+        # below only; replicates (with repeated samples) fall under it and say nothing above it.
+        ci, notes = None, []
+        _warn(f"pattern_complexity: C = n_samples = {rec.n_samples} (every sample is its own cluster): the "
+              "data bound C from below only, so no interval is given.", caveats)
     for note in notes:
         _warn(f"pattern_complexity: {note}", caveats)
     return Estimate(
