@@ -605,8 +605,9 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
     Returns
     -------
     matplotlib.axes.Axes
-        One image (areas as rows, layers as columns) with a colour bar, one outlined square
-        (Rectangle patch) per area at its best layer, and the truth as star markers (a Line2D).
+        One image (areas as rows, layers as columns) with a colour bar, a hatched square (Rectangle
+        patch) over each pair without a value, one outlined square per area at its best layer, and
+        the truth as star markers (a Line2D).
         The colour scale spans the metric's range (CKA 0 to 1, RSA and predictivity -1 to 1,
         shape distance 0 to π/2), never just the data's, so that close values look close.
 
@@ -674,6 +675,13 @@ def plot_similarity_map(table: Any, ax: Any = None, best: Any = None, truth: Any
                 if math.isfinite(low) and math.isfinite(high):
                     text += f"\n[{justified(low, low, high)}, {justified(high, low, high)}]"
                 ax.text(j, i, text, ha="center", va="center", fontsize="x-small", color="w" if light else "k")
+    undefined = np.argwhere(np.isnan(grid))
+    for k, (i, j) in enumerate(undefined):
+        # no value for this pair (e.g. a layer constant over the stimuli): hatched, never a colour
+        ax.add_patch(mpatches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="0.6", lw=0,
+                                        label="undefined" if k == 0 else None))
+        if annotate and grid.size <= 400:
+            ax.text(j, i, "undefined", ha="center", va="center", fontsize="x-small", color="0.3")
 
     def where(mapping: Any, name: str) -> list[tuple[int, int]]:
         cells = []

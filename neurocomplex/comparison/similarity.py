@@ -21,7 +21,7 @@ import numpy as np
 
 from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
-from neurocomplex.errors import InvalidParameterError, NeurocomplexWarning
+from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.measures import get_estimator
 from neurocomplex.recording import Recording
 
@@ -96,6 +96,8 @@ def similarity_matrix(
     ------
     InvalidParameterError
         Unknown metric, inputs that are not Recordings, Recordings over different samples.
+    InsufficientDataError
+        No (area, layer) pair has a value (e.g. too few conditions for the metric).
 
     Warns
     -----
@@ -112,6 +114,10 @@ def similarity_matrix(
     any layer's value is undefined (NaN) has no known winner: it is counted in
     ``undefined_replicates`` and left out of the denominator of ``best_fraction``. Pairs without
     an interval (fewer than 10 samples, see :func:`neurocomplex.cka`) get ``best_fraction`` NaN.
+    A pair whose value is undefined on the full data (an ``InsufficientDataError``, e.g. a layer
+    that is constant over the stimuli) is a row with NaN values whose ``warnings`` say why; it
+    takes no part in its area's contest (the other layers' ``best_fraction`` sum to 1), and a
+    warning lists such pairs. When no pair has a value, that error is raised.
 
     Examples
     --------
@@ -145,16 +151,30 @@ def similarity_matrix(
         if call["n_blocks"] < 2:
             del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
-    rows, reps = [], {}
+    rows, reps, failed = [], {}, {}
     for a, lay in progress_bar(pairs, len(pairs), progress, f"{metric} area x layer", "pair", min_total=4):
         x, y = (layer_map[lay], area_map[a]) if metric == "predictivity" else (area_map[a], layer_map[lay])
-        est = spec.func(x, y, **call)
+        row = {"area": a, "layer": lay, "metric": metric, "layer_index": list(layer_map).index(lay),
+               "n_samples": x.n_samples, "n_units_area": area_map[a].n_units, "n_units_layer": layer_map[lay].n_units}
+        try:
+            est = spec.func(x, y, **call)
+        except InsufficientDataError as err:
+            # This pair has no value (e.g. a layer that is constant over the stimuli); the others still do.
+            failed[a, lay] = err
+            rows.append({**row, "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "method": metric,
+                         "warnings": f"undefined: {err}"})
+            reps[a, lay] = np.empty(0)
+            continue
         low, high = est.ci if est.ci is not None else (math.nan, math.nan)
-        rows.append({"area": a, "layer": lay, "metric": metric, "value": float(est.value), "ci_low": low,
-                     "ci_high": high, "layer_index": list(layer_map).index(lay), "n_samples": est.n_samples,
-                     "n_units_area": area_map[a].n_units, "n_units_layer": layer_map[lay].n_units,
+        rows.append({**row, "value": float(est.value), "ci_low": low, "ci_high": high, "n_samples": est.n_samples,
                      "method": est.method, "warnings": " | ".join(est.warnings)})
         reps[a, lay] = np.asarray(est.diagnostics.get("replicates", np.empty(0)), dtype=float)
+    if len(failed) == len(pairs):
+        raise next(iter(failed.values()))  # nothing to compare: the metric does not apply to these samples
+    if failed:
+        warnings.warn(f"{metric}: undefined for {len(failed)} of {len(pairs)} (area, layer) pairs, left out of the "
+                      f"best layers: {'; '.join(f'{a}/{lay}: {e}' for (a, lay), e in list(failed.items())[:3])}"
+                      f"{' ...' if len(failed) > 3 else ''}", NeurocomplexWarning, stacklevel=2)
     df = pd.DataFrame(rows)
     sign = 1.0 if _HIGHER_IS_CLOSER[metric] else -1.0
     best_fraction = np.full(len(df), np.nan)
@@ -162,8 +182,13 @@ def similarity_matrix(
     is_best = np.zeros(len(df), dtype=bool)
     for a in area_map:
         idx = np.flatnonzero(df["area"].to_numpy() == a)
-        is_best[idx[np.argmax(sign * df["value"].to_numpy()[idx])]] = True
-        mats = [reps[a, lay] for lay in layer_map]
+        vals = sign * df["value"].to_numpy()[idx]
+        defined = np.isfinite(vals)  # layers without a value take no part in the contest
+        if not defined.any():
+            continue
+        is_best[idx[np.flatnonzero(defined)[np.argmax(vals[defined])]]] = True
+        idx = idx[defined]
+        mats = [reps[a, lay] for lay, ok in zip(layer_map, defined, strict=True) if ok]
         if n_boot and all(m.size == n_boot for m in mats):
             credit, n_undefined = shared_wins(sign * np.vstack(mats))
             undefined[idx] = n_undefined
@@ -268,6 +293,8 @@ def best_layers(table: Any, ci_level: float = 0.95) -> Any:
             )
         best = marked.iloc[0]
         frac = g["best_fraction"].to_numpy(dtype=float)
+        # layers without a value (NaN in both value and best_fraction) never win a replicate
+        frac = np.where(np.isnan(frac) & np.isnan(g["value"].to_numpy(dtype=float)), 0.0, frac)
         lo = hi = math.nan
         runner, runner_frac = None, math.nan
         if np.all(np.isfinite(frac)) and frac.sum() > 0:
@@ -275,7 +302,7 @@ def best_layers(table: Any, ci_level: float = 0.95) -> Any:
             depth = g["layer_index"].to_numpy()
             lo = float(depth[np.searchsorted(cdf, alpha - 1e-12)])
             hi = float(depth[min(np.searchsorted(cdf, 1.0 - alpha - 1e-12), depth.size - 1)])
-            others = g[g["layer"] != best["layer"]]
+            others = g[(g["layer"] != best["layer"]) & g["value"].notna()]
             if len(others):
                 top = others.iloc[int(np.argmax(others["best_fraction"].to_numpy()))]
                 runner, runner_frac = top["layer"], float(top["best_fraction"])
