@@ -9,6 +9,7 @@ used by :meth:`neurocomplex.Recording.from_spike_times`, the NWB loader and the 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,37 @@ __all__ = ["bin_spike_times"]
 
 # A counts matrix larger than this fraction of the machine's memory is refused before allocation.
 _MAX_FRACTION_OF_RAM = 0.8
+# Above this fraction of spikes sharing a bin with the previous one, counts are run-length encoded
+# instead of written as ones and incremented where bins repeat.
+_REPEAT_FRACTION = 0.125
+
+# Spike trains found in time order when they were binned: by the identity of the array object, and
+# by (address, length, stride) of its values for other views of them; each entry holds a weak
+# reference to the array (or to the array that owns the memory), so it leaves with it.
+_SORTED_VIEWS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+_SORTED_TRAINS: weakref.WeakValueDictionary[tuple[int, int, int], np.ndarray] = weakref.WeakValueDictionary()
+
+
+def _train_key(t: np.ndarray) -> tuple[tuple[int, int, int], Any]:
+    return (t.__array_interface__["data"][0], t.size, t.strides[0] if t.ndim else 0), (t if t.base is None else t.base)
+
+
+def mark_sorted(trains: Sequence[np.ndarray]) -> None:
+    """Record that these 1-D float64 arrays are in time order, so that :func:`known_sorted` can skip the
+    check. Only arrays whose memory an ndarray owns are recorded (the record leaves with that array)."""
+    for t in trains:
+        key, owner = _train_key(t)
+        if isinstance(owner, np.ndarray):
+            _SORTED_TRAINS[key] = owner
+            _SORTED_VIEWS[id(t)] = t
+
+
+def known_sorted(t: np.ndarray) -> bool:
+    """Whether ``t`` (or another view of the same values) was recorded sorted by :func:`mark_sorted`."""
+    if _SORTED_VIEWS.get(id(t)) is t:
+        return True
+    key, owner = _train_key(t)
+    return _SORTED_TRAINS.get(key) is owner
 
 
 def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
@@ -66,17 +98,27 @@ def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int,
     return edges
 
 
-def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
-    """Index ``k`` with ``edge_k <= t < edge_(k+1)`` for every time, by exact comparison with the edges."""
-    pos = (t - t_start) / bin_size
+def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None,
+               in_order: bool = False) -> np.ndarray:
+    """Index ``k`` with ``edge_k <= t < edge_(k+1)`` for every time, by exact comparison with the edges
+    (``in_order``: the times are sorted, so their extremes are the ends)."""
+    pos = np.subtract(t, t_start)
+    pos /= bin_size
     k_float = np.floor(pos)
     pos -= k_float  # exact: the position inside the bin, in [0, 1)
     # The float quotient is within a few ulps of the exact one (rounding of t - t_start, of the
     # division, and of bin_size vs its decimal value), so only spikes that close to an edge can be
     # in another bin than floor() says; those are decided by comparing with the exact edges.
-    span = (max(abs(float(t.min())), abs(float(t.max()))) + abs(t_start)) / bin_size if t.size else 0.0
+    if not t.size:
+        span = 0.0
+    elif in_order:
+        span = (max(abs(float(t[0])), abs(float(t[-1]))) + abs(t_start)) / bin_size
+    else:
+        span = (max(abs(float(t.min())), abs(float(t.max()))) + abs(t_start)) / bin_size
     eps = 1e-12 + 8 * 2.0**-52 * span
-    todo = np.flatnonzero((pos < eps) | (pos > 1 - eps))
+    pos -= 0.5
+    np.abs(pos, out=pos)  # distance from the middle of the bin: near an edge when close to 1/2
+    todo = np.flatnonzero(pos > 0.5 - eps)
     k = k_float.astype(np.int64)
     for _ in range(4):  # the float guess is off by at most one bin; recheck only what moved
         kk, tt = k[todo], t[todo]
@@ -177,7 +219,7 @@ def bin_spike_times(
     Parameters
     ----------
     spike_times : sequence of 1-D arrays
-        Spike times in seconds, one array per unit (need not be sorted).
+        Spike times in seconds (finite), one array per unit (need not be sorted).
     bin_size : float
         Bin width in seconds, > 0.
     t_start, t_stop : float
@@ -211,9 +253,12 @@ def bin_spike_times(
     integers ``a, p, q``; when ``a + k p`` exceeds ``2**53`` they fall back to
     ``t_start + k * bin_size`` in float (within one ulp of the exact edge).
 
-    Vectorized: one pass per unit (no Python loop over spikes); a unit's sorted bin indices are
-    run-length counted and written into its column, so memory is the output matrix plus
-    O(spikes of one unit). The output widens from uint8 only when a count needs it.
+    Vectorized: a few passes per unit (no Python loop over spikes). A train in time order (checked
+    in one pass; a train out of order is sorted first) is cut to the window by two binary searches;
+    its bin indices are then non-decreasing, so the output gets a one in each bin holding a spike
+    and one more for each spike in the bin of the spike before it (or, when more than an eighth of
+    the spikes repeat a bin, the run-length counts), so memory is the output matrix plus O(spikes
+    of one unit). The output widens from uint8 only when a count needs it.
 
     Examples
     --------
@@ -223,6 +268,14 @@ def bin_spike_times(
     >>> bin_spike_times([np.array([0.3])], 0.1, 0.0, 0.4).ravel()  # 0.3 / 0.1 = 2.9999999999999996
     array([0, 0, 0, 1], dtype=uint8)
     """
+    return _bin_trains(spike_times, bin_size, t_start, t_stop, dtype)[0]
+
+
+def _bin_trains(
+    spike_times: Sequence[Any], bin_size: float, t_start: float, t_stop: float, dtype: np.dtype | None = None,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`bin_spike_times`, and each unit's spike times in time order (the array given when it was
+    sorted, else a sorted copy of it)."""
     n_units = len(spike_times)
     t_start, t_stop, bin_size = float(t_start), float(t_stop), float(bin_size)
     grid = _grid(t_start, bin_size)
@@ -231,21 +284,41 @@ def bin_spike_times(
     # The output starts as uint8 (or the dtype asked for) and widens only when a count needs it,
     # so memory is the output matrix plus one unit's spikes.
     out = np.zeros((n_bins, n_units), dtype=np.uint8 if dtype is None else dtype)
+    window = np.array([t_start, t_stop])
+    ordered = []
+    flag = np.empty(0, dtype=bool)
     for unit, times in enumerate(spike_times):  # loop over units only, never over spikes
         t = np.asarray(times, dtype=np.float64)
-        t = t[(t >= t_start) & (t < t_stop)]
-        if not t.size:
+        if t.size > flag.size:
+            flag = np.empty(t.size, dtype=bool)
+        if t.size > 1 and np.less(t[1:], t[:-1], out=flag[:t.size - 1]).any():
+            t = np.sort(t)
+        ordered.append(t)
+        lo, hi = np.searchsorted(t, window, side="left")  # [t_start, t_stop)
+        if hi <= lo:
             continue
-        idx = _bin_index(t, t_start, bin_size, grid)
+        idx = _bin_index(t[lo:hi], t_start, bin_size, grid, in_order=True)  # non-decreasing, as t is
         np.clip(idx, 0, n_bins - 1, out=idx)  # t < t_stop <= edge_n already; clip guards the fallback
-        if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
-            idx.sort()
-        starts = np.flatnonzero(np.diff(idx, prepend=-1))  # first spike of each run of one bin
-        counts = np.diff(np.append(starts, idx.size))
-        top = int(counts.max())
+        idx *= n_units
+        idx += unit  # flat index into the output: numpy's fastest scatter
+        repeat = np.flatnonzero(idx[1:] == idx[:-1])  # spikes in the bin of the spike before them
+        few = repeat.size <= _REPEAT_FRACTION * idx.size
+        if few:  # ones, then one more for each repeat: the largest count is 1 + the longest run of repeats
+            top = 1 + (int(np.diff(np.flatnonzero(np.diff(repeat, prepend=-2, append=-2) != 1)).max())
+                       if repeat.size else 0)
+        else:
+            starts = np.flatnonzero(np.diff(idx, prepend=-1))  # first spike of each run of one bin
+            counts = np.diff(np.append(starts, idx.size))
+            top = int(counts.max())
         if out.dtype.kind in "iu" and top > np.iinfo(out.dtype).max:
             if dtype is not None:
                 raise InvalidParameterError(f"dtype={np.dtype(dtype).name} cannot hold a count of {top} (unit {unit}).")
             out = out.astype(np.min_scalar_type(top))
-        out.reshape(-1)[idx[starts] * n_units + unit] = counts  # flat index: numpy's fastest scatter
-    return out
+        flat = out.reshape(-1)
+        if few:
+            flat[idx] = 1
+            if repeat.size:
+                np.add.at(flat, idx[repeat + 1], 1)
+        else:
+            flat[idx[starts]] = counts
+    return out, ordered

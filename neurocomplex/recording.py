@@ -17,11 +17,13 @@ import numpy as np
 from neurocomplex._fields import check_sample_labels, check_spike_times
 from neurocomplex.binning import (
     _bin_index,
+    _bin_trains,
     _check_trains_container,
     _edges,
     _grid,
     _grid_start,
     bin_spike_times,
+    mark_sorted,
 )
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexError
 
@@ -343,14 +345,14 @@ class Recording:
             raise InvalidParameterError(
                 f"the window must have t_stop > t_start, got t_start={t_start}, t_stop={t_stop}."
             )
-        counts = bin_spike_times(trains, bin_size, t_start, t_stop)
+        counts, trains = _bin_trains(trains, bin_size, t_start, t_stop)  # trains now in time order
         n_bins = counts.shape[0]
         times = _edges(np.arange(n_bins), t_start, bin_size, grid)
         last_fraction = (t_stop - times[-1]) / bin_size
         meta = {"t_start": float(t_start), "t_stop": float(t_stop),
                 "last_bin_fraction": float(min(1.0, last_fraction))}
         meta.update(metadata or {})
-        return cls(
+        rec = cls(
             data=counts,
             kind="spike_counts",
             unit_ids=unit_ids if unit_ids is not None else np.arange(len(trains)),
@@ -362,6 +364,8 @@ class Recording:
             source=source,
             spike_times=tuple(trains),
         )
+        mark_sorted(rec.spike_times)  # trial_responses need not check their order again
+        return rec
 
     @classmethod
     def from_array(
