@@ -219,7 +219,8 @@ def atomic_path(path: str | os.PathLike[str], what: str = "file") -> Iterator[Pa
     >>> target = os.path.join(tempfile.mkdtemp(), "a.txt")
     >>> with atomic_path(target) as tmp:
     ...     _ = tmp.write_text("complete")
-    >>> open(target).read()
+    >>> with open(target) as f:
+    ...     f.read()
     'complete'
     """
     target = prepare_target(path, what)
@@ -279,7 +280,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", what: str = "file
     >>> target = os.path.join(tempfile.mkdtemp(), "b.txt")
     >>> with atomic_open(target, encoding="utf-8") as f:
     ...     _ = f.write("whole")
-    >>> open(target).read()
+    >>> with open(target) as f:
+    ...     f.read()
     'whole'
     """
     if mode not in ("w", "wb"):

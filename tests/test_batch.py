@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ PARAMS = {"n_boot": 20, "seed": 3}
 
 
 def _sha(path: os.PathLike[str] | str) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -309,7 +309,12 @@ def measure_many(
             job = _Job(client, paths, names, shown, keys, bin_size, {**loader, "max_cells": max_cells, "cache": cache},
                        resolved,
                        streamed, others, by, estimator_params, own, memory_limit, task_cells, threshold, out_dir)
-            job.run(todo, frames, progress, len(paths) - len(todo))
+            with warnings.catch_warnings():
+                # The caveats stay in the warnings column. Tasks on a client of threads share this
+                # process's filters, which their own catch_warnings blocks save and restore out of
+                # order: ignored here too, none reaches the caller.
+                warnings.simplefilter("ignore", NeurocomplexWarning)
+                job.run(todo, frames, progress, len(paths) - len(todo))
         finally:
             if cluster is not None:
                 client.close()

@@ -44,12 +44,17 @@ def test_slope_matches_scipy_linregress_on_the_stated_range():
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
 def test_bootstrap_interval_covers_beta_without_offset(beta):
     n_seeds = 100
-    hits = 0
+    hits = rejected = 0
     for seed in range(n_seeds):
         x, y = _noisy_power_law(beta, seed)
-        est = nc.fit_power_law(x, y, n_boot=100, seed=seed)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", nc.NeurocomplexWarning)
+            est = nc.fit_power_law(x, y, n_boot=100, seed=seed)
+        assert all("no power law holds" in str(w.message) for w in seen)
+        rejected += len(seen) > 0
         hits += est.ci[0] <= beta <= est.ci[1]
     assert hits >= 0.9 * n_seeds
+    assert rejected <= 0.05 * n_seeds  # a true power law is seldom taken for an alternative
 
 
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
@@ -161,7 +166,8 @@ def test_find_scaling_range_recovers_the_true_range(beta):
 
 def test_find_scaling_range_says_when_no_range_exists():
     x = np.linspace(1, 100, 80)
-    with pytest.warns(nc.NeurocomplexWarning, match="no scaling range of at least 1.0 decades"):
+    with (pytest.warns(nc.NeurocomplexWarning, match="no scaling range of at least 1.0 decades"),
+          pytest.warns(nc.NeurocomplexWarning, match="no power law holds over x in .* the exponential fits")):
         est = nc.find_scaling_range(x, np.exp(-x / 10.0), n_boot=0)
     assert math.isnan(est.value) and est.ci is None
     assert not est.diagnostics["found"]
