@@ -98,6 +98,21 @@ def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int,
     return edges
 
 
+def _bin_starts(n_bins: int, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
+    """``_edges(np.arange(n_bins), ...)`` without the integer array: the start of every bin."""
+    if grid is not None:
+        a, p, q = grid
+        if abs(a) + p * max(n_bins - 1, 0) < 2**53:
+            edges = np.arange(n_bins, dtype=np.float64)
+            if p != 1:
+                edges *= p
+            if a:
+                edges += a
+            edges /= q
+            return edges
+    return _edges(np.arange(n_bins), t_start, bin_size, grid)
+
+
 def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None,
                in_order: bool = False) -> np.ndarray:
     """Index ``k`` with ``edge_k <= t < edge_(k+1)`` for every time, by exact comparison with the edges

@@ -17,6 +17,7 @@ import numpy as np
 from neurocomplex._fields import check_sample_labels, check_spike_times
 from neurocomplex.binning import (
     _bin_index,
+    _bin_starts,
     _bin_trains,
     _check_trains_container,
     _edges,
@@ -314,7 +315,7 @@ class Recording:
                 unit_ids = list(spike_times.keys())
             spike_times = list(spike_times.values())
         spike_times = _check_trains_container(spike_times)
-        trains = []
+        trains, lows, highs = [], [], []
         for i, st in enumerate(spike_times):
             if not isinstance(st, np.ndarray) and isinstance(getattr(st, "t", None), np.ndarray):
                 st = st.t  # a time-indexed train (pynapple Ts/Tsd): its times, not its values
@@ -322,8 +323,12 @@ class Recording:
                 t = np.asarray(st, dtype=np.float64).reshape(-1)
             except (TypeError, ValueError) as err:
                 raise InvalidDataError(f"spike_times[{i}] is not an array of numbers: {err}") from err
-            if not np.all(np.isfinite(t)):
-                raise InvalidDataError(f"spike_times[{i}] contains NaN or inf; remove those spikes first.")
+            if t.size:  # NaN propagates to the extremes, inf is one: no temporary array needed
+                low, high = float(t.min()), float(t.max())
+                if not (np.isfinite(low) and np.isfinite(high)):
+                    raise InvalidDataError(f"spike_times[{i}] contains NaN or inf; remove those spikes first.")
+                lows.append(low)
+                highs.append(high)
             trains.append(t)
         if not trains:
             raise InvalidDataError("spike_times is empty: at least one unit is needed.")
@@ -333,12 +338,12 @@ class Recording:
         t_start = check_float("t_start", t_start, allow_none=True)
         t_stop = check_float("t_stop", t_stop, allow_none=True)
         if t_start is None:
-            first = min((t.min() for t in trains if t.size), default=0.0)
+            first = min(lows, default=0.0)
             t_start = 0.0 if first >= 0 else _grid_start(first, bin_size)
         grid = _grid(t_start, bin_size)
         if t_stop is None:
             # A whole number of bins whose last one holds the last spike.
-            last = max((t.max() for t in trains if t.size), default=t_start)
+            last = max(highs, default=t_start)
             k_last = _bin_index(np.array([max(last, t_start)]), t_start, bin_size, grid)[0]
             t_stop = float(_edges(np.array([k_last + 1]), t_start, bin_size, grid)[0])
         if t_stop <= t_start:
@@ -347,7 +352,7 @@ class Recording:
             )
         counts, trains = _bin_trains(trains, bin_size, t_start, t_stop)  # trains now in time order
         n_bins = counts.shape[0]
-        times = _edges(np.arange(n_bins), t_start, bin_size, grid)
+        times = _bin_starts(n_bins, t_start, bin_size, grid)
         last_fraction = (t_stop - times[-1]) / bin_size
         meta = {"t_start": float(t_start), "t_stop": float(t_stop),
                 "last_bin_fraction": float(min(1.0, last_fraction))}

@@ -156,3 +156,13 @@ def test_binning_widens_on_repeats_and_refuses_small_dtype():
     few = np.concatenate([np.arange(1000) * 0.01, [0.5] * 3])  # a few repeats among many single bins
     out = bin_spike_times([few], 0.01, 0.0, 10.0)
     assert out.sum() == 1003 and out[50, 0] == 4
+
+
+@pytest.mark.parametrize(("t_start", "bin_size", "n_bins"),
+                         [(0.0, 0.001, 100_000), (-0.3, 0.1, 1000), (12.345, 0.025, 5000), (1e9, 0.001, 100)])
+def test_bin_starts_equal_exact_edges(t_start, bin_size, n_bins):
+    from neurocomplex.binning import _bin_starts, _edges, _grid
+
+    grid = _grid(t_start, bin_size)
+    np.testing.assert_array_equal(_bin_starts(n_bins, t_start, bin_size, grid),
+                                  _edges(np.arange(n_bins), t_start, bin_size, grid))
