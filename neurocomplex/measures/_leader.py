@@ -320,14 +320,15 @@ class PairCache:
 
 
 def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: int,
-                 high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 high: int, budget: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Pairs (extra word, word of ``others``) at distance ``low .. high`` by popcount, each pair
-    once (``others`` may hold extras too)."""
+    once (``others`` may hold extras too); None as soon as they exceed ``budget`` pairs."""
     is_extra = np.zeros(words.shape[0], dtype=bool)
     is_extra[extra] = True
     step = max(1, _EXTRA_BLOCK // max(1, others.size * words.shape[1]))
     other = words[others]
     found_u, found_v, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    n_found = 0
     for s in range(0, extra.size, step):
         rows = extra[s : s + step]
         if words.shape[1] == 1:  # one integer per word: no sum over integers
@@ -340,7 +341,23 @@ def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
         found_u.append(i[keep])
         found_v.append(j[keep])
         found_d.append(dist[a[keep], b[keep]].astype(np.int16))
+        n_found += int(keep.sum())
+        if budget is not None and n_found > budget:
+            return None
     return np.concatenate(found_u), np.concatenate(found_v), np.concatenate(found_d)
+
+
+def _extra_limit(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: int, high: int, budget: int) -> int:
+    """The largest ``T <= high`` (at least ``low``) whose extra pairs at distance ``low .. T`` are
+    expected within half ``budget``, from the distances of a sample of the extras to ``others``."""
+    if extra.size == 0 or high <= low:
+        return max(low, min(high, low))
+    sample = extra[np.random.default_rng(0).choice(extra.size, size=min(extra.size, 256), replace=False)]
+    dist = np.bitwise_count(words[sample][:, None, :] ^ words[others][None, :, :]).sum(axis=2, dtype=np.int64)
+    counts = np.bincount(dist.ravel(), minlength=high + 1)[low: high + 1]
+    expected = np.cumsum(counts) * (extra.size / sample.size)
+    fits = np.flatnonzero(expected <= 0.5 * budget)
+    return low + int(fits[-1]) if fits.size else low
 
 
 def _by_radius(u: np.ndarray, v: np.ndarray, d: np.ndarray, low: int, high: int) -> dict[int, tuple]:
@@ -393,23 +410,38 @@ def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii
     if 0 in targets:
         results[0] = snapshot()
     pairs: dict[int, tuple] = {}
+    extra_pairs: dict[int, tuple] | None = None
+    extra_covered = 0
     members: np.ndarray | None = None
     covered = 0
     r = 0
     while r < r_max and np.any(alive.sum(axis=1) > 1):
         r += 1
         if r > covered:
+            extra_pairs = None
             if r in cache.epochs:
                 covered, members, u, v, d = cache.epochs[r]
                 pairs = _by_radius(u, v, d, r, covered)
+                # The "extras" (alive in some replicate, merged in the data at the start of the epoch)
+                # only ever fall in number, so their pairs at every radius of the epoch are found now,
+                # once, when they fit the edge budget (else radius by radius below).
+                present = alive.any(axis=0)
+                extra, others = np.flatnonzero(present & ~members), np.flatnonzero(present)
+                extra_covered = _extra_limit(words, extra, others, r, covered, _EDGE_BUDGET)
+                found = _extra_pairs(words, extra, others, r, extra_covered, 2 * _EDGE_BUDGET)
+                if found is not None:
+                    order = np.argsort(found[2], kind="stable")
+                    extra_pairs = _by_radius(found[0][order], found[1][order], found[2][order], r, extra_covered)
             else:  # pairs among the words alive in some replicate (closer pairs of different replicates too)
                 members = None
                 u, v, d, covered = _epoch_edges(words, np.flatnonzero(alive.any(axis=0)), n_units, r, r_max, salt)
                 pairs = _by_radius(u, v, d, r, covered)
         u, v = pairs.pop(r, (np.zeros(0, np.int32), np.zeros(0, np.int32)))
-        if members is not None:
-            # Pairs at distance r of the "extras" (alive in some replicate, merged in the data at the
-            # start of the epoch), recomputed at each radius: their number falls as they merge.
+        if extra_pairs is not None and r <= extra_covered:
+            eu, ev = extra_pairs.pop(r, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            u, v = np.concatenate([u, eu]), np.concatenate([v, ev])
+        elif members is not None:
+            # Pairs at distance r of the extras, recomputed at each radius: their number falls as they merge.
             present = alive.any(axis=0)
             extra = np.flatnonzero(present & ~members)
             if extra.size:
