@@ -438,7 +438,8 @@ def compare(
     ``block_size`` for time bins) without replacement; the deviations m*_b − mean(m*) times
     √(h / (n − h)) (h kept of n) have the variance of the estimate on all samples (the delete-d
     jackknife with d = n − h [2]_); where S exceeds a half (``fraction`` above 0.5), the draws of
-    a replicate take all of its h samples, so keep ``fraction`` at 0.5 or below. ``"bootstrap"`` draws n samples with replacement (moving
+    a replicate take all of its h samples, so keep ``fraction`` at 0.5 or below.
+    ``"bootstrap"`` draws n samples with replacement (moving
     blocks of ``block_size``) [1]_ [3]_; its repeated rows lower the rank of a subsample and the
     number of its distinct patterns, which biases dimensions and entropies when the matched units
     approach the matched samples, so that its test rejects up to twice its level there
@@ -448,7 +449,8 @@ def compare(
     :mod:`neurocomplex.comparison._matching_stats`): centred on its mean, the basic interval
     [D̂ − e_(B+1−j), D̂ − e_(j)] and p = min(1, 2 (1 + c) / (B + 1)), c the smaller tail count of
     the centred replicates beyond D̂, so that p < 1 − ``ci_level`` exactly when the interval
-    excludes 0. The test covers the sampling variability of the samples, with the recorded units fixed: it asks
+    excludes 0. The test covers the sampling variability of the samples, with the recorded units
+    fixed: it asks
     whether the two Recordings' samples come from processes with the same matched value,
     given the units recorded; it does not generalize to other units of the same area. Repeating
     the draws on a fixed data set (the spread of the draws) measures how the value moves from
@@ -457,7 +459,8 @@ def compare(
     and changed correlations at 10, 30 and 100 units) is measured in
     benchmarks/calibration_matching.py: within about 2% of the level for matched units up to
     a third of the matched samples, above it (7–12% at 5%) for dimensions with as many units as
-    samples, where the rows say so (a dimension measure with more units than half its samples). Cost: (``n_boot`` + 1) · ``n_draws`` calls of each
+    samples, where the rows say so (a dimension measure with more units than half its samples).
+    Cost: (``n_boot`` + 1) · ``n_draws`` calls of each
     estimator per Recording. The test's exact size is 2j / (B + 1) (j of ``bootstrap_test``):
     4.98% for B = 200 at 95%, but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an
     integer (at 95%: a multiple of 40).
