@@ -4,9 +4,10 @@ One data object (:class:`Recording`, samples x units) from NWB files, Neo object
 activation hooks; one family of estimators that return an :class:`Estimate`.
 
 >>> import numpy as np, neurocomplex as nc
->>> rec = nc.Recording.from_array(np.random.default_rng(0).normal(size=(500, 8)))
->>> round(nc.participation_ratio(rec).value, 1) > 6
-True
+>>> x = np.random.default_rng(0).normal(size=(500, 8)) * np.arange(8, 0, -1)  # unit variances 64, 49, ..., 1
+>>> est = nc.participation_ratio(nc.Recording.from_array(x))
+>>> round(est.value, 1), bool(est.ci[0] < est.value < est.ci[1])
+(5.0, True)
 
 Most names are imported on first use, so ``import neurocomplex`` stays fast and never imports
 torch, neo or matplotlib; ``nc.torch`` is a subpackage imported on first access.

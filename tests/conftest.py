@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,16 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MTL_NWB = SHARED_DATA / "human_mtl_rutishauser_sub-4_ses-4.nwb"
 HIPPOCAMPUS_MAT = SHARED_DATA / "hippocampus_lineartrack_31units_spikes.mat"
 DEMO_NWB = Path(__file__).resolve().parents[1] / "data" / "demo_recording.nwb"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Tests keep the figures they draw open to inspect them; close them after each test, so the
+    session never holds more than matplotlib warns about (20)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
 
 
 @pytest.fixture
