@@ -84,15 +84,9 @@ def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int,
     k = np.asarray(k, dtype=np.int64)
     edges = k.astype(np.float64)  # one buffer, worked on in place
     if grid is not None:
-        a, p, q = grid
-        top = abs(a) + p * max(abs(int(k.max(initial=0))), abs(int(k.min(initial=0))))
-        if top < 2**53:  # a + k*p and q are exact in float64, so the one division rounds once
-            if p != 1:
-                edges *= p
-            if a:
-                edges += a
-            edges /= q
-            return edges
+        top = abs(grid[0]) + grid[1] * max(abs(int(k.max(initial=0))), abs(int(k.min(initial=0))))
+        if top < 2**53:
+            return _on_grid(edges, grid)
     edges *= bin_size  # beyond 2**53: within an ulp of the exact edge
     edges += t_start
     return edges
@@ -100,17 +94,21 @@ def _edges(k: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int,
 
 def _bin_starts(n_bins: int, t_start: float, bin_size: float, grid: tuple[int, int, int] | None) -> np.ndarray:
     """``_edges(np.arange(n_bins), ...)`` without the integer array: the start of every bin."""
-    if grid is not None:
-        a, p, q = grid
-        if abs(a) + p * max(n_bins - 1, 0) < 2**53:
-            edges = np.arange(n_bins, dtype=np.float64)
-            if p != 1:
-                edges *= p
-            if a:
-                edges += a
-            edges /= q
-            return edges
+    if grid is not None and abs(grid[0]) + grid[1] * max(n_bins - 1, 0) < 2**53:
+        return _on_grid(np.arange(n_bins, dtype=np.float64), grid)
     return _edges(np.arange(n_bins), t_start, bin_size, grid)
+
+
+def _on_grid(k: np.ndarray, grid: tuple[int, int, int]) -> np.ndarray:
+    """``(a + k p) / q`` in place on float64 ``k``: below 2**53 the numerator and q are exact, so the
+    one division rounds once (the float nearest the exact edge)."""
+    a, p, q = grid
+    if p != 1:
+        k *= p
+    if a:
+        k += a
+    k /= q
+    return k
 
 
 def _bin_index(t: np.ndarray, t_start: float, bin_size: float, grid: tuple[int, int, int] | None,
