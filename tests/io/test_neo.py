@@ -208,7 +208,8 @@ def test_missing_neo_names_the_extra(monkeypatch):
 def _elephant_counts(trains, bin_size):
     conversion = pytest.importorskip("elephant.conversion")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # elephant warns about spikes it discards at t_stop
+        # elephant warns about the spikes it discards at t_stop
+        warnings.filterwarnings("ignore", message="Binning discarded", category=UserWarning, module="elephant")
         return conversion.BinnedSpikeTrain(trains, bin_size=bin_size * pq.s).to_array().T
 
 

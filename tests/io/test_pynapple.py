@@ -20,8 +20,9 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "human_mtl_ruti
 def mtl():
     if not REAL.exists():
         pytest.skip(f"{REAL} not present")
-    with warnings.catch_warnings():  # pynwb and pynapple speak about this file's stimulus series and tables
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # pynwb checks the file's stimulus OpticalSeries, which holds no frames
+        warnings.filterwarnings("ignore", message="OpticalSeries 'StimulusPresentation_encoding'",
+                                category=UserWarning, module="pynwb")
         data = nap.load_file(str(REAL))
         return {"units": data["units"], "encoding": data["encoding_table"]}
 
