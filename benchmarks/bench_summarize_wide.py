@@ -124,7 +124,8 @@ def _child(part: str, args: argparse.Namespace) -> dict:
     elif part in ("sketch", "channels"):
         opts = {"sketch": args.sketch} if part == "sketch" else {"flatten": "channels"}
         table = nc.torch.summarize(model, images, stats=(*DIMS, "activation_ratio"), progress=False, **opts)
-        out["rows"] = table[["layer", "measure", "value", "n_samples", "n_units", "method"]].to_dict("records")
+        out["rows"] = table[["layer", "measure", "value", "n_samples", "n_units", "method",
+                             "warnings"]].to_dict("records")
     else:
         from torch import nn
 
@@ -166,7 +167,8 @@ def _gram_case() -> dict:
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mib"] = _peak_mib()
     out["peak_increase_mib"] = out["peak_rss_mib"] - out["baseline_rss_mib"]
-    out["rows"] = table[["layer", "measure", "value", "n_samples", "n_units", "method"]].to_dict("records")
+    out["rows"] = table[["layer", "measure", "value", "n_samples", "n_units", "method",
+                         "warnings"]].to_dict("records")
     recs = nc.torch.record(model, images, layers=["1", "3"])
     worst = 0.0
     for row in out["rows"]:
@@ -234,6 +236,8 @@ def _report(res: dict) -> None:
         for r in res["rows"]:
             print(f"  {r['layer']:>6} {r['measure']:>20} {r['value']:12.5g}  n_samples {r['n_samples']:>10,}  "
                   f"n_units {r['n_units']:>7,}  {r['method']}")
+            if r.get("warnings"):
+                print(f"         warning: {r['warnings']}")
     elif part == "spectra":
         print(f"  {'spectrum':>22} {'exact D1':>9} {'exact PR':>9}  k: mean relative error of D1 / of PR "
               "(min .. max over projections)")
