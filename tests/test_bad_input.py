@@ -904,13 +904,14 @@ def test_killed_process_then_resume_equals_an_uninterrupted_run(files, client, t
     out = tmp_path / "out"
     script = tmp_path / "run.py"
     script.write_text(_KILLED_RUN.format(measures=MEASURES, params=PARAMS))
-    proc = subprocess.Popen([sys.executable, str(script), str(out), *paths], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None and len(list(out.glob("*.json"))) < 2:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    with subprocess.Popen([sys.executable, str(script), str(out), *paths], start_new_session=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          cwd=Path(__file__).resolve().parents[1]) as proc:  # its pipes closed on leaving
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None and len(list(out.glob("*.json"))) < 2:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     done_before = sorted(p.stem for p in out.glob("*.json"))
     assert 2 <= len(done_before) < 6, done_before  # killed midway
     _complete_files_only(out)
