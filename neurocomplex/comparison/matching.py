@@ -477,9 +477,11 @@ def compare(
     one subsample to another, not how it would move in a new recording, and is not used. The
     calibration (rejection at the nominal level under no difference, power against doubled rates
     and changed correlations at 10, 30 and 100 units) is measured in
-    benchmarks/calibration_matching.py: within about 2% of the level for matched units up to
-    a third of the matched samples, above it (7–12% at 5%) for dimensions with as many units as
-    samples, where the rows say so (a dimension measure with more units than half its samples).
+    benchmarks/calibration_matching.py (benchmarks/RESULTS_matching.md): 0.8–8.3% at 5% over
+    Poisson, binary and Gaussian populations of 10, 30 and 100 units (120 data sets a cell, 30 of
+    35 cells within 5 ± 2.5%), conservative for 10 binary units (ties), highest (8.3%) for a
+    dimension with as many matched units as samples, where the rows say so (a dimension measure
+    with more units than half its samples).
     Cost: (``n_boot`` + 1) · ``n_draws`` calls of each
     estimator per Recording. The test's exact size is 2j / (B + 1) (j of ``bootstrap_test``):
     4.98% for B = 200 at 95%, but 3.96% for B = 100; choose B with α (B + 1) / 2 just above an
