@@ -174,14 +174,20 @@ def test_aligned_recordings_are_resampled_together():
 
 
 # --------------------------------------------------------------------------- calibration and power
-def test_no_difference_is_rejected_at_the_nominal_rate():
+@pytest.mark.parametrize(("n_draws", "rate_seed", "measures", "first_seed"), [
+    (1, 0, ["participation_ratio", "mean_rate"], 1000),
+    # 10 units matched to 5 in 4 draws: before replicates kept the estimate's unit partitions, they drew
+    # twice as many as the estimate, and this case rejected 17 and 16 of 120 for the two dimensions
+    (4, [17, 10, 1], ["participation_ratio", "effective_dimension", "mean_rate"], 3000),
+])
+def test_no_difference_is_rejected_at_the_nominal_rate(n_draws, rate_seed, measures, first_seed):
     """Two independent recordings of the same units (fixed rates, shared gain): p uniform, 5% rejected."""
-    rates = np.random.default_rng(0).gamma(2.0, 1.5, size=10)
-    p_values = {"participation_ratio": [], "mean_rate": []}
+    rates = np.random.default_rng(rate_seed).gamma(2.0, 1.5, size=10)
+    p_values: dict[str, list[float]] = {m: [] for m in measures}
     for s in range(120):
-        rng = np.random.default_rng(1000 + s)
+        rng = np.random.default_rng(first_seed + s)
         df = nc.compare({"a": _gain_poisson(rng, rates), "b": _gain_poisson(rng, rates)}, list(p_values),
-                        n_draws=1, n_boot=40, seed=s)
+                        n_draws=n_draws, n_boot=40, seed=s)
         for r in df.itertuples():
             p_values[r.measure].append(r.p_value)
     for m, p in p_values.items():
