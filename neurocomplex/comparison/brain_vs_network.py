@@ -302,8 +302,13 @@ def run_comparison(areas: Mapping[str, Recording], layers: Mapping[str, Recordin
         sims.append(sim)
         bests.append(_best_layers(sim, truth).assign(metric=metric))
     steps("tables")
-    similarity = pd.concat(sims, ignore_index=True) if sims else pd.DataFrame()
-    best = pd.concat(bests, ignore_index=True) if bests else pd.DataFrame()
+    from neurocomplex.comparison.similarity import _COLUMNS as SIMILARITY_COLUMNS
+
+    # no metric asked (or none applied): empty tables that still have their columns
+    similarity = pd.concat(sims, ignore_index=True) if sims else pd.DataFrame(columns=SIMILARITY_COLUMNS)
+    best = pd.concat(bests, ignore_index=True) if bests else pd.DataFrame(
+        columns=["metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "depth_ci_low",
+                 "depth_ci_high", "runner_up", "runner_up_fraction", "undefined_replicates"])
     if len(best):
         best = best[["metric", *[c for c in best.columns if c != "metric"]]]
     provenance = {"measures": ", ".join(measures), "metrics": ", ".join(metrics), "n_boot": n_boot,
@@ -412,6 +417,12 @@ def brain_vs_network(
     check_int("n_boot", n_boot, 0)
     check_int("n_draws", n_draws, 2)
     check_int("seed", seed, 0)
+    if truth is not None:
+        unknown = {str(a): str(x) for a, x in dict(truth).items()
+                   if str(a) not in map(str, area_map) or str(x) not in map(str, layer_map)}
+        if unknown:
+            raise InvalidParameterError(f"truth names areas or layers that are not given: {unknown} "
+                                        f"(areas {list(area_map)}, layers {list(layer_map)}).")
     steps = Steps(3 + len(metrics), progress, desc="brain vs network")
     try:
         result = run_comparison(area_map, layer_map, measures=measures, metrics=metrics, conditions=conditions,
