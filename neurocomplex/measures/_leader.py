@@ -322,28 +322,47 @@ class PairCache:
 def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: int,
                  high: int, budget: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Pairs (extra word, word of ``others``) at distance ``low .. high`` by popcount, each pair
-    once (``others`` may hold extras too); None as soon as they exceed ``budget`` pairs."""
+    once (``others`` may hold extras too); None as soon as they exceed ``budget`` pairs.
+
+    Only words whose weights (numbers of ones) p and q allow it are compared:
+    ``|p - q| <= d <= p + q``, and ``d = p + q - 2 |a ∧ b|`` has the parity of ``p + q``, so a
+    single distance needs q of one parity. For sparse words this leaves a fraction of the pairs.
+    """
     is_extra = np.zeros(words.shape[0], dtype=bool)
     is_extra[extra] = True
-    step = max(1, _EXTRA_BLOCK // max(1, others.size * words.shape[1]))
-    other = words[others]
+    weight_extra = np.bitwise_count(words[extra]).sum(axis=1, dtype=np.int64)
+    weight_others = np.bitwise_count(words[others]).sum(axis=1, dtype=np.int64)
+    order = np.argsort(weight_others, kind="stable")
+    by_weight, sorted_weight = others[order], weight_others[order]
+    top = int(sorted_weight[-1]) if sorted_weight.size else 0
+    bounds = np.searchsorted(sorted_weight, np.arange(top + 2))
     found_u, found_v, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
     n_found = 0
-    for s in range(0, extra.size, step):
-        rows = extra[s : s + step]
-        if words.shape[1] == 1:  # one integer per word: no sum over integers
-            dist = np.bitwise_count(words[rows, 0][:, None] ^ other[None, :, 0])
-        else:
-            dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int16)
-        a, b = np.divmod(np.flatnonzero(dist == low if low == high else (dist >= low) & (dist <= high)), others.size)
-        i, j = rows[a], others[b]
-        keep = ~is_extra[j] | (i < j)  # a pair of two extras is found from both ends: keep it once
-        found_u.append(i[keep])
-        found_v.append(j[keep])
-        found_d.append(dist[a[keep], b[keep]].astype(np.int16))
-        n_found += int(keep.sum())
-        if budget is not None and n_found > budget:
-            return None
+    for p in np.unique(weight_extra).tolist():
+        qs = [q for q in range(max(0, p - high), min(top, p + high) + 1)
+              if p + q >= low and (low != high or (p + q - low) % 2 == 0)]
+        cand = np.concatenate([by_weight[bounds[q]:bounds[q + 1]] for q in qs] or [np.zeros(0, np.int64)])
+        if cand.size == 0:
+            continue
+        rows_of_weight = extra[weight_extra == p]
+        step = max(1, _EXTRA_BLOCK // max(1, cand.size * words.shape[1]))
+        other = words[cand]
+        for s in range(0, rows_of_weight.size, step):
+            rows = rows_of_weight[s : s + step]
+            if words.shape[1] == 1:  # one integer per word: no sum over integers
+                dist = np.bitwise_count(words[rows, 0][:, None] ^ other[None, :, 0])
+            else:
+                dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int16)
+            hit = dist == low if low == high else (dist >= low) & (dist <= high)
+            a, b = np.divmod(np.flatnonzero(hit), cand.size)
+            i, j = rows[a], cand[b]
+            keep = ~is_extra[j] | (i < j)  # a pair of two extras is found from both ends: keep it once
+            found_u.append(i[keep])
+            found_v.append(j[keep])
+            found_d.append(dist[a[keep], b[keep]].astype(np.int16))
+            n_found += int(keep.sum())
+            if budget is not None and n_found > budget:
+                return None
     return np.concatenate(found_u), np.concatenate(found_v), np.concatenate(found_d)
 
 
