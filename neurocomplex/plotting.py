@@ -327,10 +327,11 @@ def _marks(ax: Any, pos: np.ndarray, rows: Any, measure: str, colors: Any) -> li
     if "n_samples" in rows.columns:
         unit = _unit(rows)
         ceiling = np.array([resolution_ceiling(measure, unit, n) for n in rows["n_samples"]])
-        over = np.isfinite(ceiling) & (np.maximum(point, raw) > ceiling)
+        # at the ceiling (every sample a distinct word, or its own cluster) the value is a bound only
+        over = np.isfinite(ceiling) & (np.maximum(point, raw) >= ceiling * (1.0 - 1e-9))
         if over.any():
             ax.scatter(pos[over], point[over], marker="o", s=45, facecolors="white",
-                       edgecolors="0.45", hatch="////", zorder=5, label="beyond what the samples resolve")
+                       edgecolors="0.45", hatch="////", zorder=5, label="at or beyond what the samples resolve")
             ax.hlines(ceiling[over], pos[over] - 0.3, pos[over] + 0.3, colors="0.45", linestyles=":", lw=1.2)
             marked.append("unresolvable")
     return marked
@@ -451,7 +452,7 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
         CIs at the right of a dotted separator, each with a dashed horizontal line at its value
         across the profile so the layer closest to it can be read off. Points follow
         :func:`plot_measures`' rules: bias-corrected inside their interval (raw estimate open),
-        values beyond what the samples resolve hatched grey.
+        values at or beyond what the samples resolve hatched grey.
 
     Raises
     ------
