@@ -44,7 +44,8 @@ def check_sample_labels(labels: Any, n_samples: int, where: str) -> pd.DataFrame
 
 
 def check_spike_times(trains: Any, n_units: int, where: str) -> tuple[np.ndarray, ...] | None:
-    """The source spike trains as a tuple of read-only float64 arrays, one per unit."""
+    """The source spike trains as a tuple of read-only float64 arrays, one per unit, each in time order
+    (a train out of order is sorted once here, so that nothing downstream needs to check)."""
     if trains is None:
         return None
     if isinstance(trains, (str, bytes)) or not hasattr(trains, "__len__") or len(trains) != n_units:
@@ -58,6 +59,8 @@ def check_spike_times(trains: Any, n_units: int, where: str) -> tuple[np.ndarray
             arr = np.asarray(t, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError) as err:
             raise InvalidDataError(f"{where}: spike_times[{i}] is not an array of numbers: {err}") from err
+        if arr.size > 1 and bool(np.any(arr[1:] < arr[:-1])):
+            arr = np.sort(arr)
         view = arr.view()
         view.flags.writeable = False
         out.append(view)

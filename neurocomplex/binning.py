@@ -9,7 +9,6 @@ used by :meth:`neurocomplex.Recording.from_spike_times`, the NWB loader and the 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,35 +24,6 @@ _MAX_FRACTION_OF_RAM = 0.8
 # Above this fraction of spikes sharing a bin with the previous one, counts are run-length encoded
 # instead of written as ones and incremented where bins repeat.
 _REPEAT_FRACTION = 0.125
-
-# Spike trains found in time order when they were binned: by the identity of the array object, and
-# by (address, length, stride) of its values for other views of them; each entry holds a weak
-# reference to the array (or to the array that owns the memory), so it leaves with it.
-_SORTED_VIEWS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
-_SORTED_TRAINS: weakref.WeakValueDictionary[tuple[int, int, int], np.ndarray] = weakref.WeakValueDictionary()
-
-
-def _train_key(t: np.ndarray) -> tuple[tuple[int, int, int], Any]:
-    return (t.__array_interface__["data"][0], t.size, t.strides[0] if t.ndim else 0), (t if t.base is None else t.base)
-
-
-def mark_sorted(trains: Sequence[np.ndarray]) -> None:
-    """Record that these 1-D float64 arrays are in time order, so that :func:`known_sorted` can skip the
-    check. Only arrays whose memory an ndarray owns are recorded (the record leaves with that array)."""
-    for t in trains:
-        key, owner = _train_key(t)
-        if isinstance(owner, np.ndarray):
-            _SORTED_TRAINS[key] = owner
-            _SORTED_VIEWS[id(t)] = t
-
-
-def known_sorted(t: np.ndarray) -> bool:
-    """Whether ``t`` (or another view of the same values) was recorded sorted by :func:`mark_sorted`."""
-    if _SORTED_VIEWS.get(id(t)) is t:
-        return True
-    key, owner = _train_key(t)
-    return _SORTED_TRAINS.get(key) is owner
-
 
 def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
     """Integers ``(a, p, q)`` with edge ``k`` = ``(a + k * p) / q`` exactly, or None.

@@ -24,7 +24,6 @@ from neurocomplex.binning import (
     _grid,
     _grid_start,
     bin_spike_times,
-    mark_sorted,
 )
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexError
 
@@ -369,7 +368,6 @@ class Recording:
             source=source,
             spike_times=tuple(trains),
         )
-        mark_sorted(rec.spike_times)  # trial_responses need not check their order again
         return rec
 
     @classmethod

@@ -173,12 +173,11 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     of the edges in the unit's sorted spikes, or, when the unit has many spikes per edge in the span
     of the windows, from a label per spike (``#{u <= t}``, looked up in :class:`_EdgeTable`) tallied
     with one ``bincount``: linear in the spikes, where the search is linear in the edges times the log
-    of the spikes. The cost model picks one per unit; both give the same integers. Trains that
-    :meth:`Recording.from_spike_times` found in time order are not checked again.
+    of the spikes. The cost model picks one per unit; both give the same integers. A Recording's trains are in
+    time order (its construction sorts them), so none is checked here.
     """
     from math import log2
 
-    from neurocomplex.binning import known_sorted
 
     n_win, n_units = w0.size, len(trains)
     u, inverse = np.unique(np.concatenate([w0, w1]), return_inverse=True)
@@ -196,8 +195,6 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     search_ns, key_ns = _NS_PER_SEARCH_LEVEL * n, _NS_PER_KEY * n
     for j, t in enumerate(trains):  # loop over units only
         size = t.size
-        if size > 1 and not known_sorted(t) and np.less(t[1:], t[:-1], out=work.flag[:size - 1]).any():
-            t = np.sort(t)
         row = block[j % _UNIT_BLOCK]
         if n > 1 and size > 1 and search_ns * log2(size + 2) > key_ns + _NS_PER_LABELLED_SPIKE * size * min(
                 1.0, span / max(float(t[-1] - t[0]), 1e-300)):
