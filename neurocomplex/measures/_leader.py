@@ -370,7 +370,7 @@ def _extra_limit(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
     """The largest ``T <= high`` (at least ``low``) whose extra pairs at distance ``low .. T`` are
     expected within half ``budget``, from the distances of a sample of the extras to ``others``."""
     if extra.size == 0 or high <= low:
-        return max(low, min(high, low))
+        return low
     sample = extra[np.random.default_rng(0).choice(extra.size, size=min(extra.size, 256), replace=False)]
     dist = np.bitwise_count(words[sample][:, None, :] ^ words[others][None, :, :]).sum(axis=2, dtype=np.int64)
     counts = np.bincount(dist.ravel(), minlength=high + 1)[low: high + 1]
