@@ -33,7 +33,7 @@ from neurocomplex.measures._dimension_stats import (
 )
 from neurocomplex.stats.gram import weighted_gram
 
-__all__ = ["BlockSource", "GramSource", "bootstrap_replicates", "jackknife_replicates", "jackknife_interval",
+__all__ = ["BlockSource", "ProjectedSource", "GramSource", "bootstrap_replicates", "jackknife_replicates", "jackknife_interval",
            "JACKKNIFE_TOLERANCE"]
 
 # The perturbative jackknife is kept when, on the two replicates checked exactly (those with the
@@ -107,6 +107,25 @@ class BlockSource:
             return None
         b = self.blocks
         return expand_blocks(b.counts, b.means, b.centres, b.grams, lam[signal], vecs[:, signal], self.order)
+
+
+class ProjectedSource(BlockSource):
+    """Replicates from block statistics in the full-data eigenbasis (the covariance route with the
+    samples projected once: cheaper than ``B`` products with the eigenvectors when ``n < B d``).
+
+    Eigenvalues and Frobenius norms do not change under the rotation, so :meth:`exact` is the
+    block source's; the expansion needs no product with the eigenvectors.
+    """
+
+    def expansion(self) -> Any:
+        from neurocomplex.measures._spectral_bootstrap import expand_projected
+
+        lam = self.eigen[0]
+        r = int(np.count_nonzero(denoise_eigenvalues(lam, self.n_units, self.dtype)[0] > 0))
+        if r < 2:
+            return None
+        b = self.blocks
+        return expand_projected(b.counts, b.means[:, :r], b.grams[:, :r, :r], lam[:r], self.order)
 
 
 class GramSource:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["divided_difference", "Expansion", "expand_blocks", "expand_rows", "expansion_dimensions",
+__all__ = ["divided_difference", "Expansion", "expand_blocks", "expand_projected", "expand_rows", "expansion_dimensions",
            "perturbative_dimensions", "participation_ratios", "check_against_exact", "CHECK_TOLERANCE"]
 
 # Tolerance of the exact check: the perturbative replicates are kept when those checked against
@@ -59,18 +59,27 @@ def divided_difference(lam: np.ndarray, order: float) -> np.ndarray:
     >>> round(float(divided_difference(np.array([1.0, np.e]), 1.0)[0, 1]), 6)  # (1 - 0) / (e - 1)
     0.581977
     """
-    log_ratio = np.log(lam)[:, None] - np.log(lam)[None, :]
+    out = _divided_block(lam, lam, order)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _divided_block(rows: np.ndarray, cols: np.ndarray, order: float) -> np.ndarray:
+    """``f'[x, y]`` for ``x`` in ``rows`` and ``y`` in ``cols`` (all > 0), a ``len(rows) × len(cols)`` block."""
+    log_ratio = np.subtract.outer(np.log(rows), np.log(cols))
     small = np.abs(log_ratio) < 1e-8
-    safe = np.where(small, 1.0, log_ratio)
-    lam_k = np.broadcast_to(lam[None, :], log_ratio.shape)
+    log_ratio[small] = 1.0  # any nonzero value: replaced below
+    denom = np.expm1(log_ratio)
     if order == 1.0:
         # (log x − log y) / (x − y) = L / (y (e^L − 1)), L = log(x / y); 1 / y at L = 0
-        out = np.where(small, 1.0 / lam_k, safe / (lam_k * np.expm1(safe)))
+        out = log_ratio / denom
+        out /= cols
+        out[small] = np.broadcast_to(1.0 / cols, out.shape)[small]
     else:
         # α (x^(α−1) − y^(α−1)) / (x − y) = α y^(α−2) (e^((α−1)L) − 1) / (e^L − 1)
-        ratio = np.where(small, order - 1.0, np.expm1((order - 1.0) * safe) / np.expm1(safe))
-        out = order * lam_k ** (order - 2.0) * ratio
-    np.fill_diagonal(out, 0.0)
+        out = np.expm1((order - 1.0) * log_ratio) / denom
+        out[small] = order - 1.0
+        out *= order * cols ** (order - 2.0)
     return out
 
 
@@ -120,15 +129,17 @@ class Expansion:
 
 
 def _root_panels(lam_n: np.ndarray, order: float, dtype: np.dtype) -> tuple[np.ndarray, float]:
-    """sqrt|f'[λ_j, λ_k]| on the upper-triangle panels (halved on their diagonal squares) and the
-    sign of ``f'[·,·]`` (that of order·(order − 1), positive for order 1): ``W = sign · Z Zᵀ``."""
+    """sqrt|f'[λ_j, λ_k]| on the upper-triangle panels (halved on their diagonal squares, 0 on the
+    diagonal) and the sign of ``f'[·,·]`` (that of order·(order − 1), positive for order 1):
+    ``W = sign · Z Zᵀ``. Each panel's block is computed on its own (half the matrix, in cache)."""
     r = lam_n.size
-    phi = np.abs(divided_difference(lam_n, order))
     root = np.empty(_panel_length(r), dtype=dtype)
     for s, h, offset in _upper_panels(r):
-        sub = phi[s : s + h, s:].copy()
+        sub = np.abs(_divided_block(lam_n[s : s + h], lam_n[s:], order))
         sub[:, :h] *= 0.5
-        root[offset : offset + h * (r - s)] = np.sqrt(sub).reshape(-1)
+        sub[np.arange(h), np.arange(h)] = 0.0
+        np.sqrt(sub, out=sub)
+        root[offset : offset + h * (r - s)] = sub.reshape(-1)
     return root, (-1.0 if order < 1.0 else 1.0)
 
 
@@ -185,6 +196,52 @@ def expand_blocks(counts: np.ndarray, means: np.ndarray, centres: np.ndarray, gr
             diag[b, s : s + h] = np.diagonal(out)
         row *= root  # while the row is in cache
     diag -= counts[:, None] / n * lam_n  # P̃_b: less the block's share of Λ
+    z = packed @ packed.T
+    weights = sign * (z.astype(np.float64) + z.T.astype(np.float64)) * 0.5
+    return Expansion(counts, lam_n, diag, spread, weights, order)
+
+
+def expand_projected(counts: np.ndarray, means: np.ndarray, grams: np.ndarray, lam: np.ndarray,
+                     order: float) -> Expansion:
+    """The expansion from block statistics already in the full-data eigenbasis.
+
+    ``grams[b]`` is ``Y_bᵀ Y_b`` with ``Y = (X − m) V`` (about the full-data mean, ``r × r``; see
+    :func:`neurocomplex.stats.covariance.projected_block_grams`) and ``means[b]`` the block's mean of
+    ``Y``; ``lam`` the eigenvalues (> 0, descending) of the full-data scatter. Block ``b``'s
+    projected scatter about the full-data mean is then ``grams[b]`` itself: no product with ``V``
+    per block, so the cost is one pass over the upper triangles and ``B² r²`` for ``W``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(60, 5)) * [3.0, 2.0, 1.5, 1.0, 0.5]; x -= x.mean(axis=0)
+    >>> lam, vecs = np.linalg.eigh(x.T @ x); lam, vecs = lam[::-1], vecs[:, ::-1]
+    >>> y = x @ vecs
+    >>> counts = np.full(3, 20.0)
+    >>> grams = np.stack([y[i : i + 20].T @ y[i : i + 20] for i in range(0, 60, 20)])
+    >>> means = np.stack([y[i : i + 20].mean(axis=0) for i in range(0, 60, 20)])
+    >>> a = expand_projected(counts, means, grams, lam, 1.0)
+    >>> b = expand_rows(y, counts, lam, 1.0)
+    >>> bool(np.allclose(a.weights, b.weights) and np.allclose(a.diag, b.diag))
+    True
+    """
+    n_blocks, r = means.shape
+    n = counts.sum()
+    scale = float(lam[0])
+    lam_n = lam / scale
+    spread = (means - counts @ means / n) / math.sqrt(scale)
+    dtype = grams.dtype
+    root, sign = _root_panels(lam_n, order, dtype)
+    root *= dtype.type(1.0 / scale)  # the panels come out in units of the top eigenvalue
+    packed = np.empty((n_blocks, root.size), dtype=dtype)
+    diag = np.einsum("bii->bi", grams).astype(np.float64) / scale
+    panels = _upper_panels(r)
+    for b in range(n_blocks):
+        row = packed[b]
+        for s, h, offset in panels:
+            np.multiply(grams[b, s : s + h, s:], root[offset : offset + h * (r - s)].reshape(h, r - s),
+                        out=row[offset : offset + h * (r - s)].reshape(h, r - s))
+    diag -= counts[:, None] / n * lam_n
     z = packed @ packed.T
     weights = sign * (z.astype(np.float64) + z.T.astype(np.float64)) * 0.5
     return Expansion(counts, lam_n, diag, spread, weights, order)

@@ -49,7 +49,12 @@ from neurocomplex.measures._dimension_stats import (  # noqa: F401  (shared with
     plan_groups,
 )
 from neurocomplex.recording import Recording
-from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, CovarianceAccumulator, covariance_from_array
+from neurocomplex.stats.covariance import (
+    DEFAULT_CHUNK_ROWS,
+    CovarianceAccumulator,
+    covariance_from_array,
+    projected_block_grams,
+)
 
 __all__ = [
     "effective_dimension",
@@ -144,6 +149,10 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
                                                             chunk_rows)
         cov, mean = stats["total"].cpu().numpy() / (n - 1.0), stats["mean"]
         blocks = stats if n_boot > 0 else None
+    elif n_boot > 0 and _projects(data, n_units, block_size, standardize, order):
+        acc = covariance_from_array(data, chunk_rows)
+        cov, mean = acc.covariance(), acc.mean
+        blocks = _Projection(data, block_size, chunk_rows)
     elif n_boot > 0:
         blocks = _read_blocks((data,), block_size, chunk_rows)
         total = float(blocks.counts.sum())
@@ -154,6 +163,33 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
     return _dimension_estimate(cov, mean, blocks, n, rec.unit_ids, _work_dtype(data), order, standardize,
                                n_boot, seed, ci_level, params, device=device,
                                n_groups=n // block_size if jack else 0)
+
+
+class _Projection:
+    """Block statistics still to be read, in the eigenbasis of the full-data covariance."""
+
+    def __init__(self, data: np.ndarray, block_size: int, chunk_rows: int) -> None:
+        self.data, self.block_size, self.chunk_rows = data, block_size, chunk_rows
+
+    def read(self, mean: np.ndarray, lam: np.ndarray, vecs: np.ndarray, dtype: np.dtype) -> _Blocks:
+        """``lam``: the scatter's eigenvalues; the numerical zeros are left out of the projection
+        (every sample has the same coordinate there, to rounding)."""
+        r = max(1, int(np.count_nonzero(denoise_eigenvalues(lam, vecs.shape[0], dtype)[0])))
+        st = projected_block_grams(self.data, mean, vecs[:, :r], self.block_size, self.chunk_rows)
+        return _Blocks(st.counts, st.means, st.centres, st.grams, np.diag(lam[:r]))
+
+
+def _projects(data: Any, n_units: int, block_size: int, standardize: bool, order: float) -> bool:
+    """Whether the interval's block statistics are read in the eigenbasis (a second pass over
+    in-memory data: ``Y = (X − m) V`` and a SYRK per block, about ``3 n d²``) rather than block by
+    block in the units' basis (one pass, then about ``3 d³`` per block for the expansion): when
+    ``n < B d`` with ``B`` blocks, and only for the expansion's orders (not standardized, not 2)."""
+    from neurocomplex.measures._dimension_replicates import expandable
+
+    if not isinstance(data, np.ndarray) or not expandable(standardize, order, _REPLICATES):
+        return False
+    n = data.shape[0]
+    return n < -(-n // block_size) * n_units
 
 
 def _wide_estimate(rec: Recording, order: float, standardize: bool, n_boot: int, block_size: Any,
@@ -229,7 +265,14 @@ def _dimension_estimate(cov: np.ndarray, mean: np.ndarray, blocks: Any, n_sample
             )
         cov = _standardize(cov, keep)
     source: Any = None
-    if blocks is not None:
+    if isinstance(blocks, _Projection):
+        from neurocomplex.measures._dimension_replicates import ProjectedSource
+
+        raw, vecs = covariance_eigen(cov, True, dtype, n_units)
+        scatter = raw * (n_samples - 1.0)
+        source = ProjectedSource(blocks.read(mean, scatter, vecs, dtype), keep, standardize, order, n_units,
+                                 dtype, (scatter, vecs))
+    elif blocks is not None:
         host = blocks if device is None else _host_blocks(blocks)
         eigen = None
         if expandable(standardize, order, _REPLICATES):

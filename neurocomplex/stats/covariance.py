@@ -20,9 +20,12 @@ from neurocomplex._memory import check_allocation
 from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
-__all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams"]
+__all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams", "projected_block_grams"]
 
 DEFAULT_CHUNK_ROWS = 16384
+# Up to this many columns, the blocks of a chunk are multiplied in one batched call (the per-call
+# overhead of many small SYRKs exceeds the batched GEMM's extra flops).
+_BATCHED_COLUMNS = 128
 # Float32 column sums are taken over blocks of this many rows (float32 GEMV, error ~ eps*sqrt(rows))
 # and the block sums added in float64: accurate without a float64 pass over the data.
 _SUM_ROWS = 1024
@@ -265,3 +268,69 @@ def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.
             np.matmul(work.T, work, out=out)
         else:
             out += work.T @ work
+
+
+def projected_block_grams(x: Any, mean: np.ndarray, basis: np.ndarray, block_size: int,
+                          chunk_rows: int = DEFAULT_CHUNK_ROWS) -> BlockGrams:
+    """Per-block statistics of the data centred on ``mean`` and projected on ``basis`` (``d × r``).
+
+    Block ``b``'s Gram matrix is ``Y_bᵀ Y_b`` with ``Y = (X − mean) basis`` (centres 0: every block
+    is about the full-data mean). One GEMM per chunk of rows and one SYRK per block (a batched
+    product for few columns); ``total`` is left to the caller (``basis`` is usually the
+    eigenbasis, where it is the diagonal of the eigenvalues) and returned as zeros.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(90, 4)).astype(np.float32)
+    >>> basis = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    >>> st = projected_block_grams(x, x.mean(axis=0, dtype=np.float64), basis, 30, chunk_rows=45)
+    >>> y = (x.astype(np.float64) - x.mean(axis=0)) @ basis
+    >>> bool(np.allclose(st.grams[1], y[30:60].T @ y[30:60], atol=1e-4)), st.counts.tolist()
+    (True, [30.0, 30.0, 30.0])
+    """
+    n_samples = x.shape[0]
+    r = basis.shape[1]
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    v = np.ascontiguousarray(basis, dtype=dtype)
+    centre = np.asarray(mean).astype(dtype)
+    starts = np.arange(0, n_samples, block_size)
+    n_blocks = starts.size
+    counts = (np.minimum(starts + block_size, n_samples) - starts).astype(np.float64)
+    sums = np.zeros((n_blocks, r))
+    grams = np.empty((n_blocks, r, r), dtype=dtype)
+    if block_size > chunk_rows:  # long blocks, read in pieces
+        for b, start in enumerate(starts):
+            stop = int(start + counts[b])
+            for i in range(int(start), stop, chunk_rows):
+                y = _projected(x, i, min(i + chunk_rows, stop), centre, v)
+                sums[b] += y.sum(axis=0, dtype=np.float64)
+                if i == start:
+                    np.matmul(y.T, y, out=grams[b])  # SYRK: y.T and y share a buffer
+                else:
+                    grams[b] += y.T @ y
+    else:  # whole blocks per chunk: one projection serves all of them
+        per_chunk = chunk_rows // block_size
+        for b0 in range(0, n_blocks, per_chunk):
+            b1 = min(b0 + per_chunk, n_blocks)
+            start = int(starts[b0])
+            y = _projected(x, start, int(starts[b1 - 1] + counts[b1 - 1]), centre, v)
+            whole = (b1 - b0) if counts[b1 - 1] == block_size else (b1 - b0 - 1)
+            done = 0
+            if whole and r <= _BATCHED_COLUMNS:  # many small products: one batched call
+                yb = y[: whole * block_size].reshape(whole, block_size, r)
+                np.matmul(yb.transpose(0, 2, 1), yb, out=grams[b0 : b0 + whole])
+                sums[b0 : b0 + whole] = yb.sum(axis=1, dtype=np.float64)
+                done = whole
+            for b in range(b0 + done, b1):
+                rows = y[int(starts[b]) - start : int(starts[b] + counts[b]) - start]
+                np.matmul(rows.T, rows, out=grams[b])
+                sums[b] = rows.sum(axis=0, dtype=np.float64)
+    return BlockGrams(counts, sums / counts[:, None], np.zeros((n_blocks, r)), grams, np.zeros((r, r)))
+
+
+def _projected(x: Any, start: int, stop: int, centre: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    piece = np.asarray(x[start:stop])
+    if piece.dtype.kind not in "fiub":
+        raise InvalidDataError(f"rows {start}..{stop} are not numeric (dtype {piece.dtype}).")
+    return (piece.astype(centre.dtype, copy=False) - centre) @ basis

@@ -488,7 +488,9 @@ def test_failed_check_falls_back_to_exact_replicates(monkeypatch):
     monkeypatch.setattr(sb, "CHECK_TOLERANCE", 0.0)  # no perturbative replicate can pass
     fast, exact = _both(x, monkeypatch, n_boot=20)
     assert fast.diagnostics["replicates"] == "exact" and fast.diagnostics["replicate_check_error"] > 0
-    np.testing.assert_array_equal(fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"])
+    # the same replicates; the fallback's are eigendecomposed in the eigenbasis (the projected
+    # blocks of tests/measures/test_dimension_projected.py), so equal to rounding
+    np.testing.assert_allclose(fast.diagnostics["bootstrap"], exact.diagnostics["bootstrap"], rtol=1e-10)
     # standardize and order inf always use exact replicates
     assert nc.effective_dimension(_rec(x), standardize=True, n_boot=5).diagnostics["replicates"] == "exact"
     assert nc.effective_dimension(_rec(x), order=math.inf, n_boot=5).diagnostics["replicates"] == "exact"
