@@ -305,9 +305,18 @@ def test_rank_helpers_against_brute_force():
         np.testing.assert_array_equal(smaller_before(v), [(v[:t] < v[t]).sum() for t in range(m)])
         sa, sb = SortedVector(a), SortedVector(b)
         assert spearman_influence(sa, sb)[0] == pytest.approx(spearmanr(a, b).statistic, abs=TOL)
-        tau, _ = tau_a_influence(sa, sb)
+        tau, influence = tau_a_influence(sa, sb)
         assert tau == pytest.approx(_tau_a_brute(a, b), abs=TOL)
+        # the derivative in each entry's multiplicity: (q_f − τ (m − ½)) / P, q_f its concordant
+        # minus discordant count against every other entry
+        sign = np.sign(a[:, None] - a[None, :]) * np.sign(b[:, None] - b[None, :])
+        pairs = m * (m - 1) / 2
+        np.testing.assert_allclose(influence, (sign.sum(axis=1) - tau * (m - 0.5)) / pairs, atol=1e-14)
         assert kendall_tau_a(a, b) == pytest.approx(_tau_a_brute(a, b), abs=TOL)
+    for size, k in [(1, 3), (2, 2), (1000, 7), (1537, 5000)]:  # one element, many levels, ragged last runs
+        v = rng.integers(0, k, size)
+        below = (v[None, :] < v[:, None]) & np.tri(size, k=-1, dtype=bool)
+        np.testing.assert_array_equal(smaller_before(v), below.sum(axis=1))
 
 
 # --------------------------------------------------------------------------- noise ceiling
