@@ -24,6 +24,9 @@ _MAX_FRACTION_OF_RAM = 0.8
 # Above this fraction of spikes sharing a bin with the previous one, counts are run-length encoded
 # instead of written as ones and incremented where bins repeat.
 _REPEAT_FRACTION = 0.125
+# Units are binned in groups of at most this many spikes: their flat indices (int32, 16 MB) are
+# sorted together so that the output is written in memory order, once per group.
+_GROUP_SPIKES = 1 << 22
 
 def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
     """Integers ``(a, p, q)`` with edge ``k`` = ``(a + k * p) / q`` exactly, or None.
@@ -237,11 +240,11 @@ def bin_spike_times(
     ``t_start + k * bin_size`` in float (within one ulp of the exact edge).
 
     Vectorized: a few passes per unit (no Python loop over spikes). A train in time order (checked
-    in one pass; a train out of order is sorted first) is cut to the window by two binary searches;
-    its bin indices are then non-decreasing, so the output gets a one in each bin holding a spike
-    and one more for each spike in the bin of the spike before it (or, when more than an eighth of
-    the spikes repeat a bin, the run-length counts), so memory is the output matrix plus O(spikes
-    of one unit). The output widens from uint8 only when a count needs it.
+    in one pass; a train out of order is sorted first) is cut to the window by two binary searches.
+    The flat output indices of a group of units (at most 4 M spikes, int32) are sorted together and
+    written in memory order: a one in each bin holding a spike and one more for each repeat of the
+    bin (or, when more than an eighth of the spikes repeat a bin, the run-length counts). Memory is
+    the output matrix plus 16 MB at most. The output widens from uint8 only when a count needs it.
 
     Examples
     --------
@@ -264,13 +267,10 @@ def _bin_trains(
     grid = _grid(t_start, bin_size)
     n_bins = _n_bins(t_start, t_stop, bin_size, grid)
     _check_size(n_bins, n_units, bin_size, t_start, t_stop)
-    # The output starts as uint8 (or the dtype asked for) and widens only when a count needs it,
-    # so memory is the output matrix plus one unit's spikes.
-    out = np.zeros((n_bins, n_units), dtype=np.uint8 if dtype is None else dtype)
     window = np.array([t_start, t_stop])
-    ordered = []
+    ordered, cuts = [], []
     flag = np.empty(0, dtype=bool)
-    for unit, times in enumerate(spike_times):  # loop over units only, never over spikes
+    for times in spike_times:  # loop over units only, never over spikes
         t = np.asarray(times, dtype=np.float64)
         if t.size > flag.size:
             flag = np.empty(t.size, dtype=bool)
@@ -278,30 +278,63 @@ def _bin_trains(
             t = np.sort(t)
         ordered.append(t)
         lo, hi = np.searchsorted(t, window, side="left")  # [t_start, t_stop)
-        if hi <= lo:
-            continue
-        idx = _bin_index(t[lo:hi], t_start, bin_size, grid, in_order=True)  # non-decreasing, as t is
-        np.clip(idx, 0, n_bins - 1, out=idx)  # t < t_stop <= edge_n already; clip guards the fallback
-        idx *= n_units
-        idx += unit  # flat index into the output: numpy's fastest scatter
-        repeat = np.flatnonzero(idx[1:] == idx[:-1])  # spikes in the bin of the spike before them
-        few = repeat.size <= _REPEAT_FRACTION * idx.size
-        if few:  # ones, then one more for each repeat: the largest count is 1 + the longest run of repeats
-            top = 1 + (int(np.diff(np.flatnonzero(np.diff(repeat, prepend=-2, append=-2) != 1)).max())
-                       if repeat.size else 0)
-        else:
-            starts = np.flatnonzero(np.diff(idx, prepend=-1))  # first spike of each run of one bin
-            counts = np.diff(np.append(starts, idx.size))
-            top = int(counts.max())
-        if out.dtype.kind in "iu" and top > np.iinfo(out.dtype).max:
-            if dtype is not None:
-                raise InvalidParameterError(f"dtype={np.dtype(dtype).name} cannot hold a count of {top} (unit {unit}).")
-            out = out.astype(np.min_scalar_type(top))
-        flat = out.reshape(-1)
-        if few:
-            flat[idx] = 1
-            if repeat.size:
-                np.add.at(flat, idx[repeat + 1], 1)
-        else:
-            flat[idx[starts]] = counts
+        cuts.append((int(lo), int(max(lo, hi))))
+    # The output starts as uint8 (or the dtype asked for) and widens only when a count needs it.
+    out = np.zeros((n_bins, n_units), dtype=np.uint8 if dtype is None else dtype)
+    index_type = np.int32 if n_bins * n_units < 2**31 else np.int64
+    unit = 0
+    while unit < n_units:  # groups of units of at most _GROUP_SPIKES spikes (at least one unit)
+        stop, size = unit + 1, cuts[unit][1] - cuts[unit][0]
+        while stop < n_units and size + cuts[stop][1] - cuts[stop][0] <= _GROUP_SPIKES:
+            size += cuts[stop][1] - cuts[stop][0]
+            stop += 1
+        flat = np.empty(size, dtype=index_type)
+        pos = 0
+        for u in range(unit, stop):
+            lo, hi = cuts[u]
+            if hi > lo:
+                idx = _bin_index(ordered[u][lo:hi], t_start, bin_size, grid, in_order=True)
+                np.clip(idx, 0, n_bins - 1, out=idx)  # t < t_stop <= edge_n already; clip guards the fallback
+                idx *= n_units
+                idx += u
+                flat[pos : pos + idx.size] = idx
+                pos += idx.size
+        out = _add_counts(out, flat, n_units, dtype)
+        unit = stop
     return out, ordered
+
+
+def _add_counts(out: np.ndarray, flat: np.ndarray, n_units: int, dtype: np.dtype | None) -> np.ndarray:
+    """Write the counts of the flat indices ``flat`` (repeats allowed) into ``out``, whose cells they
+    address are still 0 (each group of units has its own columns); widen ``out`` if a count needs it.
+
+    The indices are sorted first (in place), so the scatter walks the output once in memory order,
+    instead of once per unit with one cache line per spike."""
+    if flat.size == 0:
+        return out
+    flat.sort()
+    repeat = np.flatnonzero(flat[1:] == flat[:-1])  # spikes in the bin of the spike before them
+    few = repeat.size <= _REPEAT_FRACTION * flat.size
+    starts = counts = None
+    if few:  # ones, then one more for each repeat: the largest count is 1 + the longest run of repeats
+        top = 1 + (int(np.diff(np.flatnonzero(np.diff(repeat, prepend=-2, append=-2) != 1)).max())
+                   if repeat.size else 0)
+    else:
+        starts = np.flatnonzero(np.diff(flat, prepend=-1))  # first spike of each run of one bin
+        counts = np.diff(np.append(starts, flat.size))
+        top = int(counts.max())
+    if out.dtype.kind in "iu" and top > np.iinfo(out.dtype).max:
+        if dtype is not None:
+            starts = np.flatnonzero(np.diff(flat, prepend=-1))
+            where = int(flat[starts[int(np.argmax(np.diff(np.append(starts, flat.size))))]])
+            raise InvalidParameterError(f"dtype={np.dtype(dtype).name} cannot hold a count of {top} "
+                                        f"(unit {where % n_units}).")
+        out = out.astype(np.min_scalar_type(top))
+    target = out.reshape(-1)
+    if few:
+        target[flat] = 1
+        if repeat.size:
+            np.add.at(target, flat[repeat + 1], 1)
+    else:
+        target[flat[starts]] = counts
+    return out
