@@ -277,9 +277,11 @@ def _merge_radius(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n_words: int
         has_in[later] = True
         free = nodes[(status[nodes] == 0) & ~has_in[nodes]]
         status[free] = 1  # every earlier neighbour has merged (or there is none)
-        hit = status[earlier] == 1
-        status[later[hit & (status[later] == 0)]] = 2
-        keep = (status[later] == 0) & (status[earlier] != 2)
+        # a later end is undecided here (deciding a node drops its incoming edges below, and a
+        # free node has none), so an edge from a survivor merges it
+        status[later[status[earlier] == 1]] = 2
+        # edges between undecided nodes stay (one from a survivor has just decided its later end)
+        keep = (status[later] | status[earlier]) == 0
         earlier, later = earlier[keep], later[keep]
         nodes = nodes[status[nodes] == 0]
         rounds += 1
