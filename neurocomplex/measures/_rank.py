@@ -3,6 +3,7 @@ with respect to the conditions' bootstrap weights."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
@@ -22,11 +23,21 @@ def _tie_pairs(v: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
+# Below this many pairs, con − dis is recovered exactly from scipy's τ_b (its rounding < 0.5).
+_EXACT_PAIRS = 2**50
+
+
 def kendall_tau_a(a: np.ndarray, b: np.ndarray) -> float:
     """Kendall's τ_a = (concordant − discordant) / (n(n−1)/2), ties counted in neither.
 
     Computed in O(n log n) from scipy's τ_b: ``con − dis = τ_b √((n0 − t_a)(n0 − t_b))`` with
-    ``n0 = n(n−1)/2`` and ``t_a``, ``t_b`` the tied pairs of each vector.
+    ``n0 = n(n−1)/2`` and ``t_a``, ``t_b`` the tied pairs of each vector, rounded to the integer it
+    is (below 2^50 pairs), so the result is the exact ratio ``(con − dis) / n0``.
+
+    Examples
+    --------
+    >>> kendall_tau_a(np.array([1.0, 2.0, 3.0, 3.0]), np.array([1.0, 3.0, 2.0, 4.0]))  # (4 − 1) / 6
+    0.5
     """
     from scipy.stats import kendalltau
 
@@ -35,7 +46,12 @@ def kendall_tau_a(a: np.ndarray, b: np.ndarray) -> float:
     if n0 == 0 or ta == n0 or tb == n0:
         return float("nan")
     tau_b = kendalltau(a, b).statistic
-    return float(np.clip(tau_b * np.sqrt(float(n0 - ta) * float(n0 - tb)) / n0, -1.0, 1.0))
+    s = tau_b * math.sqrt(float(n0 - ta) * float(n0 - tb))
+    if n0 < _EXACT_PAIRS:
+        # con − dis is an integer and tau_b's relative rounding (a few 1e-16) is far below 1/n0 here:
+        # rounding recovers it, so τ_a is the exact ratio, equal to tau_a_influence's to the bit
+        s = float(round(s))
+    return float(np.clip(s / n0, -1.0, 1.0))
 
 
 def _starts_mask(s: np.ndarray) -> np.ndarray:

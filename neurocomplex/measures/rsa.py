@@ -432,9 +432,10 @@ def rsa(
     sa, sb = SortedVector(rx.key, rx.order), SortedVector(ry.key, ry.order)
     if compare == "spearman":
         value, per_pair = spearman_influence(sa, sb, gradient=n_boot > 0)
+    elif n_boot and sa.starts.size > 1 and sb.starts.size > 1:  # neither RDM constant
+        value, per_pair = tau_a_influence(sa, sb)  # the exact ratio, equal to kendall_tau_a's to the bit
     else:
-        value = kendall_tau_a(rx.key, ry.key)
-        per_pair = tau_a_influence(sa, sb)[1] if n_boot and math.isfinite(value) else np.empty(0)
+        value, per_pair = kendall_tau_a(rx.key, ry.key), np.empty(0)
     if not math.isfinite(value):
         raise InsufficientDataError("one RDM is constant (all dissimilarities equal): the rank correlation is undefined.")
     reps = np.empty(0)

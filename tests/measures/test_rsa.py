@@ -319,6 +319,22 @@ def test_rank_helpers_against_brute_force():
         np.testing.assert_array_equal(smaller_before(v), below.sum(axis=1))
 
 
+def test_tau_a_is_the_exact_ratio_on_both_routes():
+    # kendall_tau_a (scipy's tau_b, rounded back to con − dis) and tau_a_influence (integer counts)
+    # give the same float, so nc.rsa's value does not depend on n_boot
+    from fractions import Fraction
+
+    rng = np.random.default_rng(21)
+    for m, ka, kb in [(30, 3, 4), (400, 400, 400), (3000, 2, 9)]:
+        a, b = rng.integers(0, ka, m).astype(float), rng.integers(0, kb, m).astype(float)
+        exact = Fraction(int(np.sum(np.sign(a[:, None] - a) * np.sign(b[:, None] - b))) // 2, m * (m - 1) // 2)
+        assert kendall_tau_a(a, b) == tau_a_influence(SortedVector(a), SortedVector(b))[0] == float(exact)
+    x, y = rng.poisson(2.0, size=(40, 6)).astype(float), rng.poisson(2.0, size=(40, 9)).astype(float)
+    with_ci = nc.rsa(_rec(x), _rec(y), compare="kendall_tau_a", seed=1)
+    without = nc.rsa(_rec(x), _rec(y), compare="kendall_tau_a", n_boot=0)
+    assert with_ci.value == without.value and with_ci.ci is not None
+
+
 # --------------------------------------------------------------------------- noise ceiling
 def test_split_half_comparison_is_symmetric():
     n = 6
