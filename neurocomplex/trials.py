@@ -176,9 +176,6 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     of the spikes. The cost model picks one per unit; both give the same integers. A Recording's trains are in
     time order (its construction sorts them), so none is checked here.
     """
-    from math import log2
-
-
     n_win, n_units = w0.size, len(trains)
     u, inverse = np.unique(np.concatenate([w0, w1]), return_inverse=True)
     ia, ib = inverse[:n_win], inverse[n_win:]
@@ -189,33 +186,41 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     # log2(spikes), the spikes in the span of the windows taken as spread evenly over the unit's train.
     span = float(u[-1]) - float(u[0])
     table = None
-    work = _Work(max((np.size(t) for t in trains), default=0) + 1)
+    sizes = np.fromiter((t.size for t in trains), dtype=np.int64, count=n_units)
+    work = _Work(int(sizes.max(initial=0)) + 1)
     out = np.empty((n_win, n_units), dtype=np.float64)
+    # The cost model for every unit at once (the loop below then only branches on a flag).
+    extent = np.fromiter((t[-1] - t[0] if t.size > 1 else 0.0 for t in trains), dtype=np.float64, count=n_units)
+    share = np.minimum(1.0, span / np.maximum(extent, 1e-300))
+    with np.errstate(divide="ignore"):
+        search_ns = _NS_PER_SEARCH_LEVEL * n * np.log2(sizes + 2.0)
+    labelled = (n > 1) & (sizes > 1) & (search_ns > _NS_PER_KEY * n + _NS_PER_LABELLED_SPIKE * sizes * share)
     block = np.empty((min(_UNIT_BLOCK, n_units), n_win), dtype=np.int64)
-    search_ns, key_ns = _NS_PER_SEARCH_LEVEL * n, _NS_PER_KEY * n
-    for j, t in enumerate(trains):  # loop over units only
-        size = t.size
-        row = block[j % _UNIT_BLOCK]
-        if n > 1 and size > 1 and search_ns * log2(size + 2) > key_ns + _NS_PER_LABELLED_SPIKE * size * min(
-                1.0, span / max(float(t[-1] - t[0]), 1e-300)):
-            if table is None:
-                table = _EdgeTable(u)
-            lo, hi = np.searchsorted(t, table.ends, side="left")
-            tally = np.bincount(table.labels(t[lo:hi], work), minlength=n + 1)
-            if disjoint:
-                np.take(tally, ib, out=row)
+    found = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)  # searched units' edge positions
+    for j0 in range(0, n_units, _UNIT_BLOCK):  # loop over units only, in blocks written together
+        j1 = min(j0 + _UNIT_BLOCK, n_units)
+        searched = []
+        for j in range(j0, j1):
+            t = trains[j]
+            if labelled[j]:
+                if table is None:
+                    table = _EdgeTable(u)
+                row = block[j - j0]
+                lo, hi = np.searchsorted(t, table.ends, side="left")
+                tally = np.bincount(table.labels(t[lo:hi], work), minlength=n + 1)
+                if disjoint:
+                    np.take(tally, ib, out=row)
+                else:
+                    np.cumsum(tally, out=tally)
+                    np.subtract(tally[ib], tally[ia], out=row)
             else:
-                np.cumsum(tally, out=tally)
-                np.subtract(tally[ib], tally[ia], out=row)
-        else:
-            pos = t.searchsorted(u, side="left")
-            if interleaved:
-                np.subtract(pos[1::2], pos[0::2], out=row)
-            else:
-                np.subtract(pos[ib], pos[ia], out=row)
-        if j % _UNIT_BLOCK == _UNIT_BLOCK - 1 or j == n_units - 1:
-            j0 = j - j % _UNIT_BLOCK
-            out[:, j0:j + 1] = block[:j + 1 - j0].T
+                found[len(searched)] = t.searchsorted(u, side="left")
+                searched.append(j - j0)
+        if searched:  # the searched units' counts in one vectorised step
+            pos = found[: len(searched)]
+            rows = np.subtract(pos[:, 1::2], pos[:, 0::2]) if interleaved else np.subtract(pos[:, ib], pos[:, ia])
+            block[searched] = rows
+        out[:, j0:j1] = block[: j1 - j0].T
     return out
 
 
