@@ -235,12 +235,10 @@ def expand_projected(counts: np.ndarray, means: np.ndarray, grams: np.ndarray, l
     root *= dtype.type(1.0 / scale)  # the panels come out in units of the top eigenvalue
     packed = np.empty((n_blocks, root.size), dtype=dtype)
     diag = np.einsum("bii->bi", grams).astype(np.float64) / scale
-    panels = _upper_panels(r)
-    for b in range(n_blocks):
-        row = packed[b]
-        for s, h, offset in panels:
-            np.multiply(grams[b, s : s + h, s:], root[offset : offset + h * (r - s)].reshape(h, r - s),
-                        out=row[offset : offset + h * (r - s)].reshape(h, r - s))
+    for s, h, offset in _upper_panels(r):  # every block at once, panel by panel
+        width = h * (r - s)
+        np.multiply(grams[:, s : s + h, s:], root[offset : offset + width].reshape(h, r - s),
+                    out=packed[:, offset : offset + width].reshape(n_blocks, h, r - s))
     diag -= counts[:, None] / n * lam_n
     z = packed @ packed.T
     weights = sign * (z.astype(np.float64) + z.T.astype(np.float64)) * 0.5
@@ -304,7 +302,7 @@ def expansion_dimensions(expansion: Expansion, draws: np.ndarray, second_order: 
     u = draws * e.counts
     n_rep = u.sum(axis=1)
     a = (n_rep / n)[:, None] * e.lam + dw @ e.diag - (u @ e.spread) ** 2 / n_rep[:, None]
-    second = np.einsum("ib,bc,ic->i", dw, e.weights, dw) if second_order else np.zeros(draws.shape[0])
+    second = np.sum((dw @ e.weights) * dw, axis=1) if second_order else np.zeros(draws.shape[0])
     out = np.full(draws.shape[0], math.nan)
     ok = np.all(a > 0, axis=1)
     if ok.any():
