@@ -89,6 +89,7 @@ class CovarianceAccumulator:
         self.n_samples = 0
         self.mean = np.zeros(self.n_units)
         self.scatter = np.zeros((self.n_units, self.n_units))
+        self._centre = False  # a float32 chunk failed the raw product's check: centre the rest directly
 
     def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, uncentred: bool = False) -> None:
         """Add a block's statistics; ``uncentred=True`` means ``scatter_b`` is the raw Gram ``XᵀX``."""
@@ -114,7 +115,7 @@ class CovarianceAccumulator:
             return
         work = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
         n_b = x.shape[0]
-        if work.dtype == np.float32:
+        if work.dtype == np.float32 and not self._centre:
             # Fast path: one SYRK on the raw chunk and accurate column sums, then XᵀX − n·m·mᵀ.
             # Its rounding error is that of the centred product inflated by (1 + mean²/variance),
             # so it is kept only when every column's mean² <= _FAST_MEAN_RATIO × variance (checked
@@ -132,6 +133,9 @@ class CovarianceAccumulator:
                 if np.all(mean_b**2 <= _FAST_MEAN_RATIO * variance):
                     self._combine(n_b, mean_b, gram, uncentred=True)
                     return
+                self._centre = True  # the screen passed but the check did not: no more wasted products
+        elif work.dtype == np.float32:
+            mean_b = _column_sums(work) / n_b
         else:
             mean_b = work.mean(axis=0, dtype=np.float64)
         centred = work - mean_b.astype(work.dtype)

@@ -94,6 +94,23 @@ def test_float32_covariance_is_accurate_with_and_without_centring(rng, offset):
     assert np.abs(lam - lam_ref).max() / lam_ref.max() < 1e-6
 
 
+def test_a_chunk_that_fails_the_raw_product_check_centres_the_rest(rng):
+    # mean² between 4 and 8 variances passes the screen but not the check: the first chunk's raw
+    # product is discarded, and the later chunks are centred without trying it again
+    x = (rng.normal(size=(30000, 16)) + 2.4).astype(np.float32)  # mean² = 5.8 variances
+    acc = CovarianceAccumulator(16)
+    first, *rest = np.array_split(x, 3)
+    acc.update(first)
+    assert acc._centre
+    for chunk in rest:
+        acc.update(chunk)
+    ref = np.cov(x.astype(np.float64), rowvar=False)
+    assert np.abs(acc.covariance() - ref).max() / np.abs(ref).max() < 1e-6
+    small = CovarianceAccumulator(16)
+    small.update((rng.normal(size=(1000, 16)) + 1.0).astype(np.float32))  # mean² = 1 variance: raw product
+    assert not small._centre
+
+
 def test_block_grams_match_float64_statistics_of_each_block():
     from neurocomplex.stats.covariance import block_grams
 
