@@ -586,9 +586,9 @@ def effective_dimension(rec: Recording, order: float = 1.0, standardize: bool = 
     smallest and largest values are computed exactly, the common error is added to all, and all
     are exact when the errors differ by more than 5 % of the replicates' range (white data).
     Exact replicates reweight the rows and columns of the same Gram matrix, or merge the block
-    statistics. With at least as many samples as units, the groups' statistics are those of the
-    samples projected on the eigenvectors (the second pass above: 10 groups always hold fewer
-    than ``10 d`` samples here).
+    statistics. With at least as many samples as units and the data in memory, the groups'
+    statistics are those of the samples projected on the eigenvectors (the second pass above:
+    10 groups always hold fewer than ``10 d`` samples here).
 
     The sample D is biased low when ``n_samples`` is not much larger than ``n_units``: sample
     eigenvalues spread out (Marchenko–Pastur), most for flat spectra (about −PR/n_samples for D_2).
