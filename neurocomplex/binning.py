@@ -27,6 +27,8 @@ _REPEAT_FRACTION = 0.125
 # Units are binned in groups of at most this many spikes: their flat indices (int32, 16 MB) are
 # sorted together so that the output is written in memory order, once per group.
 _GROUP_SPIKES = 1 << 22
+# ... when the output has more than this many cells per spike (below, each unit is written alone).
+_SPARSE_CELLS_PER_SPIKE = 8
 
 def _grid(t_start: float, bin_size: float) -> tuple[int, int, int] | None:
     """Integers ``(a, p, q)`` with edge ``k`` = ``(a + k * p) / q`` exactly, or None.
@@ -282,10 +284,15 @@ def _bin_trains(
     # The output starts as uint8 (or the dtype asked for) and widens only when a count needs it.
     out = np.zeros((n_bins, n_units), dtype=np.uint8 if dtype is None else dtype)
     index_type = np.int32 if n_bins * n_units < 2**31 else np.int64
+    # Sparse output (few spikes per cell): a unit's spikes each land on their own cache line, so the
+    # units of a group are sorted together and written in memory order. Dense output: unit by unit
+    # (each unit's indices are already in order; sorting more would cost more than it saves).
+    n_spikes = sum(hi - lo for lo, hi in cuts)
+    budget = _GROUP_SPIKES if n_spikes * _SPARSE_CELLS_PER_SPIKE < n_bins * n_units else 0
     unit = 0
-    while unit < n_units:  # groups of units of at most _GROUP_SPIKES spikes (at least one unit)
+    while unit < n_units:  # groups of units of at most `budget` spikes (at least one unit)
         stop, size = unit + 1, cuts[unit][1] - cuts[unit][0]
-        while stop < n_units and size + cuts[stop][1] - cuts[stop][0] <= _GROUP_SPIKES:
+        while stop < n_units and size + cuts[stop][1] - cuts[stop][0] <= budget:
             size += cuts[stop][1] - cuts[stop][0]
             stop += 1
         flat = np.empty(size, dtype=index_type)
@@ -299,20 +306,23 @@ def _bin_trains(
                 idx += u
                 flat[pos : pos + idx.size] = idx
                 pos += idx.size
-        out = _add_counts(out, flat, n_units, dtype)
+        out = _add_counts(out, flat, n_units, dtype, presorted=stop == unit + 1)
         unit = stop
     return out, ordered
 
 
-def _add_counts(out: np.ndarray, flat: np.ndarray, n_units: int, dtype: np.dtype | None) -> np.ndarray:
+def _add_counts(out: np.ndarray, flat: np.ndarray, n_units: int, dtype: np.dtype | None,
+                presorted: bool = False) -> np.ndarray:
     """Write the counts of the flat indices ``flat`` (repeats allowed) into ``out``, whose cells they
     address are still 0 (each group of units has its own columns); widen ``out`` if a count needs it.
 
     The indices are sorted first (in place), so the scatter walks the output once in memory order,
-    instead of once per unit with one cache line per spike."""
+    instead of once per unit with one cache line per spike (``presorted``: one unit's indices,
+    already in order)."""
     if flat.size == 0:
         return out
-    flat.sort()
+    if not presorted:
+        flat.sort()
     repeat = np.flatnonzero(flat[1:] == flat[:-1])  # spikes in the bin of the spike before them
     few = repeat.size <= _REPEAT_FRACTION * flat.size
     starts = counts = None

@@ -26,9 +26,11 @@ def _histogram(trains: list[np.ndarray], bin_size: float, t_stop: float) -> np.n
     return np.stack([np.histogram(t[(t >= 0) & (t < t_stop)], edges)[0] for t in trains], axis=1)
 
 
+@pytest.mark.parametrize("cells_per_spike", [8, 10**9])  # this data: grouped and sorted; unit by unit
 @pytest.mark.parametrize("group_spikes", [1, 50, 400, 1 << 22])
-def test_counts_equal_a_histogram_for_any_grouping(group_spikes, monkeypatch):
+def test_counts_equal_a_histogram_for_any_grouping(group_spikes, cells_per_spike, monkeypatch):
     monkeypatch.setattr(binning, "_GROUP_SPIKES", group_spikes)
+    monkeypatch.setattr(binning, "_SPARSE_CELLS_PER_SPIKE", cells_per_spike)
     trains = _trains()
     counts = bin_spike_times(trains, 0.001, 0.0, 2.0)
     assert counts.dtype == np.uint16  # the largest count, 400, needs it
