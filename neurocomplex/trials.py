@@ -196,7 +196,7 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
         search_ns = _NS_PER_SEARCH_LEVEL * n * np.log2(sizes + 2.0)
     labelled = (n > 1) & (sizes > 1) & (search_ns > _NS_PER_KEY * n + _NS_PER_LABELLED_SPIKE * sizes * share)
     block = np.empty((min(_UNIT_BLOCK, n_units), n_win), dtype=np.int64)
-    found = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)  # searched units' edge positions
+    found = None  # the searched units' edge positions, a block at a time
     for j0 in range(0, n_units, _UNIT_BLOCK):  # loop over units only, in blocks written together
         j1 = min(j0 + _UNIT_BLOCK, n_units)
         searched = []
@@ -214,9 +214,11 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
                     np.cumsum(tally, out=tally)
                     np.subtract(tally[ib], tally[ia], out=row)
             else:
+                if found is None:
+                    found = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)
                 found[len(searched)] = t.searchsorted(u, side="left")
                 searched.append(j - j0)
-        if searched:  # the searched units' counts in one vectorised step
+        if searched and found is not None:  # the searched units' counts in one vectorised step
             pos = found[: len(searched)]
             rows = np.subtract(pos[:, 1::2], pos[:, 0::2]) if interleaved else np.subtract(pos[:, ib], pos[:, ia])
             block[searched] = rows
