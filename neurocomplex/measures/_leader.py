@@ -44,7 +44,7 @@ from scipy import sparse
 
 from neurocomplex.stats.words import unpack_words
 
-__all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
+__all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_group_size", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
 
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
 _TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
@@ -425,9 +425,16 @@ def replicate_curves(words: np.ndarray, replicate_weights: np.ndarray, n_units: 
     """
     weights = np.asarray(replicate_weights, dtype=np.int64)
     n_words = words.shape[0]
-    step = max(1, _REPLICATE_NODES // max(n_words, 1))
+    step = replicate_group_size(n_words)
     return np.concatenate([_replicate_group(words, weights[s : s + step], n_units, np.asarray(radii, np.int64), cache)
                            for s in range(0, weights.shape[0], step)] or [np.zeros((0, len(radii)))])
+
+
+def replicate_group_size(n_words: int) -> int:
+    """Replicates merged together by :func:`replicate_curves` (at most ``_REPLICATE_NODES`` nodes);
+    callers that draw replicates in smaller batches pass this many at once, so the extras' pairs of
+    each epoch are found once for all of them."""
+    return max(1, _REPLICATE_NODES // max(n_words, 1))
 
 
 def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,

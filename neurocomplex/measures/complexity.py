@@ -34,7 +34,7 @@ from neurocomplex.errors import (
     NeurocomplexWarning,
 )
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_report, register_estimator
-from neurocomplex.measures._leader import PairCache, leader_merge_curve, replicate_curves
+from neurocomplex.measures._leader import PairCache, leader_merge_curve, replicate_curves, replicate_group_size
 from neurocomplex.measures._word_bootstrap import replicate_counts
 from neurocomplex.recording import Recording
 from neurocomplex.stats.words import count_words
@@ -81,8 +81,17 @@ def _replicates(words: np.ndarray, counts: np.ndarray, inverse: np.ndarray | Non
     values as merging each replicate's words from scratch."""
     if n_boot == 0 or cache is None:
         return np.empty((0, len(radii)))
-    return np.concatenate([replicate_curves(words, batch, n_units, radii, cache)
-                           for batch in replicate_counts(counts, inverse, n_boot, seed, block_size)])
+    # the draws come in batches bounded by their own memory; they are merged in groups as large as
+    # the merge allows (each group finds the pairs of its epochs' extras once)
+    size, pending, out = replicate_group_size(words.shape[0]), [], []
+    for batch in replicate_counts(counts, inverse, n_boot, seed, block_size):
+        pending.append(np.asarray(batch, dtype=np.int64))
+        if sum(p.shape[0] for p in pending) >= size:
+            out.append(replicate_curves(words, np.concatenate(pending), n_units, radii, cache))
+            pending = []
+    if pending:
+        out.append(replicate_curves(words, np.concatenate(pending), n_units, radii, cache))
+    return np.concatenate(out)
 
 
 def _radius(scale: float, n_units: int) -> int:
