@@ -433,7 +433,7 @@ def rsa(
     if compare == "spearman":
         value, per_pair = spearman_influence(sa, sb, gradient=n_boot > 0)
     elif n_boot and sa.starts.size > 1 and sb.starts.size > 1:  # neither RDM constant
-        value, per_pair = tau_a_influence(sa, sb)  # the exact ratio, equal to kendall_tau_a's to the bit
+        value, per_pair = tau_a_influence(sa, sb)  # the exact ratio: kendall_tau_a's to the bit below 2^44 pairs
     else:
         value, per_pair = kendall_tau_a(rx.key, ry.key), np.empty(0)
     if not math.isfinite(value):
