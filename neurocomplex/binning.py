@@ -243,10 +243,12 @@ def bin_spike_times(
 
     Vectorized: a few passes per unit (no Python loop over spikes). A train in time order (checked
     in one pass; a train out of order is sorted first) is cut to the window by two binary searches.
-    The flat output indices of a group of units (at most 4 M spikes, int32) are sorted together and
-    written in memory order: a one in each bin holding a spike and one more for each repeat of the
-    bin (or, when more than an eighth of the spikes repeat a bin, the run-length counts). Memory is
-    the output matrix plus 16 MB at most. The output widens from uint8 only when a count needs it.
+    Where the output is sparse (more than 8 cells per spike), the flat output indices of a group of
+    units (at most 4 M spikes, int32) are sorted together and written in memory order; otherwise
+    unit by unit. Each bin holding a spike gets a one and one more for each repeat of the bin (or,
+    when more than an eighth of the spikes repeat a bin, the run-length counts). Memory is the
+    output matrix plus about 16 MB of indices. The output widens from uint8 only when a count
+    needs it.
 
     Examples
     --------
