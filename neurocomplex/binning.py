@@ -337,7 +337,8 @@ def _add_counts(out: np.ndarray, flat: np.ndarray, n_units: int, dtype: np.dtype
         top = int(counts.max())
     if out.dtype.kind in "iu" and top > np.iinfo(out.dtype).max:
         if dtype is not None:
-            starts = np.flatnonzero(np.diff(flat, prepend=-1))
+            if starts is None:
+                starts = np.flatnonzero(np.diff(flat, prepend=-1))
             where = int(flat[starts[int(np.argmax(np.diff(np.append(starts, flat.size))))]])
             raise InvalidParameterError(f"dtype={np.dtype(dtype).name} cannot hold a count of {top} "
                                         f"(unit {where % n_units}).")

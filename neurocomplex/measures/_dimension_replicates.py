@@ -120,12 +120,11 @@ class ProjectedSource(BlockSource):
     def expansion(self) -> Any:
         from neurocomplex.measures._spectral_bootstrap import expand_projected
 
-        lam = self.eigen[0]
-        r = int(np.count_nonzero(denoise_eigenvalues(lam, self.n_units, self.dtype)[0] > 0))
+        b = self.blocks
+        r = b.grams.shape[1]  # the projection kept the eigenvectors above the rounding floor only
         if r < 2:
             return None
-        b = self.blocks
-        return expand_projected(b.counts, b.means[:, :r], b.grams[:, :r, :r], lam[:r], self.order)
+        return expand_projected(b.counts, b.means, b.grams, self.eigen[0][:r], self.order)
 
 
 class GramSource:

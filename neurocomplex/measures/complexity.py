@@ -83,15 +83,12 @@ def _replicates(words: np.ndarray, counts: np.ndarray, inverse: np.ndarray | Non
         return np.empty((0, len(radii)))
     # the draws come in batches bounded by their own memory; they are merged in groups as large as
     # the merge allows (each group finds the pairs of its epochs' extras once)
-    size, pending, out = replicate_group_size(words.shape[0]), [], []
+    size, groups = replicate_group_size(words.shape[0]), [[]]
     for batch in replicate_counts(counts, inverse, n_boot, seed, block_size):
-        pending.append(np.asarray(batch, dtype=np.int64))
-        if sum(p.shape[0] for p in pending) >= size:
-            out.append(replicate_curves(words, np.concatenate(pending), n_units, radii, cache))
-            pending = []
-    if pending:
-        out.append(replicate_curves(words, np.concatenate(pending), n_units, radii, cache))
-    return np.concatenate(out)
+        if sum(b.shape[0] for b in groups[-1]) >= size:
+            groups.append([])
+        groups[-1].append(batch)
+    return np.concatenate([replicate_curves(words, np.concatenate(g), n_units, radii, cache) for g in groups])
 
 
 def _radius(scale: float, n_units: int) -> int:
