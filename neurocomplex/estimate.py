@@ -327,7 +327,8 @@ def interval_report(
     Returns
     -------
     ci : tuple of float or None
-        The reported interval; None with fewer than two finite replicates.
+        The reported interval; None with fewer than two finite replicates, or when clipping put the
+        whole interval on ``low`` or ``high`` while the estimate is elsewhere (a message says so).
     diagnostics : dict
         ``percentile_ci`` (the quantiles of the replicates, clipped; always given so that both
         intervals can be compared), ``bias`` (the bootstrap bias estimate ``mean(replicates) -
@@ -353,6 +354,12 @@ def interval_report(
     >>> ci, diag, msgs = interval_report(np.array([0.8, 0.9, 1.0]), 1.0, ci_level=0.5)
     >>> ci, round(diag["bias"], 6), len(msgs)
     ((1.05, 1.15), -0.1, 1)
+
+    An interval clipped whole onto a bound the estimate is not at is not reported:
+
+    >>> ci, diag, msgs = interval_report(np.array([0.5, 0.6, 0.7]), 0.9, ci_level=0.5, high=1.0)
+    >>> ci, "entirely beyond 1" in msgs[0]
+    (None, True)
     """
     reps = np.asarray(replicates, dtype=float)
     reps = reps[np.isfinite(reps)]
@@ -361,6 +368,15 @@ def interval_report(
     bias = float(reps.mean() - estimate) if reps.size else math.nan
     diagnostics: dict[str, Any] = {"percentile_ci": pct, "bias": bias, "interval": interval}
     messages: list[str] = []
+    bound = high if ci is not None and ci[0] >= high else low if ci is not None and ci[1] <= low else None
+    if bound is not None and not math.isclose(estimate, bound, rel_tol=1e-9):
+        # The whole interval was clipped onto a bound the estimate is not at: it says nothing.
+        messages.append(
+            f"the {ci_level:.0%} {interval} bootstrap interval lies entirely beyond {bound:.4g}, a bound the "
+            f"value cannot cross, so no interval is given (estimate {estimate:.4g}; bootstrap bias estimate "
+            f"{bias:+.3g}; percentile interval in diagnostics['percentile_ci'])."
+        )
+        return None, diagnostics, messages
     if ci is not None and not ci[0] <= estimate <= ci[1]:
         messages.append(
             f"the {ci_level:.0%} {interval} bootstrap interval ({ci[0]:.4g}, {ci[1]:.4g}) excludes the "

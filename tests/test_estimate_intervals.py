@@ -37,10 +37,14 @@ def test_unbiased_replicates_give_no_warning_and_both_intervals_agree() -> None:
 
 def test_clipping_non_finite_and_too_few_replicates() -> None:
     ci, diag, msgs = interval_report(np.array([0.1, 0.2, np.nan, 0.3]), 0.05, 0.5, "basic", low=0.0)
-    # Quantiles 0.15 and 0.25: basic (0.1 - 0.25, 0.1 - 0.15) clipped to (0, 0), which excludes 0.05.
-    assert ci == (0.0, 0.0) and diag["percentile_ci"] == pytest.approx((0.15, 0.25))
+    # Quantiles 0.15 and 0.25: basic (0.1 - 0.25, 0.1 - 0.15) lies wholly below 0; clipped it would
+    # be (0, 0), which says nothing about an estimate of 0.05, so no interval is reported.
+    assert ci is None and diag["percentile_ci"] == pytest.approx((0.15, 0.25))
     assert diag["bias"] == pytest.approx(0.15)
-    assert len(msgs) == 1 and "excludes the estimate 0.05" in msgs[0]
+    assert len(msgs) == 1 and "entirely beyond 0" in msgs[0] and "estimate 0.05" in msgs[0]
+    # clipped at one end only: reported, with the exclusion said
+    ci, diag, msgs = interval_report(np.array([0.0, 0.1, 0.4]), 0.1, 0.5, "basic", low=0.0)
+    assert ci == pytest.approx((0.0, 0.15)) and msgs == []
     ci, diag, msgs = interval_report(np.array([1.0]), 1.0, 0.95)
     assert ci is None and diag["percentile_ci"] is None and diag["bias"] == 0.0 and msgs == []
     ci, diag, msgs = interval_report(np.empty(0), 1.0, 0.95)

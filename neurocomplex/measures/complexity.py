@@ -234,7 +234,7 @@ def pattern_complexity(
     reps = _replicates(words, counts, inverse, rec.n_units, np.array([radius]), cache, n_boot, seed, block_size)[:, 0]
     # C <= n_samples (exp of the entropy of a split of n samples): an interval is clipped there
     ci, extra, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(rec.n_samples))
-    if ci is not None and n_clusters[0] == rec.n_samples:
+    if reps.size and n_clusters[0] == rec.n_samples:
         # Every sample its own cluster: C sits at the ceiling the sample size sets, which bounds it from
         # below only; replicates (with repeated samples) fall under it and say nothing above it.
         ci, notes = None, []

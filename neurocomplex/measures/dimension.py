@@ -332,7 +332,7 @@ def _finish(raw: np.ndarray, source: Any, n_groups: int, n_samples: int, unit_id
         ci, report, notes = interval_report(reps, value, ci_level, "basic", 1.0, float(keep.sum()))
         boot_diag.update(report)
         messages.extend(notes)
-        if ci is None:
+        if ci is None and not notes:  # (notes say when the interval was withheld for lying beyond a bound)
             messages.append("fewer than 2 bootstrap replicates had variance: no confidence interval.")
     p = lam / lam.sum()
     return Estimate(
