@@ -181,7 +181,8 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     ia, ib = inverse[:n_win], inverse[n_win:]
     n = u.size
     disjoint = bool(np.all(ib == ia + 1))  # no edge inside a window: each window is one label
-    interleaved = disjoint and n == 2 * n_win  # u = start, end, start, end, ...: slices, not gathers
+    # u = start, end, start, end, ... in the windows' own order: slices, not gathers
+    interleaved = disjoint and n == 2 * n_win and bool(np.all(ia == np.arange(0, n, 2)))
     # The labels cost less than the search when spikes_in_span * label_ns + n * key_ns < n * level_ns *
     # log2(spikes), the spikes in the span of the windows taken as spread evenly over the unit's train.
     span = float(u[-1]) - float(u[0])
@@ -192,8 +193,7 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     # The cost model for every unit at once (the loop below then only branches on a flag).
     extent = np.fromiter((t[-1] - t[0] if t.size > 1 else 0.0 for t in trains), dtype=np.float64, count=n_units)
     share = np.minimum(1.0, span / np.maximum(extent, 1e-300))
-    with np.errstate(divide="ignore"):
-        search_ns = _NS_PER_SEARCH_LEVEL * n * np.log2(sizes + 2.0)
+    search_ns = _NS_PER_SEARCH_LEVEL * n * np.log2(sizes + 2.0)
     labelled = (n > 1) & (sizes > 1) & (search_ns > _NS_PER_KEY * n + _NS_PER_LABELLED_SPIKE * sizes * share)
     block = np.empty((min(_UNIT_BLOCK, n_units), n_win), dtype=np.int64)
     found = None  # the searched units' edge positions, a block at a time
@@ -218,7 +218,7 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
                     found = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)
                 found[len(searched)] = t.searchsorted(u, side="left")
                 searched.append(j - j0)
-        if searched and found is not None:  # the searched units' counts in one vectorised step
+        if searched:  # the searched units' counts in one vectorised step
             pos = found[: len(searched)]
             rows = np.subtract(pos[:, 1::2], pos[:, 0::2]) if interleaved else np.subtract(pos[:, ib], pos[:, ia])
             block[searched] = rows
