@@ -377,8 +377,8 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
         the confidence intervals as vertical lines (a LineCollection, second) where the table has
         them. A point whose basic interval lies beside its estimate is drawn at the bias-corrected
         value ``value - bias`` inside its interval, the raw estimate as an open marker; a value
-        above what the samples can resolve (an entropy above log2 n_samples bits) is drawn
-        hatched grey with a dotted tick at that ceiling.
+        at or above what the samples can resolve (an entropy of log2 n_samples bits or more, a
+        complexity of n_samples) is drawn hatched grey with a dotted tick at that ceiling.
 
     Raises
     ------

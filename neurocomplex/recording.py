@@ -356,7 +356,7 @@ class Recording:
         meta = {"t_start": float(t_start), "t_stop": float(t_stop),
                 "last_bin_fraction": float(min(1.0, last_fraction))}
         meta.update(metadata or {})
-        rec = cls(
+        return cls(
             data=counts,
             kind="spike_counts",
             unit_ids=unit_ids if unit_ids is not None else np.arange(len(trains)),
@@ -368,7 +368,6 @@ class Recording:
             source=source,
             spike_times=tuple(trains),
         )
-        return rec
 
     @classmethod
     def from_array(

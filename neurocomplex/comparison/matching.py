@@ -223,8 +223,7 @@ def _chunks(rng: np.random.Generator, n: int, size: int) -> list[np.ndarray]:
 
 
 def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], plan: _Plan,
-                   rng: np.random.Generator, resampled: Mapping[str, np.ndarray] | None = None,
-                   periods: Mapping[str, int] | None = None) -> _Draws:
+                   rng: np.random.Generator, resampled: Mapping[str, np.ndarray] | None = None) -> _Draws:
     """``plan.n_draws`` matched subsamples of every Recording (one where nothing varies).
 
     Each draw takes a uniformly random set of S rows and of U units, but the draws are balanced:
@@ -238,9 +237,8 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
     absent). Only the drawn units of a replicate are taken from the data and given thresholds, so a
     replicate costs the size of its draws, not of a wide layer.
 
-    ``periods`` (for replicates) maps each group's first key to the c_r of the estimate: a unit
-    piece is then kept for that many draws, so that a replicate averages over as many random
-    partitions of the units as the estimate does. A replicate of random half-samples has fewer
+    A unit piece is kept for as many draws as the estimate (all rows) has row pieces, so that a
+    replicate averages over as many random partitions of the units as the estimate does. A replicate of random half-samples has fewer
     row pieces than the estimate (one, when S is half the samples); drawing new unit partitions
     at its own pace would average over more of them than the estimate, and the replicates would
     miss part of the estimate's Monte Carlo variance over unit subsets (a test rejecting 15–18%
@@ -268,7 +266,8 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
             degenerate[k] = np.empty((draws[k], len(plan.names)), dtype=bool)
             saturated[k] = np.empty((draws[k], len(plan.names)), dtype=bool)
         c_r = n // plan.n_samples if rows_vary else 1
-        period = max(c_r, periods.get(group[0], c_r)) if periods else c_r  # draws per unit piece
+        full = datas[group[0]].shape[0]  # the estimate's row pieces set the draws per unit piece
+        period = max(c_r, full // plan.n_samples) if plan.n_samples is not None and plan.n_samples < full else c_r
         # the row pieces stay while the recording with the most unit pieces crosses them all
         row_block = period * max(unit_pieces.values())
         row_pieces: list[np.ndarray] = []
@@ -278,6 +277,7 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
         whole = {k: taken(k, None) for k in group
                  if plan.n_units is None or plan.n_units >= datas[k].shape[1]}
         whole_th = {k: plan.thresholds(x) for k, x in whole.items()}
+        piece: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}  # the unit piece's data and thresholds
         for d in range(max(draws.values())):
             if rows_vary and d % row_block == 0:
                 row_pieces = _chunks(rng, n, plan.n_samples)
@@ -300,9 +300,12 @@ def _matched_draws(datas: Mapping[str, np.ndarray], groups: list[list[str]], pla
                         values[k][d], degenerate[k][d], saturated[k][d] = values[k][e], degenerate[k][e], saturated[k][e]
                         continue
                     done[k][key] = d
-                    # a unit's threshold is computed on all (resampled) samples, as for the whole recording
-                    x = taken(k, col_pieces[k][step % c_u])
-                    th = plan.thresholds(x)
+                    # a unit's threshold is computed on all (resampled) samples, as for the whole recording,
+                    # once per unit piece (its period of draws differ only in their rows)
+                    if k not in piece or piece[k][0] != step:
+                        x = taken(k, col_pieces[k][step % c_u])
+                        piece[k] = (step, x, plan.thresholds(x))
+                    _, x, th = piece[k]
                 x = x if rows is None else x[rows]
                 values[k][d], degenerate[k][d], saturated[k][d] = _one_draw(x, th, plan.kinds[k], plan)
     return _Draws(values, degenerate, saturated)
@@ -554,9 +557,6 @@ def compare(
 
     rng = np.random.default_rng(seed)
     point = _matched_draws(datas, groups, plan, rng)
-    # the estimate's row pieces per group: replicates keep each unit piece as many draws (see _matched_draws)
-    periods = {g[0]: (datas[g[0]].shape[0] // n_samples if n_samples is not None and n_samples < datas[g[0]].shape[0]
-                      else 1) for g in groups}
     values = point.means()
     boot = {k: np.full((n_boot, len(names)), math.nan) for k in recs}
     boot_degenerate = {k: np.zeros(len(names), dtype=int) for k in recs}
@@ -569,7 +569,7 @@ def compare(
                 resample_rows(rng, n, block_size), 1.0)
             resampled[g[0]] = rows
             scale.update(dict.fromkeys(g, factor))
-        rep = _matched_draws(datas, groups, plan, rng, resampled, periods)
+        rep = _matched_draws(datas, groups, plan, rng, resampled)
         for k, v in rep.means().items():
             boot[k][b] = v
             boot_degenerate[k] += rep.degenerate[k].all(axis=0)
@@ -610,8 +610,8 @@ def compare(
             samples_ab = n_samples or min(recs[a].n_samples, recs[b].n_samples)
             if specs[m].family == "dimension" and 2 * units_ab > samples_ab:
                 notes.append(f"{units_ab} units on {samples_ab} samples: a dimension this close to the number of "
-                             "samples is limited by it, and its test rejects more often than its level (up to 12% at "
-                             "5% with as many units as samples); match fewer units (a smaller fraction).")
+                             "samples is limited by it, and its test rejects more often than its level (8.3% at "
+                             "5% with as many units as samples, in simulation); match fewer units (a smaller fraction).")
             lo = hi = p = math.nan
             if n_boot and not bad and math.isfinite(va - vb):
                 lo, hi, p = bootstrap_test(va - vb, ok, ci_level, max(abs(va), abs(vb)))

@@ -163,7 +163,6 @@ def similarity_matrix(
             failed[a, lay] = err
             rows.append({**row, "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "method": metric,
                          "warnings": f"undefined: {err}"})
-            reps[a, lay] = np.empty(0)
             continue
         low, high = est.ci if est.ci is not None else (math.nan, math.nan)
         rows.append({**row, "value": float(est.value), "ci_low": low, "ci_high": high, "n_samples": est.n_samples,
