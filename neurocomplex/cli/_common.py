@@ -20,13 +20,14 @@ DEFAULT_N_BOOT = 100
 _TABLE_COLUMNS = ["recording", "group", "measure", "value", "ci_low", "ci_high", "n_samples", "n_units", "method"]
 
 
-def print_table(table: Any, title: str) -> None:
+def print_table(table: Any, title: str, columns: Sequence[str] = tuple(_TABLE_COLUMNS), digits: int = 4) -> None:
+    """Print ``title`` and the ``columns`` of ``table`` that it has, floats to ``digits`` significant digits."""
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500,
-                           "display.float_format", "{:.4g}".format):
+                           "display.float_format", f"{{:.{digits}g}}".format):
         print(title)
-        print(table[[c for c in _TABLE_COLUMNS if c in table.columns]].to_string(index=False))
+        print(table[[c for c in columns if c in table.columns]].to_string(index=False))
         print()
 
 

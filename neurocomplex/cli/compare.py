@@ -361,16 +361,16 @@ def _print_summary(tables: Mapping[str, Any], notes: Sequence[str]) -> None:
     whose interval excludes 0, and the run's notes (the report has everything)."""
     import pandas as pd
 
+    from neurocomplex.cli._common import print_table
+
     best = [t for name, t in tables.items() if name.startswith("best_layer_")]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 200,
                            "display.float_format", "{:.3g}".format):
         if best:
-            cols = ["metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "runner_up",
-                    "runner_up_fraction"]
-            table = pd.concat(best, ignore_index=True)
-            print("Best layer of each area (best_fraction: share of bootstrap replicates in which it is best)")
-            print(table[[c for c in cols if c in table.columns]].to_string(index=False))
-            print()
+            print_table(pd.concat(best, ignore_index=True),
+                        "Best layer of each area (best_fraction: share of bootstrap replicates in which it is best)",
+                        ["metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "runner_up",
+                         "runner_up_fraction"], digits=3)
         matched = tables.get("matched")
         if matched is not None and len(matched) and "ci_low" in matched.columns:
             has = matched["ci_low"].notna() & matched["ci_high"].notna()

@@ -303,12 +303,11 @@ def run_comparison(areas: Mapping[str, Recording], layers: Mapping[str, Recordin
         bests.append(_best_layers(sim, truth).assign(metric=metric))
     steps("tables")
     from neurocomplex.comparison.similarity import _COLUMNS as SIMILARITY_COLUMNS
+    from neurocomplex.comparison.similarity import BEST_COLUMNS
 
     # no metric asked (or none applied): empty tables that still have their columns
     similarity = pd.concat(sims, ignore_index=True) if sims else pd.DataFrame(columns=SIMILARITY_COLUMNS)
-    best = pd.concat(bests, ignore_index=True) if bests else pd.DataFrame(
-        columns=["metric", "area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "depth_ci_low",
-                 "depth_ci_high", "runner_up", "runner_up_fraction", "undefined_replicates"])
+    best = pd.concat(bests, ignore_index=True) if bests else pd.DataFrame(columns=["metric", *BEST_COLUMNS])
     if len(best):
         best = best[["metric", *[c for c in best.columns if c != "metric"]]]
     provenance = {"measures": ", ".join(measures), "metrics": ", ".join(metrics), "n_boot": n_boot,

@@ -32,6 +32,9 @@ METRICS = ("cka", "rsa", "shape_distance", "predictivity")
 _HIGHER_IS_CLOSER = {"cka": True, "rsa": True, "shape_distance": False, "predictivity": True}
 _COLUMNS = ["area", "layer", "metric", "value", "ci_low", "ci_high", "layer_index", "best_fraction",
             "undefined_replicates", "is_best", "n_samples", "n_units_area", "n_units_layer", "method", "warnings"]
+# Columns of best_layers (undefined_replicates only where replicates were counted).
+BEST_COLUMNS = ["area", "best_layer", "value", "ci_low", "ci_high", "best_fraction", "depth_ci_low", "depth_ci_high",
+                "runner_up", "runner_up_fraction", "undefined_replicates"]
 
 
 def _as_mapping(recs: Any, name: str) -> dict[str, Recording]:
