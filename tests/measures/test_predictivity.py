@@ -33,9 +33,10 @@ def _wide(n, p, q, seed, noise=3.0):
     return x, y
 
 
-@pytest.mark.parametrize(("n", "p"), [(40, 120), (30, 30), (60, 12)])
-def test_leave_one_out_errors_equal_brute_force_refits_with_intercept(n, p):
-    x, y = _wide(n, p, 3, seed=n + p)
+@pytest.mark.parametrize(("n", "p", "q"), [(40, 120, 3), (30, 30, 3), (60, 12, 3), (60, 12, 40), (30, 50, 45)])
+def test_leave_one_out_errors_equal_brute_force_refits_with_intercept(n, p, q):
+    """q > rank takes the sums of squares from rank × rank statistics instead of the residuals."""
+    x, y = _wide(n, p, q, seed=n + p)
     penalties = np.logspace(-3, 3, 7) * n
     model = rel.RidgeLoo(x - x.mean(0), y - y.mean(0))
     brute = np.zeros(penalties.size)
