@@ -374,7 +374,7 @@ def shape_distance(
     draws = pbk.replicate_weights(len(blocks), n_boot, seed) if with_interval else np.empty((0, len(blocks)))
     weights = np.r_[np.ones((1, len(blocks))), draws]  # the estimate (every block once), then the replicates
     if device is None:
-        cosines, xfit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks, half), weights, half)
+        cosines, xfit = pbk.shape_cosines(pbk.shape_blocks(xc, yc, blocks, half), weights, half, exact_rows=1)
     else:
         from neurocomplex._backend.pair_blocks import shape_cosines_torch  # torch only when asked for
 
