@@ -15,6 +15,7 @@ import inspect
 import math
 import warnings
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from neurocomplex._progress import progress_bar
 from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.measures import get_estimator
+from neurocomplex.measures._reliability import shared_predictors
 from neurocomplex.recording import Recording
 
 __all__ = ["similarity_matrix", "best_layers", "shared_wins", "METRICS"]
@@ -49,6 +51,23 @@ def _as_mapping(recs: Any, name: str) -> dict[str, Recording]:
         if not isinstance(rec, Recording):
             raise InvalidParameterError(f"{name}[{key!r}] is a {type(rec).__name__}, not a Recording.")
     return {str(k): v for k, v in recs.items()}
+
+
+def _pair_row(func: Any, area_map: Mapping[str, Recording], layer_map: Mapping[str, Recording], a: str, lay: str,
+              metric: str, call: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """One (area, layer) row of the table and its estimate (None, with the error in the row's
+    ``"error"``, where the pair has no value, e.g. a layer constant over the stimuli)."""
+    x, y = (layer_map[lay], area_map[a]) if metric == "predictivity" else (area_map[a], layer_map[lay])
+    row = {"area": a, "layer": lay, "metric": metric, "layer_index": list(layer_map).index(lay),
+           "n_samples": x.n_samples, "n_units_area": area_map[a].n_units, "n_units_layer": layer_map[lay].n_units}
+    try:
+        est = func(x, y, **call)
+    except InsufficientDataError as err:
+        return {**row, "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "method": metric,
+                "warnings": f"undefined: {err}", "error": err}, None
+    low, high = est.ci if est.ci is not None else (math.nan, math.nan)
+    return {**row, "value": float(est.value), "ci_low": low, "ci_high": high, "n_samples": est.n_samples,
+            "method": est.method, "warnings": " | ".join(est.warnings)}, est
 
 
 def similarity_matrix(
@@ -154,23 +173,17 @@ def similarity_matrix(
         if call["n_blocks"] < 2:
             del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
-    rows, reps, failed = [], {}, {}
-    for a, lay in progress_bar(pairs, len(pairs), progress, f"{metric} area x layer", "pair", min_total=4):
-        x, y = (layer_map[lay], area_map[a]) if metric == "predictivity" else (area_map[a], layer_map[lay])
-        row = {"area": a, "layer": lay, "metric": metric, "layer_index": list(layer_map).index(lay),
-               "n_samples": x.n_samples, "n_units_area": area_map[a].n_units, "n_units_layer": layer_map[lay].n_units}
-        try:
-            est = spec.func(x, y, **call)
-        except InsufficientDataError as err:
-            # This pair has no value (e.g. a layer that is constant over the stimuli); the others still do.
-            failed[a, lay] = err
-            rows.append({**row, "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "method": metric,
-                         "warnings": f"undefined: {err}"})
-            continue
-        low, high = est.ci if est.ci is not None else (math.nan, math.nan)
-        rows.append({**row, "value": float(est.value), "ci_low": low, "ci_high": high, "n_samples": est.n_samples,
-                     "method": est.method, "warnings": " | ".join(est.warnings)})
-        reps[a, lay] = np.asarray(est.diagnostics.get("replicates", np.empty(0)), dtype=float)
+    # predictivity fits each area on the layer: a layer's areas in a row share its folds' decompositions
+    visit = [(a, lay) for lay in layer_map for a in area_map] if metric == "predictivity" else pairs
+    rows_of, reps, failed = {}, {}, {}
+    with shared_predictors() if metric == "predictivity" else nullcontext():
+        for a, lay in progress_bar(visit, len(visit), progress, f"{metric} area x layer", "pair", min_total=4):
+            rows_of[a, lay], est = _pair_row(spec.func, area_map, layer_map, a, lay, metric, call)
+            if est is None:
+                failed[a, lay] = rows_of[a, lay].pop("error")
+            else:
+                reps[a, lay] = np.asarray(est.diagnostics.get("replicates", np.empty(0)), dtype=float)
+    rows = [rows_of[pair] for pair in pairs]
     if len(failed) == len(pairs):
         raise next(iter(failed.values()))  # nothing to compare: the metric does not apply to these samples
     if failed:

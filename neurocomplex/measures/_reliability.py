@@ -3,11 +3,15 @@ their held-out correlations and exact delete-one values, and split-half reliabil
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["average_by_condition", "sum_by_condition", "random_half", "RidgeLoo", "CrossValidated",
+__all__ = ["average_by_condition", "sum_by_condition", "random_half", "RidgeBasis", "RidgeLoo", "FoldPredictors",
+           "CrossValidated", "shared_predictors", "predictors_for",
            "cross_validated_r", "linear_replicates", "half_r", "unit_reliability"]
 
 # memory of the (n, q, alphas) leave-one-out residuals, or of the held-out rows' smoother, evaluated at once
@@ -29,29 +33,51 @@ def sum_by_condition(data: np.ndarray, codes: np.ndarray, n_cond: int) -> tuple[
     return np.add.reduceat(np.asarray(data, dtype=np.float64)[order], starts, axis=0), counts
 
 
-class RidgeLoo:
-    """Ridge regression with an unpenalised intercept, prepared for many penalties at once.
+class RidgeBasis:
+    """The eigendecomposition behind :class:`RidgeLoo`, which depends on the predictors only.
 
-    ``x`` (n × p) and ``y`` (n × q) must be column-centred. One symmetric eigendecomposition gives
-    an orthonormal basis U (n × r) of the column space of ``x`` and the squared singular values λ:
-    of the n × n Gram matrix ``x xᵀ`` when p ≥ n, of ``xᵀ x`` otherwise. The hat matrix of the
-    fit with intercept is 11ᵀ/n + U diag(λ/(λ+α)) Uᵀ, so every penalty costs O(n r q) after the
-    decomposition: the leave-one-out residuals are e_i / (1 − h_ii) with the intercept's leverage
-    1/n included in h_ii (exactly the held-out error of a refit without row i, intercept included).
+    ``x`` (n × p, column-centred): an orthonormal basis U (n × r) of its column space and the
+    squared singular values λ, from the n × n Gram matrix ``x xᵀ`` when p ≥ n, from ``xᵀ x``
+    otherwise. Targets fitted on the same predictors (the areas a layer predicts) share it.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray) -> None:
         n, p = x.shape
         self.x, self.n = x, n
         self.gram = p >= n
         lam, vec = np.linalg.eigh(x @ x.T if self.gram else x.T @ x)
         keep = lam > max(lam[-1], 0.0) * max(n, p) * np.finfo(np.float64).eps  # rank: the rest is rounding
         self.lam = lam[keep]
+        self.v: np.ndarray | None = None
         if self.gram:
             self.u = vec[:, keep]
         else:
             self.v = vec[:, keep]
             self.u = (x @ self.v) / np.sqrt(self.lam)
+
+    def projection(self, x_new: np.ndarray) -> np.ndarray:
+        """New rows in the basis before any penalty: ``(x_new xᵀ) U`` (Gram) or ``x_new V``
+        (n_new × r); a fit's centred predictions are this times a diagonal scaling times ``Uᵀ y``."""
+        return (x_new @ self.x.T) @ self.u if self.v is None else x_new @ self.v
+
+    def scale(self, penalty: float) -> np.ndarray:
+        """The diagonal that turns :meth:`projection` into the smoother ``G = (proj · scale) Uᵀ``."""
+        return 1.0 / (self.lam + penalty) if self.v is None else np.sqrt(self.lam) / (self.lam + penalty)
+
+
+class RidgeLoo:
+    """Ridge regression with an unpenalised intercept, prepared for many penalties at once.
+
+    ``x`` (n × p) and ``y`` (n × q) must be column-centred; ``basis`` (:class:`RidgeBasis` of
+    ``x``) is computed when not given. The hat matrix of the fit with intercept is
+    11ᵀ/n + U diag(λ/(λ+α)) Uᵀ, so every penalty costs O(n r q) after the decomposition (O(n r²)
+    when q > r): the leave-one-out residuals are e_i / (1 − h_ii) with the intercept's leverage
+    1/n included in h_ii (exactly the held-out error of a refit without row i, intercept included).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, basis: RidgeBasis | None = None) -> None:
+        self.basis = RidgeBasis(x) if basis is None else basis
+        self.n, self.lam, self.u = self.basis.n, self.basis.lam, self.basis.u
         self.y = y
         self.uty = self.u.T @ y
 
@@ -92,18 +118,13 @@ class RidgeLoo:
 
     def predict(self, x_new: np.ndarray, penalty: float) -> np.ndarray:
         """Predictions (without the intercept, i.e. centred) of the fit with this penalty at new rows."""
-        if self.gram:
-            return (x_new @ self.x.T) @ (self.u @ (self.uty / (self.lam + penalty)[:, None]))
-        return (x_new @ self.v) @ (self.uty * (np.sqrt(self.lam) / (self.lam + penalty))[:, None])
+        return self.basis.projection(x_new) @ (self.uty * self.basis.scale(penalty)[:, None])
 
-    def smoother(self, x_new: np.ndarray, penalty: float) -> np.ndarray:
-        """The weights G (new rows × training rows) of the centred predictions, ``G @ y``; with the
-        intercept the prediction at new row t is Σ_i (1/n + G_ti) y_i."""
-        if self.gram:
-            proj, scale = (x_new @ self.x.T) @ self.u, 1.0 / (self.lam + penalty)
-        else:
-            proj, scale = x_new @ self.v, np.sqrt(self.lam) / (self.lam + penalty)
-        return (proj * scale) @ self.u.T
+    def smoother(self, proj: np.ndarray, penalty: float) -> np.ndarray:
+        """The weights G (new rows × training rows) of the centred predictions, ``G @ y``, from the
+        new rows' :meth:`RidgeBasis.projection`; with the intercept the prediction at new row t
+        is Σ_i (1/n + G_ti) y_i."""
+        return (proj * self.basis.scale(penalty)) @ self.u.T
 
     def loo_residuals(self, penalty: float) -> np.ndarray:
         """Leave-one-out residuals e_i / (1 − h_ii) of the fit with this penalty (n × q)."""
@@ -121,8 +142,49 @@ class CrossValidated(NamedTuple):
     r_delete: np.ndarray | None  # (n, q) the same with row i deleted (None unless asked)
 
 
+class FoldPredictors(NamedTuple):
+    """What one fold's fit takes from the predictors alone: the decomposition of its standardised
+    training rows and its standardised held-out rows in that basis (reusable for other targets)."""
+
+    basis: RidgeBasis
+    test_proj: np.ndarray  # (n_test, r)
+
+
+_SHARED: ContextVar[dict[str, Any] | None] = ContextVar("neurocomplex_shared_predictors", default=None)
+
+
+@contextmanager
+def shared_predictors() -> Iterator[None]:
+    """Within this block :func:`predictors_for` keeps the per-fold decompositions of the last
+    predictors it was asked for, so that consecutive fits of other targets on the same predictors
+    and folds reuse them (``nc.similarity_matrix`` fits a layer's areas one after another). One
+    entry is kept: memory stays that of one fit."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def predictors_for(anchor: object, key: tuple[Any, ...], n_folds: int) -> list[FoldPredictors | None] | None:
+    """The per-fold entries stored for predictors read from the object ``anchor`` (held by the
+    store, so its identity cannot pass to another object meanwhile) for the question ``key``
+    (everything that shapes the predictor rows and the folds), or a fresh list that replaces the
+    entry kept before; None outside :func:`shared_predictors`."""
+    store = _SHARED.get()
+    if store is None:
+        return None
+    held = store.get("entry")
+    if held is not None and held[0] is anchor and held[1] == key:
+        return held[2]
+    entries: list[FoldPredictors | None] = [None] * n_folds
+    store["entry"] = (anchor, key, entries)
+    return entries
+
+
 def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alphas: tuple[float, ...],
-                      delete_one: bool = False) -> CrossValidated:
+                      delete_one: bool = False, predictors: list[FoldPredictors | None] | None = None
+                      ) -> CrossValidated:
     """Held-out ridge predictions of every column of y from x and each column's held-out correlation.
 
     Per fold, x is z-scored and y centred on the training rows and the penalty is α·n_train for
@@ -138,6 +200,10 @@ def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alp
     which is refitted exactly (Sherman–Morrison: the prediction at held-out row t moves by
     −H_ti e_i / (1 − h_ii), H_ti = 1/n_train + G_ti the smoother weight with the intercept) with the
     fold's penalty and predictor scales held. Costs one n_test × n_train smoother per fold.
+
+    ``predictors`` (one entry per fold, None where not yet computed) holds each fold's
+    :class:`FoldPredictors`: entries given are used, missing ones are computed and stored, so
+    that other targets of the same ``x`` and folds skip the decompositions.
     """
     n, q = y.shape
     pred, yc, pc = np.empty_like(y), np.empty_like(y), np.empty_like(y)
@@ -148,19 +214,24 @@ def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alp
     for k, test in enumerate(folds):
         train = np.ones(n, dtype=bool)
         train[test] = False
-        xtr = x[train]
-        m = xtr.shape[0]
-        xm, xs = xtr.mean(axis=0), xtr.std(axis=0)
-        xs[xs == 0] = np.inf  # constant units carry nothing
+        fold = None if predictors is None else predictors[k]
+        if fold is None:
+            xtr = x[train]
+            xm, xs = xtr.mean(axis=0), xtr.std(axis=0)
+            xs[xs == 0] = np.inf  # constant units carry nothing
+            basis = RidgeBasis((xtr - xm) / xs)
+            fold = FoldPredictors(basis, basis.projection((x[test] - xm) / xs))
+            if predictors is not None:
+                predictors[k] = fold
+        m = fold.basis.n
         ym = y[train].mean(axis=0)
-        model = RidgeLoo((xtr - xm) / xs, y[train] - ym)
+        model = RidgeLoo(fold.basis.x, y[train] - ym, basis=fold.basis)
         best = int(np.argmin(model.loo_errors(candidates * m)))
         penalty = candidates[best] * m
         chosen[k] = candidates[best]
         yc[test] = y[test] - y[test].mean(axis=0)
-        xt = (x[test] - xm) / xs
         if d_yp is None or d_pp is None:
-            pred[test] = model.predict(xt, penalty) + ym
+            pred[test] = fold.test_proj @ (model.uty * fold.basis.scale(penalty)[:, None]) + ym
             pc[test] = pred[test] - pred[test].mean(axis=0)
             continue
         # the smoother in blocks of held-out rows: G^T ỹ, G^T p̃ and the column sums of G and G²
@@ -169,7 +240,7 @@ def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alp
         fold_pred = np.empty((test.size, q))
         step = max(1, int(_LOO_CHUNK_BYTES // (8 * max(m, q))))
         for lo in range(0, test.size, step):
-            g = model.smoother(xt[lo:lo + step], penalty)
+            g = model.smoother(fold.test_proj[lo:lo + step], penalty)
             fold_pred[lo:lo + step] = g @ model.y
             gty += g.T @ yc[test[lo:lo + step]]
             gtp += g.T @ fold_pred[lo:lo + step]

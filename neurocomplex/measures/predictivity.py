@@ -28,6 +28,7 @@ from neurocomplex.measures._reliability import (
     average_by_condition,
     cross_validated_r,
     linear_replicates,
+    predictors_for,
     unit_reliability,
 )
 from neurocomplex.recording import Recording
@@ -215,7 +216,10 @@ def predictivity(
         folds = np.array_split(np.arange(n_rows), n_splits)
     else:
         folds = np.array_split(np.random.default_rng([0 if seed is None else seed, 2]).permutation(n_rows), n_splits)
-    cv = cross_validated_r(px, py, folds, alphas, delete_one=n_boot > 0)
+    # inside nc.similarity_matrix, the next area fitted on this layer reuses its folds' decompositions
+    shared = predictors_for(x.data, (tuple(f.tobytes() for f in folds), None if codes is None else codes[0].tobytes(),
+                                     n_rows), len(folds))
+    cv = cross_validated_r(px, py, folds, alphas, delete_one=n_boot > 0, predictors=shared)
     unit_r = cv.r
     if not np.any(np.isfinite(unit_r)):
         raise InsufficientDataError(f"no unit of y varies across the {what} within the held-out folds: "
