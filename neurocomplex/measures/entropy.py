@@ -277,8 +277,9 @@ def pattern_entropy_from_blocks(block_counts: Sequence[WordCounts], method: str 
 def _binary_state(rec: Recording, threshold: Any) -> np.ndarray:
     """``B = 1[X > threshold]`` as a 2-D array whose nonzero entries are the ones (no copy for binary data)."""
     thr = check_float("threshold", threshold)
-    if rec.kind in ("binary", "spike_counts") and thr == 0.0:
-        return rec.data  # non-negative integers: nonzero is exactly > 0
+    unsigned = isinstance(rec.data, np.ndarray) and rec.data.dtype.kind in "ub"
+    if thr == 0.0 and (unsigned or rec.kind in ("binary", "spike_counts")):
+        return rec.data  # non-negative integers (or booleans): nonzero is exactly > 0, no copy
     return rec.data > thr
 
 
