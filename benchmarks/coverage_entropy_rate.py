@@ -29,8 +29,8 @@ def main() -> None:
     ap.add_argument("--n-boot", type=int, default=100)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    print(f"| method | units | n | max_length | p | true rate (bits) | mean estimate | sd | coverage | "
-          f"width / (3.92 sd) |\n|---|---|---|---|---|---|---|---|---|---|")
+    print("| method | units | n | max_length | p | true rate (bits) | mean estimate | sd | coverage | "
+          "width / (3.92 sd) |\n|---|---|---|---|---|---|---|---|---|---|")
     for units, n, length, p in CELLS:
         true = units * -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
         values, widths, covered, with_ci = [], [], 0, 0

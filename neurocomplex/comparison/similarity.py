@@ -184,6 +184,7 @@ def similarity_matrix(
             else:
                 reps[a, lay] = np.asarray(est.diagnostics.get("replicates", np.empty(0)), dtype=float)
     rows = [rows_of[pair] for pair in pairs]
+    failed = {pair: failed[pair] for pair in pairs if pair in failed}  # reported in table order
     if len(failed) == len(pairs):
         raise next(iter(failed.values()))  # nothing to compare: the metric does not apply to these samples
     if failed:
