@@ -393,15 +393,15 @@ def test_entropy_rate_nsb_interval_covers_the_rate_of_known_answer_trains() -> N
     spread centred on the estimate (0.93 of 40 draws in the coverage run), with blocks of starts."""
     true = 2 * float(_h2(0.2))
     covered = 0
-    for seed in range(5):
+    for seed in range(4):
         x = (np.random.default_rng(100 + seed).random((20_000, 2)) < 0.2).astype(np.uint8)
-        est = nc.entropy_rate(nc.Recording.from_array(x, kind="binary"), max_length=6, n_boot=100, seed=seed)
+        est = nc.entropy_rate(nc.Recording.from_array(x, kind="binary"), max_length=6, n_boot=50, seed=seed)
         assert est.diagnostics["interval"] == "percentile_centred"
         assert est.ci[0] < est.value < est.ci[1] and est.ci[1] - est.ci[0] < 0.06
         assert est.diagnostics["bias"] < -0.01  # the replicates' offset is reported, not added
         assert est.params["block_size"] == 60  # 10 word lengths of starts
         covered += est.ci[0] <= true <= est.ci[1]
-    assert covered >= 4
+    assert covered >= 3
 
 
 def test_entropy_rate_interval_messages_use_the_estimate_units() -> None:
