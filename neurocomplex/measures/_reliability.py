@@ -44,12 +44,12 @@ class RidgeBasis:
     def __init__(self, x: np.ndarray) -> None:
         n, p = x.shape
         self.x, self.n = x, n
-        self.gram = p >= n
-        lam, vec = np.linalg.eigh(x @ x.T if self.gram else x.T @ x)
+        gram = p >= n
+        lam, vec = np.linalg.eigh(x @ x.T if gram else x.T @ x)
         keep = lam > max(lam[-1], 0.0) * max(n, p) * np.finfo(np.float64).eps  # rank: the rest is rounding
         self.lam = lam[keep]
-        self.v: np.ndarray | None = None
-        if self.gram:
+        self.v: np.ndarray | None = None  # None: the Gram route
+        if gram:
             self.u = vec[:, keep]
         else:
             self.v = vec[:, keep]
@@ -118,7 +118,11 @@ class RidgeLoo:
 
     def predict(self, x_new: np.ndarray, penalty: float) -> np.ndarray:
         """Predictions (without the intercept, i.e. centred) of the fit with this penalty at new rows."""
-        return self.basis.projection(x_new) @ (self.uty * self.basis.scale(penalty)[:, None])
+        return self.predict_projected(self.basis.projection(x_new), penalty)
+
+    def predict_projected(self, proj: np.ndarray, penalty: float) -> np.ndarray:
+        """:meth:`predict` from the new rows' :meth:`RidgeBasis.projection`."""
+        return proj @ (self.uty * self.basis.scale(penalty)[:, None])
 
     def smoother(self, proj: np.ndarray, penalty: float) -> np.ndarray:
         """The weights G (new rows × training rows) of the centred predictions, ``G @ y``, from the
@@ -231,7 +235,7 @@ def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alp
         chosen[k] = candidates[best]
         yc[test] = y[test] - y[test].mean(axis=0)
         if d_yp is None or d_pp is None:
-            pred[test] = fold.test_proj @ (model.uty * fold.basis.scale(penalty)[:, None]) + ym
+            pred[test] = model.predict_projected(fold.test_proj, penalty) + ym
             pc[test] = pred[test] - pred[test].mean(axis=0)
             continue
         # the smoother in blocks of held-out rows: G^T ỹ, G^T p̃ and the column sums of G and G²

@@ -217,8 +217,8 @@ def predictivity(
     else:
         folds = np.array_split(np.random.default_rng([0 if seed is None else seed, 2]).permutation(n_rows), n_splits)
     # inside nc.similarity_matrix, the next area fitted on this layer reuses its folds' decompositions
-    shared = predictors_for(x.data, (tuple(f.tobytes() for f in folds), None if codes is None else codes[0].tobytes(),
-                                     n_rows), len(folds))
+    shared = predictors_for(x.data, (tuple(f.tobytes() for f in folds), None if codes is None else codes[0].tobytes()),
+                            len(folds))
     cv = cross_validated_r(px, py, folds, alphas, delete_one=n_boot > 0, predictors=shared)
     unit_r = cv.r
     if not np.any(np.isfinite(unit_r)):

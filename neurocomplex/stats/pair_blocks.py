@@ -484,7 +484,7 @@ def nuclear_norm(c: np.ndarray, rank: int) -> float:
 def aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float) -> float:
     """:func:`aligned_trace` from the eigenpairs of the smaller Gram matrix of ``c_fit``: with
     ``c_fit c_fitᵀ = U Λ Uᵀ``, ``v_i = c_fitᵀ u_i / σ_i`` and ``u_iᵀ c_eval v_i = (c_evalᵀ u_i)·(c_fitᵀ
-    u_i) / σ_i`` (symmetrically from ``c_fitᵀ c_fit``). Falls back to the SVD where a kept singular
+    u_i) / σ_i`` (symmetrically from ``c_fitᵀ c_fit``). Falls back to the SVD where any singular
     value within the rank is below ``√_EIG_RTOL`` of the largest (its eigenvector, and which side of
     the floor it lies on, are then not accurate)."""
     k = min(rank, *c_fit.shape)
