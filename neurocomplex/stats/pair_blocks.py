@@ -11,6 +11,10 @@ the data again:
   (``s_A,c``: column sums of block c);
 - ``|s_A(w)|² = wᵀ P_A w``.
 
+With few samples per block (2n < B², :func:`keep_row_factors`) T is not formed: its cubic form
+is evaluated from the (n, B) row factors ``a_i · s_A,c`` as ``Σ_i w_{b(i)} (Σ_c w_c a_i · s_A,c)
+(Σ_d w_d b_i · s_B,d)``, 2nB multiply-adds per replicate instead of B³.
+
 Two routes give the same arrays. With fewer samples than units (more precisely, when it costs
 less, :func:`use_grams`) they come from the n × n sample Gram matrices ``AAᵀ``:
 ``<G_b, G_c> = Σ_{i∈b, j∈c} (a_i·a_j)(b_i·b_j)``, so a replicate is a reweighting of the rows and
@@ -35,7 +39,7 @@ import numpy as np
 
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "use_grams", "centring_shift",
            "ShapeBlocks", "shape_blocks", "shape_cosines", "aligned_trace", "aligned_trace_gram", "nuclear_norm",
-           "centred_frobenius2", "unbiased_hsic", "centred_trace", "BLOCK_BUDGET"]
+           "centred_frobenius2", "unbiased_hsic", "centred_trace", "keep_row_factors", "BLOCK_BUDGET"]
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
@@ -59,14 +63,34 @@ class PairBlocks:
 
     counts: np.ndarray               # (B,) rows per block
     K: dict[str, np.ndarray]         # (B, B) Frobenius inner products of block products
-    T: dict[str, np.ndarray]         # (B, B, B) s_cᵀ G_b s_d
+    T: dict[str, np.ndarray]         # (B, B, B) s_cᵀ G_b s_d; empty when ``Z`` stands for it
     P: dict[str, np.ndarray]         # "x", "y": (B, B) inner products of block column sums
     diag: dict[str, np.ndarray] | None = None  # per-block sums of row norms (debiased HSIC)
     cross: dict[str, np.ndarray] | None = None  # (B, B) s_A,c · Σ_b |b_i|² a_i terms
+    Z: dict[str, np.ndarray] | None = None  # "x", "y": (n, B) a_i · s_A,c, kept instead of T (few rows)
+    labels: np.ndarray | None = None  # (n,) block of each row of Z
 
     @property
     def n_blocks(self) -> int:
         return int(self.counts.size)
+
+    def cubic(self, key: str, w: np.ndarray) -> np.ndarray:
+        """``Σ_bcd w_b w_c w_d T[key][b, c, d]`` for each row of ``w``: from T, or from the rows'
+        factors ``Σ_i w_{b(i)} (Z_A[i] · w)(Z_B[i] · w)`` when Z is kept (n·B instead of B³ per
+        replicate)."""
+        if self.Z is None:
+            return _cubic(self.T[key], w)
+        u = self.Z[key[0]] @ w.T  # (n, R)
+        v = u if key[0] == key[1] else self.Z[key[1]] @ w.T
+        u = u * v
+        u *= w[:, self.labels].T
+        return u.sum(axis=0)
+
+
+def keep_row_factors(n: int, n_blocks: int) -> bool:
+    """Whether the cubic forms are cheaper from the (n, B) row factors than from the B × B × B
+    arrays: 2nB multiply-adds per replicate against B³ (few samples per block)."""
+    return n_blocks > 1 and 2 * n < n_blocks * n_blocks
 
 
 def block_assignment(n_samples: int, n_blocks: int, block_size: int | None, seed: int | None) -> list[np.ndarray]:
@@ -195,10 +219,12 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
                 np.add.at(K[key], labels[s:e], part)
     P = {k: _block_sums(v, starts, 0) for k, v in z.items()}  # (B, B): s_A,b · s_A,c
     ends = np.r_[starts[1:], n]
-    # T[b, c, d] = Σ_{i∈b} (a_i · s_A,c)(b_i · s_B,d)
-    T = {key: np.stack([z[key[0]][s:e].T @ z[key[1]][s:e] for s, e in zip(starts, ends, strict=True)])
-         for key in _SIDES}
-    out = PairBlocks(counts=counts, K=K, T=T, P=P)
+    if keep_row_factors(n, n_b):
+        out = PairBlocks(counts=counts, K=K, T={}, P=P, Z=z, labels=labels)
+    else:  # T[b, c, d] = Σ_{i∈b} (a_i · s_A,c)(b_i · s_B,d)
+        T = {key: np.stack([z[key[0]][s:e].T @ z[key[1]][s:e] for s, e in zip(starts, ends, strict=True)])
+             for key in _SIDES}
+        out = PairBlocks(counts=counts, K=K, T=T, P=P)
     if debiased:
         diag = {k: _block_sums(v, starts, 0) for k, v in norms.items()}
         cross = {}
@@ -280,9 +306,15 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
                     _product(ab[:, :rows], bb[:, s:e], g[i])
             _add_slab(K[key], g, s, sym)
     z = {k: _sum_products(v, sums[k]) for k, v in data.items()}  # (n, B): a_i · s_A,c
-    T = {key: np.stack([z[key[0]][idx].T @ z[key[1]][idx] for idx in blocks]) for key in _SIDES}
     P = {k: v @ v.T for k, v in sums.items()}
-    out = PairBlocks(counts=counts, K=K, T=T, P=P)
+    if keep_row_factors(xc.shape[0], n_b):
+        labels = np.empty(xc.shape[0], dtype=np.int64)
+        for b, idx in enumerate(blocks):
+            labels[idx] = b
+        out = PairBlocks(counts=counts, K=K, T={}, P=P, Z=z, labels=labels)
+    else:
+        T = {key: np.stack([z[key[0]][idx].T @ z[key[1]][idx] for idx in blocks]) for key in _SIDES}
+        out = PairBlocks(counts=counts, K=K, T=T, P=P)
     if debiased:
         diag: dict[str, np.ndarray] = {}
         cross: dict[str, np.ndarray] = {}
@@ -359,7 +391,7 @@ def centred_trace(pb: PairBlocks, side: str, w: np.ndarray) -> np.ndarray:
 def centred_frobenius2(pb: PairBlocks, key: str, w: np.ndarray) -> np.ndarray:
     """``||Σ_b w_b A_bᵀB_b − s_A s_Bᵀ / N||²_F`` (the centred product) for each row of ``w``."""
     n = w @ pb.counts
-    return (_quad(pb.K[key], w) - 2.0 * _cubic(pb.T[key], w) / n
+    return (_quad(pb.K[key], w) - 2.0 * pb.cubic(key, w) / n
             + _quad(pb.P[key[0]], w) * _quad(pb.P[key[1]], w) / n**2)
 
 
@@ -385,7 +417,7 @@ def unbiased_hsic(pb: PairBlocks, key: str, w: np.ndarray, exclude_copies: bool 
     tr_kl = _quad(pb.K[key], w) - w2 @ pb.diag[key]
     one_k = _quad(pb.P[a], w) - w2 @ pb.diag[a]
     one_l = _quad(pb.P[b], w) - w2 @ pb.diag[b]
-    one_kl = _cubic(pb.T[key], w) - np.einsum("rb,rb->r", w @ pb.cross[key], w2) + w3 @ pb.diag[key]
+    one_kl = pb.cubic(key, w) - np.einsum("rb,rb->r", w @ pb.cross[key], w2) + w3 @ pb.diag[key]
     return (tr_kl + one_k * one_l / ((n - 1) * (n - 2)) - 2.0 * one_kl / (n - 2)) / (n * (n - 3))
 
 

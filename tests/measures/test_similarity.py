@@ -222,6 +222,30 @@ def test_sample_gram_route_equals_unit_products(debiased):
     assert pbk.use_grams(500, 300, 200, n_blocks=50) and not pbk.use_grams(500, 300, 200)
 
 
+@pytest.mark.parametrize("build", ["grams", "units"])
+def test_cubic_forms_from_row_factors_equal_the_block_arrays(build, monkeypatch):
+    # few samples per block keep the (n, B) row factors instead of the B × B × B arrays
+    rng = np.random.default_rng(9)
+    n, n_b = 90, 30
+    x, y = rng.normal(size=(n, 12)) + 1.0, np.tanh(rng.normal(size=(n, 7)))
+    blocks = pbk.block_assignment(n, n_b, None, 2)
+    w = np.r_[np.ones((1, n_b)), pbk.replicate_weights(n_b, 7, 3)]
+    make = pbk._pair_blocks_from_grams if build == "grams" else pbk._pair_blocks
+    factors = make(x, y, blocks, True)
+    assert factors.Z is not None and not factors.T
+    assert pbk.keep_row_factors(100, 50) and not pbk.keep_row_factors(2000, 50) and not pbk.keep_row_factors(1, 1)
+    monkeypatch.setattr(pbk, "keep_row_factors", lambda n, n_blocks: False)
+    arrays = make(x, y, blocks, True)
+    assert arrays.Z is None and arrays.T["xy"].shape == (n_b, n_b, n_b)
+    for key in ("xy", "xx", "yy"):
+        np.testing.assert_allclose(factors.cubic(key, w), arrays.cubic(key, w), rtol=1e-12)
+        for excl in (False, True):
+            np.testing.assert_allclose(pbk.unbiased_hsic(factors, key, w, excl), pbk.unbiased_hsic(arrays, key, w, excl),
+                                       rtol=1e-11)
+        np.testing.assert_allclose(pbk.centred_frobenius2(factors, key, w), pbk.centred_frobenius2(arrays, key, w),
+                                   rtol=1e-11)
+
+
 def test_wide_layers_go_through_the_gram_matrices_with_the_same_values():
     rng = np.random.default_rng(12)
     x = rng.normal(size=(40, 500))
