@@ -25,6 +25,7 @@ from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.measures import get_estimator
 from neurocomplex.measures._reliability import shared_predictors
+from neurocomplex.measures._shared_parts import shared_parts
 from neurocomplex.recording import Recording
 
 __all__ = ["similarity_matrix", "best_layers", "shared_wins", "METRICS"]
@@ -173,10 +174,12 @@ def similarity_matrix(
         if call["n_blocks"] < 2:
             del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
-    # predictivity fits each area on the layer: a layer's areas in a row share its folds' decompositions
-    visit = [(a, lay) for lay in layer_map for a in area_map] if metric == "predictivity" else pairs
+    # predictivity fits each area on the layer: a layer's areas in a row share its folds' decompositions;
+    # RSA keeps each recording's RDM (areas stay while the layers pass, within a budget)
+    visit = [(a, lay) for lay in layer_map for a in area_map] if metric in ("predictivity", "rsa") else pairs
     rows_of, reps, failed = {}, {}, {}
-    with shared_predictors() if metric == "predictivity" else nullcontext():
+    shared = {"predictivity": shared_predictors, "rsa": shared_parts}.get(metric, nullcontext)
+    with shared():
         for a, lay in progress_bar(visit, len(visit), progress, f"{metric} area x layer", "pair", min_total=4):
             rows_of[a, lay], est = _pair_row(spec.func, area_map, layer_map, a, lay, metric, call)
             if est is None:

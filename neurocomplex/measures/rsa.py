@@ -33,6 +33,7 @@ from neurocomplex.measures._rank import (
     tau_a_influence,
 )
 from neurocomplex.measures._reliability import random_half, sum_by_condition
+from neurocomplex.measures._shared_parts import nbytes_of, shared_part
 from neurocomplex.recording import Recording
 
 __all__ = ["rsa", "rdm", "DISTANCES", "RDM_COMPARISONS"]
@@ -193,6 +194,23 @@ def _patterns(rec: Recording, codes: np.ndarray | None, n_cond: int) -> tuple[np
     return (data, None) if codes is None else sum_by_condition(data, codes, n_cond)
 
 
+def _sorted_rdm(rec: Recording, codes: np.ndarray | None, n_cond: int, distance: str, where: str
+                ) -> tuple[_Rdm, SortedVector]:
+    """A recording's RDM and its sorted form; within ``nc.similarity_matrix`` computed once for all
+    the recording's pairs (:func:`~neurocomplex.measures._shared_parts.shared_part`)."""
+
+    def make() -> tuple[_Rdm, SortedVector]:
+        r = _rdm(*_patterns(rec, codes, n_cond), distance, where)
+        return r, SortedVector(r.key, r.order)
+
+    def size(part: tuple[_Rdm, SortedVector]) -> int:
+        r, sv = part
+        return nbytes_of([r.values, r.key, r.order, sv.order, sv.starts, sv.lengths, sv.block])
+
+    key = ("rdm", distance, n_cond, None if codes is None else codes.tobytes())
+    return shared_part(rec.data, key, make, size)
+
+
 def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -> np.ndarray:
     """Representational dissimilarity matrix of a population's samples (or conditions).
 
@@ -316,6 +334,20 @@ def _replicates(value: float, influence: np.ndarray, n_cond: int, n_boot: int, s
     return np.tanh(math.atanh(value) + shift / (1.0 - value * value))
 
 
+def _reliability(rec: Recording, codes: np.ndarray, n_cond: int, distance: str, compare: str, n_splits: int,
+                 seed: int | None) -> float:
+    """A recording's split-half reliability, from its own stream of halves (the same for every
+    recording with the same seed and conditions), so it does not depend on the other side of the
+    pair; within ``nc.similarity_matrix`` computed once for all the recording's pairs."""
+
+    def make() -> float:
+        rng = np.random.default_rng([0 if seed is None else seed, 1])
+        return _split_half_reliability(as_float(rec), codes, n_cond, distance, compare, n_splits, rng)
+
+    key = ("reliability", distance, compare, n_splits, seed, n_cond, codes.tobytes())
+    return shared_part(rec.data, key, make, lambda _: 0)
+
+
 @register_estimator(family="similarity", input="pair", bounds=(-1.0, 1.0),
                     invalid_params=({"distance": "cosine"}, {"compare": "pearson"}, {"n_splits": 0}))
 def rsa(
@@ -394,7 +426,8 @@ def rsa(
     half-RDMs compared with ``compare`` (0 when exactly one half-RDM is constant, whichever it
     is; the split is left out when both are), averaged over ``n_splits`` splits and corrected by
     Spearman–Brown, r' = 2r / (1 + r); the ceiling is √(r'_x r'_y) (a deterministic network seeing
-    repeated stimuli has r' = 1).
+    repeated stimuli has r' = 1). Both populations are split by the same seeded sequence of
+    halves, so a population's r' does not depend on the population it is compared with.
 
     References
     ----------
@@ -428,8 +461,7 @@ def rsa(
         notes.append(f"only {n_cond} conditions ({n_cond * (n_cond - 1) // 2} dissimilarities): the rank "
                      f"correlation rests on a handful of conditions; use at least {FEW_CONDITIONS}.")
     cx = None if codes is None else codes[0]
-    rx, ry = _rdm(*_patterns(x, cx, n_cond), distance, "x"), _rdm(*_patterns(y, cx, n_cond), distance, "y")
-    sa, sb = SortedVector(rx.key, rx.order), SortedVector(ry.key, ry.order)
+    (rx, sa), (ry, sb) = _sorted_rdm(x, cx, n_cond, distance, "x"), _sorted_rdm(y, cx, n_cond, distance, "y")
     if compare == "spearman":
         value, per_pair = spearman_influence(sa, sb, gradient=n_boot > 0)
     elif n_boot and sa.starts.size > 1 and sb.starts.size > 1:  # neither RDM constant
@@ -445,9 +477,7 @@ def rsa(
     if codes is not None:
         counts = np.bincount(codes[0], minlength=n_cond)
         if counts.min() >= 2:
-            rng_h = np.random.default_rng([0 if seed is None else seed, 1])
-            rel_x = _split_half_reliability(as_float(x), codes[0], n_cond, distance, compare, n_splits, rng_h)
-            rel_y = _split_half_reliability(as_float(y), codes[0], n_cond, distance, compare, n_splits, rng_h)
+            rel_x, rel_y = (_reliability(rec, codes[0], n_cond, distance, compare, n_splits, seed) for rec in (x, y))
             ceiling = math.sqrt(rel_x * rel_y) if rel_x > 0 and rel_y > 0 else math.nan
             diagnostics.update(reliability_x=rel_x, reliability_y=rel_y, noise_ceiling=ceiling,
                                normalized=value / ceiling if ceiling > 0 else math.nan)
