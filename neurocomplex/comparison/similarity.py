@@ -142,6 +142,12 @@ def similarity_matrix(
     takes no part in its area's contest (the other layers' ``best_fraction`` sum to 1), and a
     warning lists such pairs. When no pair has a value, that error is raised.
 
+    The table equals pair-by-pair calls of the estimator, value for value, but work that
+    belongs to one recording is done once for all its pairs: RSA computes each recording's RDM
+    (and, with repeated conditions, its split-half reliability) once, keeping at most 1 GiB of RDMs
+    (or an eighth of the usable memory; beyond it the least recently used is computed again);
+    predictivity decomposes each layer once per fold for all the areas it predicts.
+
     Examples
     --------
     >>> import numpy as np, neurocomplex as nc
