@@ -25,8 +25,8 @@ from neurocomplex._validation import check_choice, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError, NeurocomplexWarning
 from neurocomplex.measures import get_estimator
 from neurocomplex.measures._reliability import shared_predictors
-from neurocomplex.measures._shared_parts import shared_parts
 from neurocomplex.recording import Recording
+from neurocomplex.stats.shared_parts import shared_parts
 
 __all__ = ["similarity_matrix", "best_layers", "shared_wins", "METRICS"]
 
@@ -144,7 +144,8 @@ def similarity_matrix(
 
     The table equals pair-by-pair calls of the estimator, value for value, but work that
     belongs to one recording is done once for all its pairs: RSA computes each recording's RDM
-    (and, with repeated conditions, its split-half reliability) once, keeping at most 1 GiB of RDMs
+    (and, with repeated conditions, its split-half reliability) once, CKA each recording's sample
+    Gram matrix when it takes that route (fewer samples than units), keeping at most 1 GiB of them
     (or an eighth of the usable memory; beyond it the least recently used is computed again);
     predictivity decomposes each layer once per fold for all the areas it predicts.
 
@@ -180,11 +181,12 @@ def similarity_matrix(
         if call["n_blocks"] < 2:
             del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
-    # predictivity fits each area on the layer: a layer's areas in a row share its folds' decompositions;
-    # RSA keeps each recording's RDM (areas stay while the layers pass, within a budget)
-    visit = [(a, lay) for lay in layer_map for a in area_map] if metric in ("predictivity", "rsa") else pairs
+    # layer by layer: predictivity fits each area on the layer, so a layer's areas in a row share its
+    # folds' decompositions; RSA keeps each recording's RDM and CKA its sample Gram matrix (areas stay
+    # while the layers pass, within a budget)
+    visit = [(a, lay) for lay in layer_map for a in area_map] if metric != "shape_distance" else pairs
     rows_of, reps, failed = {}, {}, {}
-    shared = {"predictivity": shared_predictors, "rsa": shared_parts}.get(metric, nullcontext)
+    shared = {"predictivity": shared_predictors, "rsa": shared_parts, "cka": shared_parts}.get(metric, nullcontext)
     with shared():
         for a, lay in progress_bar(visit, len(visit), progress, f"{metric} area x layer", "pair", min_total=4):
             rows_of[a, lay], est = _pair_row(spec.func, area_map, layer_map, a, lay, metric, call)

@@ -33,8 +33,8 @@ from neurocomplex.measures._rank import (
     tau_a_influence,
 )
 from neurocomplex.measures._reliability import random_half, sum_by_condition
-from neurocomplex.measures._shared_parts import nbytes_of, shared_part
 from neurocomplex.recording import Recording
+from neurocomplex.stats.shared_parts import nbytes_of, shared_part
 
 __all__ = ["rsa", "rdm", "DISTANCES", "RDM_COMPARISONS"]
 
@@ -197,7 +197,7 @@ def _patterns(rec: Recording, codes: np.ndarray | None, n_cond: int) -> tuple[np
 def _sorted_rdm(rec: Recording, codes: np.ndarray | None, n_cond: int, distance: str, where: str
                 ) -> tuple[_Rdm, SortedVector]:
     """A recording's RDM and its sorted form; within ``nc.similarity_matrix`` computed once for all
-    the recording's pairs (:func:`~neurocomplex.measures._shared_parts.shared_part`)."""
+    the recording's pairs (:func:`~neurocomplex.stats.shared_parts.shared_part`)."""
 
     def make() -> tuple[_Rdm, SortedVector]:
         r = _rdm(*_patterns(rec, codes, n_cond), distance, where)

@@ -5,6 +5,8 @@
 - :class:`WordCounts`: distinct binary words and their counts (entropies, pattern complexity).
 - :mod:`~neurocomplex.stats.pair_blocks`: per-block products of two populations, merged exactly
   for any bootstrap weighting (CKA, shape distance).
+- :mod:`~neurocomplex.stats.shared_parts`: one recording's part of a pair statistic, kept for its
+  other pairs within one multi-pair call (``nc.similarity_matrix``).
 - :func:`accumulate`: one pass over memmaps, HDF5 datasets and dask arrays (dask.distributed
   included) to these statistics; :func:`neurocomplex.summarize_array` turns them into measures.
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocomplex.stats.shared_parts import shared_part
+
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "use_grams", "centring_shift",
            "ShapeBlocks", "shape_blocks", "shape_cosines", "aligned_trace", "aligned_trace_gram", "nuclear_norm",
            "centred_frobenius2", "unbiased_hsic", "centred_trace", "keep_row_factors", "BLOCK_BUDGET"]
@@ -167,7 +169,7 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
     xw = xw if shift_x is None else np.subtract(xw, shift_x, dtype=xw.dtype)
     yw = yw if shift_y is None else np.subtract(yw, shift_y, dtype=yw.dtype)
     if use_grams(xw.shape[0], xw.shape[1], yw.shape[1], len(blocks)):
-        return _pair_blocks_from_grams(xw, yw, blocks, debiased, budget_bytes)
+        return _pair_blocks_from_grams(xw, yw, blocks, debiased, budget_bytes, anchors=(x, y))
     return _pair_blocks(xw, yw, blocks, debiased, budget_bytes)
 
 
@@ -186,13 +188,38 @@ def _block_sums(a: np.ndarray, starts: np.ndarray, axis: int) -> np.ndarray:
     return np.add.reduceat(a, starts, axis=axis)
 
 
+@dataclass
+class _GramSide:
+    """One population's part of the Gram route (rows in block order): H = AAᵀ, the rows' block
+    sums z, the row norms and <G_b, G_c> of its own block products."""
+
+    h: np.ndarray      # (n, n)
+    z: np.ndarray      # (n, B): a_i · s_A,c
+    norms: np.ndarray  # (n,): |a_i|²
+    k_self: np.ndarray  # (B, B)
+
+    @property
+    def nbytes(self) -> int:
+        return self.h.nbytes + self.z.nbytes + self.norms.nbytes + self.k_self.nbytes
+
+
+def _gram_side(a: np.ndarray, order: np.ndarray, starts: np.ndarray) -> _GramSide:
+    v = np.asarray(a[order], dtype=np.float64)
+    h = v @ v.T
+    return _GramSide(h=h, z=_block_sums(h, starts, 1), norms=np.diagonal(h).copy(),
+                     k_self=_block_sums(_block_sums(h * h, starts, 1), starts, 0))
+
+
 def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debiased: bool,
-                            budget_bytes: float | None = None) -> PairBlocks:
+                            budget_bytes: float | None = None, anchors: tuple[object, object] | None = None
+                            ) -> PairBlocks:
     """The statistics of :func:`_pair_blocks` from H_x = XXᵀ and H_y = YYᵀ (rows in block order):
     ``<G_b, G_c> = Σ_{i∈b, j∈c} H_a[i, j] H_b[i, j]``, ``s_A,c · a_i = Σ_{j∈c} H_a[i, j]``.
 
-    The Gram matrices are formed by bands of rows of at most ``budget_bytes`` (one SYRK each when
-    they fit), and each band is reduced over blocks of columns before the next.
+    When the Gram matrices fit in ``budget_bytes`` each side's part is formed whole (one SYRK) and,
+    given the objects ``anchors`` the sides were read from, kept within
+    :func:`~neurocomplex.stats.shared_parts.shared_parts` for the side's other pairs; otherwise
+    they are formed by bands of rows, each reduced over blocks of columns before the next.
     """
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
     order = np.concatenate(blocks)
@@ -200,23 +227,29 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
     counts = np.array([idx.size for idx in blocks], dtype=np.float64)
     starts = np.r_[0, np.cumsum(counts[:-1])].astype(np.int64)
     labels = np.repeat(np.arange(n_b), counts.astype(np.int64))
-    a64 = {name: np.asarray(a[order], dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
     band = max(1, int(budget_bytes // (8 * 3 * n)))
-    z = {k: np.empty((n, n_b)) for k in a64}  # a_i · s_A,c
-    norms = {k: np.empty(n) for k in a64}     # |a_i|²
-    K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
-    for s in range(0, n, band):
-        e = min(n, s + band)
-        h = {k: (v @ v.T if band >= n else v[s:e] @ v.T) for k, v in a64.items()}
-        for k, v in h.items():
-            z[k][s:e] = _block_sums(v, starts, 1)
-            norms[k][s:e] = v[np.arange(e - s), np.arange(s, e)]
-        for key in _SIDES:
-            part = _block_sums(h[key[0]] * h[key[1]], starts, 1)  # (rows, B): sums over blocks of columns
-            if e - s == n:
-                K[key] += _block_sums(part, starts, 0)
-            else:
-                np.add.at(K[key], labels[s:e], part)
+    if band >= n:
+        key = ("gram side", order.tobytes(), starts.tobytes())
+        side = {name: (_gram_side(a, order, starts) if anchors is None else
+                       shared_part(anchor, key, lambda a=a: _gram_side(a, order, starts), lambda part: part.nbytes))
+                for name, a, anchor in zip("xy", (xc, yc), anchors or (None, None), strict=True)}
+        z = {k: v.z for k, v in side.items()}
+        norms = {k: v.norms for k, v in side.items()}
+        K = {"xx": side["x"].k_self, "yy": side["y"].k_self,
+             "xy": _block_sums(_block_sums(side["x"].h * side["y"].h, starts, 1), starts, 0)}
+    else:
+        a64 = {name: np.asarray(a[order], dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
+        z = {k: np.empty((n, n_b)) for k in a64}  # a_i · s_A,c
+        norms = {k: np.empty(n) for k in a64}     # |a_i|²
+        K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
+        for s in range(0, n, band):
+            e = min(n, s + band)
+            h = {k: v[s:e] @ v.T for k, v in a64.items()}
+            for k, v in h.items():
+                z[k][s:e] = _block_sums(v, starts, 1)
+                norms[k][s:e] = v[np.arange(e - s), np.arange(s, e)]
+            for key in _SIDES:
+                np.add.at(K[key], labels[s:e], _block_sums(h[key[0]] * h[key[1]], starts, 1))
     P = {k: _block_sums(v, starts, 0) for k, v in z.items()}  # (B, B): s_A,b · s_A,c
     ends = np.r_[starts[1:], n]
     if keep_row_factors(n, n_b):

@@ -1,6 +1,7 @@
 """similarity_matrix's RSA computes each recording's RDM (and split-half reliability) once for all
-its pairs: the table equals pair-by-pair calls exactly, and a stored part serves only the exact
-question it was computed for, within a budget of bytes."""
+its pairs, and CKA each recording's sample Gram matrix: the table equals pair-by-pair calls
+exactly, and a stored part serves only the exact question it was computed for, within a budget of
+bytes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import numpy as np
 import pytest
 
 import neurocomplex as nc
-from neurocomplex.measures import _shared_parts as sp
 from neurocomplex.measures import rsa as rsa_mod
+from neurocomplex.stats import pair_blocks as pbk
+from neurocomplex.stats import shared_parts as sp
 
 
 def _populations(n_cond=24, repeats=3, seed=0):
@@ -57,6 +59,34 @@ def test_shared_rdms_give_the_pairwise_table(compare, n_boot, monkeypatch):
             assert (row["ci_low"], row["ci_high"]) == est.ci
     assert made.count("x") + made.count("y") == 2 * len(df)  # outside the matrix nothing is shared
     assert list(df["area"]) == [a for a in areas for _ in layers]  # rows stay area by area
+
+
+@pytest.mark.parametrize("n_boot", [0, 30])
+def test_shared_gram_matrices_give_the_pairwise_cka_table(n_boot, monkeypatch):
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(40, 4))  # 40 samples, more units than samples in every pair: the Gram route
+    areas = {f"a{i}": nc.Recording.from_array(z @ rng.normal(size=(4, w)) + rng.normal(size=(40, w)))
+             for i, w in enumerate((30, 45, 20))}
+    layers = {f"l{i}": nc.Recording.from_array(np.maximum(z @ rng.normal(size=(4, w)), 0).astype(np.float32))
+              for i, w in enumerate((90, 60, 50))}
+    made = []
+    real = pbk._gram_side
+
+    def counting(a, order, starts):
+        made.append(a.shape)
+        return real(a, order, starts)
+
+    monkeypatch.setattr(pbk, "_gram_side", counting)
+    df = nc.similarity_matrix(areas, layers, n_boot=n_boot, progress=False)
+    assert len(made) == len(areas) + len(layers)  # once per recording, not twice per pair
+    made.clear()
+    for _, row in df.iterrows():
+        est = nc.cka(areas[row["area"]], layers[row["layer"]], n_boot=n_boot,
+                     **({"n_blocks": df.attrs["params"]["n_blocks"]} if n_boot else {}))
+        assert row["value"] == est.value
+        if n_boot:
+            assert (row["ci_low"], row["ci_high"]) == est.ci
+    assert len(made) == 2 * len(df)
 
 
 def test_a_populations_reliability_does_not_depend_on_the_other_side():
