@@ -5,6 +5,8 @@ bytes."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -86,6 +88,35 @@ def test_shared_gram_matrices_give_the_pairwise_cka_table(n_boot, monkeypatch):
         assert row["value"] == est.value
         if n_boot:
             assert (row["ci_low"], row["ci_high"]) == est.ci
+    assert len(made) == 2 * len(df)
+
+
+def test_shared_shape_data_give_the_pairwise_shape_distance_table(monkeypatch):
+    from neurocomplex.measures import similarity as sim
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(60, 4))
+    areas = {f"a{i}": nc.Recording.from_array(z @ rng.normal(size=(4, w)) + rng.normal(size=(60, w)))
+             for i, w in enumerate((6, 9))}
+    layers = {f"l{i}": nc.Recording.from_array(np.tanh(z @ rng.normal(size=(4, w)))) for i, w in enumerate((80, 12, 70))}
+    made = []
+    real = sim._narrow
+
+    def counting(a):
+        made.append(a.shape)
+        return real(a)
+
+    monkeypatch.setattr(sim, "_narrow", counting)
+    with pytest.warns(nc.NeurocomplexWarning, match="dominated by its bias"):
+        df = nc.similarity_matrix(areas, layers, metric="shape_distance", n_boot=20, progress=False)
+    assert len(made) == len(areas) + len(layers)
+    made.clear()
+    for _, row in df.iterrows():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nc.NeurocomplexWarning)  # the same bias warnings, pair by pair
+            est = nc.shape_distance(areas[row["area"]], layers[row["layer"]], n_boot=20,
+                                    n_blocks=df.attrs["params"]["n_blocks"])
+        assert row["value"] == est.value and (row["ci_low"], row["ci_high"]) == est.ci
     assert len(made) == 2 * len(df)
 
 

@@ -15,7 +15,6 @@ import inspect
 import math
 import warnings
 from collections.abc import Mapping
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -145,8 +144,10 @@ def similarity_matrix(
     The table equals pair-by-pair calls of the estimator, value for value, but work that
     belongs to one recording is done once for all its pairs: RSA computes each recording's RDM
     (and, with repeated conditions, its split-half reliability) once, CKA each recording's sample
-    Gram matrix when it takes that route (fewer samples than units), keeping at most 1 GiB of them
-    (or an eighth of the usable memory; beyond it the least recently used is computed again);
+    Gram matrix when it takes that route (fewer samples than units), the shape distance each
+    recording's centred data (reduced exactly to as many columns as samples when wider), keeping at
+    most 1 GiB of them (or an eighth of the usable memory; beyond it the least recently used is
+    computed again);
     predictivity decomposes each layer once per fold for all the areas it predicts.
 
     Examples
@@ -182,12 +183,11 @@ def similarity_matrix(
             del call["n_blocks"]
     pairs = [(a, lay) for a in area_map for lay in layer_map]
     # layer by layer: predictivity fits each area on the layer, so a layer's areas in a row share its
-    # folds' decompositions; RSA keeps each recording's RDM and CKA its sample Gram matrix (areas stay
-    # while the layers pass, within a budget)
-    visit = [(a, lay) for lay in layer_map for a in area_map] if metric != "shape_distance" else pairs
+    # folds' decompositions; the other metrics keep each recording's part (RSA its RDM, CKA its sample
+    # Gram matrix, the shape distance its centred and narrowed data): areas stay while layers pass
+    visit = [(a, lay) for lay in layer_map for a in area_map]
     rows_of, reps, failed = {}, {}, {}
-    shared = {"predictivity": shared_predictors, "rsa": shared_parts, "cka": shared_parts}.get(metric, nullcontext)
-    with shared():
+    with shared_predictors() if metric == "predictivity" else shared_parts():
         for a, lay in progress_bar(visit, len(visit), progress, f"{metric} area x layer", "pair", min_total=4):
             rows_of[a, lay], est = _pair_row(spec.func, area_map, layer_map, a, lay, metric, call)
             if est is None:

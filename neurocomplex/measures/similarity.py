@@ -32,6 +32,7 @@ from neurocomplex.estimate import Estimate, check_bootstrap_params, register_est
 from neurocomplex.measures._pairs import as_float, check_pair, finish
 from neurocomplex.recording import Recording
 from neurocomplex.stats import pair_blocks as pbk
+from neurocomplex.stats.shared_parts import shared_part
 
 __all__ = ["cka", "shape_distance"]
 
@@ -375,7 +376,7 @@ def shape_distance(
         blocks = ([np.arange(n // 2), np.arange(n // 2, n)] if block_size is not None
                   else pbk.block_assignment(n, 2, None, seed))
     half = np.arange(len(blocks)) < len(blocks) // 2
-    xc, yc = pbk._centred_work(_narrow(as_float(x))), pbk._centred_work(_narrow(as_float(y)))
+    xc, yc = _shape_data(x), _shape_data(y)
     draws = pbk.replicate_weights(len(blocks), n_boot, seed) if with_interval else np.empty((0, len(blocks)))
     weights = np.r_[np.ones((1, len(blocks))), draws]  # the estimate (every block once), then the replicates
     if device is None:
@@ -435,6 +436,13 @@ def _bias_bracket(cos: float, cos_x: float, reps: np.ndarray, reps_x: np.ndarray
     c_low = min(ends[0][0], ends[1][0])
     c_high = max(ends[0][1], ends[1][1])
     return (float(np.arccos(np.clip(c_high, 0.0, 1.0))), float(np.arccos(np.clip(c_low, 0.0, 1.0))))
+
+
+def _shape_data(rec: Recording) -> np.ndarray:
+    """The centred (and, when wider than long, exactly narrowed) data the shape statistics use;
+    within ``nc.similarity_matrix`` computed once for all the recording's pairs."""
+    return shared_part(rec.data, ("shape data",), lambda: pbk._centred_work(_narrow(as_float(rec))),
+                       lambda a: a.nbytes)
 
 
 def _narrow(a: np.ndarray) -> np.ndarray:
