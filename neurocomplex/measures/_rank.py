@@ -4,6 +4,7 @@ with respect to the conditions' bootstrap weights."""
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
@@ -233,13 +234,10 @@ def spearman_influence(sa: SortedVector, sb: SortedVector, gradient: bool = True
 
 
 def smaller_before(x: np.ndarray) -> np.ndarray:
-    """For every position t, the number of earlier positions s < t with x[s] < x[t] (x: integers ≥ 0).
+    """For every position t, the number of earlier positions s < t with x[s] < x[t].
 
-    Bottom-up merge sort: at each level, pairs of sorted runs are merged by one stable argsort of
-    keys that put a right run's value before the equal values of its left run, so a right
-    element's merged position, less its own rank in its run, is the number of strictly smaller
-    values in the left run. O(n log² n) in a few dense vectorised passes per level (no binary
-    search, no boolean indexing).
+    One stable sort ranks the entries by value, equal values latest first (an earlier equal value
+    then ranks above, so it is not counted); :func:`_smaller_before_perm` counts on those ranks.
 
     Examples
     --------
@@ -247,81 +245,197 @@ def smaller_before(x: np.ndarray) -> np.ndarray:
     [0, 0, 1, 1, 0, 4]
     """
     m = x.size
-    out = np.zeros(m, dtype=np.int64)
     if m < 2:
-        return out
-    vals = 2 * x.astype(np.int64) + 1  # odd: a right element's key is its value's less one
-    span = int(vals.max()) + 1
-    idx, pos = np.arange(m), np.arange(m)
-    cnt = np.zeros(m, dtype=np.int64)
-    level = 0
-    while (1 << level) < m:
-        right = (pos >> level) & 1  # the right run of each pair of runs of length 2**level
-        keys = (pos >> (level + 1)) * span
-        keys += vals
-        keys -= right
-        o = np.argsort(keys, kind="stable")
-        # a right element moved from position o[p] to p: p - (o[p] - 2**level) left values precede it
-        step = pos - o
-        step += 1 << level
-        step *= right[o]
-        cnt = cnt[o]
-        cnt += step
-        vals, idx = vals[o], idx[o]
-        level += 1
-    out[idx] = cnt
+        return np.zeros(m, dtype=np.int64)
+    order = np.argsort(x[::-1], kind="stable")
+    perm = np.empty(m, dtype=np.int64)
+    perm[m - 1 - order] = np.arange(m)
+    return _smaller_before_perm(perm)
+
+
+_KEY_BITS = 63  # packed int64 keys stay non-negative
+_ROW_BITS = 6  # the last levels count within rows of 2**6 values: one uint64 mask of the values seen per row
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def _popcount_swar(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64, into ``out`` (uint8): ``np.bitwise_count`` for numpy < 2."""
+    c1, c2, c4 = np.uint64(0x5555555555555555), np.uint64(0x3333333333333333), np.uint64(0x0F0F0F0F0F0F0F0F)
+    x = x - ((x >> np.uint64(1)) & c1)
+    x = (x & c2) + ((x >> np.uint64(2)) & c2)
+    x = (x + (x >> np.uint64(4))) & c4
+    return np.right_shift(x * np.uint64(0x0101010101010101), np.uint64(56), out=out, casting="unsafe")
+
+
+_popcount = getattr(np, "bitwise_count", None) or _popcount_swar
+
+
+def _smaller_before_perm(p: np.ndarray) -> np.ndarray:
+    """:func:`smaller_before` of a permutation ``p`` of 0 … m − 1, in O(m log m) dense passes, no sort.
+
+    :func:`_wavelet_counts` pads to a power of two; where over 1/8 of that would be padding, the
+    values below the largest power of two H < m (exactly H of them: no padding) and those from H up
+    are counted apart, the latter adding the earlier entries below H, all smaller.
+    """
+    m = p.size
+    if m <= 64 or 8 * m >= 7 << (m - 1).bit_length():
+        return _wavelet_counts(p)
+    low = 1 << ((m - 1).bit_length() - 1)
+    is_high = p >= low
+    high = np.flatnonzero(is_high)
+    np.logical_not(is_high, out=is_high)
+    rest = np.flatnonzero(is_high)
+    out = np.empty(m, dtype=np.int64)
+    out[rest] = _wavelet_counts(p[rest])
+    counts = _smaller_before_perm(p[high] - low)
+    counts += high
+    counts -= np.arange(high.size, dtype=np.int64)
+    out[high] = counts
     return out
+
+
+def _wavelet_counts(p: np.ndarray) -> np.ndarray:
+    """:func:`_smaller_before_perm`, padded to a power of two.
+
+    A wavelet matrix over the values' bits, highest first. Before bit l the entries lie in aligned
+    rows of 2^(l+1), each holding the values that share their bits above l, in their original
+    order; each row is split stably into its values with bit l clear, then set (all rows' clear
+    ones first, so the next rows are aligned again). An entry with bit l set gains the clear ones
+    before it in its row: over all bits, each earlier smaller value is counted once, at the highest
+    bit where the two differ. Padded with the values m … 2^L − 1 (at the end, where they count for
+    no entry), every row is full, so a row's start and its number of clear bits are arithmetic and
+    a level is two ``flatnonzero`` and two ``take`` (a sorting pass per level costs several times
+    more). The last six bits are counted within rows of 64 from a bit mask of the values seen.
+    Each entry's count travels in one int64 with its value and, when that fits (3L ≤ 63 bits, up
+    to 2^21 entries), its position, which then places the counts without a gather.
+    """
+    m = p.size
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    bits = max((m - 1).bit_length(), 1)
+    size = 1 << bits
+    with_pos = 3 * bits <= _KEY_BITS
+    vshift = 2 * bits if with_pos else bits  # count in bits [0, L), position in [L, 2L), value above
+    pack = np.empty(size, dtype=np.int64)
+    np.left_shift(p, vshift, out=pack[:m], dtype=np.int64)
+    pack[m:] = np.arange(m, size, dtype=np.int64) << vshift
+    if with_pos:
+        pack |= np.arange(size, dtype=np.int64) << bits
+    low_bits = min(bits, _ROW_BITS)
+    half = size >> 1
+    new = np.empty_like(pack)
+    bit_set = np.empty(size, dtype=bool)
+    for level in range(bits - 1, low_bits - 1, -1):
+        b = vshift + level
+        byte = pack.view(np.uint8)[(b >> 3 if _LITTLE_ENDIAN else 7 - (b >> 3))::8]
+        np.not_equal(np.bitwise_and(byte, 1 << (b & 7)), 0, out=bit_set)
+        ones = np.flatnonzero(bit_set)
+        upper = new[half:]
+        np.take(pack, ones, out=upper, mode="clip")  # mode="clip": no buffered bounds check
+        # the c-th set bit of row r, at i, has i − r·2^(l+1) − c clear bits before it in its row
+        in_rows = ones.reshape(-1, 1 << level)
+        in_rows -= np.arange(0, size, 2 << level, dtype=np.int64)[:, None]
+        in_rows -= np.arange(1 << level, dtype=np.int64)
+        upper += ones
+        np.logical_not(bit_set, out=bit_set)
+        np.take(pack, np.flatnonzero(bit_set), out=new[:half], mode="clip")
+        pack, new = new, pack
+    width = 1 << low_bits
+    rows = size >> low_bits
+    low = ((pack >> vshift) & (width - 1)).astype(np.uint8).reshape(rows, width).T.copy()
+    seen, below = np.zeros(rows, dtype=np.uint64), np.empty(rows, dtype=np.uint64)
+    counts = np.empty((width, rows), dtype=np.uint8)
+    one = np.uint64(1)
+    for i in range(width):
+        bit = np.left_shift(one, low[i], dtype=np.uint64)
+        np.subtract(bit, one, out=below)
+        below &= seen
+        _popcount(below, out=counts[i])
+        seen |= bit
+    in_rows = pack.reshape(rows, width)
+    in_rows += counts.T
+    mask = size - 1
+    out = np.empty(size, dtype=np.int64)
+    if with_pos:
+        out[(pack >> bits) & mask] = pack & mask
+        return out[:m]
+    out[pack >> bits] = pack & mask
+    return out[p]
 
 
 def tau_a_influence(sa: SortedVector, sb: SortedVector) -> tuple[float, np.ndarray]:
     """Kendall's τ_a and its derivative with respect to each entry's multiplicity at 1.
 
     With multiplicities w, τ_a = Q / P, Q = ½ Σ_{e≠f} w_e w_f sign(a_e − a_f) sign(b_e − b_f),
-    P = W(W − 1)/2; ∂Q/∂w_f = q_f, entry f's concordant minus discordant count, written through
-    the strict dominance count #{a_e < a_f, b_e < b_f} (:func:`smaller_before` in (a, b) order)
-    and counts within tie blocks.
+    P = W(W − 1)/2; ∂Q/∂w_f = q_f, entry f's concordant minus discordant count. With p_f its
+    position by a ascending then b descending, π_f its position by b ascending then a descending
+    (entries tied in both in opposite orders), the entries before f in both orders are exactly
+    those with a_e < a_f and b_e < b_f (:func:`_smaller_before_perm` of π in p's order), and
+    q_f = 4 #{a_e < a_f, b_e < b_f} − 2 π_f − 2 p_f + m − 2 + (a ties) + (b ties) − (a and b ties),
+    the tie counts including f. Without ties, the sort orders are the vectors' own: no sort.
     """
     m = sa.order.size
-    ra = np.empty(m, dtype=np.int64)
-    ra[sa.order] = sa.block
-    rb = np.empty(m, dtype=np.int64)
-    rb[sb.order] = sb.block
-    a_less = _in_order(sa, sa.starts[sa.block])
-    a_size = _in_order(sa, sa.lengths[sa.block])
-    b_less = _in_order(sb, sb.starts[sb.block])
-    b_more = m - b_less - _in_order(sb, sb.lengths[sb.block])
-    span = int(max(ra.max(), rb.max())) + 1
-    key_ab, key_ba = ra * span + rb, rb * span + ra
-    lex = np.argsort(key_ab)  # by a, then b; the order of exact ties in both does not matter here
-    lo_ab, hi_ab = _run_bounds(key_ab, lex)
-    el = lo_ab - a_less  # same a, smaller b
-    eg = a_less + a_size - hi_ab  # same a, larger b
-    le = _run_bounds(key_ba, np.argsort(key_ba))[0] - b_less  # smaller a, same b
-    ll = np.empty(m, dtype=np.int64)
-    ll[lex] = smaller_before(rb[lex])  # strictly smaller b before in (a, b) order
-    ll -= el
-    q = 4 * ll - 2 * a_less + 2 * le + b_more - b_less + el - eg
-    pairs = m * (m - 1) / 2.0
-    if pairs == 0:
+    if m < 2:
         return float("nan"), np.zeros(m)
+    pos = np.arange(m, dtype=np.int64)
+    rb = _in_order(sb, sb.block.astype(np.int64, copy=False))  # b's tie block of each entry (its rank without ties)
+    nb = sb.starts.size
+    if sa.has_ties:
+        order, rb_p = _a_up_b_down(_in_order(sa, sa.block.astype(np.int64, copy=False)), rb, sa.starts.size, nb)
+    else:
+        order = sa.order
+        rb_p = rb[order]
+    pos_bits = (m - 1).bit_length()
+    if sb.has_ties:
+        key = rb_p << pos_bits
+        key |= m - 1 - pos  # b ascending, then later in ``order`` first
+        key.sort()
+        pi = np.empty(m, dtype=np.int64)
+        pi[m - 1 - (key & ((1 << pos_bits) - 1))] = pos
+    else:
+        pi = rb_p
+    q = _smaller_before_perm(pi)
+    q *= 4
+    twice = pi + pos
+    twice *= 2
+    q -= twice
+    both_tied = sa.has_ties and sb.has_ties
+    q += m - 2 + (not sa.has_ties) + (not sb.has_ties) - (not both_tied)  # the tie sizes of 1, not added below
+    if sa.has_ties:
+        q += sa.lengths[sa.block]  # ``order`` sorts a as ``sa.order`` does: the same blocks
+    if sb.has_ties:
+        q += sb.lengths[rb_p]
+    if both_tied:  # runs tied in a and b: in ``order``, equal b within an a block
+        new = _starts_mask(rb_p)
+        new[sa.starts] = True
+        both = np.diff(np.flatnonzero(new), append=m)
+        q -= np.repeat(both, both)
+    pairs = m * (m - 1) / 2.0
     tau = float(q.sum()) / (2.0 * pairs)
-    return tau, (q - tau * (m - 0.5)) / pairs
+    out = np.empty(m)
+    out[order] = (q - tau * (m - 0.5)) / pairs
+    return tau, out
+
+
+def _a_up_b_down(ra: np.ndarray, rb: np.ndarray, na: int, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """The entries by a's block ascending, then b's descending (ties in both: any order); their b blocks.
+
+    One ``np.sort`` of packed (a, b, entry) keys where they fit in 63 bits (several times faster
+    than an argsort), else an argsort of (a, b) keys.
+    """
+    m = ra.size
+    pos_bits, b_bits = (m - 1).bit_length(), (nb - 1).bit_length()
+    if (na - 1).bit_length() + b_bits + pos_bits <= _KEY_BITS:
+        key = ra << (b_bits + pos_bits)
+        key |= (nb - 1 - rb) << pos_bits
+        key |= np.arange(m, dtype=np.int64)
+        key.sort()
+        return key & ((1 << pos_bits) - 1), nb - 1 - ((key >> pos_bits) & ((1 << b_bits) - 1))
+    order = np.argsort(ra * nb + (nb - 1 - rb))
+    return order, rb[order]
 
 
 def _in_order(sv: SortedVector, sorted_vals: np.ndarray) -> np.ndarray:
     out = np.empty(sorted_vals.size, dtype=sorted_vals.dtype)
     out[sv.order] = sorted_vals
     return out
-
-
-def _run_bounds(keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each entry, the number of keys below it and the number at most it (``np.searchsorted``
-    left and right of ``keys`` in its sorted self), from the sort ``order``: runs of equal keys."""
-    s = keys[order]
-    new = _starts_mask(s)
-    starts = np.flatnonzero(new)
-    run = np.cumsum(new) - 1
-    lo, hi = np.empty(keys.size, dtype=np.int64), np.empty(keys.size, dtype=np.int64)
-    lo[order] = starts[run]
-    hi[order] = np.append(starts[1:], keys.size)[run]
-    return lo, hi
