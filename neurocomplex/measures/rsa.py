@@ -276,9 +276,11 @@ def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -
 
 
 def _compare(a: _Rdm, b: _Rdm, method: str) -> float:
+    """``method`` between two RDMs, neither constant."""
+    sa, sb = SortedVector(a.key, a.order), SortedVector(b.key, b.order)
     if method == "spearman":
-        return spearman_influence(SortedVector(a.key, a.order), SortedVector(b.key, b.order), gradient=False)[0]
-    return kendall_tau_a(a.key, b.key)
+        return spearman_influence(sa, sb, gradient=False)[0]
+    return tau_a_influence(sa, sb)[0]
 
 
 def _half_compare(a: _Rdm, b: _Rdm, method: str) -> float:
