@@ -70,7 +70,8 @@ def test_shared_gram_matrices_give_the_pairwise_cka_table(n_boot, monkeypatch):
     areas = {f"a{i}": nc.Recording.from_array(z @ rng.normal(size=(4, w)) + rng.normal(size=(40, w)))
              for i, w in enumerate((30, 45, 20))}
     layers = {f"l{i}": nc.Recording.from_array(np.maximum(z @ rng.normal(size=(4, w)), 0).astype(np.float32))
-              for i, w in enumerate((90, 60, 50))}
+              for i, w in enumerate((90, 60))}
+    layers["counts"] = nc.Recording.from_array(rng.poisson(np.exp(z @ rng.normal(size=(4, 50)) / 4)))  # int64
     made = []
     real = pbk._gram_side
 

@@ -204,7 +204,7 @@ def cka(
     _refuse_degenerate(n, 3, "with 2 samples the centred data have rank 1 and the plug-in CKA is 1 for any data.")
     blocks, notes = _blocks_for(n, n_boot, n_blocks, block_size, seed, default_n_blocks("cka", n, p, q))
     if device is None:
-        pb = pbk.pair_blocks(as_float(x), as_float(y), blocks, True)
+        pb = pbk.pair_blocks(as_float(x), as_float(y), blocks, True, anchors=(x.data, y.data))
     else:
         from neurocomplex._backend.pair_blocks import pair_blocks_torch  # torch only when a device is asked for
 

@@ -155,13 +155,15 @@ def _sum_products(a: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased: bool,
-                budget_bytes: float | None = None) -> PairBlocks:
+                budget_bytes: float | None = None, anchors: tuple[object, object] | None = None) -> PairBlocks:
     """Per-block statistics of ``x`` (n × p) and ``y`` (n × q) for the given row blocks.
 
     From the n × n sample Gram matrices when :func:`use_grams` says they cost less (fewer samples
     than units, or many blocks for few samples), else from the unit products by slabs of at most
     ``budget_bytes`` (default :data:`BLOCK_BUDGET`, 512 MiB; see the module docstring); both give
-    the same statistics.
+    the same statistics. ``anchors``: the objects ``x`` and ``y`` are computed from (a Recording's
+    data), under which each side's Gram matrix is kept within
+    :func:`~neurocomplex.stats.shared_parts.shared_parts` for its other pairs.
     """
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
     xw, yw = _work(x), _work(y)
@@ -169,7 +171,7 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
     xw = xw if shift_x is None else np.subtract(xw, shift_x, dtype=xw.dtype)
     yw = yw if shift_y is None else np.subtract(yw, shift_y, dtype=yw.dtype)
     if use_grams(xw.shape[0], xw.shape[1], yw.shape[1], len(blocks)):
-        return _pair_blocks_from_grams(xw, yw, blocks, debiased, budget_bytes, anchors=(x, y))
+        return _pair_blocks_from_grams(xw, yw, blocks, debiased, budget_bytes, anchors)
     return _pair_blocks(xw, yw, blocks, debiased, budget_bytes)
 
 
