@@ -1,9 +1,11 @@
 """One recording's part of a pair statistic, kept for its other pairs within one multi-pair call.
 
 ``nc.similarity_matrix`` compares every area with every layer; a pair estimator whose work splits
-into a part of each recording alone (RSA: the RDM and its sort order; CKA through the sample Gram
-matrices: a population's Gram matrix and its block sums) asks :func:`shared_part` for it, and within :func:`shared_parts` a recording's part is computed once for all its pairs
-instead of once per pair. Outside that block nothing is kept.
+into a part of each recording alone (RSA: the RDM and its sort order, and the split-half
+reliability; CKA through the sample Gram matrices: a population's Gram matrix and its block sums;
+the shape distance: the centred, narrowed data) asks :func:`shared_part` for it, and within
+:func:`shared_parts` a recording's part is computed once for all its pairs instead of once per
+pair. Outside that block nothing is kept.
 
 An entry is keyed by the object its part was computed from (held by the entry, so its identity
 cannot pass to another object meanwhile) and by everything else that shapes the part (the
