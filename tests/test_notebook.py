@@ -12,12 +12,17 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("torch")
 
+# also tests/test_tutorials.py's AS_NOTEBOOK: there it is not run again as a script
 TUTORIAL = Path(__file__).resolve().parents[1] / "tutorials" / "04_brain_vs_network.py"
 
 
 @pytest.mark.slow
 def test_tutorial_runs_as_a_notebook(tmp_path, monkeypatch):
     import nbformat
+
+    from tests.test_tutorials import AS_NOTEBOOK, NOTEBOOK_TESTED
+
+    assert TUTORIAL.stem == AS_NOTEBOOK and NOTEBOOK_TESTED  # the script run leaves this one to this test
 
     nb = jupytext.read(TUTORIAL)
     # two cells a notebook user would run: is a progress bar shown here, and an Estimate's display
