@@ -27,7 +27,6 @@ from neurocomplex.estimate import Estimate, check_bootstrap_params, register_est
 from neurocomplex.measures._pairs import as_float, check_pair, condition_codes, draw_counts, finish
 from neurocomplex.measures._rank import (
     SortedVector,
-    kendall_tau_a,
     merge_split_ties,
     spearman_influence,
     tau_a_influence,
@@ -194,18 +193,17 @@ def _patterns(rec: Recording, codes: np.ndarray | None, n_cond: int) -> tuple[np
     return (data, None) if codes is None else sum_by_condition(data, codes, n_cond)
 
 
-def _sorted_rdm(rec: Recording, codes: np.ndarray | None, n_cond: int, distance: str, where: str
-                ) -> tuple[_Rdm, SortedVector]:
-    """A recording's RDM and its sorted form; within ``nc.similarity_matrix`` computed once for all
+def _rdm_order(rec: Recording, codes: np.ndarray | None, n_cond: int, distance: str, where: str) -> SortedVector:
+    """The sort order and tie blocks of a recording's RDM (all that the rank comparisons read; the
+    dissimilarities themselves are not kept); within ``nc.similarity_matrix`` computed once for all
     the recording's pairs (:func:`~neurocomplex.stats.shared_parts.shared_part`)."""
 
-    def make() -> tuple[_Rdm, SortedVector]:
+    def make() -> SortedVector:
         r = _rdm(*_patterns(rec, codes, n_cond), distance, where)
-        return r, SortedVector(r.key, r.order)
+        return SortedVector(r.key, r.order)
 
-    def size(part: tuple[_Rdm, SortedVector]) -> int:
-        r, sv = part
-        return nbytes_of([r.values, r.key, r.order, sv.order, sv.starts, sv.lengths, sv.block])
+    def size(sv: SortedVector) -> int:
+        return nbytes_of([sv.order, sv.starts, sv.lengths, sv.block])
 
     key = ("rdm", distance, n_cond, None if codes is None else codes.tobytes())
     return shared_part(rec.data, key, make, size)
@@ -463,15 +461,15 @@ def rsa(
         notes.append(f"only {n_cond} conditions ({n_cond * (n_cond - 1) // 2} dissimilarities): the rank "
                      f"correlation rests on a handful of conditions; use at least {FEW_CONDITIONS}.")
     cx = None if codes is None else codes[0]
-    (rx, sa), (ry, sb) = _sorted_rdm(x, cx, n_cond, distance, "x"), _sorted_rdm(y, cx, n_cond, distance, "y")
+    sa, sb = _rdm_order(x, cx, n_cond, distance, "x"), _rdm_order(y, cx, n_cond, distance, "y")
     if compare == "spearman":
         value, per_pair = spearman_influence(sa, sb, gradient=n_boot > 0)
     elif sa.starts.size > 1 and sb.starts.size > 1:  # neither RDM constant
         # the exact ratio (kendall_tau_a's to the bit below 2^44 pairs), from counts that need no sort
         # without ties: faster than scipy's τ_b even when the derivatives are not needed
         value, per_pair = tau_a_influence(sa, sb)
-    else:
-        value, per_pair = kendall_tau_a(rx.key, ry.key), np.empty(0)
+    else:  # a constant RDM: no rank correlation
+        value, per_pair = math.nan, np.empty(0)
     if not math.isfinite(value):
         raise InsufficientDataError("one RDM is constant (all dissimilarities equal): the rank correlation is undefined.")
     reps = np.empty(0)

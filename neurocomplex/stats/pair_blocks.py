@@ -166,13 +166,16 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
     :func:`~neurocomplex.stats.shared_parts.shared_parts` for its other pairs.
     """
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
-    xw, yw = _work(x), _work(y)
-    shift_x, shift_y = centring_shift(xw), centring_shift(yw)
-    xw = xw if shift_x is None else np.subtract(xw, shift_x, dtype=xw.dtype)
-    yw = yw if shift_y is None else np.subtract(yw, shift_y, dtype=yw.dtype)
-    if use_grams(xw.shape[0], xw.shape[1], yw.shape[1], len(blocks)):
-        return _pair_blocks_from_grams(xw, yw, blocks, debiased, budget_bytes, anchors)
-    return _pair_blocks(xw, yw, blocks, debiased, budget_bytes)
+    if use_grams(x.shape[0], x.shape[1], y.shape[1], len(blocks)):  # shifts each side only if not kept
+        return _pair_blocks_from_grams(x, y, blocks, debiased, budget_bytes, anchors)
+    return _pair_blocks(_shifted(x), _shifted(y), blocks, debiased, budget_bytes)
+
+
+def _shifted(a: np.ndarray) -> np.ndarray:
+    """The working array of ``a``, less its column means where :func:`centring_shift` asks for it."""
+    a = _work(a)
+    shift = centring_shift(a)
+    return a if shift is None else np.subtract(a, shift, dtype=a.dtype)
 
 
 def use_grams(n: int, p: int, q: int, n_blocks: int = 1) -> bool:
@@ -206,7 +209,7 @@ class _GramSide:
 
 
 def _gram_side(a: np.ndarray, order: np.ndarray, starts: np.ndarray) -> _GramSide:
-    v = np.asarray(a[order], dtype=np.float64)
+    v = np.asarray(_shifted(a)[order], dtype=np.float64)
     h = v @ v.T
     return _GramSide(h=h, z=_block_sums(h, starts, 1), norms=np.diagonal(h).copy(),
                      k_self=_block_sums(_block_sums(h * h, starts, 1), starts, 0))
@@ -221,7 +224,9 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
     When the Gram matrices fit in ``budget_bytes`` each side's part is formed whole (one SYRK) and,
     given the objects ``anchors`` the sides were read from, kept within
     :func:`~neurocomplex.stats.shared_parts.shared_parts` for the side's other pairs; otherwise
-    they are formed by bands of rows, each reduced over blocks of columns before the next.
+    they are formed by bands of rows, each reduced over blocks of columns before the next. Each
+    side is centred first where :func:`centring_shift` asks for it (inside the kept part: a side
+    found in the store is not read again).
     """
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
     order = np.concatenate(blocks)
@@ -240,7 +245,7 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
         K = {"xx": side["x"].k_self, "yy": side["y"].k_self,
              "xy": _block_sums(_block_sums(side["x"].h * side["y"].h, starts, 1), starts, 0)}
     else:
-        a64 = {name: np.asarray(a[order], dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
+        a64 = {name: np.asarray(_shifted(a)[order], dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
         z = {k: np.empty((n, n_b)) for k in a64}  # a_i · s_A,c
         norms = {k: np.empty(n) for k in a64}     # |a_i|²
         K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
