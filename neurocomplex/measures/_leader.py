@@ -49,7 +49,12 @@ __all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_gro
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
 _TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
 _TILE_COLS = 4096
-_DIRECT_SIZE = 1 << 21  # leaders^2 x 64-bit integers up to which every pair is computed directly (~16 MB)
+# Every pair of leaders is taken by popcount up to leaders^2 x 64-bit integers of _DIRECT_SIZE, or of
+# _DIRECT_WORK where chunk matching would need _MANY_CHUNKS chunks or more (radius T: T + 1 chunks).
+_DIRECT_SIZE = 1 << 21
+_DIRECT_WORK = 1 << 25
+_MANY_CHUNKS = 64
+_DIRECT_TILE = 1 << 21  # 64-bit integers per tile of rows of the direct route (~16 MB)
 _MAX_ROUNDS = 200  # vectorized rounds before the (rare) long dependency chains are walked in order
 
 
@@ -126,7 +131,7 @@ def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
                 ii, jj, flat = ii[upper], jj[upper], flat[upper]
                 if flat.size == 0:
                     continue
-            kept_d.append((-neg.ravel()[flat]).astype(np.int16))
+            kept_d.append((-neg.ravel()[flat]).astype(_dist_type(high)))
             kept_i.append((ii + r0).astype(np.int32))
             kept_j.append((jj + c0).astype(np.int32))
             n_kept += flat.size
@@ -141,7 +146,7 @@ def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
             n_kept = int(sum(x.size for x in kept_i))
     if not kept_i:
         e = np.zeros(0, dtype=np.int32)
-        return e, e, e.astype(np.int16), limit
+        return e, e, e.astype(_dist_type(high)), limit
     return np.concatenate(kept_i), np.concatenate(kept_j), np.concatenate(kept_d), limit
 
 
@@ -197,11 +202,34 @@ def _pairs_by_chunks(words: np.ndarray, keys: list[np.ndarray], limit: int) -> t
         found_d.append(d[close])
     if not found_i:
         e = np.zeros(0, dtype=np.int32)
-        return e, e, e.astype(np.int16)
+        return e, e, e.astype(_dist_type(limit))
     i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
     key = i.astype(np.int64) * words.shape[0] + j
     _, first = np.unique(key, return_index=True)  # a pair can share several chunks
-    return i[first].astype(np.int32), j[first].astype(np.int32), d[first].astype(np.int16)
+    return i[first].astype(np.int32), j[first].astype(np.int32), d[first].astype(_dist_type(limit))
+
+
+def _dist_type(high: int) -> type:
+    """Distances up to ``high`` as int16 (sorted by radix) unless they need more bits."""
+    return np.int16 if high < 2**15 else np.int32
+
+
+def _direct_pairs(sub: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair (i < j) of rows with ``low <= d <= high`` by popcount, i major and j minor,
+    in tiles of rows of at most ``_DIRECT_TILE`` integers."""
+    m, k = sub.shape
+    step = max(1, _DIRECT_TILE // max(1, m * k))
+    found_i, found_j, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, _dist_type(high))]
+    for r0 in range(0, m - 1, step):
+        rows, later = sub[r0 : r0 + step], sub[r0 + 1 :]  # row r0 + a against row r0 + 1 + b
+        dist = np.bitwise_count(rows[:, None, :] ^ later[None, :, :]).sum(axis=2, dtype=np.int32)
+        a, b = np.nonzero((dist >= low) & (dist <= high))
+        upper = b >= a  # j = r0 + 1 + b > i = r0 + a
+        a, b = a[upper], b[upper]
+        found_i.append(a + r0)
+        found_j.append(b + r0 + 1)
+        found_d.append(dist[a, b].astype(_dist_type(high)))
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
 
 
 def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: int, high: int,
@@ -209,13 +237,11 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
     """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T."""
     sub = words[alive_idx]
     m = sub.shape[0]
-    if m * m * sub.shape[1] <= _DIRECT_SIZE and m * (m - 1) // 2 <= _EDGE_BUDGET:
-        # Few leaders (a matched subsample, a late epoch): every pair by popcount, all radii at once.
-        dist = np.bitwise_count(sub[:, None, :] ^ sub[None, :, :]).sum(axis=2, dtype=np.int16)
-        i, j = np.triu_indices(m, 1)
-        d = dist[i, j]
-        keep = (d >= low) & (d <= high)
-        i, j, d = i[keep], j[keep], d[keep]
+    work = _DIRECT_SIZE if high + 1 < _MANY_CHUNKS else _DIRECT_WORK
+    if m * m * sub.shape[1] <= work and m * (m - 1) // 2 <= _EDGE_BUDGET:
+        # Few leaders (a matched subsample, a late epoch, few samples of a wide layer): every pair
+        # by popcount, all radii at once.
+        i, j, d = _direct_pairs(sub, low, high)
         order = np.argsort(d, kind="stable")
         return alive_idx[i[order]], alive_idx[j[order]], d[order], high
     bits = unpack_words(sub, n_units)
@@ -353,7 +379,7 @@ def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
     by_weight, sorted_weight = others[order], weight_others[order]
     top = int(sorted_weight[-1]) if sorted_weight.size else 0
     bounds = np.searchsorted(sorted_weight, np.arange(top + 2))
-    found_u, found_v, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    found_u, found_v, found_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, _dist_type(high))]
     n_found = 0
     for p in np.unique(weight_extra).tolist():
         qs = [q for q in range(max(0, p - high), min(top, p + high) + 1)
@@ -369,14 +395,14 @@ def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
             if words.shape[1] == 1:  # one integer per word: no sum over integers
                 dist = np.bitwise_count(words[rows, 0][:, None] ^ other[None, :, 0])
             else:
-                dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int16)
+                dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int32)
             hit = dist == low if low == high else (dist >= low) & (dist <= high)
             a, b = np.divmod(np.flatnonzero(hit), cand.size)
             i, j = rows[a], cand[b]
             keep = ~is_extra[j] | (i < j)  # a pair of two extras is found from both ends: keep it once
             found_u.append(i[keep])
             found_v.append(j[keep])
-            found_d.append(dist[a[keep], b[keep]].astype(np.int16))
+            found_d.append(dist[a[keep], b[keep]].astype(_dist_type(high)))
             n_found += int(keep.sum())
             if budget is not None and n_found > budget:
                 return None

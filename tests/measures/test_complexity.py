@@ -11,7 +11,7 @@ import pytest
 
 import neurocomplex as nc
 from neurocomplex.measures import _leader
-from neurocomplex.stats.words import count_words
+from neurocomplex.stats.words import count_words, unpack_words
 
 # --------------------------------------------------------------------------- reference rule
 
@@ -72,8 +72,72 @@ def test_direct_and_chunked_pair_generators_equal_the_reference_rule(monkeypatch
     cases = [_random_case(rng) for _ in range(40)]
     for direct in (1 << 21, 0):
         monkeypatch.setattr(_leader, "_DIRECT_SIZE", direct)
+        monkeypatch.setattr(_leader, "_DIRECT_WORK", direct)
         for b in cases:
             np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
+def test_direct_route_in_tiles_of_rows_equals_the_reference_rule(monkeypatch):
+    # Tiles of one to a few rows: every tile boundary and the last (single-row) tile are crossed.
+    rng = np.random.default_rng(13)
+    for size in (1, 7, 50):
+        monkeypatch.setattr(_leader, "_DIRECT_TILE", size)
+        for _ in range(15):
+            b = _random_case(rng)
+            np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+
+
+def _reference_from_distances(dist: np.ndarray, counts: np.ndarray, radius: int) -> float:
+    """The nested leader rule on a precomputed distance matrix (words in packed order, so the row
+    index breaks weight ties), evaluated only at the radii where some distance lies."""
+    clusters = [[i, int(c)] for i, c in enumerate(counts)]  # leader row, weight
+    for r in np.unique(dist[(dist > 0) & (dist <= radius)]).tolist():
+        clusters.sort(key=lambda c: (-c[1], c[0]))
+        survivors: list[list[int]] = []
+        for lead, weight in clusters:
+            near = [s for s in survivors if dist[s[0], lead] <= r]
+            if near:
+                near[0][1] += weight
+            else:
+                survivors.append([lead, weight])
+        clusters = survivors
+    q = np.array([c[1] for c in clusters], dtype=float) / counts.sum()
+    return math.exp(-float(np.sum(q * np.log(q))))
+
+
+def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
+    # 120 samples of 20,000 units at radius 2,000: chunk matching would need 2,001 chunks per pass.
+    rng = np.random.default_rng(14)
+    protos = rng.random((3, 20_000)) < 0.3
+    flips = rng.random((120, 20_000)) < rng.uniform(0.01, 0.08, size=(120, 1))
+    b = (protos[rng.integers(0, 3, size=120)] ^ flips).astype(np.uint8)
+    b[30:40] = b[20:30]  # repeated words: weights that differ
+    words, counts = count_words(b)
+    assert words.shape[0] ** 2 * words.shape[1] > _leader._DIRECT_SIZE
+    bits = unpack_words(words, 20_000).astype(np.float64)
+    ones = bits.sum(axis=1)
+    dist = np.rint(ones[:, None] + ones[None, :] - 2 * bits @ bits.T).astype(np.int64)
+    chunked = []
+    monkeypatch.setattr(_leader, "_pairs_by_chunks", lambda *a: chunked.append(a))
+    for radius in (500, 2_000, 5_000):
+        got = _leader.leader_merge_curve(words, counts, 20_000, np.array([radius]))[0][0]
+        assert got == pytest.approx(_reference_from_distances(dist, counts, radius), rel=1e-12)
+    assert not chunked
+    assert 1.0 < _leader.leader_merge_curve(words, counts, 20_000, np.array([2_000]))[0][0] < 50.0
+
+
+@pytest.mark.parametrize("direct", [1 << 25, 0])
+def test_distances_beyond_int16_do_not_wrap_into_the_radius(monkeypatch, direct):
+    # Two words 65,636 bits apart: summed in 16 bits that distance wraps to 100, inside radius 1,000.
+    monkeypatch.setattr(_leader, "_DIRECT_SIZE", direct)
+    monkeypatch.setattr(_leader, "_DIRECT_WORK", direct)
+    n_units = 70_000
+    b = np.zeros((4, n_units), dtype=np.uint8)
+    b[3, :65_636] = 1
+    words, counts = count_words(b)
+    c, n_clusters = _leader.leader_merge_curve(words, counts, n_units, np.array([1_000, 40_000]))
+    assert n_clusters.tolist() == [2, 2]
+    assert c[0] == pytest.approx(math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25))), rel=1e-12)
 
 
 def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(monkeypatch):
