@@ -119,9 +119,11 @@ def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
     dist = np.rint(ones[:, None] + ones[None, :] - 2 * bits @ bits.T).astype(np.int64)
     chunked = []
     monkeypatch.setattr(_leader, "_pairs_by_chunks", lambda *a: chunked.append(a))
-    for radius in (500, 2_000, 5_000):
-        got = _leader.leader_merge_curve(words, counts, 20_000, np.array([radius]))[0][0]
-        assert got == pytest.approx(_reference_from_distances(dist, counts, radius), rel=1e-12)
+    for direct in (1 << 25, 0):  # by popcount; by products (radius >= 63: no chunk matching either)
+        monkeypatch.setattr(_leader, "_DIRECT_WORK", direct)
+        for radius in (500, 2_000, 5_000):
+            got = _leader.leader_merge_curve(words, counts, 20_000, np.array([radius]))[0][0]
+            assert got == pytest.approx(_reference_from_distances(dist, counts, radius), rel=1e-12)
     assert not chunked
     assert 1.0 < _leader.leader_merge_curve(words, counts, 20_000, np.array([2_000]))[0][0] < 50.0
 
