@@ -184,8 +184,9 @@ def pattern_complexity(
 
     Computation: distinct words with counts, Hamming distances by popcount or float32 products;
     after radius r the surviving leaders are pairwise more than r apart, so each radius only
-    examines the alive leader pairs at distance exactly r (found by exact matching on bit chunks
-    or by blocked products), and the merges of one radius are resolved in vectorized rounds.
+    examines the alive leader pairs at distance exactly r (all pairs by popcount when the leaders
+    are few, else exact matching on bit chunks for radii below 63 and blocked float32 products
+    above), and the merges of one radius are resolved in vectorized rounds.
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words and pick other leaders, which shifts resampled
