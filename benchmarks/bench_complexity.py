@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_complexity.py [--quick]
     .venv/bin/python benchmarks/bench_complexity.py --interval [--quick]
+    .venv/bin/python benchmarks/bench_complexity.py --wide
 
 1. complexity_curve (10 scales, ``SCALES``) on 10^5 samples x 256 binary units:
    - structured: the on/off states of the second ReLU layer (256 units) of a random He-initialized
@@ -18,6 +19,10 @@
    spiking model with 64 units), with the log-log slope of each over n; at 2 x 10^4 x 64 also 10
    replicates merged from scratch (the former route, scaled to 100) and the check that the default
    call's replicates equal them.
+4. ``--wide``: pattern_complexity's default call and ``n_boot=0`` on layers wider than the number of
+   samples or nearly: thresholded ReLU-like activations (8 shared Gaussian factors plus noise) of
+   200 x 32,768 and 2,000 x 16,384 units, and 5,000 samples of 4,096 units around 30 prototype
+   words (4% of bits flipped). At scale 0.1 the radius is 410-3,277 bits.
 2. reconstruction_complexity up to k_max = 16 on 10^4 samples x 100 -> 100 units (a random
    two-layer ReLU map, so that e(k) needs many clusters), compared with scikit-learn's KMeans +
    Ridge doing the same cross-validation (test dependency).
@@ -204,7 +209,34 @@ def bench_interval() -> None:
           f"(10 timed x 10) {t_old:.1f} s; the first 10 replicates identical: {same}")
 
 
+def bench_wide() -> None:
+    import warnings
+
+    from _timing import round_times
+
+    warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+    rng = np.random.default_rng(0)
+    print("| data | n x d | distinct words | clusters | default (n_boot=100) | n_boot=0 | value | interval |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind, n, d in (("relu", 200, 32_768), ("relu", 2_000, 16_384), ("prototypes", 5_000, 4_096)):
+        if kind == "relu":
+            z = rng.standard_normal((n, 8)) @ rng.standard_normal((8, d)) + 2 * rng.standard_normal((n, d))
+            rec = nc.Recording.from_array(np.maximum(z - 1.0, 0).astype(np.float32))
+        else:
+            protos = rng.random((30, d)) < 0.2
+            flips = rng.random((n, d)) < 0.04
+            rec = nc.Recording.from_array((protos[rng.integers(0, 30, n)] ^ flips).astype(np.uint8), kind="binary")
+        times = round_times([lambda r=rec: nc.pattern_complexity(r), lambda r=rec: nc.pattern_complexity(r, n_boot=0)], 1)
+        est = nc.pattern_complexity(rec)
+        ci = "none" if est.ci is None else f"({est.ci[0]:.2f}, {est.ci[1]:.2f})"
+        print(f"| {kind} | {n} x {d} | {est.diagnostics['n_distinct_words']} | {est.diagnostics['n_clusters']} | "
+              f"{times[0, 0]:.2f} s | {times[0, 1]:.2f} s | {est.value:.2f} | {ci} |", flush=True)
+
+
 if __name__ == "__main__":
+    if "--wide" in sys.argv:
+        bench_wide()
+        sys.exit(0)
     if "--interval" in sys.argv:
         from threadpoolctl import threadpool_info
 
