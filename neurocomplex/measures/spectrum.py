@@ -14,7 +14,7 @@ import numpy as np
 from neurocomplex._checks import check_recording
 from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
-from neurocomplex.estimate import Estimate, interval_from_replicates, register_estimator
+from neurocomplex.estimate import Estimate, register_estimator
 from neurocomplex.recording import Recording
 from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS
 
@@ -54,14 +54,14 @@ def _device_spectra(covs: Any, n_units: int, cross: bool) -> np.ndarray:
     return _dim()._torch_function("spectra_torch")(covs, n_units, cross)
 
 
-def _replicate_spectra(blocks: Any, n_boot: int, seed: Any, n_units: int, cross: bool, device: Any) -> Any:
-    """Yield the spectrum of each block-bootstrap replicate: merged exactly and eigendecomposed one
-    at a time (numpy), or in batches on the statistics' device (the same draws)."""
+def _replicate_spectra(blocks: Any, draws: np.ndarray, n_units: int, cross: bool, device: Any) -> Any:
+    """Yield the spectrum of each replicate (block weights ``draws``): merged exactly and
+    eigendecomposed one at a time (numpy), or in batches on the statistics' device."""
     if device is None:
-        for n_rep, scatter_rep in _dim()._replicate_scatters(blocks, n_boot, seed):
+        for weights in draws:
+            n_rep, scatter_rep = blocks.merged(weights)
             yield _spectrum(scatter_rep / max(n_rep - 1.0, 1.0), n_units, cross)
         return
-    draws = _dim()._draws(blocks["counts"].size, n_boot, seed)
     for covs in _dim()._torch_function("replicate_covariances_torch")(blocks, draws):
         yield from _device_spectra(covs, n_units, cross)
 
@@ -92,13 +92,14 @@ def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
 
 
 def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
-                      seed: Any, block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
-    """Spectrum from the (joint) ``d × d`` covariance, and the replicates' spectra (None without n_boot)."""
+                      block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
+    """Spectrum from the (joint) ``d × d`` covariance, and the jackknife replicates' spectra (None
+    without n_boot): one block per group of rows, then the remainder rows, in every replicate."""
     n_samples = arrays[0].shape[0]
     blocks: Any = None
     stats: Any = None
     if n_boot > 0:
-        block_size = _dim()._plan_blocks(n_samples, len(arrays) * n_units, block_size)
+        block_size = _dim()._plan_blocks(n_samples, len(arrays) * n_units, _dim().plan_groups(n_samples, block_size))
     if device is not None:
         stats = _dim()._torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
                                                                    chunk_rows)
@@ -121,14 +122,18 @@ def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool,
         lam = _spectrum(cov, n_units, cross)
     else:
         lam = _device_spectra(stats["total"][None] / (n_samples - 1.0), n_units, cross)[0]
-    replicates = None if blocks is None else _replicate_spectra(blocks, n_boot, seed, n_units, cross, device)
+    replicates = None
+    if blocks is not None:
+        n_blocks = (blocks["counts"] if device is not None else blocks.counts).size
+        draws = _dim().jackknife_draws(n_samples // block_size, n_blocks)
+        replicates = _replicate_spectra(blocks, draws, n_units, cross, device)
     return lam, rank, replicates, block_size
 
 
 def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
-                seed: Any, block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
+                block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
     """Fewer samples than units: the same spectra from the ``n × n`` centred Gram (and cross-Gram) matrix;
-    a replicate reweights its rows and columns (the covariance route's draws, so the same replicates)."""
+    a replicate reweights its rows and columns (the covariance route's groups, so the same replicates)."""
     from neurocomplex.measures import _dimension_gram as wide
 
     n_samples = arrays[0].shape[0]
@@ -142,11 +147,10 @@ def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype
     lam = wide.gram_spectrum(st.gram, st.cross, float(n_samples), n_units) if cross else padded
     replicates = None
     if n_boot > 0:
-        block_size = wide.bootstrap_block_size(n_samples, block_size)
-        starts = np.arange(0, n_samples, block_size)
-        counts = (np.minimum(starts + block_size, n_samples) - starts).astype(np.float64)
-        draws = _dim()._draws(counts.size, n_boot, seed)
-        replicates = wide.replicate_gram_spectra(st.gram, st.cross, counts, draws, n_units)
+        n_groups, counts = wide.jackknife_groups(n_samples, block_size)
+        block_size = int(counts[0])
+        replicates = wide.replicate_gram_spectra(st.gram, st.cross, counts, _dim().jackknife_draws(n_groups, counts.size),
+                                                 n_units)
     return lam, rank, replicates, block_size
 
 
@@ -169,8 +173,16 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     repeat : Recording, optional
         A second repeat of the same stimuli or trials, same shape, rows aligned with ``rec``. Then
         the spectrum is cross-validated (cvPCA): the variance reproducible across the repeats.
-    n_boot, seed, block_size, ci_level, chunk_rows
-        As in :func:`effective_dimension` (both repeats are resampled with the same blocks).
+    n_boot : int
+        0: no interval. Any positive value: the grouped-jackknife interval (Notes), whose
+        replicates are set by the groups, not by ``n_boot``.
+    seed : int or None
+        Accepted for the common signature; the jackknife draws nothing at random.
+    block_size : int, optional
+        Rows per jackknife group (consecutive samples); default ``n_samples // 10`` (10 groups,
+        the remainder rows in every replicate). Both repeats are grouped alike.
+    ci_level, chunk_rows
+        As in :func:`effective_dimension`.
     device : str or torch.device, optional
         With a torch device, the (joint) covariance and the block statistics are accumulated
         there, and the spectra of the estimate and of every replicate are computed there
@@ -181,7 +193,8 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     Estimate
         ``value = α``; ``diagnostics``: ``eigenvalues`` (the spectrum fitted, descending rank
         order), ``rank_range``, ``r_squared``, ``intercept`` (of log λ on log n), ``rank``,
-        ``bootstrap``, ``route`` (``"covariance"`` or ``"gram"``).
+        ``jackknife`` (the replicates' α), ``jackknife_se``, ``bias`` (the jackknife's estimate,
+        not removed), ``interval``, ``route`` (``"covariance"`` or ``"gram"``).
 
     Raises
     ------
@@ -196,18 +209,28 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     R² of that line is reported. The upper half of the spectrum is left out by default because
     sample eigenvalues there are inflated by sampling noise (Marchenko–Pastur) and float rounding.
 
-    Each bootstrap replicate is merged exactly from the block statistics and eigendecomposed (in
-    batches on ``device``). Unlike :func:`effective_dimension`, whose replicates come from a
-    second-order expansion of a trace function ``Σ f(λ)``, the fit weights each eigenvalue by its
-    rank; an expansion of individual eigenvalues needs gaps between them, which the tail of a
-    power-law spectrum does not have.
+    The interval is a grouped jackknife: the samples are cut into G = 10 equal groups of
+    consecutive rows, each replicate leaves one group out (the same rank range is fitted), and
+    ``α ± t_{G−1} · se`` with ``se² = (G − 1)/G · Σ_g (α_(g) − mean)²``. It covers the estimator's
+    expectation at this number of samples, not the population exponent: the fitted sample
+    spectrum is biased (its tail inflated by sampling noise), by more than its spread whenever
+    the fit reaches ranks comparable to the number of samples. Measured on Gaussian data with a
+    prescribed power-law spectrum (40 draws per case, ``benchmarks/coverage_spectrum.py``), it
+    covered the mean estimate in 0.90–1.00 of draws from 200 × 100 to 20,000 × 50 and 300 × 1,000
+    samples × units. A block bootstrap does not: its replicates repeat samples, which inflates
+    the tail of their spectra as fewer samples would, and its interval missed even its own
+    estimate at 10 samples per unit and below. Each replicate is merged exactly from the group
+    statistics and eigendecomposed (in batches on ``device``). Unlike
+    :func:`effective_dimension`, whose replicates come from a second-order expansion of a trace
+    function ``Σ f(λ)``, the fit weights each eigenvalue by its rank; an expansion of individual
+    eigenvalues needs gaps between them, which the tail of a power-law spectrum does not have.
 
     With fewer samples than units, the spectrum comes from the ``n × n`` centred Gram matrix
     ``G = X1c X1cᵀ`` (the same nonzero eigenvalues, zeros beyond; see
     :func:`~neurocomplex.effective_dimension`), and the cvPCA spectrum from ``a_nᵀ G₁₂ a_n / (n − 1)``
     with ``a_n`` the eigenvectors of ``G`` and ``G₁₂ = X1c X2cᵀ``, which equals ``u_nᵀ C_12 u_n``
     for ``u_n ∝ X1cᵀ a_n``. A replicate reweights the rows and columns of the same matrices (the
-    covariance route's draws: the same replicates), with no new pass over the data.
+    covariance route's groups: the same replicates), with no new pass over the data.
 
     With ``repeat`` (cvPCA): u_n are the eigenvectors of the covariance of X1 (``rec``) and
     ``λ_n = cov(X1 u_n, X2 u_n) = u_n^T C_12 u_n``, with C_12 the cross-covariance of X1 and
@@ -248,8 +271,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     arrays = (rec.data, repeat.data) if cross else (rec.data,)
     dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
     route = _wide_route if rec.n_samples < n_units else _covariance_route
-    lam, rank, replicates, block_size = route(arrays, n_units, cross, dtype, n_boot, seed, block_size, chunk_rows,
-                                              device)
+    lam, rank, replicates, block_size = route(arrays, n_units, cross, dtype, n_boot, block_size, chunk_rows, device)
     lo, hi = requested if requested is not None else _default_range(lam, rank)
     if hi - lo < 2 or hi > n_units:
         raise InsufficientDataError(
@@ -266,12 +288,15 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     alpha, intercept, r2 = _fit_loglog(lam, lo, hi)
     messages: list[str] = []
     ci, reps = None, np.empty(0)
+    interval: dict[str, Any] = {"interval": None}
     if replicates is not None:
         reps = np.asarray([_fit_loglog(lam_rep, lo, hi)[0] if np.all(lam_rep[lo - 1 : hi] > 0) else math.nan
                            for lam_rep in replicates])
-        ci = interval_from_replicates(reps, ci_level, "basic", alpha)
+        from neurocomplex.measures._dimension_replicates import jackknife_interval
+
+        ci, interval = jackknife_interval(reps, alpha, ci_level, -math.inf, math.inf)
         if ci is None:
-            messages.append("fewer than 2 bootstrap replicates had a positive spectrum: no confidence interval.")
+            messages.append("fewer than 2 jackknife replicates had a positive spectrum: no confidence interval.")
     if r2 < 0.9:
         messages.append(f"the spectrum is not a straight line in log-log over ranks {lo}..{hi} (R² = {r2:.2f}).")
     return Estimate(
@@ -281,6 +306,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
                 "device": None if device is None else str(device)},
         n_samples=rec.n_samples, n_units=n_units,
         diagnostics={"eigenvalues": lam, "rank_range": (lo, hi), "r_squared": r2, "intercept": intercept,
-                     "rank": rank, "bootstrap": reps, "route": "gram" if rec.n_samples < n_units else "covariance"},
+                     "rank": rank, "jackknife": reps, **interval,
+                     "route": "gram" if rec.n_samples < n_units else "covariance"},
         warnings=_dim()._warn(messages),
     )

@@ -207,12 +207,12 @@ def test_spectrum_exponent_on_wide_data_equals_the_covariance_route(cross):
     y = x + 0.2 * rng.normal(size=x.shape)
     arrays = (x, y) if cross else (x,)
     f64 = np.dtype(np.float64)
-    wide = spectrum._wide_route(arrays, 240, cross, f64, 30, 5, None, 16384, None)
-    cov = spectrum._covariance_route(arrays, 240, cross, f64, 30, 5, wide[3], 16384, None)
+    wide = spectrum._wide_route(arrays, 240, cross, f64, 30, None, 16384, None)
+    cov = spectrum._covariance_route(arrays, 240, cross, f64, 30, wide[3], 16384, None)
     top = wide[0][0]
     np.testing.assert_allclose(wide[0][:99], cov[0][:99], rtol=1e-9, atol=1e-11 * top)
     assert wide[1] == cov[1] == 99
-    for a, b in zip(wide[2], cov[2], strict=True):  # the same draws: the same replicate spectra
+    for a, b in zip(wide[2], cov[2], strict=True):  # the same groups: the same replicate spectra
         np.testing.assert_allclose(a[:60], b[:60], rtol=1e-8, atol=1e-10 * top)
     est = nc.spectrum_exponent(_rec(x), repeat=_rec(y) if cross else None, n_boot=30, seed=5)
     assert est.diagnostics["route"] == "gram" and est.ci is not None
