@@ -122,7 +122,7 @@ def gram_spectrum(gram: np.ndarray, cross: np.ndarray | None, n_rep: float, n_un
 
 def replicate_gram_spectra(gram: np.ndarray, cross: np.ndarray | None, counts: np.ndarray, draws: np.ndarray,
                            n_units: int) -> Any:
-    """Yield the spectrum of each bootstrap replicate (block weights ``draws``) from the same Gram matrices."""
+    """Yield the spectrum of each replicate (block weights ``draws``) from the same Gram matrices."""
     from neurocomplex.stats.gram import weighted_gram
 
     rows = counts.astype(np.int64)
@@ -132,18 +132,3 @@ def replicate_gram_spectra(gram: np.ndarray, cross: np.ndarray | None, counts: n
         k12 = None if cross is None else weighted_gram(cross, sample_w, cross=True)[0]
         yield gram_spectrum(k, k12, float(sample_w.sum()), n_units)
 
-
-def bootstrap_block_size(n_samples: int, block_size: int | None) -> int:
-    """Rows per bootstrap block of the Gram route: the covariance route's default (64 blocks; its
-    memory cap on ``d × d`` blocks does not apply here), checked the same way."""
-    from neurocomplex.errors import InvalidParameterError
-    from neurocomplex.measures._dimension_stats import _DEFAULT_N_BLOCKS
-
-    if block_size is None:
-        block_size = -(-n_samples // min(_DEFAULT_N_BLOCKS, n_samples))
-    if -(-n_samples // block_size) < 2:
-        raise InvalidParameterError(
-            f"block_size={block_size} leaves a single block of the {n_samples} samples; the bootstrap "
-            "needs several blocks: use a smaller block_size, or n_boot=0 for no interval."
-        )
-    return int(block_size)

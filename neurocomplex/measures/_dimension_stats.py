@@ -284,12 +284,6 @@ def jackknife_draws(n_groups: int, n_blocks: int) -> np.ndarray:
     return out
 
 
-def _replicate_scatters(blocks: _Blocks, n_boot: int, seed: int | None) -> Any:
-    """Yield (n, scatter) of each block-bootstrap replicate (blocks drawn with replacement)."""
-    for weights in _draws(blocks.counts.size, n_boot, seed):
-        yield blocks.merged(weights)
-
-
 
 def _warn(messages: list[str], stacklevel: int = 3) -> tuple[str, ...]:
     for msg in messages:

@@ -36,7 +36,6 @@ from neurocomplex.measures._dimension_stats import (  # noqa: F401  (shared with
     _noise_tolerance,
     _plan_blocks,
     _read_blocks,
-    _replicate_scatters,
     _standardize,
     _torch_function,
     _varying,
