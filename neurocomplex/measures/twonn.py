@@ -34,6 +34,8 @@ _TILE_ROWS = 512
 # Candidates kept per row from the float32 distances before the exact float64 recomputation.
 _CANDIDATES = 4
 _EPS32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff
+_EPS64 = float(np.finfo(np.float64).eps) / 2
+_EXACT_BATCH = 1 << 23  # float64 distances per batch of the exact search (64 MB)
 
 
 def two_nearest_distances(points: np.ndarray, method: str = "auto",
@@ -121,12 +123,39 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for a in range(0, n, 2048):  # exact float64 squared distances of the candidates
         diff = x[a : a + 2048, None, :] - x[cand[a : a + 2048]]
         r[a : a + 2048] = np.sort(np.einsum("ijk,ijk->ij", diff, diff), axis=1)[:, :2]
-    for row in np.flatnonzero(r[:, 1] > bound.astype(np.float64) - delta):  # not certified: search exactly
-        full = np.einsum("ij,ij->i", x - x[row], x - x[row])
-        full[row] = np.inf
-        r[row] = np.partition(full, 1)[:2]
+    uncertified = np.flatnonzero(r[:, 1] > bound.astype(np.float64) - delta)
+    if uncertified.size:  # search those rows exactly (ties of discrete data, points far from the mean)
+        r[uncertified] = _exact_two_nearest(x, sq, uncertified)
     r = np.sqrt(r)
     return r[:, 0], r[:, 1]
+
+
+def _exact_two_nearest(x: np.ndarray, sq: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The two smallest exact squared distances from each of ``rows`` to the other points.
+
+    A float64 GEMM of a batch of rows against all points bounds every distance to within ``e``
+    (the rounding bound of ``|x|² + |y|² − 2 x·y``); the points within the second smallest bound
+    ``+ 2e`` hold the two nearest, and only their differences are formed exactly.
+    """
+    n, d = x.shape
+    norms = np.sqrt(sq)
+    gamma = d * _EPS64 / (1.0 - d * _EPS64)
+    err = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS64 * (sq + sq.max())
+    out = np.empty((rows.size, 2))
+    step = max(1, _EXACT_BATCH // n)
+    for a in range(0, rows.size, step):
+        batch = rows[a : a + step]
+        dist = x[batch] @ x.T
+        dist *= -2.0
+        dist += sq
+        dist += sq[batch, None]
+        dist[np.arange(batch.size), batch] = np.inf
+        limit = np.partition(dist, 1, axis=1)[:, 1] + 2.0 * err[batch]
+        for i, row in enumerate(batch.tolist()):
+            cand = np.flatnonzero(dist[i] <= limit[i])
+            diff = x[cand] - x[row]
+            out[a + i] = np.partition(np.einsum("ij,ij->i", diff, diff), 1)[:2]
+    return out
 
 
 def _fold_tile(dist: np.ndarray, first: int, offset: int, best: np.ndarray, index: np.ndarray,

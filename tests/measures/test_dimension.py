@@ -574,6 +574,14 @@ def test_gemm_neighbours_equal_the_tree_and_certify_near_ties(monkeypatch):
     tiny = rng.normal(size=(3, 30))  # n - 1 = 2 candidates only
     ref, _ = cKDTree(tiny).query(tiny, k=3)
     np.testing.assert_allclose(np.column_stack(two_nearest_distances(tiny, method="gemm")), ref[:, 1:], rtol=1e-12)
+    # uncertified rows (ties of spike counts, the grid, the far cluster) searched exactly in
+    # batches of a few rows: the float64 products only choose which differences are formed
+    counts = rng.poisson(0.5, size=(800, 30)).astype(np.float64)
+    monkeypatch.setattr(twonn, "_EXACT_BATCH", 2000)
+    for x in (counts, cases[3], cases[4]):
+        ref, _ = cKDTree(x).query(x, k=3)
+        np.testing.assert_allclose(np.column_stack(two_nearest_distances(x, method="gemm")), ref[:, 1:],
+                                   rtol=1e-12, atol=1e-12)
 
 
 def _far_cluster(rng: np.random.Generator) -> np.ndarray:
