@@ -418,9 +418,21 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
         ax.set_xticks(pos, labels, rotation=40 if len(pos) > 3 else 0, ha="right" if len(pos) > 3 else "center",
                       fontsize="small")
         ax.set_xlim(-0.6, len(pos) - 0.4)
+        _readable_y(ax)
         ax.set_title(name.replace("_", " "), fontsize="medium")
         ax.set_ylabel(_unit(sub) or name.replace("_", " "))  # the title names the measure
     return axs
+
+
+def _readable_y(ax: Any) -> None:
+    """Plain tick labels (no offset such as "1e-9 + 1e3"); a panel whose values are all equal
+    gets a range of ±5% around them instead of matplotlib's ±1e-9 relative one."""
+    lo, hi = ax.get_ylim()
+    mid = (lo + hi) / 2.0
+    if hi - lo < 1e-6 * max(1.0, abs(mid)):
+        pad = 0.05 * max(abs(mid), 1.0)
+        ax.set_ylim(mid - pad, mid + pad)
+    ax.ticklabel_format(axis="y", useOffset=False)
 
 
 # --------------------------------------------------------------------------- profiles over depth

@@ -242,3 +242,17 @@ def test_metric_scales_widen_only_to_show_what_passes_them():
                       "ci_low": [0.8, 0.98], "ci_high": [1.0, 1.08]})  # a ceiled predictivity passes 1
     assert plot_similarity_map(t).images[0].get_clim() == (-1.0, 1.03)
     assert [float(v) for v in plot_similarity_profile(t).get_ylim()] == [-1.0, 1.08]
+
+
+def test_plot_measures_gives_equal_values_a_readable_range_without_offset():
+    # Three recordings at the same value (a complexity of n_samples): matplotlib alone would span
+    # 1000 ± 1e-9 and label the ticks "1e-9 + 1e3".
+    t = pd.DataFrame({"group": ["a", "b", "c", "a", "b", "c"], "measure": ["c"] * 3 + ["d"] * 3,
+                      "value": [1000.0] * 3 + [1.0, 2.0, 3.0]})
+    flat, varied = plot_measures(t)
+    flat.figure.canvas.draw()
+    lo, hi = flat.get_ylim()
+    assert (lo + hi) / 2 == pytest.approx(1000.0) and 90.0 < hi - lo < 120.0  # about ±5% around the values
+    assert flat.yaxis.get_major_formatter().get_offset() == ""
+    assert varied.get_ylim()[1] - varied.get_ylim()[0] < 3.0  # varied panels keep their own range
+    plt.close("all")
