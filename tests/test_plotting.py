@@ -245,10 +245,10 @@ def test_metric_scales_widen_only_to_show_what_passes_them():
 
 
 def test_plot_measures_gives_equal_values_a_readable_range_without_offset():
-    # Three recordings at the same value (a complexity of n_samples): matplotlib alone would span
-    # 1000 ± 1e-9 and label the ticks "1e-9 + 1e3".
-    t = pd.DataFrame({"group": ["a", "b", "c", "a", "b", "c"], "measure": ["c"] * 3 + ["d"] * 3,
-                      "value": [1000.0] * 3 + [1.0, 2.0, 3.0]})
+    # Three recordings at the same value up to rounding (a complexity of n_samples, exp of an
+    # entropy): matplotlib alone would span 1000 ± 1e-9 and label the ticks "1e-9 + 1e3".
+    t = pd.DataFrame({"group": ["a", "b", "c", "a", "b", "c"], "measure": ["pattern_complexity"] * 3 + ["d"] * 3,
+                      "value": [1000.0, 1000.0 - 4e-12, 1000.0 + 2e-12, 1.0, 2.0, 3.0], "n_samples": 1000})
     flat, varied = plot_measures(t)
     flat.figure.canvas.draw()
     lo, hi = flat.get_ylim()
