@@ -397,3 +397,23 @@ def test_a_deterministic_population_has_ceiling_one_without_splitting(monkeypatc
     assert est.diagnostics["reliability_y"] == 1.0
     assert 500 not in calls[2:]  # after the two full RDMs, only the area's halves were formed
     assert est.diagnostics["noise_ceiling"] == pytest.approx(math.sqrt(est.diagnostics["reliability_x"]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.float64])
+@pytest.mark.parametrize("repeats", [[2] * 30, [4] * 30, [3] * 29 + [5]])
+def test_condition_sums_equal_a_plain_loop(dtype, repeats):
+    # Balanced designs (every condition the same number of samples) add the k-th samples at once;
+    # unbalanced ones go through reduceat: both equal a loop over conditions in float64.
+    from neurocomplex.measures._reliability import sum_by_condition
+
+    rng = np.random.default_rng(sum(repeats))
+    codes = np.repeat(np.arange(30), repeats)
+    rng.shuffle(codes)
+    data = (rng.normal(size=(codes.size, 17)) * 50).astype(dtype)
+    sums, counts = sum_by_condition(data, codes, 30)
+    expected = np.stack([data[codes == c].astype(np.float64).sum(axis=0) for c in range(30)])
+    assert sums.dtype == np.float64 and counts.tolist() == repeats
+    if dtype == np.float64:
+        np.testing.assert_allclose(sums, expected, rtol=1e-13, atol=1e-11)
+    else:  # float32 and integer samples add exactly in float64
+        np.testing.assert_array_equal(sums, expected)
