@@ -134,8 +134,16 @@ def _integer_rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, whe
     return _Rdm(n, np.sqrt(key) if distance == "euclidean" else per_unit, key)
 
 
+_PROBE_COLUMNS = 64  # columns on which rows are first compared for copies
+
+
 def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Representative row of each distinct pattern and every row's representative (bitwise, −0 = 0)."""
+    n, p = a.shape
+    if p > _PROBE_COLUMNS:  # rows already distinct on a few columns are distinct: no sort of whole rows
+        probe = np.ascontiguousarray(a[:, np.linspace(0, p - 1, _PROBE_COLUMNS).astype(np.intp)] + 0.0)
+        if np.unique(probe.view(np.dtype((np.void, probe.dtype.itemsize * _PROBE_COLUMNS))).ravel()).size == n:
+            return np.arange(n), np.arange(n)
     a = np.ascontiguousarray(a + 0.0)
     rows = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
     _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)

@@ -417,3 +417,23 @@ def test_condition_sums_equal_a_plain_loop(dtype, repeats):
         np.testing.assert_allclose(sums, expected, rtol=1e-13, atol=1e-11)
     else:  # float32 and integer samples add exactly in float64
         np.testing.assert_array_equal(sums, expected)
+
+
+def test_copies_of_wide_patterns_are_found_beyond_the_probed_columns():
+    # 200 units: rows are first compared on 64 columns. Rows 0 and 1 are copies (distance exactly
+    # 0); rows 2 and 3 agree on the probed columns and differ elsewhere (not copies).
+    from neurocomplex.measures.rsa import _PROBE_COLUMNS, _float_rdm
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(12, 200))
+    x[1] = x[0]
+    probed = np.linspace(0, 199, _PROBE_COLUMNS).astype(int)
+    x[3] = x[2] + 0.5
+    x[3, probed] = x[2, probed]
+    for distance, metric in (("correlation", "correlation"), ("euclidean", "euclidean")):
+        rdm = _float_rdm(x, distance, "test")
+        np.testing.assert_allclose(rdm.key if distance == "correlation" else np.sqrt(rdm.key), pdist(x, metric),
+                                   rtol=1e-10, atol=1e-12)
+        square = np.zeros((12, 12))
+        square[np.triu_indices(12, 1)] = rdm.key
+        assert square[0, 1] == 0.0 and square[2, 3] > 0.0
