@@ -96,7 +96,7 @@ def main() -> None:
          lambda dev: nc.effective_dimension(rec, device=dev), _value_and_ci),
         (f"effective_dimension, {n} x {d} float32, n_boot=0",
          lambda dev: nc.effective_dimension(rec, n_boot=0, device=dev), lambda e: np.array([e.value])),
-        (f"spectrum_exponent, {n} x {d} float32, default (n_boot=100, exact replicates)",
+        (f"spectrum_exponent, {n} x {d} float32, default (grouped jackknife, 10 exact refits)",
          lambda dev: nc.spectrum_exponent(rec, device=dev), _value_and_ci),
         (f"pattern_entropy plugin, {args.words_samples} x 32 binary, default",
          lambda dev: nc.pattern_entropy(words, method="plugin", device=dev), lambda e: np.array([e.value])),
