@@ -234,8 +234,11 @@ def _direct_pairs(sub: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.
 
 
 def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: int, high: int,
-                 salt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T."""
+                 salt: np.ndarray, products: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T.
+
+    ``products``: skip chunk matching (a chunk pass just covered part of the radii and found
+    almost no pair, so the leaders left are as many and probing again would pick products)."""
     sub = words[alive_idx]
     m = sub.shape[0]
     work = _DIRECT_SIZE if high + 1 < _MANY_CHUNKS else _DIRECT_WORK
@@ -254,7 +257,7 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
     # Radius T needs T + 1 chunks. From _MANY_CHUNKS on, chunks of about n_units / (T + 1) bits
     # collide on most pairs of sparse words, and probing them costs more than the products (1.7-6x
     # slower measured on 2,000 x 16,384 and 20,000 x 1,000 words, sparse, dense or clustered).
-    t = low if high + 1 < _MANY_CHUNKS else high + 1
+    t = low if high + 1 < _MANY_CHUNKS and not products else high + 1
     while t <= high:
         keys = _chunk_keys(bits, t + 1, salt)
         n_cand = _n_candidates(keys)
@@ -362,9 +365,9 @@ class PairCache:
         self.epochs: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def edges(self, words: np.ndarray, alive: np.ndarray, n_units: int, low: int, high: int,
-              salt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+              salt: np.ndarray, products: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Every pair of alive leaders with ``low <= d <= T``, sorted by d, and T (recorded)."""
-        u, v, d, limit = _epoch_edges(words, np.flatnonzero(alive), n_units, low, high, salt)
+        u, v, d, limit = _epoch_edges(words, np.flatnonzero(alive), n_units, low, high, salt, products)
         self.epochs[low] = (limit, alive.copy(), u.astype(np.int32), v.astype(np.int32), d)
         return u, v, d, limit
 
@@ -631,10 +634,13 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
     while r < r_max and alive.sum() > 1:
         r += 1
         if r > covered:
+            # words of several integers: after a partial epoch that found almost no pair, products
+            products = words.shape[1] > 1 and 0 < covered < r_max and edge_d.size * 16 < alive.sum()
             if cache is None:
-                edge_u, edge_v, edge_d, covered = _epoch_edges(words, np.flatnonzero(alive), n_units, r, r_max, salt)
+                edge_u, edge_v, edge_d, covered = _epoch_edges(words, np.flatnonzero(alive), n_units, r, r_max, salt,
+                                                               products)
             else:
-                edge_u, edge_v, edge_d, covered = cache.edges(words, alive, n_units, r, r_max, salt)
+                edge_u, edge_v, edge_d, covered = cache.edges(words, alive, n_units, r, r_max, salt, products)
             if edge_d.size and int(edge_d[0]) > r:
                 r = int(edge_d[0])  # radii before the closest alive pair change nothing
             elif edge_d.size == 0:

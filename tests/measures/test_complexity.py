@@ -128,6 +128,30 @@ def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
     assert 1.0 < _leader.leader_merge_curve(words, counts, 20_000, np.array([2_000]))[0][0] < 50.0
 
 
+def test_after_an_empty_partial_chunk_pass_products_cover_the_rest(monkeypatch):
+    # Far-apart words of 3 integers: a chunk pass covers the first radii and finds almost no pair,
+    # so the next epoch takes products without probing chunks again; the curve is the rule's.
+    rng = np.random.default_rng(15)
+    z = rng.standard_normal((1500, 6)) @ rng.standard_normal((6, 150)) + rng.standard_normal((1500, 150))
+    b = (z > np.quantile(z, 0.8, axis=0)).astype(np.uint8)
+    words, counts = count_words(b)
+    monkeypatch.setattr(_leader, "_DIRECT_SIZE", 0)
+    calls = []
+    inner = _leader._epoch_edges
+
+    def recorded(*args):
+        calls.append(args[-1])
+        return inner(*args)
+
+    monkeypatch.setattr(_leader, "_epoch_edges", recorded)
+    bits = unpack_words(words, 150).astype(np.float64)
+    ones = bits.sum(axis=1)
+    dist = np.rint(ones[:, None] + ones[None, :] - 2 * bits @ bits.T).astype(np.int64)
+    got = _leader.leader_merge_curve(words, counts, 150, np.array([15]))[0][0]
+    assert got == pytest.approx(_reference_from_distances(dist, counts, 15), rel=1e-12)
+    assert calls[0] is False and True in calls
+
+
 @pytest.mark.parametrize("direct", [1 << 25, 0])
 def test_distances_beyond_int16_do_not_wrap_into_the_radius(monkeypatch, direct):
     # Two words 65,636 bits apart: summed in 16 bits that distance wraps to 100, inside radius 1,000.
