@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_complexity.py [--quick]
     .venv/bin/python benchmarks/bench_complexity.py --interval [--quick]
     .venv/bin/python benchmarks/bench_complexity.py --wide
+    .venv/bin/python benchmarks/bench_complexity.py --multiword
 
 1. complexity_curve (10 scales, ``SCALES``) on 10^5 samples x 256 binary units:
    - structured: the on/off states of the second ReLU layer (256 units) of a random He-initialized
@@ -209,6 +210,25 @@ def bench_interval() -> None:
           f"(10 timed x 10) {t_old:.1f} s; the first 10 replicates identical: {same}")
 
 
+def bench_multiword() -> None:
+    """leader_merge_curve alone at radius n_units / 10 on words of 2-7 integers (100-400 units):
+    10 Gaussian latents through a random map plus unit noise, each unit on above its 80th percentile."""
+    from neurocomplex.measures._leader import leader_merge_curve
+
+    rng = np.random.default_rng(0)
+    print("| n x d | distinct words | integers per word | time (best of 3) | C |")
+    print("|---|---|---|---|---|")
+    for n, d in ((1000, 100), (2000, 200), (3000, 400), (4000, 300), (8000, 200), (20000, 128)):
+        z = rng.standard_normal((n, 10)) @ rng.standard_normal((10, d)) + rng.standard_normal((n, d))
+        words, counts = count_words((z > np.quantile(z, 0.8, axis=0)).astype(np.uint8))
+        best = np.inf
+        for _ in range(3):
+            t = time.perf_counter()
+            c = leader_merge_curve(words, counts, d, np.array([d // 10]))[0][0]
+            best = min(best, time.perf_counter() - t)
+        print(f"| {n} x {d} | {words.shape[0]} | {words.shape[1]} | {best * 1e3:.0f} ms | {c:.4f} |", flush=True)
+
+
 def bench_wide() -> None:
     import warnings
 
@@ -236,6 +256,9 @@ def bench_wide() -> None:
 if __name__ == "__main__":
     if "--wide" in sys.argv:
         bench_wide()
+        sys.exit(0)
+    if "--multiword" in sys.argv:
+        bench_multiword()
         sys.exit(0)
     if "--interval" in sys.argv:
         from threadpoolctl import threadpool_info
