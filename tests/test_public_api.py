@@ -25,7 +25,7 @@ def test_import_is_light_and_fast():
     code = (
         "import sys, time; t = time.perf_counter(); import neurocomplex; "
         "dt = time.perf_counter() - t; "
-        "heavy = [m for m in ('torch', 'neo', 'matplotlib', 'pynwb', 'dask', 'sklearn') if m in sys.modules]; "
+        "heavy = [m for m in ('torch', 'neo', 'matplotlib', 'pynwb', 'dask', 'sklearn', 'numba') if m in sys.modules]; "
         "print(dt, heavy)"
     )
     times = []

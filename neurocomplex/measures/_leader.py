@@ -23,10 +23,11 @@ How it is computed without a per-word loop with per-pair work:
   are left out). ``T`` is as large as a fixed edge budget allows. Only the alive leaders take part,
   so once most clusters have merged the later epochs are cheap.
 * At one radius, "survives / merges" is the lexicographically first maximal independent set of the
-  distance-r graph in merge order; it is resolved in vectorized rounds (a cluster whose earlier
-  neighbours have all merged survives; one with a surviving earlier neighbour merges), each round
-  over the undecided edges only. Each merged cluster then joins its first surviving earlier
-  neighbour.
+  distance-r graph in merge order (a cluster with a surviving earlier neighbour merges, any other
+  survives); each merged cluster joins its first surviving earlier neighbour. It is decided by a
+  compiled walk over the pairs (:mod:`~neurocomplex.measures._leader_kernel`): sequential in
+  merge order by nature, it takes a vectorized version one pass over every pair per level of
+  dependencies.
 * Bootstrap replicates (:func:`replicate_curves`) reweight the data's distinct words, so they
   reuse the data's pair lists (:class:`PairCache`): all replicates advance radius by radius
   together, each pair list filtered by one bit per replicate, and only the pairs of words that the
@@ -56,7 +57,6 @@ _DIRECT_SIZE = 1 << 21
 _DIRECT_WORK = 1 << 25
 _MANY_CHUNKS = 64
 _DIRECT_TILE = 1 << 21  # 64-bit integers per tile of rows of the direct route (~16 MB)
-_MAX_ROUNDS = 200  # vectorized rounds before the (rare) long dependency chains are walked in order
 
 
 def entropy_exp(weights: np.ndarray) -> float:
@@ -277,81 +277,9 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
     return alive_idx[i[order]], alive_idx[j[order]], d[order], limit
 
 
-# --------------------------------------------------------------------------- one radius
-def _sequential(nodes: np.ndarray, earlier: np.ndarray, later: np.ndarray, weight: np.ndarray,
-                status: np.ndarray) -> None:
-    """Decide the remaining nodes one by one in merge order (long dependency chains only)."""
-    incoming: dict[int, list[int]] = {}
-    for a, b in zip(earlier.tolist(), later.tolist()):
-        incoming.setdefault(b, []).append(a)
-    for node in nodes[np.lexsort((nodes, -weight[nodes]))].tolist():
-        if status[node] != 0:
-            continue
-        status[node] = 2 if any(status[a] == 1 for a in incoming.get(node, ())) else 1
-
-
-def _merge_radius(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Leader merging on the graph of alive pairs at this radius.
-
-    ``weight[i]``: node ``i``'s cluster weight; the merge order is heaviest first, ties by the
-    smaller node index (only nodes of one replicate are ever compared). Returns
-    ``(merged, target)``: the node indices of the clusters that merge and of the survivor each
-    merges into.
-    """
-    wu, wv = weight[u], weight[v]
-    swap = (wu < wv) | ((wu == wv) & (u > v))
-    e0 = np.where(swap, v, u)  # earlier in merge order
-    l0 = np.where(swap, u, v)
-    status = np.zeros(n_words, dtype=np.int8)  # 0 undecided, 1 survives, 2 merges
-    has_in = np.zeros(n_words, dtype=bool)
-    has_in[e0] = True  # marks the nodes (cheaper than np.unique of the pairs' ends)
-    has_in[l0] = True
-    nodes = np.flatnonzero(has_in)
-    earlier, later = e0, l0
-    rounds = 0
-    while True:
-        has_in[nodes] = False
-        has_in[later] = True
-        free = nodes[(status[nodes] == 0) & ~has_in[nodes]]
-        status[free] = 1  # every earlier neighbour has merged (or there is none)
-        # a later end is undecided here (deciding a node drops its incoming edges below, and a
-        # free node has none), so an edge from a survivor merges it
-        status[later[status[earlier] == 1]] = 2
-        # edges between undecided nodes stay (one from a survivor has just decided its later end)
-        keep = (status[later] | status[earlier]) == 0
-        earlier, later = earlier[keep], later[keep]
-        nodes = nodes[status[nodes] == 0]
-        rounds += 1
-        if nodes.size == 0:
-            break
-        if rounds >= _MAX_ROUNDS:
-            _sequential(nodes, earlier, later, weight, status)
-            break
-    join = (status[e0] == 1) & (status[l0] == 2)
-    e1, l1 = e0[join], l0[join]
-    # Per merged cluster, its earliest surviving neighbour: the smallest key (keys are distinct).
-    r1 = _merge_key(e1, weight, n_words)
-    best = np.full(n_words, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(best, l1, r1)
-    first = r1 == best[l1]
-    return l1[first], e1[first]
-
-
-def _merge_key(nodes: np.ndarray, weight: np.ndarray, n_words: int) -> np.ndarray:
-    """Distinct int64 keys of ``nodes`` in merge order (heaviest first, ties by node index)."""
-    nodes = nodes.astype(np.int64)
-    w = weight[nodes].astype(np.int64)
-    if int(w.max(initial=0)) < (1 << 62) // max(n_words, 1):
-        return nodes - w * n_words  # one pass, no sort
-    key = np.empty(nodes.size, dtype=np.int64)
-    key[np.lexsort((nodes, -w))] = np.arange(nodes.size)
-    return key
-
-
 # --------------------------------------------------------------------------- pair lists kept for replicates
 _EXTRA_BLOCK = 1 << 22  # (extra leader, leader) distances computed at a time
-_REPLICATE_NODES = 1 << 23  # replicates x words merged together (per-node state: ~30 bytes each)
-_PAIR_BITS = 1 << 24  # pairs x replicates (one bit each) taken at a time
+_REPLICATE_NODES = 1 << 23  # replicates x words merged together (an int64 weight and a flag each)
 
 
 class PairCache:
@@ -452,8 +380,9 @@ def replicate_curves(words: np.ndarray, replicate_weights: np.ndarray, n_units: 
     are then among these words, so it merges on every pair of its leaders at each radius: each
     row's result equals ``leader_merge_curve(words, row, n_units, radii)[0]`` exactly. Epochs the
     data never needed (it reached one cluster first) are computed on the replicates' leaders.
-    Each radius is one :func:`_merge_radius` over the replicates' pairs (node ``b * n_words + i``
-    is word ``i`` of replicate ``b``), in groups of at most ``_REPLICATE_NODES`` nodes.
+    Each radius is one compiled merge of every replicate on its alive pairs
+    (:func:`~neurocomplex.measures._leader_kernel.merge_radius`), in groups of at most
+    ``_REPLICATE_NODES`` words × replicates.
 
     Returns
     -------
@@ -477,9 +406,7 @@ def replicate_group_size(n_words: int) -> int:
 def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,
                      cache: PairCache) -> np.ndarray:
     n_rep = weights.shape[0]
-    # a replicate's weights sum to its samples: int32 unless there are 2^31 of them (halves the
-    # memory the merges gather from)
-    w = weights.astype(np.int32 if int(weights.sum(axis=1).max(initial=0)) < 2**31 else np.int64)
+    w = np.array(weights, dtype=np.int64)  # merged in place
     alive = w > 0
     targets = sorted(set(radii.tolist()))
     results: dict[int, np.ndarray] = {}
@@ -544,41 +471,10 @@ def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii
 def _merge_replicates(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray) -> None:
     """One radius of merging in every replicate (rows of ``w`` and ``alive``, updated in place) on
     the pairs ``(u, v)`` of words at this radius's distance."""
-    n_rep, n_words = w.shape
-    # One bit per replicate, 64 to an integer: the replicates in which both ends of a pair are alive.
-    n64 = -(-n_rep // 64)
-    packed = np.zeros((n64 * 8, n_words), dtype=np.uint8)
-    packed[: -(-n_rep // 8)] = np.packbits(alive, axis=0, bitorder="little")
-    bits = np.ascontiguousarray(packed.T).view(np.uint64)
-    node = np.int32 if n_rep * n_words < 2**31 else np.int64  # node b * n_words + i: word i in replicate b
-    gu_parts, gv_parts = [np.zeros(0, node)], [np.zeros(0, node)]
-    step = max(1, _PAIR_BITS // (64 * n64))
-    for s in range(0, u.size, step):
-        uu, vv = u[s : s + step].astype(node, copy=False), v[s : s + step].astype(node, copy=False)
-        both = bits[uu] & bits[vv]
-        for word in range(n64):
-            # Set bits lowest first: a pair is alive in a few replicates (3 of 100 on average in
-            # the benchmarks), so this touches each (pair, replicate) once instead of all 64 bits.
-            act = np.flatnonzero(both[:, word])
-            left = both[act, word]
-            while act.size:
-                low = left & (~left + np.uint64(1))
-                base = np.log2(low.astype(np.float64)).astype(node)  # exact: a power of two
-                base += 64 * word
-                base *= n_words
-                gu_parts.append(base + uu[act])
-                gv_parts.append(base + vv[act])
-                left ^= low
-                more = left != 0
-                act, left = act[more], left[more]
-    gu, gv = np.concatenate(gu_parts), np.concatenate(gv_parts)
-    if gu.size == 0:
-        return
-    flat_w = w.reshape(-1)
-    merged, into = _merge_radius(gu, gv, flat_w, n_rep * n_words)
-    np.add.at(flat_w, into, flat_w[merged])
-    flat_w[merged] = 0
-    alive.reshape(-1)[merged] = False
+    from neurocomplex.measures._leader_kernel import merge_radius
+
+    merge_radius(u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w, alive,
+                 np.full(w.shape[1], -1, dtype=np.int64))
 
 
 def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,
@@ -614,8 +510,11 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
     """
     radii = np.asarray(radii, dtype=np.int64)
     n_words = words.shape[0]
+    from neurocomplex.measures._leader_kernel import merge_radius  # numba: loaded by the first merge only
+
     w = np.asarray(weights, dtype=np.int64).copy()
     alive = w > 0
+    target = np.full(n_words, -1, dtype=np.int64)  # the merge's scratch: the survivor a word merged into
     # leader[i]: the leader word of word i's cluster (kept only when labels are asked for)
     leader = np.where(alive, np.arange(n_words), -1) if return_labels else None
     targets = sorted(set(radii.tolist()))
@@ -654,10 +553,10 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
         both = alive[u] & alive[v]
         u, v = u[both], v[both]
         if u.size:
-            merged, into = _merge_radius(u, v, w, n_words)
-            np.add.at(w, into, w[merged])
-            w[merged] = 0
-            alive[merged] = False
+            merge_radius(u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w[None], alive[None], target)
+            merged = np.flatnonzero(target >= 0)
+            into = target[merged]
+            target[merged] = -1
             if leader is not None:  # survivors never merge at the same radius: one step of relabelling
                 step = np.arange(n_words)
                 step[merged] = into

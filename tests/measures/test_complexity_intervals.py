@@ -40,13 +40,12 @@ def _check_replicates(b: np.ndarray, radii: np.ndarray, rng: np.random.Generator
 
 def test_replicates_on_recorded_pairs_equal_merges_from_scratch(monkeypatch):
     # Small edge budgets force several epochs, so replicates need the pairs of words the data had
-    # merged ("extras"); groups of two replicates and tiny pair blocks exercise the batching.
+    # merged ("extras"); groups of two replicates exercise the batching.
     rng = np.random.default_rng(0)
     several = 0
     for budget, nodes in ((8_000_000, 1 << 23), (40, 1 << 23), (150, 40)):
         monkeypatch.setattr(_leader, "_EDGE_BUDGET", budget)
         monkeypatch.setattr(_leader, "_REPLICATE_NODES", nodes)
-        monkeypatch.setattr(_leader, "_PAIR_BITS", 256)
         for _ in range(25):
             n_units = int(rng.integers(2, 18))
             b = (rng.random((int(rng.integers(2, 300)), n_units)) < rng.uniform(0.05, 0.6, n_units)).astype(np.uint8)

@@ -1,0 +1,156 @@
+"""One radius of leader merging, compiled (numba): every replicate's merge on the pairs at that radius.
+
+The rule (MEASURES.md §4, :func:`~neurocomplex.measures._leader.leader_merge_curve`): at radius r the
+alive clusters are visited heaviest first (ties: the smaller word index); a cluster with no
+earlier neighbour within r that survives survives, and any other merges into its earliest
+surviving neighbour. Every merge of a radius reads the weights of its start.
+
+The decision is sequential in merge order, which vectorized passes can only follow in rounds
+(one pass over all pairs per level of the dependency graph); here it is one memoised depth-first
+walk per replicate over the pairs alive in it, each pair visited a bounded number of times and no
+sort: a cluster merges exactly when one of its earlier neighbours survives, so a cluster's fate
+is found from its earlier neighbours' fates, computed first.
+
+Compiled on first use and cached on disk (numba's cache, written atomically); imported only by
+the merges, so ``import neurocomplex`` does not load numba.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["merge_radius"]
+
+
+@njit(cache=True, nogil=True)
+def _earlier(a: int, b: int, wa: int, wb: int) -> bool:
+    """Whether word ``a`` (weight ``wa``) comes before ``b`` in merge order."""
+    return (wa > wb) | ((wa == wb) & (a < b))  # no branch: the order of most pairs is unpredictable
+
+
+@njit(cache=True, nogil=True)
+def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray, target: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Merge every row of ``w``/``alive`` (replicates × words, updated in place) on the pairs ``(u, v)``.
+
+    Pairs with a dead end in a replicate are skipped there (ends alive at the radius's start). The
+    replicates go in groups of 64: one bit per replicate first finds the pairs alive in some
+    replicate of the group, and each replicate then takes its own from those without a branch per
+    pair. ``target`` (int64, one per word, all -1) is scratch, left holding the last row's result:
+    the survivor each word merged into, -1 for the others. Returns the number of merges in all rows.
+    """
+    n_rep, n_words = w.shape
+    n_pairs = u.size
+    n64 = (n_rep + 63) // 64
+    bits = np.zeros((n_words, n64), dtype=np.uint64)
+    for b in range(n_rep):
+        word, bit = b >> 6, np.uint64(1) << np.uint64(b & 63)
+        for i in range(n_words):
+            if alive[b, i]:
+                bits[i, word] |= bit
+    live_i = np.empty(n_pairs, dtype=np.int32)  # the pairs alive in some replicate of a group of 64
+    live_j = np.empty(n_pairs, dtype=np.int32)
+    start = np.zeros(n_words + 1, dtype=np.int32)  # incoming pairs of each later word (CSR)
+    fill = np.zeros(n_words, dtype=np.int32)
+    src = np.empty(n_pairs, dtype=np.int32)
+    keep_e = np.empty(n_pairs, dtype=np.int32)  # a row's alive pairs: earlier end, later end
+    keep_l = np.empty(n_pairs, dtype=np.int32)
+    status = np.zeros(n_words, dtype=np.int8)  # 0 not yet known, 1 survives, 2 merges
+    stack = np.empty(n_words, dtype=np.int32)  # the depth-first walk (depth < n_words: pairs point forward)
+    cursor = np.empty(n_words, dtype=np.int32)
+    total = 0
+    for word in range(n64):
+        m = 0
+        for e in range(n_pairs):
+            i, j = u[e], v[e]
+            live_i[m], live_j[m] = i, j
+            m += (i != j) & ((bits[i, word] & bits[j, word]) != 0)  # a word is no pair
+        for b in range(64 * word, min(64 * word + 64, n_rep)):
+            wb, ab = w[b], alive[b]
+            k = 0
+            for q in range(m):  # branch-free: every pair written, the index moved on alive ones
+                i, j = live_i[q], live_j[q]
+                first = _earlier(i, j, wb[i], wb[j])
+                keep_e[k] = i if first else j
+                keep_l[k] = j if first else i
+                k += ab[i] & ab[j]
+            if k:
+                total += _merge_row(keep_e, keep_l, k, wb, ab, start, fill, src, status, stack, cursor, target,
+                                    b == n_rep - 1)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _merge_row(keep_e: np.ndarray, keep_l: np.ndarray, k: int, wb: np.ndarray, ab: np.ndarray, start: np.ndarray,
+               fill: np.ndarray, src: np.ndarray, status: np.ndarray, stack: np.ndarray, cursor: np.ndarray,
+               target: np.ndarray, last: bool) -> int:  # pragma: no cover - compiled
+    """One replicate's merge on its ``k`` alive pairs (earlier end, later end); scratch reset after."""
+    for e in range(k):
+        start[keep_l[e] + 1] += 1
+    n_words = wb.size
+    for i in range(n_words):
+        start[i + 1] += start[i]
+    for e in range(k):
+        node = keep_l[e]
+        src[start[node] + fill[node]] = keep_e[e]
+        fill[node] += 1
+    # fates of the later ends, each from its earlier neighbours' (a word with none survives)
+    for e in range(k):
+        root = keep_l[e]
+        if status[root] != 0:
+            continue
+        depth = 0
+        stack[0], cursor[0] = root, start[root]
+        while depth >= 0:
+            node = stack[depth]
+            pos = cursor[depth]
+            fate = 1
+            while pos < start[node + 1]:
+                prev = src[pos]
+                s = status[prev]
+                if s == 0 and start[prev + 1] == start[prev]:
+                    s = 1  # no earlier neighbour: survives
+                    status[prev] = 1
+                if s == 1:
+                    fate = 2
+                    break
+                if s == 0:
+                    break  # decide this neighbour first
+                pos += 1
+            if fate == 2:
+                status[node] = 2
+                depth -= 1
+            elif pos < start[node + 1]:
+                cursor[depth] = pos
+                depth += 1
+                stack[depth], cursor[depth] = src[pos], start[src[pos]]
+            else:
+                status[node] = 1
+                depth -= 1
+    # each merging word goes into its earliest surviving neighbour (weights of the radius's start)
+    for e in range(k):
+        node = keep_l[e]
+        if status[node] == 2 and target[node] < 0:
+            best = -1
+            for pos in range(start[node], start[node + 1]):
+                prev = src[pos]
+                # undecided here means no earlier neighbour: a survivor
+                if status[prev] != 2 and (best < 0 or _earlier(prev, best, wb[prev], wb[best])):
+                    best = prev
+            target[node] = best
+    merged = 0
+    for e in range(k):
+        node = keep_l[e]
+        if target[node] >= 0 and ab[node]:
+            wb[target[node]] += wb[node]
+            wb[node] = 0
+            ab[node] = False
+            merged += 1
+    start[:] = 0
+    for e in range(k):
+        for node in (keep_e[e], keep_l[e]):
+            fill[node] = 0
+            status[node] = 0
+            if not last:
+                target[node] = -1
+    return merged
