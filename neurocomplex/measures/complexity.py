@@ -186,7 +186,8 @@ def pattern_complexity(
     after radius r the surviving leaders are pairwise more than r apart, so each radius only
     examines the alive leader pairs at distance exactly r (all pairs by popcount when the leaders
     are few, else exact matching on bit chunks for radii below 63 and blocked float32 products
-    above), and the merges of one radius are resolved in vectorized rounds.
+    above), and the merges of one radius are decided by one compiled walk in merge order (numba:
+    compiled on the first call and cached on disk; a new process loads it in about 1 s).
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words and pick other leaders, which shifts resampled
