@@ -19,7 +19,8 @@
    units (independent Bernoulli units, rates uniform in [0.01, 0.1]; and the latent-variable
    spiking model with 64 units), with the log-log slope of each over n; at 2 x 10^4 x 64 also 10
    replicates merged from scratch (the former route, scaled to 100) and the check that the default
-   call's replicates equal them.
+   call's replicates equal them. A first call on small data is timed before (the compiled merge
+   is loaded once per process).
 4. ``--wide``: pattern_complexity's default call and ``n_boot=0`` on layers wider than the number of
    samples or nearly: thresholded ReLU-like activations (8 shared Gaussian factors plus noise) of
    200 x 32,768 and 2,000 x 16,384 units, and 5,000 samples of 4,096 units around 30 prototype
@@ -176,6 +177,10 @@ def bench_interval() -> None:
     from neurocomplex.measures._word_bootstrap import count_bootstrap
 
     warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+    # The first merge of a process loads the compiled merge (numba, from its cache on disk): once.
+    t = time.perf_counter()
+    nc.pattern_complexity(nc.Recording.from_array(_bernoulli(1000, 16), kind="binary"), n_boot=10)
+    print(f"first call in this process (1,000 x 16, loads the compiled merge): {time.perf_counter() - t:.2f} s")
     sizes = [10_000, 30_000] if QUICK else [10_000, 30_000, 100_000]
     print("| data | n x d | distinct words | clusters | default (n_boot=100) | n_boot=0 | ratio (best) | "
           "ratio (median of rounds) |")

@@ -18,9 +18,32 @@ the merges, so ``import neurocomplex`` does not load numba.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 __all__ = ["merge_radius"]
+
+
+def _bit_intrinsic(name: str, *extra: object):  # type: ignore[no-untyped-def]
+    """A numba intrinsic ``uint64 -> int64`` calling LLVM's ``name`` (ctpop, cttz: one instruction)."""
+
+    @intrinsic
+    def bits(typingctx, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+        if x != types.uint64:
+            return None
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            fn = builder.module.declare_intrinsic(name, [ir.IntType(64)] + [ir.IntType(1)] * len(extra))
+            return builder.call(fn, [args[0], *(ir.Constant(ir.IntType(1), e) for e in extra)])
+
+        return types.int64(types.uint64), codegen
+
+    return bits
+
+
+_popcount = _bit_intrinsic("llvm.ctpop")
+_lowest_bit = _bit_intrinsic("llvm.cttz", 0)  # index of the lowest set bit (x != 0)
 
 
 @njit(cache=True, nogil=True)
@@ -35,8 +58,8 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
 
     Pairs with a dead end in a replicate are skipped there (ends alive at the radius's start). The
     replicates go in groups of 64: one bit per replicate first finds the pairs alive in some
-    replicate of the group, and each replicate then takes its own from those without a branch per
-    pair. ``target`` (int64, one per word, all -1) is scratch, left holding the last row's result:
+    replicate of the group; each replicate then takes its own from those without a branch per
+    pair, or, where a pair is alive in fewer than 1/8 of the group's replicates, from the set bits. ``target`` (int64, one per word, all -1) is scratch, left holding the last row's result:
     the survivor each word merged into, -1 for the others. Returns the number of merges in all rows.
     """
     n_rep, n_words = w.shape
@@ -59,13 +82,53 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
     stack = np.empty(n_words, dtype=np.int32)  # the depth-first walk (depth < n_words: pairs point forward)
     cursor = np.empty(n_words, dtype=np.int32)
     total = 0
+    live_x = np.empty(n_pairs, dtype=np.uint64)
+    end_i = np.empty(0, dtype=np.int32)  # sparse groups: each replicate's pairs, one after another
+    end_j = np.empty(0, dtype=np.int32)
+    offset = np.zeros(65, dtype=np.int64)
     for word in range(n64):
         m = 0
+        entries = 0
         for e in range(n_pairs):
             i, j = u[e], v[e]
-            live_i[m], live_j[m] = i, j
-            m += (i != j) & ((bits[i, word] & bits[j, word]) != 0)  # a word is no pair
-        for b in range(64 * word, min(64 * word + 64, n_rep)):
+            x = bits[i, word] & bits[j, word] if i != j else np.uint64(0)  # a word is no pair
+            live_i[m], live_j[m], live_x[m] = i, j, x
+            m += x != 0
+            entries += _popcount(x)
+        first_rep, n_in = 64 * word, min(64, n_rep - 64 * word)
+        if entries * 8 < m * n_in:
+            # sparse (a pair alive in few replicates): the pairs of each replicate from the set bits
+            offset[:] = 0
+            for q in range(m):
+                x = live_x[q]
+                while x:
+                    offset[_lowest_bit(x) + 1] += 1
+                    x &= x - np.uint64(1)
+            for b in range(64):
+                offset[b + 1] += offset[b]
+            if entries > end_i.size:
+                end_i, end_j = np.empty(entries, dtype=np.int32), np.empty(entries, dtype=np.int32)
+            put = offset[:64].copy()
+            for q in range(m):
+                x = live_x[q]
+                while x:
+                    b = _lowest_bit(x)
+                    end_i[put[b]], end_j[put[b]] = live_i[q], live_j[q]
+                    put[b] += 1
+                    x &= x - np.uint64(1)
+            for bb in range(n_in):
+                b, k = first_rep + bb, offset[bb + 1] - offset[bb]
+                wb = w[b]
+                for q in range(k):
+                    i, j = end_i[offset[bb] + q], end_j[offset[bb] + q]
+                    first = _earlier(i, j, wb[i], wb[j])
+                    keep_e[q] = i if first else j
+                    keep_l[q] = j if first else i
+                if k:
+                    total += _merge_row(keep_e, keep_l, k, wb, alive[b], start, fill, src, status, stack, cursor,
+                                        target, b == n_rep - 1)
+            continue
+        for b in range(first_rep, first_rep + n_in):
             wb, ab = w[b], alive[b]
             k = 0
             for q in range(m):  # branch-free: every pair written, the index moved on alive ones
