@@ -81,6 +81,7 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
     status = np.zeros(n_words, dtype=np.int8)  # 0 not yet known, 1 survives, 2 merges
     stack = np.empty(n_words, dtype=np.int32)  # the depth-first walk (depth < n_words: pairs point forward)
     cursor = np.empty(n_words, dtype=np.int32)
+    best_at = np.empty(n_words, dtype=np.int32)  # the earliest surviving neighbour found so far, per depth
     total = 0
     live_x = np.empty(n_pairs, dtype=np.uint64)
     end_i = np.empty(0, dtype=np.int32)  # sparse groups: each replicate's pairs, one after another
@@ -126,7 +127,7 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
                     keep_l[q] = j if first else i
                 if k:
                     total += _merge_row(keep_e, keep_l, k, wb, alive[b], start, fill, src, status, stack, cursor,
-                                        target, b == n_rep - 1)
+                                        best_at, target, b == n_rep - 1)
             continue
         for b in range(first_rep, first_rep + n_in):
             wb, ab = w[b], alive[b]
@@ -138,7 +139,7 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
                 keep_l[k] = j if first else i
                 k += ab[i] & ab[j]
             if k:
-                total += _merge_row(keep_e, keep_l, k, wb, ab, start, fill, src, status, stack, cursor, target,
+                total += _merge_row(keep_e, keep_l, k, wb, ab, start, fill, src, status, stack, cursor, best_at, target,
                                     b == n_rep - 1)
     return total
 
@@ -146,7 +147,7 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
 @njit(cache=True, nogil=True)
 def _merge_row(keep_e: np.ndarray, keep_l: np.ndarray, k: int, wb: np.ndarray, ab: np.ndarray, start: np.ndarray,
                fill: np.ndarray, src: np.ndarray, status: np.ndarray, stack: np.ndarray, cursor: np.ndarray,
-               target: np.ndarray, last: bool) -> int:  # pragma: no cover - compiled
+               best_at: np.ndarray, target: np.ndarray, last: bool) -> int:  # pragma: no cover - compiled
     """One replicate's merge on its ``k`` alive pairs (earlier end, later end); scratch reset after."""
     for e in range(k):
         start[keep_l[e] + 1] += 1
@@ -157,50 +158,39 @@ def _merge_row(keep_e: np.ndarray, keep_l: np.ndarray, k: int, wb: np.ndarray, a
         node = keep_l[e]
         src[start[node] + fill[node]] = keep_e[e]
         fill[node] += 1
-    # fates of the later ends, each from its earlier neighbours' (a word with none survives)
+    # fates of the later ends, each from its earlier neighbours' (a word with none survives); a
+    # merging word goes into its earliest surviving neighbour (weights of the radius's start)
     for e in range(k):
         root = keep_l[e]
         if status[root] != 0:
             continue
         depth = 0
-        stack[0], cursor[0] = root, start[root]
+        stack[0], cursor[0], best_at[0] = root, start[root], -1
         while depth >= 0:
-            node = stack[depth]
-            pos = cursor[depth]
-            fate = 1
-            while pos < start[node + 1]:
+            node, pos, best = stack[depth], cursor[depth], best_at[depth]
+            end = start[node + 1]
+            while pos < end:
                 prev = src[pos]
                 s = status[prev]
-                if s == 0 and start[prev + 1] == start[prev]:
-                    s = 1  # no earlier neighbour: survives
-                    status[prev] = 1
-                if s == 1:
-                    fate = 2
-                    break
                 if s == 0:
-                    break  # decide this neighbour first
+                    if start[prev + 1] == start[prev]:
+                        s = 1  # no earlier neighbour: survives
+                        status[prev] = 1
+                    else:
+                        break  # decide this neighbour first
+                if s == 1 and (best < 0 or _earlier(prev, best, wb[prev], wb[best])):
+                    best = prev
                 pos += 1
-            if fate == 2:
-                status[node] = 2
-                depth -= 1
-            elif pos < start[node + 1]:
-                cursor[depth] = pos
+            if pos < end:
+                cursor[depth], best_at[depth] = pos, best
                 depth += 1
-                stack[depth], cursor[depth] = src[pos], start[src[pos]]
+                stack[depth], cursor[depth], best_at[depth] = src[pos], start[src[pos]], -1
+                continue
+            if best >= 0:
+                status[node], target[node] = 2, best
             else:
                 status[node] = 1
-                depth -= 1
-    # each merging word goes into its earliest surviving neighbour (weights of the radius's start)
-    for e in range(k):
-        node = keep_l[e]
-        if status[node] == 2 and target[node] < 0:
-            best = -1
-            for pos in range(start[node], start[node + 1]):
-                prev = src[pos]
-                # undecided here means no earlier neighbour: a survivor
-                if status[prev] != 2 and (best < 0 or _earlier(prev, best, wb[prev], wb[best])):
-                    best = prev
-            target[node] = best
+            depth -= 1
     merged = 0
     for e in range(k):
         node = keep_l[e]
@@ -211,9 +201,10 @@ def _merge_row(keep_e: np.ndarray, keep_l: np.ndarray, k: int, wb: np.ndarray, a
             merged += 1
     start[:] = 0
     for e in range(k):
-        for node in (keep_e[e], keep_l[e]):
-            fill[node] = 0
-            status[node] = 0
-            if not last:
-                target[node] = -1
+        node = keep_l[e]
+        status[keep_e[e]] = 0
+        status[node] = 0
+        fill[node] = 0
+        if not last:
+            target[node] = -1
     return merged
