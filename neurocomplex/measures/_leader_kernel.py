@@ -1,6 +1,6 @@
 """One radius of leader merging, compiled (numba): every replicate's merge on the pairs at that radius.
 
-The rule (MEASURES.md §4, :func:`~neurocomplex.measures._leader.leader_merge_curve`): at radius r the
+The rule (MEASURES.md §4a, :func:`~neurocomplex.measures._leader.leader_merge_curve`): at radius r the
 alive clusters are visited heaviest first (ties: the smaller word index); a cluster with no
 earlier neighbour within r that survives survives, and any other merges into its earliest
 surviving neighbour. Every merge of a radius reads the weights of its start.
@@ -9,7 +9,8 @@ The decision is sequential in merge order, which vectorized passes can only foll
 (one pass over all pairs per level of the dependency graph); here it is one memoised depth-first
 walk per replicate over the pairs alive in it, each pair visited a bounded number of times and no
 sort: a cluster merges exactly when one of its earlier neighbours survives, so a cluster's fate
-is found from its earlier neighbours' fates, computed first.
+is found from its earlier neighbours' fates, computed first, and its earliest surviving
+neighbour in the same scan.
 
 Compiled on first use and cached on disk (numba's cache, written atomically); imported only by
 the merges, so ``import neurocomplex`` does not load numba.
