@@ -284,7 +284,6 @@ def jackknife_draws(n_groups: int, n_blocks: int) -> np.ndarray:
     return out
 
 
-
 def _warn(messages: list[str], stacklevel: int = 3) -> tuple[str, ...]:
     for msg in messages:
         warnings.warn(msg, NeurocomplexWarning, stacklevel=stacklevel)

@@ -549,11 +549,9 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
                 if t < r and t not in results and t > 0:
                     results[t] = snapshot()
         lo, hi = np.searchsorted(edge_d, [r, r + 1])
-        u, v = edge_u[lo:hi], edge_v[lo:hi]
-        both = alive[u] & alive[v]
-        u, v = u[both], v[both]
-        if u.size:
-            merge_radius(u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w[None], alive[None], target)
+        u, v = edge_u[lo:hi], edge_v[lo:hi]  # the merge skips pairs with an end merged earlier
+        if u.size and merge_radius(u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w[None],
+                                   alive[None], target):
             merged = np.flatnonzero(target >= 0)
             into = target[merged]
             target[merged] = -1
