@@ -1,5 +1,6 @@
 """Rules every figure follows: one colour per recording, intervals drawn around their point,
-values the data cannot support marked, digits the intervals justify, fixed metric scales.
+values the data cannot support marked (beyond what the samples resolve, or an interval the estimator
+withheld), digits the intervals justify, fixed metric scales.
 
 Pure numpy/pandas (matplotlib is not imported here); :mod:`neurocomplex.plotting` applies them.
 """
@@ -7,16 +8,21 @@ Pure numpy/pandas (matplotlib is not imported here); :mod:`neurocomplex.plotting
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["recording_colors", "corrected_points", "resolution_ceiling", "justified", "METRIC_RANGES"]
+__all__ = ["recording_colors", "corrected_points", "resolution_ceiling", "withheld_intervals", "justified",
+           "METRIC_RANGES"]
 
 # The range each similarity metric can take: the colour scale of a map spans it, never the data's.
 METRIC_RANGES = {"cka": (0.0, 1.0), "rsa": (-1.0, 1.0), "predictivity": (-1.0, 1.0),
                  "shape_distance": (0.0, math.pi / 2)}
+
+# How an estimator's warning says that it withheld the interval.
+_WITHHELD = re.compile(r"\bno (confidence )?interval\b")
 
 # tab10 without its grey (C7), so no recording looks like the neutral annotations.
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
@@ -96,6 +102,33 @@ def resolution_ceiling(measure: str, unit: str, n_samples: Any) -> float:
     if measure == "pattern_complexity":
         return n
     return math.inf
+
+
+def withheld_intervals(rows: Any) -> np.ndarray:
+    """Whether each row's interval was withheld by its estimator, for a reason it stated.
+
+    A row of a table with interval columns whose interval is missing while its ``warnings`` say
+    so (every estimator that withholds an interval says "no interval" or "no confidence
+    interval" and why: for example a pattern complexity limited by the number of samples, whose
+    basic interval would lie beyond it) is drawn without an interval; next to points that carry
+    one it would look the most precise. Such points are marked. A missing interval the caller
+    asked for (``n_boot=0``) is not.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"value": [266.0, 5.0, 3.0], "ci_low": [float("nan"), 4.0, float("nan")],
+    ...                   "ci_high": [float("nan"), 6.0, float("nan")],
+    ...                   "warnings": ["C is limited by n_samples ... so no interval is given", "", "few samples"]})
+    >>> withheld_intervals(t).tolist()
+    [True, False, False]
+    """
+    n = len(rows)
+    if not {"ci_low", "ci_high", "warnings"} <= set(rows.columns):
+        return np.zeros(n, dtype=bool)
+    low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+    warned = np.array([isinstance(w, str) and _WITHHELD.search(w) is not None for w in rows["warnings"]], dtype=bool)
+    return ~(np.isfinite(low) & np.isfinite(high)) & warned
 
 
 def justified(value: float, low: float = math.nan, high: float = math.nan, default: int = 2) -> str:

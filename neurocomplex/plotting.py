@@ -7,7 +7,8 @@ Every figure follows the same rules (:mod:`neurocomplex._figure_rules`): one col
 (pass one ``colors`` mapping, :func:`recording_colors`, to every figure of a report); an interval
 is drawn around its point (a biased estimate whose basic interval lies beside it is drawn at its
 bias-corrected value, the raw estimate as an open marker); a value above what the samples can
-resolve (an entropy above log2 of the number of samples) is drawn open and grey; similarity maps
+resolve (an entropy above log2 of the number of samples) is drawn open and grey, and a point whose
+interval the estimator withheld (its warnings say why) is ringed in dashed grey; similarity maps
 use the metric's own range as their colour scale, and print the digits the intervals justify.
 """
 
@@ -23,8 +24,8 @@ from neurocomplex._figure_rules import (
     corrected_points,
     justified,
     recording_colors,
-    resolution_ceiling,
 )
+from neurocomplex._plot_marks import draw_intervals, draw_marks, unit_of
 from neurocomplex.errors import InvalidParameterError, MissingDependencyError
 from neurocomplex.estimate import Estimate
 
@@ -260,17 +261,9 @@ def plot_measure_table(df: Any, ax: Any = None, measure: str | None = None) -> A
 
 
 # --------------------------------------------------------------------------- several measures
-def _unit(rows: Any) -> str:
-    """The one unit of these rows (their ``unit`` column), or ``""``."""
-    if "unit" not in getattr(rows, "columns", ()):
-        return ""
-    units = [u for u in dict.fromkeys(rows["unit"].astype(str)) if u and u != "nan"]
-    return units[0] if len(units) == 1 else ""
-
-
 def _label(measure: str, rows: Any) -> str:
     """Axis label of a measure, with its unit when the table has a ``unit`` column."""
-    unit = _unit(rows)
+    unit = unit_of(rows)
     return measure.replace("_", " ") + (f" ({unit})" if unit else "")
 
 
@@ -303,38 +296,6 @@ def _measure_names(df: Any, measures: Any) -> list[str]:
     if missing or not wanted:
         raise InvalidParameterError(f"measures {missing or wanted} are not in the table; it holds {present}.")
     return wanted
-
-
-def _intervals(ax: Any, pos: np.ndarray, rows: Any, color: Any) -> None:
-    if {"ci_low", "ci_high"} <= set(rows.columns):
-        low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
-        has = np.isfinite(low) & np.isfinite(high)
-        if has.any():
-            ax.vlines(pos[has], low[has], high[has], color=np.asarray(color, dtype=object)[has]
-                      if not isinstance(color, str) else color, lw=1.5)
-
-
-def _marks(ax: Any, pos: np.ndarray, rows: Any, measure: str, colors: Any) -> list[str]:
-    """Open markers at raw estimates whose point was bias-corrected; hatched grey markers and a
-    dotted tick at the ceiling for values the samples cannot resolve. Returns what was marked."""
-    point, corrected, raw = corrected_points(rows)
-    marked = []
-    cols = np.asarray(colors, dtype=object) if not isinstance(colors, str) else np.full(len(rows), colors, dtype=object)
-    if corrected.any():
-        ax.scatter(pos[corrected], raw[corrected], facecolors="none", edgecolors=list(cols[corrected]), s=30,
-                   zorder=4, label="raw estimate (biased)")
-        marked.append("bias-corrected")
-    if "n_samples" in rows.columns:
-        unit = _unit(rows)
-        ceiling = np.array([resolution_ceiling(measure, unit, n) for n in rows["n_samples"]])
-        # at the ceiling (every sample a distinct word, or its own cluster) the value is a bound only
-        over = np.isfinite(ceiling) & (np.maximum(point, raw) >= ceiling * (1.0 - 1e-9))
-        if over.any():
-            ax.scatter(pos[over], point[over], marker="o", s=45, facecolors="white",
-                       edgecolors="0.45", hatch="////", zorder=5, label="at or beyond what the samples resolve")
-            ax.hlines(ceiling[over], pos[over] - 0.3, pos[over] + 0.3, colors="0.45", linestyles=":", lw=1.2)
-            marked.append("unresolvable")
-    return marked
 
 
 def _color_keys(df: Any, color_by: str | None) -> tuple[str, list[Any]]:
@@ -378,7 +339,10 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
         them. A point whose basic interval lies beside its estimate is drawn at the bias-corrected
         value ``value - bias`` inside its interval, the raw estimate as an open marker; a value
         at or above what the samples can resolve (an entropy of log2 n_samples bits or more, a
-        complexity of n_samples) is drawn hatched grey with a dotted tick at that ceiling.
+        complexity of n_samples) is drawn hatched grey with a dotted tick at that ceiling; a
+        point whose interval its estimator withheld, saying so in the ``warnings`` column (a
+        complexity limited by the number of samples: "no interval is given"), is ringed in dashed
+        grey.
 
     Raises
     ------
@@ -413,14 +377,14 @@ def plot_measures(df: Any, measures: Any = None, axes: Any = None, ncols: int = 
         point_colors = [palette[str(k)] for k in sub[key]]
         point, _, _ = corrected_points(sub)
         ax.scatter(pos, point, c=point_colors, s=25, zorder=3)
-        _intervals(ax, pos, sub, point_colors)
-        _marks(ax, pos, sub, name, point_colors)
+        draw_intervals(ax, pos, sub, point_colors)
+        draw_marks(ax, pos, sub, name, point_colors)
         ax.set_xticks(pos, labels, rotation=40 if len(pos) > 3 else 0, ha="right" if len(pos) > 3 else "center",
                       fontsize="small")
         ax.set_xlim(-0.6, len(pos) - 0.4)
         _readable_y(ax)
         ax.set_title(name.replace("_", " "), fontsize="medium")
-        ax.set_ylabel(_unit(sub) or name.replace("_", " "))  # the title names the measure
+        ax.set_ylabel(unit_of(sub) or name.replace("_", " "))  # the title names the measure
     return axs
 
 
@@ -464,7 +428,7 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
         CIs at the right of a dotted separator, each with a dashed horizontal line at its value
         across the profile so the layer closest to it can be read off. Points follow
         :func:`plot_measures`' rules: bias-corrected inside their interval (raw estimate open),
-        values at or beyond what the samples resolve hatched grey.
+        values at or beyond what the samples resolve hatched grey, withheld intervals ringed.
 
     Raises
     ------
@@ -508,7 +472,7 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
         low, high = sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float)
         if np.isfinite(low).any():
             ax.fill_between(depth, low, high, color="0.35", alpha=0.15, lw=0)
-    _marks(ax, depth, sub, measure, [palette[n] for n in names])
+    draw_marks(ax, depth, sub, measure, [palette[n] for n in names])
     ticks, labels = list(depth), names
     if brain is not None:
         pos = len(sub) + 0.5 + np.arange(len(brain), dtype=float)
@@ -518,8 +482,8 @@ def plot_profile(layers: Any, measure: str | None = None, areas: Any = None, ax:
             color = palette[str(brain["group"].iloc[i])]
             ax.axhline(v, color=color, ls="--", lw=0.8, alpha=0.7)
             ax.plot([x], [v], "s", ms=6, color=color)
-            _intervals(ax, np.array([x]), brain.iloc[[i]], color)
-        _marks(ax, pos, brain, measure, [palette[str(g)] for g in brain["group"]])
+            draw_intervals(ax, np.array([x]), brain.iloc[[i]], color)
+        draw_marks(ax, pos, brain, measure, [palette[str(g)] for g in brain["group"]])
         ticks += list(pos)
         labels += [str(g) for g in brain["group"]]
     ax.set_xticks(ticks, labels, rotation=40 if len(ticks) > 5 else 0,
@@ -574,7 +538,7 @@ def plot_profiles(layers: Any, areas: Any = None, measures: Any = None, axes: An
     for ax, name in zip(axs, names):
         plot_profile(layers, name, areas, ax=ax, colors=colors)
         ax.set_title(name.replace("_", " "), fontsize="medium")
-        ax.set_ylabel(_unit(layers[layers["measure"] == name]) or name.replace("_", " "))
+        ax.set_ylabel(unit_of(layers[layers["measure"] == name]) or name.replace("_", " "))
     return axs
 
 

@@ -25,6 +25,7 @@ LAYERS: dict[str, float] = {
     "neurocomplex._bundled": 1,
     "neurocomplex._fields": 1,
     "neurocomplex._figure_rules": 1,
+    "neurocomplex._plot_marks": 1,
     "neurocomplex._atomic": 1,
     "neurocomplex._memory": 1,
     "neurocomplex.binning": 1,

@@ -14,7 +14,9 @@ _POINTS = ("Filled points are estimates with their 95% bootstrap intervals; wher
            "an estimate biased by undersampling, the point is the bias-corrected estimate inside it and the raw "
            "estimate is an open marker; hatched grey points exceed what the number of samples can resolve "
            "(entropies above log2 of the number of samples: they come from the estimator's prior or bias "
-           "correction, not from the data), with a dotted tick at that ceiling")
+           "correction, not from the data), with a dotted tick at that ceiling; a point ringed in dashed grey has no "
+           "interval because its estimator withheld it (for example a pattern complexity limited by the number of "
+           "samples, whose interval would lie beyond it; see the warnings column)")
 
 
 def intervals_caption(table: Any, caption: str) -> str:
