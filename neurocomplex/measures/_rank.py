@@ -183,11 +183,12 @@ def merge_split_ties(v: np.ndarray, tol: float, exact_key: Callable[[np.ndarray]
             if t != vals[lo + k]:
                 s[first[lo + k]:stops[lo + k]] = t
                 moved = True
-        if moved:  # re-sort this run only: nothing outside it moved
-            seg = slice(first[lo], stops[hi])
-            inner = np.argsort(s[seg], kind="stable")
-            s[seg], order[seg] = s[seg][inner], order[seg][inner]
+        if moved:
             changed = True
+            if np.any(target[1:] < target[:-1]):  # the exact order differs: re-sort this run only
+                seg = slice(first[lo], stops[hi])
+                inner = np.argsort(s[seg], kind="stable")
+                s[seg], order[seg] = s[seg][inner], order[seg][inner]
     if not changed:
         return v, order
     out = np.empty_like(v)

@@ -67,6 +67,14 @@ def _upper(n: int) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=8)
+def _upper_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each upper-triangle entry, in the order of :func:`_upper`."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def _row_sums(per_pair: np.ndarray, n: int) -> np.ndarray:
     """Σ_j over the pairs (i, j) containing each i of values given in upper-triangle order."""
     full = np.zeros((n, n))
@@ -112,8 +120,10 @@ def _integer_rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, whe
         devf = dev.astype(np.float64)
         values = 1.0 - num / np.sqrt(np.multiply.outer(devf, devf)[up])  # products commute: equal pairs, equal bits
 
+        rows, cols = _upper_pairs(n)
+
         def exact_key(idx: np.ndarray) -> list[Fraction]:  # −sign(r) r², increasing with the distance
-            i, j = np.divmod(np.flatnonzero(up)[idx], n)
+            i, j = rows[idx], cols[idx]
             return [Fraction(-int(num[e]) * abs(int(num[e])), int(dev[a]) * int(dev[b])) for e, a, b in zip(idx, i, j)]
 
         values, order = merge_split_ties(values, _TIE_TOL, exact_key)
