@@ -437,3 +437,23 @@ def test_copies_of_wide_patterns_are_found_beyond_the_probed_columns():
         square = np.zeros((12, 12))
         square[np.triu_indices(12, 1)] = rdm.key
         assert square[0, 1] == 0.0 and square[2, 3] > 0.0
+
+
+def test_merge_split_ties_merges_split_ties_and_restores_the_exact_order():
+    from neurocomplex.measures._rank import merge_split_ties
+
+    third = 1.0 / 3.0
+    # entries 0 and 2 are one exact value split by rounding; entries 1 and 3 are rounded out of their
+    # exact order (the true value of 3 is below that of 1); entry 4 is far from every other
+    v = np.array([third, 0.5 + 2e-16, np.nextafter(third, 1.0), 0.5, 0.9])
+    exact = [Fraction(1, 3), Fraction(1, 2) - Fraction(1, 10**17), Fraction(1, 3), Fraction(1, 2), Fraction(9, 10)]
+    out, order = merge_split_ties(v, 1e-12, lambda idx: [exact[i] for i in idx])
+    assert out[0] == out[2] and out[0] in (v[0], v[2])  # one value for the exact tie
+    assert out[1] < out[3]  # the exact order (1 below 3), not the rounded one
+    assert out[4] == v[4]
+    assert np.all(np.diff(out[order]) >= 0)  # ``order`` sorts the output
+    assert sorted(order.tolist()) == list(range(5))
+    assert out[1] == v[3] and out[3] == v[1]  # the two values swapped between them
+    # nothing close: returned unchanged
+    same, order2 = merge_split_ties(np.array([0.1, 0.3, 0.2]), 1e-12, lambda idx: [exact[i] for i in idx])
+    assert same.tolist() == [0.1, 0.3, 0.2] and order2.tolist() == [0, 2, 1]
