@@ -163,7 +163,11 @@ def predictivity(
     can exceed 1: the prediction pools all trials of a condition while the ceiling correlates
     half-averages, and units whose responses are mostly noise pull the median ceiling down more
     than the median r; ``diagnostics["median_r"]`` and ``diagnostics["ceiling"]`` give both
-    parts. The ceiled value estimates θ(m) of the condition means divided by the median over units
+    parts. A model that predicts the true condition means exactly reaches r = √ρ (ρ the
+    reliability of a condition mean), so the ceiled value of a perfect model is about 1/√ρ, not 1:
+    values between 1 and 1/√ρ are expected of good models. A value whose interval lies above 1/√ρ
+    is warned: no prediction of the condition means reaches it, so x likely carries y's own trial
+    noise (without an interval, ``n_boot=0``, sampling noise cannot be told apart: no warning). The ceiled value estimates θ(m) of the condition means divided by the median over units
     of the population reliability of a condition mean (what the Spearman–Brown corrected
     split-half correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few values (standard
     error near 1/√n) that the estimate warns.
@@ -261,6 +265,9 @@ def predictivity(
         ci, interval_diag = _normal_interval(value, reps, ci_level)
         diagnostics.update(interval_diag)
     diagnostics["replicates"] = reps
+    bound = 1.0 / math.sqrt(ceiling) if ceiled else math.inf  # the score of the true condition means
+    if ci is not None and ci[0] > bound:  # beyond sampling error: without an interval there is no telling
+        notes.append(_above_bound(value, median_r, ceiling))
     for msg in notes:
         warnings.warn(msg, NeurocomplexWarning, stacklevel=2)
     return Estimate(value=value, ci=ci, method="ridge_predictivity" + ("_ceiled" if ceiled else ""),
@@ -269,6 +276,16 @@ def predictivity(
                             "conditions": conditions if isinstance(conditions, str) or conditions is None else "array"},
                     n_samples=x.n_samples, n_units=x.n_units + y.n_units, diagnostics=diagnostics,
                     warnings=tuple(notes))
+
+
+def _above_bound(value: float, median_r: float, ceiling: float) -> str:
+    """The warning for a ceiled score whose interval lies above that of the true condition means, 1/√ceiling."""
+    return (f"the ceiled predictivity {value:.3g} and its interval exceed 1/sqrt({ceiling:.3g}) = "
+            f"{1.0 / math.sqrt(ceiling):.3g}, the score of a model that predicts y's true condition means: the "
+            f"median held-out r ({median_r:.3g}) is above the square root of the median reliability of y's "
+            "condition means, which no prediction of the condition means reaches. x may carry y's own "
+            "trial-to-trial noise (the same trials, or responses computed from them), or noisy units lower the "
+            "median reliability more than the median r (diagnostics['unit_r'] and diagnostics['unit_reliability']).")
 
 
 def _normal_interval(value: float, reps: np.ndarray, ci_level: float

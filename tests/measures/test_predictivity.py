@@ -154,10 +154,34 @@ def test_ceiling_divides_the_median_r():
     cond = np.repeat(np.arange(60), 4)
     feat = rng.normal(size=(60, 8))
     brain = (feat @ rng.normal(size=(8, 5)))[cond] + 1.5 * rng.normal(size=(240, 5))
-    est = nc.predictivity(_rec(feat[cond]), _rec(brain), conditions=cond, n_boot=0)
-    assert 0 < est.diagnostics["ceiling"] < 1
-    assert est.value == pytest.approx(est.diagnostics["median_r"] / est.diagnostics["ceiling"])
-    assert est.value == pytest.approx(1.0, abs=0.15)
+    # the generating features predict the true condition means: r reaches sqrt(reliability), so the
+    # ceiled score r / reliability is about 1 / sqrt(reliability), above 1 as expected: not warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = nc.predictivity(_rec(feat[cond]), _rec(brain), conditions=cond, n_boot=0)
+        boot = nc.predictivity(_rec(feat[cond]), _rec(brain), conditions=cond)
+    ceiling = est.diagnostics["ceiling"]
+    assert 0 < ceiling < 1
+    assert est.value == pytest.approx(est.diagnostics["median_r"] / ceiling)
+    assert est.diagnostics["median_r"] == pytest.approx(math.sqrt(ceiling), abs=0.02)
+    assert 1.0 < est.value == pytest.approx(1.0 / math.sqrt(ceiling), abs=0.02)
+    assert boot.value == est.value and 1.0 < boot.ci[0] <= 1.0 / math.sqrt(ceiling) <= boot.ci[1]
+
+
+def test_a_ceiled_score_above_that_of_the_true_means_is_warned():
+    rng = np.random.default_rng(0)
+    cond = np.repeat(np.arange(60), 4)
+    feat = rng.normal(size=(60, 8))
+    brain = (feat @ rng.normal(size=(8, 5)))[cond] + 1.5 * rng.normal(size=(240, 5))
+    leak = brain + 0.05 * rng.normal(size=brain.shape)  # x carries y's own trial noise
+    with pytest.warns(nc.NeurocomplexWarning, match=r"and its interval exceed 1/sqrt\("):
+        est = nc.predictivity(_rec(leak), _rec(brain), conditions=cond)
+    bound = 1.0 / math.sqrt(est.diagnostics["ceiling"])
+    assert est.ci[0] > bound and "trial-to-trial noise" in est.warnings[-1]
+    with warnings.catch_warnings():  # no interval: sampling noise cannot be told apart, so no warning
+        warnings.simplefilter("error")
+        free = nc.predictivity(_rec(leak), _rec(brain), conditions=cond, n_boot=0)
+    assert free.value == est.value > bound
 
 
 def test_constant_predictors_leave_only_the_intercept():
