@@ -23,7 +23,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["merge_radius"]
+__all__ = ["merge_radius", "popcount"]
 
 
 def _bit_intrinsic(name: str, *extra: object):  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ def _bit_intrinsic(name: str, *extra: object):  # type: ignore[no-untyped-def]
     return bits
 
 
-_popcount = _bit_intrinsic("llvm.ctpop")
+popcount = _bit_intrinsic("llvm.ctpop")  # also the pair search's (_pair_kernel)
 _lowest_bit = _bit_intrinsic("llvm.cttz", 0)  # index of the lowest set bit (x != 0)
 
 
@@ -96,7 +96,7 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
             x = bits[i, word] & bits[j, word] if i != j else np.uint64(0)  # a word is no pair
             live_i[m], live_j[m], live_x[m] = i, j, x
             m += x != 0
-            entries += _popcount(x)
+            entries += popcount(x)
         first_rep, n_in = 64 * word, min(64, n_rep - 64 * word)
         if entries * 8 < m * n_in:
             # sparse (a pair alive in few replicates): the pairs of each replicate from the set bits

@@ -77,16 +77,6 @@ def test_direct_and_chunked_pair_generators_equal_the_reference_rule(monkeypatch
             np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
 
 
-def test_direct_route_in_tiles_of_rows_equals_the_reference_rule(monkeypatch):
-    # Tiles of one to a few rows: every tile boundary and the last (single-row) tile are crossed.
-    rng = np.random.default_rng(13)
-    for size in (1, 7, 50):
-        monkeypatch.setattr(_leader, "_DIRECT_TILE", size)
-        for _ in range(15):
-            b = _random_case(rng)
-            np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
-
-
 def _reference_from_distances(dist: np.ndarray, counts: np.ndarray, radius: int) -> float:
     """The nested leader rule on a precomputed distance matrix (words in packed order, so the row
     index breaks weight ties), evaluated only at the radii where some distance lies."""
@@ -113,7 +103,8 @@ def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
     b = (protos[rng.integers(0, 3, size=120)] ^ flips).astype(np.uint8)
     b[30:40] = b[20:30]  # repeated words: weights that differ
     words, counts = count_words(b)
-    assert words.shape[0] ** 2 * words.shape[1] > _leader._DIRECT_SIZE
+    monkeypatch.setattr(_leader, "_DIRECT_SIZE", 1 << 21)
+    assert words.shape[0] ** 2 * words.shape[1] > _leader._DIRECT_SIZE  # taken directly only for the radius
     bits = unpack_words(words, 20_000).astype(np.float64)
     ones = bits.sum(axis=1)
     dist = np.rint(ones[:, None] + ones[None, :] - 2 * bits @ bits.T).astype(np.int64)

@@ -1,0 +1,69 @@
+"""Every pair of packed binary words within a range of Hamming distances, compiled (numba).
+
+For each pair ``i < j`` of rows the distance is the popcount of the rows' XOR, one integer of 64
+units at a time. The pairs come out row major (``i``, then ``j`` ascending), as
+:func:`~neurocomplex.measures._leader._direct_pairs` gives them. Words longer than
+``_EARLY_INTS`` integers stop counting once the distance exceeds ``high``: most pairs of wide
+words are far apart, and their first integers tell.
+
+Compiled on first use and cached on disk (numba's cache, written atomically); imported only when
+pairs are searched, so ``import neurocomplex`` does not load numba.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from neurocomplex.measures._leader_kernel import popcount
+
+__all__ = ["close_pairs"]
+
+_EARLY_INTS = 8  # integers counted between checks against ``high`` (wider words only)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _distance(a: np.ndarray, b: np.ndarray, high: int, early: bool) -> int:  # pragma: no cover - compiled
+    """Hamming distance of the rows ``a`` and ``b``; with ``early``, a value above ``high`` as soon as
+    the distance is certain to exceed it (checked every ``_EARLY_INTS`` integers)."""
+    k = a.size
+    d = 0
+    if not early:
+        for t in range(k):
+            d += popcount(a[t] ^ b[t])
+        return d
+    for t0 in range(0, k, _EARLY_INTS):
+        for t in range(t0, min(t0 + _EARLY_INTS, k)):
+            d += popcount(a[t] ^ b[t])
+        if d > high:
+            return d
+    return d
+
+
+@njit(cache=True, nogil=True)
+def close_pairs(words: np.ndarray, low: int, high: int, capacity: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Pairs ``i < j`` of rows of ``words`` (uint64, C order) with ``low <= d <= high``.
+
+    Returns ``(i, j, d, n)``: int32, int32 and int32 arrays of length ``capacity`` whose first ``n``
+    entries are the pairs, row major; ``n`` is -1 when more than ``capacity`` pairs qualify (the
+    arrays then hold the first ``capacity``).
+    """
+    m, k = words.shape
+    early = k > _EARLY_INTS
+    out_i = np.empty(capacity, dtype=np.int32)
+    out_j = np.empty(capacity, dtype=np.int32)
+    out_d = np.empty(capacity, dtype=np.int32)
+    n = 0
+    for i in range(m - 1):
+        a = words[i]
+        for j in range(i + 1, m):
+            d = _distance(a, words[j], high, early)
+            if d >= low and d <= high:
+                if n == capacity:
+                    return out_i, out_j, out_d, -1
+                out_i[n] = i
+                out_j[n] = j
+                out_d[n] = d
+                n += 1
+    return out_i, out_j, out_d, n
