@@ -109,17 +109,20 @@ def _lgamma_ratio(x: np.ndarray, n: np.ndarray | float) -> np.ndarray:
     return out
 
 
+_SHIFTS = np.arange(10.0)
+
+
 def _trigamma(x: np.ndarray) -> np.ndarray:
     """``psi1(x)`` for ``x > 0``: recurrence up to ``x >= 10``, then the asymptotic series (faster than
     ``scipy.special.polygamma``, which goes through the Hurwitz zeta function)."""
     y = np.array(x, dtype=np.float64, copy=True)
     acc = np.zeros_like(y)
-    for _ in range(10):
-        small = y < 10.0
-        if not small.any():
-            break
-        acc += np.where(small, 1.0 / (y * y), 0.0)
-        y += small
+    small = y < 10.0
+    if small.any():  # psi1(x) = sum_{k<10} 1/(x+k)^2 + psi1(x+10), all ten terms at once
+        xs = y[small]
+        shifted = xs[:, None] + _SHIFTS
+        acc[small] = np.sum(1.0 / (shifted * shifted), axis=1)
+        y[small] = xs + 10.0
     inv = 1.0 / y
     inv2 = inv * inv
     return acc + inv * (1.0 + inv * (0.5 + inv * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 / 30.0)))))
