@@ -275,7 +275,7 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
 
 
 # --------------------------------------------------------------------------- pair lists kept for replicates
-_EXTRA_BLOCK = 1 << 22  # (extra leader, leader) distances computed at a time
+_EXTRA_BLOCK = 1 << 22  # (extra leader, leader) pairs per compiled call, with room for each (12 bytes)
 _REPLICATE_NODES = 1 << 23  # replicates x words merged together (an int64 weight and a flag each)
 
 
@@ -300,13 +300,16 @@ class PairCache:
 
 def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: int,
                  high: int, budget: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Pairs (extra word, word of ``others``) at distance ``low .. high`` by popcount, each pair
-    once (``others`` may hold extras too); None as soon as they exceed ``budget`` pairs.
+    """Pairs (extra word, word of ``others``) at distance ``low .. high`` by a compiled popcount
+    (:func:`~neurocomplex.measures._pair_kernel.cross_pairs`), each pair once (``others`` may hold
+    extras too); None as soon as they exceed ``budget`` pairs.
 
     Only words whose weights (numbers of ones) p and q allow it are compared:
     ``|p - q| <= d <= p + q``, and ``d = p + q - 2 |a ∧ b|`` has the parity of ``p + q``, so a
     single distance needs q of one parity. For sparse words this leaves a fraction of the pairs.
     """
+    from neurocomplex.measures._pair_kernel import cross_pairs  # numba only when pairs are searched
+
     is_extra = np.zeros(words.shape[0], dtype=bool)
     is_extra[extra] = True
     weight_extra = np.bitwise_count(words[extra]).sum(axis=1, dtype=np.int64)
@@ -324,21 +327,17 @@ def _extra_pairs(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
         if cand.size == 0:
             continue
         rows_of_weight = extra[weight_extra == p]
-        step = max(1, _EXTRA_BLOCK // max(1, cand.size * words.shape[1]))
-        other = words[cand]
+        step = max(1, _EXTRA_BLOCK // max(1, cand.size))  # room for every pair of a block of rows
+        other = np.ascontiguousarray(words[cand], dtype=np.uint64)
         for s in range(0, rows_of_weight.size, step):
             rows = rows_of_weight[s : s + step]
-            if words.shape[1] == 1:  # one integer per word: no sum over integers
-                dist = np.bitwise_count(words[rows, 0][:, None] ^ other[None, :, 0])
-            else:
-                dist = np.bitwise_count(words[rows][:, None, :] ^ other[None, :, :]).sum(axis=2, dtype=np.int32)
-            hit = dist == low if low == high else (dist >= low) & (dist <= high)
-            a, b = np.divmod(np.flatnonzero(hit), cand.size)
+            a, b, dist, n = cross_pairs(np.ascontiguousarray(words[rows], dtype=np.uint64), other, low, high)
+            a, b, dist = a[:n], b[:n], dist[:n]
             i, j = rows[a], cand[b]
             keep = ~is_extra[j] | (i < j)  # a pair of two extras is found from both ends: keep it once
             found_u.append(i[keep])
             found_v.append(j[keep])
-            found_d.append(dist[a[keep], b[keep]].astype(_dist_type(high)))
+            found_d.append(dist[keep].astype(_dist_type(high)))
             n_found += int(keep.sum())
             if budget is not None and n_found > budget:
                 return None

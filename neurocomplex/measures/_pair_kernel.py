@@ -1,4 +1,5 @@
-"""Every pair of packed binary words within a range of Hamming distances, compiled (numba).
+"""Pairs of packed binary words within a range of Hamming distances, compiled (numba): every pair of
+one set of words (:func:`close_pairs`), or of two (:func:`cross_pairs`).
 
 For each pair ``i < j`` of rows the distance is the popcount of the rows' XOR, one integer of 64
 units at a time. The pairs come out row major (``i``, then ``j`` ascending), as
@@ -17,7 +18,7 @@ from numba import njit
 
 from neurocomplex.measures._leader_kernel import popcount
 
-__all__ = ["close_pairs"]
+__all__ = ["close_pairs", "cross_pairs"]
 
 _EARLY_INTS = 8  # integers counted between checks against ``high`` (wider words only)
 
@@ -55,6 +56,20 @@ def close_pairs(words: np.ndarray, low: int, high: int, capacity: int
     out_j = np.empty(capacity, dtype=np.int32)
     out_d = np.empty(capacity, dtype=np.int32)
     n = 0
+    if k == 1:  # one integer per word: a tight loop over one column
+        col = words[:, 0]
+        for i in range(m - 1):
+            x = col[i]
+            for j in range(i + 1, m):
+                d = popcount(x ^ col[j])
+                if d >= low and d <= high:
+                    if n == capacity:
+                        return out_i, out_j, out_d, -1
+                    out_i[n] = i
+                    out_j[n] = j
+                    out_d[n] = d
+                    n += 1
+        return out_i, out_j, out_d, n
     for i in range(m - 1):
         a = words[i]
         for j in range(i + 1, m):
@@ -62,6 +77,33 @@ def close_pairs(words: np.ndarray, low: int, high: int, capacity: int
             if d >= low and d <= high:
                 if n == capacity:
                     return out_i, out_j, out_d, -1
+                out_i[n] = i
+                out_j[n] = j
+                out_d[n] = d
+                n += 1
+    return out_i, out_j, out_d, n
+
+
+@njit(cache=True, nogil=True)
+def cross_pairs(a: np.ndarray, b: np.ndarray, low: int, high: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Pairs (row ``i`` of ``a``, row ``j`` of ``b``) with ``low <= d <= high``, ``i`` major.
+
+    ``a`` and ``b`` are uint64 words of the same width (C order). Returns ``(i, j, d, n)`` as
+    :func:`close_pairs` does, with room for every pair (``n`` is never -1).
+    """
+    k = a.shape[1]
+    early = k > _EARLY_INTS
+    capacity = a.shape[0] * b.shape[0]
+    out_i = np.empty(capacity, dtype=np.int32)
+    out_j = np.empty(capacity, dtype=np.int32)
+    out_d = np.empty(capacity, dtype=np.int32)
+    n = 0
+    for i in range(a.shape[0]):
+        x = a[i]
+        for j in range(b.shape[0]):
+            d = _distance(x, b[j], high, early)
+            if d >= low and d <= high:
                 out_i[n] = i
                 out_j[n] = j
                 out_d[n] = d
