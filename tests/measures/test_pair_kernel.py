@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from neurocomplex.measures._pair_kernel import close_pairs
+from neurocomplex.measures._pair_kernel import close_pairs, cross_pairs
 
 
 def _brute(words: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -54,3 +54,23 @@ def test_more_pairs_than_capacity_are_reported():
     assert close_pairs(words, 0, 0, 5)[3] == -1
     _, _, d, n = close_pairs(words, 0, 0, 6)
     assert n == 6 and d[:n].tolist() == [0] * 6
+
+
+@pytest.mark.parametrize("n_ints", [1, 4, 9])
+def test_cross_pairs_equal_every_distance_between_two_sets(n_ints):
+    rng = np.random.default_rng(100 + n_ints)
+    for _ in range(30):
+        ma, mb = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        a_bits = rng.random((ma, 64 * n_ints)) < rng.uniform(0.0, 0.5)
+        b_bits = a_bits[rng.integers(0, ma, size=mb)] ^ (rng.random((mb, 64 * n_ints)) < rng.uniform(0.0, 0.3))
+        a = np.packbits(a_bits, axis=1, bitorder="little").view(np.uint64).copy()
+        b = np.packbits(b_bits, axis=1, bitorder="little").view(np.uint64).copy()
+        low = int(rng.integers(0, 3))
+        high = int(rng.integers(low, 30 * n_ints))
+        i, j, d, n = cross_pairs(a, b, low, high)
+        dist = np.bitwise_count(a[:, None, :] ^ b[None, :, :]).sum(axis=2)
+        ri, rj = np.nonzero((dist >= low) & (dist <= high))  # row major, as the kernel gives them
+        assert n == ri.size
+        np.testing.assert_array_equal(i[:n], ri)
+        np.testing.assert_array_equal(j[:n], rj)
+        np.testing.assert_array_equal(d[:n], dist[ri, rj])
