@@ -55,10 +55,11 @@ _TILE_COLS = 4096
 # Every pair of leaders is taken by a compiled popcount (all radii at once) up to leaders^2 x 64-bit
 # integers of _DIRECT_SIZE, or of _DIRECT_WORK where chunk matching would need _MANY_CHUNKS chunks or
 # more (radius T: T + 1 chunks), when every pair fits the edge budget; beyond, by chunk matching below
-# _MANY_CHUNKS chunks and by products from there. Measured against those (1 thread): 2,000 words of 200
-# units 7 ms against 9-21 ms; 3,000 x 4,096 0.10 s against 0.72 s; 2,000 x 16,384 0.17 s against 1.7 s;
-# chunk matching stays ahead for many short words at small radii (3,500 x 64: 18 ms against 5 ms).
-_DIRECT_SIZE = 1 << 24
+# _MANY_CHUNKS chunks and by products from there. Measured against those (one epoch, 1 thread): 2,000
+# words of 200 units 7 ms against 9-22 ms; 3,000 x 300 33 against 40 ms; 3,000 x 4,096 0.10 against
+# 0.72 s; 2,000 x 16,384 0.17 against 1.7 s; chunk matching stays a little ahead for many one-integer
+# words at small radii (3,500 x 64: 13 against 9 ms, but covering radii 1-4 where the pairs cover 1-6).
+_DIRECT_SIZE = 1 << 27
 _DIRECT_WORK = 1 << 31
 _MANY_CHUNKS = 64
 

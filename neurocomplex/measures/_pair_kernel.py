@@ -1,11 +1,12 @@
 """Pairs of packed binary words within a range of Hamming distances, compiled (numba): every pair of
 one set of words (:func:`close_pairs`), or of two (:func:`cross_pairs`).
 
-For each pair ``i < j`` of rows the distance is the popcount of the rows' XOR, one integer of 64
-units at a time. The pairs come out row major (``i``, then ``j`` ascending), as
-:func:`~neurocomplex.measures._leader._direct_pairs` gives them. Words longer than
+For each pair of rows the distance is the popcount of the rows' XOR, one integer of 64 units at a
+time. The pairs come out row major (``i``, then ``j`` ascending). Words longer than
 ``_EARLY_INTS`` integers stop counting once the distance exceeds ``high``: most pairs of wide
-words are far apart, and their first integers tell.
+words are far apart, and their first integers tell. Used by the leader merge
+(:mod:`~neurocomplex.measures._leader`) for the pairs of an epoch and for the extra pairs of the
+bootstrap replicates.
 
 Compiled on first use and cached on disk (numba's cache, written atomically); imported only when
 pairs are searched, so ``import neurocomplex`` does not load numba.
