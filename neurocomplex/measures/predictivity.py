@@ -167,9 +167,10 @@ def predictivity(
     reliability of a condition mean), so the ceiled value of a perfect model is about 1/√ρ, not 1:
     values between 1 and 1/√ρ are expected of good models. A value whose interval lies above 1/√ρ
     is warned: no prediction of the condition means reaches it, so x likely carries y's own trial
-    noise (without an interval, ``n_boot=0``, sampling noise cannot be told apart: no warning). The ceiled value estimates θ(m) of the condition means divided by the median over units
-    of the population reliability of a condition mean (what the Spearman–Brown corrected
-    split-half correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few values (standard
+    noise (without an interval, ``n_boot=0``, sampling noise cannot be told apart: no warning).
+    The ceiled value estimates θ(m) of the condition means divided by the median over units of the
+    population reliability of a condition mean (what the Spearman–Brown corrected split-half
+    correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few values (standard
     error near 1/√n) that the estimate warns.
 
     Cost: the interval adds, per fold, the n_test × m smoother weights (O(n_test m (r + 2q))) and
