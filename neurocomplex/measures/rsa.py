@@ -67,25 +67,19 @@ def _upper(n: int) -> np.ndarray:
     return mask
 
 
-def _upper_pairs(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of upper-triangle entries ``idx`` (in the order of :func:`_upper`), from
-    their positions alone: row i starts at entry i (2n − i − 1) / 2.
+def _upper_pair(e: int, n: int) -> tuple[int, int]:
+    """Row and column of upper-triangle entry ``e`` (in the order of :func:`_upper`) of an
+    ``n × n`` matrix, from its position alone (exact integers: row i starts at entry
+    i (2n − i − 1) / 2).
 
     Examples
     --------
-    >>> i, j = _upper_pairs(np.arange(10), 5)
-    >>> bool(np.array_equal(i, np.triu_indices(5, 1)[0]) and np.array_equal(j, np.triu_indices(5, 1)[1]))
-    True
+    >>> [_upper_pair(e, 4) for e in range(6)]
+    [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
     """
-    e = np.asarray(idx, dtype=np.int64)
-    m = n * (n - 1) // 2
-    k = m - 1 - e  # position counted from the end: the last rows hold 1, 2, ... entries
-    r = ((np.sqrt(8.0 * k + 1.0) - 1.0) / 2.0).astype(np.int64)  # rows after row i hold r(r+1)/2 <= k
-    r -= (r * (r + 1) // 2 > k)  # a float sqrt one above: correct it
-    r += ((r + 1) * (r + 2) // 2 <= k)
-    i = n - 2 - r
-    j = e - (i * (2 * n - i - 1) // 2) + i + 1
-    return i, j
+    k = n * (n - 1) // 2 - 1 - e  # counted from the end, where the rows hold 1, 2, ... entries
+    i = n - 2 - (math.isqrt(8 * k + 1) - 1) // 2
+    return i, e - i * (2 * n - i - 1) // 2 + i + 1
 
 
 def _row_sums(per_pair: np.ndarray, n: int) -> np.ndarray:
@@ -134,8 +128,11 @@ def _integer_rdm(sums: np.ndarray, counts: np.ndarray | None, distance: str, whe
         values = 1.0 - num / np.sqrt(np.multiply.outer(devf, devf)[up])  # products commute: equal pairs, equal bits
 
         def exact_key(idx: np.ndarray) -> list[Fraction]:  # −sign(r) r², increasing with the distance
-            i, j = _upper_pairs(idx, n)
-            return [Fraction(-int(num[e]) * abs(int(num[e])), int(dev[a]) * int(dev[b])) for e, a, b in zip(idx, i, j)]
+            keys = []
+            for e in idx.tolist():
+                a, b = _upper_pair(e, n)
+                keys.append(Fraction(-int(num[e]) * abs(int(num[e])), int(dev[a]) * int(dev[b])))
+            return keys
 
         values, order = merge_split_ties(values, _TIE_TOL, exact_key)
         return _Rdm(n, values, values, order)
