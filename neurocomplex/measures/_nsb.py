@@ -19,6 +19,7 @@ about ``sqrt(2 N)`` terms).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -330,6 +331,16 @@ def nsb_posterior_from_profile(values: np.ndarray, mult: np.ndarray, alphabet_si
     n = float(np.dot(values, mult))
     if log_k == 0.0:  # a one-word alphabet: the entropy is 0 with certainty
         return NSBPosterior(0.0, 0.0, math.nan, math.nan, 0.0, int(n - k_obs))
+    return _posterior_of(values.tobytes(), mult.tobytes(), log_k)
+
+
+@functools.lru_cache(maxsize=512)
+def _posterior_of(values_bytes: bytes, mult_bytes: bytes, log_k: float) -> NSBPosterior:
+    """The NSB posterior of one exact profile (float64 bytes) and alphabet: many draws and replicates
+    share a profile (every word seen once, say), and the posterior is a pure function of it."""
+    values, mult = np.frombuffer(values_bytes), np.frombuffer(mult_bytes)
+    k_obs = float(mult.sum())
+    n = float(np.dot(values, mult))
     prof = _Profile(values, mult, log_k)
     t_max = min(log_k + math.log(n + 1.0) + _LOG_DROP, _T_MAX)
     grid = np.linspace(_T_MIN, t_max, max(64, int(t_max - _T_MIN) + 1))

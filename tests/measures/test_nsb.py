@@ -145,3 +145,18 @@ def test_nsb_from_profile_equals_nsb_from_counts() -> None:
     a = nsb_posterior(counts, 12)
     b = nsb_posterior_from_profile(np.array([1.0, 3.0, 9.0, 20.0]), np.array([40.0, 7.0, 2.0, 1.0]), 12)
     assert (a.mean, a.std, a.kappa_peak) == (b.mean, b.std, b.kappa_peak)
+
+
+def test_a_profile_seen_before_returns_its_exact_posterior():
+    from neurocomplex.measures import _nsb
+
+    values, mult = np.array([1.0, 2.0, 5.0]), np.array([40.0, 7.0, 1.0])
+    first = _nsb.nsb_posterior_from_profile(values, mult, 12)
+    again = _nsb.nsb_posterior_from_profile(values.copy(), mult.copy(), 12)
+    fresh = _nsb._posterior_of.__wrapped__(values.tobytes(), mult.tobytes(), 12 * np.log(2.0))
+    assert again is first and fresh == first  # served from the cache, equal to a computation anew
+    # another alphabet or another profile is another question
+    assert _nsb.nsb_posterior_from_profile(values, mult, 13).mean != first.mean
+    assert _nsb.nsb_posterior_from_profile(values, np.array([40.0, 7.0, 2.0]), 12).mean != first.mean
+    # zero counts are dropped before the profile is looked up: the same question
+    assert _nsb.nsb_posterior_from_profile(np.r_[values, 3.0], np.r_[mult, 0.0], 12) is first
