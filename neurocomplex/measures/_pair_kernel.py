@@ -42,6 +42,15 @@ def _distance(a: np.ndarray, b: np.ndarray, high: int, early: bool) -> int:  # p
     return d
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record(out: np.ndarray, n: int, i: int, j: int, d: int) -> int:  # pragma: no cover - compiled
+    """Write pair ``n`` (rows of ``out``: i, j, d) and return the next free slot."""
+    out[0, n] = i
+    out[1, n] = j
+    out[2, n] = d
+    return n + 1
+
+
 @njit(cache=True, nogil=True)
 def close_pairs(words: np.ndarray, low: int, high: int, capacity: int
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
@@ -53,36 +62,19 @@ def close_pairs(words: np.ndarray, low: int, high: int, capacity: int
     """
     m, k = words.shape
     early = k > _EARLY_INTS
-    out_i = np.empty(capacity, dtype=np.int32)
-    out_j = np.empty(capacity, dtype=np.int32)
-    out_d = np.empty(capacity, dtype=np.int32)
+    out = np.empty((3, capacity), dtype=np.int32)
     n = 0
-    if k == 1:  # one integer per word: a tight loop over one column
-        col = words[:, 0]
-        for i in range(m - 1):
-            x = col[i]
-            for j in range(i + 1, m):
-                d = popcount(x ^ col[j])
-                if d >= low and d <= high:
-                    if n == capacity:
-                        return out_i, out_j, out_d, -1
-                    out_i[n] = i
-                    out_j[n] = j
-                    out_d[n] = d
-                    n += 1
-        return out_i, out_j, out_d, n
+    col = words[:, 0]
     for i in range(m - 1):
-        a = words[i]
+        a, x = words[i], col[i]
         for j in range(i + 1, m):
-            d = _distance(a, words[j], high, early)
+            # one integer per word: a tight loop over one column
+            d = popcount(x ^ col[j]) if k == 1 else _distance(a, words[j], high, early)
             if d >= low and d <= high:
                 if n == capacity:
-                    return out_i, out_j, out_d, -1
-                out_i[n] = i
-                out_j[n] = j
-                out_d[n] = d
-                n += 1
-    return out_i, out_j, out_d, n
+                    return out[0], out[1], out[2], -1
+                n = _record(out, n, i, j, d)
+    return out[0], out[1], out[2], n
 
 
 @njit(cache=True, nogil=True)
@@ -93,20 +85,13 @@ def cross_pairs(a: np.ndarray, b: np.ndarray, low: int, high: int
     ``a`` and ``b`` are uint64 words of the same width (C order). Returns ``(i, j, d, n)`` as
     :func:`close_pairs` does, with room for every pair (``n`` is never -1).
     """
-    k = a.shape[1]
-    early = k > _EARLY_INTS
-    capacity = a.shape[0] * b.shape[0]
-    out_i = np.empty(capacity, dtype=np.int32)
-    out_j = np.empty(capacity, dtype=np.int32)
-    out_d = np.empty(capacity, dtype=np.int32)
+    early = a.shape[1] > _EARLY_INTS
+    out = np.empty((3, a.shape[0] * b.shape[0]), dtype=np.int32)
     n = 0
     for i in range(a.shape[0]):
         x = a[i]
         for j in range(b.shape[0]):
             d = _distance(x, b[j], high, early)
             if d >= low and d <= high:
-                out_i[n] = i
-                out_j[n] = j
-                out_d[n] = d
-                n += 1
-    return out_i, out_j, out_d, n
+                n = _record(out, n, i, j, d)
+    return out[0], out[1], out[2], n
