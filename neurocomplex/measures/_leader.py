@@ -22,8 +22,9 @@ How it is computed without a per-word loop with per-pair work:
   exactly on at least one of T + 1 disjoint chunks, so only words sharing a chunk value are
   compared), or, when that would compare too many pairs, float32 matrix products over tiles of
   all pairs (``-d = 2 a.b - |a| - |b|`` from an augmented product, written into one preallocated
-  tile; units constant over the alive leaders are left out). ``T`` is as large as a fixed edge budget allows. Only the alive leaders take part,
-  so once most clusters have merged the later epochs are cheap.
+  tile; units constant over the alive leaders are left out). ``T`` is as large as a fixed edge
+  budget allows. Only the alive leaders take part, so once most clusters have merged the later
+  epochs are cheap.
 * At one radius, "survives / merges" is the lexicographically first maximal independent set of the
   distance-r graph in merge order (a cluster with a surviving earlier neighbour merges, any other
   survives); each merged cluster joins its first surviving earlier neighbour. It is decided by a

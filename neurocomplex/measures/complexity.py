@@ -184,10 +184,11 @@ def pattern_complexity(
 
     Computation: distinct words with counts, Hamming distances by popcount or float32 products;
     after radius r the surviving leaders are pairwise more than r apart, so each radius only
-    examines the alive leader pairs at distance exactly r (all pairs by popcount when the leaders
-    are few, else exact matching on bit chunks for radii below 63 and blocked float32 products
-    above), and the merges of one radius are decided by one compiled walk in merge order (numba:
-    compiled on the first call and cached on disk; a new process loads it in about 1 s).
+    examines the alive leader pairs at distance exactly r (every pair by a compiled popcount when
+    all pairs of the alive leaders fit the pair budget, else exact matching on bit chunks for radii
+    below 63 and blocked float32 products above), and the merges of one radius are decided by one
+    compiled walk in merge order (numba: compiled on the first call and cached on disk; a new
+    process loads it in about 1 s).
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words and pick other leaders, which shifts resampled

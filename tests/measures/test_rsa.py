@@ -457,3 +457,16 @@ def test_merge_split_ties_merges_split_ties_and_restores_the_exact_order():
     # nothing close: returned unchanged
     same, order2 = merge_split_ties(np.array([0.1, 0.3, 0.2]), 1e-12, lambda idx: [exact[i] for i in idx])
     assert same.tolist() == [0.1, 0.3, 0.2] and order2.tolist() == [0, 2, 1]
+
+
+def test_an_upper_triangle_entry_has_the_row_and_column_of_triu_indices():
+    # the exact tie check finds each entry's pair from its position alone (exact integer square root)
+    for n in (2, 3, 4, 7, 50, 301, 2_000):
+        i, j = np.triu_indices(n, 1)
+        got = np.array([rsa_module._upper_pair(e, n) for e in range(i.size)])
+        np.testing.assert_array_equal(got[:, 0], i)
+        np.testing.assert_array_equal(got[:, 1], j)
+    n = 100_000  # a large matrix: the first two rows and the last two
+    last = n * (n - 1) // 2 - 1
+    assert [rsa_module._upper_pair(e, n) for e in (0, n - 2, n - 1, last - 1, last)] == [
+        (0, 1), (0, n - 1), (1, 2), (n - 3, n - 1), (n - 2, n - 1)]
