@@ -59,6 +59,36 @@ def test_quantile_thresholds_give_the_achievable_ratio_nearest_the_target():
     np.testing.assert_array_equal(np.sum(x > quantile_thresholds(x, 0.2), axis=0), 80)
 
 
+def _nearest_ratio_threshold(column: np.ndarray, target: float) -> float:
+    """The rule by brute force: every distinct value below the maximum, nearest ratio, ties smaller."""
+    values = np.unique(column)
+    if values.size == 1:
+        return float(values[0])
+    ratios = np.array([np.mean(column > v) for v in values[:-1]])
+    gaps = np.round(np.abs(ratios - target) * column.size, 9)
+    return float(values[:-1][gaps == gaps.min()].max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint8])
+def test_quantile_thresholds_match_the_rule_at_every_dtype_and_size(dtype):
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(2, 50))
+        kind = trial % 3
+        if kind == 0:  # ReLU-like: many exact zeros
+            x = np.maximum(rng.normal(size=(n, 4)), 0) * 3
+        elif kind == 1:  # counts with ties
+            x = rng.poisson(rng.uniform(0.1, 3.0), size=(n, 4))
+        else:  # 4 stimuli repeated
+            x = np.repeat(rng.integers(0, 5, size=(4, 4)), -(-n // 4), axis=0)[:n]
+        x = x.astype(dtype)
+        target = float(rng.choice([0.1, 0.2, 0.25, 0.5, 0.9, rng.uniform(0.01, 0.99)]))
+        t = quantile_thresholds(x, target)
+        assert t.dtype == np.float64
+        expected = [_nearest_ratio_threshold(x[:, u].astype(np.float64), target) for u in range(4)]
+        np.testing.assert_array_equal(t, expected)
+
+
 def test_four_distinct_stimuli_are_not_degenerate_under_the_quantile_rule():
     layer = _stimulus_layer(seed=1)
     np.testing.assert_allclose(np.mean(layer.data > quantile_thresholds(layer.data, 0.2), axis=0), 0.25)

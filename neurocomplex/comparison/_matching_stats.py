@@ -56,20 +56,25 @@ def quantile_thresholds(data: np.ndarray, activation: float) -> np.ndarray:
     >>> float(quantile_thresholds(np.arange(10.0)[:, None], 0.2)[0])  # distinct: 2 of 10 above
     7.0
     """
-    x = np.sort(np.asarray(data, dtype=np.float64), axis=0)
+    x = np.asarray(data)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     n = x.shape[0]
-    # Row i holds the last occurrence of its value when the next row differs; then exactly
-    # n - 1 - i samples lie above it. The maximum (row n - 1) is no candidate: it activates none.
-    last = np.zeros(x.shape, dtype=bool)
-    last[:-1] = x[1:] != x[:-1]
-    above = (n - 1 - np.arange(n, dtype=np.float64))[:, None]
-    # rounding makes equidistant candidates (activation * n a half-integer) compare equal
-    distance = np.where(last, np.round(np.abs(above - activation * n), 9), np.inf)
-    # np.argmin takes the first minimum; scanning from the top row gives ties the higher threshold
-    best = n - 1 - np.argmin(distance[::-1], axis=0)
-    constant = ~last.any(axis=0)
-    best[constant] = n - 1
-    return x[best, np.arange(x.shape[1])]
+    target = activation * n
+    # r(v) falls as v rises, so the nearest achievable count is one of two: that of a = the value
+    # with at most ⌊target⌋ samples above it (a sorted column's row n − 1 − ⌊target⌋), and that of
+    # b = the largest value below a, #{x ≥ a} > target. a is no candidate when it is the maximum,
+    # b none when a is the minimum (both: a constant unit, which keeps its value).
+    s = np.sort(x, axis=0)  # in the data's precision: the comparisons are exact, the sort cheaper
+    a = s[n - 1 - min(int(target), n - 1)]
+    n_above = np.count_nonzero(s > a, axis=0)
+    n_below = np.count_nonzero(s < a, axis=0)
+    b = s[np.maximum(n_below - 1, 0), np.arange(x.shape[1])]
+    # rounding makes equidistant candidates (target a half-integer) compare equal; ties take a
+    # (the higher threshold, the smaller ratio)
+    d_a = np.where(a < s[n - 1], np.round(np.abs(n_above - target), 9), np.inf)
+    d_b = np.where(n_below > 0, np.round(np.abs((n - n_below) - target), 9), np.inf)
+    return np.where(d_b < d_a, b, a).astype(np.float64)
 
 
 def resample_rows(rng: np.random.Generator, n: int, block_size: int | None) -> np.ndarray:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import stats as _scipy_stats
+from scipy import special
 
 from neurocomplex.errors import InsufficientDataError
 from neurocomplex.measures._dimension_stats import (
@@ -269,6 +269,6 @@ def jackknife_interval(values: np.ndarray, estimate: float, ci_level: float, low
         return None, diag
     g = reps.size
     se = math.sqrt((g - 1) / g * float(np.sum((reps - reps.mean()) ** 2)))
-    half = float(_scipy_stats.t.ppf(0.5 + ci_level / 2.0, g - 1)) * se
+    half = float(special.stdtrit(g - 1, 0.5 + ci_level / 2.0)) * se  # Student's t quantile
     diag.update({"bias": (g - 1) * float(reps.mean() - estimate), "jackknife_se": se})
     return (max(low, estimate - half), min(high, estimate + half)), diag

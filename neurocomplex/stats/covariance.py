@@ -126,7 +126,8 @@ class CovarianceAccumulator:
             if self.n_samples > 1:
                 screen = np.diagonal(self.scatter) / self.n_samples
             else:
-                screen = work[: min(n_b, _SUM_ROWS)].var(axis=0, dtype=np.float64)
+                head = work[: min(n_b, _SUM_ROWS)] - mean_b.astype(work.dtype)  # a screen: float32 is enough
+                screen = np.einsum("ij,ij->j", head, head) / head.shape[0]
             if np.all(mean_b**2 <= 2 * _FAST_MEAN_RATIO * screen):
                 gram = work.T @ work
                 variance = np.diagonal(gram) / n_b - mean_b**2
