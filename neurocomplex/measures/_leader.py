@@ -15,16 +15,15 @@ How it is computed without a per-word loop with per-pair work:
   apart (two survivors within r would have merged). So at radius r the only pairs that matter are
   the alive leader pairs at distance exactly r.
 * Those pairs come from an edge list of all alive pairs with distance in ``[r, T]``, computed once
-  per "epoch" and reused for every radius up to ``T``. Three generators: where every pair of
-  alive leaders fits the budget and their number is moderate, every pair by a compiled popcount
-  (:mod:`~neurocomplex.measures._pair_kernel`: all radii at once, wide words stopped once past
-  ``T``); else exact matching on bit chunks (pigeonhole: two words within distance T agree
-  exactly on at least one of T + 1 disjoint chunks, so only words sharing a chunk value are
-  compared), or, when that would compare too many pairs, float32 matrix products over tiles of
-  all pairs (``-d = 2 a.b - |a| - |b|`` from an augmented product, written into one preallocated
-  tile; units constant over the alive leaders are left out). ``T`` is as large as a fixed edge
-  budget allows. Only the alive leaders take part, so once most clusters have merged the later
-  epochs are cheap.
+  per "epoch" and reused for every radius up to ``T``, by a compiled popcount
+  (:mod:`~neurocomplex.measures._pair_kernel`): every pair of the alive leaders, all radii at once,
+  where they fit the budget and are moderate in number; else exact matching on bit chunks
+  (pigeonhole: two words within distance T agree exactly on at least one of T + 1 disjoint chunks,
+  so only words sharing a chunk value are compared), or, when that would compare more candidates
+  than there are pairs to count, one pass over every pair that keeps those within ``T`` (the
+  distances of a block of words over their first 512 units summed without a branch, wider words
+  finished only while within ``T``). ``T`` is as large as a fixed edge budget allows. Only the
+  alive leaders take part, so once most clusters have merged the later epochs are cheap.
 * At one radius, "survives / merges" is the lexicographically first maximal independent set of the
   distance-r graph in merge order (a cluster with a surviving earlier neighbour merges, any other
   survives); each merged cluster joins its first surviving earlier neighbour. It is decided by a
@@ -51,15 +50,14 @@ from neurocomplex.stats.words import unpack_words
 __all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_group_size", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
 
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
-_TILE_ROWS = 1024  # product tiles of 16 MB (float32), one buffer reused for every tile
-_TILE_COLS = 4096
 # Every pair of leaders is taken by a compiled popcount (all radii at once) up to leaders^2 x 64-bit
 # integers of _DIRECT_SIZE, or of _DIRECT_WORK where chunk matching would need _MANY_CHUNKS chunks or
 # more (radius T: T + 1 chunks), when every pair fits the edge budget; beyond, by chunk matching below
-# _MANY_CHUNKS chunks and by products from there. Measured against those (one epoch, 1 thread): 2,000
-# words of 200 units 7 ms against 9-22 ms; 3,000 x 300 33 against 40 ms; 3,000 x 4,096 0.10 against
-# 0.72 s; 2,000 x 16,384 0.17 against 1.7 s; chunk matching stays a little ahead for many one-integer
-# words at small radii (3,500 x 64: 13 against 9 ms, but covering radii 1-4 where the pairs cover 1-6).
+# _MANY_CHUNKS chunks while it compares fewer candidates than the pass over every pair costs, and by
+# that pass (within a budgeted T) from there. Measured against the former float32 products (one epoch,
+# 1 thread): 2,000 words of 200 units 7 ms against 9-22 ms; 3,000 x 4,096 0.10 against 0.72 s;
+# 2,000 x 16,384 0.17 against 1.7 s; chunk matching stays a little ahead for many one-integer words at
+# small radii (3,500 x 64: 13 against 9 ms, but covering radii 1-4 where the pairs cover 1-6).
 _DIRECT_SIZE = 1 << 27
 _DIRECT_WORK = 1 << 31
 _MANY_CHUNKS = 64
@@ -76,85 +74,27 @@ def entropy_exp(weights: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- pair generators
-def _augment(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``[2a, -|a|, -1]`` and ``[b, 1, |b|]`` (float32) of 0/1 rows: their product is ``-d(a, b)``,
-    exact in float32 (integers below 2**24)."""
-    m, n_units = bits.shape
-    ones = bits.sum(axis=1, dtype=np.float32)
-    left = np.empty((m, n_units + 2), dtype=np.float32)
-    left[:, :n_units] = bits
-    left[:, :n_units] *= 2.0
-    left[:, n_units] = -ones
-    left[:, n_units + 1] = -1.0
-    right = np.empty((m, n_units + 2), dtype=np.float32)
-    right[:, :n_units] = bits
-    right[:, n_units] = 1.0
-    right[:, n_units + 1] = ones
-    return left, right
+def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """All pairs (i < j) of rows of ``sub`` with ``low <= d <= T`` for the largest ``T <= high`` the budget allows.
 
-
-def _pairs_by_product(bits: np.ndarray, low: int, high: int, budget: int,
-                      seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """All pairs (i < j) of rows of ``bits`` with ``d <= T`` for the largest ``T <= high`` the budget allows.
-
-    Distances come from float32 products of tiles of rows. ``T`` is first set from the distances
-    of a random sample of rows to all rows (expected number of pairs within half the budget) and
-    lowered on the way if the kept pairs exceed the budget. Returns ``(i, j, d, T)``.
+    ``T`` is first set from the distances of a random sample of rows to all rows (the expected
+    number of pairs within half the budget); the compiled pass over every pair
+    (:func:`~neurocomplex.measures._pair_kernel.budget_pairs`) lowers it whenever the pairs it
+    holds exceed the budget. Returns ``(i, j, d, T)``.
     """
-    m = bits.shape[0]
-    # Units constant over these rows add nothing to any distance: leave them out of the products.
-    varies = bits.any(axis=0) & ~bits.all(axis=0)
-    left, right = _augment(bits[:, varies])
+    from neurocomplex.measures._pair_kernel import budget_pairs, distance_histogram
+
+    m = sub.shape[0]
+    words = np.ascontiguousarray(sub, dtype=np.uint64)
     sample = np.random.default_rng(seed).choice(m, size=min(m, 256), replace=False)
-    dist_s = -(left[sample] @ right.T)
-    counts = np.bincount(dist_s.astype(np.int64).ravel(), minlength=high + 1)[: high + 1]
+    counts = distance_histogram(words, sample, high)
     counts[:low] = 0
     expected = np.cumsum(counts) * (m / (2.0 * sample.size))
     fits = np.flatnonzero(expected <= 0.5 * budget)
     limit = max(low, min(int(fits[-1]) if fits.size else low, high))
-    kept_i: list[np.ndarray] = []
-    kept_j: list[np.ndarray] = []
-    kept_d: list[np.ndarray] = []
-    n_kept = 0
-    # Preallocated tiles: a fresh 16 MB result per product costs more in page faults than the filter.
-    prod = np.empty((_TILE_ROWS, _TILE_COLS), dtype=np.float32)
-    hit = np.empty((_TILE_ROWS, _TILE_COLS), dtype=bool)
-    for r0 in range(0, m, _TILE_ROWS):
-        rows = left[r0 : r0 + _TILE_ROWS]
-        n_rows = rows.shape[0]
-        for c0 in range(r0, m, _TILE_COLS):
-            cols = right[c0 : c0 + _TILE_COLS]
-            n_cols = cols.shape[0]
-            neg = prod[:n_rows, :n_cols]
-            np.matmul(rows, cols.T, out=neg)
-            mask = hit[:n_rows, :n_cols]
-            np.greater_equal(neg, -limit - 0.5, out=mask)
-            flat = np.flatnonzero(mask)
-            if flat.size == 0:
-                continue
-            ii, jj = np.divmod(flat, n_cols)
-            if c0 < r0 + n_rows:  # tile touches the diagonal: keep i < j only
-                upper = jj + c0 > ii + r0
-                ii, jj, flat = ii[upper], jj[upper], flat[upper]
-                if flat.size == 0:
-                    continue
-            kept_d.append((-neg.ravel()[flat]).astype(_dist_type(high)))
-            kept_i.append((ii + r0).astype(np.int32))
-            kept_j.append((jj + c0).astype(np.int32))
-            n_kept += flat.size
-        if n_kept > budget:
-            d_all = np.concatenate(kept_d)
-            hist = np.cumsum(np.bincount(d_all, minlength=limit + 1))
-            fits = np.flatnonzero(hist[low : limit + 1] <= budget)
-            limit = low + int(fits[-1]) if fits.size else low
-            kept_i = [i[d <= limit] for i, d in zip(kept_i, kept_d)]
-            kept_j = [j[d <= limit] for j, d in zip(kept_j, kept_d)]
-            kept_d = [d[d <= limit] for d in kept_d]
-            n_kept = int(sum(x.size for x in kept_i))
-    if not kept_i:
-        e = np.zeros(0, dtype=np.int32)
-        return e, e, e.astype(_dist_type(high)), limit
-    return np.concatenate(kept_i), np.concatenate(kept_j), np.concatenate(kept_d), limit
+    i, j, d, limit = budget_pairs(words, low, limit, budget)
+    return i, j, d.astype(_dist_type(high)), int(limit)
 
 
 def _chunk_keys(bits: np.ndarray, n_chunks: int, salt: np.ndarray) -> list[np.ndarray]:
@@ -223,21 +163,22 @@ def _dist_type(high: int) -> type:
 
 def _direct_pairs(sub: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (i < j) of rows with ``low <= d <= high`` by popcount, i major and j minor
-    (compiled: :func:`~neurocomplex.measures._pair_kernel.close_pairs`; the caller bounds the rows
-    so that every pair fits in the edge budget)."""
-    from neurocomplex.measures._pair_kernel import close_pairs  # numba only when pairs are searched
+    (compiled: :func:`~neurocomplex.measures._pair_kernel.budget_pairs` with room for every pair;
+    the caller bounds the rows so that every pair fits in the edge budget)."""
+    from neurocomplex.measures._pair_kernel import budget_pairs  # numba only when pairs are searched
 
     m = sub.shape[0]
-    i, j, d, n = close_pairs(np.ascontiguousarray(sub, dtype=np.uint64), low, high, max(1, m * (m - 1) // 2))
-    return i[:n], j[:n], d[:n].astype(_dist_type(high))
+    i, j, d, _ = budget_pairs(np.ascontiguousarray(sub, dtype=np.uint64), low, high, max(1, m * (m - 1) // 2))
+    return i, j, d.astype(_dist_type(high))
 
 
 def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: int, high: int,
-                 salt: np.ndarray, products: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                 salt: np.ndarray, no_chunks: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Edges among the alive leaders with ``low <= d <= T`` (word indices, sorted by d), and T.
 
-    ``products``: skip chunk matching (a chunk pass just covered part of the radii and found
-    almost no pair, so the leaders left are as many and probing again would pick products)."""
+    ``no_chunks``: skip chunk matching (a chunk pass just covered part of the radii and found
+    almost no pair, so the leaders left are as many and probing again would pick the popcount
+    pass)."""
     sub = words[alive_idx]
     m = sub.shape[0]
     work = _DIRECT_SIZE if high + 1 < _MANY_CHUNKS else _DIRECT_WORK
@@ -247,21 +188,22 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
         i, j, d = _direct_pairs(sub, low, high)
         order = np.argsort(d, kind="stable")
         return alive_idx[i[order]], alive_idx[j[order]], d[order], high
-    bits = unpack_words(sub, n_units)
-    # In units of one candidate check, which gathers and compares both words: about 2,048 flops of
-    # a product for one integer per word, and about 100 more per further integer (profiled on
-    # words of 256 integers: 0.5 µs a candidate).
-    product_cost = 0.5 * m * m * (n_units + 2) / (2048.0 + 100.0 * (sub.shape[1] - 1))
+    # The popcount pass over every pair in units of one candidate check of chunk matching (which
+    # gathers and compares both words): about 1 ns a pair of one-integer words and 0.6 ns more per
+    # further integer of the first 8, against 30 ns a candidate and 10 ns more per further integer
+    # (measured on 20,000-50,000 words of 50-1,000 units).
+    k = sub.shape[1]
+    popcount_cost = 0.5 * m * m * (1.0 + 0.6 * (min(k, 8) - 1)) / (30.0 + 10.0 * (k - 1))
     best = None
     # Radius T needs T + 1 chunks. From _MANY_CHUNKS on, chunks of about n_units / (T + 1) bits
-    # collide on most pairs of sparse words, and probing them costs more than the products (1.7-6x
-    # slower measured on 2,000 x 16,384 and 20,000 x 1,000 words, sparse, dense or clustered).
-    probe = high + 1 < _MANY_CHUNKS and not products
+    # collide on most pairs of sparse words, and probing them costs more than the pairs themselves.
+    probe = high + 1 < _MANY_CHUNKS and not no_chunks
+    bits = unpack_words(sub, n_units) if probe else None
     t = low
     while probe and t <= high:
         keys = _chunk_keys(bits, t + 1, salt)
         n_cand = _n_candidates(keys)
-        if n_cand > min(_EDGE_BUDGET, product_cost):
+        if n_cand > min(_EDGE_BUDGET, popcount_cost):
             break
         best = (t, keys)
         if t == high:
@@ -271,7 +213,7 @@ def _epoch_edges(words: np.ndarray, alive_idx: np.ndarray, n_units: int, low: in
         limit, keys = best
         i, j, d = _pairs_by_chunks(sub, keys, limit)
     else:
-        i, j, d, limit = _pairs_by_product(bits, low, high, _EDGE_BUDGET)
+        i, j, d, limit = _pairs_by_popcount(sub, low, high, _EDGE_BUDGET)
     order = np.argsort(d, kind="stable")
     return alive_idx[i[order]], alive_idx[j[order]], d[order], limit
 
@@ -293,9 +235,9 @@ class PairCache:
         self.epochs: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def edges(self, words: np.ndarray, alive: np.ndarray, n_units: int, low: int, high: int,
-              salt: np.ndarray, products: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+              salt: np.ndarray, no_chunks: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Every pair of alive leaders with ``low <= d <= T``, sorted by d, and T (recorded)."""
-        u, v, d, limit = _epoch_edges(words, np.flatnonzero(alive), n_units, low, high, salt, products)
+        u, v, d, limit = _epoch_edges(words, np.flatnonzero(alive), n_units, low, high, salt, no_chunks)
         self.epochs[low] = (limit, alive.copy(), u.astype(np.int32), v.astype(np.int32), d)
         return u, v, d, limit
 
@@ -532,13 +474,13 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
     while r < r_max and alive.sum() > 1:
         r += 1
         if r > covered:
-            # words of several integers: after a partial epoch that found almost no pair, products
-            products = words.shape[1] > 1 and 0 < covered < r_max and edge_d.size * 16 < alive.sum()
+            # words of several integers: after a partial epoch that found almost no pair, every pair
+            no_chunks = words.shape[1] > 1 and 0 < covered < r_max and edge_d.size * 16 < alive.sum()
             if cache is None:
                 edge_u, edge_v, edge_d, covered = _epoch_edges(words, np.flatnonzero(alive), n_units, r, r_max, salt,
-                                                               products)
+                                                               no_chunks)
             else:
-                edge_u, edge_v, edge_d, covered = cache.edges(words, alive, n_units, r, r_max, salt, products)
+                edge_u, edge_v, edge_d, covered = cache.edges(words, alive, n_units, r, r_max, salt, no_chunks)
             if edge_d.size and int(edge_d[0]) > r:
                 r = int(edge_d[0])  # radii before the closest alive pair change nothing
             elif edge_d.size == 0:

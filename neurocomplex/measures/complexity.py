@@ -182,11 +182,11 @@ def pattern_complexity(
     Every radius only merges clusters, so C is non-increasing in ε; ``C(0) = exp(H)`` with ``H``
     the plug-in pattern entropy in nats, and ``C(1) = 1``.
 
-    Computation: distinct words with counts, Hamming distances by popcount or float32 products;
-    after radius r the surviving leaders are pairwise more than r apart, so each radius only
-    examines the alive leader pairs at distance exactly r (every pair by a compiled popcount when
-    all pairs of the alive leaders fit the pair budget, else exact matching on bit chunks for radii
-    below 63 and blocked float32 products above), and the merges of one radius are decided by one
+    Computation: distinct words with counts, Hamming distances by compiled popcount; after radius
+    r the surviving leaders are pairwise more than r apart, so each radius only examines the alive
+    leader pairs at distance exactly r (every pair of the alive leaders when they fit the pair
+    budget, else exact matching on bit chunks where that compares fewer candidates, else one pass
+    over every pair keeping those within the budget's radius), and the merges of one radius are decided by one
     compiled walk in merge order (numba: compiled on the first call and cached on disk; a new
     process loads it in about 1 s).
 

@@ -110,7 +110,7 @@ def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
     dist = np.rint(ones[:, None] + ones[None, :] - 2 * bits @ bits.T).astype(np.int64)
     chunked = []
     monkeypatch.setattr(_leader, "_pairs_by_chunks", lambda *a: chunked.append(a))
-    for direct in (1 << 25, 0):  # by popcount; by products (radius >= 63: no chunk matching either)
+    for direct in (1 << 25, 0):  # every pair at once; the budgeted pass (radius >= 63: no chunk matching)
         monkeypatch.setattr(_leader, "_DIRECT_WORK", direct)
         for radius in (500, 2_000, 5_000):
             got = _leader.leader_merge_curve(words, counts, 20_000, np.array([radius]))[0][0]
@@ -119,9 +119,9 @@ def test_few_words_of_a_wide_layer_take_every_pair_directly(monkeypatch):
     assert 1.0 < _leader.leader_merge_curve(words, counts, 20_000, np.array([2_000]))[0][0] < 50.0
 
 
-def test_after_an_empty_partial_chunk_pass_products_cover_the_rest(monkeypatch):
+def test_after_an_empty_partial_chunk_pass_the_pass_over_every_pair_covers_the_rest(monkeypatch):
     # Far-apart words of 3 integers: a chunk pass covers the first radii and finds almost no pair,
-    # so the next epoch takes products without probing chunks again; the curve is the rule's.
+    # so the next epoch counts every pair without probing chunks again; the curve is the rule's.
     rng = np.random.default_rng(15)
     z = rng.standard_normal((1500, 6)) @ rng.standard_normal((6, 150)) + rng.standard_normal((1500, 150))
     b = (z > np.quantile(z, 0.8, axis=0)).astype(np.uint8)
@@ -169,7 +169,7 @@ def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(mon
     expected = [_reference_curve(b, 40) for b in cases]
     for b, ref in zip(cases, expected):
         np.testing.assert_allclose(_fast_curve(b)[:41], ref, rtol=1e-12)
-    # Blocked products with the budget forcing many epochs.
+    # The budget forcing many epochs.
     monkeypatch.setattr(_leader, "_EDGE_BUDGET", 3)
     for b, ref in zip(cases, expected):
         np.testing.assert_allclose(_fast_curve(b)[:41], ref, rtol=1e-12)
@@ -178,17 +178,21 @@ def test_fast_kernel_equals_reference_on_long_words_and_every_pair_generator(mon
         np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
 
 
-def test_blocked_products_on_small_tiles_with_constant_units_match_reference(monkeypatch):
-    # Several product tiles per row block (diagonal and off-diagonal ones) and units that are
-    # constant over all words, which the products leave out.
+def test_the_budgeted_pass_over_every_pair_with_constant_units_matches_reference(monkeypatch):
+    # No direct route and a budget of 40 pairs: chunk matching gives way to the pass over every
+    # pair, whose radius the budget lowers (and whose buffer grows where one distance fills it).
     rng = np.random.default_rng(12)
     monkeypatch.setattr(_leader, "_EDGE_BUDGET", 40)
-    monkeypatch.setattr(_leader, "_TILE_ROWS", 7)
-    monkeypatch.setattr(_leader, "_TILE_COLS", 13)
+    monkeypatch.setattr(_leader, "_DIRECT_SIZE", 0)
+    monkeypatch.setattr(_leader, "_DIRECT_WORK", 0)
+    passes = []
+    inner = _leader._pairs_by_popcount
+    monkeypatch.setattr(_leader, "_pairs_by_popcount", lambda *a: passes.append(inner(*a)) or passes[-1])
     for _ in range(8):
         b = _random_case(rng, max_units=12, max_samples=90)
         b = np.concatenate([b, np.ones((b.shape[0], 3), np.uint8), np.zeros((b.shape[0], 2), np.uint8)], axis=1)
         np.testing.assert_allclose(_fast_curve(b), _reference_curve(b, b.shape[1]), rtol=1e-12)
+    assert passes and any(p[3] < b.shape[1] - 1 for p in passes)  # some pass covered fewer radii
 
 
 def test_chain_of_thermometer_words_matches_reference():

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from neurocomplex.measures._pair_kernel import close_pairs, cross_pairs
+from neurocomplex.measures._pair_kernel import budget_pairs, cross_pairs, distance_histogram
 
 
 def _brute(words: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -18,21 +18,28 @@ def _brute(words: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarr
     return i[keep], j[keep], d[keep]
 
 
+def _packed(bits: np.ndarray) -> np.ndarray:
+    return np.packbits(bits, axis=1, bitorder="little").view(np.uint64).copy()
+
+
+def _words_with_close_pairs(rng: np.random.Generator, m: int, n_ints: int) -> np.ndarray:
+    bits = rng.random((m, 64 * n_ints)) < rng.uniform(0.0, 0.5)
+    bits[m // 2 :] = bits[: m - m // 2] ^ (rng.random((m - m // 2, 64 * n_ints)) < 0.02)  # close pairs
+    return _packed(bits)
+
+
 @pytest.mark.parametrize("n_ints", [1, 3, 8, 9, 17])
-def test_close_pairs_equal_every_distance(n_ints):
+def test_budget_pairs_with_room_for_every_pair_equal_every_distance(n_ints):
+    # blocks of 1,024 columns: m up to 1,500 crosses a block boundary within a row
     rng = np.random.default_rng(n_ints)
-    for _ in range(40):
-        m = int(rng.integers(1, 60))
-        density = rng.uniform(0.0, 0.5)
-        bits = rng.random((m, 64 * n_ints)) < density
-        bits[m // 2 :] = bits[: m - m // 2] ^ (rng.random((m - m // 2, 64 * n_ints)) < 0.02)  # close pairs
-        words = np.packbits(bits, axis=1, bitorder="little").view(np.uint64).copy()
+    for trial in range(30):
+        m = int(rng.integers(1, 60)) if trial < 27 else int(rng.integers(1_030, 1_500))
+        words = _words_with_close_pairs(rng, m, n_ints)
         low = int(rng.integers(0, 3))
         high = int(rng.integers(low, 40 * n_ints))
-        i, j, d, n = close_pairs(words, low, high, max(1, m * (m - 1) // 2))
-        ref = _brute(words, low, high)
-        assert n == ref[0].size
-        for got, want in zip((i[:n], j[:n], d[:n]), ref):
+        i, j, d, limit = budget_pairs(words, low, high, max(1, m * (m - 1) // 2))
+        assert limit == high
+        for got, want in zip((i, j, d), _brute(words, low, high)):
             np.testing.assert_array_equal(got, want)
 
 
@@ -42,18 +49,52 @@ def test_the_early_stop_keeps_a_pair_at_exactly_high_and_drops_one_above():
     words[0, :8] = np.uint64(1)  # 8 bits from row 2 in the first 8 integers: 8 <= high, counting goes on
     words[1, :8] = np.uint64(1)
     words[1, 16] = np.uint64(3)  # row 1: 2 more bits from row 0, in the last integer
-    i, j, d, n = close_pairs(words, 1, 9, 3)
+    i, j, d, _ = budget_pairs(words, 1, 9, 3)
     # (0, 1): 2; (0, 2): 8; (1, 2): 8 + 2 = 10 > 9
-    assert n == 2 and i[:n].tolist() == [0, 0] and j[:n].tolist() == [1, 2] and d[:n].tolist() == [2, 8]
-    i, j, d, n = close_pairs(words, 1, 10, 3)
-    assert n == 3 and d[:n].tolist() == [2, 8, 10]
+    assert i.tolist() == [0, 0] and j.tolist() == [1, 2] and d.tolist() == [2, 8]
+    i, j, d, _ = budget_pairs(words, 1, 10, 3)
+    assert d.tolist() == [2, 8, 10]
 
 
-def test_more_pairs_than_capacity_are_reported():
-    words = np.zeros((4, 1), dtype=np.uint64)  # 6 pairs at distance 0
-    assert close_pairs(words, 0, 0, 5)[3] == -1
-    _, _, d, n = close_pairs(words, 0, 0, 6)
-    assert n == 6 and d[:n].tolist() == [0] * 6
+@pytest.mark.parametrize("n_ints", [1, 2, 12])
+def test_budget_pairs_lower_the_radius_to_what_the_budget_holds(n_ints):
+    rng = np.random.default_rng(50 + n_ints)
+    for _ in range(20):
+        m = int(rng.integers(20, 1_200))
+        words = _words_with_close_pairs(rng, m, n_ints)
+        dist = np.bitwise_count(words[:, None, :] ^ words[None, :, :]).sum(axis=2)[np.triu_indices(m, 1)]
+        low = int(rng.integers(0, 3))
+        high = int(rng.integers(low, 40 * n_ints))
+        per_radius = np.bincount(dist[(dist >= low) & (dist <= high)] - low, minlength=high - low + 1)
+        budget = max(2, int(rng.integers(1, max(2, per_radius.sum() + 1))))
+        i, j, d, limit = budget_pairs(words, low, high, budget)
+        assert low <= limit <= high
+        # every pair within the final radius, nothing beyond it
+        for got, want in zip((i, j, d), _brute(words, low, limit)):
+            np.testing.assert_array_equal(got, want)
+        # the radius is lowered only as far as needed: one more would not fit the budget (the
+        # pairs at ``low`` are all kept even beyond it)
+        assert limit == high or per_radius[: limit - low + 2].sum() > budget // 2
+        assert d.size <= budget or limit == low
+
+
+def test_pairs_at_the_lowest_distance_beyond_the_budget_are_all_kept():
+    words = np.zeros((40, 1), dtype=np.uint64)  # 780 pairs at distance 0
+    words[20:] = np.uint64(1)  # ... and 400 at distance 1
+    i, j, d, limit = budget_pairs(words, 0, 1, 16)
+    assert limit == 0 and d.size == 2 * 190 and not d.any()
+    np.testing.assert_array_equal(np.stack([i, j]), np.stack(_brute(words, 0, 0)[:2]))
+
+
+def test_distance_histogram_counts_every_row_from_the_sample():
+    rng = np.random.default_rng(9)
+    for n_ints in (1, 10):
+        words = _words_with_close_pairs(rng, 80, n_ints)
+        rows = rng.choice(80, size=12, replace=False)
+        high = 30 * n_ints
+        dist = np.bitwise_count(words[rows][:, None, :] ^ words[None, :, :]).sum(axis=2)
+        want = np.bincount(dist[dist <= high], minlength=high + 1)
+        np.testing.assert_array_equal(distance_histogram(words, rows, high), want)
 
 
 @pytest.mark.parametrize("n_ints", [1, 4, 9])
