@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
@@ -61,6 +63,7 @@ _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: 
 _DIRECT_SIZE = 1 << 27
 _DIRECT_WORK = 1 << 31
 _MANY_CHUNKS = 64
+_PAIRS_PER_THREAD = 1 << 24  # a thread of the pass over every pair has at least this many pairs
 
 
 def entropy_exp(weights: np.ndarray) -> float:
@@ -93,8 +96,38 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
     expected = np.cumsum(counts) * (m / (2.0 * sample.size))
     fits = np.flatnonzero(expected <= 0.5 * budget)
     limit = max(low, min(int(fits[-1]) if fits.size else low, high))
-    i, j, d, limit = budget_pairs(words, low, limit, budget)
-    return i, j, d.astype(_dist_type(high)), int(limit)
+    # Rows split into parts of equal pair counts, one thread each (the compiled pass releases the
+    # GIL); each part holds its share of the budget and the lowest radius of the parts is kept, so
+    # the pairs do not depend on the threads' timing.
+    n_parts = max(1, min(_threads(), (m * (m - 1) // 2) // _PAIRS_PER_THREAD))
+    bounds = _row_parts(m, n_parts)
+    if n_parts == 1:
+        parts = [budget_pairs(words, low, limit, budget, 0, m)]
+    else:
+        with ThreadPoolExecutor(n_parts) as pool:
+            parts = list(pool.map(lambda ab: budget_pairs(words, low, limit, max(1, budget // n_parts), *ab),
+                                  itertools.pairwise(bounds)))
+    limit = min(int(p[3]) for p in parts)
+    keep = [p[2] <= limit for p in parts]
+    i, j, d = (np.concatenate([p[c][k] for p, k in zip(parts, keep)]) for c in range(3))
+    return i, j, d.astype(_dist_type(high)), limit
+
+
+def _threads() -> int:
+    """The processors this process may run on (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def _row_parts(m: int, n_parts: int) -> np.ndarray:
+    """Row bounds of ``n_parts`` parts holding about equal numbers of pairs ``i < j`` of ``m`` rows
+    (row ``i`` holds ``m - 1 - i``)."""
+    before = np.cumsum(np.arange(m - 1, -1, -1, dtype=np.int64))  # pairs of rows 0..i
+    cuts = np.searchsorted(before, before[-1] * np.arange(1, n_parts) / n_parts)
+    return np.concatenate([[0], cuts + 1, [m]]).astype(np.int64)
 
 
 def _chunk_keys(bits: np.ndarray, n_chunks: int, salt: np.ndarray) -> list[np.ndarray]:
@@ -168,7 +201,7 @@ def _direct_pairs(sub: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.
     from neurocomplex.measures._pair_kernel import budget_pairs  # numba only when pairs are searched
 
     m = sub.shape[0]
-    i, j, d, _ = budget_pairs(np.ascontiguousarray(sub, dtype=np.uint64), low, high, max(1, m * (m - 1) // 2))
+    i, j, d, _ = budget_pairs(np.ascontiguousarray(sub, dtype=np.uint64), low, high, max(1, m * (m - 1) // 2), 0, m)
     return i, j, d.astype(_dist_type(high))
 
 

@@ -158,11 +158,12 @@ def _row_pairs(cols: np.ndarray, words: np.ndarray, i: int, j: int, low: int, li
 
 
 @njit(cache=True, nogil=True)
-def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int
+def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int, first: int, stop: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
-    """Pairs ``i < j`` of rows of ``words`` (uint64, C order) with ``low <= d <= T``: ``T = limit``,
-    lowered whenever more than ``budget`` pairs are held, to the largest value whose pairs held so far
-    number at most ``budget // 2`` (never below ``low``, whose pairs are all kept).
+    """Pairs ``i < j`` of rows of ``words`` (uint64, C order), ``first <= i < stop``, with ``low <= d
+    <= T``: ``T = limit``, lowered whenever more than ``budget`` pairs are held, to the largest value
+    whose pairs held so far number at most ``budget // 2`` (never below ``low``, whose pairs are all
+    kept).
 
     Returns ``(i, j, d, T)``: int32 arrays of the pairs, row major, and T.
     """
@@ -172,7 +173,7 @@ def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int
     buf = np.empty(_BLOCK, dtype=np.int64)
     at = np.empty(_BLOCK, dtype=np.int64)
     n = 0
-    for i in range(m - 1):
+    for i in range(first, min(stop, m - 1)):
         j = i + 1
         while j < m:
             n, j = _row_pairs(cols, words, i, j, low, limit, out, n, buf, at)

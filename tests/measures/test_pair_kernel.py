@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -37,7 +39,7 @@ def test_budget_pairs_with_room_for_every_pair_equal_every_distance(n_ints):
         words = _words_with_close_pairs(rng, m, n_ints)
         low = int(rng.integers(0, 3))
         high = int(rng.integers(low, 40 * n_ints))
-        i, j, d, limit = budget_pairs(words, low, high, max(1, m * (m - 1) // 2))
+        i, j, d, limit = budget_pairs(words, low, high, max(1, m * (m - 1) // 2), 0, m)
         assert limit == high
         for got, want in zip((i, j, d), _brute(words, low, high)):
             np.testing.assert_array_equal(got, want)
@@ -49,10 +51,10 @@ def test_the_early_stop_keeps_a_pair_at_exactly_high_and_drops_one_above():
     words[0, :8] = np.uint64(1)  # 8 bits from row 2 in the first 8 integers: 8 <= high, counting goes on
     words[1, :8] = np.uint64(1)
     words[1, 16] = np.uint64(3)  # row 1: 2 more bits from row 0, in the last integer
-    i, j, d, _ = budget_pairs(words, 1, 9, 3)
+    i, j, d, _ = budget_pairs(words, 1, 9, 3, 0, 3)
     # (0, 1): 2; (0, 2): 8; (1, 2): 8 + 2 = 10 > 9
     assert i.tolist() == [0, 0] and j.tolist() == [1, 2] and d.tolist() == [2, 8]
-    i, j, d, _ = budget_pairs(words, 1, 10, 3)
+    i, j, d, _ = budget_pairs(words, 1, 10, 3, 0, 3)
     assert d.tolist() == [2, 8, 10]
 
 
@@ -67,7 +69,7 @@ def test_budget_pairs_lower_the_radius_to_what_the_budget_holds(n_ints):
         high = int(rng.integers(low, 40 * n_ints))
         per_radius = np.bincount(dist[(dist >= low) & (dist <= high)] - low, minlength=high - low + 1)
         budget = max(2, int(rng.integers(1, max(2, per_radius.sum() + 1))))
-        i, j, d, limit = budget_pairs(words, low, high, budget)
+        i, j, d, limit = budget_pairs(words, low, high, budget, 0, m)
         assert low <= limit <= high
         # every pair within the final radius, nothing beyond it
         for got, want in zip((i, j, d), _brute(words, low, limit)):
@@ -81,7 +83,7 @@ def test_budget_pairs_lower_the_radius_to_what_the_budget_holds(n_ints):
 def test_pairs_at_the_lowest_distance_beyond_the_budget_are_all_kept():
     words = np.zeros((40, 1), dtype=np.uint64)  # 780 pairs at distance 0
     words[20:] = np.uint64(1)  # ... and 400 at distance 1
-    i, j, d, limit = budget_pairs(words, 0, 1, 16)
+    i, j, d, limit = budget_pairs(words, 0, 1, 16, 0, 40)
     assert limit == 0 and d.size == 2 * 190 and not d.any()
     np.testing.assert_array_equal(np.stack([i, j]), np.stack(_brute(words, 0, 0)[:2]))
 
@@ -115,3 +117,28 @@ def test_cross_pairs_equal_every_distance_between_two_sets(n_ints):
         np.testing.assert_array_equal(i[:n], ri)
         np.testing.assert_array_equal(j[:n], rj)
         np.testing.assert_array_equal(d[:n], dist[ri, rj])
+
+
+@pytest.mark.parametrize("n_parts", [2, 3])
+def test_the_pass_split_over_threads_gives_every_pair_within_its_radius(monkeypatch, n_parts):
+    from neurocomplex.measures import _leader
+
+    monkeypatch.setattr(_leader, "_threads", lambda: n_parts)
+    monkeypatch.setattr(_leader, "_PAIRS_PER_THREAD", 1)
+    rng = np.random.default_rng(70 + n_parts)
+    for n_ints, budget in ((1, 10**6), (2, 300), (10, 50)):
+        words = _words_with_close_pairs(rng, 400, n_ints)
+        i, j, d, limit = _leader._pairs_by_popcount(words, 1, 30 * n_ints, budget)
+        for got, want in zip((i, j, d), _brute(words, 1, limit)):
+            np.testing.assert_array_equal(got, want)  # row major across the parts too
+
+
+def test_row_parts_hold_about_equal_numbers_of_pairs():
+    from neurocomplex.measures._leader import _row_parts
+
+    for m, n_parts in ((10, 2), (1_000, 3), (100_001, 8)):
+        bounds = _row_parts(m, n_parts)
+        assert bounds[0] == 0 and bounds[-1] == m and np.all(np.diff(bounds) > 0)
+        rows = np.arange(m)
+        pairs = [int((m - 1 - rows[a:b]).sum()) for a, b in itertools.pairwise(bounds)]
+        assert max(pairs) - min(pairs) <= m
