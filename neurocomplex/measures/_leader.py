@@ -326,9 +326,12 @@ def _extra_limit(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
     expected within half ``budget``, from the distances of a sample of the extras to ``others``."""
     if extra.size == 0 or high <= low:
         return low
+    from neurocomplex.measures._pair_kernel import distance_histogram
+
     sample = extra[np.random.default_rng(0).choice(extra.size, size=min(extra.size, 256), replace=False)]
-    dist = np.bitwise_count(words[sample][:, None, :] ^ words[others][None, :, :]).sum(axis=2, dtype=np.int64)
-    counts = np.bincount(dist.ravel(), minlength=high + 1)[low: high + 1]
+    # the extras are among ``others`` (both sorted): the sample's rows there
+    rows = np.searchsorted(others, sample)
+    counts = distance_histogram(np.ascontiguousarray(words[others], dtype=np.uint64), rows, high)[low: high + 1]
     expected = np.cumsum(counts) * (extra.size / sample.size)
     fits = np.flatnonzero(expected <= 0.5 * budget)
     return low + int(fits[-1]) if fits.size else low
