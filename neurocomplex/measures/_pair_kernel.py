@@ -55,26 +55,6 @@ def _record(out: np.ndarray, n: int, i: int, j: int, d: int) -> int:  # pragma: 
 
 
 @njit(cache=True, nogil=True)
-def cross_pairs(a: np.ndarray, b: np.ndarray, low: int, high: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
-    """Pairs (row ``i`` of ``a``, row ``j`` of ``b``) with ``low <= d <= high``, ``i`` major.
-
-    ``a`` and ``b`` are uint64 words of the same width (C order). Returns ``(i, j, d, n)``: int32
-    arrays with room for every pair, whose first ``n`` entries are the pairs.
-    """
-    early = a.shape[1] > _EARLY_INTS
-    out = np.empty((3, a.shape[0] * b.shape[0]), dtype=np.int32)
-    n = 0
-    for i in range(a.shape[0]):
-        x = a[i]
-        for j in range(b.shape[0]):
-            d = _distance(x, b[j], high, early)
-            if d >= low and d <= high:
-                n = _record(out, n, i, j, d)
-    return out[0], out[1], out[2], n
-
-
-@njit(cache=True, nogil=True)
 def distance_histogram(words: np.ndarray, rows: np.ndarray, high: int) -> np.ndarray:  # pragma: no cover - compiled
     """How many rows of ``words`` lie at each distance ``0 .. high`` from each of ``rows`` (summed;
     a row counts itself at 0)."""
@@ -111,26 +91,26 @@ def _lower_limit(out: np.ndarray, n: int, low: int, limit: int, keep: int) -> tu
 
 
 @njit(cache=True, nogil=True)
-def _row_pairs(cols: np.ndarray, words: np.ndarray, i: int, j: int, low: int, limit: int, out: np.ndarray, n: int,
-               buf: np.ndarray, at: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
-    """Pairs ``(i, j..)`` with ``low <= d <= limit`` written into ``out`` from slot ``n`` until it is full.
+def _row_pairs(a: np.ndarray, cols: np.ndarray, words: np.ndarray, i: int, j: int, low: int, limit: int,
+               out: np.ndarray, n: int, buf: np.ndarray, at: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Pairs (word ``a``, recorded as ``i``; rows ``j..`` of ``words``) with ``low <= d <= limit``,
+    written into ``out`` from slot ``n`` until it is full.
 
-    Returns ``(n, j)``: the next free slot and the first column not examined (``m`` when the row is
-    done). The distances of a block of columns over the first ``_EARLY_INTS`` integers are summed
-    first from ``cols`` (those integers, integer-major: one vectorised pass each, no branch); only
-    the columns within ``limit`` there are scanned, and wider words finished one by one, stopped
-    once past ``limit``.
+    Returns ``(n, j)``: the next free slot and the first row not examined (``m`` when all are
+    done). The distances of a block of rows over the first ``_EARLY_INTS`` integers are summed
+    first from ``cols`` (those integers of ``words``, integer-major: one vectorised pass each, no
+    branch); only the rows within ``limit`` there are scanned, and wider words finished one by
+    one, stopped once past ``limit``.
     """
     k, m = words.shape[1], cols.shape[1]
     capacity = out.shape[1]
-    a = words[i]
     while j < m:
         e = min(m, j + buf.size)
-        x, row = cols[0, i], cols[0]
+        x, row = a[0], cols[0]
         for t in range(j, e):
             buf[t - j] = popcount(x ^ row[t])
         for q in range(1, cols.shape[0]):
-            x, row = cols[q, i], cols[q]
+            x, row = a[q], cols[q]
             for t in range(j, e):
                 buf[t - j] += popcount(x ^ row[t])
         hit = False
@@ -176,7 +156,7 @@ def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int, first: in
     for i in range(first, min(stop, m - 1)):
         j = i + 1
         while j < m:
-            n, j = _row_pairs(cols, words, i, j, low, limit, out, n, buf, at)
+            n, j = _row_pairs(words[i], cols, words, i, j, low, limit, out, n, buf, at)
             if j < m:  # full: lower T, and grow only if the pairs at ``low`` alone fill it
                 limit, n = _lower_limit(out, n, low, limit, budget // 2)
                 if n == out.shape[1]:
@@ -184,3 +164,21 @@ def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int, first: in
                     grown[:, :n] = out
                     out = grown
     return out[0, :n], out[1, :n], out[2, :n], limit
+
+
+@njit(cache=True, nogil=True)
+def cross_pairs(a: np.ndarray, b: np.ndarray, low: int, high: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Pairs (row ``i`` of ``a``, row ``j`` of ``b``) with ``low <= d <= high``, ``i`` major.
+
+    ``a`` and ``b`` are uint64 words of the same width (C order). Returns ``(i, j, d, n)``: int32
+    arrays with room for every pair, whose first ``n`` entries are the pairs.
+    """
+    cols = np.ascontiguousarray(b[:, :_EARLY_INTS].T)
+    out = np.empty((3, max(1, a.shape[0] * b.shape[0])), dtype=np.int32)
+    buf = np.empty(_BLOCK, dtype=np.int64)
+    at = np.empty(_BLOCK, dtype=np.int64)
+    n = 0
+    for i in range(a.shape[0]):
+        n, _ = _row_pairs(a[i], cols, b, i, 0, low, high, out, n, buf, at)  # room for all: never full
+    return out[0], out[1], out[2], n
