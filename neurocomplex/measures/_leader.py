@@ -64,6 +64,7 @@ _DIRECT_SIZE = 1 << 27
 _DIRECT_WORK = 1 << 31
 _MANY_CHUNKS = 64
 _PAIRS_PER_THREAD = 1 << 24  # a thread of the pass over every pair has at least this many pairs
+_MERGE_PER_THREAD = 1 << 18  # (pair, replicate) entries of a thread of the replicates' merge, at least
 
 
 def entropy_exp(weights: np.ndarray) -> float:
@@ -446,11 +447,22 @@ def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii
 
 def _merge_replicates(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray) -> None:
     """One radius of merging in every replicate (rows of ``w`` and ``alive``, updated in place) on
-    the pairs ``(u, v)`` of words at this radius's distance."""
+    the pairs ``(u, v)`` of words at this radius's distance.
+
+    Replicates are independent: with many pairs, their rows go in equal parts to one thread each
+    (the compiled merge releases the GIL)."""
     from neurocomplex.measures._leader_kernel import merge_radius
 
-    merge_radius(u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), w, alive,
-                 np.full(w.shape[1], -1, dtype=np.int64))
+    u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
+    n_rep = w.shape[0]
+    n_parts = max(1, min(_threads(), n_rep, (u.size * n_rep) // _MERGE_PER_THREAD))
+    if n_parts == 1:
+        merge_radius(u, v, w, alive, np.full(w.shape[1], -1, dtype=np.int64))
+        return
+    step = -(-n_rep // n_parts)
+    with ThreadPoolExecutor(n_parts) as pool:
+        list(pool.map(lambda s: merge_radius(u, v, w[s : s + step], alive[s : s + step],
+                                             np.full(w.shape[1], -1, dtype=np.int64)), range(0, n_rep, step)))
 
 
 def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,

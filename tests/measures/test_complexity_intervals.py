@@ -62,6 +62,25 @@ def test_replicates_of_wide_words_and_full_curves():
         _check_replicates(b, np.arange(0, 12), rng)
 
 
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_replicates_merged_in_threads_equal_one_thread(monkeypatch, n_threads):
+    # 150 replicates: three groups of 64 (the last partial) split over the threads
+    rng = np.random.default_rng(3)
+    b = (rng.random((3_000, 24)) < rng.uniform(0.05, 0.3, 24)).astype(np.uint8)
+    words, counts = count_words(b)
+    radii = np.array([1, 2, 4, 6])
+    reps = rng.multinomial(counts.sum(), counts / counts.sum(), size=150)
+    cache = _leader.PairCache()
+    _leader.leader_merge_curve(words, counts, 24, radii, cache=cache)
+    single = _leader.replicate_curves(words, reps, 24, radii, cache)
+    monkeypatch.setattr(_leader, "_threads", lambda: n_threads)
+    monkeypatch.setattr(_leader, "_MERGE_PER_THREAD", 1)
+    threaded = _leader.replicate_curves(words, reps, 24, radii, cache)
+    np.testing.assert_array_equal(threaded, single)
+    for row, expected in zip(reps[::37], threaded[::37], strict=True):
+        np.testing.assert_array_equal(expected, _from_scratch(words, row, 24, radii))
+
+
 @pytest.mark.parametrize("block_size", [None, 50])
 def test_pattern_complexity_interval_equals_exact_replicates(block_size):
     # The replicates reported are those of merging each resampled word table from scratch, with the
