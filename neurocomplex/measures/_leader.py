@@ -56,10 +56,12 @@ _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: 
 # integers of _DIRECT_SIZE, or of _DIRECT_WORK where chunk matching would need _MANY_CHUNKS chunks or
 # more (radius T: T + 1 chunks), when every pair fits the edge budget; beyond, by chunk matching below
 # _MANY_CHUNKS chunks while it compares fewer candidates than the pass over every pair costs, and by
-# that pass (within a budgeted T) from there. Measured against the former float32 products (one epoch,
-# 1 thread): 2,000 words of 200 units 7 ms against 9-22 ms; 3,000 x 4,096 0.10 against 0.72 s;
-# 2,000 x 16,384 0.17 against 1.7 s; chunk matching stays a little ahead for many one-integer words at
-# small radii (3,500 x 64: 13 against 9 ms, but covering radii 1-4 where the pairs cover 1-6).
+# that pass (within a budgeted T) from there. Measured (one epoch, 1 thread), every pair at once
+# against chunk matching or float32 tile products: 2,000 words of 200 units 7 ms against 9-22 ms;
+# 3,000 x 4,096 0.10 against 0.72 s; 2,000 x 16,384 0.17 against 1.7 s; chunk matching stays a little
+# ahead for many one-integer words at small radii (3,500 x 64: 13 against 9 ms, but covering radii
+# 1-4 where the pairs cover 1-6). The budgeted pass against those products: 50,000 words of 50 units
+# 1.2-2.2 against 2.6-3.9 s, 20,000 x 1,000 1.7 against 4.2 s, 5,000 x 16,384 2.7 against 6.6 s.
 _DIRECT_SIZE = 1 << 27
 _DIRECT_WORK = 1 << 31
 _MANY_CHUNKS = 64
@@ -115,12 +117,15 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
 
 
 def _threads() -> int:
-    """The processors this process may run on (at most 8)."""
+    """Threads of the compiled passes: the processors this process may run on, at most numba's
+    ``NUMBA_NUM_THREADS`` (an environment variable; the processors by default) and 8."""
+    from numba import config  # loaded with the compiled passes that ask
+
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         n = os.cpu_count() or 1
-    return max(1, min(n, 8))
+    return max(1, min(n, int(config.NUMBA_NUM_THREADS), 8))
 
 
 def _row_parts(m: int, n_parts: int) -> np.ndarray:

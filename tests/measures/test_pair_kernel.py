@@ -142,3 +142,14 @@ def test_row_parts_hold_about_equal_numbers_of_pairs():
         rows = np.arange(m)
         pairs = [int((m - 1 - rows[a:b]).sum()) for a, b in itertools.pairwise(bounds)]
         assert max(pairs) - min(pairs) <= m
+
+
+def test_threads_follow_numbas_thread_setting(monkeypatch):
+    from numba import config
+
+    from neurocomplex.measures._leader import _threads
+
+    monkeypatch.setattr(config, "NUMBA_NUM_THREADS", 1)
+    assert _threads() == 1
+    monkeypatch.setattr(config, "NUMBA_NUM_THREADS", 64)
+    assert 1 <= _threads() <= 8
