@@ -3,12 +3,13 @@ one set of words within a radius that a budget of pairs allows (:func:`budget_pa
 pair of two sets within a range (:func:`cross_pairs`).
 
 For each pair of rows the distance is the popcount of the rows' XOR, one integer of 64 units at a
-time. The pairs come out row major (``i``, then ``j`` ascending). :func:`budget_pairs` sums the
-distances of a block of columns over their first ``_EARLY_INTS`` integers in one branch-free pass
-per integer (vectorised) and finishes only the columns still within the radius; words longer than
-that stop counting once the distance exceeds it. Used by the leader merge
+time. The pairs come out row major (``i``, then ``j`` ascending). Both searches sum the distances
+of a block of columns over their first ``_EARLY_INTS`` integers in one branch-free pass per
+integer (vectorised) and finish only the columns still within the radius; words longer than that
+stop counting once the distance exceeds it. Used by the leader merge
 (:mod:`~neurocomplex.measures._leader`) for the pairs of an epoch and for the extra pairs of the
-bootstrap replicates.
+bootstrap replicates; :func:`distance_histogram` of a sample of rows sets the radius a budget
+allows.
 
 Compiled on first use and cached on disk (numba's cache, written atomically); imported only when
 pairs are searched, so ``import neurocomplex`` does not load numba.
@@ -24,7 +25,7 @@ from neurocomplex.measures._leader_kernel import popcount
 __all__ = ["budget_pairs", "cross_pairs", "distance_histogram"]
 
 _EARLY_INTS = 8  # integers counted between checks against ``high`` (wider words only)
-_BLOCK = 1024  # columns whose distances are summed before they are scanned (budget_pairs)
+_BLOCK = 1024  # columns whose distances are summed before they are scanned
 
 
 @njit(cache=True, nogil=True, inline="always")
