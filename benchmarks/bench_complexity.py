@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_complexity.py --interval [--quick]
     .venv/bin/python benchmarks/bench_complexity.py --wide
     .venv/bin/python benchmarks/bench_complexity.py --multiword
+    .venv/bin/python benchmarks/bench_complexity.py --many [--quick]
 
 1. complexity_curve (10 scales, ``SCALES``) on 10^5 samples x 256 binary units:
    - structured: the on/off states of the second ReLU layer (256 units) of a random He-initialized
@@ -25,6 +26,12 @@
    samples or nearly: thresholded ReLU-like activations (8 shared Gaussian factors plus noise) of
    200 x 32,768 and 2,000 x 16,384 units, and 5,000 samples of 4,096 units around 30 prototype
    words (4% of bits flipped). At scale 0.1 the radius is 410-3,277 bits.
+5. ``--many``: pattern_complexity's default call and ``n_boot=0`` (scale 0.1) where the distinct
+   words are too many for every pair to fit the pair budget (the pass over every pair within a
+   budgeted radius): Poisson counts (rates uniform in [0.05, 0.5]) of 50 units over 50,000 and
+   200,000 samples, independent Bernoulli(0.05) units 50,000 x 100, ReLU-like float32 layers
+   20,000 x 512 and 5,000 x 4,096; then complexity_curve's default call on the 200,000 counts.
+   ``--quick`` leaves out the 200,000 samples. The compiled threads used are printed.
 2. reconstruction_complexity up to k_max = 16 on 10^4 samples x 100 -> 100 units (a random
    two-layer ReLU map, so that e(k) needs many clusters), compared with scikit-learn's KMeans +
    Ridge doing the same cross-validation (test dependency).
@@ -258,12 +265,63 @@ def bench_wide() -> None:
               f"{times[0, 0]:.2f} s | {times[0, 1]:.2f} s | {est.value:.2f} | {ci} |", flush=True)
 
 
+def bench_many_words() -> None:
+    import warnings
+
+    from neurocomplex.measures._leader import _threads
+
+    warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+    nc.pattern_complexity(nc.Recording.from_array(_bernoulli(1000, 16), kind="binary"), n_boot=10)  # loads the compiled code
+
+    def poisson(n: int, d: int) -> nc.Recording:
+        rng = np.random.default_rng(1)
+        return nc.Recording.from_array(rng.poisson(rng.uniform(0.05, 0.5, d), (n, d)), kind="spike_counts")
+
+    def relu(n: int, d: int) -> nc.Recording:
+        rng = np.random.default_rng(1)
+        z = rng.standard_normal((n, 8)) @ rng.standard_normal((8, d)) + rng.standard_normal((n, d))
+        return nc.Recording.from_array(np.maximum(z, 0).astype(np.float32))
+
+    def bernoulli(n: int, d: int) -> nc.Recording:
+        rng = np.random.default_rng(1)
+        return nc.Recording.from_array((rng.random((n, d)) < 0.05).astype(np.uint8), kind="binary")
+
+    print(f"threads of the compiled passes: {_threads()}")
+    print("| data | n x d | distinct words | clusters | n_boot=0 | default (n_boot=100) | value | interval |")
+    print("|---|---|---|---|---|---|---|---|")
+    cases = [("Poisson counts", poisson, 50_000, 50), ("Poisson counts", poisson, 200_000, 50),
+             ("Bernoulli 0.05", bernoulli, 50_000, 100), ("ReLU-like float32", relu, 20_000, 512),
+             ("ReLU-like float32", relu, 5_000, 4_096)]
+    for name, make, n, d in cases:
+        if QUICK and n > 100_000:
+            continue
+        rec = make(n, d)
+        t = time.perf_counter()
+        est = nc.pattern_complexity(rec, n_boot=0)
+        t0 = time.perf_counter() - t
+        t = time.perf_counter()
+        full = nc.pattern_complexity(rec)
+        t1 = time.perf_counter() - t
+        ci = "none" if full.ci is None else f"({full.ci[0]:.6g}, {full.ci[1]:.6g})"
+        print(f"| {name} | {n:,} x {d:,} | {est.diagnostics['n_distinct_words']:,} | {est.diagnostics['n_clusters']:,} | "
+              f"{t0:.2f} s | {t1:.2f} s | {est.value:.6g} | {ci} |", flush=True)
+    if not QUICK:
+        rec = poisson(200_000, 50)
+        t = time.perf_counter()
+        curve = nc.complexity_curve(rec)
+        print(f"\ncomplexity_curve default, Poisson counts 200,000 x 50: {time.perf_counter() - t:.1f} s, "
+              f"exponent {curve.value:.4f}")
+
+
 if __name__ == "__main__":
     if "--wide" in sys.argv:
         bench_wide()
         sys.exit(0)
     if "--multiword" in sys.argv:
         bench_multiword()
+        sys.exit(0)
+    if "--many" in sys.argv:
+        bench_many_words()
         sys.exit(0)
     if "--interval" in sys.argv:
         from threadpoolctl import threadpool_info
