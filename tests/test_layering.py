@@ -28,6 +28,7 @@ LAYERS: dict[str, float] = {
     "neurocomplex._plot_marks": 1,
     "neurocomplex._atomic": 1,
     "neurocomplex._memory": 1,
+    "neurocomplex._threads": 1,
     "neurocomplex.binning": 1,
     "neurocomplex.recording": 2,
     "neurocomplex.estimate": 2,

@@ -41,12 +41,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
 
+from neurocomplex._threads import map_in_threads, max_threads
 from neurocomplex.stats.words import unpack_words
 
 __all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_group_size", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
@@ -104,12 +103,8 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
     # the pairs do not depend on the threads' timing.
     n_parts = max(1, min(_threads(), (m * (m - 1) // 2) // _PAIRS_PER_THREAD))
     bounds = _row_parts(m, n_parts)
-    if n_parts == 1:
-        parts = [budget_pairs(words, low, limit, budget, 0, m)]
-    else:
-        with ThreadPoolExecutor(n_parts) as pool:
-            parts = list(pool.map(lambda ab: budget_pairs(words, low, limit, max(1, budget // n_parts), *ab),
-                                  itertools.pairwise(bounds)))
+    parts = map_in_threads(lambda ab: budget_pairs(words, low, limit, max(1, budget // n_parts), *ab),
+                           itertools.pairwise(bounds), n_parts)
     limit = min(int(p[3]) for p in parts)
     keep = [p[2] <= limit for p in parts]
     i, j, d = (np.concatenate([p[c][k] for p, k in zip(parts, keep)]) for c in range(3))
@@ -117,15 +112,8 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
 
 
 def _threads() -> int:
-    """Threads of the compiled passes: the processors this process may run on, at most numba's
-    ``NUMBA_NUM_THREADS`` (an environment variable; the processors by default) and 8."""
-    from numba import config  # loaded with the compiled passes that ask
-
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, int(config.NUMBA_NUM_THREADS), 8))
+    """Threads of the compiled passes (:func:`neurocomplex._threads.max_threads`)."""
+    return max_threads()
 
 
 def _row_parts(m: int, n_parts: int) -> np.ndarray:
@@ -461,13 +449,9 @@ def _merge_replicates(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.nda
     u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
     n_rep = w.shape[0]
     n_parts = max(1, min(_threads(), n_rep, (u.size * n_rep) // _MERGE_PER_THREAD))
-    if n_parts == 1:
-        merge_radius(u, v, w, alive, np.full(w.shape[1], -1, dtype=np.int64))
-        return
     step = -(-n_rep // n_parts)
-    with ThreadPoolExecutor(n_parts) as pool:
-        list(pool.map(lambda s: merge_radius(u, v, w[s : s + step], alive[s : s + step],
-                                             np.full(w.shape[1], -1, dtype=np.int64)), range(0, n_rep, step)))
+    map_in_threads(lambda s: merge_radius(u, v, w[s : s + step], alive[s : s + step],
+                                          np.full(w.shape[1], -1, dtype=np.int64)), range(0, n_rep, step), n_parts)
 
 
 def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, radii: np.ndarray,

@@ -189,8 +189,8 @@ def pattern_complexity(
     over every pair keeping those within the budget's radius), and the merges of one radius are decided by one
     compiled walk in merge order (numba: compiled on the first call and cached on disk; a new
     process loads it in about 1 s). The pass over every pair and the replicates' merges run on
-    up to 8 threads, as many as the processors available and numba's ``NUMBA_NUM_THREADS``
-    environment variable allow; the results do not depend on the number of threads.
+    the processors available, at most 8 (the environment variable ``NEUROCOMPLEX_NUM_THREADS``
+    sets the number); the results do not depend on it.
 
     The interval is a "basic" bootstrap interval (reflected about the estimate) clipped at 1:
     resampled data hold fewer distinct words and pick other leaders, which shifts resampled

@@ -144,12 +144,15 @@ def test_row_parts_hold_about_equal_numbers_of_pairs():
         assert max(pairs) - min(pairs) <= m
 
 
-def test_threads_follow_numbas_thread_setting(monkeypatch):
-    from numba import config
+def test_threads_follow_the_environment(monkeypatch):
+    import neurocomplex as nc
+    from neurocomplex._threads import max_threads
 
-    from neurocomplex.measures._leader import _threads
-
-    monkeypatch.setattr(config, "NUMBA_NUM_THREADS", 1)
-    assert _threads() == 1
-    monkeypatch.setattr(config, "NUMBA_NUM_THREADS", 64)
-    assert 1 <= _threads() <= 8
+    monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", "3")
+    assert max_threads() == 3
+    monkeypatch.delenv("NEUROCOMPLEX_NUM_THREADS")
+    assert 1 <= max_threads() <= 8
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", bad)
+        with pytest.raises(nc.InvalidParameterError, match="NEUROCOMPLEX_NUM_THREADS"):
+            max_threads()
