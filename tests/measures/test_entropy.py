@@ -65,6 +65,28 @@ def test_unit_entropy_is_sum_of_binary_entropies(rng: np.random.Generator) -> No
     assert nc.unit_entropy(rec, threshold=5.0, n_boot=0).value == 0.0
 
 
+@pytest.mark.parametrize("density", [0.02, 0.3])
+def test_unit_ones_by_dense_and_sparse_bits_are_equal(monkeypatch, density: float) -> None:
+    # 70 units (two integers per word) and slices of 3 words: both routes, over several slices,
+    # give the same replicates, values and intervals (integer sums, exact in float64)
+    from neurocomplex.measures import entropy
+
+    r = np.random.default_rng(4)
+    rec = nc.Recording.from_array((r.random((3000, 70)) < density).astype(np.uint8), kind="binary")
+    monkeypatch.setattr(entropy, "_MAX_BITS_TABLE", 3 * 70)
+    results = []
+    for share in (10**9, 1):  # every word dense; no word dense (sparse)
+        monkeypatch.setattr(entropy, "_DENSE_SHARE", share)
+        for f in (nc.unit_entropy, nc.multi_information):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NeurocomplexWarning)
+                est = f(rec, n_boot=30)
+            results.append((est.value, est.ci, est.diagnostics.get("bootstrap_replicates")))
+    for dense, sparse_ in zip(results[:2], results[2:]):
+        assert dense[0] == sparse_[0] and dense[1] == sparse_[1] and dense[1] is not None
+    np.testing.assert_array_equal(results[0][2], results[2][2])  # unit_entropy's replicates
+
+
 # --------------------------------------------------------------------------- accuracy
 def test_well_sampled_all_methods_agree_with_truth(rng: np.random.Generator) -> None:
     rec, truth = _bernoulli(rng, 10, 50_000)
