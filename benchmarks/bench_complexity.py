@@ -268,7 +268,7 @@ def bench_wide() -> None:
 def bench_many_words() -> None:
     import warnings
 
-    from neurocomplex.measures._leader import _threads
+    from neurocomplex._threads import max_threads
 
     warnings.simplefilter("ignore", nc.NeurocomplexWarning)
     nc.pattern_complexity(nc.Recording.from_array(_bernoulli(1000, 16), kind="binary"), n_boot=10)  # loads the compiled code
@@ -286,7 +286,7 @@ def bench_many_words() -> None:
         rng = np.random.default_rng(1)
         return nc.Recording.from_array((rng.random((n, d)) < 0.05).astype(np.uint8), kind="binary")
 
-    print(f"threads of the compiled passes: {_threads()}")
+    print(f"threads of the compiled passes: {max_threads()}")
     print("| data | n x d | distinct words | clusters | n_boot=0 | default (n_boot=100) | value | interval |")
     print("|---|---|---|---|---|---|---|---|")
     cases = [("Poisson counts", poisson, 50_000, 50), ("Poisson counts", poisson, 200_000, 50),

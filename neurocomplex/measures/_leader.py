@@ -93,15 +93,11 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
     m = sub.shape[0]
     words = np.ascontiguousarray(sub, dtype=np.uint64)
     sample = np.random.default_rng(seed).choice(m, size=min(m, 256), replace=False)
-    counts = distance_histogram(words, sample, high)
-    counts[:low] = 0
-    expected = np.cumsum(counts) * (m / (2.0 * sample.size))
-    fits = np.flatnonzero(expected <= 0.5 * budget)
-    limit = max(low, min(int(fits[-1]) if fits.size else low, high))
+    limit = _budget_radius(distance_histogram(words, sample, high)[low:], m / (2.0 * sample.size), low, budget)
     # Rows split into parts of equal pair counts, one thread each (the compiled pass releases the
     # GIL); each part holds its share of the budget and the lowest radius of the parts is kept, so
     # the pairs do not depend on the threads' timing.
-    n_parts = max(1, min(_threads(), (m * (m - 1) // 2) // _PAIRS_PER_THREAD))
+    n_parts = max(1, min(max_threads(), (m * (m - 1) // 2) // _PAIRS_PER_THREAD))
     bounds = _row_parts(m, n_parts)
     parts = map_in_threads(lambda ab: budget_pairs(words, low, limit, max(1, budget // n_parts), *ab),
                            itertools.pairwise(bounds), n_parts)
@@ -109,11 +105,6 @@ def _pairs_by_popcount(sub: np.ndarray, low: int, high: int, budget: int,
     keep = [p[2] <= limit for p in parts]
     i, j, d = (np.concatenate([p[c][k] for p, k in zip(parts, keep)]) for c in range(3))
     return i, j, d.astype(_dist_type(high)), limit
-
-
-def _threads() -> int:
-    """Threads of the compiled passes (:func:`neurocomplex._threads.max_threads`)."""
-    return max_threads()
 
 
 def _row_parts(m: int, n_parts: int) -> np.ndarray:
@@ -325,9 +316,15 @@ def _extra_limit(words: np.ndarray, extra: np.ndarray, others: np.ndarray, low: 
     sample = extra[np.random.default_rng(0).choice(extra.size, size=min(extra.size, 256), replace=False)]
     # the extras are among ``others`` (both sorted): the sample's rows there
     rows = np.searchsorted(others, sample)
-    counts = distance_histogram(np.ascontiguousarray(words[others], dtype=np.uint64), rows, high)[low: high + 1]
-    expected = np.cumsum(counts) * (extra.size / sample.size)
-    fits = np.flatnonzero(expected <= 0.5 * budget)
+    counts = distance_histogram(np.ascontiguousarray(words[others], dtype=np.uint64), rows, high)[low:]
+    return _budget_radius(counts, extra.size / sample.size, low, budget)
+
+
+def _budget_radius(counts: np.ndarray, scale: float, low: int, budget: int) -> int:
+    """The largest radius ``T >= low`` whose pairs, expected as ``scale`` times the sampled counts
+    at distances ``low, low + 1, ...`` (``counts``), number at most half ``budget`` (``low`` when
+    none does)."""
+    fits = np.flatnonzero(np.cumsum(counts) * scale <= 0.5 * budget)
     return low + int(fits[-1]) if fits.size else low
 
 
@@ -448,7 +445,7 @@ def _merge_replicates(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.nda
 
     u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
     n_rep = w.shape[0]
-    n_parts = max(1, min(_threads(), n_rep, (u.size * n_rep) // _MERGE_PER_THREAD))
+    n_parts = max(1, min(max_threads(), n_rep, (u.size * n_rep) // _MERGE_PER_THREAD))
     step = -(-n_rep // n_parts)
     map_in_threads(lambda s: merge_radius(u, v, w[s : s + step], alive[s : s + step],
                                           np.full(w.shape[1], -1, dtype=np.int64)), range(0, n_rep, step), n_parts)

@@ -170,8 +170,8 @@ def predictivity(
     noise (without an interval, ``n_boot=0``, sampling noise cannot be told apart: no warning).
     The ceiled value estimates θ(m) of the condition means divided by the median over units of the
     population reliability of a condition mean (what the Spearman–Brown corrected split-half
-    correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few values (standard
-    error near 1/√n) that the estimate warns.
+    correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few
+    values (standard error near 1/√n) that the estimate warns.
 
     Cost: the interval adds, per fold, the n_test × m smoother weights (O(n_test m (r + 2q))) and
     then n_boot × n × q for the replicates; no refit.

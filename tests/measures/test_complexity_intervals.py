@@ -73,7 +73,7 @@ def test_replicates_merged_in_threads_equal_one_thread(monkeypatch, n_threads):
     cache = _leader.PairCache()
     _leader.leader_merge_curve(words, counts, 24, radii, cache=cache)
     single = _leader.replicate_curves(words, reps, 24, radii, cache)
-    monkeypatch.setattr(_leader, "_threads", lambda: n_threads)
+    monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", str(n_threads))
     monkeypatch.setattr(_leader, "_MERGE_PER_THREAD", 1)
     threaded = _leader.replicate_curves(words, reps, 24, radii, cache)
     np.testing.assert_array_equal(threaded, single)

@@ -123,7 +123,7 @@ def test_cross_pairs_equal_every_distance_between_two_sets(n_ints):
 def test_the_pass_split_over_threads_gives_every_pair_within_its_radius(monkeypatch, n_parts):
     from neurocomplex.measures import _leader
 
-    monkeypatch.setattr(_leader, "_threads", lambda: n_parts)
+    monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", str(n_parts))
     monkeypatch.setattr(_leader, "_PAIRS_PER_THREAD", 1)
     rng = np.random.default_rng(70 + n_parts)
     for n_ints, budget in ((1, 10**6), (2, 300), (10, 50)):
