@@ -145,7 +145,11 @@ def merge_radius(u: np.ndarray, v: np.ndarray, w: np.ndarray, alive: np.ndarray,
     return total
 
 
-@njit(cache=True, nogil=True)
+# One explicit signature: called with a literal 0 (``k``) numba would compile it again
+_MERGE_ROW = "int64(int32[::1], int32[::1], int64, int64[::1], boolean[::1], int32[::1], int32[::1], int32[::1], int8[::1], int32[::1], int32[::1], int32[::1], int64[::1], boolean)"
+
+
+@njit(_MERGE_ROW, cache=True, nogil=True)
 def _merge_row(keep_e: np.ndarray, keep_l: np.ndarray, k: int, wb: np.ndarray, ab: np.ndarray, start: np.ndarray,
                fill: np.ndarray, src: np.ndarray, status: np.ndarray, stack: np.ndarray, cursor: np.ndarray,
                best_at: np.ndarray, target: np.ndarray, last: bool) -> int:  # pragma: no cover - compiled

@@ -91,7 +91,11 @@ def _lower_limit(out: np.ndarray, n: int, low: int, limit: int, keep: int) -> tu
     return new, kept
 
 
-@njit(cache=True, nogil=True)
+# One explicit signature: called with a literal 0 (``j`` or ``n``) numba would compile it again
+_ROW_PAIRS = "UniTuple(int64, 2)(uint64[::1], uint64[:, ::1], uint64[:, ::1], int64, int64, int64, int64, int32[:, ::1], int64, int64[::1], int64[::1])"
+
+
+@njit(_ROW_PAIRS, cache=True, nogil=True)
 def _row_pairs(a: np.ndarray, cols: np.ndarray, words: np.ndarray, i: int, j: int, low: int, limit: int,
                out: np.ndarray, n: int, buf: np.ndarray, at: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
     """Pairs (word ``a``, recorded as ``i``; rows ``j..`` of ``words``) with ``low <= d <= limit``,
@@ -139,6 +143,17 @@ def _row_pairs(a: np.ndarray, cols: np.ndarray, words: np.ndarray, i: int, j: in
 
 
 @njit(cache=True, nogil=True)
+def _doubled(out: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``out`` copied into twice its columns. (An element loop: a 2-D slice assignment compiles a
+    shape-mismatch message formatter, seconds of the first call.)"""
+    grown = np.empty((3, 2 * out.shape[1]), dtype=np.int32)
+    for r in range(3):
+        for e in range(out.shape[1]):
+            grown[r, e] = out[r, e]
+    return grown
+
+
+@njit(cache=True, nogil=True)
 def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int, first: int, stop: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
     """Pairs ``i < j`` of rows of ``words`` (uint64, C order), ``first <= i < stop``, with ``low <= d
@@ -161,9 +176,7 @@ def budget_pairs(words: np.ndarray, low: int, limit: int, budget: int, first: in
             if j < m:  # full: lower T, and grow only if the pairs at ``low`` alone fill it
                 limit, n = _lower_limit(out, n, low, limit, budget // 2)
                 if n == out.shape[1]:
-                    grown = np.empty((3, 2 * n), dtype=np.int32)
-                    grown[:, :n] = out
-                    out = grown
+                    out = _doubled(out)
     return out[0, :n], out[1, :n], out[2, :n], limit
 
 

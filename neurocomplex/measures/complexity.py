@@ -188,7 +188,7 @@ def pattern_complexity(
     budget, else exact matching on bit chunks where that compares fewer candidates, else one pass
     over every pair keeping those within the budget's radius), and the merges of one radius are
     decided by one compiled walk in merge order (numba: compiled on the first call after an
-    install, about 20 s for the pair search and the merge together, and cached on disk; a new
+    install, about 10 s for the pair search and the merge together, and cached on disk; a new
     process loads them in about 1 s). The pass over every pair and the replicates' merges run on
     the processors available, at most 8 (the environment variable ``NEUROCOMPLEX_NUM_THREADS``
     sets the number); the results do not depend on it.

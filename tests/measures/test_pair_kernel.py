@@ -88,6 +88,18 @@ def test_pairs_at_the_lowest_distance_beyond_the_budget_are_all_kept():
     np.testing.assert_array_equal(np.stack([i, j]), np.stack(_brute(words, 0, 0)[:2]))
 
 
+def test_the_row_scan_is_compiled_once_for_every_caller():
+    # called with literal zeros (``j``, ``n``), numba would compile a version for each: seconds of
+    # the first call after an install
+    from neurocomplex.measures._leader_kernel import _merge_row
+    from neurocomplex.measures._pair_kernel import _row_pairs
+
+    words = np.arange(12, dtype=np.uint64).reshape(6, 2)
+    budget_pairs(words, 0, 3, 4, 0, 6)
+    cross_pairs(words, words, 0, 3)
+    assert len(_row_pairs.signatures) == 1 and len(_merge_row.signatures) == 1
+
+
 def test_distance_histogram_counts_every_row_from_the_sample():
     rng = np.random.default_rng(9)
     for n_ints in (1, 10):
