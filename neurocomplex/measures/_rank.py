@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 __all__ = ["spearman", "kendall_tau_a", "SortedVector", "RankPair", "merge_split_ties", "spearman_influence",
-           "tau_a_influence", "smaller_before"]
+           "tau_a_influence", "smaller_before", "sort_order"]
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -57,6 +57,58 @@ def kendall_tau_a(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip(s / n0, -1.0, 1.0))
 
 
+_PACKED_MIN = 1 << 15  # from this many entries the packed sort below beats np.argsort
+
+
+def sort_order(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.argsort(v, kind="stable")`` of a 1-D float array without NaN (−0 and 0 as equal), and
+    ``v`` in that order; several times faster than the argsort on long vectors.
+
+    np.sort of integers is vectorized, np.argsort is not (8–10× slower on millions of entries). The
+    float64 values are mapped to unsigned integers in the same order, their lowest bits replaced by
+    the entry's position, and the keys sorted: the positions come out sorted by the values'
+    leading bits (at least 64 − 27 of them up to 10^8 entries), ties of those by position. Entries
+    whose leading bits agree but whose values do not (closer than about 2^-37 relative) may then
+    be out of order; they are found by comparing neighbours and re-sorted within their runs.
+
+    Examples
+    --------
+    >>> sort_order(np.array([0.5, -1.0, 0.5, -0.0, 0.0, 2.0]))[0].tolist()
+    [1, 3, 4, 0, 2, 5]
+    """
+    m = v.size
+    if m < _PACKED_MIN or v.dtype.kind != "f" or np.isnan(v).any():
+        order = np.argsort(v, kind="stable")
+        return order, v[order]
+    key = (np.asarray(v, dtype=np.float64) + 0.0).view(np.uint64)  # a copy, −0 made 0
+    # order-preserving map onto unsigned integers: negatives' bits all flipped, positives' sign bit set
+    flip = key >> np.uint64(63)
+    flip *= np.uint64(0x7FFFFFFFFFFFFFFF)
+    flip |= np.uint64(1 << 63)
+    key ^= flip
+    pos_bits = (m - 1).bit_length()
+    low = np.uint64((1 << pos_bits) - 1)
+    key &= ~low
+    key |= np.arange(m, dtype=np.uint64)
+    key.sort()
+    run = key >> np.uint64(pos_bits)
+    order = np.bitwise_and(key, low, out=key).view(np.intp)
+    vals = v[order]
+    wrong = np.flatnonzero(vals[1:] < vals[:-1])
+    if wrong.size:  # re-sort the runs of equal leading bits that hold a descent, by value, then position
+        starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+        bad = np.unique(np.searchsorted(starts, wrong, side="right") - 1)
+        lengths = np.append(starts[1:], m)[bad] - starts[bad]
+        if lengths.sum() > m // 8:
+            order = np.argsort(v, kind="stable")
+            return order, v[order]
+        at = np.repeat(starts[bad] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        sub = order[at]
+        inner = np.lexsort((sub, vals[at], np.repeat(np.arange(bad.size), lengths)))
+        order[at], vals[at] = sub[inner], vals[at][inner]
+    return order, vals
+
+
 def _starts_mask(s: np.ndarray) -> np.ndarray:
     """True where a sorted vector's value differs from the previous one (and at 0)."""
     new = np.empty(s.size, dtype=bool)
@@ -68,9 +120,11 @@ def _starts_mask(s: np.ndarray) -> np.ndarray:
 class SortedVector:
     """A vector's sort order and tie blocks (exact equality), reused by every use of its ranks."""
 
-    def __init__(self, v: np.ndarray, order: np.ndarray | None = None) -> None:
-        self.order = np.argsort(v) if order is None else order  # any order of ties: their ranks are averaged
-        s = v[self.order]
+    def __init__(self, v: np.ndarray, order: np.ndarray | None = None, sorted_v: np.ndarray | None = None) -> None:
+        if order is None:  # any order of ties would do: their ranks are averaged
+            self.order, s = sort_order(v)
+        else:
+            self.order, s = order, v[order] if sorted_v is None else sorted_v
         new = _starts_mask(s)
         self.starts = np.flatnonzero(new)
         self.lengths = np.diff(self.starts, append=s.size)
@@ -161,8 +215,7 @@ def merge_split_ties(v: np.ndarray, tol: float, exact_key: Callable[[np.ndarray]
     values the values are reassigned in the order of the keys, so that order is exact too.
     Costs one sort plus Python work per close value only.
     """
-    order = np.argsort(v)
-    s = v[order]
+    order, s = sort_order(v)
     first = np.flatnonzero(_starts_mask(s))
     vals = s[first]
     close = np.flatnonzero(np.diff(vals) <= tol)

@@ -28,6 +28,7 @@ from neurocomplex.measures._pairs import as_float, check_pair, condition_codes, 
 from neurocomplex.measures._rank import (
     SortedVector,
     merge_split_ties,
+    sort_order,
     spearman_influence,
     tau_a_influence,
 )
@@ -51,7 +52,10 @@ class _Rdm:
 
     def __init__(self, n: int, values: np.ndarray, key: np.ndarray, order: np.ndarray | None = None) -> None:
         self.n, self.values, self.key = n, values, key
-        self.order = np.argsort(key) if order is None else order
+        self.order, self.sorted_key = sort_order(key) if order is None else (order, None)
+
+    def sorted_vector(self) -> SortedVector:
+        return SortedVector(self.key, self.order, self.sorted_key)
 
     def matrix(self) -> np.ndarray:
         out = np.zeros((self.n, self.n))
@@ -226,7 +230,7 @@ def _rdm_order(rec: Recording, codes: np.ndarray | None, n_cond: int, distance: 
 
     def make() -> SortedVector:
         r = _rdm(*_patterns(rec, codes, n_cond), distance, where)
-        return SortedVector(r.key, r.order)
+        return r.sorted_vector()
 
     def size(sv: SortedVector) -> int:
         return nbytes_of([sv.order, sv.starts, sv.lengths, sv.block])
@@ -301,7 +305,7 @@ def rdm(rec: Recording, distance: str = "correlation", conditions: Any = None) -
 
 def _compare(a: _Rdm, b: _Rdm, method: str) -> float:
     """``method`` between two RDMs, neither constant."""
-    sa, sb = SortedVector(a.key, a.order), SortedVector(b.key, b.order)
+    sa, sb = a.sorted_vector(), b.sorted_vector()
     if method == "spearman":
         return spearman_influence(sa, sb, gradient=False)[0]
     return tau_a_influence(sa, sb)[0]

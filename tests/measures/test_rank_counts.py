@@ -110,3 +110,31 @@ def test_tau_a_influence_on_every_route(route, monkeypatch):
 def test_tau_a_influence_single_entry():
     tau, influence = tau_a_influence(SortedVector(np.array([1.0])), SortedVector(np.array([2.0])))
     assert np.isnan(tau) and influence.tolist() == [0.0]
+
+
+def _sort_cases(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    n = 3 * _rank._PACKED_MIN
+    halves = rng.random(n)
+    halves[::64] = halves[1::64] * (1.0 + 4e-16)  # pairs a few ulp apart: equal leading bits, out of order
+    zeros = rng.standard_normal(n)
+    zeros[::3], zeros[1::3] = -0.0, 0.0
+    return {
+        "continuous": rng.standard_normal(n),
+        "ties": np.round(rng.random(n) * 50.0) / 7.0,
+        "ulp_pairs": halves,
+        "signed_zeros": zeros,
+        "float32": np.r_[rng.standard_normal(n // 2), np.zeros(n // 2)].astype(np.float32),
+        "infinite": np.r_[np.inf, -np.inf, rng.random(n)],
+        "all_close": 1.0 + rng.random(n) * 1e-12,  # one run of equal leading bits: the argsort instead
+        "short": rng.random(100),
+    }
+
+
+@pytest.mark.parametrize("case", ["continuous", "ties", "ulp_pairs", "signed_zeros", "float32", "infinite",
+                                  "all_close", "short"])
+def test_sort_order_is_the_stable_argsort(case):
+    v = _sort_cases(np.random.default_rng(5))[case]
+    order, values = _rank.sort_order(v)
+    want = np.argsort(v, kind="stable")
+    np.testing.assert_array_equal(order, want)
+    np.testing.assert_array_equal(values, v[want])
