@@ -34,14 +34,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from neurocomplex._threads import blas_on_one_thread, map_in_threads, max_threads
 from neurocomplex.stats.shared_parts import shared_part
 
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "use_grams", "centring_shift",
            "ShapeBlocks", "shape_blocks", "shape_cosines", "aligned_trace", "aligned_trace_gram", "nuclear_norm",
-           "centred_frobenius2", "unbiased_hsic", "centred_trace", "keep_row_factors", "BLOCK_BUDGET"]
+           "centred_frobenius2", "unbiased_hsic", "centred_trace", "keep_row_factors", "BLOCK_BUDGET",
+           "gram_route_fails"]
 
 # Rows per product: float32 data are multiplied in float32 and accumulated in float64 per chunk.
 _CHUNK_ROWS = 16384
@@ -539,29 +542,42 @@ def _top_eigen(c: np.ndarray, k: int, vectors: bool) -> tuple[np.ndarray, np.nda
     return lam, vec, bool(lam.size and lam[0] > 0 and lam[-1] >= _EIG_RTOL * lam[0])
 
 
-def nuclear_norm(c: np.ndarray, rank: int) -> float:
+def gram_route_fails(s: np.ndarray, rank: int) -> bool:
+    """Whether a cross-product with singular values ``s`` (descending) would send the Gram route of
+    :func:`nuclear_norm` and :func:`aligned_trace_gram` to the SVD, with a margin of 100 in λ: a
+    bootstrap replicate of it is then decomposed by the SVD directly (its Gram route's
+    eigendecomposition would be thrown away)."""
+    k = min(rank, s.size)
+    return bool(k > 0 and s[0] > 0 and s[k - 1] ** 2 < 100.0 * _EIG_RTOL * s[0] ** 2)
+
+
+def nuclear_norm(c: np.ndarray, rank: int, svd: bool = False) -> float:
     """Sum of the singular values of ``c``, whose rank is at most ``rank``: the square roots of the
     top eigenvalues of its smaller Gram matrix (a SYRK and a symmetric eigensolver, 3–4 times
     faster than the SVD of a rectangular matrix), or the SVD where a singular value within the rank
-    is too small for its square root to be accurate."""
+    is too small for its square root to be accurate (or with ``svd``)."""
     k = min(rank, *c.shape)
     if k <= 0:
         return 0.0
+    if svd:
+        return float(np.linalg.svd(c, compute_uv=False).sum())
     lam, _, accurate = _top_eigen(c, k, vectors=False)
     if not accurate:
         return float(np.linalg.svd(c, compute_uv=False).sum())
     return float(np.sqrt(lam).sum())
 
 
-def aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float) -> float:
+def aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float, svd: bool = False) -> float:
     """:func:`aligned_trace` from the eigenpairs of the smaller Gram matrix of ``c_fit``: with
     ``c_fit c_fitᵀ = U Λ Uᵀ``, ``v_i = c_fitᵀ u_i / σ_i`` and ``u_iᵀ c_eval v_i = (c_evalᵀ u_i)·(c_fitᵀ
     u_i) / σ_i`` (symmetrically from ``c_fitᵀ c_fit``). Falls back to the SVD where any singular
     value within the rank is below ``√_EIG_RTOL`` of the largest (its eigenvector, and which side of
-    the floor it lies on, are then not accurate)."""
+    the floor it lies on, are then not accurate); with ``svd``, the SVD directly."""
     k = min(rank, *c_fit.shape)
     if k <= 0:
         return 0.0
+    if svd:
+        return aligned_trace(c_fit, c_eval, rank, floor)
     lam, vec, accurate = _top_eigen(c_fit, k, vectors=True)
     if not accurate:  # some singular value within the rank is too small to place against the floor
         return aligned_trace(c_fit, c_eval, rank, floor)
@@ -583,9 +599,14 @@ def aligned_trace(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float
     ``rank``, and only singular values above ``floor``): the alignment learnt on one half of the
     samples, evaluated on the other. Directions below the floor (1e-10 of the scale of the data)
     are rounding, whose singular vectors are arbitrary."""
+    return _aligned_trace_svd(c_fit, c_eval, rank, floor)[0]
+
+
+def _aligned_trace_svd(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float) -> tuple[float, np.ndarray]:
+    """:func:`aligned_trace` and the singular values of ``c_fit``."""
     u, s, vt = np.linalg.svd(c_fit, full_matrices=False)
     keep = int(np.count_nonzero(s[: max(rank, 0)] > floor))
-    return float(np.einsum("ij,ij->", u[:, :keep], c_eval @ vt[:keep].T))
+    return float(np.einsum("ij,ij->", u[:, :keep], c_eval @ vt[:keep].T)), s
 
 
 def _merged(g: np.ndarray, sx: np.ndarray, sy: np.ndarray, w: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -614,13 +635,18 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
 
     The first ``exact_rows`` rows (the estimate) are decomposed by SVD; the others (replicates) by
     the eigenpairs of the smaller Gram matrices (:func:`nuclear_norm`, :func:`aligned_trace_gram`),
-    which agree with the SVD to about 1e-12 and fall back to it where they would not.
+    which agree with the SVD to about 1e-12 and fall back to it where they would not, or by the
+    SVD directly for a cross-product whose exact row has singular values that would make them
+    fall back (:func:`gram_route_fails`). The replicates' decompositions run one per thread
+    (:func:`~neurocomplex._threads.max_threads`) with BLAS on one thread; the values do not depend
+    on the number of threads.
     """
     cos = np.full(weights.shape[0], math.nan)
     xfit = np.full(weights.shape[0], math.nan)
     p, q = sb.grams.shape[1:]
     masks = (half, ~half)
     group = max(1, int(_SHAPE_MERGE_BYTES // (8 * 3 * p * q)))
+    routes = (False, False, False)  # the SVD directly for the replicates' (whole, first half, second half)
     for start in range(0, weights.shape[0], group):
         w = weights[start : start + group]
         wh = [np.where(m, w, 0.0) for m in masks]
@@ -631,23 +657,54 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
         full = _merged(sb.grams, sb.sx, sb.sy, w, n)
         own = [_merged(*sb.halves[h], wh[h], nh[h]) for h in (0, 1)]  # C_h in its own spans
         other = [_merged(*sb.halves[h], wh[1 - h], nh[1 - h]) for h in (0, 1)]  # the other half's C there
-        for i in range(w.shape[0]):
-            if not norm[i] > 0:
-                continue
-            root = math.sqrt(norm[i])
-            exact = start + i < exact_rows
-            if exact:
-                cos[start + i] = np.linalg.svd(full[i], compute_uv=False).sum() / root
-            else:
-                rank = int(min(p, q, float(sb.counts[w[i] > 0].sum()) - 1))
-                cos[start + i] = nuclear_norm(full[i], rank) / root
-            if min(nh[0][i], nh[1][i]) < 2:
-                continue
-            traces = []
-            for h in (0, 1):
-                distinct = float(sb.counts[masks[h] & (w[i] > 0)].sum())
-                trace = aligned_trace if exact else aligned_trace_gram
-                traces.append(trace(own[h][i], other[h][i], int(min(p, q, distinct - 1)), _ALIGN_RTOL * root)
-                              / (nh[1 - h][i] - 1))
-            xfit[start + i] = 0.5 * (traces[0] + traces[1]) * (n[i] - 1) / root
+        rows = [(start + i < exact_rows, w[i], (nh[0][i], nh[1][i]), n[i], norm[i], full[i], (own[0][i], own[1][i]),
+                 (other[0][i], other[1][i])) for i in range(w.shape[0])]
+        # one replicate's decompositions per thread, BLAS on one thread (whatever the threads, the
+        # same single-threaded LAPACK: the values do not depend on their number); the exact rows
+        # first, whose spectra say where the replicates' Gram route would fall back to the SVD
+        with blas_on_one_thread():
+            found = []
+            for row in rows[: max(0, exact_rows - start)]:
+                *values, routes = _row_cosines(sb, masks, row, routes)
+                found.append(values)
+            found += map_in_threads(partial(_row_replicate, sb, masks, routes), rows[len(found):], max_threads())
+        cos[start : start + w.shape[0]], xfit[start : start + w.shape[0]] = np.array(found).T
     return cos, xfit
+
+
+def _row_replicate(sb: ShapeBlocks, masks: tuple[np.ndarray, np.ndarray], routes: tuple[bool, bool, bool], row: tuple
+                   ) -> tuple[float, float]:
+    return _row_cosines(sb, masks, row, routes)[:2]
+
+
+def _row_cosines(sb: ShapeBlocks, masks: tuple[np.ndarray, np.ndarray], row: tuple, routes: tuple[bool, bool, bool]
+                 ) -> tuple[float, float, tuple[bool, bool, bool]]:
+    """The plug-in and cross-fitted cosines of one row of :func:`shape_cosines` (NaN where
+    undefined) and, for an exact row (by SVD), which of its cross-products would make a replicate's
+    Gram route fall back to the SVD (:func:`gram_route_fails`); else ``routes`` as given, where True
+    takes the SVD directly."""
+    exact, w, nh, n, norm, full, own, other = row
+    if not norm > 0:
+        return math.nan, math.nan, routes
+    p, q = full.shape
+    root = math.sqrt(norm)
+    rank = int(min(p, q, float(sb.counts[w > 0].sum()) - 1))
+    if exact:
+        s = np.linalg.svd(full, compute_uv=False)
+        cos = s.sum() / root
+        found = [gram_route_fails(s, rank), routes[1], routes[2]]
+    else:
+        cos = nuclear_norm(full, rank, svd=routes[0]) / root
+    if min(nh) < 2:
+        return cos, math.nan, tuple(found) if exact else routes
+    traces = []
+    for h in (0, 1):
+        k = int(min(p, q, float(sb.counts[masks[h] & (w > 0)].sum()) - 1))
+        floor = _ALIGN_RTOL * root
+        if exact:
+            trace, s = _aligned_trace_svd(own[h], other[h], k, floor)
+            found[1 + h] = gram_route_fails(s, k)
+        else:
+            trace = aligned_trace_gram(own[h], other[h], k, floor, svd=routes[1 + h])
+        traces.append(trace / (nh[1 - h] - 1))
+    return cos, 0.5 * (traces[0] + traces[1]) * (n - 1) / root, tuple(found) if exact else routes

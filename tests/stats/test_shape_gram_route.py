@@ -69,3 +69,54 @@ def test_aligned_trace_gram_keeps_the_floor_and_falls_back_where_it_must():
     # and the SVD decides which side of a low floor they fall on
     low = 1e-12
     assert pbk.aligned_trace_gram(fit, evaluation, 6, low) == pbk.aligned_trace(fit, evaluation, 6, low)
+
+
+def test_the_route_is_predicted_from_the_spectrum_with_a_margin():
+    # the Gram route needs λ_k >= 1e-8 λ_1; replicates take the SVD directly below 1e-6
+    assert not pbk.gram_route_fails(np.r_[1.0, 0.5, 1.01e-3], 3)
+    assert pbk.gram_route_fails(np.r_[1.0, 0.5, 0.99e-3], 3)
+    assert not pbk.gram_route_fails(np.r_[1.0, 0.5, 1e-9], 2)  # beyond the rank: not summed
+    assert not pbk.gram_route_fails(np.zeros(3), 3)
+
+
+def test_the_direct_svd_equals_the_gram_route():
+    c = _matrix(40, 90, np.geomspace(10.0, 1e-2, 40), seed=4)
+    evaluation = c + np.random.default_rng(5).standard_normal(c.shape)
+    assert pbk.nuclear_norm(c, 40, svd=True) == pytest.approx(pbk.nuclear_norm(c, 40), rel=1e-12)
+    assert pbk.aligned_trace_gram(c, evaluation, 40, 1e-9, svd=True) == pytest.approx(
+        pbk.aligned_trace_gram(c, evaluation, 40, 1e-9), rel=1e-11)
+
+
+def _shape_case(copies: bool) -> tuple:
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((600, 40))
+    y = x[:, :30] @ rng.standard_normal((30, 30)) + rng.standard_normal((600, 30))
+    if copies:  # two equal columns: every cross-product has a zero singular value within its rank
+        y[:, 1] = y[:, 0]
+    blocks = pbk.block_assignment(600, 20, None, 0)
+    half = np.arange(20) < 10
+    sb = pbk.shape_blocks(x - x.mean(0), y - y.mean(0), blocks, half)
+    weights = np.r_[np.ones((1, 20)), pbk.replicate_weights(20, 12, 0)]
+    return sb, weights, half
+
+
+@pytest.mark.parametrize("copies", [False, True])
+def test_replicates_skip_the_gram_route_where_the_estimate_says_it_fails(monkeypatch, copies):
+    sb, weights, half = _shape_case(copies)
+    want = pbk.shape_cosines(sb, weights, half, exact_rows=weights.shape[0])  # every row by SVD
+    calls = []
+    top_eigen = pbk._top_eigen
+    monkeypatch.setattr(pbk, "_top_eigen", lambda *a, **k: (calls.append(1), top_eigen(*a, **k))[1])
+    got = pbk.shape_cosines(sb, weights, half, exact_rows=1)
+    np.testing.assert_allclose(got, want, rtol=1e-11)
+    # 12 replicates, each a nuclear norm and two aligned traces: all by the Gram route, or none
+    assert len(calls) == (0 if copies else 36)
+
+
+def test_replicates_do_not_depend_on_the_threads(monkeypatch):
+    sb, weights, half = _shape_case(False)
+    found = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", threads)
+        found.append(pbk.shape_cosines(sb, weights, half, exact_rows=1))
+    np.testing.assert_array_equal(found[0], found[1])
