@@ -556,15 +556,19 @@ def nuclear_norm(c: np.ndarray, rank: int, svd: bool = False) -> float:
     top eigenvalues of its smaller Gram matrix (a SYRK and a symmetric eigensolver, 3–4 times
     faster than the SVD of a rectangular matrix), or the SVD where a singular value within the rank
     is too small for its square root to be accurate (or with ``svd``)."""
+    return _nuclear_norm(c, rank, svd)[0]
+
+
+def _nuclear_norm(c: np.ndarray, rank: int, svd: bool) -> tuple[float, bool]:
+    """:func:`nuclear_norm` and whether it took the SVD."""
     k = min(rank, *c.shape)
     if k <= 0:
-        return 0.0
-    if svd:
-        return float(np.linalg.svd(c, compute_uv=False).sum())
-    lam, _, accurate = _top_eigen(c, k, vectors=False)
-    if not accurate:
-        return float(np.linalg.svd(c, compute_uv=False).sum())
-    return float(np.sqrt(lam).sum())
+        return 0.0, svd
+    if not svd:
+        lam, _, accurate = _top_eigen(c, k, vectors=False)
+        if accurate:
+            return float(np.sqrt(lam).sum()), False
+    return float(np.linalg.svd(c, compute_uv=False).sum()), True
 
 
 def aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float, svd: bool = False) -> float:
@@ -573,25 +577,31 @@ def aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: 
     u_i) / σ_i`` (symmetrically from ``c_fitᵀ c_fit``). Falls back to the SVD where any singular
     value within the rank is below ``√_EIG_RTOL`` of the largest (its eigenvector, and which side of
     the floor it lies on, are then not accurate); with ``svd``, the SVD directly."""
+    return _aligned_trace_gram(c_fit, c_eval, rank, floor, svd)[0]
+
+
+def _aligned_trace_gram(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float, svd: bool
+                        ) -> tuple[float, bool]:
+    """:func:`aligned_trace_gram` and whether it took the SVD."""
     k = min(rank, *c_fit.shape)
     if k <= 0:
-        return 0.0
+        return 0.0, svd
+    if not svd:
+        lam, vec, accurate = _top_eigen(c_fit, k, vectors=True)
+        svd = not accurate  # some singular value within the rank is too small to place against the floor
     if svd:
-        return aligned_trace(c_fit, c_eval, rank, floor)
-    lam, vec, accurate = _top_eigen(c_fit, k, vectors=True)
-    if not accurate:  # some singular value within the rank is too small to place against the floor
-        return aligned_trace(c_fit, c_eval, rank, floor)
+        return aligned_trace(c_fit, c_eval, rank, floor), True
     sigma = np.sqrt(lam)
     keep = int(np.count_nonzero(sigma > floor))
     if keep == 0:
-        return 0.0
+        return 0.0, False
     assert vec is not None
     vec = vec[:, :keep]
     if c_fit.shape[0] <= c_fit.shape[1]:
         a, b = c_fit.T @ vec, c_eval.T @ vec
     else:
         a, b = c_fit @ vec, c_eval @ vec
-    return float(np.einsum("ij,ij->j", a, b) @ (1.0 / sigma[:keep]))
+    return float(np.einsum("ij,ij->j", a, b) @ (1.0 / sigma[:keep])), False
 
 
 def aligned_trace(c_fit: np.ndarray, c_eval: np.ndarray, rank: int, floor: float) -> float:
@@ -647,6 +657,7 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
     masks = (half, ~half)
     group = max(1, int(_SHAPE_MERGE_BYTES // (8 * 3 * p * q)))
     routes = (False, False, False)  # the SVD directly for the replicates' (whole, first half, second half)
+    pilot = exact_rows  # the first replicate, decomposed before the others
     for start in range(0, weights.shape[0], group):
         w = weights[start : start + group]
         wh = [np.where(m, w, 0.0) for m in masks]
@@ -660,12 +671,13 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
         rows = [(start + i < exact_rows, w[i], (nh[0][i], nh[1][i]), n[i], norm[i], full[i], (own[0][i], own[1][i]),
                  (other[0][i], other[1][i])) for i in range(w.shape[0])]
         # one replicate's decompositions per thread, BLAS on one thread (whatever the threads, the
-        # same single-threaded LAPACK: the values do not depend on their number); the exact rows
-        # first, whose spectra say where the replicates' Gram route would fall back to the SVD
+        # same single-threaded LAPACK: the values do not depend on their number); first, in turn,
+        # the exact rows and one replicate, whose spectra and fallbacks say where the other
+        # replicates' Gram route would fall back to the SVD (it then takes the SVD directly)
         with blas_on_one_thread():
             found = []
-            for row in rows[: max(0, exact_rows - start)]:
-                *values, routes = _row_cosines(sb, masks, row, routes)
+            while len(found) < len(rows) and start + len(found) <= pilot:
+                *values, routes = _row_cosines(sb, masks, rows[len(found)], routes)
                 found.append(values)
             found += map_in_threads(partial(_row_replicate, sb, masks, routes), rows[len(found):], max_threads())
         cos[start : start + w.shape[0]], xfit[start : start + w.shape[0]] = np.array(found).T
@@ -680,23 +692,25 @@ def _row_replicate(sb: ShapeBlocks, masks: tuple[np.ndarray, np.ndarray], routes
 def _row_cosines(sb: ShapeBlocks, masks: tuple[np.ndarray, np.ndarray], row: tuple, routes: tuple[bool, bool, bool]
                  ) -> tuple[float, float, tuple[bool, bool, bool]]:
     """The plug-in and cross-fitted cosines of one row of :func:`shape_cosines` (NaN where
-    undefined) and, for an exact row (by SVD), which of its cross-products would make a replicate's
-    Gram route fall back to the SVD (:func:`gram_route_fails`); else ``routes`` as given, where True
-    takes the SVD directly."""
+    undefined) and which of its three cross-products (whole, first half, second half) took the SVD
+    or, for an exact row (by SVD), would make a replicate's Gram route fall back to it
+    (:func:`gram_route_fails`). A True in ``routes`` takes the SVD directly."""
     exact, w, nh, n, norm, full, own, other = row
     if not norm > 0:
         return math.nan, math.nan, routes
     p, q = full.shape
     root = math.sqrt(norm)
     rank = int(min(p, q, float(sb.counts[w > 0].sum()) - 1))
+    found = list(routes)
     if exact:
         s = np.linalg.svd(full, compute_uv=False)
         cos = s.sum() / root
-        found = [gram_route_fails(s, rank), routes[1], routes[2]]
+        found[0] = gram_route_fails(s, rank)
     else:
-        cos = nuclear_norm(full, rank, svd=routes[0]) / root
+        nuclear, found[0] = _nuclear_norm(full, rank, routes[0])
+        cos = nuclear / root
     if min(nh) < 2:
-        return cos, math.nan, tuple(found) if exact else routes
+        return cos, math.nan, (found[0], found[1], found[2])
     traces = []
     for h in (0, 1):
         k = int(min(p, q, float(sb.counts[masks[h] & (w > 0)].sum()) - 1))
@@ -705,6 +719,6 @@ def _row_cosines(sb: ShapeBlocks, masks: tuple[np.ndarray, np.ndarray], row: tup
             trace, s = _aligned_trace_svd(own[h], other[h], k, floor)
             found[1 + h] = gram_route_fails(s, k)
         else:
-            trace = aligned_trace_gram(own[h], other[h], k, floor, svd=routes[1 + h])
+            trace, found[1 + h] = _aligned_trace_gram(own[h], other[h], k, floor, routes[1 + h])
         traces.append(trace / (nh[1 - h] - 1))
-    return cos, 0.5 * (traces[0] + traces[1]) * (n - 1) / root, tuple(found) if exact else routes
+    return cos, 0.5 * (traces[0] + traces[1]) * (n - 1) / root, (found[0], found[1], found[2])
