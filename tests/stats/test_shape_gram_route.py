@@ -120,3 +120,15 @@ def test_replicates_do_not_depend_on_the_threads(monkeypatch):
         monkeypatch.setenv("NEUROCOMPLEX_NUM_THREADS", threads)
         found.append(pbk.shape_cosines(sb, weights, half, exact_rows=1))
     np.testing.assert_array_equal(found[0], found[1])
+
+
+def test_replicates_skip_the_gram_route_where_the_first_replicate_fell_back(monkeypatch):
+    sb, weights, half = _shape_case(True)
+    want = pbk.shape_cosines(sb, weights, half, exact_rows=weights.shape[0])
+    monkeypatch.setattr(pbk, "gram_route_fails", lambda s, rank: False)  # the estimate's spectrum passes
+    calls = []
+    top_eigen = pbk._top_eigen
+    monkeypatch.setattr(pbk, "_top_eigen", lambda *a, **k: (calls.append(1), top_eigen(*a, **k))[1])
+    got = pbk.shape_cosines(sb, weights, half, exact_rows=1)
+    np.testing.assert_allclose(got, want, rtol=1e-11)
+    assert len(calls) == 3  # the first replicate's three tries, then the SVD for the other 11
