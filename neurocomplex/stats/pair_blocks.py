@@ -658,6 +658,12 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
     group = max(1, int(_SHAPE_MERGE_BYTES // (8 * 3 * p * q)))
     routes = (False, False, False)  # the SVD directly for the replicates' (whole, first half, second half)
     pilot = exact_rows  # the first replicate, decomposed before the others
+    # A row's spectrum foretells the others' only where their rank bound is the matrix's size, not
+    # their distinct samples (a replicate holds about 63 % of them): where the samples bound it,
+    # every replicate's smallest singular values differ, and the Gram route is tried on each.
+    rows_of = (float(sb.counts.sum()), float(sb.counts[half].sum()), float(sb.counts[~half].sum()))
+    sizes = ((p, q), sb.halves[0][0].shape[1:], sb.halves[1][0].shape[1:])
+    foretold = tuple(min(size) < 0.5 * m for size, m in zip(sizes, rows_of, strict=True))
     for start in range(0, weights.shape[0], group):
         w = weights[start : start + group]
         wh = [np.where(m, w, 0.0) for m in masks]
@@ -679,6 +685,7 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
             while len(found) < len(rows) and start + len(found) <= pilot:
                 *values, routes = _row_cosines(sb, masks, rows[len(found)], routes)
                 found.append(values)
+            routes = (routes[0] and foretold[0], routes[1] and foretold[1], routes[2] and foretold[2])
             found += map_in_threads(partial(_row_replicate, sb, masks, routes), rows[len(found):], max_threads())
         cos[start : start + w.shape[0]], xfit[start : start + w.shape[0]] = np.array(found).T
     return cos, xfit

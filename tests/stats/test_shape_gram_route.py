@@ -87,13 +87,13 @@ def test_the_direct_svd_equals_the_gram_route():
         pbk.aligned_trace_gram(c, evaluation, 40, 1e-9), rel=1e-11)
 
 
-def _shape_case(copies: bool) -> tuple:
+def _shape_case(copies: bool, n: int = 600) -> tuple:
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((600, 40))
-    y = x[:, :30] @ rng.standard_normal((30, 30)) + rng.standard_normal((600, 30))
+    x = rng.standard_normal((n, 40))
+    y = x[:, :30] @ rng.standard_normal((30, 30)) + rng.standard_normal((n, 30))
     if copies:  # two equal columns: every cross-product has a zero singular value within its rank
         y[:, 1] = y[:, 0]
-    blocks = pbk.block_assignment(600, 20, None, 0)
+    blocks = pbk.block_assignment(n, 20, None, 0)
     half = np.arange(20) < 10
     sb = pbk.shape_blocks(x - x.mean(0), y - y.mean(0), blocks, half)
     weights = np.r_[np.ones((1, 20)), pbk.replicate_weights(20, 12, 0)]
@@ -132,3 +132,16 @@ def test_replicates_skip_the_gram_route_where_the_first_replicate_fell_back(monk
     got = pbk.shape_cosines(sb, weights, half, exact_rows=1)
     np.testing.assert_allclose(got, want, rtol=1e-11)
     assert len(calls) == 3  # the first replicate's three tries, then the SVD for the other 11
+
+
+def test_replicates_whose_rank_the_samples_bound_each_try_the_gram_route(monkeypatch):
+    # 50 samples for 30 units: a replicate's rank bound is its distinct samples (about 63 %), so
+    # neither the estimate nor the first replicate foretells the others' smallest singular values
+    sb, weights, half = _shape_case(True, n=50)
+    want = pbk.shape_cosines(sb, weights, half, exact_rows=weights.shape[0])
+    calls = []
+    top_eigen = pbk._top_eigen
+    monkeypatch.setattr(pbk, "_top_eigen", lambda *a, **k: (calls.append(1), top_eigen(*a, **k))[1])
+    got = pbk.shape_cosines(sb, weights, half, exact_rows=1)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert len(calls) >= 11  # every later replicate tries at least its whole cross-product's Gram route
