@@ -5,6 +5,7 @@ against its own point values, RSA against rsatoolbox.
     .venv/bin/python benchmarks/bench_similarity.py --part cka --p 2048 --q 1024
     .venv/bin/python benchmarks/bench_similarity.py --part matrix
     .venv/bin/python benchmarks/bench_similarity.py --part rsa --n-conditions 500
+    .venv/bin/python benchmarks/bench_similarity.py --part shape --repeats 1
 
 Part ``cka``: X is 10,000 x 4,096 and Y 10,000 x 512, float32. Times the default call
 ``nc.cka(x, y)`` (debiased, with its interval from 50 blocks of products formed by slabs within
@@ -16,7 +17,9 @@ plain numpy loop of the plug-in CKA values from each recording's centred Gram ma
 (``--matrix-metrics`` adds other metrics). Part ``rsa``: 1,000 conditions x 1,000 units per
 population; ``nc.rsa`` (default call, then ``n_boot=0``) against rsatoolbox's ``calc_rdm`` of
 both datasets plus ``compare``, for Spearman and Kendall's tau-a, with the largest difference of
-the RDMs and of the compared values. BLAS runs single-threaded (``--threads``) so that the ratios
+the RDMs and of the compared values. Part ``shape``: ``nc.shape_distance`` of one layer against one
+area at five shapes (5,000 x 512 vs 512 to 200 x 20,000 vs 100), default call then ``n_boot=0``. BLAS
+runs single-threaded (``--threads``) so that the ratios
 do not depend on the load of a shared machine; times are the best of ``--repeats`` round-robin runs.
 """
 
@@ -122,6 +125,37 @@ def _matrix_part(nc, args) -> None:
                   f"{times[2] / times[1]:.2f} |")
 
 
+def _shape_part(nc, args) -> None:
+    """shape_distance of one layer against one area at five shapes (each a ReLU float32 layer and
+    Poisson counts sharing 8 latent dimensions), the default call first, then ``n_boot=0``."""
+    from neurocomplex._threads import max_threads
+
+    print(f"\n## shape_distance, one pair ({args.threads} BLAS thread for the estimate; the replicates' "
+          f"decompositions on {max_threads()} threads with BLAS on one thread)\n")
+    print("| stimuli x layer units vs area units | default (s) | n_boot=0 (s) | ratio | distance | interval |")
+    print("|---|---|---|---|---|---|")
+    for n, dl, da in ((5000, 512, 512), (500, 2000, 300), (3000, 64, 64), (200, 20000, 100), (2000, 4096, 200)):
+        rng = np.random.default_rng(3)
+        z = rng.standard_normal((n, 8))
+        layer = np.maximum(z @ rng.standard_normal((8, dl)) + rng.standard_normal((n, dl)), 0).astype(np.float32)
+        area = rng.poisson(np.exp(0.3 * z @ rng.standard_normal((8, da)) - 0.5))
+        rx, ry = nc.Recording.from_array(layer), nc.Recording.from_array(area, kind="spike_counts")
+        out = {}
+
+        def default(rx=rx, ry=ry, out=out):
+            out["default"] = nc.shape_distance(rx, ry)
+
+        def no_boot(rx=rx, ry=ry):
+            nc.shape_distance(rx, ry, n_boot=0)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+            times = best_times([default, no_boot], args.repeats)
+        est = out["default"]
+        print(f"| {n:,} x {dl:,} vs {da:,} | {times[0]:.2f} | {times[1]:.2f} | {times[0] / times[1]:.1f} | "
+              f"{est.value:.4f} | ({est.ci[0]:.4f}, {est.ci[1]:.4f}) |", flush=True)
+
+
 def _rsa_part(nc, args) -> None:
     import rsatoolbox
     from rsatoolbox.data import Dataset
@@ -163,7 +197,7 @@ def _rsa_part(nc, args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("cka", "matrix", "rsa", "all"), default="all")
+    parser.add_argument("--part", choices=("cka", "matrix", "rsa", "shape", "all"), default="all")
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--p", type=int, default=4_096)
     parser.add_argument("--q", type=int, default=512)
@@ -188,6 +222,8 @@ def main() -> None:
             _matrix_part(nc, args)
         if args.part in ("rsa", "all"):
             _rsa_part(nc, args)
+        if args.part in ("shape", "all"):
+            _shape_part(nc, args)
 
 
 if __name__ == "__main__":
