@@ -347,11 +347,12 @@ def shape_distance(
     The estimate's nuclear norm and alignments come from SVDs; a replicate's from the eigenpairs
     of the smaller Gram matrix (C Cᵀ or Cᵀ C), 3–4 times faster on rectangular products and equal
     to about 1e-12, with the SVD wherever a singular value within the rank is below 1e-4 of the
-    largest (where √λ loses accuracy), directly where the estimate's has one below 1e-3 (square
-    products of many units: their smallest singular values are near 0). The replicates are
-    decomposed one per thread (the environment variable ``NEUROCOMPLEX_NUM_THREADS``, default the
-    processors available up to 8) with BLAS on one thread meanwhile; the values do not depend on
-    the number of threads.
+    largest (where √λ loses accuracy); directly where the estimate's has one below 1e-3, or the
+    first replicate fell back, and the matrix's size rather than the samples bounds the
+    replicates' rank (square products of many units: their smallest singular values are near 0).
+    The replicates are decomposed one per thread (the environment variable
+    ``NEUROCOMPLEX_NUM_THREADS``, default the processors available up to 8) with BLAS on one
+    thread meanwhile; the values do not depend on the number of threads.
 
     References
     ----------

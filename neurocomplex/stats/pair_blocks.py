@@ -645,11 +645,13 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
 
     The first ``exact_rows`` rows (the estimate) are decomposed by SVD; the others (replicates) by
     the eigenpairs of the smaller Gram matrices (:func:`nuclear_norm`, :func:`aligned_trace_gram`),
-    which agree with the SVD to about 1e-12 and fall back to it where they would not, or by the
-    SVD directly for a cross-product whose exact row has singular values that would make them
-    fall back (:func:`gram_route_fails`). The replicates' decompositions run one per thread
-    (:func:`~neurocomplex._threads.max_threads`) with BLAS on one thread; the values do not depend
-    on the number of threads.
+    which agree with the SVD to about 1e-12 and fall back to it where they would not. Where the
+    matrix's size, not the distinct samples, bounds the replicates' rank, a cross-product whose
+    exact row has singular values that would make that route fall back
+    (:func:`gram_route_fails`), or whose first replicate (decomposed before the others) fell back,
+    is decomposed by the SVD directly in the other replicates. The replicates' decompositions run
+    one per thread (:func:`~neurocomplex._threads.max_threads`) with BLAS on one thread; the
+    values do not depend on the number of threads.
     """
     cos = np.full(weights.shape[0], math.nan)
     xfit = np.full(weights.shape[0], math.nan)
