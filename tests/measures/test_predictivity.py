@@ -33,9 +33,9 @@ def _wide(n, p, q, seed, noise=3.0):
     return x, y
 
 
-@pytest.mark.parametrize(("n", "p", "q"), [(40, 120, 3), (30, 30, 3), (60, 12, 3), (60, 12, 40), (30, 50, 45)])
+@pytest.mark.parametrize(("n", "p", "q"), [(40, 120, 3), (30, 30, 3), (60, 12, 3), (60, 12, 8), (60, 12, 40), (30, 50, 45)])
 def test_leave_one_out_errors_equal_brute_force_refits_with_intercept(n, p, q):
-    """q > rank takes the sums of squares from rank × rank statistics instead of the residuals."""
+    """2q > rank takes the sums of squares from rank × rank statistics instead of the residuals."""
     x, y = _wide(n, p, q, seed=n + p)
     penalties = np.logspace(-3, 3, 7) * n
     model = rel.RidgeLoo(x - x.mean(0), y - y.mean(0))
@@ -227,11 +227,12 @@ def _brute_delete_one(x, y, folds, alphas):
     return out
 
 
-@pytest.mark.parametrize(("n", "p"), [(42, 90), (53, 12)])
+@pytest.mark.parametrize(("n", "p"), [(42, 90), (53, 12), (123, 6)])
 def test_delete_one_values_equal_brute_force_refits(n, p):
     """Deleting row i removes it from its held-out fold and refits the k - 1 maps it trained:
     the Sherman–Morrison update with the intercept equals a scikit-learn refit, p >= n_train and
-    p < n_train, folds of unequal size."""
+    p < n_train, folds of unequal size; the smoother's sums formed from G itself (the first two)
+    and through the basis (the third: 6 dimensions beside 24 held-out rows)."""
     x, y = _wide(n, p, 4, seed=n)
     folds = np.array_split(np.random.default_rng(n).permutation(n), 5)
     cv = rel.cross_validated_r(x, y, folds, _DEFAULT_ALPHAS, delete_one=True)
@@ -242,6 +243,20 @@ def test_delete_one_values_equal_brute_force_refits(n, p):
     brute = _brute_delete_one(x, y, folds, cv.alphas)
     np.testing.assert_allclose(cv.r_delete, brute, rtol=0, atol=1e-9)
     assert np.ptp(brute, axis=0).min() > 1e-3  # the deletions do move the values
+
+
+@pytest.mark.parametrize(("m", "p", "n_test", "q"), [(200, 8, 50, 3), (40, 90, 10, 4), (300, 20, 80, 30)])
+def test_smoother_sums_through_the_basis_equal_those_of_g(m, p, n_test, q):
+    rng = np.random.default_rng(m + p)
+    x, y = rng.standard_normal((m, p)), rng.standard_normal((m, q))
+    model = rel.RidgeLoo(x - x.mean(0), y - y.mean(0))
+    proj = model.basis.projection(rng.standard_normal((n_test, p)))
+    y_test = rng.standard_normal((n_test, q))
+    g = model.smoother(proj, 3.0)
+    pred = g @ model.y
+    want = (pred, g.T @ y_test, g.T @ pred, g.sum(axis=0), (g * g).sum(axis=0))
+    for got, ref in zip(rel._smoother_sums(model, proj, 3.0, y_test), want, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
 def test_reliability_delete_one_equals_recomputing_without_the_condition():
