@@ -173,8 +173,11 @@ def predictivity(
     correlation estimates). With fewer than 20 samples (conditions) every unit's r rests on so few
     values (standard error near 1/√n) that the estimate warns.
 
-    Cost: the interval adds, per fold, the n_test × m smoother weights (O(n_test m (r + 2q))) and
-    then n_boot × n × q for the replicates; no refit.
+    Cost: per fold one eigendecomposition (r its rank), then for each penalty the leave-one-out
+    errors in O(m r q), or O(m r²/2) from the basis's weighted Gram matrix where 2q > r. The
+    interval adds, per fold, the sums of the n_test × m smoother weights (O(n_test m (r + 2q)), or
+    O(m r (r + 2q)) through the basis where r² + 2rq < n_test (r + 2q)) and then n_boot × n × q for
+    the replicates; no refit.
 
     References
     ----------
