@@ -1,12 +1,14 @@
 """Trial responses: ``rec.trial_responses(trials, window)`` against pynapple's ``TsGroup.count(ep=IntervalSet)``.
 
-Usage: python benchmarks/bench_trials.py [--case allen|many|all] [--repeats 5] [--quick]
+Usage: python benchmarks/bench_trials.py [--case allen|many|few|wide|all] [--repeats 5] [--quick]
 
 Cases (spikes stamped on a 30 kHz clock, Poisson at 10 spikes/s per unit, trial starts on the same clock):
 
 - ``allen``: 1,000 units, 200 trials of 2 s with 1 s between them (drifting gratings of the Allen Brain
   Observatory), window (0, 2) s;
-- ``many``: 500 units, 10,000 trials of 0.25 s with 0.25 s between them, window (0, 0.25) s.
+- ``many``: 500 units, 10,000 trials of 0.25 s with 0.25 s between them, window (0, 0.25) s;
+- ``few``: 20 units, 2,000 trials of 1 s with 1 s between them, window (0, 1) s;
+- ``wide``: 3,000 units, 300 trials of 0.5 s with 0.5 s between them, window (0, 0.5) s.
 
 Each unit also gets spikes exactly on window edges (the start tick of one trial in 20, the end tick of
 another), so that both libraries answer the same edge question: neurocomplex counts ``t0 + 0 <= t <
@@ -44,6 +46,8 @@ RATE_HZ = 10.0
 CASES = {  # units, trials, trial length (s), gap between trials (s), window (s)
     "allen": (1000, 200, 2.0, 1.0, (0.0, 2.0)),
     "many": (500, 10_000, 0.25, 0.25, (0.0, 0.25)),
+    "few": (20, 2000, 1.0, 1.0, (0.0, 1.0)),
+    "wide": (3000, 300, 0.5, 0.5, (0.0, 0.5)),
 }
 
 

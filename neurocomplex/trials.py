@@ -98,131 +98,36 @@ def _labels_of(table: pd.DataFrame) -> pd.DataFrame:
 # Units counted into one block before it is copied into the (trials, units) output, so that the
 # output is written in contiguous runs rather than one column (a stride of a row) per unit.
 _UNIT_BLOCK = 64
-# Cost model (nanoseconds per operation, numpy 2 on one core) of the two exact counters: a binary
-# search costs about this much per edge and level; the lookup-table labelling this much per spike in
-# the span of the windows (about seven passes over it) plus this much per edge.
-_NS_PER_SEARCH_LEVEL = 3.5
-_NS_PER_LABELLED_SPIKE = 6.0
-_NS_PER_KEY = 2.0
-# Cells of the lookup table per window edge, first try and most: more cells, fewer edges sharing one
-# (those spikes are searched), but a larger table to look up in.
-_CELLS_PER_KEY = (1, 8)
-
-
-class _EdgeTable:
-    """A uniform grid over the sorted, distinct window edges ``u``: for every cell, how many edges lie
-    in earlier cells and the smallest edge in it, so that ``#{u <= t}`` of a time ``t`` is two lookups
-    and one comparison (a spike in a cell holding several edges is searched among them).
-
-    Exact for any float times: the cell of a time is a monotone function of it (one subtraction, one
-    multiplication, truncation), the same for edges and spikes, so an edge in an earlier cell is below
-    the spike and one in a later cell above it; only the edges of the spike's own cell are compared.
-    """
-
-    def __init__(self, u: np.ndarray) -> None:
-        self.u = u
-        self.t0 = float(u[0])
-        self.ends = u[[0, -1]]
-        for per_key in range(_CELLS_PER_KEY[0], _CELLS_PER_KEY[1] + 1):
-            self.inv = per_key * u.size / (float(u[-1]) - self.t0)
-            cells = np.subtract(u, self.t0)
-            cells *= self.inv
-            per_cell = np.bincount(cells.astype(np.intp))
-            if np.count_nonzero(per_cell > 1) <= 0.01 * u.size:
-                break
-        self.before = np.zeros(per_cell.size, dtype=np.intp)
-        np.cumsum(per_cell[:-1], out=self.before[1:])
-        occupied = per_cell > 0
-        self.first = np.full(per_cell.size, np.inf)
-        self.first[occupied] = u[self.before[occupied]]
-        self.shared = per_cell > 1
-        self.any_shared = bool(self.shared.any())
-
-    def labels(self, t: np.ndarray, work: _Work) -> np.ndarray:
-        """``#{u <= t}`` for times ``u[0] <= t < u[-1]`` (a view of ``work``'s buffer)."""
-        m = t.size
-        x = np.subtract(t, self.t0, out=work.real[:m])
-        x *= self.inv
-        cell = work.cell[:m]
-        np.copyto(cell, x, casting="unsafe")  # truncation, as x >= 0; every cell is in the table
-        lab = np.take(self.before, cell, out=work.label[:m], mode="clip")  # clip: no bounds check
-        above = np.greater_equal(t, np.take(self.first, cell, out=x, mode="clip"), out=work.flag[:m])
-        np.add(lab, above, out=lab)
-        if self.any_shared:
-            shared = np.flatnonzero(np.take(self.shared, cell, out=work.flag[:m], mode="clip"))
-            if shared.size:
-                lab[shared] = np.searchsorted(self.u, t[shared], side="right")
-        return lab
-
-
-class _Work:
-    """Buffers reused from unit to unit (fresh arrays of a unit's size would be paged in every time)."""
-
-    def __init__(self, size: int) -> None:
-        self.real = np.empty(size)
-        self.cell = np.empty(size, dtype=np.intp)
-        self.label = np.empty(size, dtype=np.intp)
-        self.flag = np.empty(size, dtype=bool)
 
 
 def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
     """Spikes of each unit in ``[w0, w1)``, exactly, shape ``(windows, units)``.
 
     The window edges are sorted once (``u``, distinct). A unit's count in a window is the number of
-    its spikes below the end minus those below the start. Those numbers come from one binary search
-    of the edges in the unit's sorted spikes, or, when the unit has many spikes per edge in the span
-    of the windows, from a label per spike (``#{u <= t}``, looked up in :class:`_EdgeTable`) tallied
-    with one ``bincount``: linear in the spikes, where the search is linear in the edges times the log
-    of the spikes. The cost model picks one per unit; both give the same integers. A Recording's trains are in
-    time order (its construction sorts them), so none is checked here.
+    its spikes below the end minus those below the start; those numbers, for every edge, come from
+    one compiled merge of the unit's sorted spikes with the edges
+    (:func:`~neurocomplex._window_kernel.edge_positions`: linear in the spikes within the span of
+    the windows plus the edges). A Recording's trains are in time order (its construction sorts
+    them), so none is checked here. Units go in blocks whose counts are written together.
     """
+    from neurocomplex._window_kernel import edge_positions  # numba: loaded by the first count only
+
     n_win, n_units = w0.size, len(trains)
     u, inverse = np.unique(np.concatenate([w0, w1]), return_inverse=True)
     ia, ib = inverse[:n_win], inverse[n_win:]
     n = u.size
-    disjoint = bool(np.all(ib == ia + 1))  # no edge inside a window: each window is one label
     # u = start, end, start, end, ... in the windows' own order: slices, not gathers
-    interleaved = disjoint and n == 2 * n_win and bool(np.all(ia == np.arange(0, n, 2)))
-    # The labels cost less than the search when spikes_in_span * label_ns + n * key_ns < n * level_ns *
-    # log2(spikes), the spikes in the span of the windows taken as spread evenly over the unit's train.
-    span = float(u[-1]) - float(u[0])
-    table = None
-    sizes = np.fromiter((t.size for t in trains), dtype=np.int64, count=n_units)
-    work = _Work(int(sizes.max(initial=0)) + 1)
+    interleaved = n == 2 * n_win and bool(np.all(ia == np.arange(0, n, 2))) and bool(np.all(ib == ia + 1))
+    u = np.ascontiguousarray(u, dtype=np.float64)
     out = np.empty((n_win, n_units), dtype=np.float64)
-    # The cost model for every unit at once (the loop below then only branches on a flag).
-    extent = np.fromiter((t[-1] - t[0] if t.size > 1 else 0.0 for t in trains), dtype=np.float64, count=n_units)
-    share = np.minimum(1.0, span / np.maximum(extent, 1e-300))
-    search_ns = _NS_PER_SEARCH_LEVEL * n * np.log2(sizes + 2.0)
-    labelled = (n > 1) & (sizes > 1) & (search_ns > _NS_PER_KEY * n + _NS_PER_LABELLED_SPIKE * sizes * share)
-    block = np.empty((min(_UNIT_BLOCK, n_units), n_win), dtype=np.int64)
-    found = None  # the searched units' edge positions, a block at a time
-    for j0 in range(0, n_units, _UNIT_BLOCK):  # loop over units only, in blocks written together
+    pos = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)
+    for j0 in range(0, n_units, _UNIT_BLOCK):
         j1 = min(j0 + _UNIT_BLOCK, n_units)
-        searched = []
         for j in range(j0, j1):
-            t = trains[j]
-            if labelled[j]:
-                if table is None:
-                    table = _EdgeTable(u)
-                row = block[j - j0]
-                lo, hi = np.searchsorted(t, table.ends, side="left")
-                tally = np.bincount(table.labels(t[lo:hi], work), minlength=n + 1)
-                if disjoint:
-                    np.take(tally, ib, out=row)
-                else:
-                    np.cumsum(tally, out=tally)
-                    np.subtract(tally[ib], tally[ia], out=row)
-            else:
-                if found is None:
-                    found = np.empty((min(_UNIT_BLOCK, n_units), n), dtype=np.int64)
-                found[len(searched)] = t.searchsorted(u, side="left")
-                searched.append(j - j0)
-        if searched:  # the searched units' counts in one vectorised step
-            pos = found[: len(searched)]
-            rows = np.subtract(pos[:, 1::2], pos[:, 0::2]) if interleaved else np.subtract(pos[:, ib], pos[:, ia])
-            block[searched] = rows
-        out[:, j0:j1] = block[: j1 - j0].T
+            edge_positions(np.ascontiguousarray(trains[j], dtype=np.float64), u, pos[j - j0])
+        block = pos[: j1 - j0]
+        rows = np.subtract(block[:, 1::2], block[:, 0::2]) if interleaved else np.subtract(block[:, ib], block[:, ia])
+        out[:, j0:j1] = rows.T
     return out
 
 

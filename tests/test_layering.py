@@ -29,6 +29,7 @@ LAYERS: dict[str, float] = {
     "neurocomplex._atomic": 1,
     "neurocomplex._memory": 1,
     "neurocomplex._threads": 1,
+    "neurocomplex._window_kernel": 1,
     "neurocomplex.binning": 1,
     "neurocomplex.recording": 2,
     "neurocomplex.estimate": 2,

@@ -1,10 +1,9 @@
 """The fast counting paths of trial_responses and of spike binning give the same integers as direct counts.
 
-trial_responses counts a unit either by a binary search of the window edges or by a label per spike
-from a lookup table (chosen by a cost model); binning writes ones and increments repeated bins, or
-run-length counts. Each path is forced here and compared with a brute-force count, on random trains
-with spikes exactly on window edges and bin edges (a 30 kHz clock), unsorted trains, overlapping and
-touching windows, and edges sharing a cell of the lookup table.
+trial_responses counts a unit by one compiled merge of its spikes with the window edges; binning
+writes ones and increments repeated bins, or run-length counts. Each is compared with a brute-force
+count, on random trains with spikes exactly on window edges and bin edges (a 30 kHz clock),
+unsorted trains, overlapping and touching windows, and crowded edges.
 """
 
 from __future__ import annotations
@@ -50,17 +49,13 @@ def _expected(trains, table, window):
     return _direct(trains, t0 + lo - tol0, t0 + hi - tol1)
 
 
-@pytest.mark.parametrize("path", ["search", "labels"])
 @pytest.mark.parametrize("overlap", [False, True])
 @pytest.mark.parametrize("unsorted", [False, True])
-def test_forced_path_equals_direct_count(monkeypatch, path, overlap, unsorted):
-    rng = np.random.default_rng(hash((path, overlap, unsorted)) % 2**32)
+def test_counts_equal_direct_count(overlap, unsorted):
+    rng = np.random.default_rng(hash((overlap, unsorted)) % 2**32)
     trains, table, length, stop = _case(rng, 7, 60, overlap=overlap, unsorted=unsorted)
     if unsorted:  # a trial table not in time order: rows stay in the table's order
         table = table.iloc[rng.permutation(len(table))].reset_index(drop=True)
-    # search: a label costs more than any search; labels: a search level costs more than any labelling.
-    monkeypatch.setattr(trials_mod, "_NS_PER_LABELLED_SPIKE", 1e12 if path == "search" else 0.0)
-    monkeypatch.setattr(trials_mod, "_NS_PER_SEARCH_LEVEL", 1.0 if path == "search" else 1e12)
     rec = nc.Recording.from_spike_times(trains, bin_size=0.01, t_stop=stop)
     window = (0.0, length)
     got = rec.trial_responses(table, window=window).data
@@ -75,10 +70,9 @@ def test_forced_path_equals_direct_count(monkeypatch, path, overlap, unsorted):
     np.testing.assert_array_equal(got[:, 0], exact)
 
 
-@pytest.mark.parametrize("path", ["search", "labels"])
-def test_paths_agree_with_baseline_and_shared_cells(monkeypatch, path):
-    """Windows whose edges crowd into one cell of the lookup table (several edges per cell) and touching
-    windows (an end equal to the next start) count the same on both paths."""
+def test_touching_windows_and_crowded_edges_count_exactly():
+    """Windows that touch (an end equal to the next start), edges crowded 1 ms apart, spikes on the
+    edges, an empty train and one with every spike before the windows."""
     rng = np.random.default_rng(5)
     starts_ticks = np.sort(np.concatenate([rng.integers(0, 60 * CLOCK, 40), 1000 + 30 * np.arange(20)]))
     starts_ticks = np.unique(starts_ticks)
@@ -86,22 +80,23 @@ def test_paths_agree_with_baseline_and_shared_cells(monkeypatch, path):
     w1 = np.append(w0[1:], w0[-1] + 0.01)  # each window ends where the next starts
     trains = [np.sort(np.concatenate([rng.integers(0, 61 * CLOCK, 2000), starts_ticks[::2]]) / CLOCK)
               for _ in range(5)]
-    monkeypatch.setattr(trials_mod, "_NS_PER_LABELLED_SPIKE", 1e12 if path == "search" else 0.0)
-    monkeypatch.setattr(trials_mod, "_NS_PER_SEARCH_LEVEL", 1.0 if path == "search" else 1e12)
+    trains += [np.empty(0), np.sort(rng.uniform(-5.0, w0[0] - 1e-9, 50))]
     got = trials_mod._from_spikes(trains, w0, w1)
     np.testing.assert_array_equal(got, _direct(trains, w0, w1))
-    table = trials_mod._EdgeTable(np.unique(np.concatenate([w0, w1])))
-    assert table.any_shared  # the crowded edges share cells: the search inside them is exercised
 
 
-def test_labels_match_searchsorted_on_float_times():
-    """The lookup table's labels are #{u <= t} exactly, for times that are not on any clock."""
+def test_edge_positions_match_searchsorted_on_float_times():
+    """The merge gives #{t < u} exactly, for times on no clock, equal to edges and one ulp either side."""
+    from neurocomplex._window_kernel import edge_positions
+
     rng = np.random.default_rng(11)
     u = np.unique(np.concatenate([np.sort(rng.uniform(10, 5000, 3000)), np.nextafter(np.linspace(10, 5000, 50), 0)]))
-    t = np.sort(np.concatenate([rng.uniform(u[0], u[-1], 20000), u[1:-1], np.nextafter(u[1:-1], -np.inf)]))
-    t = t[(t >= u[0]) & (t < u[-1])]
-    lab = trials_mod._EdgeTable(u).labels(t, trials_mod._Work(t.size))
-    np.testing.assert_array_equal(lab, np.searchsorted(u, t, side="right"))
+    t = np.sort(np.concatenate([rng.uniform(0, 6000, 20000), u[1:-1], np.nextafter(u[1:-1], -np.inf),
+                                np.nextafter(u[1:-1], np.inf), u[5:9]]))
+    for train in (t, t[t < u[0]], t[t > u[-1]], t[:1], np.empty(0)):
+        out = np.empty(u.size, dtype=np.int64)
+        edge_positions(np.ascontiguousarray(train), u, out)
+        np.testing.assert_array_equal(out, np.searchsorted(train, u, side="left"))
 
 
 def test_every_recording_holds_its_spike_trains_in_time_order():
