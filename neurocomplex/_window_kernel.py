@@ -14,17 +14,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
-__all__ = ["edge_positions"]
+__all__ = ["edge_positions", "read_only"]
 
-# The signatures, compiled once: spike times and edges writeable or read-only (a Recording's trains
-# are read-only), C-contiguous; positions written into a C-contiguous int64 row.
-_TIMES = [types.Array(types.float64, 1, "C", readonly=ro) for ro in (False, True)]
-_SIGNATURES = [types.void(t, u, types.Array(types.int64, 1, "C")) for t in _TIMES for u in _TIMES]
+# One signature, compiled once (each more costs time to load from the cache): read-only spike times
+# (a Recording's trains are read-only; callers pass others as a read-only view), writeable
+# C-contiguous edges and positions.
+_SIGNATURE = types.void(types.Array(types.float64, 1, "C", readonly=True), types.Array(types.float64, 1, "C"),
+                        types.Array(types.int64, 1, "C"))
 
 
-@njit(_SIGNATURES, cache=True, nogil=True)
+@njit(_SIGNATURE, cache=True, nogil=True)
 def edge_positions(t: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[k] = #{i : t[i] < u[k]}`` for ``t`` and ``u`` sorted ascending (``u`` not empty)."""
+    """``out[k] = #{i : t[i] < u[k]}`` for ``t`` (read-only) and ``u`` sorted ascending (``u`` not
+    empty)."""
     m = t.size
     lo, hi = 0, m  # the first spike at or after u[0] by bisection: spikes before the windows are skipped
     first = u[0]
@@ -40,3 +42,10 @@ def edge_positions(t: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:  # pr
         while i < m and t[i] < edge:
             i += 1
         out[k] = i
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` as a read-only C-contiguous float64 array (a view where it already is one: no copy)."""
+    view = np.ascontiguousarray(a, dtype=np.float64).view()
+    view.flags.writeable = False
+    return view

@@ -110,7 +110,7 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     the windows plus the edges). A Recording's trains are in time order (its construction sorts
     them), so none is checked here. Units go in blocks whose counts are written together.
     """
-    from neurocomplex._window_kernel import edge_positions  # numba: loaded by the first count only
+    from neurocomplex._window_kernel import edge_positions, read_only  # numba: loaded by the first count only
 
     n_win, n_units = w0.size, len(trains)
     u, inverse = np.unique(np.concatenate([w0, w1]), return_inverse=True)
@@ -124,7 +124,7 @@ def _from_spikes(trains: Sequence[np.ndarray], w0: np.ndarray, w1: np.ndarray) -
     for j0 in range(0, n_units, _UNIT_BLOCK):
         j1 = min(j0 + _UNIT_BLOCK, n_units)
         for j in range(j0, j1):
-            edge_positions(np.ascontiguousarray(trains[j], dtype=np.float64), u, pos[j - j0])
+            edge_positions(read_only(trains[j]), u, pos[j - j0])
         block = pos[: j1 - j0]
         rows = np.subtract(block[:, 1::2], block[:, 0::2]) if interleaved else np.subtract(block[:, ib], block[:, ia])
         out[:, j0:j1] = rows.T
@@ -328,6 +328,11 @@ def trial_responses(
     with the bins). Every window must lie in the recorded span ``[t_start, t_stop)`` of ``rec``
     and, when bins are counted, on consecutive bins (not across a gap left by ``restrict``), else
     its count would silently miss spikes; such windows raise.
+
+    Computation (spike times): each unit's spikes are merged once with the sorted window edges by
+    a compiled kernel (numba: compiled on the first call after an install, about 2 s, and cached
+    on disk; the first call of a process loads numba, about 1 s), linear in the spikes within the
+    windows' span plus the edges.
 
     Examples
     --------

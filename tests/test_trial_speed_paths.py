@@ -87,7 +87,7 @@ def test_touching_windows_and_crowded_edges_count_exactly():
 
 def test_edge_positions_match_searchsorted_on_float_times():
     """The merge gives #{t < u} exactly, for times on no clock, equal to edges and one ulp either side."""
-    from neurocomplex._window_kernel import edge_positions
+    from neurocomplex._window_kernel import edge_positions, read_only
 
     rng = np.random.default_rng(11)
     u = np.unique(np.concatenate([np.sort(rng.uniform(10, 5000, 3000)), np.nextafter(np.linspace(10, 5000, 50), 0)]))
@@ -95,7 +95,7 @@ def test_edge_positions_match_searchsorted_on_float_times():
                                 np.nextafter(u[1:-1], np.inf), u[5:9]]))
     for train in (t, t[t < u[0]], t[t > u[-1]], t[:1], np.empty(0)):
         out = np.empty(u.size, dtype=np.int64)
-        edge_positions(np.ascontiguousarray(train), u, out)
+        edge_positions(read_only(train), u, out)
         np.testing.assert_array_equal(out, np.searchsorted(train, u, side="left"))
 
 
