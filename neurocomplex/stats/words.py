@@ -6,7 +6,8 @@ Counting sorts the packed rows; there is no Python loop over samples.
 
 Up to 64 units a row is one integer, packed with :func:`numpy.packbits` and read as the narrowest
 unsigned type that holds it (8, 16, 32 or 64 bits), so counting is one 1-D sort of those integers:
-the cost of ``np.unique`` on the packed rows. Wider words are hashed to one 64-bit key per row,
+the cost of ``np.unique`` on the packed rows; up to 16 units, a tally of every possible integer
+(``np.bincount``), with no sort. Wider words are hashed to one 64-bit key per row,
 sorted once, and checked row by row against a representative of their key (a collision, which
 the check would find, falls back to a lexicographic sort of the rows).
 """
@@ -96,6 +97,15 @@ def _unique_codes(codes: np.ndarray, weights: np.ndarray | None,
     """Distinct values of a 1-D unsigned integer array (sorted), their counts (or summed weights)
     and, when asked for, the index of each element's value."""
     n = codes.size
+    if codes.dtype.itemsize <= 2 and weights is None:  # up to 16 units: a tally of every possible value, no sort
+        tally = np.bincount(codes, minlength=1 << (8 * codes.dtype.itemsize))
+        seen = np.flatnonzero(tally)
+        inverse = None
+        if return_inverse:
+            rank = np.zeros(tally.size, dtype=np.intp)
+            rank[seen] = np.arange(seen.size)
+            inverse = rank[codes]
+        return seen.astype(codes.dtype), tally[seen], inverse
     if not return_inverse and weights is None:  # one sort of the values alone
         srt = np.sort(codes)
         new = np.empty(n, dtype=bool)
