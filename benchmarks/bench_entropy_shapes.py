@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 import neurocomplex as nc
 
-SHAPES = [(10**6, 64, 0.05), (10**6, 16, 0.2), (10**5, 200, 0.02), (3 * 10**6, 32, 0.05), (10**6, 128, 0.03)]
+SHAPES = [(10**6, 64, 0.05), (10**6, 16, 0.2), (10**6, 8, 0.5), (10**5, 200, 0.02), (3 * 10**6, 32, 0.05), (10**6, 128, 0.03)]
 
 
 def _best(f, repeats: int = 3) -> float:
