@@ -2,8 +2,8 @@
 
 :func:`edge_positions` is ``np.searchsorted(t, u, side="left")`` for a unit's sorted spike times
 ``t`` and the sorted window edges ``u``, by one merge of the two instead of a binary search per
-edge: linear in the spikes within the span of the windows plus the edges, about a nanosecond
-each, with no temporary arrays. Comparisons are exact float64 ``<``, as the search's.
+edge: linear in the spikes within the span of the windows plus the edges, a few nanoseconds
+each (a mispredicted branch at each edge), with no temporary arrays. Comparisons are exact float64 ``<``, as the search's.
 
 Compiled on first use and cached on disk (numba's cache, written atomically); imported only when
 trial responses are counted from spike times, so ``import neurocomplex`` does not load numba.

@@ -216,7 +216,8 @@ def cross_validated_r(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], alp
     data: from its held-out fold, and from the training rows of the k − 1 fits it entered, each of
     which is refitted exactly (Sherman–Morrison: the prediction at held-out row t moves by
     −H_ti e_i / (1 − h_ii), H_ti = 1/n_train + G_ti the smoother weight with the intercept) with the
-    fold's penalty and predictor scales held. Costs one n_test × n_train smoother per fold.
+    fold's penalty and predictor scales held. Costs, per fold, the sums of the n_test × n_train
+    smoother (:func:`_smoother_sums`).
 
     ``predictors`` (one entry per fold, None where not yet computed) holds each fold's
     :class:`FoldPredictors`: entries given are used, missing ones are computed and stored, so
