@@ -15,6 +15,9 @@
      until large radii and every pair of the 10^5 distinct words has to be compared once).
    The peer is a plain implementation of the same rule (per-cluster loop against all survivors,
    one popcount row per cluster), timed on a 2,000-sample subset and checked for equality.
+2. reconstruction_complexity up to k_max = 16 on 10^4 samples x 100 -> 100 units (a random
+   two-layer ReLU map, so that e(k) needs many clusters), compared with scikit-learn's KMeans +
+   Ridge doing the same cross-validation (test dependency).
 3. ``--interval``: pattern_complexity's default call (``n_boot=100``, scale 0.1) first, then the
    same call with ``n_boot=0``, round-robin, at n = 10^4, 3 x 10^4 and 10^5 samples of 32 and 64
    units (independent Bernoulli units, rates uniform in [0.01, 0.1]; and the latent-variable
@@ -26,15 +29,12 @@
    samples or nearly: thresholded ReLU-like activations (8 shared Gaussian factors plus noise) of
    200 x 32,768 and 2,000 x 16,384 units, and 5,000 samples of 4,096 units around 30 prototype
    words (4% of bits flipped). At scale 0.1 the radius is 410-3,277 bits.
-5. ``--many``: pattern_complexity's default call and ``n_boot=0`` (scale 0.1) where the distinct
+5. ``--many``: pattern_complexity's default call first, then ``n_boot=0`` (scale 0.1), where the distinct
    words are too many for every pair to fit the pair budget (the pass over every pair within a
    budgeted radius): Poisson counts (rates uniform in [0.05, 0.5]) of 50 units over 50,000 and
    200,000 samples, independent Bernoulli(0.05) units 50,000 x 100, ReLU-like float32 layers
    20,000 x 512 and 5,000 x 4,096; then complexity_curve's default call on the 200,000 counts.
    ``--quick`` leaves out the 200,000 samples. The compiled threads used are printed.
-2. reconstruction_complexity up to k_max = 16 on 10^4 samples x 100 -> 100 units (a random
-   two-layer ReLU map, so that e(k) needs many clusters), compared with scikit-learn's KMeans +
-   Ridge doing the same cross-validation (test dependency).
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def bench_many_words() -> None:
         return nc.Recording.from_array((rng.random((n, d)) < 0.05).astype(np.uint8), kind="binary")
 
     print(f"threads of the compiled passes: {max_threads()}")
-    print("| data | n x d | distinct words | clusters | n_boot=0 | default (n_boot=100) | value | interval |")
+    print("| data | n x d | distinct words | clusters | default (n_boot=100) | n_boot=0 | value | interval |")
     print("|---|---|---|---|---|---|---|---|")
     cases = [("Poisson counts", poisson, 50_000, 50), ("Poisson counts", poisson, 200_000, 50),
              ("Bernoulli 0.05", bernoulli, 50_000, 100), ("ReLU-like float32", relu, 20_000, 512),
@@ -297,14 +297,14 @@ def bench_many_words() -> None:
             continue
         rec = make(n, d)
         t = time.perf_counter()
-        est = nc.pattern_complexity(rec, n_boot=0)
-        t0 = time.perf_counter() - t
-        t = time.perf_counter()
         full = nc.pattern_complexity(rec)
         t1 = time.perf_counter() - t
+        t = time.perf_counter()
+        est = nc.pattern_complexity(rec, n_boot=0)
+        t0 = time.perf_counter() - t
         ci = "none" if full.ci is None else f"({full.ci[0]:.6g}, {full.ci[1]:.6g})"
         print(f"| {name} | {n:,} x {d:,} | {est.diagnostics['n_distinct_words']:,} | {est.diagnostics['n_clusters']:,} | "
-              f"{t0:.2f} s | {t1:.2f} s | {est.value:.6g} | {ci} |", flush=True)
+              f"{t1:.2f} s | {t0:.2f} s | {est.value:.6g} | {ci} |", flush=True)
     if not QUICK:
         rec = poisson(200_000, 50)
         t = time.perf_counter()

@@ -659,7 +659,6 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
     masks = (half, ~half)
     group = max(1, int(_SHAPE_MERGE_BYTES // (8 * 3 * p * q)))
     routes = (False, False, False)  # the SVD directly for the replicates' (whole, first half, second half)
-    pilot = exact_rows  # the first replicate, decomposed before the others
     # A row's spectrum foretells the others' only where their rank bound is the matrix's size, not
     # their distinct samples (a replicate holds about 63 % of them): where the samples bound it,
     # every replicate's smallest singular values differ, and the Gram route is tried on each.
@@ -684,7 +683,7 @@ def shape_cosines(sb: ShapeBlocks, weights: np.ndarray, half: np.ndarray, exact_
         # replicates' Gram route would fall back to the SVD (it then takes the SVD directly)
         with blas_on_one_thread():
             found = []
-            while len(found) < len(rows) and start + len(found) <= pilot:
+            while len(found) < len(rows) and start + len(found) <= exact_rows:  # row exact_rows: the first replicate
                 *values, routes = _row_cosines(sb, masks, rows[len(found)], routes)
                 found.append(values)
             routes = (routes[0] and foretold[0], routes[1] and foretold[1], routes[2] and foretold[2])
