@@ -151,11 +151,43 @@ def _dimension_row(group: str, name: str, covs: list[Any], p: Mapping[str, Any],
     return _row(group, name, est.value, est.ci, est.n_samples, est.n_units, est.method, notes, count)
 
 
+def _per_row(group: str, name: str, merged: Any, k: int, plan: Any) -> np.ndarray:
+    """The per-row values whose mean nc.activation_ratio / nc.mean_rate resample."""
+    on, sums = merged.samples[group]
+    per_row = (on / k) if name == "activation_ratio" else (sums / k if sums.dtype.kind in "iu" else sums)
+    if name == "mean_rate" and plan.kind == "spike_counts" and plan.bin_size is not None:
+        per_row = per_row * (1.0 / plan.bin_size)
+    return per_row
+
+
+def _row_bootstrap_cis(jobs: Mapping[tuple[str, str], tuple[np.ndarray, int, Any, int | None, float]]
+                       ) -> dict[tuple[str, str], Any]:
+    """The percentile intervals of ``bootstrap_ci(lambda rows: per_row[rows].mean(), ...)`` for every
+    ``(group, measure) -> (per_row, n_boot, seed, block_size, ci_level)``, the draws made once for
+    all jobs that share them (the groups of a session draw the same rows: same seed, same length)."""
+    from neurocomplex.estimate import bootstrap_indices, check_bootstrap_params, interval_from_replicates
+
+    shared: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+    for key, (per_row, n_boot, seed, size, ci_level) in jobs.items():
+        check_bootstrap_params(n_boot, ci_level, size)
+        shared.setdefault((per_row.size, n_boot, seed, size), []).append(key)
+    out = {}
+    for (n, n_boot, seed, size), keys in shared.items():
+        reps: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
+        for rows in bootstrap_indices(n, n_boot, seed, size):
+            for key in keys:
+                reps[key].append(float(jobs[key][0][rows].mean()))
+        for key in keys:
+            values = np.array(reps[key], dtype=float)
+            out[key] = interval_from_replicates(values[np.isfinite(values)], jobs[key][4], "percentile")
+    return out
+
+
 def _activity_row(group: str, name: str, merged: Any, idx: np.ndarray, p: Mapping[str, Any],
-                  plan: Any, n_blocks: int | None) -> dict[str, Any]:
-    """Activation ratio, mean rate or constant fraction of units ``idx``, with the in-memory intervals."""
+                  plan: Any, n_blocks: int | None, cis: Mapping[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    """Activation ratio, mean rate or constant fraction of units ``idx``, with the in-memory intervals
+    (``cis``: the row bootstraps' intervals when computed already, by :func:`_row_bootstrap_cis`)."""
     from neurocomplex.errors import InsufficientDataError
-    from neurocomplex.estimate import bootstrap_ci
 
     act = merged.activity
     total, k = act.n_samples, idx.size
@@ -164,13 +196,11 @@ def _activity_row(group: str, name: str, merged: Any, idx: np.ndarray, p: Mappin
     if name in _RESAMPLED_ROWS:
         ci = None
         if n_boot > 0:  # nc.activation_ratio / nc.mean_rate: the bootstrap of the rows' means
-            on, sums = merged.samples[group]
-            in_hz = name == "mean_rate" and plan.kind == "spike_counts" and plan.bin_size is not None
-            per_row = (on / k) if name == "activation_ratio" else (sums / k if sums.dtype.kind in "iu" else sums)
-            if in_hz:
-                per_row = per_row * (1.0 / plan.bin_size)
-            ci, _ = bootstrap_ci(lambda rows: float(per_row[rows].mean()), per_row.size, n_boot, p.get("seed", 0),
-                                 size, p.get("ci_level", 0.95))
+            if cis is not None and (group, name) in cis:
+                ci = cis[(group, name)]
+            else:
+                job = (_per_row(group, name, merged, k, plan), n_boot, p.get("seed", 0), size, p.get("ci_level", 0.95))
+                ci = _row_bootstrap_cis({(group, name): job})[(group, name)]
         if name == "activation_ratio":
             value = act.active[idx].sum() / (total * k)
         else:
@@ -282,6 +312,14 @@ def rows_from_blocks(plan: Any, blocks: list[Any], chosen: Mapping[str, Mapping[
     merged = merge_blocks(blocks)
     rows = []
     covs: dict[str, list[Any]] = {}
+    jobs = {(group, name): (_per_row(group, name, merged, idx.size, plan), _n_boot(name, p), p.get("seed", 0),
+                            block_size(p, plan, n_blocks), p.get("ci_level", 0.95))
+            for group, idx in plan.group_units(by).items() for name, p in chosen.items()
+            if name in _RESAMPLED_ROWS and _n_boot(name, p) > 0 and merged.activity.n_samples > 0}
+    try:
+        cis = _row_bootstrap_cis(jobs)
+    except NeurocomplexError:  # a bad parameter: each row reports it, as nc.measure(errors="warn")
+        cis = {}
     for group, idx in plan.group_units(by).items():
         for name, p in chosen.items():
             try:
@@ -292,7 +330,7 @@ def rows_from_blocks(plan: Any, blocks: list[Any], chosen: Mapping[str, Mapping[
                             covs[group] = [_sub_covariance(b.covariance, idx, plan.n_units) for b in blocks]
                         row = _dimension_row(group, name, covs[group], p, plan, n_blocks)
                     elif NEEDS[name] == "activity":
-                        row = _activity_row(group, name, merged, idx, p, plan, n_blocks)
+                        row = _activity_row(group, name, merged, idx, p, plan, n_blocks, cis)
                     elif name == "pattern_entropy":
                         row = _entropy_row(group, merged, p, plan, n_blocks)
                     else:

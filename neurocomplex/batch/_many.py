@@ -43,9 +43,14 @@ def _error_text(err: BaseException) -> str:
 
 
 def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], streamed: Mapping[str, Any],
-               by: str | None) -> Any:
-    """The session's plan, its blocks cut where the estimators' bootstraps cut theirs, and the lengths
-    of the word blocks; or the error's text."""
+               by: str | None, finish: Mapping[str, Any]) -> Any:
+    """``(plan, words, None)``: the session's plan, its blocks cut where the estimators' bootstraps cut
+    theirs, and the lengths of the word blocks; or the error's text.
+
+    A session whose blocks are one task's work (``finish["task_cells"]``) is streamed and finished
+    here too, ``finish`` holding the other keywords of :func:`_finish_task`: ``(plan, words, rows)``,
+    one task instead of three (for short sessions the round trips cost as much as the work).
+    """
     from neurocomplex.io.stream import check_stream_memory, plan_stream
 
     n_blocks = loader.get("n_blocks")
@@ -54,9 +59,17 @@ def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], streamed: 
         plan = _intervals.prepare_plan(plan, streamed, by, n_blocks)
         if streamed:  # sizes before work: refuse what would not fit before any window is read
             check_stream_memory(plan, _intervals.kinds(streamed), by)
-        return plan, _intervals.word_blocks(streamed, plan, n_blocks)
+        words = _intervals.word_blocks(streamed, plan, n_blocks)
     except Exception as err:
         return _error_text(err)
+    keywords = dict(finish)
+    ranges = _split(plan, keywords.pop("task_cells"))
+    if len(ranges) > 1:
+        return plan, words, None
+    parts = ([_blocks_task(plan, ranges[0], _intervals.kinds(streamed), keywords.pop("threshold"), by, words)]
+             if streamed else [])
+    keywords.pop("threshold", None)
+    return plan, words, _finish_task(plan, parts, streamed, by=by, **keywords)
 
 
 def _blocks_task(plan: Any, blocks: Sequence[int], kinds: Sequence[str], threshold: float, by: str | None,
@@ -356,14 +369,26 @@ class _Job:
         if self.out_dir is not None:  # not stored, so a re-run tries again; an older result of it goes
             discard_session(self.out_dir, self.names[i])
 
+    def _finished(self, i: int, plan: Any, rows: Any, frames: dict[int, Any], spikes: list[int]) -> None:
+        from neurocomplex.batch._cache import store_session
+
+        if isinstance(rows, str):
+            self._failed(i, rows, frames)
+            return
+        frames[i] = self._frame(i, rows, plan)
+        if self.out_dir is not None:  # a full disk stops the run here, with the path and the cause
+            store_session(self.out_dir, self.names[i], frames[i], self.keys[i])
+        spikes[0] += plan.n_spikes
+
     def run(self, todo: list[int], frames: dict[int, Any], progress: bool | None, already: int) -> None:
         from dask.distributed import as_completed
 
         from neurocomplex._progress import progress_bar
-        from neurocomplex.batch._cache import store_session
 
         client = self.client
-        plans = {client.submit(_plan_task, self.paths[i], self.bin_size, self.loader, self.streamed, self.by,
+        finish = {"others": self.others, "common": self.common, "own": self.own, "memory_limit": self.memory_limit,
+                  "n_blocks": self.loader.get("n_blocks"), "task_cells": self.task_cells, "threshold": self.threshold}
+        plans = {client.submit(_plan_task, self.paths[i], self.bin_size, self.loader, self.streamed, self.by, finish,
                                pure=False): i for i in todo}
         finishing: dict[Any, tuple[int, Any]] = {}
         pending = as_completed(list(plans))
@@ -383,7 +408,11 @@ class _Job:
                         self._failed(i, planned, frames)
                         yield i
                         continue
-                    plan, words = planned
+                    plan, words, rows = planned
+                    if rows is not None:  # planned, streamed and finished in one task
+                        self._finished(i, plan, rows, frames, spikes)
+                        yield i
+                        continue
                     parts = ([client.submit(_blocks_task, plan, r, self.kinds, self.threshold, self.by, words,
                                             pure=False)
                               for r in _split(plan, self.task_cells)] if self.streamed else [])
@@ -393,14 +422,7 @@ class _Job:
                     pending.add(fin)
                 else:
                     i, plan = finishing.pop(fut)
-                    rows = result(fut)
-                    if isinstance(rows, str):
-                        self._failed(i, rows, frames)
-                    else:
-                        frames[i] = self._frame(i, rows, plan)
-                        if self.out_dir is not None:  # a full disk stops the run here, with the path and the cause
-                            store_session(self.out_dir, self.names[i], frames[i], self.keys[i])
-                        spikes[0] += plan.n_spikes
+                    self._finished(i, plan, result(fut), frames, spikes)
                     yield i
 
         bar = progress_bar(events(), len(todo), progress, "sessions", unit="file")

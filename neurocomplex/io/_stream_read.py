@@ -223,3 +223,74 @@ class BlockAccumulator:
                        np.concatenate(sums) if sums else np.zeros(0))
                    for g, (on, sums) in self.samples.items()}
         return (None if self.cov is None else self.cov.result(), self.act, self.words, self.keyed, samples)
+
+
+def _segment_words(codes: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Distinct codes (sorted) and their counts in each row range ``[starts[j], stops[j])`` of 1-D codes.
+
+    Codes of up to 32 bits are keyed by their range (the high 32 bits) and sorted once; wider codes
+    are counted range by range.
+    """
+    from neurocomplex.stats.words import _unique_codes
+
+    if codes.dtype.itemsize > 4:
+        return [_unique_codes(codes[a:b], None, False)[:2] for a, b in zip(starts.tolist(), stops.tolist())]
+    seg = np.repeat(np.arange(starts.size, dtype=np.uint64), stops - starts)
+    keys = np.sort((seg << np.uint64(32)) | codes[starts[0] : stops[-1]].astype(np.uint64))
+    new = np.empty(keys.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    distinct = keys[first]
+    counts = np.diff(np.append(first, keys.size))
+    cut = np.searchsorted(distinct >> np.uint64(32), np.arange(starts.size + 1, dtype=np.uint64))
+    low = (distinct & np.uint64(0xFFFFFFFF)).astype(codes.dtype)
+    return [(low[a:b], counts[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
+
+
+def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, offsets: Sequence[int]) -> None:
+    """Rows ``x`` of the session (its row ``row`` first) cut at ``offsets`` (``len(accs) + 1``
+    increasing positions in ``x``, from 0 to ``len(x)``): rows ``offsets[j]:offsets[j + 1]`` go to
+    ``accs[j]``, as ``accs[j].add`` would take them, with one pass over ``x`` per statistic instead of
+    one per range (short blocks: the per-call costs dominated).
+    """
+    from neurocomplex.stats.words import _row_codes
+
+    acc0 = accs[0]
+    cuts = np.asarray(offsets, dtype=np.int64)
+    starts, stops = cuts[:-1], cuts[1:]
+    if acc0.keyed or np.any(stops == starts) or x.dtype.kind not in "biuf":
+        for j, acc in enumerate(accs):
+            acc.add(x[starts[j] : stops[j]], row + int(starts[j]))
+        return
+    lengths = stops - starts
+    for j, acc in enumerate(accs):
+        if acc.cov is not None:
+            acc.cov.add(x[starts[j] : stops[j]])
+    if acc0.act is not None:  # ActivityAccumulator.update of each range, in one pass
+        means = np.add.reduceat(x, starts, axis=0, dtype=np.float64) / lengths[:, None]
+        dev = x - np.repeat(means, lengths, axis=0)
+        m2 = np.add.reduceat(dev * dev, starts, axis=0)
+        on = np.add.reduceat(x > acc0.threshold, starts, axis=0, dtype=np.int64)
+        for j, acc in enumerate(accs):
+            acc.act._combine(int(lengths[j]), on[j], means[j], m2[j])
+    if not (acc0.words or acc0.samples):
+        return
+    active = x > acc0.threshold
+    for g, idx in acc0.groups.items():
+        bits = acc0._sub(active, idx)
+        if acc0.words:
+            if idx.size <= 64:
+                for acc, (w, c) in zip(accs, _segment_words(_row_codes(bits), starts, stops)):
+                    acc.words[g]._absorb(w.astype(np.uint64)[:, None], c)
+            else:
+                for j, acc in enumerate(accs):
+                    acc.words[g].update(bits[starts[j] : stops[j]])
+        if acc0.samples:
+            values = acc0._sub(x, idx)
+            on_row = bits.sum(axis=1, dtype=np.int32)
+            sums = (values.sum(axis=1, dtype=np.int64) if values.dtype.kind in "biu"
+                    else values.mean(axis=1, dtype=np.float64))
+            for j, acc in enumerate(accs):
+                acc.samples[g][0].append(on_row[starts[j] : stops[j]])
+                acc.samples[g][1].append(sums[starts[j] : stops[j]])

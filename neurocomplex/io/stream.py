@@ -570,23 +570,46 @@ def stream_blocks(
         acc = BlockAccumulator(plan.n_units, groups, kinds, threshold, word_blocks)
         n_spikes, row = 0, bounds[0][0]
         for window, spikes in reader:
-            at = 0
+            # the window's rows cut into pieces of at most `chunk` rows (float copies of a chunk only)
+            # and at the blocks' ends; each piece's ranges are fed in one pass
+            at, first_row = 0, row
+            piece: list[tuple[Any, int, int]] = []
+            done: list[tuple[int, Any, int]] = []
             while at < window.shape[0]:
                 take = min(window.shape[0] - at, bounds[k][1] - row)
                 if spikes:
                     n_spikes += spikes if take == window.shape[0] else int(window[at : at + take].sum(dtype=np.int64))
-                for c in range(at, at + take, chunk):  # float copies of a chunk only
-                    acc.add(window[c : min(c + chunk, at + take)], row + c - at)
+                for c in range(at, at + take, chunk):
+                    stop = min(c + chunk, at + take)
+                    if piece and stop - piece[0][1] > chunk:
+                        _feed(window, first_row, piece)
+                        piece = []
+                    piece.append((acc, c, stop))
                 at, row = at + take, row + take
                 if row == bounds[k][1]:  # the block is complete
-                    out.append(BlockStats(chosen[k], bounds[k][1] - bounds[k][0], n_spikes, *acc.result()))
+                    done.append((k, acc, n_spikes))
                     k, n_spikes = k + 1, 0
                     if k < len(chosen):
                         acc = BlockAccumulator(plan.n_units, groups, kinds, threshold, word_blocks)
+            if piece:
+                _feed(window, first_row, piece)
+            out.extend(BlockStats(chosen[j], bounds[j][1] - bounds[j][0], n, *a.result()) for j, a, n in done)
             if on_window is not None:
                 on_window(window.shape[0], spikes)
             del window
     return out
+
+
+def _feed(window: np.ndarray, row: int, piece: list[tuple[Any, int, int]]) -> None:
+    """Rows ``[lo, hi)`` of the window (its first row is the session's row ``row``) to each accumulator."""
+    from neurocomplex.io._stream_read import feed_segments
+
+    lo = piece[0][1]
+    if len(piece) == 1:
+        piece[0][0].add(window[lo : piece[0][2]], row + lo)
+        return
+    feed_segments([a for a, _, _ in piece], window[lo : piece[-1][2]], row + lo,
+                  [p[1] - lo for p in piece] + [piece[-1][2] - lo])
 
 
 def stream_statistics(

@@ -97,7 +97,9 @@ def _unique_codes(codes: np.ndarray, weights: np.ndarray | None,
     """Distinct values of a 1-D unsigned integer array (sorted), their counts (or summed weights)
     and, when asked for, the index of each element's value."""
     n = codes.size
-    if codes.dtype.itemsize <= 2 and weights is None:  # up to 16 units: a tally of every possible value, no sort
+    if weights is None and (codes.dtype.itemsize == 1 or (codes.dtype.itemsize == 2 and n >= 4096)):
+        # Up to 16 units, a tally of every possible value instead of a sort; for 16-bit codes only
+        # from 4,096 words, below which the sort is faster than a pass over the 65,536 tallies.
         tally = np.bincount(codes, minlength=1 << (8 * codes.dtype.itemsize))
         seen = np.flatnonzero(tally)
         inverse = None
@@ -289,6 +291,9 @@ class WordCounts:
         return int(self.counts.sum())
 
     def _absorb(self, words: np.ndarray, counts: np.ndarray) -> None:
+        if self.counts.size == 0:  # the first chunk's counts are already distinct and sorted
+            self.words, self.counts = words, np.asarray(counts, dtype=np.int64)
+            return
         both = np.concatenate([self.words, words])
         weights = np.concatenate([self.counts, counts])
         self.words, self.counts = _sorted_unique_rows(both, weights)

@@ -410,3 +410,46 @@ def test_few_samples_per_unit_take_the_in_memory_dimension(short_session, second
                                t_stop=10.0 + seconds)
     key = ["group", "measure"]
     _same_rows(table.sort_values(key), memory.sort_values(key), 1e-12)
+
+
+def _block_fields(b):
+    cov = b.covariance
+    return (b.n_samples, b.n_spikes, cov.n_samples, cov.mean, cov.scatter, b.activity.n_samples, b.activity.active,
+            b.activity.mean, b.activity.m2, {g: (w.words, w.counts) for g, w in b.words.items()},
+            {g: s for g, s in b.samples.items()})
+
+
+@pytest.mark.parametrize("source", ["units", "float32 series", "float64 series"])
+def test_blocks_fed_together_equal_blocks_read_one_by_one(tmp_path, source):
+    # Many short blocks in one window are fed in one pass per statistic; one block per call takes
+    # each block's rows alone. Words of 70 units (wider than one 64-bit code) and of groups of 35
+    # and 2 units (one code each) are counted both ways.
+    rng = np.random.default_rng(3)
+    groups = ["A"] * 35 + ["B"] * 33 + ["C"] * 2
+    path = tmp_path / "s.nwb"
+    if source == "units":
+        counts = rng.poisson(0.3, size=(3000, 70)).astype(np.uint8)
+        spikes = [np.repeat(np.arange(3000) * 0.01 + 0.005, counts[:, u]) for u in range(70)]
+        nc.Recording.from_spike_times(spikes, bin_size=0.01, t_stop=30.0, groups=groups).to_nwb(path)
+        plan = plan_stream(path, bin_size=0.01, n_blocks=64)
+    else:
+        dtype = np.float32 if source.startswith("float32") else np.float64
+        x = (rng.normal(size=(3000, 70)) + 0.4).astype(dtype)
+        nc.Recording.from_array(x, kind="activations", sampling_rate=100.0, groups=groups).to_nwb(path)
+        plan = plan_stream(path, series="processing/neurocomplex/activity", n_blocks=64)
+    kinds = ("covariance", "activity", "words", "samples")
+    together = stream_blocks(plan, kinds=kinds)
+    alone = [stream_blocks(plan, [b], kinds=kinds)[0] for b in range(plan.n_blocks)]
+    assert len(together) == len(alone) == 64
+    for a, b in zip(together, alone):
+        fa, fb = _block_fields(a), _block_fields(b)
+        assert fa[:3] == fb[:3] and fa[5] == fb[5]
+        np.testing.assert_array_equal(fa[6], fb[6])
+        for i in (3, 4, 7, 8):
+            np.testing.assert_allclose(fa[i], fb[i], rtol=1e-12, atol=1e-12)
+        for g in fa[9]:
+            np.testing.assert_array_equal(fa[9][g][0], fb[9][g][0])
+            np.testing.assert_array_equal(fa[9][g][1], fb[9][g][1])
+            np.testing.assert_array_equal(fa[10][g][0], fb[10][g][0])
+            np.testing.assert_array_equal(fa[10][g][1], fb[10][g][1])
+    assert set(together[0].words) == {"A", "B", "C", "all"}
