@@ -134,12 +134,14 @@ def test_block_grams_match_float64_statistics_of_each_block():
         np.testing.assert_allclose(blk.total, full, atol=tol * np.abs(full).max())
 
 
-@pytest.mark.parametrize("n_units", [1, 9, 16, 17, 25, 33, 64, 65, 130, 200])
+@pytest.mark.parametrize(("n_units", "n_rows"), [(1, 2000), (9, 2000), (16, 2000), (16, 5000), (17, 2000),
+                                                 (25, 2000), (33, 2000), (64, 2000), (65, 2000), (130, 2000),
+                                                 (200, 2000)])
 @pytest.mark.parametrize("first_major", [False, True])
-def test_count_words_inverse_and_order(rng, n_units, first_major):
-    # Every layout: 1 and 2-byte integer rows (tallied), 4 and 8-byte ones (sorted), and words wider
-    # than 64 bits (hashed rows).
-    b = (rng.random((2000, n_units)) < 0.08).astype(np.uint8)
+def test_count_words_inverse_and_order(rng, n_units, n_rows, first_major):
+    # Every layout: 1-byte integer rows (tallied), 2-byte ones (sorted below 4,096 rows, tallied from
+    # there), 4 and 8-byte ones (sorted), and words wider than 64 bits (hashed rows).
+    b = (rng.random((n_rows, n_units)) < 0.08).astype(np.uint8)
     words, counts, inverse = count_words(b, return_inverse=True, first_major=first_major)
     np.testing.assert_array_equal(words[inverse], pack_words(b))
     np.testing.assert_array_equal(np.bincount(inverse, minlength=counts.size), counts)
