@@ -51,3 +51,29 @@ def test_clipping_non_finite_and_too_few_replicates() -> None:
     assert ci is None and math.isnan(diag["bias"]) and msgs == []
     with pytest.raises(InvalidParameterError):
         interval_report(np.array([1.0, 2.0]), 1.0, 0.95, "studentized")
+
+
+def test_bootstrap_means_of_few_values_have_the_distribution_of_resampled_rows() -> None:
+    from neurocomplex.estimate import bootstrap_indices, bootstrap_means
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, size=3000) / 4.0  # 5 distinct values: drawn as a multinomial
+    fast = bootstrap_means(x, 4000, seed=0)
+    rows = np.array([x[i].mean() for i in bootstrap_indices(x.size, 4000, 1)])
+    sd = x.std() / math.sqrt(x.size)  # the exact sd of the mean of n rows drawn with replacement
+    for reps in (fast, rows):  # the sd of an sd from 4,000 replicates is about 1.1 %
+        assert abs(reps.mean() - x.mean()) < 4 * sd / math.sqrt(4000)
+        assert abs(reps.std() / sd - 1.0) < 0.045
+    assert fast.size == 4000 and np.unique(fast).size > 100
+    assert np.array_equal(bootstrap_means(x, 50, seed=2), bootstrap_means(x, 50, seed=2))  # seeded
+
+
+@pytest.mark.parametrize("block_size", [None, 7])
+def test_bootstrap_means_resample_rows_where_values_are_many_or_blocks_are_drawn(block_size) -> None:
+    from neurocomplex.estimate import bootstrap_ci, bootstrap_means
+
+    x = np.random.default_rng(1).normal(size=500)
+    if block_size is not None:
+        x = np.round(x)  # few values, but blocks: rows are still drawn
+    _, reps = bootstrap_ci(lambda idx: float(x[idx].mean()), x.size, 60, 3, block_size)
+    np.testing.assert_array_equal(bootstrap_means(x, 60, seed=3, block_size=block_size), reps)

@@ -162,25 +162,35 @@ def _per_row(group: str, name: str, merged: Any, k: int, plan: Any) -> np.ndarra
 
 def _row_bootstrap_cis(jobs: Mapping[tuple[str, str], tuple[np.ndarray, int, Any, int | None, float]]
                        ) -> dict[tuple[str, str], Any]:
-    """The percentile intervals of ``bootstrap_ci(lambda rows: per_row[rows].mean(), ...)`` for every
-    ``(group, measure) -> (per_row, n_boot, seed, block_size, ci_level)``, the draws made once for
-    all jobs that share them (the groups of a session draw the same rows: same seed, same length)."""
-    from neurocomplex.estimate import bootstrap_indices, check_bootstrap_params, interval_from_replicates
+    """The intervals nc.activation_ratio / nc.mean_rate give (:func:`~neurocomplex.estimate.bootstrap_means`)
+    for every ``(group, measure) -> (per_row, n_boot, seed, block_size, ci_level)``. Where rows are
+    drawn, the draws are made once for all jobs that share them (the groups of a session draw the
+    same rows: same seed, same length)."""
+    from neurocomplex.estimate import (
+        _few_values,
+        bootstrap_indices,
+        bootstrap_means,
+        check_bootstrap_params,
+        interval_from_replicates,
+    )
 
     shared: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+    reps: dict[tuple[str, str], np.ndarray] = {}
     for key, (per_row, n_boot, seed, size, ci_level) in jobs.items():
         check_bootstrap_params(n_boot, ci_level, size)
-        shared.setdefault((per_row.size, n_boot, seed, size), []).append(key)
-    out = {}
+        if _few_values(per_row, size) is not None:
+            reps[key] = bootstrap_means(per_row, n_boot, seed, size)
+        else:
+            shared.setdefault((per_row.size, n_boot, seed, size), []).append(key)
     for (n, n_boot, seed, size), keys in shared.items():
-        reps: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
+        means: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
         for rows in bootstrap_indices(n, n_boot, seed, size):
             for key in keys:
-                reps[key].append(float(jobs[key][0][rows].mean()))
+                means[key].append(float(jobs[key][0][rows].mean()))
         for key in keys:
-            values = np.array(reps[key], dtype=float)
-            out[key] = interval_from_replicates(values[np.isfinite(values)], jobs[key][4], "percentile")
-    return out
+            values = np.array(means[key], dtype=float)
+            reps[key] = values[np.isfinite(values)]
+    return {key: interval_from_replicates(reps[key], jobs[key][4]) for key in jobs}
 
 
 def _activity_row(group: str, name: str, merged: Any, idx: np.ndarray, p: Mapping[str, Any],

@@ -18,7 +18,13 @@ import numpy as np
 from neurocomplex._checks import check_recording
 from neurocomplex._validation import check_float, check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, NeurocomplexWarning
-from neurocomplex.estimate import Estimate, bootstrap_ci, check_bootstrap_params, register_estimator
+from neurocomplex.estimate import (
+    Estimate,
+    bootstrap_means,
+    check_bootstrap_params,
+    interval_from_replicates,
+    register_estimator,
+)
 from neurocomplex.recording import Recording
 from neurocomplex.stats.activity import ActivityAccumulator
 from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS
@@ -40,9 +46,13 @@ def _check_boot(n_boot: Any, seed: Any, block_size: Any, ci_level: Any) -> None:
 
 def _mean_ci(per_sample: np.ndarray, n_boot: int, seed: Any, block_size: Any,
              ci_level: float) -> tuple[tuple[float, float] | None, np.ndarray]:
-    """Percentile bootstrap interval of the mean of per-sample values (rows resampled)."""
-    return bootstrap_ci(lambda idx: float(per_sample[idx].mean()), per_sample.size, n_boot, seed,
-                        block_size, ci_level)
+    """Percentile bootstrap interval of the mean of per-sample values (rows resampled; see
+    :func:`~neurocomplex.estimate.bootstrap_means`)."""
+    check_bootstrap_params(n_boot, ci_level, block_size)
+    if n_boot == 0:
+        return None, np.empty(0)
+    reps = bootstrap_means(per_sample, n_boot, seed, block_size)
+    return interval_from_replicates(reps, ci_level), reps
 
 
 def _warn(messages: list[str]) -> tuple[str, ...]:
