@@ -129,14 +129,15 @@ class _Covariance:
     a centred scatter once, at the end of the block."""
 
     def __init__(self, n_units: int) -> None:
-        from neurocomplex.stats import CovarianceAccumulator
-
-        self.acc = CovarianceAccumulator(n_units)
+        self.n_units = n_units
+        self.acc: Any = None  # a CovarianceAccumulator, for rows that are not small integers
         self.gram = np.zeros((n_units, n_units))
         self.sums = np.zeros(n_units, dtype=np.int64)
         self.n = 0
 
     def add(self, x: np.ndarray) -> None:
+        from neurocomplex.stats import CovarianceAccumulator
+
         n = x.shape[0]
         if x.dtype.kind in "ui" and n and int(x.max()) ** 2 * n < 2**24:
             xf = x.astype(np.float32)
@@ -144,17 +145,26 @@ class _Covariance:
             self.sums += x.sum(axis=0, dtype=np.int64)
             self.n += n
         else:
+            if self.acc is None:
+                self.acc = CovarianceAccumulator(self.n_units)
             self.acc.update(x)
+
+    def add_exact(self, xf: np.ndarray, sums: np.ndarray) -> None:
+        """Rows of integers already in float32, with every partial sum of ``XᵀX`` below 2**24, and
+        their column sums."""
+        self.gram += xf.T @ xf
+        self.sums += sums
+        self.n += xf.shape[0]
 
     def result(self) -> Any:
         from neurocomplex.stats import CovarianceAccumulator
 
         if self.n == 0:
-            return self.acc
+            return self.acc if self.acc is not None else CovarianceAccumulator(self.n_units)
         mean = self.sums / self.n
         part = CovarianceAccumulator.from_dict({"n_units": mean.size, "n_samples": self.n, "mean": mean,
                                                 "scatter": self.gram - np.outer(self.sums, mean)})
-        return part if self.acc.n_samples == 0 else self.acc.merge(part)
+        return part if self.acc is None or self.acc.n_samples == 0 else self.acc.merge(part)
 
 
 def keyed_words(n_units: int) -> Any:
@@ -264,13 +274,27 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
             acc.add(x[starts[j] : stops[j]], row + int(starts[j]))
         return
     lengths = stops - starts
-    for j, acc in enumerate(accs):
-        if acc.cov is not None:
-            acc.cov.add(x[starts[j] : stops[j]])
+    top = int(x.max()) if x.dtype.kind in "biu" else None
+    # integers whose partial sums stay exact: column sums and sums of squares in int64, and the
+    # Gram matrices from one float32 copy (exact below 2**24, as _Covariance.add takes them)
+    exact = top is not None and top**2 * int(lengths.max()) ** 2 < 2**62
+    sums = np.add.reduceat(x, starts, axis=0, dtype=np.int64) if exact else None
+    if acc0.cov is not None:
+        xf = x.astype(np.float32) if exact and top**2 * int(lengths.max()) < 2**24 else None
+        for j, acc in enumerate(accs):
+            if xf is None:
+                acc.cov.add(x[starts[j] : stops[j]])
+            else:
+                acc.cov.add_exact(xf[starts[j] : stops[j]], sums[j])
     if acc0.act is not None:  # ActivityAccumulator.update of each range, in one pass
-        means = np.add.reduceat(x, starts, axis=0, dtype=np.float64) / lengths[:, None]
-        dev = x - np.repeat(means, lengths, axis=0)
-        m2 = np.add.reduceat(dev * dev, starts, axis=0)
+        if exact:  # m2 = (n Σx² − (Σx)²) / n, the numerator an exact integer
+            squares = np.add.reduceat(np.square(x, dtype=np.int64), starts, axis=0)
+            means = sums / lengths[:, None]
+            m2 = (squares * lengths[:, None] - sums * sums) / lengths[:, None]
+        else:
+            means = np.add.reduceat(x, starts, axis=0, dtype=np.float64) / lengths[:, None]
+            dev = x - np.repeat(means, lengths, axis=0)
+            m2 = np.add.reduceat(dev * dev, starts, axis=0)
         on = np.add.reduceat(x > acc0.threshold, starts, axis=0, dtype=np.int64)
         for j, acc in enumerate(accs):
             acc.act._combine(int(lengths[j]), on[j], means[j], m2[j])
