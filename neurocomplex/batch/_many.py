@@ -275,6 +275,7 @@ def measure_many(
     refused up front as :func:`neurocomplex.load` refuses), streamed by one task or, for long
     files, by several tasks over consecutive ranges of blocks, and finished by a task that merges
     the block statistics and computes the measures; only the statistics travel between workers.
+    A file of at most ``task_cells`` cells is planned, streamed and finished by a single task.
     Input files are opened read-only.
 
     The LocalCluster started here leaves glibc's allocation thresholds at their defaults in the

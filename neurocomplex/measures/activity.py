@@ -76,7 +76,9 @@ def activation_ratio(rec: Recording, threshold: float = 0.0, n_boot: int = 100, 
         A unit is active in a sample when its value exceeds ``threshold`` (0: a spike in the bin,
         a ReLU that is on).
     n_boot : int
-        Bootstrap replicates (rows resampled) for the interval; 0 = none.
+        Bootstrap replicates (rows resampled) for the interval; 0 = none. Each replicate's mean
+        of ``per_sample`` is drawn as :func:`~neurocomplex.estimate.bootstrap_means` draws it (a
+        multinomial over its few distinct values, the same distribution as resampling rows).
     seed : int or None
         Seed of the bootstrap.
     block_size : int, optional
