@@ -1,11 +1,11 @@
 """TwoNN intrinsic dimension, with the two nearest neighbours found the way the dimension calls for.
 
 In low dimension (``n_units <= 15``) a k-d tree (:class:`scipy.spatial.cKDTree`) finds neighbours
-in ``O(n log n)``. In high dimension a tree degenerates into a slow brute-force search, so the
+in ``O(n log n)``, its queries split over ``NEUROCOMPLEX_NUM_THREADS`` threads. In high dimension a tree degenerates into a slow brute-force search, so the
 squared distances ``‖x‖² + ‖y‖² − 2 x·y`` are formed tile by tile with one float32 GEMM per pair
-of tiles (each pair once: distances are symmetric), the few nearest candidates kept by repeated
-``argmin``, and their
-distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
+of tiles (each pair once: distances are symmetric), the few nearest candidates of the tile's
+rows and columns kept by one compiled pass over it (:mod:`~neurocomplex.measures._neighbour_kernel`),
+and their distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
 of the float32 distances proves that no other point can be nearer; rows that fail (near-ties
 within rounding) are searched again exactly. The interval resamples the per-point ratios μ, never
 the neighbour search.
@@ -80,7 +80,9 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto",
     if method == "tree" or (method == "auto" and x.shape[1] <= TREE_MAX_DIM):
         from scipy.spatial import cKDTree
 
-        dist, _ = cKDTree(x).query(x, k=3)
+        from neurocomplex._threads import max_threads
+
+        dist, _ = cKDTree(x).query(x, k=3, workers=max_threads())  # queries split over threads: the same result
         return dist[:, 1], dist[:, 2]
     if device is not None:
         from neurocomplex._backend.neighbours import two_nearest_torch  # torch only when a device is asked for
@@ -98,9 +100,11 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     norms = np.sqrt(sq)
     gamma = d * _EPS32 / (1.0 - d * _EPS32)
     delta = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS32 * (sq + sq.max())
+    from neurocomplex.measures._neighbour_kernel import candidate_distances, fold_tile
+
     k = min(_CANDIDATES, n - 1)
     best = np.full((n, k), np.inf, dtype=np.float32)  # running k smallest float32 distances per row
-    index = np.zeros((n, k), dtype=np.intp)
+    index = np.zeros((n, k), dtype=np.int64)
     bound = np.full(n, np.inf, dtype=np.float32)  # smallest float32 distance of any other point
     tile = min(n, _TILE_ROWS)
     starts = range(0, n, tile)
@@ -110,19 +114,12 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if b < a:
                 continue
             cols = slice(b, min(b + tile, n))
-            dist = x32_m2[rows] @ x32[cols].T  # the one GEMM of the tile pair
-            dist += sq32[cols]
-            dist += sq32[rows, None]
-            if a == b:
-                np.fill_diagonal(dist, np.inf)  # never a point's own neighbour
-            else:  # the columns' nearest among these rows
-                _fold_tile(dist.T, b, a, best, index, bound)
-            _fold_tile(dist, a, b, best, index, bound)
-    cand = index
-    r = np.empty((n, 2))
-    for a in range(0, n, 2048):  # exact float64 squared distances of the candidates
-        diff = x[a : a + 2048, None, :] - x[cand[a : a + 2048]]
-        r[a : a + 2048] = np.sort(np.einsum("ijk,ijk->ij", diff, diff), axis=1)[:, :2]
+            # the one GEMM of the tile pair, folded into the candidates of its rows and columns
+            fold_tile(x32_m2[rows] @ x32[cols].T, sq32, a, b, a == b, best, index, bound)
+    exact = np.empty((n, k))  # exact float64 squared distances of the candidates
+    x.flags.writeable = False  # the kernel's one signature: read-only points (x is this function's copy)
+    candidate_distances(x, index, exact)
+    r = np.sort(exact, axis=1)[:, :2]
     uncertified = np.flatnonzero(r[:, 1] > bound.astype(np.float64) - delta)
     if uncertified.size:  # search those rows exactly (ties of discrete data, points far from the mean)
         r[uncertified] = _exact_two_nearest(x, sq, uncertified)
@@ -158,61 +155,19 @@ def _exact_two_nearest(x: np.ndarray, sq: np.ndarray, rows: np.ndarray) -> np.nd
     return out
 
 
-def _fold_tile(dist: np.ndarray, first: int, offset: int, best: np.ndarray, index: np.ndarray,
-               bound: np.ndarray) -> None:
-    """Merge a tile of distances (rows ``first`` onwards against columns ``offset`` onwards; ``dist``
-    is left unchanged) into the running candidates of its rows.
-
-    One ``min`` pass per row first: a row with nothing in the tile below its k-th candidate keeps
-    its candidates, and the tile only lowers its ``bound``; after the first few tiles that is most
-    rows, and only the others are folded candidate by candidate.
-    """
-    rows = slice(first, first + dist.shape[0])
-    low = dist.min(axis=1)
-    need = low < best[rows, -1]
-    np.minimum(bound[rows], np.where(need, np.inf, low), out=bound[rows])
-    sel = np.flatnonzero(need)
-    if sel.size:
-        _fold(dist[sel], first + sel, offset, best, index, bound)  # dist[sel] is a copy
+def _fit_terms(n: int, n_keep: int) -> np.ndarray:
+    """``−log(1 − F_emp)`` at the ``n_keep`` smallest of ``n`` sorted ratios."""
+    return -np.log1p(-np.arange(1, n_keep + 1) / n)
 
 
-def _fold(dist: np.ndarray, rows: np.ndarray, offset: int, best: np.ndarray, index: np.ndarray,
-          bound: np.ndarray) -> None:
-    """Merge the smallest distances of each row of ``dist`` (overwritten) into the running
-    candidates of ``rows`` (indices).
-
-    The row's k smallest come from k ``argmin`` passes (vectorised; several times faster than
-    ``argpartition`` for small k); everything not kept lowers ``bound``, the smallest distance of a
-    point that is not a candidate.
-    """
-    m, c = dist.shape
-    k = best.shape[1]
-    local = np.arange(m)
-    take = min(k, c)
-    vals = np.empty((m, take), dtype=np.float32)
-    idx = np.empty((m, take), dtype=np.intp)
-    for j in range(take):
-        idx[:, j] = dist.argmin(axis=1)
-        vals[:, j] = dist[local, idx[:, j]]
-        dist[local, idx[:, j]] = np.inf
-    if c > take:
-        bound[rows] = np.minimum(bound[rows], dist.min(axis=1))
-    merged_v = np.concatenate([best[rows], vals], axis=1)
-    merged_i = np.concatenate([index[rows], idx + offset], axis=1)
-    order = np.argsort(merged_v, axis=1, kind="stable")
-    best[rows] = np.take_along_axis(merged_v, order[:, :k], axis=1)
-    index[rows] = np.take_along_axis(merged_i, order[:, :k], axis=1)
-    if merged_v.shape[1] > k:
-        bound[rows] = np.minimum(bound[rows], np.take_along_axis(merged_v, order[:, k : k + 1], axis=1)[:, 0])
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    sxx = float(x @ x)
+    return float(x @ y) / sxx if sxx > 0 else math.nan
 
 
 def _twonn_fit(mu_sorted: np.ndarray, n_keep: int) -> float:
     """Slope through the origin of −log(1 − F_emp) on log μ over the ``n_keep`` smallest μ."""
-    n = mu_sorted.size
-    x = np.log(mu_sorted[:n_keep])
-    y = -np.log1p(-np.arange(1, n_keep + 1) / n)
-    sxx = float(x @ x)
-    return float(x @ y) / sxx if sxx > 0 else math.nan
+    return _slope(np.log(mu_sorted[:n_keep]), _fit_terms(mu_sorted.size, n_keep))
 
 
 def _n_keep(n: int, discard_fraction: float) -> int:
@@ -222,14 +177,17 @@ def _n_keep(n: int, discard_fraction: float) -> int:
 def _bootstrap(mu: np.ndarray, order: np.ndarray, n_keep: int, n_boot: int, seed: Any,
                block_size: Any) -> np.ndarray:
     """Fit on resampled ratios (in sample order, so blocks are blocks of time): a replicate's
-    sorted μ is the sorted μ repeated by its draw counts, O(N) with no sort."""
+    sorted μ is the sorted μ repeated by its draw counts, O(N) with no sort. The logarithms and the
+    fit's ordinates are the same for every replicate and computed once (the same values as
+    :func:`_twonn_fit` on the repeated ratios)."""
     from neurocomplex.estimate import bootstrap_indices
 
     n = mu.size
-    mu_sorted = mu[order]
+    log_sorted = np.log(mu[order])
+    y = _fit_terms(n, n_keep)
     reps = np.empty(n_boot)
     for b, idx in enumerate(bootstrap_indices(n, n_boot, seed, block_size)):
-        reps[b] = _twonn_fit(np.repeat(mu_sorted, np.bincount(idx, minlength=n)[order]), n_keep)
+        reps[b] = _slope(np.repeat(log_sorted, np.bincount(idx, minlength=n)[order])[:n_keep], y)
     return reps
 
 
