@@ -8,8 +8,9 @@ One pass serves both the tile's rows and, for a tile off the diagonal, its colum
 version took about ten passes per tile (sums, minima of the rows and of the transposed tile,
 ``argmin`` per candidate, merges), which cost several times the GEMM below about 100 units.
 
-Compiled on first use and cached on disk (numba's cache, written atomically); imported only when
-neighbours are searched by GEMM, so ``import neurocomplex`` does not load numba.
+Compiled on first use and cached on disk (numba's cache, written atomically); imported only for
+large searches or where numba is loaded already (``twonn._compiled_fold``), so ``import
+neurocomplex`` does not load numba.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
-__all__ = ["fold_tile", "candidate_distances"]
+__all__ = ["fold_tile"]
 
 _F32_2D = types.Array(types.float32, 2, "C")
 _F32_1D = types.Array(types.float32, 1, "C")
@@ -71,21 +72,3 @@ def fold_tile(g: np.ndarray, sq: np.ndarray, first_row: int, first_col: int, dia
             if not diagonal and v < bound[c]:
                 _offer(best, index, bound, c, v, r)
 
-
-_EXACT_SIGNATURE = types.void(types.Array(types.float64, 2, "C", readonly=True), types.Array(types.int64, 2, "C"),
-                              types.Array(types.float64, 2, "C"))
-
-
-@njit(_EXACT_SIGNATURE, cache=True, nogil=True)
-def candidate_distances(x: np.ndarray, cand: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """``out[i, c] = Σ_t (x[i, t] − x[cand[i, c], t])²`` in float64, the differences summed in order,
-    with no temporary arrays (numpy's gathered differences cost a pass of ``n k d`` doubles)."""
-    n, d = x.shape
-    for i in range(n):
-        for c in range(cand.shape[1]):
-            j = cand[i, c]
-            s = 0.0
-            for t in range(d):
-                diff = x[i, t] - x[j, t]
-                s += diff * diff
-            out[i, c] = s

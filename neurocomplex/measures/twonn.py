@@ -4,8 +4,9 @@ In low dimension (``n_units <= 15``) a k-d tree (:class:`scipy.spatial.cKDTree`)
 in ``O(n log n)``, its queries split over ``NEUROCOMPLEX_NUM_THREADS`` threads. In high dimension a tree degenerates into a slow brute-force search, so the
 squared distances ``‖x‖² + ‖y‖² − 2 x·y`` are formed tile by tile with one float32 GEMM per pair
 of tiles (each pair once: distances are symmetric), the few nearest candidates of the tile's
-rows and columns kept by one compiled pass over it (:mod:`~neurocomplex.measures._neighbour_kernel`),
-and their distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
+rows and columns kept by one compiled pass over it (:mod:`~neurocomplex.measures._neighbour_kernel`;
+for searches of fewer than 16,384 points in a process without numba, by ``argmin`` passes instead:
+loading numba would cost more), and their distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
 of the float32 distances proves that no other point can be nearer; rows that fail (near-ties
 within rounding) are searched again exactly. The interval resamples the per-point ratios μ, never
 the neighbour search.
@@ -36,6 +37,11 @@ _CANDIDATES = 4
 _EPS32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff
 _EPS64 = float(np.finfo(np.float64).eps) / 2
 _EXACT_BATCH = 1 << 23  # float64 distances per batch of the exact search (64 MB)
+# Float64 differences formed at a time for the candidates' exact distances (4 MB).
+_EXACT_ROWS = 1 << 19
+# Points from which the compiled fold is worth loading numba for (about 8 ns per pair in numpy, 3
+# compiled: about 1 s saved at this size, the cost of loading numba in a new process).
+_COMPILED_ROWS = 16_384
 
 
 def two_nearest_distances(points: np.ndarray, method: str = "auto",
@@ -91,6 +97,21 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto",
     return _gemm_two_nearest(x)
 
 
+def _compiled_fold(n: int) -> Any:
+    """The compiled fold of a tile (:func:`~neurocomplex.measures._neighbour_kernel.fold_tile`) where it
+    pays: numba already loaded in this process, or ``n >= _COMPILED_ROWS``; else None (the numpy
+    folds below). Loading numba and its cached kernel costs about 1 s once per process, more than
+    the numpy folds of a search of fewer points. Both give the same candidates up to ties of the
+    float32 distances, which the exact recomputation and certification resolve identically."""
+    import sys
+
+    if n < _COMPILED_ROWS and "numba" not in sys.modules:
+        return None
+    from neurocomplex.measures._neighbour_kernel import fold_tile
+
+    return fold_tile
+
+
 def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, d = x.shape
     x = x - x.mean(axis=0)  # distances are translation invariant; centring shrinks rounding
@@ -100,31 +121,88 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     norms = np.sqrt(sq)
     gamma = d * _EPS32 / (1.0 - d * _EPS32)
     delta = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS32 * (sq + sq.max())
-    from neurocomplex.measures._neighbour_kernel import candidate_distances, fold_tile
-
     k = min(_CANDIDATES, n - 1)
     best = np.full((n, k), np.inf, dtype=np.float32)  # running k smallest float32 distances per row
     index = np.zeros((n, k), dtype=np.int64)
     bound = np.full(n, np.inf, dtype=np.float32)  # smallest float32 distance of any other point
     tile = min(n, _TILE_ROWS)
     starts = range(0, n, tile)
+    compiled = _compiled_fold(n)
     for a in starts:  # distances are symmetric: each pair of tiles is multiplied once
         rows = slice(a, min(a + tile, n))
         for b in starts:
             if b < a:
                 continue
             cols = slice(b, min(b + tile, n))
-            # the one GEMM of the tile pair, folded into the candidates of its rows and columns
-            fold_tile(x32_m2[rows] @ x32[cols].T, sq32, a, b, a == b, best, index, bound)
-    exact = np.empty((n, k))  # exact float64 squared distances of the candidates
-    x.flags.writeable = False  # the kernel's one signature: read-only points (x is this function's copy)
-    candidate_distances(x, index, exact)
-    r = np.sort(exact, axis=1)[:, :2]
+            dist = x32_m2[rows] @ x32[cols].T  # the one GEMM of the tile pair
+            if compiled is not None:  # folded into the candidates of its rows and columns in one pass
+                compiled(dist, sq32, a, b, a == b, best, index, bound)
+                continue
+            dist += sq32[cols]
+            dist += sq32[rows, None]
+            if a == b:
+                np.fill_diagonal(dist, np.inf)  # never a point's own neighbour
+            else:  # the columns' nearest among these rows
+                _fold_tile(dist.T, b, a, best, index, bound)
+            _fold_tile(dist, a, b, best, index, bound)
+    r = np.empty((n, 2))
+    step = max(1, _EXACT_ROWS // (k * d))
+    for a in range(0, n, step):  # exact float64 squared distances of the candidates, a few MB at a time
+        diff = x[a : a + step, None, :] - x[index[a : a + step]]
+        r[a : a + step] = np.sort(np.einsum("ijk,ijk->ij", diff, diff), axis=1)[:, :2]
     uncertified = np.flatnonzero(r[:, 1] > bound.astype(np.float64) - delta)
     if uncertified.size:  # search those rows exactly (ties of discrete data, points far from the mean)
         r[uncertified] = _exact_two_nearest(x, sq, uncertified)
     r = np.sqrt(r)
     return r[:, 0], r[:, 1]
+
+
+def _fold_tile(dist: np.ndarray, first: int, offset: int, best: np.ndarray, index: np.ndarray,
+               bound: np.ndarray) -> None:
+    """Merge a tile of distances (rows ``first`` onwards against columns ``offset`` onwards; ``dist``
+    is left unchanged) into the running candidates of its rows.
+
+    One ``min`` pass per row first: a row with nothing in the tile below its k-th candidate keeps
+    its candidates, and the tile only lowers its ``bound``; after the first few tiles that is most
+    rows, and only the others are folded candidate by candidate.
+    """
+    rows = slice(first, first + dist.shape[0])
+    low = dist.min(axis=1)
+    need = low < best[rows, -1]
+    np.minimum(bound[rows], np.where(need, np.inf, low), out=bound[rows])
+    sel = np.flatnonzero(need)
+    if sel.size:
+        _fold(dist[sel], first + sel, offset, best, index, bound)  # dist[sel] is a copy
+
+
+def _fold(dist: np.ndarray, rows: np.ndarray, offset: int, best: np.ndarray, index: np.ndarray,
+          bound: np.ndarray) -> None:
+    """Merge the smallest distances of each row of ``dist`` (overwritten) into the running
+    candidates of ``rows`` (indices).
+
+    The row's k smallest come from k ``argmin`` passes (vectorised; several times faster than
+    ``argpartition`` for small k); everything not kept lowers ``bound``, the smallest distance of a
+    point that is not a candidate.
+    """
+    m, c = dist.shape
+    k = best.shape[1]
+    local = np.arange(m)
+    take = min(k, c)
+    vals = np.empty((m, take), dtype=np.float32)
+    idx = np.empty((m, take), dtype=np.intp)
+    for j in range(take):
+        idx[:, j] = dist.argmin(axis=1)
+        vals[:, j] = dist[local, idx[:, j]]
+        dist[local, idx[:, j]] = np.inf
+    if c > take:
+        bound[rows] = np.minimum(bound[rows], dist.min(axis=1))
+    merged_v = np.concatenate([best[rows], vals], axis=1)
+    merged_i = np.concatenate([index[rows], idx + offset], axis=1)
+    order = np.argsort(merged_v, axis=1, kind="stable")
+    best[rows] = np.take_along_axis(merged_v, order[:, :k], axis=1)
+    index[rows] = np.take_along_axis(merged_i, order[:, :k], axis=1)
+    if merged_v.shape[1] > k:
+        bound[rows] = np.minimum(bound[rows], np.take_along_axis(merged_v, order[:, k : k + 1], axis=1)[:, 0])
 
 
 def _exact_two_nearest(x: np.ndarray, sq: np.ndarray, rows: np.ndarray) -> np.ndarray:

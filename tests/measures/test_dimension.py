@@ -584,6 +584,25 @@ def test_gemm_neighbours_equal_the_tree_and_certify_near_ties(monkeypatch):
                                    rtol=1e-12, atol=1e-12)
 
 
+def test_compiled_and_numpy_folds_give_the_same_neighbours(monkeypatch):
+    # The compiled fold (large searches, or numba loaded) and the numpy folds keep the same
+    # candidates up to float32 ties, which the exact recomputation resolves: identical distances.
+    from neurocomplex.measures import twonn
+    from neurocomplex.measures._neighbour_kernel import fold_tile
+
+    rng = np.random.default_rng(41)
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)), -1).reshape(-1, 3)
+    cases = [rng.normal(size=(700, 40)), rng.poisson(0.5, size=(800, 30)).astype(np.float64), _far_cluster(rng),
+             np.hstack([grid, np.zeros((grid.shape[0], 17))]) @ np.linalg.qr(rng.normal(size=(20, 20)))[0]]
+    monkeypatch.setattr(twonn, "_TILE_ROWS", 97)  # several tiles, a ragged last one
+    for x in cases:
+        monkeypatch.setattr(twonn, "_compiled_fold", lambda n: fold_tile)
+        compiled = np.column_stack(twonn.two_nearest_distances(x, method="gemm"))
+        monkeypatch.setattr(twonn, "_compiled_fold", lambda n: None)
+        plain = np.column_stack(twonn.two_nearest_distances(x, method="gemm"))
+        np.testing.assert_array_equal(compiled, plain)
+
+
 def _far_cluster(rng: np.random.Generator) -> np.ndarray:
     """A tight cluster far from the mean: its float32 distances are rounding noise, so its rows
     cannot be certified and must be searched exactly."""
