@@ -27,6 +27,7 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_means",
     "interval_from_replicates",
+    "linear_quantiles",
     "interval_report",
 ]
 
@@ -306,6 +307,34 @@ def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0,
     return reps[np.isfinite(reps)]
 
 
+def linear_quantiles(values: np.ndarray, quantiles: tuple[float, ...]) -> tuple[float, ...]:
+    """``np.quantile(values, quantiles)`` (the default, linear method) for finite 1-D values, with
+    the same arithmetic (so the same bits), without its per-call overhead (about 0.2 ms, as much as
+    the whole interval of a small RSA).
+
+    Examples
+    --------
+    >>> linear_quantiles(np.array([3.0, 1.0, 2.0, 10.0]), (0.25, 0.9))
+    (1.75, 7.899999999999999)
+    """
+    s = np.sort(values)
+    n = s.size
+    out = []
+    for q in quantiles:
+        virtual = (n - 1) * q
+        if virtual >= n - 1:
+            out.append(float(s[-1]))
+            continue
+        if virtual < 0:
+            out.append(float(s[0]))
+            continue
+        lo = math.floor(virtual)
+        a, b, t = float(s[lo]), float(s[lo + 1]), virtual - lo
+        diff = b - a
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return tuple(out)
+
+
 def interval_from_replicates(
     replicates: np.ndarray,
     ci_level: float = 0.95,
@@ -332,7 +361,7 @@ def interval_from_replicates(
     if reps.size < 2:
         return None
     alpha = (1.0 - ci_level) / 2.0
-    q_low, q_high = np.quantile(reps, [alpha, 1.0 - alpha])
+    q_low, q_high = linear_quantiles(reps, (alpha, 1.0 - alpha))
     if interval == "basic":
         if estimate is None:
             raise InvalidParameterError("interval='basic' needs the point estimate.")

@@ -77,3 +77,16 @@ def test_bootstrap_means_resample_rows_where_values_are_many_or_blocks_are_drawn
         x = np.round(x)  # few values, but blocks: rows are still drawn
     _, reps = bootstrap_ci(lambda idx: float(x[idx].mean()), x.size, 60, 3, block_size)
     np.testing.assert_array_equal(bootstrap_means(x, 60, seed=3, block_size=block_size), reps)
+
+
+def test_linear_quantiles_are_numpy_quantiles_to_the_bit() -> None:
+    from neurocomplex.estimate import linear_quantiles
+
+    rng = np.random.default_rng(5)
+    for trial in range(3000):
+        n = int(rng.integers(1, 600))
+        v = rng.normal(size=n) * 10.0 ** rng.uniform(-5, 5)
+        if trial % 3 == 0:
+            v = np.round(v, 1)  # ties
+        qs = (0.025, 0.975) if trial % 2 else (float(rng.uniform()), 0.0, 1.0)
+        assert linear_quantiles(v, qs) == tuple(float(q) for q in np.quantile(v, list(qs)))

@@ -57,7 +57,7 @@ def kendall_tau_a(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip(s / n0, -1.0, 1.0))
 
 
-_PACKED_MIN = 1 << 15  # from this many entries the packed sort below beats np.argsort
+_PACKED_MIN = 2048  # from this many entries the packed sort below beats np.argsort (measured: 0.44x at 4,186)
 
 
 def sort_order(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +308,12 @@ def smaller_before(x: np.ndarray) -> np.ndarray:
 
 
 _KEY_BITS = 63  # packed int64 keys stay non-negative
-_ROW_BITS = 6  # the last levels count within rows of 2**6 values: one uint64 mask of the values seen per row
+# The last levels count within rows of 2**6 values (one uint64 mask of the values seen per row: 64
+# steps over size / 64 rows); below 2**17 entries the steps' per-call cost dominates, and rows of 2**3
+# (8 steps, three more levels) are faster: 1.1 against 2.6 ms for the 4,186 pairs of 92 conditions.
+_ROW_BITS = 6
+_SHORT_ROW_BITS = 3
+_LONG_ROWS = 1 << 17
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
@@ -375,7 +380,7 @@ def _wavelet_counts(p: np.ndarray) -> np.ndarray:
     pack[m:] = np.arange(m, size, dtype=np.int64) << vshift
     if with_pos:
         pack |= np.arange(size, dtype=np.int64) << bits
-    low_bits = min(bits, _ROW_BITS)
+    low_bits = min(bits, _ROW_BITS if size >= _LONG_ROWS else _SHORT_ROW_BITS)
     half = size >> 1
     new = np.empty_like(pack)
     bit_set = np.empty(size, dtype=bool)

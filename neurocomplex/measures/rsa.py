@@ -162,6 +162,11 @@ _PROBE_COLUMNS = 64  # columns on which rows are first compared for copies
 def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Representative row of each distinct pattern and every row's representative (bitwise, −0 = 0)."""
     n, p = a.shape
+    # Equal rows have equal projections (the same products in the same order), so rows whose
+    # projections on fixed weights all differ are distinct: one product and a sort of n numbers.
+    weights = 1.0 + np.modf(np.arange(1, p + 1) * 0.6180339887498949)[0]
+    if np.unique(a @ weights).size == n:
+        return np.arange(n), np.arange(n)
     if p > _PROBE_COLUMNS:  # rows already distinct on a few columns are distinct: no sort of whole rows
         probe = np.ascontiguousarray(a[:, np.linspace(0, p - 1, _PROBE_COLUMNS).astype(np.intp)] + 0.0)
         if np.unique(probe.view(np.dtype((np.void, probe.dtype.itemsize * _PROBE_COLUMNS))).ravel()).size == n:

@@ -32,10 +32,12 @@ def test_smaller_before_against_brute_force(m):
         np.testing.assert_array_equal(smaller_before(x), _brute_smaller_before(x), err_msg=name)
 
 
-# routes of the permutation count: all bits partitioned (no row masks), short rows, popcount without
-# numpy 2's bitwise_count, and the layout without positions (vectors over 2**21 entries)
-ROUTES = [{"_ROW_BITS": 0}, {"_ROW_BITS": 2}, {"_popcount": _rank._popcount_swar}, {"_KEY_BITS": 12}]
-ROUTE_IDS = ["no-row-masks", "short-rows", "popcount-fallback", "no-positions"]
+# routes of the permutation count: all bits partitioned (no row masks), short rows, rows of 64 (the
+# layout of long vectors, here from 64 entries), popcount without numpy 2's bitwise_count, and the
+# layout without positions (vectors over 2**21 entries)
+ROUTES = [{"_ROW_BITS": 0, "_SHORT_ROW_BITS": 0}, {"_ROW_BITS": 2, "_SHORT_ROW_BITS": 2}, {"_LONG_ROWS": 64},
+          {"_popcount": _rank._popcount_swar}, {"_KEY_BITS": 12}]
+ROUTE_IDS = ["no-row-masks", "short-rows", "rows-of-64", "popcount-fallback", "no-positions"]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
