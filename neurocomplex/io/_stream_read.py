@@ -122,6 +122,12 @@ def windows(f: Any, plan: Any, ranges: Sequence[tuple[int, int]]) -> Iterator[tu
         yield x, 0
 
 
+def _magnitude(x: np.ndarray) -> int:
+    """The largest absolute value of integer (or boolean) rows, which bounds their products."""
+    top = int(x.max())
+    return max(top, -int(x.min())) if x.dtype.kind == "i" else top
+
+
 class _Covariance:
     """Covariance statistics of one block. Counts small enough that every partial sum of ``XᵀX``
     is an integer below 2**24 take a float32 product, which is then exact (twice as fast as
@@ -139,7 +145,7 @@ class _Covariance:
         from neurocomplex.stats import CovarianceAccumulator
 
         n = x.shape[0]
-        if x.dtype.kind in "ui" and n and int(x.max()) ** 2 * n < 2**24:
+        if x.dtype.kind in "ui" and n and _magnitude(x) ** 2 * n < 2**24:
             xf = x.astype(np.float32)
             self.gram += xf.T @ xf  # exact integers, summed exactly in float64 (< 2**53)
             self.sums += x.sum(axis=0, dtype=np.int64)
@@ -274,7 +280,7 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
             acc.add(x[starts[j] : stops[j]], row + int(starts[j]))
         return
     lengths = stops - starts
-    top = int(x.max()) if x.dtype.kind in "biu" else None
+    top = _magnitude(x) if x.dtype.kind in "biu" else None
     # integers whose partial sums stay exact: column sums and sums of squares in int64, and the
     # Gram matrices from one float32 copy (exact below 2**24, as _Covariance.add takes them)
     exact = top is not None and top**2 * int(lengths.max()) ** 2 < 2**62

@@ -453,3 +453,22 @@ def test_blocks_fed_together_equal_blocks_read_one_by_one(tmp_path, source):
             np.testing.assert_array_equal(fa[10][g][0], fb[10][g][0])
             np.testing.assert_array_equal(fa[10][g][1], fb[10][g][1])
     assert set(together[0].words) == {"A", "B", "C", "all"}
+
+
+def test_block_statistics_of_signed_integers_with_large_negative_values_are_exact():
+    # The float32 product of integer rows is exact only while every partial sum stays below 2**24:
+    # the bound must use the largest magnitude, not the largest value (here 3, against -3,000).
+    from neurocomplex.io._stream_read import BlockAccumulator, feed_segments
+
+    x = np.random.default_rng(0).integers(-3000, 4, size=(400, 5)).astype(np.int32)
+    kinds = ("covariance", "activity")
+    alone = BlockAccumulator(5, {"all": np.arange(5)}, kinds, 0.0)
+    alone.add(x[:100], 0)
+    together = [BlockAccumulator(5, {"all": np.arange(5)}, kinds, 0.0) for _ in range(4)]
+    feed_segments(together, x, 0, [0, 100, 200, 300, 400])
+    for j, acc in enumerate([alone, *together]):
+        rows = x[(j - 1) * 100 : j * 100] if j else x[:100]
+        rows = rows.astype(np.float64)
+        expected = (rows - rows.mean(axis=0)).T @ (rows - rows.mean(axis=0))
+        np.testing.assert_allclose(acc.result()[0].scatter, expected, rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(acc.result()[1].m2, np.diag(expected), rtol=1e-12)
