@@ -173,6 +173,14 @@ class _Covariance:
         return part if self.acc is None or self.acc.n_samples == 0 else self.acc.merge(part)
 
 
+def _row_statistics(values: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's number of active units and its sum (integers: exact, the mean is sum / k) or mean
+    (floats, as nc.mean_rate takes it)."""
+    sums = (values.sum(axis=1, dtype=np.int64) if values.dtype.kind in "biu"
+            else values.mean(axis=1, dtype=np.float64))
+    return bits.sum(axis=1, dtype=np.int32), sums
+
+
 def keyed_words(n_units: int) -> Any:
     """A WordCounts whose words carry one more 64-bit code, the index of the sub-block of consecutive
     samples they fall in (the last code, so that sorted rows are grouped by sub-block)."""
@@ -227,12 +235,10 @@ class BlockAccumulator:
                     sub = (np.arange(row, row + x.shape[0], dtype=np.int64) // m).astype(np.uint64)
                     keyed.update_packed(np.hstack([pack_words(np.ascontiguousarray(bits)), sub[:, None]]))
             if self.samples:
-                values = self._sub(x, idx)
                 on, sums = self.samples[g]
-                on.append(bits.sum(axis=1, dtype=np.int32))
-                # integers: exact sums (the mean is sum / k); floats: the mean as nc.mean_rate takes it
-                sums.append(values.sum(axis=1, dtype=np.int64) if values.dtype.kind in "biu"
-                            else values.mean(axis=1, dtype=np.float64))
+                on_row, row_sums = _row_statistics(self._sub(x, idx), bits)
+                on.append(on_row)
+                sums.append(row_sums)
 
     def result(self) -> tuple[Any, Any, dict[str, Any], dict[tuple[str, int], Any], dict[str, tuple[np.ndarray, ...]]]:
         samples = {g: (np.concatenate(on) if on else np.zeros(0, np.int32),
@@ -317,10 +323,7 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
                 for j, acc in enumerate(accs):
                     acc.words[g].update(bits[starts[j] : stops[j]])
         if acc0.samples:
-            values = acc0._sub(x, idx)
-            on_row = bits.sum(axis=1, dtype=np.int32)
-            sums = (values.sum(axis=1, dtype=np.int64) if values.dtype.kind in "biu"
-                    else values.mean(axis=1, dtype=np.float64))
+            on_row, sums = _row_statistics(acc0._sub(x, idx), bits)
             for j, acc in enumerate(accs):
                 acc.samples[g][0].append(on_row[starts[j] : stops[j]])
                 acc.samples[g][1].append(sums[starts[j] : stops[j]])
