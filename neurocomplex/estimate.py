@@ -314,8 +314,9 @@ def linear_quantiles(values: np.ndarray, quantiles: tuple[float, ...]) -> tuple[
 
     Examples
     --------
-    >>> linear_quantiles(np.array([3.0, 1.0, 2.0, 10.0]), (0.25, 0.9))
-    (1.75, 7.899999999999999)
+    >>> q = linear_quantiles(np.array([3.0, 1.0, 2.0, 10.0]), (0.25, 0.9))
+    >>> q == tuple(np.quantile([3.0, 1.0, 2.0, 10.0], [0.25, 0.9]).tolist()), [round(v, 9) for v in q]
+    (True, [1.75, 7.9])
     """
     s = np.sort(values)
     n = s.size
