@@ -134,3 +134,18 @@ def test_unsupported_pynapple_objects():
         nc.load(nap.TsdTensor(t=np.arange(3.0), d=np.zeros((3, 2, 2))))
     with pytest.raises(nc.InvalidParameterError, match="takes no option 'series'"):
         nc.load(nap.TsGroup({1: nap.Ts(t=[0.1, 0.2])}, time_support=nap.IntervalSet(0, 1)), series="x")
+
+
+def test_intervalset_without_metadata_gives_the_table_of_its_dataframe():
+    # Without metadata the table is built from start/end directly (as_dataframe's concatenation
+    # cost about 1 ms a call): the same frame, and the same trial responses.
+    from neurocomplex.recording import interval_table
+
+    starts = np.arange(6) * 3.0 + 0.25
+    iset = nap.IntervalSet(start=starts, end=starts + 1.0)
+    expected = iset.as_dataframe().rename(columns={"start": "start_time", "end": "stop_time"})
+    pd.testing.assert_frame_equal(interval_table(iset), expected)
+    rng = np.random.default_rng(3)
+    rec = nc.Recording.from_spike_times([np.sort(rng.uniform(0, 20, 80)) for _ in range(4)], bin_size=0.01,
+                                        t_stop=20.0)
+    np.testing.assert_array_equal(rec.trial_responses(iset).data, rec.trial_responses(expected).data)
