@@ -914,9 +914,15 @@ def test_killed_process_then_resume_equals_an_uninterrupted_run(files, client, t
         proc.wait()
     done_before = sorted(p.stem for p in out.glob("*.json"))
     assert 2 <= len(done_before) < 6, done_before  # killed midway
-    _complete_files_only(out)
+    # A kill during a write can leave only that write's temporary file (named with the killed
+    # process's id, never a partial file under a session's name); the resumed run removes it.
+    left = [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert all(f".{proc.pid}." in name for name in left), left
+    for p in out.glob("*.csv"):
+        assert p.stat().st_size > 0, p
     stamps = {n: (out / f"{n}.csv").stat().st_mtime_ns for n in done_before}
     resumed = nc.measure_many(paths, MEASURES, client=client, out=out, progress=False, **PARAMS)
+    _complete_files_only(out)
     whole = nc.measure_many(paths, MEASURES, client=client, progress=False, **PARAMS)
     _same(resumed, whole)
     assert {n: (out / f"{n}.csv").stat().st_mtime_ns for n in done_before} == stamps  # not computed again
