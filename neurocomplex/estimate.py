@@ -26,6 +26,7 @@ __all__ = [
     "bootstrap_indices",
     "bootstrap_ci",
     "bootstrap_means",
+    "bootstrap_means_of",
     "interval_from_replicates",
     "linear_quantiles",
     "interval_report",
@@ -294,17 +295,32 @@ def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0,
     >>> reps.size, bool(abs(reps.mean() - x.mean()) < 0.01), bool(0.005 < reps.std() < 0.02)
     (200, True, True)
     """
-    values = np.asarray(values, dtype=np.float64)
-    n = values.size
-    few = _few_values(values, block_size)
-    if few is None:
-        reps = np.array([float(values[rows].mean()) for rows in bootstrap_indices(n, n_boot, seed, block_size)],
-                        dtype=float)
-    else:
+    return bootstrap_means_of([values], n_boot, seed, block_size)[0]
+
+
+def bootstrap_means_of(arrays: list[np.ndarray], n_boot: int, seed: int | None = 0,
+                       block_size: int | None = None) -> list[np.ndarray]:
+    """:func:`bootstrap_means` of each of several arrays of the same length, each as that call gives
+    it; the arrays whose rows are drawn share one set of draws (they would draw the same rows)."""
+    values = [np.asarray(v, dtype=np.float64) for v in arrays]
+    reps: list[np.ndarray | None] = [None] * len(values)
+    drawn = []
+    for i, v in enumerate(values):
+        few = _few_values(v, block_size)
+        if few is None:
+            drawn.append(i)
+            continue
         distinct, counts = few
-        draws = np.random.default_rng(seed).multinomial(n, counts / n, size=n_boot)
-        reps = (draws @ distinct) / n
-    return reps[np.isfinite(reps)]
+        draws = np.random.default_rng(seed).multinomial(v.size, counts / v.size, size=n_boot)
+        reps[i] = (draws @ distinct) / v.size
+    if drawn:
+        means = np.empty((len(drawn), n_boot))
+        for b, rows in enumerate(bootstrap_indices(values[drawn[0]].size, n_boot, seed, block_size)):
+            for k, i in enumerate(drawn):
+                means[k, b] = float(values[i][rows].mean())
+        for k, i in enumerate(drawn):
+            reps[i] = means[k]
+    return [r[np.isfinite(r)] for r in reps]
 
 
 def linear_quantiles(values: np.ndarray, quantiles: tuple[float, ...]) -> tuple[float, ...]:

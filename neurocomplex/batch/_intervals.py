@@ -163,34 +163,19 @@ def _per_row(group: str, name: str, merged: Any, k: int, plan: Any) -> np.ndarra
 def _row_bootstrap_cis(jobs: Mapping[tuple[str, str], tuple[np.ndarray, int, Any, int | None, float]]
                        ) -> dict[tuple[str, str], Any]:
     """The intervals nc.activation_ratio / nc.mean_rate give (:func:`~neurocomplex.estimate.bootstrap_means`)
-    for every ``(group, measure) -> (per_row, n_boot, seed, block_size, ci_level)``. Where rows are
-    drawn, the draws are made once for all jobs that share them (the groups of a session draw the
-    same rows: same seed, same length)."""
-    from neurocomplex.estimate import (
-        _few_values,
-        bootstrap_indices,
-        bootstrap_means,
-        check_bootstrap_params,
-        interval_from_replicates,
-    )
+    for every ``(group, measure) -> (per_row, n_boot, seed, block_size, ci_level)``, the jobs that
+    would draw the same rows (the groups of a session: same seed, same length) drawing them once."""
+    from neurocomplex.estimate import bootstrap_means_of, check_bootstrap_params, interval_from_replicates
 
     shared: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
-    reps: dict[tuple[str, str], np.ndarray] = {}
     for key, (per_row, n_boot, seed, size, ci_level) in jobs.items():
         check_bootstrap_params(n_boot, ci_level, size)
-        if _few_values(per_row, size) is not None:
-            reps[key] = bootstrap_means(per_row, n_boot, seed, size)
-        else:
-            shared.setdefault((per_row.size, n_boot, seed, size), []).append(key)
-    for (n, n_boot, seed, size), keys in shared.items():
-        means: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
-        for rows in bootstrap_indices(n, n_boot, seed, size):
-            for key in keys:
-                means[key].append(float(jobs[key][0][rows].mean()))
-        for key in keys:
-            values = np.array(means[key], dtype=float)
-            reps[key] = values[np.isfinite(values)]
-    return {key: interval_from_replicates(reps[key], jobs[key][4]) for key in jobs}
+        shared.setdefault((per_row.size, n_boot, seed, size), []).append(key)
+    out = {}
+    for (_n, n_boot, seed, size), keys in shared.items():
+        for key, reps in zip(keys, bootstrap_means_of([jobs[k][0] for k in keys], n_boot, seed, size)):
+            out[key] = interval_from_replicates(reps, jobs[key][4])
+    return out
 
 
 def _activity_row(group: str, name: str, merged: Any, idx: np.ndarray, p: Mapping[str, Any],

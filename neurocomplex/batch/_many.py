@@ -63,12 +63,10 @@ def _plan_task(path: str, bin_size: float, loader: Mapping[str, Any], streamed: 
     except Exception as err:
         return _error_text(err)
     keywords = dict(finish)
-    ranges = _split(plan, keywords.pop("task_cells"))
+    ranges, threshold = _split(plan, keywords.pop("task_cells")), keywords.pop("threshold")
     if len(ranges) > 1:
         return plan, words, None
-    parts = ([_blocks_task(plan, ranges[0], _intervals.kinds(streamed), keywords.pop("threshold"), by, words)]
-             if streamed else [])
-    keywords.pop("threshold", None)
+    parts = [_blocks_task(plan, ranges[0], _intervals.kinds(streamed), threshold, by, words)] if streamed else []
     return plan, words, _finish_task(plan, parts, streamed, by=by, **keywords)
 
 

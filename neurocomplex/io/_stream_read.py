@@ -258,13 +258,8 @@ def _segment_words(codes: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> 
     if codes.dtype.itemsize > 4:
         return [_unique_codes(codes[a:b], None, False)[:2] for a, b in zip(starts.tolist(), stops.tolist())]
     seg = np.repeat(np.arange(starts.size, dtype=np.uint64), stops - starts)
-    keys = np.sort((seg << np.uint64(32)) | codes[starts[0] : stops[-1]].astype(np.uint64))
-    new = np.empty(keys.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    first = np.flatnonzero(new)
-    distinct = keys[first]
-    counts = np.diff(np.append(first, keys.size))
+    distinct, counts, _ = _unique_codes((seg << np.uint64(32)) | codes[starts[0] : stops[-1]].astype(np.uint64),
+                                        None, False)
     cut = np.searchsorted(distinct >> np.uint64(32), np.arange(starts.size + 1, dtype=np.uint64))
     low = (distinct & np.uint64(0xFFFFFFFF)).astype(codes.dtype)
     return [(low[a:b], counts[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
@@ -286,6 +281,7 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
             acc.add(x[starts[j] : stops[j]], row + int(starts[j]))
         return
     lengths = stops - starts
+    active = x > acc0.threshold if acc0.act is not None or acc0.words or acc0.samples else None
     top = _magnitude(x) if x.dtype.kind in "biu" else None
     # integers whose partial sums stay exact: column sums and sums of squares in int64, and the
     # Gram matrices from one float32 copy (exact below 2**24, as _Covariance.add takes them)
@@ -307,12 +303,11 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
             means = np.add.reduceat(x, starts, axis=0, dtype=np.float64) / lengths[:, None]
             dev = x - np.repeat(means, lengths, axis=0)
             m2 = np.add.reduceat(dev * dev, starts, axis=0)
-        on = np.add.reduceat(x > acc0.threshold, starts, axis=0, dtype=np.int64)
+        on = np.add.reduceat(active, starts, axis=0, dtype=np.int64)
         for j, acc in enumerate(accs):
             acc.act._combine(int(lengths[j]), on[j], means[j], m2[j])
     if not (acc0.words or acc0.samples):
         return
-    active = x > acc0.threshold
     for g, idx in acc0.groups.items():
         bits = acc0._sub(active, idx)
         if acc0.words:
@@ -323,7 +318,7 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
                 for j, acc in enumerate(accs):
                     acc.words[g].update(bits[starts[j] : stops[j]])
         if acc0.samples:
-            on_row, sums = _row_statistics(acc0._sub(x, idx), bits)
+            on_row, row_sums = _row_statistics(acc0._sub(x, idx), bits)
             for j, acc in enumerate(accs):
                 acc.samples[g][0].append(on_row[starts[j] : stops[j]])
-                acc.samples[g][1].append(sums[starts[j] : stops[j]])
+                acc.samples[g][1].append(row_sums[starts[j] : stops[j]])

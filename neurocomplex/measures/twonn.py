@@ -1,15 +1,16 @@
 """TwoNN intrinsic dimension, with the two nearest neighbours found the way the dimension calls for.
 
 In low dimension (``n_units <= 15``) a k-d tree (:class:`scipy.spatial.cKDTree`) finds neighbours
-in ``O(n log n)``, its queries split over ``NEUROCOMPLEX_NUM_THREADS`` threads. In high dimension a tree degenerates into a slow brute-force search, so the
-squared distances ``‖x‖² + ‖y‖² − 2 x·y`` are formed tile by tile with one float32 GEMM per pair
-of tiles (each pair once: distances are symmetric), the few nearest candidates of the tile's
-rows and columns kept by one compiled pass over it (:mod:`~neurocomplex.measures._neighbour_kernel`;
-for searches of fewer than 16,384 points in a process without numba, by ``argmin`` passes instead:
-loading numba would cost more), and their distances recomputed exactly in float64. A candidate set is accepted only when a rounding bound
-of the float32 distances proves that no other point can be nearer; rows that fail (near-ties
-within rounding) are searched again exactly. The interval resamples the per-point ratios μ, never
-the neighbour search.
+in ``O(n log n)``, its queries split over ``NEUROCOMPLEX_NUM_THREADS`` threads. In high dimension
+a tree degenerates into a slow brute-force search, so the squared distances
+``‖x‖² + ‖y‖² − 2 x·y`` are formed tile by tile with one float32 GEMM per pair of tiles (each
+pair once: distances are symmetric), the few nearest candidates of the tile's rows and columns
+kept by one compiled pass over it (:mod:`~neurocomplex.measures._neighbour_kernel`; for searches
+of fewer than 16,384 points in a process without numba, by ``argmin`` passes instead: loading
+numba would cost more), and their distances recomputed exactly in float64. A candidate set is
+accepted only when a rounding bound of the float32 distances proves that no other point can be
+nearer; rows that fail (near-ties within rounding) are searched again exactly. The interval
+resamples the per-point ratios μ, never the neighbour search.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ Counting sorts the packed rows; there is no Python loop over samples.
 
 Up to 64 units a row is one integer, packed with :func:`numpy.packbits` and read as the narrowest
 unsigned type that holds it (8, 16, 32 or 64 bits), so counting is one 1-D sort of those integers:
-the cost of ``np.unique`` on the packed rows; up to 16 units, a tally of every possible integer
-(``np.bincount``), with no sort. Wider words are hashed to one 64-bit key per row,
+the cost of ``np.unique`` on the packed rows; up to 8 units, and up to 16 from 4,096 words, a
+tally of every possible integer (``np.bincount``), with no sort. Wider words are hashed to one 64-bit key per row,
 sorted once, and checked row by row against a representative of their key (a collision, which
 the check would find, falls back to a lexicographic sort of the rows).
 """
