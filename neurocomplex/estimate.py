@@ -277,6 +277,9 @@ def _few_values(values: np.ndarray, block_size: int | None) -> tuple[np.ndarray,
     return (distinct, counts) if 16 * distinct.size <= values.size else None
 
 
+_DRAWN_ENTRIES = 1 << 20  # replicate x row indices drawn before their means are taken (8 MiB)
+
+
 def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0,
                     block_size: int | None = None) -> np.ndarray:
     """The means of ``n_boot`` bootstrap resamples of ``values`` (rows resampled, as
@@ -314,10 +317,16 @@ def bootstrap_means_of(arrays: list[np.ndarray], n_boot: int, seed: int | None =
         draws = np.random.default_rng(seed).multinomial(v.size, counts / v.size, size=n_boot)
         reps[i] = (draws @ distinct) / v.size
     if drawn:
+        n = values[drawn[0]].size
         means = np.empty((len(drawn), n_boot))
-        for b, rows in enumerate(bootstrap_indices(values[drawn[0]].size, n_boot, seed, block_size)):
-            for k, i in enumerate(drawn):
-                means[k, b] = float(values[i][rows].mean())
+        rows = np.empty((max(1, min(n_boot, _DRAWN_ENTRIES // max(n, 1))), n), dtype=np.int64)
+        draws = bootstrap_indices(n, n_boot, seed, block_size)
+        for start in range(0, n_boot, rows.shape[0]):
+            size = min(rows.shape[0], n_boot - start)
+            for b in range(size):  # the draws of bootstrap_indices, a batch of replicates at a time
+                rows[b] = next(draws)
+            for k, i in enumerate(drawn):  # each row's mean as a 1-D mean of its draws: the same bits
+                means[k, start : start + size] = values[i][rows[:size]].mean(axis=1)
         for k, i in enumerate(drawn):
             reps[i] = means[k]
     return [r[np.isfinite(r)] for r in reps]

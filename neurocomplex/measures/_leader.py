@@ -48,7 +48,7 @@ from scipy import sparse
 from neurocomplex._threads import map_in_threads, max_threads
 from neurocomplex.stats.words import unpack_words
 
-__all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_group_size", "entropy_exp", "kmeans", "sq_dist", "fit_affine"]
+__all__ = ["PairCache", "leader_merge_curve", "replicate_curves", "replicate_group_size", "entropy_exp", "entropy_exps", "kmeans", "sq_dist", "fit_affine"]
 
 _EDGE_BUDGET = 8_000_000  # alive pairs kept in one epoch (int32, int32, int16: ~80 MB)
 # Every pair of leaders is taken by a compiled popcount (all radii at once) up to leaders^2 x 64-bit
@@ -76,6 +76,25 @@ def entropy_exp(weights: np.ndarray) -> float:
         return 1.0
     q = w / w.sum()
     return float(math.exp(-np.sum(q * np.log(q))))
+
+
+def entropy_exps(w: np.ndarray) -> np.ndarray:
+    """``exp(H)`` of each row of non-negative integer weights ``w`` (2-D; zeros take no part),
+    ``H = log S − Σ w log w / S`` with ``S = Σ w``: :func:`entropy_exp` of each row to rounding. Each
+    row's value depends only on that row (the merges of the data and of its replicates agree bit for
+    bit), and ``w log w`` comes from a table of the integers up to the largest weight, not a
+    logarithm per entry. (A merged word's weight is 0: the rows are the alive clusters' weights.)"""
+    total = w.sum(axis=1)  # integers: exact
+    top = int(w.max()) if w.size else 0
+    if top <= 4 * w.size + 64:
+        k = np.arange(1, top + 1, dtype=np.float64)
+        table = np.concatenate([[0.0], k * np.log(k)])
+        xlogx = table[w].sum(axis=1)
+    else:  # a few very large weights: the logarithms directly
+        xlogx = (w * np.log(np.maximum(w, 1))).sum(axis=1)
+    many = np.count_nonzero(w, axis=1) > 1
+    return np.array([math.exp(math.log(s) - x / s) if m else 1.0
+                     for s, x, m in zip(total.tolist(), xlogx.tolist(), many.tolist(), strict=True)])
 
 
 # --------------------------------------------------------------------------- pair generators
@@ -379,7 +398,7 @@ def _replicate_group(words: np.ndarray, weights: np.ndarray, n_units: int, radii
     results: dict[int, np.ndarray] = {}
 
     def snapshot() -> np.ndarray:
-        return np.array([entropy_exp(w[b][alive[b]]) for b in range(n_rep)])
+        return entropy_exps(w)
 
     salt = np.random.default_rng(0x5EED).integers(1, 2**63, size=n_units, dtype=np.uint64) | np.uint64(1)
     r_max = max([r for r in targets if r < n_units], default=0)
@@ -495,7 +514,7 @@ def leader_merge_curve(words: np.ndarray, weights: np.ndarray, n_units: int, rad
     results: dict[int, tuple[float, int, np.ndarray | None]] = {}
 
     def snapshot() -> tuple[float, int, np.ndarray | None]:
-        return entropy_exp(w[alive]), int(alive.sum()), None if leader is None else leader.copy()
+        return float(entropy_exps(w[None])[0]), int(alive.sum()), None if leader is None else leader.copy()
 
     salt = np.random.default_rng(0x5EED).integers(1, 2**63, size=n_units, dtype=np.uint64) | np.uint64(1)
     r_max = max([r for r in targets if r < n_units], default=0)

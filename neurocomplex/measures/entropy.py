@@ -511,7 +511,8 @@ def unit_entropy(rec: Recording, threshold: float = 0.0, base: float = 2.0, meth
         per-unit values aligned with ``rec.unit_ids``; ``diagnostics["p_active"]`` the fraction of
         samples each unit is active. Interval (when ``n_boot > 0``): the basic bootstrap interval
         ``(2 H - q_high, 2 H - q_low)``, ``q`` the quantiles of the replicates, each drawn from the
-        distinct words' counts (multinomial; Poisson per word beyond 4096 distinct words; sums of
+        distinct words' counts (multinomial; Poisson per word beyond 4096 distinct words unless
+        most words are seen once or twice, where the multinomial is drawn as rows; sums of
         drawn blocks' counts with ``block_size``); it covers sampling
         variability, not the estimator's bias. ``diagnostics["percentile_ci"]`` is the percentile
         interval ``(q_low, q_high)`` and ``diagnostics["bias"]`` the bootstrap bias estimate

@@ -166,3 +166,16 @@ def test_independent_units_interval_covers_population_value_at_scale_zero():
         est = nc.pattern_complexity(_binary(rng.random((3000, 6)) < p), scale=0.0, n_boot=100, seed=d)
         covered += est.ci[0] <= truth <= est.ci[1]
     assert covered >= 25
+
+
+def test_entropy_of_each_row_equals_the_row_alone_and_the_plain_formula() -> None:
+    # The replicates' snapshots take every row at once; the data's merge takes its one row. Both
+    # through entropy_exps, each row's value depends only on the row, bit for bit.
+    rng = np.random.default_rng(2)
+    for shape, top in (((37, 1001), 5), ((5, 8), 10**7), ((64, 3), 1)):
+        w = rng.integers(0, top + 1, size=shape) * (rng.random(shape) < 0.6)
+        batch = _leader.entropy_exps(w)
+        for b in range(shape[0]):
+            assert _leader.entropy_exps(w[b : b + 1])[0] == batch[b]
+            assert batch[b] == pytest.approx(_leader.entropy_exp(w[b]), rel=1e-13)
+    assert _leader.entropy_exps(np.array([[0, 4, 0], [0, 0, 0]])).tolist() == [1.0, 1.0]

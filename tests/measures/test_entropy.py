@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import neurocomplex as nc
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError, NeurocomplexWarning
@@ -629,3 +629,42 @@ def test_unsigned_and_boolean_arrays_are_counted_without_a_thresholded_copy(dtyp
         return
     assert nc.pattern_entropy(rec, threshold=1, n_boot=0).value == nc.pattern_entropy(
         nc.Recording.from_array((raw > 1).astype(np.uint8), kind="binary"), n_boot=0).value
+
+
+@pytest.mark.parametrize(("n_words", "n_samples"), [(300, 800), (6000, 9000)])
+def test_row_draws_are_the_multinomial_over_the_words(n_words: int, n_samples: int) -> None:
+    # Few samples per word: the replicates are drawn as N row indices (below 3 K with at most 4096
+    # words, below 2 K beyond, where the Poisson bootstrap was drawn word by word). Every replicate
+    # holds exactly N samples, and the counts have the multinomial's means and variances.
+    from neurocomplex.measures import _word_bootstrap as wb
+
+    rng = np.random.default_rng(n_words)
+    counts = 1 + rng.multinomial(n_samples - n_words, np.full(n_words, 1.0 / n_words))
+    assert n_samples <= (wb._ROWS_PER_BINOMIAL if n_words <= wb._MULTINOMIAL_MAX_DISTINCT else wb._ROWS_PER_POISSON) * n_words
+    table = wb.WordTable(counts)
+    reps = np.concatenate([b.direct for b in table.batches(2000, 5, per_word=True)])
+    assert reps.shape == (2000, n_words)
+    np.testing.assert_array_equal(reps.sum(axis=1), n_samples)
+    p = counts / n_samples
+    # per word, the mean over 2,000 replicates within 5 standard errors
+    assert np.all(np.abs(reps.mean(axis=0) - counts) < 5 * np.sqrt(counts * (1 - p) / 2000) + 1e-12)
+    # pooled over the words, the variance within 5% of N p (1 - p)
+    assert reps.var(axis=0).sum() == pytest.approx(float(np.sum(counts * (1 - p))), rel=0.05)
+    again = np.concatenate([b.direct for b in table.batches(2000, 5, per_word=True)])
+    np.testing.assert_array_equal(reps, again)
+
+
+def test_unit_entropy_interval_with_few_samples_per_word_has_the_width_of_resampled_rows() -> None:
+    # 12 correlated units, 1,500 samples: about one sample per word, the row-draw route. The interval
+    # has the width of the bootstrap over resampled samples computed directly.
+    rng = np.random.default_rng(8)
+    latent = rng.normal(size=(1500, 1))
+    data = (rng.random((1500, 12)) < 1 / (1 + np.exp(-(latent - 0.5)))).astype(np.uint8)
+    est = nc.unit_entropy(nc.Recording.from_array(data, kind="binary"), n_boot=400, seed=0)
+
+    def h_ind(d: np.ndarray) -> float:
+        p = d.mean(axis=0)
+        return float(np.sum(-special.xlogy(p, p) - special.xlogy(1 - p, 1 - p)) / np.log(2))
+
+    direct = [h_ind(data[rng.integers(0, 1500, 1500)]) for _ in range(400)]
+    assert np.std(est.diagnostics["bootstrap_replicates"]) == pytest.approx(np.std(direct), rel=0.15)
