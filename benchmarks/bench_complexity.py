@@ -29,7 +29,11 @@
    samples or nearly: thresholded ReLU-like activations (8 shared Gaussian factors plus noise) of
    200 x 32,768 and 2,000 x 16,384 units, and 5,000 samples of 4,096 units around 30 prototype
    words (4% of bits flipped). At scale 0.1 the radius is 410-3,277 bits.
-5. ``--many``: pattern_complexity's default call first, then ``n_boot=0`` (scale 0.1), where the distinct
+5. ``--small``: pattern_complexity's and unit_entropy's default calls against their ``n_boot=0``
+   calls on small recordings, where the replicates' fixed costs show: 500 x 10, 2,000 x 20 and
+   10,000 x 16 of Poisson counts (3 shared latents), independent Bernoulli(0.2) units and
+   thresholded ReLU-like float32 activations; best of 7 rounds, run round-robin.
+6. ``--many``: pattern_complexity's default call first, then ``n_boot=0`` (scale 0.1), where the distinct
    words are too many for every pair to fit the pair budget (the pass over every pair within a
    budgeted radius): Poisson counts (rates uniform in [0.05, 0.5]) of 50 units over 50,000 and
    200,000 samples, independent Bernoulli(0.05) units 50,000 x 100, ReLU-like float32 layers
@@ -39,8 +43,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -313,7 +319,46 @@ def bench_many_words() -> None:
               f"exponent {curve.value:.4f}")
 
 
+def bench_small() -> None:
+    """Default call against n_boot=0 on small recordings (section 5 of the docstring)."""
+    rng = np.random.default_rng(0)
+
+    def counts(n: int, d: int) -> np.ndarray:
+        latent = rng.normal(size=(n, 3))
+        return rng.poisson(np.exp(0.5 * latent @ rng.normal(size=(3, d)) - 1.0))
+
+    def bernoulli(n: int, d: int) -> np.ndarray:
+        return (rng.random((n, d)) < 0.2).astype(np.uint8)
+
+    def relu(n: int, d: int) -> np.ndarray:
+        latent = rng.normal(size=(n, 8))
+        return np.maximum(latent @ rng.normal(size=(8, d)) + 0.3 * rng.normal(size=(n, d)), 0).astype(np.float32)
+
+    print("| measure | data | size | distinct words | default (ms) | n_boot=0 (ms) | default / n_boot=0 |")
+    print("|---|---|---|---|---|---|---|")
+    for name in ("pattern_complexity", "unit_entropy"):
+        func = getattr(nc, name)
+        for kind, make in (("Poisson counts", counts), ("Bernoulli", bernoulli), ("ReLU float32", relu)):
+            for n, d in ((500, 10), (2_000, 20), (10_000, 16)):
+                rec = nc.Recording.from_array(make(n, d))
+                func(rec)
+                best = [math.inf, math.inf]
+                for _ in range(7):
+                    for k, kw in enumerate(({}, {"n_boot": 0})):
+                        t = time.perf_counter()
+                        func(rec, **kw)
+                        best[k] = min(best[k], time.perf_counter() - t)
+                words = nc.pattern_complexity(rec, n_boot=0).diagnostics["n_distinct_words"]
+                print(f"| {name} | {kind} | {n:,} x {d} | {words:,} | {best[0] * 1e3:.1f} | {best[1] * 1e3:.1f} | "
+                      f"{best[0] / best[1]:.2f} |", flush=True)
+
+
 if __name__ == "__main__":
+    if "--small" in sys.argv:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bench_small()
+        sys.exit(0)
     if "--wide" in sys.argv:
         bench_wide()
         sys.exit(0)
