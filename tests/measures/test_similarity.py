@@ -247,6 +247,29 @@ def test_cubic_forms_from_row_factors_equal_the_block_arrays(build, monkeypatch)
                                    rtol=1e-11)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_statistics_of_data_put_in_block_order_equal_those_read_block_by_block(dtype, monkeypatch):
+    # Small data are copied into block order (each block a slice; sums, row norms and moments in one
+    # pass for all blocks); large data are gathered block by block. Both give the same statistics.
+    rng = np.random.default_rng(4)
+    n, n_b = 700, 25
+    x = (rng.normal(size=(n, 9)) + 2.0).astype(dtype)
+    y = np.maximum(rng.normal(size=(n, 6)), 0).astype(dtype)
+    blocks = pbk.block_assignment(n, n_b, None, 5)
+    w = np.r_[np.ones((1, n_b)), pbk.replicate_weights(n_b, 9, 1)]
+    ordered = pbk._pair_blocks(x, y, blocks, True)
+    monkeypatch.setattr(pbk, "_GATHER_BYTES", 0)
+    by_block = pbk._pair_blocks(x, y, blocks, True)
+    for field in ("K", "P", "T", "diag", "cross"):
+        for key, value in getattr(by_block, field).items():
+            np.testing.assert_allclose(getattr(ordered, field)[key], value, rtol=1e-12, atol=1e-9 * np.abs(value).max())
+    for key in ("xy", "xx", "yy"):
+        for excl in (False, True):
+            np.testing.assert_allclose(pbk.unbiased_hsic(ordered, key, w, excl), pbk.unbiased_hsic(by_block, key, w, excl),
+                                       rtol=1e-11)
+    assert pbk.keep_row_factors(600, 50) and not pbk.keep_row_factors(700, 50)  # 4n < B²
+
+
 def test_wide_layers_go_through_the_gram_matrices_with_the_same_values():
     rng = np.random.default_rng(12)
     x = rng.normal(size=(40, 500))
