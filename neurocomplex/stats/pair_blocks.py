@@ -53,7 +53,7 @@ _MAX_RHO = 3.0  # (1 + 3)² = 16: the most the centring in the formulas may ampl
 _F64_ROWS = 2048
 _SIDES = ("xy", "xx", "yy")
 # Data of at most this many bytes (both sides) are copied into block order before the per-block
-# statistics (each block a slice, its sums and moments one pass for all blocks).
+# statistics (each block then a slice: no gather per block and product).
 _GATHER_BYTES = 64 * 1024**2
 # Bytes of block products (or Gram rows) held at a time.
 BLOCK_BUDGET = 512 * 1024**2
@@ -320,8 +320,8 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
     the rows' products with the block sums.
 
     Data of at most ``_GATHER_BYTES`` are first put in block order (one copy), so that every block
-    is a slice and the per-block sums, row norms and moments are one pass over all blocks; larger
-    data are read block by block (each block gathered in turn: no copy of the whole)."""
+    is a slice (its sums, moments and products need no gather, the row norms are one pass for all
+    rows); larger data are read block by block (each block gathered in turn: no copy of the whole)."""
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
     n_b = len(blocks)
     counts = np.array([idx.size for idx in blocks], dtype=np.float64)
@@ -407,8 +407,8 @@ def _moments_by_block(data: dict[str, np.ndarray], parts: list[Any], debiased: b
 
 def _block_moments(data: dict[str, np.ndarray], starts: np.ndarray, debiased: bool
                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """:func:`_moments_by_block` for rows in block order (blocks start at ``starts``): one pass
-    over every block at once (float64 copies of the data, which are small here)."""
+    """:func:`_moments_by_block` for rows in block order (blocks start at ``starts``): on slices of
+    float64 copies of the data (small here), the row norms of all rows at once."""
     wide = {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
     ends = np.r_[starts[1:], data["x"].shape[0]]
     # per block on slices (np.add.reduceat along the rows was 10x slower for wide data)
