@@ -4,11 +4,16 @@ and scikit-learn PCA, in one run.
     .venv/bin/python benchmarks/bench_dimension.py                 # 300,000 x 512 float32
     .venv/bin/python benchmarks/bench_dimension.py --n-samples 50000 --n-units 256
     .venv/bin/python benchmarks/bench_dimension.py --sweep --units 64 256 1024 --samples 1000 10000 100000
+    .venv/bin/python benchmarks/bench_dimension.py --counts
 
 ``--sweep`` times the default call and ``n_boot=0`` over a grid of shapes (float32 data, the grid
 points whose data exceed ``--max-gib`` skipped) against the floor ``X.T @ X`` + ``np.linalg.eigh``
 of the ``d × d`` covariance, round-robin at each point, and prints the log-log slope of each
 over ``n`` (at each ``d``) and over ``d`` (at each ``n``) next to the floor's.
+
+``--counts`` times the default call and ``n_boot=0`` on Poisson spike counts (int64: 100,000 x 256,
+396,000 x 100, 30,000 x 20) against the floor a user writes for counts, ``X.astype(float64)``,
+``X.T @ X`` and ``np.linalg.eigh``, round-robin.
 
 BLAS runs single-threaded by default (``--threads``), so that the ratios do not depend on how busy
 the machine's other cores are. Prints the best-of-``--repeats`` wall time of each method (run
@@ -70,6 +75,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: on a shared, busy machine threaded BLAS timings are noise)")
     parser.add_argument("--sweep", action="store_true", help="time a grid of shapes instead")
+    parser.add_argument("--counts", action="store_true", help="time integer spike counts instead")
     parser.add_argument("--units", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--samples", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--max-gib", type=float, default=4.0, help="largest data of the sweep (GiB)")
@@ -86,7 +92,35 @@ def main() -> None:
         blas = sorted({(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()
                        if i["user_api"] == "blas"})
         print(f"BLAS: {blas}; threads limited to {args.threads}")
-        _sweep(args) if args.sweep else _run(args)
+        _sweep(args) if args.sweep else _counts(args) if args.counts else _run(args)
+
+
+def _counts(args: argparse.Namespace) -> None:
+    import warnings
+
+    import neurocomplex as nc
+
+    print("| int64 counts | default (s) | n_boot=0 (s) | floor (s) | default / floor | n_boot=0 / floor |")
+    print("|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for n, d in ((100_000, 256), (396_000, 100), (30_000, 20)):
+        latent = rng.normal(size=(n, 8))
+        x = rng.poisson(np.exp(0.3 * latent @ rng.normal(size=(8, d)) - 1.0))
+        rec = nc.Recording.from_array(x, kind="spike_counts")
+
+        def floor(x=x) -> object:
+            y = x.astype(np.float64)
+            y -= y.mean(axis=0)
+            return np.linalg.eigh(y.T @ y)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            times = round_times([lambda rec=rec: nc.effective_dimension(rec),
+                                 lambda rec=rec: nc.effective_dimension(rec, n_boot=0),
+                                 floor], args.repeats)
+        best = np.nanmin(times, axis=0)
+        print(f"| {n:,} x {d} | {best[0]:.3f} | {best[1]:.3f} | {best[2]:.3f} | {best[0] / best[2]:.2f} | "
+              f"{best[1] / best[2]:.2f} |", flush=True)
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex.errors import InvalidDataError
+from neurocomplex.stats.covariance import integer_magnitude, small_integers
 
 __all__: list[str] = []
 
@@ -122,12 +123,6 @@ def windows(f: Any, plan: Any, ranges: Sequence[tuple[int, int]]) -> Iterator[tu
         yield x, 0
 
 
-def _magnitude(x: np.ndarray) -> int:
-    """The largest absolute value of integer (or boolean) rows, which bounds their products."""
-    top = int(x.max())
-    return max(top, -int(x.min())) if x.dtype.kind == "i" else top
-
-
 class _Covariance:
     """Covariance statistics of one block. Counts small enough that every partial sum of ``XᵀX``
     is an integer below 2**24 take a float32 product, which is then exact (twice as fast as
@@ -145,7 +140,7 @@ class _Covariance:
         from neurocomplex.stats import CovarianceAccumulator
 
         n = x.shape[0]
-        if x.dtype.kind in "ui" and n and _magnitude(x) ** 2 * n < 2**24:
+        if small_integers(x):
             xf = x.astype(np.float32)
             self.gram += xf.T @ xf  # exact integers, summed exactly in float64 (< 2**53)
             self.sums += x.sum(axis=0, dtype=np.int64)
@@ -282,7 +277,7 @@ def feed_segments(accs: Sequence[BlockAccumulator], x: np.ndarray, row: int, off
         return
     lengths = stops - starts
     active = x > acc0.threshold if acc0.act is not None or acc0.words or acc0.samples else None
-    top = _magnitude(x) if x.dtype.kind in "biu" else None
+    top = integer_magnitude(x) if x.dtype.kind in "biu" else None
     # integers whose partial sums stay exact: column sums and sums of squares in int64, and the
     # Gram matrices from one float32 copy (exact below 2**24, as _Covariance.add takes them)
     exact = top is not None and top**2 * int(lengths.max()) ** 2 < 2**62

@@ -20,7 +20,8 @@ from neurocomplex._memory import check_allocation
 from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
-__all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams", "projected_block_grams"]
+__all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams", "projected_block_grams",
+           "integer_magnitude", "small_integers"]
 
 DEFAULT_CHUNK_ROWS = 16384
 # Up to this many columns, the blocks of a chunk are multiplied in one batched call (the per-call
@@ -45,6 +46,41 @@ def _column_sums(x: np.ndarray) -> np.ndarray:
     if full < n:  # the remainder (< _SUM_ROWS rows) by one more GEMV, as accurate as the blocks
         sums += np.ones(n - full, dtype=x.dtype) @ x[full:]
     return sums
+
+
+def integer_magnitude(x: np.ndarray) -> int:
+    """The largest absolute value of integer (or boolean) rows, which bounds their products."""
+    top = int(x.max())
+    return max(top, -int(x.min())) if x.dtype.kind == "i" else top
+
+
+def small_integers(x: np.ndarray) -> bool:
+    """Whether ``x`` holds integers (or booleans) small enough for every partial sum of ``XᵀX`` to
+    be an integer below 2**24 (``max|x|² · rows < 2**24``): a float32 product of them is exact."""
+    return x.dtype.kind in "biu" and x.shape[0] > 0 and integer_magnitude(x) ** 2 * x.shape[0] < 2**24
+
+
+def _exact_scatter(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Column sums and centred scatter of integer (or boolean) rows from a float32 product, or None
+    where it may not be exact.
+
+    The product is exact when every column's ``Σ x²`` is below 2**24: by Cauchy–Schwarz every
+    partial sum of ``XᵀX`` is then an integer of magnitude below 2**24, and so is every partial sum
+    of the column sums (``|x| <= x²`` for integers); a float32 diagonal below 2**24 is exact and
+    says so (sums of non-negative integers round up past 2**24, never below). The scatter is then
+    ``(n XᵀX − s sᵀ) / n`` in float64, whose numerator is an exact integer below 2**53: a single
+    rounding. Twice as fast as the centred float64 product, and more accurate."""
+    n = x.shape[0]
+    xf = x.astype(np.float32)
+    gram = xf.T @ xf
+    if not float(np.diagonal(gram).max()) < 2**24:
+        return None
+    sums = (np.ones(n, dtype=np.float32) @ xf).astype(np.float64)
+    scatter = gram.astype(np.float64)
+    scatter *= n
+    scatter -= np.multiply.outer(sums, sums)
+    scatter /= n
+    return sums, scatter
 
 
 def _add_outer(a: np.ndarray, alpha: float, x: np.ndarray) -> None:
@@ -90,6 +126,7 @@ class CovarianceAccumulator:
         self.mean = np.zeros(self.n_units)
         self.scatter = np.zeros((self.n_units, self.n_units))
         self._centre = False  # a float32 chunk failed the raw product's check: centre the rest directly
+        self._large_integers = False  # an integer chunk too large for an exact float32 product: float64
 
     def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, uncentred: bool = False) -> None:
         """Add a block's statistics; ``uncentred=True`` means ``scatter_b`` is the raw Gram ``XᵀX``."""
@@ -113,6 +150,12 @@ class CovarianceAccumulator:
             raise InvalidDataError(f"chunk has shape {x.shape}, expected (n, {self.n_units}).")
         if x.shape[0] == 0:
             return
+        if x.dtype.kind in "biu" and not self._large_integers:
+            exact = _exact_scatter(x)  # spike counts: an exact float32 product, one rounding in the scatter
+            if exact is not None:
+                self._combine(x.shape[0], exact[0] / x.shape[0], exact[1])
+                return
+            self._large_integers = True  # no more float32 products wasted on this data
         work = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
         n_b = x.shape[0]
         if work.dtype == np.float32 and not self._centre:
@@ -207,8 +250,9 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     """Per-block statistics of a 2-D array in one pass: one SYRK per block, no copy of the data.
 
     Float32 blocks whose columns have mean² <= 4 × variance keep the raw product ``XᵀX`` (as
-    :meth:`CovarianceAccumulator.update` does); other blocks, and all float64 data, are centred on
-    their mean first. After the first block that needs centring, later blocks are centred
+    :meth:`CovarianceAccumulator.update` does); blocks of integers keep the centred scatter of
+    exact float32 products of pieces (as :meth:`CovarianceAccumulator.update` takes them); other
+    blocks, and all float64 data, are centred on their mean first. After the first block that needs centring, later blocks are centred
     directly rather than multiplied twice. Blocks longer than ``chunk_rows`` are read in pieces.
 
     Examples
@@ -231,23 +275,33 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     total = np.zeros((d, d))
     partial = np.empty((d, d), dtype=dtype)
     centre_all = dtype == np.float64
+    large = False
     for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
         stop = start + int(counts[b])
         pieces = [np.asarray(x[i : min(i + chunk_rows, stop)]) for i in range(start, stop, chunk_rows)]
         if any(p.dtype.kind not in "fiub" for p in pieces):
             raise InvalidDataError(f"rows {start}..{stop} are not numeric (dtype {pieces[0].dtype}).")
-        pieces = [p if p.dtype == dtype else p.astype(dtype) for p in pieces]
-        sums = sum(_column_sums(p) if dtype == np.float32 else p.sum(axis=0, dtype=np.float64) for p in pieces)
-        means[b] = sums / counts[b]
-        raw = not centre_all
-        if raw:
-            _block_product(pieces, None, grams[b])
-            variance = np.diagonal(grams[b]).astype(np.float64) / counts[b] - means[b] ** 2
-            raw = bool(np.all(means[b] ** 2 <= _FAST_MEAN_RATIO * variance))
-            centre_all = not raw
-        if not raw:
-            centres[b] = means[b].astype(dtype)
-            _block_product(pieces, centres[b].astype(dtype), grams[b])
+        exact = [_exact_scatter(p) for p in pieces] if pieces[0].dtype.kind in "biu" and not large else [None]
+        if all(e is not None for e in exact):  # counts: exact centred scatters of the pieces, merged
+            acc = CovarianceAccumulator(d)
+            for p, e in zip(pieces, exact, strict=True):
+                acc._combine(p.shape[0], e[0] / p.shape[0], e[1])
+            means[b] = centres[b] = acc.mean
+            grams[b] = acc.scatter
+        else:
+            large = pieces[0].dtype.kind in "biu"  # counts too large for exact float32 products: float64
+            pieces = [p if p.dtype == dtype else p.astype(dtype) for p in pieces]
+            sums = sum(_column_sums(p) if dtype == np.float32 else p.sum(axis=0, dtype=np.float64) for p in pieces)
+            means[b] = sums / counts[b]
+            raw = not centre_all
+            if raw:
+                _block_product(pieces, None, grams[b])
+                variance = np.diagonal(grams[b]).astype(np.float64) / counts[b] - means[b] ** 2
+                raw = bool(np.all(means[b] ** 2 <= _FAST_MEAN_RATIO * variance))
+                centre_all = not raw
+            if not raw:
+                centres[b] = means[b].astype(dtype)
+                _block_product(pieces, centres[b].astype(dtype), grams[b])
         # partial sums of _GROUP blocks in the data's precision (float32: rounding <= _GROUP eps, below
         # the SYRK's own) added to the float64 total once per group: a mixed-type add per block costs
         # 4 % of the pass

@@ -134,6 +134,42 @@ def test_block_grams_match_float64_statistics_of_each_block():
         np.testing.assert_allclose(blk.total, full, atol=tol * np.abs(full).max())
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.uint8, np.bool_])
+def test_small_integer_counts_give_the_exactly_rounded_scatter(dtype):
+    # Counts whose columns have Σ x² below 2**24 (so that every partial sum of XᵀX and of the column
+    # sums is an integer below 2**24) take a float32 product, which is then exact: the chunk's
+    # scatter (n XᵀX − s sᵀ) / n is the exact rational rounded once. A few large counts (a heavy
+    # tail: max² · rows far above 2**24) do not stop it.
+    from neurocomplex.stats.covariance import block_grams
+
+    rng = np.random.default_rng(7)
+    low = -3 if np.issubdtype(dtype, np.signedinteger) else 0
+    x = (rng.random((3000, 7)) < 0.4) if dtype is np.bool_ else rng.integers(low, 9, size=(3000, 7)).astype(dtype)
+    if dtype is not np.bool_:
+        x[rng.integers(0, 3000, 5), rng.integers(0, 7, 5)] = 100 if dtype in (np.int16, np.int64) else 90
+    exact = x.astype(np.int64)
+    s = exact.sum(axis=0)
+    numer = 3000 * (exact.T @ exact) - np.outer(s, s)  # exact integers
+    expected = numer.astype(np.float64) / 3000
+    acc = CovarianceAccumulator(7)
+    acc.update(x)
+    np.testing.assert_array_equal(acc.scatter, expected)
+    np.testing.assert_array_equal(acc.mean, s / 3000)
+    blk = block_grams(x, 1000)
+    for b in range(3):
+        rows = exact[1000 * b : 1000 * (b + 1)]
+        sb = rows.sum(axis=0)
+        np.testing.assert_array_equal(blk.grams[b], (1000 * (rows.T @ rows) - np.outer(sb, sb)).astype(np.float64) / 1000)
+        np.testing.assert_array_equal(blk.centres[b], blk.means[b])
+    np.testing.assert_allclose(blk.total, expected, rtol=1e-13, atol=1e-12 * np.abs(expected).max())
+    # large counts (Σ x² about 3000 x 75² > 2**24) take the centred float64 route: the same statistics
+    big = rng.integers(60, 91, size=(3000, 4))
+    acc = CovarianceAccumulator(4)
+    acc.update(big)
+    ref = big - big.mean(axis=0)
+    np.testing.assert_allclose(acc.scatter, ref.T @ ref, rtol=1e-12)
+
+
 @pytest.mark.parametrize(("n_units", "n_rows"), [(1, 2000), (9, 2000), (16, 2000), (16, 5000), (17, 2000),
                                                  (25, 2000), (33, 2000), (64, 2000), (65, 2000), (130, 2000),
                                                  (200, 2000)])
