@@ -6,7 +6,7 @@ Gram matrices when there are fewer samples than units) and their reduction to th
 B × B × B statistics happen there, and only those statistics come back to the host, as numpy. The
 arithmetic is that of :func:`neurocomplex.stats.pair_blocks.pair_blocks`: float32 data are
 multiplied in float32 over chunks of rows and accumulated in float64, the sample Gram matrices
-are float64, and a side the host would centre first is centred by the same means
+are float64, and each side is centred by the host's means
 (:func:`~neurocomplex.stats.pair_blocks.centring_shift`, one cheap pass on the host), so both
 paths multiply the same numbers and the statistics, every CKA value and every bootstrap replicate
 agree with the host's to float rounding.
@@ -98,13 +98,11 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
 
 def _upload(a: np.ndarray, dev: torch.device) -> torch.Tensor:
     """A device copy of ``a`` in its working precision (float32 or float64), moved by chunks of rows
-    (:func:`_copy_rows`), centred there by the host's means when the host would centre it: the same
-    elementwise subtraction, so the same numbers."""
+    (:func:`_copy_rows`), centred there by the host's means: the same elementwise subtraction, so
+    the same numbers."""
     a = _work(a)
-    shift = centring_shift(a)
     out = _copy_rows(a, dev)
-    if shift is not None:
-        out -= torch.from_numpy(shift).to(dev)
+    out -= torch.from_numpy(centring_shift(a)).to(dev)
     return out
 
 
