@@ -27,6 +27,9 @@ DEFAULT_CHUNK_ROWS = 16384
 # Up to this many columns, the blocks of a chunk are multiplied in one batched call (the per-call
 # overhead of many small SYRKs exceeds the batched GEMM's extra flops).
 _BATCHED_COLUMNS = 128
+# ... and block_grams batches blocks of at most this many cells: above, a block's product outweighs
+# the per-block calls and the batched GEMM's twice the flops of a SYRK would cost more than it saves.
+_BATCHED_BLOCK_CELLS = 1 << 14
 # Float32 column sums are taken over blocks of this many rows (float32 GEMV, error ~ eps*sqrt(rows))
 # and the block sums added in float64: accurate without a float64 pass over the data.
 _SUM_ROWS = 1024
@@ -252,8 +255,11 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     Float32 blocks whose columns have mean² <= 4 × variance keep the raw product ``XᵀX`` (as
     :meth:`CovarianceAccumulator.update` does); blocks of integers keep the centred scatter of
     exact float32 products of pieces (as :meth:`CovarianceAccumulator.update` takes them); other
-    blocks, and all float64 data, are centred on their mean first. After the first block that needs centring, later blocks are centred
-    directly rather than multiplied twice. Blocks longer than ``chunk_rows`` are read in pieces.
+    blocks, and all float64 data, are centred on their mean first. After the first block that needs
+    centring, later blocks are centred directly rather than multiplied twice. Blocks longer than
+    ``chunk_rows`` are read in pieces. Small whole blocks of in-memory float data (at most
+    ``_BATCHED_COLUMNS`` columns and ``_BATCHED_BLOCK_CELLS`` cells) are taken by batched calls
+    (:func:`_batched_blocks`).
 
     Examples
     --------
@@ -273,10 +279,15 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     centres = np.zeros((n_blocks, d))
     grams = np.empty((n_blocks, d, d), dtype=dtype)
     total = np.zeros((d, d))
-    partial = np.empty((d, d), dtype=dtype)
+    partial = np.zeros((d, d), dtype=dtype)
     centre_all = dtype == np.float64
     large = False
-    for b, start in enumerate(starts):  # loop over blocks (about 100), never over samples
+    first = 0
+    if isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64) and d <= _BATCHED_COLUMNS \
+            and block_size * d <= _BATCHED_BLOCK_CELLS and block_size <= chunk_rows:
+        first = _batched_blocks(x, block_size, chunk_rows, means, centres, grams, total)
+    for b in range(first, n_blocks):  # loop over blocks (about 100), never over samples
+        start = int(starts[b])
         stop = start + int(counts[b])
         pieces = [np.asarray(x[i : min(i + chunk_rows, stop)]) for i in range(start, stop, chunk_rows)]
         if any(p.dtype.kind not in "fiub" for p in pieces):
@@ -317,6 +328,39 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     shift, spread = root * (means - centres), root * (means - mean)
     total += spread.T @ spread - shift.T @ shift
     return BlockGrams(counts, means, centres, grams, (total + total.T) * 0.5)
+
+
+def _batched_blocks(x: np.ndarray, block_size: int, chunk_rows: int, means: np.ndarray, centres: np.ndarray,
+                    grams: np.ndarray, total: np.ndarray) -> int:
+    """:func:`block_grams` of the whole blocks of float data with few columns, each statistic one
+    batched call for the blocks of a chunk of rows (per block, a handful of numpy calls cost more
+    than the products); fills the arrays' first rows, adds the blocks' products to ``total``,
+    returns how many blocks. Temporaries are of one chunk.
+
+    Float32 blocks keep their raw product where it passes :func:`block_grams`' check and are
+    centred otherwise (each block on its own: the check is per block); float64 blocks are centred."""
+    n_samples, d = x.shape
+    whole = n_samples // block_size
+    step = max(1, chunk_rows // block_size)
+    for b0 in range(0, whole, step):
+        b1 = min(whole, b0 + step)
+        xb = x[b0 * block_size : b1 * block_size].reshape(b1 - b0, block_size, d)
+        m = xb.sum(axis=1, dtype=np.float64) / block_size
+        means[b0:b1] = m
+        g = grams[b0:b1]
+        raw = np.zeros(b1 - b0, dtype=bool)
+        if x.dtype == np.float32:
+            np.matmul(xb.transpose(0, 2, 1), xb, out=g)
+            variance = np.einsum("bii->bi", g).astype(np.float64) / block_size - m**2
+            raw = np.all(m**2 <= _FAST_MEAN_RATIO * variance, axis=1)
+        redo = np.flatnonzero(~raw)
+        if redo.size:
+            c = m[redo].astype(x.dtype)
+            centres[b0 + redo] = c
+            centred = xb[redo] - c[:, None, :]
+            g[redo] = np.matmul(centred.transpose(0, 2, 1), centred)
+        total += g.sum(axis=0, dtype=np.float64)
+    return whole
 
 
 def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> None:

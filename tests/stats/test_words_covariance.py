@@ -134,6 +134,35 @@ def test_block_grams_match_float64_statistics_of_each_block():
         np.testing.assert_allclose(blk.total, full, atol=tol * np.abs(full).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_grams_of_few_columns_batched_equal_the_blocks_one_by_one(dtype, monkeypatch):
+    # Whole blocks of in-memory float data with few columns are taken by batched calls; each block's
+    # scatter, mean and the total equal those of the per-block loop (float32: blocks 3 and 4 have a
+    # large mean, fail the raw product's check and are centred on their own).
+    from neurocomplex.stats import covariance
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(1050, 6)) @ rng.normal(size=(6, 6))
+    x[300:500] += 40.0
+    x = x.astype(dtype)
+
+    def scatters(st):
+        shift = st.means - st.centres
+        return st.grams.astype(np.float64) - st.counts[:, None, None] * shift[:, :, None] * shift[:, None, :]
+
+    batched = covariance.block_grams(x, 100, chunk_rows=350)  # several chunks of blocks, a remainder block
+    if dtype == np.float32:
+        assert bool(np.all(batched.centres[[3, 4]] != 0)) and bool(np.all(batched.centres[[0, 1, 2, 5]] == 0))
+    monkeypatch.setattr(covariance, "_BATCHED_COLUMNS", 0)
+    loop = covariance.block_grams(x, 100, chunk_rows=350)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(batched.means, loop.means, rtol=tol, atol=tol)
+    np.testing.assert_allclose(scatters(batched), scatters(loop), atol=tol * np.abs(scatters(loop)).max())
+    np.testing.assert_allclose(batched.total, loop.total, atol=tol * np.abs(loop.total).max())
+    ref = x.astype(np.float64)
+    np.testing.assert_allclose(batched.total, np.cov(ref, rowvar=False) * 1049, rtol=tol, atol=tol * np.abs(batched.total).max())
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.uint8, np.bool_])
 def test_small_integer_counts_give_the_exactly_rounded_scatter(dtype):
     # Counts whose columns have Σ x² below 2**24 (so that every partial sum of XᵀX and of the column
