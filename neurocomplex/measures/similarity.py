@@ -172,7 +172,10 @@ def cka(
     counts: the data are read once whatever ``n_boot`` is (with the Gram route, a replicate is a
     reweighting of the rows and columns of the full Gram matrices). In the debiased replicates
     the pairs of copies of one sample are left out with the diagonal (as RSA's bootstrap leaves
-    out pairs of one condition), and the percentile interval is reported. The plug-in replicates
+    out pairs of one condition), and the percentile interval is reported. Both populations are
+    centred on their full-sample means first: a replicate weights pairs of samples unequally, and
+    on uncentred data (spike counts) the kernel's mean would bias its unbiased HSIC (the interval
+    of unrelated sparse counts then missed 0 in most data sets). The plug-in replicates
     repeat samples, which raises their bias further; the basic interval (reflected about the
     estimate) is reported, and it does not contain the population value when the plug-in bias
     exceeds the sampling error.

@@ -6,7 +6,9 @@ of Chan, Golub & LeVeque (1979), which is exact and stable. A float64 chunk is c
 mean first. A float32 chunk whose columns all have mean² <= 4 × variance is not copied: its
 scatter is ``XᵀX − n·m·mᵀ`` with float64-accurate means, which costs at most a factor 5 of float32
 rounding; any other float32 chunk is centred first, so data with large means stay exact. At most one chunk is
-ever copied.
+ever copied. An integer chunk (spike counts) is multiplied in float32 where that is exact (every
+column's sum of squares below 2**24) and its scatter formed from the exact integer sums with one
+rounding; larger integers go the float64 way.
 """
 
 from __future__ import annotations
