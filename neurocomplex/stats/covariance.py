@@ -255,9 +255,9 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
     """Per-block statistics of a 2-D array in one pass: one SYRK per block, no copy of the data.
 
     Float32 blocks whose columns have mean² <= 4 × variance keep the raw product ``XᵀX`` (as
-    :meth:`CovarianceAccumulator.update` does); blocks of integers keep the centred scatter of
-    exact float32 products of pieces (as :meth:`CovarianceAccumulator.update` takes them); other
-    blocks, and all float64 data, are centred on their mean first. After the first block that needs
+    :meth:`CovarianceAccumulator.update` does); blocks of integers keep the centred scatter that
+    :meth:`CovarianceAccumulator.update` accumulates (exact float32 products where they are exact);
+    other blocks, and all float64 data, are centred on their mean first. After the first block that needs
     centring, later blocks are centred directly rather than multiplied twice. Blocks longer than
     ``chunk_rows`` are read in pieces. Small whole blocks of in-memory float data (at most
     ``_BATCHED_COLUMNS`` columns and ``_BATCHED_BLOCK_CELLS`` cells) are taken by batched calls
@@ -294,15 +294,15 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
         pieces = [np.asarray(x[i : min(i + chunk_rows, stop)]) for i in range(start, stop, chunk_rows)]
         if any(p.dtype.kind not in "fiub" for p in pieces):
             raise InvalidDataError(f"rows {start}..{stop} are not numeric (dtype {pieces[0].dtype}).")
-        exact = [_exact_scatter(p) for p in pieces] if pieces[0].dtype.kind in "biu" and not large else [None]
-        if all(e is not None for e in exact):  # counts: exact centred scatters of the pieces, merged
+        if pieces[0].dtype.kind in "biu":  # counts: the accumulator's exact float32 products where they are exact
             acc = CovarianceAccumulator(d)
-            for p, e in zip(pieces, exact, strict=True):
-                acc._combine(p.shape[0], e[0] / p.shape[0], e[1])
+            acc._large_integers = large  # a block too large for them: float64 for the next ones too
+            for p in pieces:
+                acc.update(p)
+            large = acc._large_integers
             means[b] = centres[b] = acc.mean
             grams[b] = acc.scatter
         else:
-            large = pieces[0].dtype.kind in "biu"  # counts too large for exact float32 products: float64
             pieces = [p if p.dtype == dtype else p.astype(dtype) for p in pieces]
             sums = sum(_column_sums(p) if dtype == np.float32 else p.sum(axis=0, dtype=np.float64) for p in pieces)
             means[b] = sums / counts[b]

@@ -53,8 +53,8 @@ __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights",
 _CHUNK_ROWS = 16384
 _F64_ROWS = 2048
 _SIDES = ("xy", "xx", "yy")
-# Data of at most this many bytes (both sides) are copied into block order before the per-block
-# statistics (each block then a slice: no gather per block and product).
+# Data of at most this many bytes (both sides, as float64) are centred into block order before the
+# per-block statistics (each block then a slice: no gather per block and product).
 _GATHER_BYTES = 64 * 1024**2
 # Bytes of block products (or Gram rows) held at a time.
 BLOCK_BUDGET = 512 * 1024**2
@@ -182,10 +182,16 @@ def pair_blocks(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], debiased
     return _pair_blocks(x, y, blocks, debiased, budget_bytes)
 
 
-def _shifted(a: np.ndarray) -> np.ndarray:
-    """The working array of ``a`` less its column means (:func:`centring_shift`)."""
+def _shifted(a: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """The working array of ``a`` less its column means (:func:`centring_shift`), its rows taken in
+    ``order`` when given (one copy either way)."""
     a = _work(a)
-    return np.subtract(a, centring_shift(a), dtype=a.dtype)
+    shift = centring_shift(a)
+    if order is None:
+        return np.subtract(a, shift, dtype=a.dtype)
+    rows = a[order]
+    rows -= shift
+    return rows
 
 
 def use_grams(n: int, p: int, q: int, n_blocks: int = 1) -> bool:
@@ -219,7 +225,7 @@ class _GramSide:
 
 
 def _gram_side(a: np.ndarray, order: np.ndarray, starts: np.ndarray) -> _GramSide:
-    v = np.asarray(_shifted(a)[order], dtype=np.float64)
+    v = np.asarray(_shifted(a, order), dtype=np.float64)
     h = v @ v.T
     return _GramSide(h=h, z=_block_sums(h, starts, 1), norms=np.diagonal(h).copy(),
                      k_self=_block_sums(_block_sums(h * h, starts, 1), starts, 0))
@@ -255,7 +261,7 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
         K = {"xx": side["x"].k_self, "yy": side["y"].k_self,
              "xy": _block_sums(_block_sums(side["x"].h * side["y"].h, starts, 1), starts, 0)}
     else:
-        a64 = {name: np.asarray(_shifted(a)[order], dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
+        a64 = {name: np.asarray(_shifted(a, order), dtype=np.float64) for name, a in (("x", xc), ("y", yc))}
         z = {k: np.empty((n, n_b)) for k in a64}  # a_i · s_A,c
         norms = {k: np.empty(n) for k in a64}     # |a_i|²
         K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
@@ -308,27 +314,22 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
     no block product: ``T[b, c, d] = Σ_{i∈b} (a_i · s_A,c)(b_i · s_B,d)`` from the n × B array of
     the rows' products with the block sums.
 
-    Data of at most ``_GATHER_BYTES`` are first put in block order (one copy), so that every block
-    is a slice (its sums, moments and products need no gather, the row norms are one pass for all
-    rows); larger data are read block by block (each block gathered in turn: no copy of the whole)."""
+    Data of at most ``_GATHER_BYTES`` are centred into block order (the one copy centring makes
+    anyway), so that every block is a slice (its sums, moments and products need no gather); larger
+    data are read block by block (each block gathered in turn: no second copy of the whole)."""
     budget_bytes = BLOCK_BUDGET if budget_bytes is None else budget_bytes
-    xc, yc = _shifted(xc), _shifted(yc)
     n_b = len(blocks)
     counts = np.array([idx.size for idx in blocks], dtype=np.float64)
-    gathered = n_b > 1 and xc.nbytes + yc.nbytes <= _GATHER_BYTES and counts.min() > 0
-    if gathered:  # rows in block order: block b is rows [starts[b], ends[b])
+    if n_b > 1 and 8 * (xc.size + yc.size) <= _GATHER_BYTES:  # rows in block order: slices
         order = np.concatenate(blocks)
-        xc, yc = xc[order], yc[order]
+        xc, yc = _shifted(xc, order), _shifted(yc, order)
         ends = np.cumsum(counts).astype(np.int64)
-        starts = ends - counts.astype(np.int64)
-        parts: list[Any] = [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+        parts: list[Any] = [slice(int(e - c), int(e)) for e, c in zip(ends, counts.astype(np.int64), strict=True)]
     else:
+        xc, yc = _shifted(xc), _shifted(yc)
         parts = [slice(None)] if n_b == 1 else list(blocks)
     data = {"x": xc, "y": yc}
-    if gathered:
-        sums, norms_all, moments = _block_moments(data, starts, debiased)
-    else:
-        sums, norms_all, moments = _moments_by_block(data, parts, debiased)
+    sums, norms_all, moments = _moments_by_block(data, parts, debiased)
     K = {key: np.zeros((n_b, n_b)) for key in _SIDES}
     for key in _SIDES:
         a_name, b_name = key[0], key[1]
@@ -377,8 +378,9 @@ def _pair_blocks(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndarray], debia
 
 def _moments_by_block(data: dict[str, np.ndarray], parts: list[Any], debiased: bool
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per block: column sums; with ``debiased`` the sums of |x_i|², |y_i|², of the products for
-    ``"xx"``, ``"yy"``, ``"xy"``, and the moments Σ_i (|x_i|², |y_i|²) ⊗ side_i (``(B, 2, width)``)."""
+    """Per block (``parts``: slices or row indices): column sums; with ``debiased`` the sums of
+    |x_i|², |y_i|², of the products for ``"xx"``, ``"yy"``, ``"xy"``, and the moments
+    Σ_i (|x_i|², |y_i|²) ⊗ side_i (``(B, 2, width)``)."""
     xc, yc = data["x"], data["y"]
     n_b = len(parts)
     sums = {k: np.empty((n_b, v.shape[1])) for k, v in data.items()}
@@ -392,28 +394,6 @@ def _moments_by_block(data: dict[str, np.ndarray], parts: list[Any], debiased: b
             nx, ny, moments["x"][b], moments["y"][b] = _row_norm_moments(xb, yb)
             norms["x"][b], norms["y"][b] = nx.sum(), ny.sum()
             norms["xx"][b], norms["yy"][b], norms["xy"][b] = (nx * nx).sum(), (ny * ny).sum(), (nx * ny).sum()
-    return sums, norms, moments
-
-
-def _block_moments(data: dict[str, np.ndarray], starts: np.ndarray, debiased: bool
-                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """:func:`_moments_by_block` for rows in block order (blocks start at ``starts``): on slices of
-    float64 copies of the data (small here), the row norms of all rows at once."""
-    wide = {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
-    ends = np.r_[starts[1:], data["x"].shape[0]]
-    # per block on slices (np.add.reduceat along the rows was 10x slower for wide data)
-    sums = {k: np.stack([v[s:e].sum(axis=0) for s, e in zip(starts, ends, strict=True)]) for k, v in wide.items()}
-    norms: dict[str, np.ndarray] = {}
-    moments: dict[str, np.ndarray] = {}
-    if debiased:
-        row = {k: np.einsum("ij,ij->i", v, v) for k, v in wide.items()}
-        for k in ("x", "y"):
-            norms[k] = np.add.reduceat(row[k], starts)
-        for k in ("xx", "yy", "xy"):
-            norms[k] = np.add.reduceat(row[k[0]] * row[k[1]], starts)
-        weights = np.stack([row["x"], row["y"]])  # (2, n)
-        for k, v in wide.items():  # a (2 × rows) by (rows × width) product per block, on slices
-            moments[k] = np.stack([weights[:, s:e] @ v[s:e] for s, e in zip(starts, ends, strict=True)])
     return sums, norms, moments
 
 
