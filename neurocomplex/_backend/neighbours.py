@@ -4,7 +4,8 @@ Row tiles of float32 squared distances ``‖x‖² + ‖y‖² − 2 x·y`` (one
 points), the few nearest candidates and the next distance by ``topk``, the candidates' distances
 recomputed exactly in float64, and the rounding bound of
 :func:`neurocomplex.measures.twonn.two_nearest_distances` to prove that no other point is nearer;
-rows it cannot prove are searched exactly. Only the two distances per point come back.
+rows it cannot prove are searched exactly (integer points of moderate norm have exact float32
+distances, so their ties need no such search). Only the two distances per point come back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from neurocomplex._backend.accumulate import full_float32, resolve_device
 __all__ = ["two_nearest_torch"]
 
 _EPS32 = 2.0**-24  # float32 unit roundoff
+# Integer points shifted by their rounded mean with squared norms below this have exact float32
+# distances (the host search's ``EXACT_SQUARED_NORM``, reasoned there).
+_EXACT_SQUARED_NORM = 2.0**22
 # Device memory for one tile of float32 distances (rows × all points).
 _TILE_BYTES = 256 * 1024**2
 _EXACT_ROWS = 2048  # candidates refined in float64 this many rows at a time
@@ -50,12 +54,17 @@ def two_nearest_torch(points: object, device: object, candidates: int = 4) -> tu
     x = points if isinstance(points, torch.Tensor) else torch.from_numpy(np.asarray(points, dtype=np.float64))
     x = x.to(device=dev, dtype=torch.float64)
     n, d = int(x.shape[0]), int(x.shape[1])
-    x = x - x.mean(dim=0)  # distances are translation invariant; centring shrinks rounding
+    integer = bool(torch.equal(x, x.round()))
+    mean = x.mean(dim=0)
+    x = x - (mean.round() if integer else mean)  # distances are translation invariant; centring shrinks rounding
     sq = (x * x).sum(dim=1)
     x32, sq32 = x.to(torch.float32), sq.to(torch.float32)
-    norms = sq.sqrt()
-    gamma = d * _EPS32 / (1.0 - d * _EPS32)
-    delta = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS32 * (sq + sq.max())
+    if integer and float(sq.max()) < _EXACT_SQUARED_NORM:  # exact float32 distances (as the host search)
+        delta = torch.zeros_like(sq)
+    else:
+        norms = sq.sqrt()
+        gamma = d * _EPS32 / (1.0 - d * _EPS32)
+        delta = 2.0 * gamma * norms * norms.max() + 6.0 * _EPS32 * (sq + sq.max())
     k = min(candidates, n - 1)
     take = min(k + 1, n)  # the candidates, then the nearest point that is not one: the bound
     index = torch.empty((n, k), dtype=torch.int64, device=dev)
