@@ -28,7 +28,7 @@ from neurocomplex.errors import InsufficientDataError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
 
-__all__ = ["twonn_dimension", "two_nearest_distances"]
+__all__ = ["twonn_dimension", "two_nearest_distances", "first_of_each_row"]
 
 # Largest dimension searched with a k-d tree; above it, blocked GEMM distances.
 TREE_MAX_DIM = 15
@@ -108,6 +108,45 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto",
 
         return two_nearest_torch(x, device, _CANDIDATES)
     return _gemm_two_nearest(x)
+
+
+def first_of_each_row(x: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of the float64 array ``x``, in order.
+
+    Each row gets one 64-bit key, ``Σ_j h(x_ij) c_j`` modulo ``2**64``, with ``h`` a mix of the
+    value's bits (spike counts have theirs in the high half only) and fixed random odd ``c_j``
+    (integer arithmetic: exact in any order, so equal rows get equal keys); a 1-D sort of
+    the keys finds the groups. A group whose rows are not all equal (two different rows with the
+    same key) sends the whole array to ``np.unique(x, axis=0)``, which is exact and several times
+    slower (3.5 s at 10^6 x 8, 2.5 s at 20,000 x 1,000). ``-0.0`` and ``0.0`` differ here: add
+    ``0.0`` first.
+
+    Examples
+    --------
+    >>> first_of_each_row(np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0], [3.0, 0.0]])).tolist()
+    [0, 1, 3]
+    """
+    n = x.shape[0]
+    _, first, group = np.unique(_row_keys(x), return_index=True, return_inverse=True)  # first occurrences
+    if first.size < n and not np.array_equal(x, x[first[group]]):
+        _, first = np.unique(x, axis=0, return_index=True)
+    return np.sort(first)
+
+
+def _row_keys(x: np.ndarray) -> np.ndarray:
+    """One uint64 key per row of ``x``: equal rows get equal keys (see :func:`first_of_each_row`)."""
+    n, d = x.shape
+    bits = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
+    weights = np.random.default_rng(0x7E0).integers(0, 2**63, size=d, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    key = np.empty(n, dtype=np.uint64)
+    step = max(1, (1 << 20) // max(d, 1))
+    for a in range(0, n, step):
+        z = bits[a : a + step] ^ (bits[a : a + step] >> np.uint64(32))  # small integers: bits in the high half only
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(29)
+        z *= weights
+        key[a : a + step] = z.sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
+    return key
 
 
 def integer_valued(x: np.ndarray) -> bool:
@@ -374,21 +413,21 @@ def twonn_dimension(rec: Recording, discard_fraction: float = 0.1, n_boot: int =
     if seed is not None:
         check_int("seed", seed)
     points = np.asarray(rec.data, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0 so they deduplicate
-    n_duplicates = 0
     if device is not None:
         from neurocomplex._backend.accumulate import resolve_device
 
         resolve_device(device)  # torch there and a usable device, checked before any work
-    r1, r2 = (two_nearest_distances(points, device=device) if points.shape[0] >= 3 else (np.zeros(1), np.zeros(1)))
-    if np.any(r1 == 0):  # exact duplicates: keep the first of each, search again
-        _, first = np.unique(points, axis=0, return_index=True)
-        points = points[np.sort(first)]
-        n_duplicates = rec.n_samples - points.shape[0]
-        if points.shape[0] < 3:
-            raise InsufficientDataError(
-                f"{points.shape[0]} distinct point(s) among {rec.n_samples} samples: TwoNN needs at least 3."
-            )
-        r1, r2 = two_nearest_distances(points, device=device)
+    # Duplicates go before the search: a k-d tree cannot split equal points, so a query among
+    # many copies (spike counts, silent bins, dead ReLUs) scans them all, quadratically.
+    first = first_of_each_row(points)
+    n_duplicates = rec.n_samples - first.size
+    if first.size < 3:
+        raise InsufficientDataError(
+            f"{first.size} distinct point(s) among {rec.n_samples} samples: TwoNN needs at least 3."
+        )
+    if n_duplicates:
+        points = points[first]
+    r1, r2 = two_nearest_distances(points, device=device)
     distinct = r1 > 0  # rows that differ by less than the float resolution of a distance
     r1, r2 = r1[distinct], r2[distinct]
     n_duplicates += int(np.count_nonzero(~distinct))
