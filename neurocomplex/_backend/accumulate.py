@@ -54,7 +54,8 @@ def full_float32() -> Iterator[None]:
 class TorchCovariance:
     """Count, mean and centred scatter of ``n_units`` columns, kept on ``device`` in float64.
 
-    Each batch is centred on its own mean and its scatter computed with one float32 GEMM on the
+    Each batch is centred on its own mean (rounded to its dtype; the rounding's residual is then
+    taken out of the product exactly) and its scatter computed with one float32 GEMM on the
     device, then combined in float64 with the pairwise update of Chan, Golub & LeVeque (1979),
     exactly as :class:`~neurocomplex.stats.CovarianceAccumulator` does on the host.
 
@@ -81,6 +82,10 @@ class TorchCovariance:
         centred = x - mean_b.to(x.dtype)
         with full_float32():
             scatter_b = (centred.T @ centred).to(torch.float64)
+        # the product is about the rounded mean (for float32 far from 0, as far from the mean as
+        # the spread itself): moved to the mean exactly
+        residual = centred.sum(dim=0, dtype=torch.float64) / x.shape[0]
+        scatter_b.addr_(residual, residual, alpha=-float(x.shape[0]))
         self.combine(int(x.shape[0]), mean_b, scatter_b)
 
     def combine(self, n_b: int, mean_b: torch.Tensor, scatter_b: torch.Tensor) -> None:
@@ -131,8 +136,8 @@ class TorchActivity:
             return
         b = x > self.threshold if binary is None else binary
         mean_b = x.mean(dim=0, dtype=torch.float64)
-        centred = x - mean_b.to(x.dtype)
-        self.combine(int(x.shape[0]), b.sum(dim=0), mean_b, (centred * centred).sum(dim=0, dtype=torch.float64))
+        centred = x.to(torch.float64) - mean_b  # float64: the rounded mean would be off by up to the spread
+        self.combine(int(x.shape[0]), b.sum(dim=0), mean_b, (centred * centred).sum(dim=0))
 
     def combine(self, n_b: int, active_b: torch.Tensor, mean_b: torch.Tensor, m2_b: torch.Tensor) -> None:
         """Add a block given by its count, active counts, float64 mean and centred sum of squares."""

@@ -98,11 +98,14 @@ def pair_blocks_torch(x: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], de
 
 def _upload(a: np.ndarray, dev: torch.device) -> torch.Tensor:
     """A device copy of ``a`` in its working precision (float32 or float64), moved by chunks of rows
-    (:func:`_copy_rows`), centred there by the host's means: the same elementwise subtraction, so
+    (:func:`_copy_rows`), centred there by the host's means: the same elementwise subtractions, so
     the same numbers."""
     a = _work(a)
     out = _copy_rows(a, dev)
-    out -= torch.from_numpy(centring_shift(a)).to(dev)
+    centre, residual = centring_shift(a)
+    out -= torch.from_numpy(centre).to(dev)
+    if residual is not None:
+        out -= torch.from_numpy(residual).to(dev)
     return out
 
 

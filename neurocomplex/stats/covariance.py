@@ -133,16 +133,17 @@ class CovarianceAccumulator:
         self._centre = False  # a float32 chunk failed the raw product's check: centre the rest directly
         self._large_integers = False  # an integer chunk too large for an exact float32 product: float64
 
-    def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, uncentred: bool = False) -> None:
-        """Add a block's statistics; ``uncentred=True`` means ``scatter_b`` is the raw Gram ``XᵀX``."""
+    def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray, shift: np.ndarray | None = None) -> None:
+        """Add a block's statistics; with ``shift``, ``scatter_b`` is the block's product about
+        ``mean_b − shift`` (the raw Gram ``XᵀX`` for ``shift = mean_b``), not about its mean."""
         n_a = self.n_samples
         n = n_a + n_b
         if n_b == 0:
             return
         delta = mean_b - self.mean
         np.add(self.scatter, scatter_b, out=self.scatter)  # float32 Gram cast on the fly, no copy
-        if uncentred:
-            _add_outer(self.scatter, -float(n_b), mean_b)
+        if shift is not None:
+            _add_outer(self.scatter, -float(n_b), shift)
         if n_a:
             _add_outer(self.scatter, n_a * n_b / n, delta)
         self.mean = self.mean + delta * (n_b / n)
@@ -180,15 +181,23 @@ class CovarianceAccumulator:
                 gram = work.T @ work
                 variance = np.diagonal(gram) / n_b - mean_b**2
                 if np.all(mean_b**2 <= _FAST_MEAN_RATIO * variance):
-                    self._combine(n_b, mean_b, gram, uncentred=True)
+                    self._combine(n_b, mean_b, gram, shift=mean_b)
                     return
                 self._centre = True  # the screen passed but the check did not: no more wasted products
         elif work.dtype == np.float32:
             mean_b = _column_sums(work) / n_b
         else:
             mean_b = work.mean(axis=0, dtype=np.float64)
-        centred = work - mean_b.astype(work.dtype)
+        centre = mean_b.astype(work.dtype)
+        centred = work - centre
         gram = centred.T @ centred  # one GEMM (SYRK) in the chunk's precision
+        if work.dtype == np.float32:
+            # float32 partial sums of large values are off by up to eps·|mean|·sqrt(rows), which can
+            # be the spread itself (a mean of 10^6, a spread of 1): the mean is the centre plus the
+            # mean of the centred rows, whose sums are accurate to the spread
+            residual = _column_sums(centred) / n_b
+            self._combine(n_b, centre + residual, gram, shift=residual)
+            return
         self._combine(n_b, mean_b, gram)
 
     def merge(self, other: CovarianceAccumulator) -> CovarianceAccumulator:
@@ -314,7 +323,9 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
                 centre_all = not raw
             if not raw:
                 centres[b] = means[b].astype(dtype)
-                _block_product(pieces, centres[b].astype(dtype), grams[b])
+                residual = _block_product(pieces, centres[b].astype(dtype), grams[b])
+                if dtype == np.float32:  # the accurate mean: as CovarianceAccumulator.update's
+                    means[b] = centres[b] + residual / counts[b]
         # partial sums of _GROUP blocks in the data's precision (float32: rounding <= _GROUP eps, below
         # the SYRK's own) added to the float64 total once per group: a mixed-type add per block costs
         # 4 % of the pass
@@ -365,14 +376,19 @@ def _batched_blocks(x: np.ndarray, block_size: int, chunk_rows: int, means: np.n
     return whole
 
 
-def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> None:
-    """``Σ (x − centre)ᵀ(x − centre)`` over the pieces of a block, written into ``out``."""
+def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> np.ndarray | None:
+    """``Σ (x − centre)ᵀ(x − centre)`` over the pieces of a block, written into ``out``; with a
+    float32 ``centre``, returns the float64 column sums of ``x − centre`` too."""
+    residual = None if centre is None or centre.dtype != np.float32 else np.zeros(out.shape[0])
     for i, piece in enumerate(pieces):
         work = piece if centre is None else piece - centre
+        if residual is not None:
+            residual += _column_sums(work)
         if i == 0:
             np.matmul(work.T, work, out=out)
         else:
             out += work.T @ work
+    return residual
 
 
 def projected_block_grams(x: Any, mean: np.ndarray, basis: np.ndarray, block_size: int,
@@ -399,6 +415,11 @@ def projected_block_grams(x: Any, mean: np.ndarray, basis: np.ndarray, block_siz
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     v = np.ascontiguousarray(basis, dtype=dtype)
     centre = np.asarray(mean).astype(dtype)
+    # a float32 centre is the mean rounded (by up to half a unit of the mean's magnitude, which for
+    # data far from 0 can be the spread itself): the rows are centred on it exactly, then moved by
+    # the rounding's projection, so that every block is about the mean itself
+    correction = ((np.asarray(mean, dtype=np.float64) - centre) @ basis).astype(dtype)
+    centre = (centre, correction if np.any(correction) else None)
     starts = np.arange(0, n_samples, block_size)
     n_blocks = starts.size
     counts = (np.minimum(starts + block_size, n_samples) - starts).astype(np.float64)
@@ -434,8 +455,14 @@ def projected_block_grams(x: Any, mean: np.ndarray, basis: np.ndarray, block_siz
     return BlockGrams(counts, sums / counts[:, None], np.zeros((n_blocks, r)), grams, np.zeros((r, r)))
 
 
-def _projected(x: Any, start: int, stop: int, centre: np.ndarray, basis: np.ndarray) -> np.ndarray:
+def _projected(x: Any, start: int, stop: int, centre: tuple[np.ndarray, np.ndarray | None],
+               basis: np.ndarray) -> np.ndarray:
+    """``(x − c) basis − correction`` for rows ``start:stop``, ``centre = (c, correction)``."""
     piece = np.asarray(x[start:stop])
     if piece.dtype.kind not in "fiub":
         raise InvalidDataError(f"rows {start}..{stop} are not numeric (dtype {piece.dtype}).")
-    return (piece.astype(centre.dtype, copy=False) - centre) @ basis
+    c, correction = centre
+    y = (piece.astype(c.dtype, copy=False) - c) @ basis
+    if correction is not None:
+        y -= correction
+    return y

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._threads import blas_on_one_thread, map_in_threads, max_threads
+from neurocomplex.stats.covariance import _column_sums
 from neurocomplex.stats.shared_parts import shared_part
 
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "use_grams", "centring_shift",
@@ -53,6 +54,8 @@ __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights",
 _CHUNK_ROWS = 16384
 _F64_ROWS = 2048
 _SIDES = ("xy", "xx", "yy")
+# Cells of float32 data centred at a time to find the residual of the rounded mean (4 MB).
+_SHIFT_CELLS = 1 << 20
 # Data of at most this many bytes (both sides, as float64) are centred into block order before the
 # per-block statistics (each block then a slice: no gather per block and product).
 _GATHER_BYTES = 64 * 1024**2
@@ -129,14 +132,11 @@ def _work(a: np.ndarray) -> np.ndarray:
 
 
 def _column_mean(a: np.ndarray) -> np.ndarray:
-    from neurocomplex.stats.covariance import _column_sums
-
     return (_column_sums(a) if a.dtype == np.float32 else a.sum(axis=0)) / a.shape[0]
 
 
 def _centred_work(a: np.ndarray) -> np.ndarray:
-    a = _work(a)
-    return np.subtract(a, _column_mean(a).astype(a.dtype), dtype=a.dtype)
+    return _shifted(a)
 
 
 def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
@@ -186,11 +186,14 @@ def _shifted(a: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
     """The working array of ``a`` less its column means (:func:`centring_shift`), its rows taken in
     ``order`` when given (one copy either way)."""
     a = _work(a)
-    shift = centring_shift(a)
+    centre, residual = centring_shift(a)
     if order is None:
-        return np.subtract(a, shift, dtype=a.dtype)
-    rows = a[order]
-    rows -= shift
+        rows = np.subtract(a, centre, dtype=a.dtype)
+    else:
+        rows = a[order]
+        rows -= centre
+    if residual is not None:
+        rows -= residual
     return rows
 
 
@@ -294,11 +297,33 @@ def _pair_blocks_from_grams(xc: np.ndarray, yc: np.ndarray, blocks: list[np.ndar
     return out
 
 
-def centring_shift(a: np.ndarray) -> np.ndarray:
-    """The column means of the working array ``a`` (in its dtype), subtracted before the products
-    (the module docstring says why). The torch path subtracts the same means (one cheap pass on
-    the host), so both paths multiply the same numbers."""
-    return _column_mean(a).astype(a.dtype)
+def centring_shift(a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(centre, residual)`` in the dtype of the working array ``a``: subtracting ``centre`` and
+    then ``residual`` (if not None) centres ``a`` on its column means (the module docstring says
+    why). The torch path subtracts the same two (computed here, on the host), so both paths
+    multiply the same numbers.
+
+    ``centre`` is the column mean rounded to ``a``'s dtype. For float32 data far from 0 that
+    rounding (up to half a unit of the mean's magnitude: 1 at a mean of 3·10^7), and the float32
+    partial sums of the mean itself, can be as large as the spread; ``residual`` is then the mean
+    of ``a − centre``, taken from those small values and so accurate to the spread.
+
+    Examples
+    --------
+    >>> a = (np.array([[0.25], [0.75], [1.5]]) + 3e7).astype(np.float32)  # a mean of 3e7 + 2/3
+    >>> centre, residual = centring_shift(a)
+    >>> float(centre[0]) - 3e7, float(residual[0])  # 3e7 + 2/3 rounds to 3e7; the data: 3e7, 3e7, 3e7 + 2
+    (0.0, 0.6666666865348816)
+    """
+    centre = _column_mean(a).astype(a.dtype)
+    if a.dtype != np.float32:
+        return centre, None
+    sums = np.zeros(a.shape[1])
+    step = max(1, _SHIFT_CELLS // max(1, a.shape[1]))
+    for s in range(0, a.shape[0], step):  # a bounded temporary
+        sums += _column_sums(np.subtract(a[s : s + step], centre, dtype=a.dtype))
+    residual = (sums / a.shape[0]).astype(a.dtype)
+    return centre, (residual if np.any(residual) else None)
 
 
 def slab_width(n_blocks: int, rows: int, cols: int, budget_bytes: float) -> int:

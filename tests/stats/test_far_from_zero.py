@@ -1,0 +1,85 @@
+"""Float32 data far from zero (a large bias, raw fluorescence): their statistics equal those of the
+same values held in float64.
+
+Rounding a column mean of 3·10^7 to float32 moves it by up to 1, and float32 partial sums of such
+values are off by as much: more than the spread of the data. Centring on that rounded mean alone
+gave an effective dimension of 20.9 for data whose own was 26.5, and intervals that did not
+contain their value.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import neurocomplex as nc
+from neurocomplex.stats.covariance import CovarianceAccumulator, block_grams, projected_block_grams
+
+OFFSETS = [1e6, 3e7]
+
+
+def _layer(n: int, d: int, offset: float, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """ReLU-like float32 activations plus ``offset``, and the same values in float64 less it."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 10)) @ rng.normal(size=(10, d)) / np.sqrt(10) + 0.3 * rng.normal(size=(n, d))
+    x32 = (np.maximum(z - 0.2, 0) + offset).astype(np.float32)
+    return x32, x32.astype(np.float64) - offset
+
+
+@pytest.mark.parametrize("offset", OFFSETS)
+def test_covariance_of_float32_far_from_zero_is_that_of_its_values(offset):
+    x32, x64 = _layer(3000, 64, offset)
+    ref = np.cov(x64, rowvar=False)
+    scale = float(np.mean(np.diag(ref)))
+    acc = CovarianceAccumulator(64)
+    acc.update(x32)
+    assert np.abs(acc.covariance() - ref).max() <= 1e-6 * scale
+    acc = CovarianceAccumulator(64)
+    for s in range(0, 3000, 700):  # several chunks, merged
+        acc.update(x32[s : s + 700])
+    assert np.abs(acc.covariance() - ref).max() <= 1e-6 * scale
+    np.testing.assert_allclose(acc.mean - offset, x64.mean(axis=0), atol=1e-6)
+    for block_size in (47, 500):  # small blocks batched, larger ones one by one
+        st = block_grams(x32, block_size)
+        assert np.abs(st.total / 2999 - ref).max() <= 1e-6 * scale
+        for b in (0, 3):
+            rows = x64[b * block_size : (b + 1) * block_size]
+            scatter = (st.grams[b].astype(np.float64)
+                       - st.counts[b] * np.outer(st.means[b] - st.centres[b], st.means[b] - st.centres[b]))
+            centred = rows - rows.mean(axis=0)
+            assert np.abs(scatter - centred.T @ centred).max() <= 1e-5 * scale * block_size
+    basis = np.linalg.eigh(ref)[1]
+    st = projected_block_grams(x32, acc.mean, basis, 500)
+    y = (x64 - x64.mean(axis=0)) @ basis  # about the mean itself, as the expansion assumes
+    for b in (0, 5):
+        assert np.abs(st.grams[b] - y[b * 500 : (b + 1) * 500].T @ y[b * 500 : (b + 1) * 500]).max() <= 1e-4 * scale * 500
+        np.testing.assert_allclose(st.means[b], y[b * 500 : (b + 1) * 500].mean(axis=0), atol=1e-5)
+
+
+@pytest.mark.parametrize("offset", OFFSETS)
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_spectral_measures_and_their_intervals_do_not_move_with_a_float32_offset(offset, device):
+    if device is not None:
+        pytest.importorskip("torch")
+    x32, x64 = _layer(3000, 64, offset)
+    for name in ("effective_dimension", "participation_ratio", "spectrum_exponent"):
+        f = getattr(nc, name)
+        got, ref = f(nc.Recording.from_array(x32), device=device), f(nc.Recording.from_array(x64))
+        assert got.value == pytest.approx(ref.value, rel=1e-6), name
+        assert got.ci == pytest.approx(ref.ci, rel=1e-5), name
+
+
+@pytest.mark.parametrize("offset", OFFSETS)
+def test_cka_interval_does_not_move_with_a_float32_offset(offset):
+    pytest.importorskip("torch")
+    x32, x64 = _layer(3000, 64, offset)
+    other = _layer(3000, 40, 0.0, seed=4)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        ref = nc.cka(nc.Recording.from_array(x64), nc.Recording.from_array(other))
+        for device in (None, "cpu"):
+            got = nc.cka(nc.Recording.from_array(x32), nc.Recording.from_array(other), device=device)
+            assert got.value == pytest.approx(ref.value, rel=1e-5, abs=1e-7)
+            assert got.ci == pytest.approx(ref.ci, rel=1e-4, abs=1e-6)
