@@ -10,6 +10,8 @@ distances, so their ties need no such search). Only the two distances per point 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -54,12 +56,22 @@ def two_nearest_torch(points: object, device: object, candidates: int = 4) -> tu
     x = points if isinstance(points, torch.Tensor) else torch.from_numpy(np.asarray(points, dtype=np.float64))
     x = x.to(device=dev, dtype=torch.float64)
     n, d = int(x.shape[0]), int(x.shape[1])
-    integer = bool(torch.equal(x, x.round()))
     mean = x.mean(dim=0)
-    x = x - (mean.round() if integer else mean)  # distances are translation invariant; centring shrinks rounding
-    sq = (x * x).sum(dim=1)
+    exact, scale = False, 1.0
+    if bool(torch.equal(x, x.round())):  # integers: exact float32 distances where small (as the host search)
+        shifted = x - mean.round()
+        sq = (shifted * shifted).sum(dim=1)
+        exact = float(sq.max()) < _EXACT_SQUARED_NORM
+    if exact:
+        x = shifted
+    else:
+        x = x - mean  # distances are translation invariant; centring shrinks rounding
+        top = float(x.abs().max()) if x.numel() else 0.0
+        scale = 1.0 if top == 0.0 else math.ldexp(1.0, -math.frexp(top)[1] + 1)
+        x = x * scale  # exact, as the host's power_of_two_scale: float32 squares stay finite and normal
+        sq = (x * x).sum(dim=1)
     x32, sq32 = x.to(torch.float32), sq.to(torch.float32)
-    if integer and float(sq.max()) < _EXACT_SQUARED_NORM:  # exact float32 distances (as the host search)
+    if exact:
         delta = torch.zeros_like(sq)
     else:
         norms = sq.sqrt()
@@ -90,5 +102,5 @@ def two_nearest_torch(points: object, device: object, candidates: int = 4) -> tu
         full = ((x - x[row]) ** 2).sum(dim=1)
         full[row] = float("inf")
         r[row] = torch.topk(full, 2, largest=False, sorted=True).values
-    r = r.sqrt().cpu().numpy()
+    r = r.sqrt().cpu().numpy() / scale
     return r[:, 0], r[:, 1]

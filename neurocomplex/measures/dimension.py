@@ -52,6 +52,7 @@ from neurocomplex.stats.covariance import (
     DEFAULT_CHUNK_ROWS,
     CovarianceAccumulator,
     covariance_from_array,
+    float32_in_range,
     projected_block_grams,
 )
 
@@ -130,7 +131,7 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
     order = _check_order(order)
     standardize = _check_standardize(standardize)
     _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
-    data, n_units, n = rec.data, rec.n_units, rec.n_samples
+    data, n_units, n = float32_in_range(rec.data), rec.n_units, rec.n_samples
     params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
               "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows,
               "device": None if device is None else str(device)}

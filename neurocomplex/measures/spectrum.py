@@ -16,7 +16,7 @@ from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidParameterError
 from neurocomplex.estimate import Estimate, register_estimator
 from neurocomplex.recording import Recording
-from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS
+from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, float32_in_range
 
 __all__ = ["spectrum_exponent"]
 
@@ -267,7 +267,7 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     n_units = rec.n_units
     requested = _check_rank_range(rank_range, n_units)
     _dim()._check_common(n_boot, seed, block_size, ci_level, chunk_rows)
-    arrays = (rec.data, repeat.data) if cross else (rec.data,)
+    arrays = tuple(float32_in_range(a) for a in ((rec.data, repeat.data) if cross else (rec.data,)))
     dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
     route = _wide_route if rec.n_samples < n_units else _covariance_route
     lam, rank, replicates, block_size = route(arrays, n_units, cross, dtype, n_boot, block_size, chunk_rows, device)

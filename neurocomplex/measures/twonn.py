@@ -28,7 +28,7 @@ from neurocomplex.errors import InsufficientDataError, NeurocomplexWarning
 from neurocomplex.estimate import Estimate, check_bootstrap_params, interval_from_replicates, register_estimator
 from neurocomplex.recording import Recording
 
-__all__ = ["twonn_dimension", "two_nearest_distances", "first_of_each_row"]
+__all__ = ["twonn_dimension", "two_nearest_distances", "first_of_each_row", "power_of_two_scale"]
 
 # Largest dimension searched with a k-d tree; above it, blocked GEMM distances.
 TREE_MAX_DIM = 15
@@ -171,13 +171,22 @@ def _compiled_fold(n: int) -> Any:
 
 def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, d = x.shape
-    integer = integer_valued(x)
     mean = x.mean(axis=0)
-    x = x - (np.round(mean) if integer else mean)  # distances are translation invariant; centring shrinks rounding
-    sq = np.einsum("ij,ij->i", x, x)
+    exact, scale = False, 1.0
+    if integer_valued(x):  # distances are translation invariant; centring shrinks rounding
+        shifted = x - np.round(mean)
+        sq = np.einsum("ij,ij->i", shifted, shifted)
+        exact = bool(sq.max() < EXACT_SQUARED_NORM)  # every float32 distance exact: ties certify
+    if exact:
+        x = shifted
+    else:
+        x = x - mean
+        scale = power_of_two_scale(x)
+        x *= scale  # exact: the float32 squares neither overflow (data of 1e19) nor go subnormal (1e-20)
+        sq = np.einsum("ij,ij->i", x, x)
     x32, sq32 = x.astype(np.float32), sq.astype(np.float32)
     x32_m2 = x32 * np.float32(-2.0)  # exact (a power of two): the GEMM gives −2 x·y with no extra pass
-    if integer and sq.max() < EXACT_SQUARED_NORM:  # every float32 distance exact: ties certify
+    if exact:
         delta = np.zeros(n)
     else:
         norms = np.sqrt(sq)
@@ -215,8 +224,22 @@ def _gemm_two_nearest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uncertified = np.flatnonzero(r[:, 1] > bound.astype(np.float64) - delta)
     if uncertified.size:  # search those rows exactly (ties of discrete data, points far from the mean)
         r[uncertified] = _exact_two_nearest(x, sq, uncertified)
-    r = np.sqrt(r)
+    r = np.sqrt(r) / scale
     return r[:, 0], r[:, 1]
+
+
+def power_of_two_scale(x: np.ndarray) -> float:
+    """The power of two that brings the largest ``|x|`` of the finite array ``x`` to [1, 2) (1.0
+    for zeros): multiplying by it is exact, and squares of the result stay within float32's
+    normal range.
+
+    Examples
+    --------
+    >>> power_of_two_scale(np.array([[3e19, -1.0]])), power_of_two_scale(np.array([[0.75]]))
+    (5.421010862427522e-20, 2.0)
+    """
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    return 1.0 if top == 0.0 else math.ldexp(1.0, -math.frexp(top)[1] + 1)
 
 
 def _fold_tile(dist: np.ndarray, first: int, offset: int, best: np.ndarray, index: np.ndarray,

@@ -23,7 +23,7 @@ from neurocomplex._validation import check_int
 from neurocomplex.errors import InsufficientDataError, InvalidDataError, InvalidParameterError
 
 __all__ = ["CovarianceAccumulator", "covariance_from_array", "BlockGrams", "block_grams", "projected_block_grams",
-           "integer_magnitude", "small_integers"]
+           "integer_magnitude", "small_integers", "float32_in_range"]
 
 DEFAULT_CHUNK_ROWS = 16384
 # Up to this many columns, the blocks of a chunk are multiplied in one batched call (the per-call
@@ -38,6 +38,25 @@ _SUM_ROWS = 1024
 _FAST_MEAN_RATIO = 4.0  # rounding at most (1 + 4) times that of the centred product
 _OUTER_ROWS = 64  # rows of a rank-1 update done at a time
 _GROUP = 8  # block Grams summed in their own precision this many at a time (see block_grams)
+_FLOAT32_LOW, _FLOAT32_HIGH = 2.0**-48, 2.0**48  # float32 data multiplied in float32 (float32_in_range)
+
+
+def float32_in_range(x: Any) -> Any:
+    """``x``, or a float64 copy of it where ``x`` is an in-memory float32 array whose largest
+    magnitude is outside ``[2**-48, 2**48]``: beyond it float32 squares (summed over up to 10^9
+    rows) overflow to inf, or fall below float32's normal range and lose their digits.
+
+    Examples
+    --------
+    >>> float32_in_range(np.array([[1e19]], dtype=np.float32)).dtype, float32_in_range(np.ones((1, 1), np.float32)).dtype
+    (dtype('float64'), dtype('float32'))
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float32 or x.size == 0:
+        return x
+    top = max(float(x.max()), -float(x.min()))
+    if top == 0.0 or _FLOAT32_LOW <= top <= _FLOAT32_HIGH or not np.isfinite(top):
+        return x
+    return x.astype(np.float64)
 
 
 def _column_sums(x: np.ndarray) -> np.ndarray:

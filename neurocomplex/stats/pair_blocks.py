@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from neurocomplex._threads import blas_on_one_thread, map_in_threads, max_threads
-from neurocomplex.stats.covariance import _column_sums
+from neurocomplex.stats.covariance import _column_sums, float32_in_range
 from neurocomplex.stats.shared_parts import shared_part
 
 __all__ = ["PairBlocks", "pair_blocks", "block_assignment", "replicate_weights", "use_grams", "centring_shift",
@@ -128,7 +128,7 @@ def replicate_weights(n_blocks: int, n_boot: int, seed: int | None) -> np.ndarra
 
 
 def _work(a: np.ndarray) -> np.ndarray:
-    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+    return float32_in_range(a) if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
 
 
 def _column_mean(a: np.ndarray) -> np.ndarray:

@@ -83,3 +83,36 @@ def test_cka_interval_does_not_move_with_a_float32_offset(offset):
             got = nc.cka(nc.Recording.from_array(x32), nc.Recording.from_array(other), device=device)
             assert got.value == pytest.approx(ref.value, rel=1e-5, abs=1e-7)
             assert got.ci == pytest.approx(ref.ci, rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e19, 1e30])
+def test_float32_data_of_extreme_magnitude_give_the_values_of_the_data_rescaled(scale):
+    # Squares of float32 values of 1e19 overflow (the covariance read as "NaN or inf", CKA as
+    # "no variance", TwoNN's distances as a regular lattice); those of 1e-20 fall below float32's
+    # normal range. Such data are multiplied in float64, and TwoNN's points rescaled by a power of 2.
+    x32, x64 = _layer(1500, 48, 0.0)
+    other = _layer(1500, 20, 0.0, seed=5)[1]
+    big = (x64 * scale).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        for name in ("effective_dimension", "participation_ratio", "spectrum_exponent", "twonn_dimension"):
+            f = getattr(nc, name)
+            got, ref = f(nc.Recording.from_array(big)), f(nc.Recording.from_array(x64))
+            assert got.value == pytest.approx(ref.value, rel=1e-5), name
+            assert got.ci == pytest.approx(ref.ci, rel=1e-4), name
+        got = nc.cka(nc.Recording.from_array(big), nc.Recording.from_array(other))
+        ref = nc.cka(nc.Recording.from_array(x64), nc.Recording.from_array(other))
+        assert got.value == pytest.approx(ref.value, rel=1e-5, abs=1e-7)
+        assert got.ci == pytest.approx(ref.ci, rel=1e-4, abs=1e-6)
+
+
+def test_twonn_of_float64_points_beyond_float32_range():
+    from neurocomplex.measures.twonn import two_nearest_distances
+
+    x64 = _layer(800, 40, 0.0)[1]
+    r1, r2 = two_nearest_distances(x64)
+    for scale in (1e-30, 1e150):
+        for device in (None, "cpu") if __import__("importlib").util.find_spec("torch") else (None,):
+            s1, s2 = two_nearest_distances(x64 * scale, device=device)
+            np.testing.assert_allclose(s1 / scale, r1, rtol=1e-12)
+            np.testing.assert_allclose(s2 / scale, r2, rtol=1e-12)
