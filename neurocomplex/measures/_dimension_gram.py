@@ -23,6 +23,7 @@ from neurocomplex.measures._dimension_stats import (
     plan_groups,
 )
 from neurocomplex.recording import Recording
+from neurocomplex.stats.covariance import float32_in_range
 from neurocomplex.stats.gram import CentredGram, centred_gram
 
 __all__ = ["gram_statistics", "wide_spectrum", "group_counts"]
@@ -62,7 +63,7 @@ def wide_spectrum(rec: Recording, standardize: bool, device: Any, vectors: bool,
     with zeros or cut at the zeros), ``eigen`` (eigenvalues and eigenvectors of ``gram``, with
     ``vectors``), ``keep`` (units used) and ``dtype``.
     """
-    data = rec.data
+    data = float32_in_range(rec.data)  # one pass: small beside the n × n products of n × d data
     n, d = data.shape
     dtype = _work_dtype(data)
     st = gram_statistics((data,), device, variances=standardize)

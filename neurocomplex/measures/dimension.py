@@ -52,7 +52,6 @@ from neurocomplex.stats.covariance import (
     DEFAULT_CHUNK_ROWS,
     CovarianceAccumulator,
     covariance_from_array,
-    float32_in_range,
     projected_block_grams,
 )
 
@@ -131,38 +130,57 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
     order = _check_order(order)
     standardize = _check_standardize(standardize)
     _check_common(n_boot, seed, block_size, ci_level, chunk_rows)
-    data, n_units, n = float32_in_range(rec.data), rec.n_units, rec.n_samples
+    data, n_units, n = rec.data, rec.n_units, rec.n_samples
     params = {"order": order, "standardize": standardize, "n_boot": n_boot, "seed": seed,
               "block_size": block_size, "ci_level": ci_level, "chunk_rows": chunk_rows,
               "device": None if device is None else str(device)}
     jack = n_boot > 0 and _jackknife(n, n_units)
     if n < n_units:
         return _wide_estimate(rec, order, standardize, n_boot, block_size, ci_level, params, device)
-    blocks: Any = None
     if n_boot > 0:
         if jack:
             block_size = plan_groups(n, block_size)
         block_size = _plan_blocks(n, n_units, block_size)
         params["block_size"] = block_size
-    if device is not None:
-        stats = _torch_function("block_covariances_torch")(data, device, block_size if n_boot > 0 else None,
-                                                            chunk_rows)
-        cov, mean = stats["total"].cpu().numpy() / (n - 1.0), stats["mean"]
-        blocks = stats if n_boot > 0 else None
-    elif n_boot > 0 and _projects(data, n_units, block_size, standardize, order):
-        acc = covariance_from_array(data, chunk_rows)
-        cov, mean = acc.covariance(), acc.mean
-        blocks = _Projection(data, block_size, chunk_rows)
-    elif n_boot > 0:
-        blocks = _read_blocks((data,), block_size, chunk_rows)
-        total = float(blocks.counts.sum())
-        cov, mean = blocks.total / (total - 1.0), blocks.counts @ blocks.means / total
-    else:
-        acc = covariance_from_array(data, chunk_rows)
-        cov, mean = acc.covariance(), acc.mean
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is found below, and computed again
+        cov, mean, blocks = _covariance_statistics(data, n, n_units, n_boot, block_size, chunk_rows, standardize,
+                                                   order, device)
+    if not _float32_products_held(data, cov):  # squares beyond float32's range: the data in float64
+        data = data.astype(np.float64)
+        cov, mean, blocks = _covariance_statistics(data, n, n_units, n_boot, block_size, chunk_rows, standardize,
+                                                   order, device)
     return _dimension_estimate(cov, mean, blocks, n, rec.unit_ids, _work_dtype(data), order, standardize,
                                n_boot, seed, ci_level, params, device=device,
                                n_groups=n // block_size if jack else 0)
+
+
+def _covariance_statistics(data: Any, n: int, n_units: int, n_boot: int, block_size: Any, chunk_rows: int,
+                           standardize: bool, order: float, device: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The covariance, the mean and (with an interval) the block statistics or what reads them."""
+    if device is not None:
+        stats = _torch_function("block_covariances_torch")(data, device, block_size if n_boot > 0 else None,
+                                                            chunk_rows)
+        return stats["total"].cpu().numpy() / (n - 1.0), stats["mean"], (stats if n_boot > 0 else None)
+    if n_boot > 0 and _projects(data, n_units, block_size, standardize, order):
+        acc = covariance_from_array(data, chunk_rows)
+        return acc.covariance(), acc.mean, _Projection(data, block_size, chunk_rows)
+    if n_boot > 0:
+        blocks = _read_blocks((data,), block_size, chunk_rows)
+        total = float(blocks.counts.sum())
+        return blocks.total / (total - 1.0), blocks.counts @ blocks.means / total, blocks
+    acc = covariance_from_array(data, chunk_rows)
+    return acc.covariance(), acc.mean, None
+
+
+def _float32_products_held(data: Any, cov: np.ndarray) -> bool:
+    """False where float32 data's squares left float32's range: the covariance overflowed (values
+    beyond about 1e19), or every variance is below ``2**-96`` (values below about 2**-48, whose
+    float32 squares are subnormal and lose their digits). Read from the covariance, so that data
+    in range pay no extra pass for the check; the others are then computed again in float64."""
+    if getattr(data, "dtype", None) != np.float32 or not isinstance(data, np.ndarray):
+        return True
+    diagonal = np.diagonal(cov)
+    return bool(np.all(np.isfinite(diagonal)) and diagonal.max() >= 2.0**-96)
 
 
 class _Projection:

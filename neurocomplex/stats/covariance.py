@@ -36,6 +36,7 @@ _BATCHED_BLOCK_CELLS = 1 << 14
 # and the block sums added in float64: accurate without a float64 pass over the data.
 _SUM_ROWS = 1024
 _FAST_MEAN_RATIO = 4.0  # rounding at most (1 + 4) times that of the centred product
+_CENTRED_MEAN_RATIO = 1024.0  # centred float32 rows: the mean's error matters beyond (_far_from_zero)
 _OUTER_ROWS = 64  # rows of a rank-1 update done at a time
 _GROUP = 8  # block Grams summed in their own precision this many at a time (see block_grams)
 _FLOAT32_LOW, _FLOAT32_HIGH = 2.0**-48, 2.0**48  # float32 data multiplied in float32 (float32_in_range)
@@ -210,10 +211,7 @@ class CovarianceAccumulator:
         centre = mean_b.astype(work.dtype)
         centred = work - centre
         gram = centred.T @ centred  # one GEMM (SYRK) in the chunk's precision
-        if work.dtype == np.float32:
-            # float32 partial sums of large values are off by up to eps·|mean|·sqrt(rows), which can
-            # be the spread itself (a mean of 10^6, a spread of 1): the mean is the centre plus the
-            # mean of the centred rows, whose sums are accurate to the spread
+        if work.dtype == np.float32 and _far_from_zero(mean_b, gram, n_b):
             residual = _column_sums(centred) / n_b
             self._combine(n_b, centre + residual, gram, shift=residual)
             return
@@ -342,8 +340,10 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
                 centre_all = not raw
             if not raw:
                 centres[b] = means[b].astype(dtype)
-                residual = _block_product(pieces, centres[b].astype(dtype), grams[b])
-                if dtype == np.float32:  # the accurate mean: as CovarianceAccumulator.update's
+                centre = centres[b].astype(dtype)
+                _block_product(pieces, centre, grams[b])
+                if dtype == np.float32 and _far_from_zero(means[b], grams[b], counts[b]):
+                    residual = sum(_column_sums(p - centre) for p in pieces)  # as CovarianceAccumulator.update
                     means[b] = centres[b] + residual / counts[b]
         # partial sums of _GROUP blocks in the data's precision (float32: rounding <= _GROUP eps, below
         # the SYRK's own) added to the float64 total once per group: a mixed-type add per block costs
@@ -395,19 +395,25 @@ def _batched_blocks(x: np.ndarray, block_size: int, chunk_rows: int, means: np.n
     return whole
 
 
-def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> np.ndarray | None:
-    """``Σ (x − centre)ᵀ(x − centre)`` over the pieces of a block, written into ``out``; with a
-    float32 ``centre``, returns the float64 column sums of ``x − centre`` too."""
-    residual = None if centre is None or centre.dtype != np.float32 else np.zeros(out.shape[0])
+def _block_product(pieces: list[np.ndarray], centre: np.ndarray | None, out: np.ndarray) -> None:
+    """``Σ (x − centre)ᵀ(x − centre)`` over the pieces of a block, written into ``out``."""
     for i, piece in enumerate(pieces):
         work = piece if centre is None else piece - centre
-        if residual is not None:
-            residual += _column_sums(work)
         if i == 0:
             np.matmul(work.T, work, out=out)
         else:
             out += work.T @ work
-    return residual
+
+
+def _far_from_zero(mean: np.ndarray, gram: np.ndarray, rows: float) -> bool:
+    """Whether float32 rows centred on their rounded float32-summed ``mean`` (``gram`` their product)
+    need the mean of the centred rows for an accurate mean: when some column's mean² exceeds
+    ``_CENTRED_MEAN_RATIO`` times its spread. The float32 sums are off by up to about
+    ``1024 eps |mean|`` (blocks of 1,024 rows), which can be the spread itself (a mean of 10^6, a
+    spread of 1); below the ratio that error moves the scatter by less than the product's own
+    float32 rounding (at most ``(1024 eps · 32)² ≈ 4e-6`` of it)."""
+    spread = np.diagonal(gram).astype(np.float64) / rows
+    return not bool(np.all(mean**2 <= _CENTRED_MEAN_RATIO * spread))
 
 
 def projected_block_grams(x: Any, mean: np.ndarray, basis: np.ndarray, block_size: int,

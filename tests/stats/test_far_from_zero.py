@@ -93,13 +93,17 @@ def test_float32_data_of_extreme_magnitude_give_the_values_of_the_data_rescaled(
     x32, x64 = _layer(1500, 48, 0.0)
     other = _layer(1500, 20, 0.0, seed=5)[1]
     big = (x64 * scale).astype(np.float32)
+    wide = _layer(150, 400, 0.0, seed=6)[1]  # fewer samples than units: the Gram route
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow along the way either
         for name in ("effective_dimension", "participation_ratio", "spectrum_exponent", "twonn_dimension"):
             f = getattr(nc, name)
-            got, ref = f(nc.Recording.from_array(big)), f(nc.Recording.from_array(x64))
-            assert got.value == pytest.approx(ref.value, rel=1e-5), name
-            assert got.ci == pytest.approx(ref.ci, rel=1e-4), name
+            for data in (x64, wide):
+                got = f(nc.Recording.from_array((data * scale).astype(np.float32)))
+                ref = f(nc.Recording.from_array(data))
+                assert got.value == pytest.approx(ref.value, rel=1e-5), name
+                assert got.ci == pytest.approx(ref.ci, rel=1e-4), name
         got = nc.cka(nc.Recording.from_array(big), nc.Recording.from_array(other))
         ref = nc.cka(nc.Recording.from_array(x64), nc.Recording.from_array(other))
         assert got.value == pytest.approx(ref.value, rel=1e-5, abs=1e-7)
