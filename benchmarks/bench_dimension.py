@@ -5,6 +5,7 @@ and scikit-learn PCA, in one run.
     .venv/bin/python benchmarks/bench_dimension.py --n-samples 50000 --n-units 256
     .venv/bin/python benchmarks/bench_dimension.py --sweep --units 64 256 1024 --samples 1000 10000 100000
     .venv/bin/python benchmarks/bench_dimension.py --counts
+    .venv/bin/python benchmarks/bench_dimension.py --accuracy   # float32 data far from 0 only
 
 ``--sweep`` times the default call and ``n_boot=0`` over a grid of shapes (float32 data, the grid
 points whose data exceed ``--max-gib`` skipped) against the floor ``X.T @ X`` + ``np.linalg.eigh``
@@ -14,6 +15,10 @@ over ``n`` (at each ``d``) and over ``d`` (at each ``n``) next to the floor's.
 ``--counts`` times the default call and ``n_boot=0`` on Poisson spike counts (int64: 100,000 x 256,
 396,000 x 100, 30,000 x 20) against the floor a user writes for counts, ``X.astype(float64)``,
 ``X.T @ X`` and ``np.linalg.eigh``, round-robin.
+
+``--accuracy`` runs only the last part of the default run: float32 data with a mean offset from 3 to
+3·10^7, the eigenvalues against float64 ``np.cov`` of the same array and the default call's interval
+against that of the same values held in float64.
 
 BLAS runs single-threaded by default (``--threads``), so that the ratios do not depend on how busy
 the machine's other cores are. Prints the best-of-``--repeats`` wall time of each method (run
@@ -47,7 +52,8 @@ def _peak_bytes(func: Callable[[], object]) -> int:
 
 
 def _accuracy(nc, pca_cls) -> None:
-    """Effective dimension of float32 data with a growing mean, against a float64 reference."""
+    """Effective dimension of float32 data with a growing mean, against a float64 reference; the
+    default call's interval against that of the same values held in float64."""
     from neurocomplex.measures.dimension import effective_dimension_from_eigenvalues as from_eigenvalues
 
     rng = np.random.default_rng(1)
@@ -55,15 +61,20 @@ def _accuracy(nc, pca_cls) -> None:
     mixing = rng.standard_normal((d, d), dtype=np.float32) * (np.arange(1, d + 1, dtype=np.float32) ** -0.5)[:, None]
     z = rng.standard_normal((n, d), dtype=np.float32) @ mixing
     print(f"accuracy on {n} x {d} float32 data, mean offset added (reference: float64 np.cov of the same data)")
-    print("| offset | D reference | D effective_dimension | D from PCA | max eigenvalue error / top, ours | PCA |")
-    print("|---|---|---|---|---|---|")
-    for offset in (3.0, 100.0, 1000.0):
+    print("| offset | D reference | D effective_dimension | D from PCA | max eigenvalue error / top, ours | PCA "
+          "| default interval, ours | default interval of the same values in float64 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for offset in (3.0, 100.0, 1000.0, 1e5, 1e6, 3e7):
         x = z + np.float32(offset)
-        ref = np.linalg.eigvalsh(np.cov(x.astype(np.float64), rowvar=False))[::-1]
+        x64 = x.astype(np.float64)
+        ref = np.linalg.eigvalsh(np.cov(x64, rowvar=False))[::-1]
         ours = nc.effective_dimension(nc.Recording.from_array(x), n_boot=0).diagnostics["eigenvalues"]
         ev = np.clip(pca_cls().fit(x).explained_variance_.astype(np.float64), 0, None)
+        ci = nc.effective_dimension(nc.Recording.from_array(x)).ci
+        ci64 = nc.effective_dimension(nc.Recording.from_array(x64 - offset)).ci
         print(f"| {offset:g} | {from_eigenvalues(ref):.4f} | {from_eigenvalues(ours):.4f} | {from_eigenvalues(ev):.4f} "
-              f"| {np.abs(ours - ref).max() / ref[0]:.1e} | {np.abs(ev - ref).max() / ref[0]:.1e} |")
+              f"| {np.abs(ours - ref).max() / ref[0]:.1e} | {np.abs(ev - ref).max() / ref[0]:.1e} "
+              f"| ({ci[0]:.4f}, {ci[1]:.4f}) | ({ci64[0]:.4f}, {ci64[1]:.4f}) |")
 
 
 def main() -> None:
@@ -76,6 +87,7 @@ def main() -> None:
                         help="BLAS threads (default 1: on a shared, busy machine threaded BLAS timings are noise)")
     parser.add_argument("--sweep", action="store_true", help="time a grid of shapes instead")
     parser.add_argument("--counts", action="store_true", help="time integer spike counts instead")
+    parser.add_argument("--accuracy", action="store_true", help="only the accuracy of float32 data far from 0")
     parser.add_argument("--units", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--samples", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--max-gib", type=float, default=4.0, help="largest data of the sweep (GiB)")
@@ -92,7 +104,14 @@ def main() -> None:
         blas = sorted({(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()
                        if i["user_api"] == "blas"})
         print(f"BLAS: {blas}; threads limited to {args.threads}")
-        _sweep(args) if args.sweep else _counts(args) if args.counts else _run(args)
+        if args.accuracy:
+            from sklearn.decomposition import PCA
+
+            import neurocomplex as nc
+
+            _accuracy(nc, PCA)
+        else:
+            _sweep(args) if args.sweep else _counts(args) if args.counts else _run(args)
 
 
 def _counts(args: argparse.Namespace) -> None:
