@@ -90,7 +90,7 @@ def test_float32_data_of_extreme_magnitude_give_the_values_of_the_data_rescaled(
     # Squares of float32 values of 1e19 overflow (the covariance read as "NaN or inf", CKA as
     # "no variance", TwoNN's distances as a regular lattice); those of 1e-20 fall below float32's
     # normal range. Such data are multiplied in float64, and TwoNN's points rescaled by a power of 2.
-    x32, x64 = _layer(1500, 48, 0.0)
+    x64 = _layer(1500, 48, 0.0)[1]
     other = _layer(1500, 20, 0.0, seed=5)[1]
     big = (x64 * scale).astype(np.float32)
     wide = _layer(150, 400, 0.0, seed=6)[1]  # fewer samples than units: the Gram route
