@@ -41,6 +41,9 @@ _MULTINOMIAL_MAX_DISTINCT = 4096
 # project's 2-core machine, numpy 2.4); either way it is the exact multinomial.
 _ROWS_PER_BINOMIAL = 3
 _ROWS_PER_POISSON = 2
+# From this many words each replicate's rows are tallied on their own (a table of K counts stays in
+# cache; one tally of the whole batch, size x K counts, is written at random far beyond it).
+_OWN_TALLY_WORDS = 1 << 13
 # Replicate x word entries materialized at a time (bounds the memory of a batch to ~32 MB).
 _BATCH_ENTRIES = 1 << 22
 # Poisson(k) support kept for a count value k: k +- (_TAIL_SD sqrt(k) + _TAIL_SD) (tail mass < 1e-20).
@@ -194,6 +197,12 @@ class WordTable:
         word_of_row = np.repeat(np.arange(n_words, dtype=index), self.counts.astype(np.int64))
         for size in self._batch_sizes(n_boot, max(n, n_words)):
             keys = word_of_row[rng.integers(0, n, size=(size, n), dtype=index)]
+            if n_words >= _OWN_TALLY_WORDS:  # one tally per replicate: a table that stays in cache
+                counts = np.empty((size, n_words))
+                for b in range(size):
+                    counts[b] = np.bincount(keys[b], minlength=n_words)
+                yield self.dense_batch(counts)
+                continue
             keys += (np.arange(size, dtype=index) * n_words)[:, None]  # one count array for the batch
             yield self.dense_batch(np.bincount(keys.ravel(), minlength=size * n_words).reshape(size, n_words))
 

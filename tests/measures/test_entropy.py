@@ -654,6 +654,35 @@ def test_row_draws_are_the_multinomial_over_the_words(n_words: int, n_samples: i
     np.testing.assert_array_equal(reps, again)
 
 
+def test_row_draws_tallied_per_replicate_and_ones_in_float32_are_those_of_the_whole_batch() -> None:
+    # Beyond 8,192 words each replicate's rows are tallied on their own, and the ones per unit come
+    # from a float32 product where the rows sum below 2**24: the same numbers as one tally of the
+    # batch and the float64 product.
+    from neurocomplex.measures import _word_bootstrap as wb
+    from neurocomplex.measures.entropy import _UnitOnes
+    from neurocomplex.stats.words import pack_words
+
+    rng = np.random.default_rng(12)
+    n_words = wb._OWN_TALLY_WORDS + 500
+    counts = 1 + rng.multinomial(n_words // 2, np.full(n_words, 1.0 / n_words))
+    table = wb.WordTable(counts)
+    reps = np.concatenate([b.direct for b in table.batches(30, 3, per_word=True)])
+    np.testing.assert_array_equal(reps.sum(axis=1), counts.sum())
+    draws = np.random.default_rng(3)  # the same draws, tallied in one array
+    word_of_row = np.repeat(np.arange(n_words, dtype=np.int32), counts)
+    keys = word_of_row[draws.integers(0, counts.sum(), size=(30, counts.sum()), dtype=np.int32)]
+    whole = np.bincount((keys + (np.arange(30, dtype=np.int32) * n_words)[:, None]).ravel(), minlength=30 * n_words)
+    np.testing.assert_array_equal(reps, whole.reshape(30, n_words))
+    bits = rng.random((n_words, 30)) < 0.4
+    words = pack_words(bits)
+    ones_of = _UnitOnes(words, 30)
+    assert ones_of._bits32 is not None  # dense bits of one slice: the float32 product
+    big = reps * 300.0  # rows summing to about 4e6: integers below 2**24, exact in float32
+    expected = big @ bits.astype(np.float64)
+    np.testing.assert_array_equal(ones_of(big, float(big.sum(axis=1).max())), expected)
+    np.testing.assert_array_equal(ones_of(big), expected)
+
+
 def test_unit_entropy_interval_with_few_samples_per_word_has_the_width_of_resampled_rows() -> None:
     # 12 correlated units, 1,500 samples: about one sample per word, the row-draw route. The interval
     # has the width of the bootstrap over resampled samples computed directly.
