@@ -449,7 +449,7 @@ def _bias_bracket(cos: float, cos_x: float, reps: np.ndarray, reps_x: np.ndarray
 def _shape_data(rec: Recording) -> np.ndarray:
     """The centred (and, when wider than long, exactly narrowed) data the shape statistics use;
     within ``nc.similarity_matrix`` computed once for all the recording's pairs."""
-    return shared_part(rec.data, ("shape data",), lambda: pbk._centred_work(_narrow(as_float(rec))),
+    return shared_part(rec.data, ("shape data",), lambda: pbk._shifted(_narrow(as_float(rec))),
                        lambda a: a.nbytes)
 
 

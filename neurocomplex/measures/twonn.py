@@ -82,6 +82,9 @@ def two_nearest_distances(points: np.ndarray, method: str = "auto",
     columns are multiplied once per pair (the product of tile ``(I, J)`` serves the rows of both
     ``I`` and ``J``), half the flops of a row-block search.
 
+    The centred points are first multiplied by the power of two that brings their largest
+    coordinate to [1, 2) (exact; distances are divided by it at the end), so that the float32
+    squares neither overflow (points of 1e19) nor lose digits below float32's normal range.
     Integer points are shifted by their rounded mean instead, which keeps them integers; where
     every squared norm is then below ``2**22``, every float32 step of ``D̃_ij`` is an integer
     below ``2**24``, so ``D̃_ij = D_ij`` and ``δ_i = 0``. Counts have many equal distances, which

@@ -5,7 +5,9 @@ float32: fast) and accumulated in float64; chunks and workers are combined with 
 of Chan, Golub & LeVeque (1979), which is exact and stable. A float64 chunk is centred on its own
 mean first. A float32 chunk whose columns all have mean² <= 4 × variance is not copied: its
 scatter is ``XᵀX − n·m·mᵀ`` with float64-accurate means, which costs at most a factor 5 of float32
-rounding; any other float32 chunk is centred first, so data with large means stay exact. At most one chunk is
+rounding; any other float32 chunk is centred first, so data with large means stay exact (far
+from zero, where the float32 mean itself is off by as much as the spread, the mean is then the
+centre plus the mean of the centred rows). At most one chunk is
 ever copied. An integer chunk (spike counts) is multiplied in float32 where that is exact (every
 column's sum of squares below 2**24) and its scatter formed from the exact integer sums with one
 rounding; larger integers go the float64 way.

@@ -135,10 +135,6 @@ def _column_mean(a: np.ndarray) -> np.ndarray:
     return (_column_sums(a) if a.dtype == np.float32 else a.sum(axis=0)) / a.shape[0]
 
 
-def _centred_work(a: np.ndarray) -> np.ndarray:
-    return _shifted(a)
-
-
 def _product(a: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
     """``aᵀ b`` (``aᵀ a`` when b is None: SYRK) in the data's precision, accumulated in float64."""
     shape = (a.shape[1], a.shape[1] if b is None else b.shape[1])
