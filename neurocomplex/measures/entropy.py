@@ -420,8 +420,9 @@ class _UnitOnes:
     bounded slice of words at a time (one BLAS product per slice: 8x faster than a sparse product
     on 200,000 words of 50 units, 30% of them on); sparser words are kept as a sparse
     ``(n_units, n_words)`` matrix, whose product costs ``O(ones x replicates)``. The sums are
-    integers, exact in float64 either way; dense bits of at most one slice are unpacked once and
-    multiplied in float32 where that is exact (rows summing below 2**24).
+    integers, exact in float64 either way; dense bits of at most the bytes of one slice are
+    unpacked once as float32 and multiplied in float32 where that is exact (rows summing below
+    2**24).
     """
 
     def __init__(self, words: np.ndarray, n_units: int) -> None:
@@ -429,10 +430,9 @@ class _UnitOnes:
         self._step = max(1, _MAX_BITS_TABLE // n_units)
         ones = int(np.bitwise_count(words).sum(dtype=np.int64))
         self._bits_t = None
-        self._bits32 = None
+        self._bits32: np.ndarray | None = None  # unpacked at the first float32 product (replicates)
+        self._one_table = words.shape[0] * n_units <= 2 * _MAX_BITS_TABLE  # the bytes of one float64 slice
         if ones * _DENSE_SHARE >= words.shape[0] * n_units:
-            if words.shape[0] <= self._step:  # all words in one slice: unpacked once, for every batch
-                self._bits32 = unpack_words(words, n_units).astype(np.float32)
             return
         units, cols = [], []
         for s in range(0, words.shape[0], self._step):
@@ -449,7 +449,9 @@ class _UnitOnes:
         counts = np.atleast_2d(np.asarray(word_counts, dtype=np.float64))
         if self._bits_t is not None:
             return np.ascontiguousarray(np.asarray(self._bits_t @ np.ascontiguousarray(counts.T)).T)  # C order, as below
-        if self._bits32 is not None and largest_total is not None and largest_total < 2**24:
+        if self._one_table and largest_total is not None and largest_total < 2**24:
+            if self._bits32 is None:
+                self._bits32 = unpack_words(self._words, self._n_units).astype(np.float32)
             return (counts.astype(np.float32) @ self._bits32).astype(np.float64)
         out = np.zeros((counts.shape[0], self._n_units))
         for s in range(0, self._words.shape[0], self._step):

@@ -676,11 +676,12 @@ def test_row_draws_tallied_per_replicate_and_ones_in_float32_are_those_of_the_wh
     bits = rng.random((n_words, 30)) < 0.4
     words = pack_words(bits)
     ones_of = _UnitOnes(words, 30)
-    assert ones_of._bits32 is not None  # dense bits of one slice: the float32 product
     big = reps * 300.0  # rows summing to about 4e6: integers below 2**24, exact in float32
     expected = big @ bits.astype(np.float64)
-    np.testing.assert_array_equal(ones_of(big, float(big.sum(axis=1).max())), expected)
     np.testing.assert_array_equal(ones_of(big), expected)
+    assert ones_of._bits32 is None  # float64 without the rows' sums
+    np.testing.assert_array_equal(ones_of(big, float(big.sum(axis=1).max())), expected)
+    assert ones_of._bits32 is not None  # dense bits of one table: the float32 product
 
 
 def test_unit_entropy_interval_with_few_samples_per_word_has_the_width_of_resampled_rows() -> None:
