@@ -120,3 +120,24 @@ def test_twonn_of_float64_points_beyond_float32_range():
             s1, s2 = two_nearest_distances(x64 * scale, device=device)
             np.testing.assert_allclose(s1 / scale, r1, rtol=1e-12)
             np.testing.assert_allclose(s2 / scale, r2, rtol=1e-12)
+
+
+def test_streamed_nwb_series_far_from_zero_equal_the_in_memory_values(tmp_path):
+    # Raw fluorescence sits on a baseline of 10^4-10^6. A float32 series written by pynwb and
+    # streamed from the file gave D = 23.73 (interval 23.67-23.96) for data whose own is 23.50 at a
+    # baseline of 5e5, and 28.2 for 33.7 at 3e7; in memory, 23.502 and 33.69.
+    pytest.importorskip("pynwb")
+    for offset in (5e5, 3e7):
+        x32, x64 = _layer(6000, 48, offset)
+        path = tmp_path / f"s{offset:g}.nwb"
+        nc.write_nwb(nc.Recording.from_array(x32, kind="rates"), path)
+        ref = nc.effective_dimension(nc.Recording.from_array(x64))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nc.NeurocomplexWarning)
+            table = nc.measure_stream(path, ["effective_dimension"])
+            loaded = nc.effective_dimension(nc.load(path))
+        row = table[(table.measure == "effective_dimension") & (table.group == "all")].iloc[0]
+        assert row.value == pytest.approx(ref.value, rel=1e-6)
+        assert (row.ci_low, row.ci_high) == pytest.approx(ref.ci, rel=1e-5)
+        assert loaded.value == pytest.approx(ref.value, rel=1e-6)
+        assert loaded.ci == pytest.approx(ref.ci, rel=1e-5)
