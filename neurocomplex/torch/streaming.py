@@ -116,6 +116,9 @@ def _accumulate(model: nn.Module, inputs: Any, layers: Any, chosen: tuple[str, .
         m2_b = None
         if "covariance" in entry or "sketch" in entry or need_act:
             centred = x - mean_b.to(x.dtype)
+            # the mean rounded to float32 is, far from zero (a large bias), off by as much as the
+            # spread: the rows are moved by the mean of what is left, so that they are about mean_b
+            centred -= (centred.sum(dim=0, dtype=torch.float64) / n_b).to(x.dtype)
         if "covariance" in entry:
             with full_float32():
                 scatter_b = (centred.T @ centred).to(torch.float64)

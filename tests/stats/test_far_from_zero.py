@@ -141,3 +141,20 @@ def test_streamed_nwb_series_far_from_zero_equal_the_in_memory_values(tmp_path):
         assert (row.ci_low, row.ci_high) == pytest.approx(ref.ci, rel=1e-5)
         assert loaded.value == pytest.approx(ref.value, rel=1e-6)
         assert loaded.ci == pytest.approx(ref.ci, rel=1e-5)
+
+
+def test_summarize_of_a_layer_with_a_large_bias_equals_its_captured_activations():
+    # nc.torch.summarize centred each batch on its mean rounded to float32: with a bias of 5e5 the
+    # layer's D came out 21.115 for activations whose own D is 21.024.
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 48))
+    with torch.no_grad():
+        model[2].bias += 5e5
+    x = torch.randn(4000, 20)
+    table = nc.torch.summarize(model, x, layers=["2"], batch_size=512, progress=False)
+    with torch.no_grad():
+        acts = model(x).numpy()
+    ref = nc.effective_dimension(nc.Recording.from_array(acts.astype(np.float64) - 5e5), n_boot=0)
+    got = table[table.measure == "effective_dimension"].value.iloc[0]
+    assert got == pytest.approx(ref.value, rel=1e-6)
