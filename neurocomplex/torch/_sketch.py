@@ -111,6 +111,7 @@ class TorchSketch:
             return
         mean_b = x.mean(dim=0, dtype=torch.float64)
         centred = x - mean_b.to(x.dtype)
+        centred -= (centred.sum(dim=0, dtype=torch.float64) / x.shape[0]).to(x.dtype)  # about mean_b itself
         self.combine(int(x.shape[0]), mean_b, centred, (centred * centred).sum(dim=0, dtype=torch.float64))
 
     def combine(self, n_b: int, mean_b: torch.Tensor, centred: torch.Tensor, m2_b: torch.Tensor) -> None:
