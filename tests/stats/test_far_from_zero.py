@@ -158,3 +158,15 @@ def test_summarize_of_a_layer_with_a_large_bias_equals_its_captured_activations(
     ref = nc.effective_dimension(nc.Recording.from_array(acts.astype(np.float64) - 5e5), n_boot=0)
     got = table[table.measure == "effective_dimension"].value.iloc[0]
     assert got == pytest.approx(ref.value, rel=1e-6)
+
+
+def test_torch_sketch_of_rows_on_a_large_baseline_keeps_their_trace():
+    torch = pytest.importorskip("torch")
+    from neurocomplex.torch._sketch import TorchSketch
+
+    x = torch.randn(3000, 40, generator=torch.Generator().manual_seed(0)) * 0.5 + 5e5
+    sketch = TorchSketch(40, 20, seed=1, device=torch.device("cpu"))
+    for s in range(0, 3000, 500):
+        sketch.update(x[s : s + 500])
+    ref = np.cov(x.numpy().astype(np.float64).T)
+    assert sketch.to_stats().trace() == pytest.approx(float(np.trace(ref)), rel=1e-7)
