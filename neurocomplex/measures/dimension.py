@@ -51,7 +51,6 @@ from neurocomplex.recording import Recording
 from neurocomplex.stats.covariance import (
     DEFAULT_CHUNK_ROWS,
     CovarianceAccumulator,
-    covariance_from_array,
     projected_block_grams,
 )
 
@@ -142,42 +141,51 @@ def _effective_dimension(rec: Recording, order: float, standardize: bool, n_boot
             block_size = plan_groups(n, block_size)
         block_size = _plan_blocks(n, n_units, block_size)
         params["block_size"] = block_size
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is found below, and computed again
-        cov, mean, blocks = _covariance_statistics(data, n, n_units, n_boot, block_size, chunk_rows, standardize,
-                                                   order, device)
-    if not _float32_products_held(data, cov):  # squares beyond float32's range: the data in float64
-        data = data.astype(np.float64)
-        cov, mean, blocks = _covariance_statistics(data, n, n_units, n_boot, block_size, chunk_rows, standardize,
-                                                   order, device)
+    projected = n_boot > 0 and _projects(data, n_units, block_size, standardize, order)
+    (data,), (cov, mean, blocks, _) = covariance_statistics((data,), n, n_boot, block_size, chunk_rows, device,
+                                                            projected)
     return _dimension_estimate(cov, mean, blocks, n, rec.unit_ids, _work_dtype(data), order, standardize,
                                n_boot, seed, ci_level, params, device=device,
                                n_groups=n // block_size if jack else 0)
 
 
-def _covariance_statistics(data: Any, n: int, n_units: int, n_boot: int, block_size: Any, chunk_rows: int,
-                           standardize: bool, order: float, device: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-    """The covariance, the mean and (with an interval) the block statistics or what reads them."""
+def covariance_statistics(arrays: tuple[Any, ...], n: int, n_boot: int, block_size: Any, chunk_rows: int,
+                          device: Any, projected: bool = False) -> tuple[tuple[Any, ...], tuple[Any, Any, Any, Any]]:
+    """``arrays`` as used (a float64 copy where their float32 squares left float32's range) and their
+    joint covariance, mean, block statistics (with ``n_boot``: the blocks, what reads them in the
+    eigenbasis with ``projected``, or the device's statistics) and the device's statistics.
+
+    The range is read from the covariance computed in float32 (an overflow, or every variance below
+    ``2**-96``: values below about ``2**-48``, whose squares are subnormal), so that data in range
+    pay no extra pass for the check; data out of it are computed again in float64."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is found below, and computed again
+        out = _covariance_statistics(arrays, n, n_boot, block_size, chunk_rows, device, projected)
+    if not _float32_products_held(arrays, out[0]):
+        arrays = tuple(a.astype(np.float64) for a in arrays)
+        out = _covariance_statistics(arrays, n, n_boot, block_size, chunk_rows, device, projected)
+    return arrays, out
+
+
+def _covariance_statistics(arrays: tuple[Any, ...], n: int, n_boot: int, block_size: Any, chunk_rows: int,
+                           device: Any, projected: bool) -> tuple[np.ndarray, np.ndarray, Any, Any]:
     if device is not None:
-        stats = _torch_function("block_covariances_torch")(data, device, block_size if n_boot > 0 else None,
+        stats = _torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
                                                             chunk_rows)
-        return stats["total"].cpu().numpy() / (n - 1.0), stats["mean"], (stats if n_boot > 0 else None)
-    if n_boot > 0 and _projects(data, n_units, block_size, standardize, order):
-        acc = covariance_from_array(data, chunk_rows)
-        return acc.covariance(), acc.mean, _Projection(data, block_size, chunk_rows)
+        return stats["total"].cpu().numpy() / (n - 1.0), stats["mean"], (stats if n_boot > 0 else None), stats
+    if projected:
+        acc = _accumulate(arrays, chunk_rows)
+        return acc.covariance(), acc.mean, _Projection(arrays[0], block_size, chunk_rows), None
     if n_boot > 0:
-        blocks = _read_blocks((data,), block_size, chunk_rows)
+        blocks = _read_blocks(arrays, block_size, chunk_rows)
         total = float(blocks.counts.sum())
-        return blocks.total / (total - 1.0), blocks.counts @ blocks.means / total, blocks
-    acc = covariance_from_array(data, chunk_rows)
-    return acc.covariance(), acc.mean, None
+        return blocks.total / (total - 1.0), blocks.counts @ blocks.means / total, blocks, None
+    acc = _accumulate(arrays, chunk_rows)
+    return acc.covariance(), acc.mean, None, None
 
 
-def _float32_products_held(data: Any, cov: np.ndarray) -> bool:
-    """False where float32 data's squares left float32's range: the covariance overflowed (values
-    beyond about 1e19), or every variance is below ``2**-96`` (values below about 2**-48, whose
-    float32 squares are subnormal and lose their digits). Read from the covariance, so that data
-    in range pay no extra pass for the check; the others are then computed again in float64."""
-    if getattr(data, "dtype", None) != np.float32 or not isinstance(data, np.ndarray):
+def _float32_products_held(arrays: tuple[Any, ...], cov: np.ndarray) -> bool:
+    """False where in-memory float32 data's squares left float32's range (see covariance_statistics)."""
+    if not all(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in arrays):
         return True
     diagonal = np.diagonal(cov)
     return bool(np.all(np.isfinite(diagonal)) and diagonal.max() >= 2.0**-96)

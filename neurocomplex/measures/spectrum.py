@@ -21,6 +21,11 @@ from neurocomplex.stats.covariance import DEFAULT_CHUNK_ROWS, float32_in_range
 __all__ = ["spectrum_exponent"]
 
 
+def _dtype(arrays: tuple[np.ndarray, ...]) -> np.dtype:
+    """The precision of the data, which sets the eigenvalues' rounding floor."""
+    return np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+
+
 def _dim() -> Any:
     """The dimension module (shared accumulation helpers), imported at call time to keep import light."""
     from neurocomplex.measures import dimension
@@ -91,27 +96,16 @@ def _check_rank_range(rank_range: Any, n_units: int) -> tuple[int, int] | None:
     return lo, hi
 
 
-def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
+def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, n_boot: int,
                       block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
     """Spectrum from the (joint) ``d × d`` covariance, and the jackknife replicates' spectra (None
     without n_boot): one block per group of rows, then the remainder rows, in every replicate."""
     n_samples = arrays[0].shape[0]
-    blocks: Any = None
-    stats: Any = None
     if n_boot > 0:
         block_size = _dim()._plan_blocks(n_samples, len(arrays) * n_units, _dim().plan_groups(n_samples, block_size))
-    if device is not None:
-        stats = _dim()._torch_function("block_covariances_torch")(arrays, device, block_size if n_boot > 0 else None,
-                                                                   chunk_rows)
-        cov, mean = stats["total"].cpu().numpy() / (n_samples - 1.0), stats["mean"]
-        blocks = stats if n_boot > 0 else None
-    elif n_boot > 0:
-        blocks = _dim()._read_blocks(arrays, block_size, chunk_rows)
-        n, scatter = float(blocks.counts.sum()), blocks.total
-        cov, mean = scatter / (n - 1.0), blocks.counts @ blocks.means / n
-    else:
-        acc = _dim()._accumulate(arrays, chunk_rows)
-        cov, mean = acc.covariance(), acc.mean
+    arrays, (cov, mean, blocks, stats) = _dim().covariance_statistics(arrays, n_samples, n_boot, block_size,
+                                                                       chunk_rows, device)
+    dtype = _dtype(arrays)
     if not _dim()._varying(np.diag(cov), mean, n_samples)[:n_units].any():
         raise InsufficientDataError("every unit of rec is constant: there is no spectrum to fit.")
     pca, rank, _ = _dim().denoise_eigenvalues(
@@ -129,12 +123,14 @@ def _covariance_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool,
     return lam, rank, replicates, block_size
 
 
-def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, dtype: np.dtype, n_boot: int,
+def _wide_route(arrays: tuple[np.ndarray, ...], n_units: int, cross: bool, n_boot: int,
                 block_size: Any, chunk_rows: int, device: Any) -> tuple[np.ndarray, int, Any, Any]:
     """Fewer samples than units: the same spectra from the ``n × n`` centred Gram (and cross-Gram) matrix;
     a replicate reweights its rows and columns (the covariance route's groups, so the same replicates)."""
     from neurocomplex.measures import _dimension_gram as wide
 
+    arrays = tuple(float32_in_range(a) for a in arrays)  # one pass: small beside the n × n products
+    dtype = _dtype(arrays)
     n_samples = arrays[0].shape[0]
     st = wide.gram_statistics(arrays, device)
     if not wide.any_varying(st, n_samples):
@@ -267,10 +263,9 @@ def spectrum_exponent(rec: Recording, rank_range: tuple[int, int] | None = None,
     n_units = rec.n_units
     requested = _check_rank_range(rank_range, n_units)
     _dim()._check_common(n_boot, seed, block_size, ci_level, chunk_rows)
-    arrays = tuple(float32_in_range(a) for a in ((rec.data, repeat.data) if cross else (rec.data,)))
-    dtype = np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+    arrays = (rec.data, repeat.data) if cross else (rec.data,)
     route = _wide_route if rec.n_samples < n_units else _covariance_route
-    lam, rank, replicates, block_size = route(arrays, n_units, cross, dtype, n_boot, block_size, chunk_rows, device)
+    lam, rank, replicates, block_size = route(arrays, n_units, cross, n_boot, block_size, chunk_rows, device)
     lo, hi = requested if requested is not None else _default_range(lam, rank)
     if hi - lo < 2 or hi > n_units:
         raise InsufficientDataError(

@@ -341,8 +341,8 @@ def block_grams(x: Any, block_size: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -
                 raw = bool(np.all(means[b] ** 2 <= _FAST_MEAN_RATIO * variance))
                 centre_all = not raw
             if not raw:
-                centres[b] = means[b].astype(dtype)
-                centre = centres[b].astype(dtype)
+                centre = means[b].astype(dtype)
+                centres[b] = centre
                 _block_product(pieces, centre, grams[b])
                 if dtype == np.float32 and _far_from_zero(means[b], grams[b], counts[b]):
                     residual = sum(_column_sums(p - centre) for p in pieces)  # as CovarianceAccumulator.update

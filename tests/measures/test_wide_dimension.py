@@ -206,9 +206,8 @@ def test_spectrum_exponent_on_wide_data_equals_the_covariance_route(cross):
     x = _wide(100, 240, seed=10, spectrum_fn=lambda d: np.arange(1, d + 1) ** -1.0)
     y = x + 0.2 * rng.normal(size=x.shape)
     arrays = (x, y) if cross else (x,)
-    f64 = np.dtype(np.float64)
-    wide = spectrum._wide_route(arrays, 240, cross, f64, 30, None, 16384, None)
-    cov = spectrum._covariance_route(arrays, 240, cross, f64, 30, wide[3], 16384, None)
+    wide = spectrum._wide_route(arrays, 240, cross, 30, None, 16384, None)  # float64 data: float64 floors
+    cov = spectrum._covariance_route(arrays, 240, cross, 30, wide[3], 16384, None)
     top = wide[0][0]
     np.testing.assert_allclose(wide[0][:99], cov[0][:99], rtol=1e-9, atol=1e-11 * top)
     assert wide[1] == cov[1] == 99
